@@ -1,0 +1,7 @@
+/* commands - the pfc subcommands; each takes argv with argv[0] = its name */
+#ifndef PFC_COMMANDS_H
+#define PFC_COMMANDS_H
+
+int cmd_conf(int argc, char **argv);
+
+#endif

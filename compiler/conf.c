@@ -1,0 +1,1331 @@
+/*
+ * conf - "pfc conf": main.cf and master.cf as Postfix 3.7's postconf(1)
+ * shows them. The output is byte-identical to postconf's, and so are the
+ * warnings (with "pfc:" as the prefix) and the exit codes, because
+ * operators compare the two side by side. That is why this file follows
+ * postconf's own order of work: read, register the names it knows
+ * (built-in, per-service, user-defined, database client), print, then
+ * report unused parameters.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "diag.h"
+#include "expand.h"
+#include "hostinfo.h"
+#include "mainconf.h"
+#include "masterconf.h"
+#include "output.h"
+#include "registry.h"
+#include "strbuf.h"
+#include "strmap.h"
+#include "textutil.h"
+#include "xalloc.h"
+
+#define DEFAULT_CONFIG_DIR "/etc/postfix"
+#define CONFIG_ENV "MAIL_CONFIG"
+#define LINE_LIMIT 80		/* fold lines longer than this with -f */
+#define INDENT "    "
+#define INDENT_LEN 4
+#define SEPARATORS " \t\r\n"
+
+/* What to do: postconf's mode bits, in its option-table order. */
+enum {
+    SHOW_NONDEF = 1 << 0, SHOW_DEFS = 1 << 1, HIDE_NAME = 1 << 2,
+    SHOW_EVAL = 1 << 3, MASTER_ENTRY = 1 << 4, FOLD_LINE = 1 << 5,
+    MASTER_FLD = 1 << 6, MAIN_PARAM = 1 << 7, PARAM_CLASS = 1 << 8,
+    MAIN_OVER = 1 << 9, MASTER_PARAM = 1 << 10, HIDE_VALUE = 1 << 11,
+};
+
+/* Option letters for the messages about incompatible options. */
+static const struct { const char *name; int bit; } option_names[] = {
+    {"-C", PARAM_CLASS}, {"-d", SHOW_DEFS}, {"-f", FOLD_LINE},
+    {"-F", MASTER_FLD}, {"-h", HIDE_NAME}, {"-H", HIDE_VALUE},
+    {"-M", MASTER_ENTRY}, {"-n", SHOW_NONDEF}, {"-o", MAIN_OVER},
+    {"-p", MAIN_PARAM}, {"-P", MASTER_PARAM}, {"-x", SHOW_EVAL},
+};
+
+/* Name classes, as postconf's parameter table flags. */
+enum {
+    PN_RAW = 1 << 0, PN_BUILTIN = 1 << 1, PN_SERVICE = 1 << 2,
+    PN_USER = 1 << 3, PN_LEGACY = 1 << 4, PN_READONLY = 1 << 5,
+    PN_DBMS = 1 << 6,
+};
+#define PN_CLASS_MASK (PN_BUILTIN | PN_SERVICE | PN_USER)
+
+/* A name postconf knows, and where its default comes from. */
+struct pnode {
+    unsigned flags;
+    const struct param_def *def;	/* built-in: the registry entry */
+    const char *service_default;	/* per-service: "default_..." */
+};
+
+/* Per-service parameter namespace of one master.cf entry. */
+struct master_scope {
+    struct strmap *all_params;	/* -o name=value, shared by equal names */
+    struct strmap valid_names;	/* user names made valid in this scope */
+    int has_params;
+};
+
+static struct {
+    int mode;
+    int param_class;
+    char *config_dir;
+    struct strmap main_dict;	/* main.cf, -o overrides, config_directory */
+    struct strmap params;	/* every known name -> struct pnode */
+    struct masterconf master;
+    int master_read;
+    struct master_scope *scopes;
+    struct strmap namespaces;	/* "service/type" -> shared -o dictionary */
+    struct strmap rest_classes;
+    struct strmap dbms_visited;
+} pc;
+
+static const char *lookup_value(int mode, const char *name, size_t scope,
+				const struct pnode *node);
+static const char *expand_value(struct strbuf *buf, int mode, const char *value,
+				size_t scope);
+
+#define NO_SCOPE ((size_t) -1)
+
+/* ---------------------------------------------------------------- */
+/* Output with postconf's whitespace normalisation and folding.      */
+
+/* print_line - words joined by one space; with -f folded at 80 columns */
+static void print_line(int mode, const char *text)
+{
+    char *copy = xstrdup(text), *start, *next;
+    size_t line_len = 0;
+
+    for (start = copy; *(start += strspn(start, SEPARATORS)) != 0; start = next) {
+	size_t word_len = strcspn(start, SEPARATORS);
+	if (*(next = start + word_len) != 0)
+	    *next++ = 0;
+	if (word_len > 0 && line_len > 0) {
+	    if ((mode & FOLD_LINE) == 0 || line_len + word_len < LINE_LIMIT) {
+		out_putc(' ');
+		line_len += 1;
+	    } else {
+		out_puts("\n" INDENT);
+		line_len = INDENT_LEN;
+	    }
+	}
+	out_puts(start);
+	line_len += word_len;
+    }
+    out_putc('\n');
+    free(copy);
+}
+
+/* warn_after_output - postconf flushes stdout before these warnings */
+static void flush_output(void)
+{
+    out_flush();
+}
+
+/* ---------------------------------------------------------------- */
+/* Parameter names and their defaults.                               */
+
+static struct pnode *find_param(const char *name)
+{
+    return strmap_get(&pc.params, name);
+}
+
+static struct pnode *enter_param(const char *name, unsigned flags,
+				 const struct param_def *def,
+				 const char *service_default)
+{
+    struct pnode *node = xmalloc(sizeof(*node));
+
+    node->flags = flags;
+    node->def = def;
+    node->service_default = service_default;
+    free(strmap_put(&pc.params, name, node));
+    return node;
+}
+
+static void class_override(struct pnode *node, unsigned class)
+{
+    node->flags = (node->flags & ~PN_CLASS_MASK) | class;
+}
+
+/* lookup_eval - a main.cf value with $name expanded from main.cf alone */
+static const char *main_lookup(const char *name, int mode, void *ctx)
+{
+    (void) mode;
+    return setting_value(ctx, name);
+}
+
+static char *lookup_eval(struct strmap *dict, const char *dict_name,
+			 const char *name)
+{
+    const char *value = setting_value(dict, name);
+    struct strbuf buf = STRBUF_INIT;
+
+    if (value == NULL)
+	return NULL;
+    if (expand(&buf, value, EXPAND_RECURSE, main_lookup, dict) & EXPAND_ERROR)
+	diag_fatal("dictionary %s: macro processing error", dict_name);
+    return sb_detach(&buf);
+}
+
+static const char *host_myhostname_value(void)
+{
+    static char *name;
+
+    if (name == NULL) {
+	char *domain = lookup_eval(&pc.main_dict, "mail_dict", "mydomain");
+	name = host_myhostname(domain);
+	free(domain);
+    }
+    return name;
+}
+
+static const char *host_mydomain_value(void)
+{
+    static char *domain;
+
+    if (domain == NULL) {
+	char *hostname = lookup_eval(&pc.main_dict, "mail_dict", "myhostname");
+	domain = host_mydomain(hostname ? hostname : host_myhostname_value());
+	free(hostname);
+    }
+    return domain;
+}
+
+/* host_input - a main.cf setting, or its expanded default under -d */
+static char *host_input(const char *name)
+{
+    char *value = NULL;
+
+    if ((pc.mode & SHOW_DEFS) == 0)
+	value = lookup_eval(&pc.main_dict, "mail_dict", name);
+    if (value == NULL) {
+	struct strbuf buf = STRBUF_INIT;
+	value = xstrdup(expand_value(&buf, pc.mode, registry_find(name)->defval,
+				     NO_SCOPE));
+	sb_free(&buf);
+    }
+    return value;
+}
+
+static const char *host_mynetworks_value(void)
+{
+    static char *networks;
+
+    if (networks == NULL) {
+	char *interfaces = host_input("inet_interfaces");
+	char *style = host_input("mynetworks_style");
+	char *protocols = host_input("inet_protocols");
+	char *err;
+	if ((networks = host_mynetworks(interfaces, style, protocols, &err)) == NULL)
+	    diag_fatal("%s", err);
+	free(interfaces);
+	free(style);
+	free(protocols);
+    }
+    return networks;
+}
+
+/* default_value - what postconf -d shows for a known name */
+static const char *default_value(const char *name, const struct pnode *node)
+{
+    static struct strbuf buf = STRBUF_INIT;
+
+    if (node->def == NULL) {
+	if (node->service_default == NULL)
+	    return "";		/* user-defined names have no default */
+	sb_set(&buf, "$");
+	sb_adds(&buf, node->service_default);
+	return sb_str(&buf);
+    }
+    if (node->def->flags & PFLAG_HOST) {
+	if (strcmp(name, "myhostname") == 0)
+	    return host_myhostname_value();
+	if (strcmp(name, "mydomain") == 0)
+	    return host_mydomain_value();
+	if (strcmp(name, "mynetworks") == 0)
+	    return host_mynetworks_value();
+	if (strcmp(name, "process_name") == 0)
+	    return diag_program();
+	if (strcmp(name, "process_id") == 0) {
+	    sb_reset(&buf);
+	    sb_printf(&buf, "%ld", (long) getpid());
+	    return sb_str(&buf);
+	}
+    }
+    return node->def->defval;
+}
+
+/*
+ * lookup_value - a parameter's value as postconf resolves it: the
+ * service's own settings, then main.cf, then (unless -n) the default.
+ */
+static const char *lookup_value(int mode, const char *name, size_t scope,
+				const struct pnode *node)
+{
+    const char *value = NULL;
+
+    if ((mode & SHOW_DEFS) != 0
+	|| ((scope == NO_SCOPE
+	     || ((value = strmap_get(&pc.master.entries[scope].ro_params, name)) == NULL
+		 && (pc.scopes[scope].all_params == NULL
+		     || (value = strmap_get(pc.scopes[scope].all_params, name)) == NULL)))
+	    && (value = setting_value(&pc.main_dict, name)) == NULL
+	    && (mode & SHOW_NONDEF) == 0)) {
+	if (node != NULL || (node = find_param(name)) != NULL)
+	    value = default_value(name, node);
+    }
+    return value;
+}
+
+struct eval_ctx {
+    int mode;
+    size_t scope;
+};
+
+static const char *eval_lookup(const char *name, int how, void *ptr)
+{
+    struct eval_ctx *ctx = ptr;
+
+    (void) how;
+    return lookup_value(ctx->mode, name, ctx->scope, NULL);
+}
+
+/* expand_value - $name expansion as postconf -x does it; errors are fatal */
+static const char *expand_value(struct strbuf *buf, int mode, const char *value,
+				size_t scope)
+{
+    struct eval_ctx ctx = { mode & ~SHOW_NONDEF, scope };
+
+    if (expand(buf, value, EXPAND_RECURSE, eval_lookup, &ctx) & EXPAND_ERROR)
+	diag_fatal("macro processing error");
+    return sb_str(buf);
+}
+
+/* ---------------------------------------------------------------- */
+/* Reading the files.                                                */
+
+static void set_config_dir(void)
+{
+    const char *dir = getenv(CONFIG_ENV);
+
+    free(pc.config_dir);
+    if (dir != NULL) {
+	pc.config_dir = xstrdup(dir);
+	setting_put(&pc.main_dict, "config_directory", dir, 0);
+    } else {
+	pc.config_dir = xstrdup(DEFAULT_CONFIG_DIR);
+    }
+}
+
+static void read_parameters(void)
+{
+    set_config_dir();
+    char *path = xconcat(pc.config_dir, "/main.cf", (char *) NULL);
+    if (mainconf_load(path, &pc.main_dict, NULL) < 0)
+	diag_fatal("open %s: %s", path, strerror(errno));
+    free(path);
+}
+
+static void set_parameters(char **overrides, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+	char *copy = xstrdup(overrides[i]), *name, *value;
+	const char *err = split_nameval(copy, &name, &value);
+	if (err != NULL)
+	    diag_fatal("invalid parameter override: %s: %s", overrides[i], err);
+	setting_put(&pc.main_dict, name, value, 0);
+	free(copy);
+    }
+}
+
+static void read_master(int fail_on_open_error)
+{
+    if (pc.config_dir == NULL)
+	set_config_dir();
+    char *path = xconcat(pc.config_dir, "/master.cf", (char *) NULL);
+    if (masterconf_load(path, &pc.master) < 0) {
+	if (fail_on_open_error)
+	    diag_fatal("open %s: %s", path, strerror(errno));
+	diag_warn("open %s: %s", path, strerror(errno));
+    }
+    free(path);
+    pc.master_read = 1;
+    pc.scopes = xcalloc(pc.master.count + 1, sizeof(*pc.scopes));
+}
+
+/* ---------------------------------------------------------------- */
+/* The names postconf knows.                                         */
+
+static void register_builtin_parameters(void)
+{
+    for (size_t i = 0; i < param_table_size; i++) {
+	const struct param_def *def = &param_table[i];
+	unsigned flags = (def->flags & PFLAG_LEGACY) ? PN_LEGACY : PN_BUILTIN;
+	if (def->flags & PFLAG_RAW)
+	    flags |= PN_RAW;
+	if (def->flags & PFLAG_READONLY)
+	    flags |= PN_READONLY;
+	enter_param(def->name, flags, def, NULL);
+    }
+}
+
+/*
+ * register_service_parameters - delivery agents named in master.cf get
+ * per-service names: "relay unix ... smtp" makes relay_destination_rate_delay
+ * known, with $default_destination_rate_delay as its default.
+ */
+static void register_service_parameters(void)
+{
+    static const char *const delivery_params[][2] = {
+	{"_time_limit", "command_time_limit"},	/* pipe and spawn only */
+	{"_recipient_limit", "default_recipient_limit"},
+	{"_extra_recipient_limit", "default_extra_recipient_limit"},
+	{"_recipient_refill_limit", "default_recipient_refill_limit"},
+	{"_recipient_refill_delay", "default_recipient_refill_delay"},
+	{"_delivery_slot_cost", "default_delivery_slot_cost"},
+	{"_delivery_slot_loan", "default_delivery_slot_loan"},
+	{"_delivery_slot_discount", "default_delivery_slot_discount"},
+	{"_minimum_delivery_slots", "default_minimum_delivery_slots"},
+	{"_initial_destination_concurrency", "initial_destination_concurrency"},
+	{"_destination_concurrency_limit", "default_destination_concurrency_limit"},
+	{"_destination_recipient_limit", "default_destination_recipient_limit"},
+	{"_destination_concurrency_positive_feedback", "default_destination_concurrency_positive_feedback"},
+	{"_destination_concurrency_negative_feedback", "default_destination_concurrency_negative_feedback"},
+	{"_destination_concurrency_failed_cohort_limit", "default_destination_concurrency_failed_cohort_limit"},
+	{"_destination_rate_delay", "default_destination_rate_delay"},
+	{"_transport_rate_delay", "default_transport_rate_delay"},
+    };
+    static const size_t count = sizeof(delivery_params) / sizeof(delivery_params[0]);
+
+    for (size_t i = 0; i < pc.master.count; i++) {
+	const struct master_entry *e = &pc.master.entries[i];
+	const char *prog = e->argv[MF_COMMAND];
+	size_t first, last;
+	if (strcmp(prog, "local") == 0 || strcmp(prog, "error") == 0
+	    || strcmp(prog, "virtual") == 0 || strcmp(prog, "smtp") == 0
+	    || strcmp(prog, "lmtp") == 0) {
+	    first = 1, last = count;
+	} else if (strcmp(prog, "pipe") == 0) {
+	    first = 0, last = count;
+	} else if (strcmp(prog, "spawn") == 0) {
+	    first = 0, last = 1;
+	} else {
+	    continue;
+	}
+	for (size_t j = first; j < last; j++) {
+	    char *name = xconcat(e->argv[MF_SERVICE], delivery_params[j][0], (char *) NULL);
+	    struct pnode *node = find_param(name);
+	    if (node != NULL)
+		class_override(node, PN_SERVICE);
+	    else
+		enter_param(name, PN_SERVICE, NULL, delivery_params[j][1]);
+	    free(name);
+	}
+    }
+}
+
+/*
+ * flag_user_parameter - $name was seen in a value (of a service when scope
+ * is set): a name with a setting becomes a valid user-defined parameter;
+ * one without a setting that postconf does not know is "undefined".
+ */
+static void flag_user_parameter(const char *name, unsigned class, size_t scope)
+{
+    const char *source = scope != NO_SCOPE ? "master.cf" : "main.cf";
+    int user_supplied = 0;
+
+    if (scope != NO_SCOPE && pc.scopes[scope].all_params != NULL
+	&& strmap_has(pc.scopes[scope].all_params, name)) {
+	user_supplied = 1;
+	if (!strmap_has(&pc.scopes[scope].valid_names, name))
+	    strmap_put(&pc.scopes[scope].valid_names, name, NULL);
+    } else if (setting_value(&pc.main_dict, name) != NULL) {
+	user_supplied = 1;
+	if (find_param(name) == NULL)
+	    enter_param(name, class, NULL, NULL);
+    }
+    if (scope == NO_SCOPE) {
+	for (size_t i = 0; i < pc.master.count; i++) {
+	    if (pc.scopes[i].all_params != NULL
+		&& strmap_has(pc.scopes[i].all_params, name)) {
+		user_supplied = 1;
+		if (!strmap_has(&pc.scopes[i].valid_names, name))
+		    strmap_put(&pc.scopes[i].valid_names, name, NULL);
+	    }
+	}
+    }
+    if (!user_supplied && (class & PN_DBMS) == 0 && find_param(name) == NULL)
+	diag_warn("%s/%s: undefined parameter: %s", pc.config_dir, source, name);
+}
+
+struct scan_ctx {
+    unsigned class;
+    size_t scope;
+};
+
+static const char *scan_lookup(const char *name, int how, void *ptr)
+{
+    struct scan_ctx *ctx = ptr;
+
+    (void) how;
+    flag_user_parameter(name, ctx->class, ctx->scope);
+    return NULL;
+}
+
+static void scan_value(const char *value, unsigned class, size_t scope)
+{
+    struct scan_ctx ctx = { class, scope };
+
+    (void) expand(NULL, value, EXPAND_SCAN, scan_lookup, &ctx);
+}
+
+/* check_dbms_client - report unknown settings in a database client file */
+static void check_dbms_client(const char *type, const char *file)
+{
+    char *spec = xconcat(type, ":", file, (char *) NULL);
+    struct strmap dict;
+    struct stat st;
+    FILE *fp;
+
+    if (strmap_has(&pc.dbms_visited, spec)) {
+	free(spec);
+	return;
+    }
+    strmap_put(&pc.dbms_visited, spec, NULL);
+    if ((fp = fopen(file, "r")) == NULL) {
+	if (errno != EACCES)
+	    diag_warn("open \"%s\" configuration \"%s\": %s", type, file, strerror(errno));
+	free(spec);
+	return;
+    }
+    if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
+	diag_warn("open \"%s\" configuration \"%s\": not a regular file", type, file);
+	fclose(fp);
+	free(spec);
+	return;
+    }
+    fclose(fp);
+    strmap_init(&dict);
+    if (mainconf_load(file, &dict, NULL) < 0) {
+	diag_warn("read \"%s\" configuration \"%s\": %s", type, file, strerror(errno));
+    } else {
+	for (size_t i = 0; i < dbms_suffix_table_size; i++)
+	    if (strcmp(dbms_suffix_table[i].type, type) == 0)
+		setting_free(strmap_del(&dict, dbms_suffix_table[i].suffix));
+	size_t pos = 0;
+	struct strmap_slot *slot;
+	while ((slot = strmap_next(&dict, &pos)) != NULL)
+	    diag_warn("%s: unused parameter: %s=%s", spec, slot->key,
+		      ((struct setting *) slot->value)->value);
+    }
+    strmap_free(&dict, setting_free);
+    free(spec);
+}
+
+static int is_dbms_type(const char *type)
+{
+    for (size_t i = 0; i < dbms_suffix_table_size; i++)
+	if (strcmp(dbms_suffix_table[i].type, type) == 0)
+	    return 1;
+    return 0;
+}
+
+static void warn_brace_error(size_t scope, const char *err)
+{
+    if (scope != NO_SCOPE)
+	diag_warn("master.cf:%s: %s", pc.master.entries[scope].name_space, err);
+    else
+	diag_warn("main.cf: %s", err);
+}
+
+/*
+ * register_dbms_helper - find ldap:name, mysql:name ... in a value. A
+ * name that is not a path makes name_suffix parameters known; a path is a
+ * client configuration file whose unknown settings postconf reports.
+ */
+static void register_dbms_helper(char *value, size_t scope)
+{
+    char *db_type, *prefix, *err;
+
+    while ((db_type = str_tokq(&value, CHARS_COMMA_SP)) != NULL) {
+	if (*db_type == '{') {
+	    if ((err = extract_braces(&db_type, 0)) != NULL) {
+		warn_brace_error(scope, err);
+		free(err);
+	    }
+	    register_dbms_helper(db_type, scope);
+	    continue;
+	}
+	/* Look through proxy: as proxymap(8) would. */
+	while ((prefix = strchr(db_type, ':')) != NULL) {
+	    *prefix++ = 0;
+	    if (strcmp(db_type, "proxy") != 0)
+		break;
+	    db_type = prefix;
+	}
+	if (prefix == NULL)
+	    continue;
+	if (*prefix == '/') {
+	    if (is_dbms_type(db_type))
+		check_dbms_client(db_type, prefix);
+	    continue;
+	}
+	if (*prefix == '.')
+	    continue;
+	if (*prefix == '{') {
+	    if ((err = extract_braces(&prefix, 0)) != NULL) {
+		warn_brace_error(scope, err);
+		free(err);
+	    }
+	    register_dbms_helper(prefix, scope);
+	    continue;
+	}
+	for (size_t i = 0; i < dbms_suffix_table_size; i++) {
+	    if (strcmp(dbms_suffix_table[i].type, db_type) == 0) {
+		char *candidate = xconcat(prefix, "_", dbms_suffix_table[i].suffix,
+					  (char *) NULL);
+		flag_user_parameter(candidate, PN_DBMS | PN_USER, scope);
+		free(candidate);
+	    }
+	}
+    }
+}
+
+static void register_dbms_parameters(const char *value, size_t scope)
+{
+    struct strbuf buf = STRBUF_INIT;
+    char *copy = xstrdup(expand_value(&buf, SHOW_EVAL, value, scope));
+
+    register_dbms_helper(copy, scope);
+    free(copy);
+    sb_free(&buf);
+}
+
+/* scope_dict - the settings of a namespace: main.cf, or a service's -o */
+struct dict_view {
+    struct strmap *dict;
+    int is_setting;		/* values are struct setting, not char * */
+};
+
+static const char *view_value(const struct dict_view *v, const char *name)
+{
+    if (v->is_setting)
+	return setting_value(v->dict, name);
+    return strmap_get(v->dict, name);
+}
+
+static const char *view_lookup(const char *name, int how, void *ptr)
+{
+    (void) how;
+    return view_value(ptr, name);
+}
+
+/*
+ * scan_namespace - scan every value of one namespace for $name, register
+ * restriction classes, and reject assignments to read-only names.
+ */
+static void scan_namespace(struct dict_view *view, const char *dict_name,
+			   size_t scope)
+{
+    const char *source = scope != NO_SCOPE ? "master.cf" : "main.cf";
+    const char *classes = view_value(view, "smtpd_restriction_classes");
+
+    if (classes != NULL) {
+	struct strbuf buf = STRBUF_INIT;
+	if (expand(&buf, classes, EXPAND_RECURSE, view_lookup, view) & EXPAND_ERROR)
+	    diag_fatal("dictionary %s: macro processing error", dict_name);
+	char *bp = buf.s ? buf.s : "", *name;
+	while ((name = strtok_r(bp, CHARS_COMMA_SP, &bp)) != NULL) {
+	    if (scope == NO_SCOPE && !strmap_has(&pc.rest_classes, name))
+		strmap_put(&pc.rest_classes, name, NULL);
+	    flag_user_parameter(name, PN_USER, scope);
+	}
+	sb_free(&buf);
+    }
+    size_t pos = 0;
+    struct strmap_slot *slot;
+    while ((slot = strmap_next(view->dict, &pos)) != NULL) {
+	const char *name = slot->key;
+	const char *value = view->is_setting ? ((struct setting *) slot->value)->value
+	    : slot->value;
+	if (scope != NO_SCOPE && !strmap_has(&pc.scopes[scope].valid_names, name)
+	    && strmap_has(&pc.rest_classes, name))
+	    strmap_put(&pc.scopes[scope].valid_names, name, NULL);
+	struct pnode *node = find_param(name);
+	if (node != NULL) {
+	    if (node->flags & PN_READONLY) {
+		diag_warn("%s/%s: read-only parameter assignment: %s=%s",
+			  pc.config_dir, source, name, value);
+		char *key = xstrdup(name);
+		if (view->is_setting)
+		    setting_free(strmap_del(view->dict, key));
+		else
+		    free(strmap_del(view->dict, key));
+		free(key);
+		continue;
+	    }
+	    if (node->flags & PN_LEGACY)
+		class_override(node, PN_USER);
+	    if (node->flags & PN_RAW)
+		continue;
+	}
+	scan_value(value, PN_USER, scope);
+	if (node != NULL && (node->flags & (PN_BUILTIN | PN_SERVICE)))
+	    register_dbms_parameters(value, scope);
+    }
+}
+
+/* scan_defaults - the defaults of names main.cf does not set may use $name */
+static void scan_defaults(void)
+{
+    size_t pos = 0;
+    struct strmap_slot *slot;
+    const char **names = xmalloc((pc.params.used + 1) * sizeof(*names));
+    size_t n = 0;
+
+    /* Copy the names first: scanning may register new ones. */
+    while ((slot = strmap_next(&pc.params, &pos)) != NULL)
+	names[n++] = xstrdup(slot->key);
+    for (size_t i = 0; i < n; i++) {
+	struct pnode *node = find_param(names[i]);
+	if ((node->flags & PN_RAW) == 0 && setting_value(&pc.main_dict, names[i]) == NULL)
+	    scan_value(default_value(names[i], node), PN_USER, NO_SCOPE);
+	free((char *) names[i]);
+    }
+    free(names);
+}
+
+static void register_user_parameters(void)
+{
+    strmap_init(&pc.rest_classes);
+    strmap_init(&pc.namespaces);
+    for (size_t i = 0; i < pc.master.count; i++) {
+	struct master_entry *e = &pc.master.entries[i];
+	for (size_t field = MASTER_MIN_FIELDS; e->argv[field] != NULL; field++) {
+	    const char *arg = e->argv[field];
+	    const char *aval;
+	    if (arg[0] != '-' || strcmp(arg, "--") == 0)
+		break;
+	    if (!MASTER_OPTION_TAKES_VALUE(arg) || (aval = e->argv[field + 1]) == NULL)
+		continue;
+	    if (strcmp(arg, "-o") == 0) {
+		char *copy = xstrdup(aval), *name, *value;
+		if (split_nameval(copy, &name, &value) == NULL) {
+		    struct strmap *dict = strmap_get(&pc.namespaces, e->name_space);
+		    if (dict == NULL) {
+			dict = xmalloc(sizeof(*dict));
+			strmap_init(dict);
+			strmap_put(&pc.namespaces, e->name_space, dict);
+		    }
+		    free(strmap_put(dict, name, xstrdup(value)));
+		}
+		free(copy);
+	    }
+	    field += 1;
+	}
+    }
+    for (size_t i = 0; i < pc.master.count; i++) {
+	struct strmap *dict = strmap_get(&pc.namespaces, pc.master.entries[i].name_space);
+	if (dict != NULL) {
+	    pc.scopes[i].all_params = dict;
+	    pc.scopes[i].has_params = 1;
+	    strmap_init(&pc.scopes[i].valid_names);
+	}
+    }
+    for (size_t i = 0; i < pc.master.count; i++) {
+	if (pc.scopes[i].all_params != NULL) {
+	    struct dict_view view = { pc.scopes[i].all_params, 0 };
+	    scan_namespace(&view, pc.master.entries[i].name_space, i);
+	}
+    }
+    scan_defaults();
+    struct dict_view main_view = { &pc.main_dict, 1 };
+    scan_namespace(&main_view, "mail_dict", NO_SCOPE);
+}
+
+/* ---------------------------------------------------------------- */
+/* Showing main.cf parameters.                                       */
+
+static void print_parameter(int mode, const char *name, const struct pnode *node)
+{
+    const char *value = lookup_value(mode, name, NO_SCOPE, node);
+    struct strbuf line = STRBUF_INIT, exp = STRBUF_INIT;
+
+    if (value == NULL)
+	return;
+    if (mode & HIDE_VALUE) {
+	sb_adds(&line, name);
+    } else {
+	if ((mode & SHOW_EVAL) != 0 && (node->flags & PN_RAW) == 0)
+	    value = expand_value(&exp, mode, value, NO_SCOPE);
+	if ((mode & HIDE_NAME) == 0)
+	    sb_printf(&line, "%s = %s", name, value);
+	else
+	    sb_adds(&line, value);
+    }
+    print_line(mode, sb_str(&line));
+    sb_free(&line);
+    sb_free(&exp);
+}
+
+static void show_parameters(int mode, char **names, int count)
+{
+    if (count == 0) {
+	const char **keys = strmap_sorted_keys(&pc.params);
+	for (const char **kp = keys; *kp; kp++) {
+	    const struct pnode *node = find_param(*kp);
+	    if (pc.param_class & node->flags)
+		print_parameter(mode, *kp, node);
+	}
+	free(keys);
+	return;
+    }
+    for (int i = 0; i < count; i++) {
+	const struct pnode *node = find_param(names[i]);
+	if (node == NULL)
+	    diag_warn("%s: unknown parameter", names[i]);
+	else
+	    print_parameter(mode, names[i], node);
+    }
+}
+
+static void flag_unused_main_parameters(void)
+{
+    size_t pos = 0;
+    struct strmap_slot *slot;
+
+    while ((slot = strmap_next(&pc.main_dict, &pos)) != NULL) {
+	if (find_param(slot->key) == NULL) {
+	    flush_output();
+	    diag_warn("%s/main.cf: unused parameter: %s=%s", pc.config_dir,
+		      slot->key, ((struct setting *) slot->value)->value);
+	}
+    }
+}
+
+static void flag_unused_master_parameters(void)
+{
+    for (size_t i = 0; i < pc.master.count; i++) {
+	struct strmap *dict = pc.scopes[i].all_params;
+	size_t pos = 0;
+	struct strmap_slot *slot;
+	if (dict == NULL)
+	    continue;
+	while ((slot = strmap_next(dict, &pos)) != NULL) {
+	    if (find_param(slot->key) == NULL
+		&& !strmap_has(&pc.scopes[i].valid_names, slot->key)) {
+		flush_output();
+		diag_warn("%s/master.cf: unused parameter: %s=%s", pc.config_dir,
+			  slot->key, (const char *) slot->value);
+	    }
+	}
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* Showing master.cf.                                                */
+
+/* A selector: service[/type[/field-or-name]], "*" matching anything. */
+struct selector {
+    const char *raw;
+    char *parts[3];
+    int field;			/* -F: field index, -1 for "*" */
+    int matches;
+};
+
+#define MATCH_ANY(p) ((p)[0] == '*' && (p)[1] == 0)
+#define MATCH_STRING(p, s) (MATCH_ANY(p) || strcmp((p), (s)) == 0)
+
+static int parse_selector(struct selector *sel, const char *raw, int min, int max)
+{
+    char *copy = xstrdup(raw), *bp = copy, *word;
+    int n = 0;
+
+    memset(sel, 0, sizeof(*sel));
+    sel->raw = raw;
+    if (*raw == '/') {
+	free(copy);
+	return -1;
+    }
+    while ((word = strtok_r(bp, "/", &bp)) != NULL) {
+	if (n >= max || (!MATCH_ANY(word) && strchr(word, '*') != NULL)) {
+	    n = max + 1;
+	    break;
+	}
+	sel->parts[n++] = xstrdup(word);
+    }
+    free(copy);
+    if (n < min || n > max) {
+	for (int i = 0; i < 3; i++)
+	    free(sel->parts[i]);
+	return -1;
+    }
+    while (n < max)
+	sel->parts[n++] = xstrdup("*");
+    return 0;
+}
+
+static void free_selector(struct selector *sel)
+{
+    for (int i = 0; i < 3; i++)
+	free(sel->parts[i]);
+}
+
+static int selector_matches(const struct selector *sel, const struct master_entry *e)
+{
+    return MATCH_STRING(sel->parts[0], e->argv[MF_SERVICE])
+	&& MATCH_STRING(sel->parts[1], e->argv[MF_TYPE]);
+}
+
+/*
+ * print_arguments - the command and its arguments, with -o values
+ * expanded under -x, braces around values with spaces, and -f folding.
+ * postconf -M and -F share this layout.
+ */
+static void print_arguments(int mode, size_t index, size_t field, size_t line_len,
+			    int value_sep_len)
+{
+    const struct master_entry *e = &pc.master.entries[index];
+    struct strbuf exp = STRBUF_INIT;
+    int in_options = 1;
+    const char *arg;
+
+    for (; (arg = e->argv[field]) != NULL; field++) {
+	size_t arg_len = strlen(arg);
+	const char *aval = NULL;
+	int need_braces = 0;
+	if (in_options) {
+	    /* The argument that ends the options gets no braces (as postconf). */
+	    if (arg[0] != '-' || strcmp(arg, "--") == 0) {
+		in_options = 0;
+	    } else if (MASTER_OPTION_TAKES_VALUE(arg) && (aval = e->argv[field + 1]) != NULL) {
+		line_len = LINE_LIMIT;
+		if (strcmp(arg, "-o") == 0 && (mode & SHOW_EVAL) != 0)
+		    aval = expand_value(&exp, mode, aval, index);
+		arg_len += strlen(aval) + (size_t) value_sep_len;
+		if ((need_braces = aval[strcspn(aval, SEPARATORS)] != 0))
+		    arg_len += 2;
+	    }
+	} else {
+	    need_braces = arg[strcspn(arg, SEPARATORS)] != 0;
+	}
+	if (line_len > INDENT_LEN) {
+	    if ((mode & FOLD_LINE) == 0 || line_len + 1 + arg_len < LINE_LIMIT) {
+		out_putc(' ');
+		line_len += 1;
+	    } else {
+		out_puts("\n" INDENT);
+		line_len = INDENT_LEN;
+	    }
+	}
+	if (!in_options && need_braces)
+	    out_putc('{');
+	out_puts(arg);
+	if (!in_options && need_braces)
+	    out_putc('}');
+	line_len += strlen(arg) + (!in_options && need_braces ? 2 : 0);
+	if (aval != NULL) {
+	    out_putc(' ');
+	    if (need_braces)
+		out_putc('{');
+	    out_puts(aval);
+	    if (need_braces)
+		out_putc('}');
+	    field += 1;
+	    line_len = LINE_LIMIT;
+	}
+    }
+    out_putc('\n');
+    sb_free(&exp);
+}
+
+static void print_master_entry(int mode, size_t index)
+{
+    static const size_t column_goal[] = { 0, 11, 17, 25, 33, 41, 49, 57 };
+    const struct master_entry *e = &pc.master.entries[index];
+    size_t line_len = 0;
+
+    for (size_t field = 0; field < MASTER_MIN_FIELDS; field++) {
+	if (line_len > 0) {
+	    do {
+		out_putc(' ');
+		line_len++;
+	    } while (line_len < column_goal[field]);
+	}
+	out_puts(e->argv[field]);
+	line_len += strlen(e->argv[field]);
+    }
+    print_arguments(mode, index, MASTER_MIN_FIELDS, line_len, 3);
+}
+
+static void show_master_entries(int mode, char **args, int count)
+{
+    struct selector *sels = xcalloc((size_t) count + 1, sizeof(*sels));
+
+    for (int i = 0; i < count; i++)
+	if (parse_selector(&sels[i], args[i], 1, 2) < 0)
+	    diag_fatal("-M option requires service_name[/type]");
+    for (size_t e = 0; e < pc.master.count; e++) {
+	if (count == 0) {
+	    print_master_entry(mode, e);
+	    continue;
+	}
+	for (int i = 0; i < count; i++) {
+	    if (selector_matches(&sels[i], &pc.master.entries[e])) {
+		sels[i].matches++;
+		print_master_entry(mode, e);
+	    }
+	}
+    }
+    for (int i = 0; i < count; i++) {
+	if (sels[i].matches == 0)
+	    diag_warn("unmatched request: \"%s\"", sels[i].raw);
+	free_selector(&sels[i]);
+    }
+    free(sels);
+}
+
+static void print_master_field(int mode, size_t index, int field)
+{
+    const struct master_entry *e = &pc.master.entries[index];
+    size_t line_len = 0;
+
+    if ((mode & HIDE_NAME) == 0) {
+	out_puts(e->argv[MF_SERVICE]);
+	out_putc('/');
+	out_puts(e->argv[MF_TYPE]);
+	out_putc('/');
+	out_puts(master_field_names[field]);
+	line_len = strlen(e->argv[MF_SERVICE]) + strlen(e->argv[MF_TYPE])
+	    + strlen(master_field_names[field]) + 2;
+    }
+    if ((mode & (HIDE_NAME | HIDE_VALUE)) == 0) {
+	out_puts(" = ");
+	line_len += 3;
+    }
+    if ((mode & HIDE_VALUE) == 0) {
+	if (line_len > 0 && line_len + strlen(e->argv[field]) > LINE_LIMIT) {
+	    out_puts("\n" INDENT);
+	    line_len = INDENT_LEN;
+	}
+	out_puts(e->argv[field]);
+	line_len += strlen(e->argv[field]);
+    }
+    if (field == MF_COMMAND && (mode & HIDE_VALUE) == 0)
+	print_arguments(mode, index, MF_COMMAND + 1, line_len, 1);
+    else
+	out_putc('\n');
+}
+
+static int parse_field_name(const char *name)
+{
+    if (strcmp(name, "*") == 0)
+	return -1;
+    for (int i = 0; i < MASTER_MIN_FIELDS; i++)
+	if (strcmp(master_field_names[i], name) == 0)
+	    return i;
+    diag_fatal("invalid service attribute name: \"%s\"", name);
+}
+
+static void print_master_fields(int mode, size_t index, int field)
+{
+    if (field < 0) {
+	for (int f = 0; f < MASTER_MIN_FIELDS; f++)
+	    print_master_field(mode, index, f);
+    } else {
+	print_master_field(mode, index, field);
+    }
+}
+
+static void show_master_fields(int mode, char **args, int count)
+{
+    struct selector *sels = xcalloc((size_t) count + 1, sizeof(*sels));
+
+    for (int i = 0; i < count; i++) {
+	if (parse_selector(&sels[i], args[i], 1, 3) < 0)
+	    diag_fatal("-F option requires service_name[/type[/field]]");
+	sels[i].field = parse_field_name(sels[i].parts[2]);
+    }
+    for (size_t e = 0; e < pc.master.count; e++) {
+	if (count == 0) {
+	    print_master_fields(mode, e, -1);
+	    continue;
+	}
+	for (int i = 0; i < count; i++) {
+	    if (selector_matches(&sels[i], &pc.master.entries[e])) {
+		sels[i].matches++;
+		print_master_fields(mode, e, sels[i].field);
+	    }
+	}
+    }
+    for (int i = 0; i < count; i++) {
+	if (sels[i].matches == 0)
+	    diag_warn("unmatched request: \"%s\"", sels[i].raw);
+	free_selector(&sels[i]);
+    }
+    free(sels);
+}
+
+static void print_master_param(int mode, size_t index, const char *name,
+			       const char *value)
+{
+    const char *ns = pc.master.entries[index].name_space;
+    struct strbuf line = STRBUF_INIT, exp = STRBUF_INIT;
+
+    if (mode & HIDE_VALUE) {
+	sb_printf(&line, "%s/%s", ns, name);
+    } else {
+	if (mode & SHOW_EVAL)
+	    value = expand_value(&exp, mode, value, index);
+	if ((mode & HIDE_NAME) == 0)
+	    sb_printf(&line, "%s/%s = %s", ns, name, value);
+	else
+	    sb_adds(&line, value);
+    }
+    print_line(mode, sb_str(&line));
+    sb_free(&line);
+    sb_free(&exp);
+}
+
+static void print_master_any_param(int mode, size_t index)
+{
+    struct strmap *dict = pc.scopes[index].all_params;
+    const char **names = strmap_sorted_keys(dict);
+
+    for (const char **np = names; *np; np++)
+	print_master_param(mode, index, *np, strmap_get(dict, *np));
+    free(names);
+}
+
+static void show_master_params(int mode, char **args, int count)
+{
+    struct selector *sels = xcalloc((size_t) count + 1, sizeof(*sels));
+
+    for (int i = 0; i < count; i++)
+	if (parse_selector(&sels[i], args[i], 1, 3) < 0)
+	    diag_fatal("-P option requires service_name[/type[/parameter]]");
+    for (size_t e = 0; e < pc.master.count; e++) {
+	struct strmap *dict = pc.scopes[e].all_params;
+	if (dict == NULL)
+	    continue;
+	if (count == 0) {
+	    print_master_any_param(mode, e);
+	    continue;
+	}
+	for (int i = 0; i < count; i++) {
+	    const char *value;
+	    if (!selector_matches(&sels[i], &pc.master.entries[e]))
+		continue;
+	    if (MATCH_ANY(sels[i].parts[2])) {
+		print_master_any_param(mode, e);
+		sels[i].matches++;
+	    } else if ((value = strmap_get(dict, sels[i].parts[2])) != NULL) {
+		print_master_param(mode, e, sels[i].parts[2], value);
+		sels[i].matches++;
+	    }
+	}
+    }
+    for (int i = 0; i < count; i++) {
+	if (sels[i].matches == 0)
+	    diag_warn("unmatched request: \"%s\"", sels[i].raw);
+	free_selector(&sels[i]);
+    }
+    free(sels);
+}
+
+/* ---------------------------------------------------------------- */
+/* Options.                                                          */
+
+static void option_list(struct strbuf *buf, int bits)
+{
+    for (size_t i = 0; i < sizeof(option_names) / sizeof(option_names[0]); i++) {
+	if (bits & option_names[i].bit) {
+	    if (buf->len)
+		sb_addch(buf, ' ');
+	    sb_adds(buf, option_names[i].name);
+	}
+    }
+}
+
+/* check_options - postconf's rules for options that exclude each other */
+static void check_options(int mode)
+{
+    static const int exclusive[] = {
+	MAIN_PARAM | MASTER_ENTRY | MASTER_FLD | MASTER_PARAM,
+	SHOW_DEFS | SHOW_NONDEF,
+	FOLD_LINE,
+	SHOW_EVAL,
+	MAIN_OVER | SHOW_DEFS,
+	HIDE_NAME | HIDE_VALUE,
+    };
+    static const int compatible[][2] = {
+	{MAIN_PARAM, FOLD_LINE | HIDE_NAME | PARAM_CLASS | SHOW_EVAL | SHOW_DEFS
+	 | SHOW_NONDEF | MAIN_OVER | HIDE_VALUE},
+	{MASTER_ENTRY, FOLD_LINE | MAIN_OVER | SHOW_EVAL},
+	{MASTER_FLD, FOLD_LINE | HIDE_NAME | MAIN_OVER | SHOW_EVAL | HIDE_VALUE},
+	{MASTER_PARAM, FOLD_LINE | HIDE_NAME | MAIN_OVER | SHOW_EVAL | HIDE_VALUE},
+	{PARAM_CLASS, MAIN_PARAM | SHOW_DEFS | SHOW_NONDEF},
+    };
+    struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+    for (size_t i = 0; i < sizeof(exclusive) / sizeof(exclusive[0]); i++) {
+	int bits = exclusive[i] & mode;
+	if (bits & (bits - 1)) {
+	    option_list(&a, bits);
+	    diag_fatal("specify one of %s", a.s);
+	}
+    }
+    for (size_t i = 0; i < sizeof(compatible) / sizeof(compatible[0]); i++) {
+	int excess = mode & ~(compatible[i][0] | compatible[i][1]);
+	if ((mode & compatible[i][0]) && excess) {
+	    option_list(&a, compatible[i][0]);
+	    option_list(&b, excess);
+	    diag_fatal("with option %s, do not specify %s", a.s, b.s);
+	}
+    }
+}
+
+static int parse_param_class(const char *text)
+{
+    static const struct { const char *name; int bits; } classes[] = {
+	{"builtin", PN_BUILTIN}, {"service", PN_SERVICE}, {"user", PN_USER},
+	{"all", PN_CLASS_MASK},
+    };
+    char *copy = xstrdup(text), *bp = copy, *word;
+    int mask = 0;
+
+    while ((word = strtok_r(bp, CHARS_COMMA_SP "|", &bp)) != NULL) {
+	size_t i;
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+	    if (strcasecmp(classes[i].name, word) == 0)
+		break;
+	if (i == sizeof(classes) / sizeof(classes[0]))
+	    diag_fatal("unknown -C option value \"%s\" in \"%s\"", word, text);
+	mask |= classes[i].bits;
+    }
+    free(copy);
+    return mask;
+}
+
+static void usage(void)
+{
+    diag_fatal("usage: %s conf [-c config_dir] [-C param_class] [-d (parameter defaults)]"
+	       " [-f (fold lines)] [-F (master.cf fields)] [-h (no names)]"
+	       " [-H (no values)] [-M (master.cf)] [-n (non-default parameters)]"
+	       " [-o name=value (override parameter value)] [-p (main.cf, default)]"
+	       " [-P (master.cf parameters)] [-x (expand parameter values)] [name...]",
+	       diag_program());
+}
+
+static void unsupported(int ch)
+{
+    static const struct { int ch; const char *what; } options[] = {
+	{'a', "server SASL types"}, {'A', "client SASL types"},
+	{'b', "bounce templates"}, {'t', "bounce templates"},
+	{'e', "editing main.cf or master.cf"}, {'X', "removing parameters"},
+	{'#', "commenting out parameters"}, {'l', "mailbox lock types"},
+	{'m', "lookup table types"}, {'T', "TLS introspection"},
+    };
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+	if (options[i].ch == ch)
+	    diag_fatal("option -%c (%s) is not supported by %s conf; use postconf(1)",
+		       ch, options[i].what, diag_program());
+    usage();
+}
+
+int cmd_conf(int argc, char **argv)
+{
+    char **overrides = xcalloc((size_t) argc + 1, sizeof(*overrides));
+    size_t override_count = 0;
+    int ch;
+
+    memset(&pc, 0, sizeof(pc));
+    pc.param_class = PN_CLASS_MASK;
+    strmap_init(&pc.main_dict);
+    strmap_init(&pc.params);
+    strmap_init(&pc.dbms_visited);
+    optind = 1;
+    opterr = 1;
+    argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
+    while ((ch = getopt(argc, argv, "+aAbc:C:deEfFhHlmMno:pPtT:vxX#")) > 0) {
+	switch (ch) {
+	case 'c':
+	    if (setenv(CONFIG_ENV, optarg, 1) < 0)
+		diag_fatal("out of memory");
+	    break;
+	case 'C':
+	    pc.mode |= PARAM_CLASS;
+	    pc.param_class = parse_param_class(optarg);
+	    break;
+	case 'd': pc.mode |= SHOW_DEFS; break;
+	case 'f': pc.mode |= FOLD_LINE; break;
+	case 'F': pc.mode |= MASTER_FLD; break;
+	case 'h': pc.mode |= HIDE_NAME; break;
+	case 'H': pc.mode |= HIDE_VALUE; break;
+	case 'M': pc.mode |= MASTER_ENTRY; break;
+	case 'n': pc.mode |= SHOW_NONDEF; break;
+	case 'o':
+	    pc.mode |= MAIN_OVER;
+	    overrides[override_count++] = optarg;
+	    break;
+	case 'p': pc.mode |= MAIN_PARAM; break;
+	case 'P': pc.mode |= MASTER_PARAM; break;
+	case 'v': break;
+	case 'x': pc.mode |= SHOW_EVAL; break;
+	default:
+	    unsupported(ch == '?' ? 0 : ch);
+	}
+    }
+    if ((pc.mode & (MAIN_PARAM | MASTER_ENTRY | MASTER_FLD | MASTER_PARAM)) == 0)
+	pc.mode |= MAIN_PARAM;
+    if (argv[optind] != NULL && strchr(argv[optind], '=') != NULL)
+	diag_fatal("%s conf does not edit configuration files: \"%s\"; use postconf -e",
+		   diag_program(), argv[optind]);
+    check_options(pc.mode);
+
+    char **names = argv + optind;
+    int name_count = argc - optind;
+    if (pc.mode & (MASTER_ENTRY | MASTER_FLD | MASTER_PARAM)) {
+	read_master(1);
+	read_parameters();
+	set_parameters(overrides, override_count);
+	register_builtin_parameters();
+	register_service_parameters();
+	register_user_parameters();
+	if (pc.mode & MASTER_FLD)
+	    show_master_fields(pc.mode, names, name_count);
+	else if (pc.mode & MASTER_PARAM)
+	    show_master_params(pc.mode, names, name_count);
+	else
+	    show_master_entries(pc.mode, names, name_count);
+	flag_unused_master_parameters();
+    } else {
+	if ((pc.mode & SHOW_DEFS) == 0) {
+	    read_parameters();
+	    set_parameters(overrides, override_count);
+	}
+	register_builtin_parameters();
+	read_master(0);
+	register_service_parameters();
+	if ((pc.mode & SHOW_DEFS) == 0)
+	    register_user_parameters();
+	show_parameters(pc.mode, names, name_count);
+	if ((pc.mode & SHOW_DEFS) == 0) {
+	    flag_unused_main_parameters();
+	    flag_unused_master_parameters();
+	}
+    }
+    free(overrides);
+    if (out_flush() < 0)
+	diag_fatal("write error on standard output: %s", strerror(errno));
+    return 0;
+}

@@ -1,0 +1,20 @@
+/*
+ * hostinfo - the parameter defaults Postfix computes from the host:
+ * myhostname, mydomain and mynetworks.
+ */
+#ifndef PFC_HOSTINFO_H
+#define PFC_HOSTINFO_H
+
+/* host_myhostname - gethostname(), with ".mydomain" added when it has no dot */
+char *host_myhostname(const char *mydomain);
+/* host_mydomain - what follows the first dot of myhostname, or localdomain */
+char *host_mydomain(const char *myhostname);
+/*
+ * host_mynetworks - the networks of this host's interfaces, as Postfix
+ * lists them for mynetworks_style class, subnet or host. Returns NULL with
+ * a message in *err for values Postfix rejects.
+ */
+char *host_mynetworks(const char *inet_interfaces, const char *style,
+		      const char *inet_protocols, char **err);
+
+#endif

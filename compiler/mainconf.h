@@ -1,0 +1,42 @@
+/*
+ * mainconf - read main.cf (and any "name = value" file of that format)
+ * into a parameter dictionary, with Postfix's rules: the last duplicate
+ * wins with a warning, a line without '=' is an error.
+ */
+#ifndef PFC_MAINCONF_H
+#define PFC_MAINCONF_H
+
+#include "cfline.h"
+#include "strmap.h"
+
+/* One setting: its value and where it came from (line 0: not a file). */
+struct setting {
+    char *value;
+    int line;
+};
+
+struct mainconf_hooks {
+    /*
+     * A logical line that is not name=value. err is Postfix's text; the
+     * default (NULL hook) is postconf's fatal error.
+     */
+    void (*on_syntax_error)(void *ctx, const char *path,
+			    const struct cf_logical_line *line, const char *err);
+    void *ctx;
+};
+
+/*
+ * mainconf_load - add the settings of path to dict (name -> struct setting).
+ * Returns 0, or -1 with errno set when the file cannot be read.
+ */
+int mainconf_load(const char *path, struct strmap *dict,
+		  const struct mainconf_hooks *hooks);
+
+/* setting_put - set name=value in dict (line 0 for command-line values) */
+void setting_put(struct strmap *dict, const char *name, const char *value,
+		 int line);
+/* setting_value - the value of name in dict, or NULL */
+const char *setting_value(const struct strmap *dict, const char *name);
+void setting_free(void *setting);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * masterconf - read master.cf: one service per logical line, at least
+ * eight fields, daemon options normalised as postconf does (SPEC 5).
+ */
+#ifndef PFC_MASTERCONF_H
+#define PFC_MASTERCONF_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "strmap.h"
+
+#define MASTER_MIN_FIELDS 8
+enum master_field {
+    MF_SERVICE, MF_TYPE, MF_PRIVATE, MF_UNPRIV, MF_CHROOT, MF_WAKEUP,
+    MF_MAXPROC, MF_COMMAND,
+};
+
+struct master_entry {
+    char **argv;		/* fields, then command arguments; NULL-ended */
+    size_t argc;
+    char *raw;			/* the logical line as read */
+    int line;			/* its first physical line */
+    char *name_space;		/* "service/type" */
+    struct strmap ro_params;	/* process_name, service_name */
+};
+
+struct masterconf {
+    struct master_entry *entries;
+    size_t count;
+};
+
+/* The names of the eight fields, as -F prints them. */
+extern const char *const master_field_names[MASTER_MIN_FIELDS];
+
+/*
+ * masterconf_load - read path. Postfix's errors are fatal here, in
+ * postconf's words; options errors (missing '}') are warnings. Returns 0,
+ * or -1 with errno set when the file cannot be opened.
+ */
+int masterconf_load(const char *path, struct masterconf *mc);
+void masterconf_free(struct masterconf *mc);
+
+/*
+ * MASTER_OPTION_TAKES_VALUE - does this daemon option take the next word as
+ * its value? Only -o does; like postconf, a lone "-" counts too, because
+ * strchr() finds the terminating NUL.
+ */
+#define MASTER_OPTION_TAKES_VALUE(arg) (strchr("o", (arg)[1]) != NULL)
+
+#endif

@@ -1,0 +1,61 @@
+/* pfc - the command-line front end: dispatch to one subcommand */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "diag.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"conf", cmd_conf, "show main.cf and master.cf settings, as postconf(1)"},
+};
+
+/* Commands of pfc's design that this release does not have yet. */
+static const char *const planned[] = {
+    "check", "map", "alias", "newaliases", "lookup", "build", "verify",
+    "dump", "diff", "query", "trace",
+};
+
+static int usage(FILE *fp)
+{
+    fprintf(fp, "usage: pfc COMMAND [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(fp, "\nSee pfc(1). pfc %s\n", PACKAGE_VERSION);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    diag_set_program("pfc");
+    if (argc < 2)
+	return usage(stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	usage(stdout);
+	return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+	printf("pfc %s\n", PACKAGE_VERSION);
+	return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	if (strcmp(argv[1], commands[i].name) == 0)
+	    return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++) {
+	if (strcmp(argv[1], planned[i]) == 0) {
+	    fprintf(stderr, "pfc: '%s' is not in this release of pfc; "
+		    "only 'conf' is available\n", argv[1]);
+	    return 2;
+	}
+    }
+    fprintf(stderr, "pfc: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,97 @@
+/* cfline - drive the flex lexer and bison parser; build logical lines */
+#include <stdlib.h>
+
+#include "cfline.h"
+#include "cfline_parse.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+/* The generated lexer's interface, without including its header. */
+typedef void *yyscan_t;
+int cf_lex_init_extra(int *extra, yyscan_t *scanner);
+void cf_set_in(FILE *in, yyscan_t scanner);
+int cf_lex_destroy(yyscan_t scanner);
+
+struct cf_parser {
+    const struct cf_reader_ops *ops;
+    void *ctx;
+    struct strbuf text;
+    struct cf_segment *segs;
+    size_t nsegs, segcap;
+    int last_line;
+};
+
+static void add_piece(struct cf_parser *p, struct cf_token *tok, int line)
+{
+    if (p->nsegs == p->segcap) {
+	p->segcap = p->segcap ? p->segcap * 2 : 8;
+	p->segs = xrealloc(p->segs, p->segcap * sizeof(*p->segs));
+    }
+    p->segs[p->nsegs].offset = p->text.len;
+    p->segs[p->nsegs].line = line;
+    p->nsegs++;
+    sb_addn(&p->text, tok->text, tok->len);
+    p->last_line = line;
+    free(tok->text);
+    tok->text = NULL;
+}
+
+void cf_parser_begin(struct cf_parser *p, struct cf_token *tok, int line)
+{
+    sb_reset(&p->text);
+    p->nsegs = 0;
+    add_piece(p, tok, line);
+}
+
+void cf_parser_append(struct cf_parser *p, struct cf_token *tok, int line)
+{
+    add_piece(p, tok, line);
+}
+
+void cf_parser_end(struct cf_parser *p, int leading_space)
+{
+    struct cf_logical_line line = {
+	.text = sb_str(&p->text),
+	.len = p->text.len,
+	.first_line = p->segs[0].line,
+	.last_line = p->last_line,
+	.segs = p->segs,
+	.nsegs = p->nsegs,
+    };
+    if (leading_space) {
+	if (p->ops->on_leading_space)
+	    p->ops->on_leading_space(p->ctx, &line);
+    } else {
+	p->ops->on_line(p->ctx, &line);
+    }
+}
+
+int cf_read_stream(FILE *fp, const struct cf_reader_ops *ops, void *ctx)
+{
+    struct cf_parser parser = { .ops = ops, .ctx = ctx };
+    yyscan_t scanner;
+    int lineno = 0;
+    int status;
+
+    if (cf_lex_init_extra(&lineno, &scanner) != 0)
+	return -1;
+    cf_set_in(fp, scanner);
+    status = cf_parse(scanner, &parser);
+    cf_lex_destroy(scanner);
+    sb_free(&parser.text);
+    free(parser.segs);
+    if (status != 0 || ferror(fp))
+	return -1;
+    return 0;
+}
+
+void cf_position(const struct cf_logical_line *line, size_t offset,
+		 int *lineno, int *column)
+{
+    size_t i = 0;
+
+    while (i + 1 < line->nsegs && line->segs[i + 1].offset <= offset)
+	i++;
+    *lineno = line->segs[i].line;
+    *column = (int) (offset - line->segs[i].offset) + 1;
+}

@@ -1,0 +1,44 @@
+/*
+ * cfline - Postfix's logical-line reader (SPEC 1.1), shared by every tool
+ * that reads main.cf, master.cf, postmap/postalias sources and
+ * regexp/pcre/cidr tables. A logical line is a physical line that starts
+ * with text, joined with the indented lines that follow it; blank lines and
+ * comment lines vanish even in the middle of a logical line. The newline is
+ * deleted, the continuation's leading whitespace is kept.
+ */
+#ifndef PFC_CFLINE_H
+#define PFC_CFLINE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Where each physical piece of a logical line starts, for file:line:col. */
+struct cf_segment {
+    size_t offset;		/* byte offset in the logical text */
+    int line;			/* physical line number, from 1 */
+};
+
+struct cf_logical_line {
+    const char *text;		/* NUL-terminated joined text */
+    size_t len;
+    int first_line;		/* line of the first physical piece */
+    int last_line;
+    const struct cf_segment *segs;
+    size_t nsegs;
+};
+
+struct cf_reader_ops {
+    /* A well-formed logical line. */
+    void (*on_line)(void *ctx, const struct cf_logical_line *line);
+    /* A logical line that starts with whitespace: Postfix warns and drops it. */
+    void (*on_leading_space)(void *ctx, const struct cf_logical_line *line);
+};
+
+/* cf_read_stream - read every logical line of fp; -1 on a read error */
+int cf_read_stream(FILE *fp, const struct cf_reader_ops *ops, void *ctx);
+
+/* cf_position - the physical line and 1-based column of a byte offset */
+void cf_position(const struct cf_logical_line *line, size_t offset,
+		 int *lineno, int *column);
+
+#endif

@@ -1,0 +1,75 @@
+/* diag - warnings and fatal errors, in Postfix's "prog: severity: text" shape */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "strbuf.h"
+
+static const char *program = "pfc";
+static int counts[DIAG_FATAL + 1];
+
+void diag_set_program(const char *name)
+{
+    program = name;
+}
+
+const char *diag_program(void)
+{
+    return program;
+}
+
+int diag_count(enum diag_severity severity)
+{
+    return counts[severity];
+}
+
+/* emit - write one whole message line with a single write(2) */
+static void emit(enum diag_severity severity, const char *fmt, va_list ap)
+{
+    static const char *const label[] = { "info", "warning", "error", "fatal" };
+    struct strbuf line = STRBUF_INIT;
+
+    counts[severity]++;
+    sb_printf(&line, "%s: %s: ", program, label[severity]);
+    size_t start = line.len;
+    sb_vprintf(&line, fmt, ap);
+    /* As Postfix's msg_output(): anything not printable ASCII shows as '?'. */
+    for (size_t i = start; i < line.len; i++)
+	if ((unsigned char) line.s[i] < 0x20 || (unsigned char) line.s[i] > 0x7e)
+	    line.s[i] = '?';
+    sb_addch(&line, '\n');
+    size_t off = 0;
+    while (off < line.len) {
+	ssize_t n = write(STDERR_FILENO, line.s + off, line.len - off);
+	if (n <= 0)
+	    break;
+	off += (size_t) n;
+    }
+    sb_free(&line);
+}
+
+void diag_vwarn(const char *fmt, va_list ap)
+{
+    emit(DIAG_WARNING, fmt, ap);
+}
+
+void diag_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    emit(DIAG_WARNING, fmt, ap);
+    va_end(ap);
+}
+
+void diag_fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    emit(DIAG_FATAL, fmt, ap);
+    va_end(ap);
+    _exit(1);
+}

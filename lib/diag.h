@@ -1,0 +1,28 @@
+/* diag - the one diagnostics path: every warning and fatal error goes here */
+#ifndef PFC_DIAG_H
+#define PFC_DIAG_H
+
+#include <stdarg.h>
+
+enum diag_severity { DIAG_INFO, DIAG_WARNING, DIAG_ERROR, DIAG_FATAL };
+
+/* diag_set_program - the prefix of every message ("pfc") */
+void diag_set_program(const char *name);
+const char *diag_program(void);
+
+/* diag_warn - "PROG: warning: MESSAGE" on stderr, as Postfix's msg_warn() */
+void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void diag_vwarn(const char *fmt, va_list ap);
+
+/*
+ * diag_fatal - "PROG: fatal: MESSAGE" and exit 1, as Postfix's msg_fatal().
+ * Standard output that is still buffered (see output.h) is discarded, as
+ * Postfix discards its unflushed VSTREAM buffer.
+ */
+void diag_fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/* diag_count - how many messages of a severity were given so far */
+int diag_count(enum diag_severity severity);
+
+#endif

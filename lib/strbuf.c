@@ -1,0 +1,104 @@
+/* strbuf - growable byte strings */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+void sb_grow(struct strbuf *sb, size_t extra)
+{
+    size_t need = sb->len + extra + 1;
+
+    if (need <= sb->cap)
+	return;
+    size_t cap = sb->cap ? sb->cap : 64;
+    while (cap < need)
+	cap *= 2;
+    sb->s = xrealloc(sb->s, cap);
+    sb->cap = cap;
+}
+
+void sb_addn(struct strbuf *sb, const char *data, size_t len)
+{
+    sb_grow(sb, len);
+    memcpy(sb->s + sb->len, data, len);
+    sb->len += len;
+    sb->s[sb->len] = 0;
+}
+
+void sb_adds(struct strbuf *sb, const char *s)
+{
+    sb_addn(sb, s, strlen(s));
+}
+
+void sb_addch(struct strbuf *sb, int ch)
+{
+    sb_grow(sb, 1);
+    sb->s[sb->len++] = (char) ch;
+    sb->s[sb->len] = 0;
+}
+
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    int n;
+
+    va_copy(ap2, ap);
+    n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+	return;
+    sb_grow(sb, (size_t) n);
+    vsnprintf(sb->s + sb->len, (size_t) n + 1, fmt, ap);
+    sb->len += (size_t) n;
+}
+
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    sb_vprintf(sb, fmt, ap);
+    va_end(ap);
+}
+
+void sb_truncate(struct strbuf *sb, size_t len)
+{
+    if (len < sb->len) {
+	sb->len = len;
+	sb->s[len] = 0;
+    }
+}
+
+void sb_reset(struct strbuf *sb)
+{
+    sb_truncate(sb, 0);
+}
+
+void sb_set(struct strbuf *sb, const char *s)
+{
+    sb_reset(sb);
+    sb_adds(sb, s);
+}
+
+const char *sb_str(const struct strbuf *sb)
+{
+    return sb->s ? sb->s : "";
+}
+
+char *sb_detach(struct strbuf *sb)
+{
+    char *s = sb->s ? sb->s : xstrdup("");
+
+    sb->s = NULL;
+    sb->len = sb->cap = 0;
+    return s;
+}
+
+void sb_free(struct strbuf *sb)
+{
+    free(sb->s);
+    sb->s = NULL;
+    sb->len = sb->cap = 0;
+}

@@ -1,0 +1,31 @@
+/* strbuf - one growable, always NUL-terminated byte string type */
+#ifndef PFC_STRBUF_H
+#define PFC_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+    char *s;			/* always NUL-terminated */
+    size_t len;
+    size_t cap;
+};
+
+#define STRBUF_INIT { NULL, 0, 0 }
+
+void sb_grow(struct strbuf *sb, size_t extra);
+void sb_addn(struct strbuf *sb, const char *data, size_t len);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addch(struct strbuf *sb, int ch);
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+void sb_truncate(struct strbuf *sb, size_t len);
+void sb_reset(struct strbuf *sb);
+void sb_set(struct strbuf *sb, const char *s);
+/* sb_str - the contents, "" for a buffer never written */
+const char *sb_str(const struct strbuf *sb);
+char *sb_detach(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+
+#endif

@@ -1,0 +1,122 @@
+/* textutil - name=value splitting, brace-aware tokens, brace extraction */
+#include <string.h>
+
+#include "strbuf.h"
+#include "textutil.h"
+#include "xalloc.h"
+
+int is_space(int ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v'
+	|| ch == '\f' || ch == '\r';
+}
+
+char *trim_right(char *s)
+{
+    char *end = s + strlen(s);
+
+    while (end > s && is_space((unsigned char) end[-1]))
+	end--;
+    *end = 0;
+    return s;
+}
+
+const char *split_nameval(char *buf, char **name, char **value)
+{
+    char *np = buf, *ep, *cp, *vp;
+
+    while (*np && is_space((unsigned char) *np))
+	np++;
+    if (*np == 0 || *np == '=')
+	return "missing attribute name";
+    for (ep = np; *ep && !is_space((unsigned char) *ep) && *ep != '='; ep++)
+	;
+    for (cp = ep; *cp && is_space((unsigned char) *cp); cp++)
+	;
+    if (*cp != '=')
+	return "missing '=' after attribute name";
+    *ep = 0;
+    for (vp = cp + 1; *vp && is_space((unsigned char) *vp); vp++)
+	;
+    trim_right(vp);
+    *name = np;
+    *value = vp;
+    return NULL;
+}
+
+char *str_tokq(char **src, const char *sep)
+{
+    char *start = *src + strspn(*src, sep);
+    char *cp;
+    int level = 0;
+
+    if (*start == 0) {
+	*src = start;
+	return NULL;
+    }
+    for (cp = start; *cp; cp++) {
+	if (*cp == '{') {
+	    level++;
+	} else if (level > 0 && *cp == '}') {
+	    level--;
+	} else if (level == 0 && strchr(sep, *cp) != NULL) {
+	    *cp++ = 0;
+	    break;
+	}
+    }
+    *src = cp;
+    return start;
+}
+
+/* balanced_length - length of the balanced {...} at s, 0 if unbalanced */
+static size_t balanced_length(const char *s)
+{
+    int level = 1;
+
+    if (*s != '{')
+	return 0;
+    for (const char *cp = s + 1; *cp; cp++) {
+	if (*cp == '}') {
+	    if (--level == 0)
+		return (size_t) (cp - s + 1);
+	} else if (*cp == '{') {
+	    level++;
+	}
+    }
+    return 0;
+}
+
+char *extract_braces(char **bp, int strip)
+{
+    char *cp = *bp;
+    struct strbuf err = STRBUF_INIT;
+    size_t len;
+    int failed = 0;
+
+    if (cp[0] != '{') {
+	sb_printf(&err, "no '{' at start of text in \"%s\"", cp);
+	failed = 1;
+	len = 0;
+    } else if ((len = balanced_length(cp)) == 0) {
+	sb_printf(&err, "missing '}' in \"%s\"", cp);
+	failed = 1;
+	cp += 1;
+    } else {
+	if (cp[len] != 0) {
+	    sb_printf(&err, "syntax error after '}' in \"%s\"", cp);
+	    failed = 1;
+	}
+	cp += 1;
+	cp[len -= 2] = 0;
+    }
+    if (strip) {
+	char *end = len ? cp + len : cp + strlen(cp);
+	while (end > cp && is_space((unsigned char) end[-1]))
+	    end--;
+	*end = 0;
+	while (is_space((unsigned char) *cp))
+	    cp++;
+    }
+    *bp = cp;
+    return failed ? sb_detach(&err) : NULL;
+}

@@ -1,0 +1,38 @@
+/* textutil - the small text operations every Postfix file format uses */
+#ifndef PFC_TEXTUTIL_H
+#define PFC_TEXTUTIL_H
+
+#include <stddef.h>
+
+/* Postfix's separators: list elements and words. */
+#define CHARS_COMMA_SP	", \t\r\n"
+#define CHARS_SPACE	" \t\r\n"
+
+/* is_space - C isspace() in the C locale, as Postfix's ISSPACE() */
+int is_space(int ch);
+
+/*
+ * split_nameval - split "name = value" in place: whitespace around '=' and
+ * trailing whitespace go. Returns NULL, or Postfix's error text:
+ * "missing attribute name" or "missing '=' after attribute name".
+ */
+const char *split_nameval(char *buf, char **name, char **value);
+
+/*
+ * str_tokq - next token of *src separated by any of sep, where text in
+ * balanced braces may hold separators (Postfix's mystrtokq with "{}").
+ * Modifies the string; returns NULL at the end.
+ */
+char *str_tokq(char **src, const char *sep);
+
+/*
+ * extract_braces - strip the outer { } of *bp in place (Postfix's extpar).
+ * With strip, whitespace inside the braces goes too. Returns NULL, or an
+ * error text the caller must free ("missing '}' in \"{a = b\"").
+ */
+char *extract_braces(char **bp, int strip);
+
+/* trim_right - drop trailing whitespace in place; returns s */
+char *trim_right(char *s);
+
+#endif
