@@ -79,7 +79,8 @@ static struct {
     int param_class;
     char *config_dir;
     struct strmap main_dict;	/* main.cf, -o overrides, config_directory */
-    struct strmap params;	/* every known name -> struct pnode */
+    struct pnode *builtins;	/* parallel to param_table */
+    struct strmap params;	/* other known names -> struct pnode */
     struct masterconf master;
     int master_read;
     struct master_scope *scopes;
@@ -133,8 +134,17 @@ static void flush_output(void)
 /* ---------------------------------------------------------------- */
 /* Parameter names and their defaults.                               */
 
+/*
+ * find_param - the known name, or NULL. Built-in names live in an array
+ * parallel to the registry (no copying of 800 names per run); the names
+ * registered from master.cf and main.cf live in pc.params.
+ */
 static struct pnode *find_param(const char *name)
 {
+    const struct param_def *def;
+
+    if (pc.builtins != NULL && (def = registry_find(name)) != NULL)
+	return &pc.builtins[def - param_table];
     return strmap_get(&pc.params, name);
 }
 
@@ -367,6 +377,7 @@ static void read_master(int fail_on_open_error)
 
 static void register_builtin_parameters(void)
 {
+    pc.builtins = xcalloc(param_table_size, sizeof(*pc.builtins));
     for (size_t i = 0; i < param_table_size; i++) {
 	const struct param_def *def = &param_table[i];
 	unsigned flags = (def->flags & PFLAG_LEGACY) ? PN_LEGACY : PN_BUILTIN;
@@ -374,7 +385,8 @@ static void register_builtin_parameters(void)
 	    flags |= PN_RAW;
 	if (def->flags & PFLAG_READONLY)
 	    flags |= PN_READONLY;
-	enter_param(def->name, flags, def, NULL);
+	pc.builtins[i].flags = flags;
+	pc.builtins[i].def = def;
     }
 }
 
@@ -485,7 +497,8 @@ static void scan_value(const char *value, unsigned class, size_t scope)
 {
     struct scan_ctx ctx = { class, scope };
 
-    (void) expand(NULL, value, EXPAND_SCAN, scan_lookup, &ctx);
+    if (strchr(value, '$') != NULL)
+	(void) expand(NULL, value, EXPAND_SCAN, scan_lookup, &ctx);
 }
 
 /* check_dbms_client - report unknown settings in a database client file */
@@ -684,24 +697,21 @@ static void scan_namespace(struct dict_view *view, const char *dict_name,
     }
 }
 
-/* scan_defaults - the defaults of names main.cf does not set may use $name */
+/*
+ * scan_defaults - postconf scans the default value of every name main.cf
+ * does not set, for $name. Built-in defaults name only built-in parameters
+ * (gen-params.awk refuses a registry where one does not), so that scan can
+ * neither define nor flag a name; what remains observable is computing the
+ * host-derived defaults, which fails on a bad inet_protocols,
+ * mynetworks_style or mydomain exactly as postconf fails.
+ */
 static void scan_defaults(void)
 {
-    size_t pos = 0;
-    struct strmap_slot *slot;
-    const char **names = xmalloc((pc.params.used + 1) * sizeof(*names));
-    size_t n = 0;
-
-    /* Copy the names first: scanning may register new ones. */
-    while ((slot = strmap_next(&pc.params, &pos)) != NULL)
-	names[n++] = xstrdup(slot->key);
-    for (size_t i = 0; i < n; i++) {
-	struct pnode *node = find_param(names[i]);
-	if ((node->flags & PN_RAW) == 0 && setting_value(&pc.main_dict, names[i]) == NULL)
-	    scan_value(default_value(names[i], node), PN_USER, NO_SCOPE);
-	free((char *) names[i]);
+    for (size_t i = 0; i < param_table_size; i++) {
+	const struct param_def *def = &param_table[i];
+	if ((def->flags & PFLAG_HOST) && setting_value(&pc.main_dict, def->name) == NULL)
+	    (void) default_value(def->name, &pc.builtins[i]);
     }
-    free(names);
 }
 
 static void register_user_parameters(void)
@@ -780,11 +790,19 @@ static void print_parameter(int mode, const char *name, const struct pnode *node
 static void show_parameters(int mode, char **names, int count)
 {
     if (count == 0) {
+	/* Merge the sorted registry with the sorted other names. */
 	const char **keys = strmap_sorted_keys(&pc.params);
-	for (const char **kp = keys; *kp; kp++) {
-	    const struct pnode *node = find_param(*kp);
+	const char **kp = keys;
+	size_t i = 0;
+	while (i < param_table_size || *kp != NULL) {
+	    const char *name;
+	    if (*kp == NULL || (i < param_table_size && strcmp(param_table[i].name, *kp) < 0))
+		name = param_table[i++].name;
+	    else
+		name = *kp++;
+	    const struct pnode *node = find_param(name);
 	    if (pc.param_class & node->flags)
-		print_parameter(mode, *kp, node);
+		print_parameter(mode, name, node);
 	}
 	free(keys);
 	return;

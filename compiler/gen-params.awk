@@ -40,6 +40,9 @@ FILENAME ~ /params\.tsv$/ {
         exit 1
     }
     last = $1
+    names[$1] = 1
+    if ($2 != "raw")		# postconf never scans raw values
+        defaults[$1] = $8
     f = "0"
     if ($7 != "-") {
         n = split($7, parts, ",")
@@ -58,6 +61,20 @@ FILENAME ~ /params\.tsv$/ {
     dbms[ndbms++] = sprintf("    {%s, %s},", cstr($1), cstr($2))
 }
 END {
+    # conf.c relies on this: a built-in default that is not raw may only
+    # name built-in parameters, so scanning it for $name changes nothing.
+    for (n in defaults) {
+        d = defaults[n]
+        while (match(d, /\$[({]? *[A-Za-z0-9_]+/)) {
+            ref = substr(d, RSTART + 1, RLENGTH - 1)
+            gsub(/^[({] */, "", ref)
+            if (!(ref in names)) {
+                printf "gen-params.awk: default of %s names unknown parameter %s\n", n, ref > "/dev/stderr"
+                exit 1
+            }
+            d = substr(d, RSTART + RLENGTH)
+        }
+    }
     print "const struct param_def param_table[] = {"
     for (i = 0; i < nparams; i++) print params[i]
     print "};"

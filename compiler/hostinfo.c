@@ -155,13 +155,24 @@ char *host_mynetworks(const char *inet_interfaces, const char *style,
 	return NULL;
     if (!v4 && !v6)
 	return xstrdup("");
-    if (strcasecmp(style, "class") == 0)
-	mask_style = 'c';
-    else if (strcasecmp(style, "subnet") == 0)
-	mask_style = 's';
-    else if (strcasecmp(style, "host") == 0)
-	mask_style = 'h';
-    else {
+    /* The style is a set of words; exactly one of them is allowed. */
+    char *styles = xstrdup(style), *bp = styles, *word;
+    unsigned bits = 0;
+    mask_style = 0;
+    while ((word = str_tokq(&bp, CHARS_COMMA_SP)) != NULL) {
+	int this = strcmp(word, "class") == 0 ? 'c' : strcmp(word, "subnet") == 0 ? 's'
+	    : strcmp(word, "host") == 0 ? 'h' : 0;
+	if (this == 0) {
+	    sb_printf(&result, "unknown mynetworks mask style value \"%s\" in \"%s\"", word, style);
+	    *err = sb_detach(&result);
+	    free(styles);
+	    return NULL;
+	}
+	bits |= this == 'c' ? 1u : this == 's' ? 2u : 4u;
+	mask_style = this;
+    }
+    free(styles);
+    if (bits != 1 && bits != 2 && bits != 4) {
 	sb_printf(&result, "bad mynetworks_style value: %s; specify exactly one value", style);
 	*err = sb_detach(&result);
 	return NULL;
@@ -194,8 +205,14 @@ char *host_mynetworks(const char *inet_interfaces, const char *style,
 	    hints.ai_socktype = SOCK_STREAM;
 	    if (getaddrinfo(host, NULL, &hints, &res) != 0) {
 		hints.ai_flags = 0;
-		if (getaddrinfo(host, NULL, &hints, &res) != 0)
-		    continue;
+		if (getaddrinfo(host, NULL, &hints, &res) != 0) {
+		    sb_printf(&result, "config variable inet_interfaces: host not found: %s", host);
+		    *err = sb_detach(&result);
+		    free(local.v);
+		    free(list.v);
+		    free(ifaces);
+		    return NULL;
+		}
 	    }
 	    for (ai = res; ai; ai = ai->ai_next) {
 		for (size_t i = 0; i < local.n; i++) {

