@@ -88,7 +88,7 @@ static void test_errors(void **state)
     (void) state;
     expect("a $ b", "a ", EXPAND_ERROR);
     expect("${unterminated", "", EXPAND_ERROR);
-    expect("${full_p?{a}x}", "", EXPAND_ERROR);
+    expect("${full_p?{a}x}", "a", EXPAND_ERROR);	/* branch ran first */
     expect("${full_p?{a}:{b}:{c}}", "a", EXPAND_ERROR);	/* branch ran first */
     expect("${{a} === {a}?x}", "", EXPAND_ERROR);
     expect("${my-param}", "", EXPAND_ERROR);
