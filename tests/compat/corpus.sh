@@ -23,10 +23,12 @@ srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 CORPUS=${CORPUS:-$srcdir/../shared/corpus}
 
 if [ ! -d "$CORPUS/main.cf" ] || [ ! -d "$CORPUS/master.cf" ]; then
+    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! corpus not found (PFC_REQUIRE_ALL=1)"; exit 1; fi
     echo "1..0 # SKIP corpus not found"
     exit 0
 fi
 if ! command -v postconf >/dev/null 2>&1; then
+    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! postconf not found on PATH (PFC_REQUIRE_ALL=1)"; exit 1; fi
     echo "1..0 # SKIP postconf not found on PATH"
     exit 0
 fi
@@ -51,6 +53,7 @@ else
     fi
 fi
 if [ -z "$STOCK_MASTER" ]; then
+    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! stock master.cf not found (PFC_REQUIRE_ALL=1)"; exit 1; fi
     echo "1..0 # SKIP stock master.cf not found"
     exit 0
 fi
@@ -167,8 +170,10 @@ for rel in "${files[@]}"; do
         n=$((n + 1))
         name="$m $rel"
         # Run in the background only to learn each process's PID (see pidnorm).
+        # postconf runs under the name "pfc" (exec -a): $process_name, the
+        # running program's name, then reads the same for both tools.
         # shellcheck disable=SC2046
-        postconf -c "$dir" $(mode_args "$m") >"$TMP/p.out" 2>"$TMP/p.err" </dev/null &
+        (exec -a pfc postconf -c "$dir" $(mode_args "$m")) >"$TMP/p.out" 2>"$TMP/p.err" </dev/null &
         ppid_=$!
         wait "$ppid_"
         prc=$?

@@ -15,6 +15,7 @@
 set -u
 
 if ! command -v postconf >/dev/null 2>&1; then
+    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! postconf not installed (PFC_REQUIRE_ALL=1)"; exit 1; fi
     echo "1..0 # SKIP postconf not installed"
     exit 0
 fi
