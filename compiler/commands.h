@@ -3,5 +3,9 @@
 #define PFC_COMMANDS_H
 
 int cmd_conf(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_alias(int argc, char **argv);
+int cmd_newaliases(int argc, char **argv);
+int cmd_lookup(int argc, char **argv);
 
 #endif

@@ -71,7 +71,6 @@ struct pnode {
 struct master_scope {
     struct strmap *all_params;	/* -o name=value, shared by equal names */
     struct strmap valid_names;	/* user names made valid in this scope */
-    int has_params;
 };
 
 static struct {
@@ -125,7 +124,7 @@ static void print_line(int mode, const char *text)
     free(copy);
 }
 
-/* warn_after_output - postconf flushes stdout before these warnings */
+/* flush_output - postconf flushes stdout before its unused-parameter warnings */
 static void flush_output(void)
 {
     out_flush();
@@ -747,7 +746,6 @@ static void register_user_parameters(void)
 	struct strmap *dict = strmap_get(&pc.namespaces, pc.master.entries[i].name_space);
 	if (dict != NULL) {
 	    pc.scopes[i].all_params = dict;
-	    pc.scopes[i].has_params = 1;
 	    strmap_init(&pc.scopes[i].valid_names);
 	}
     }

@@ -66,25 +66,18 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
     free(copy);
 }
 
-static void on_leading_space(void *ctx, const struct cf_logical_line *line)
-{
-    struct load_state *st = ctx;
-
-    diag_warn("%s: logical line must not start with whitespace: \"%.30s%s\"",
-	      st->path, line->text, line->len > 30 ? "..." : "");
-}
 
 int mainconf_load(const char *path, struct strmap *dict,
 		  const struct mainconf_hooks *hooks)
 {
-    static const struct cf_reader_ops ops = { on_line, on_leading_space };
+    static const struct cf_reader_ops ops = { on_line, NULL };
     struct load_state st = { path, dict, hooks };
     FILE *fp;
     int status;
 
     if ((fp = fopen(path, "r")) == NULL)
 	return -1;
-    status = cf_read_stream(fp, &ops, &st);
+    status = cf_read_stream(fp, st.path, &ops, &st);
     int saved = errno;
     fclose(fp);
     errno = saved;

@@ -195,23 +195,16 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
     mc->entries[mc->count++] = e;
 }
 
-static void on_leading_space(void *ctx, const struct cf_logical_line *line)
-{
-    struct load_state *st = ctx;
-
-    diag_warn("%s: logical line must not start with whitespace: \"%.30s%s\"",
-	      st->path, line->text, line->len > 30 ? "..." : "");
-}
 
 int masterconf_load(const char *path, struct masterconf *mc)
 {
-    static const struct cf_reader_ops ops = { on_line, on_leading_space };
+    static const struct cf_reader_ops ops = { on_line, NULL };
     struct load_state st = { path, mc };
     FILE *fp;
 
     if ((fp = fopen(path, "r")) == NULL)
 	return -1;
-    int status = cf_read_stream(fp, &ops, &st);
+    int status = cf_read_stream(fp, st.path, &ops, &st);
     int saved = errno;
     fclose(fp);
     errno = saved;

@@ -1,4 +1,7 @@
 /* pfc - the command-line front end: dispatch to one subcommand */
+#ifdef HAVE_CONFIG_H
+#include "build_config.h"	/* autoconf's: PACKAGE_VERSION */
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -15,11 +18,15 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"conf", cmd_conf, "show main.cf and master.cf settings, as postconf(1)"},
+    {"map", cmd_map, "build and query lookup tables, as postmap(1)"},
+    {"alias", cmd_alias, "build and query aliases(5) tables, as postalias(1)"},
+    {"newaliases", cmd_newaliases, "rebuild every alias_database table, as newaliases(1)"},
+    {"lookup", cmd_lookup, "show Postfix's lookup order for a parameter and a key"},
 };
 
 /* Commands of pfc's design that this release does not have yet. */
 static const char *const planned[] = {
-    "check", "map", "alias", "newaliases", "lookup", "build", "verify",
+    "check", "build", "verify",
     "dump", "diff", "query", "trace",
 };
 
@@ -27,7 +34,7 @@ static int usage(FILE *fp)
 {
     fprintf(fp, "usage: pfc COMMAND [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-	fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(fp, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(fp, "\nSee pfc(1). pfc %s\n", PACKAGE_VERSION);
     return 2;
 }
@@ -51,7 +58,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++) {
 	if (strcmp(argv[1], planned[i]) == 0) {
 	    fprintf(stderr, "pfc: '%s' is not in this release of pfc; "
-		    "only 'conf' is available\n", argv[1]);
+		    "see 'pfc --help' for the commands it has\n", argv[1]);
 	    return 2;
 	}
     }

@@ -3,6 +3,7 @@
 
 #include "cfline.h"
 #include "cfline_parse.h"
+#include "diag.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -13,6 +14,7 @@ void cf_set_in(FILE *in, yyscan_t scanner);
 int cf_lex_destroy(yyscan_t scanner);
 
 struct cf_parser {
+    const char *path;
     const struct cf_reader_ops *ops;
     void *ctx;
     struct strbuf text;
@@ -61,14 +63,18 @@ void cf_parser_end(struct cf_parser *p, int leading_space)
     if (leading_space) {
 	if (p->ops->on_leading_space)
 	    p->ops->on_leading_space(p->ctx, &line);
+	else
+	    diag_warn("%s: logical line must not start with whitespace: \"%.30s%s\"",
+		      p->path, line.text, line.len > 30 ? "..." : "");
     } else {
 	p->ops->on_line(p->ctx, &line);
     }
 }
 
-int cf_read_stream(FILE *fp, const struct cf_reader_ops *ops, void *ctx)
+int cf_read_stream(FILE *fp, const char *path, const struct cf_reader_ops *ops,
+		   void *ctx)
 {
-    struct cf_parser parser = { .ops = ops, .ctx = ctx };
+    struct cf_parser parser = { .path = path, .ops = ops, .ctx = ctx };
     yyscan_t scanner;
     int lineno = 0;
     int status;

@@ -30,12 +30,20 @@ struct cf_logical_line {
 struct cf_reader_ops {
     /* A well-formed logical line. */
     void (*on_line)(void *ctx, const struct cf_logical_line *line);
-    /* A logical line that starts with whitespace: Postfix warns and drops it. */
+    /*
+     * A logical line that starts with whitespace: Postfix drops it. NULL
+     * gives Postfix's warning: "PATH: logical line must not start with
+     * whitespace: ...".
+     */
     void (*on_leading_space)(void *ctx, const struct cf_logical_line *line);
 };
 
-/* cf_read_stream - read every logical line of fp; -1 on a read error */
-int cf_read_stream(FILE *fp, const struct cf_reader_ops *ops, void *ctx);
+/*
+ * cf_read_stream - read every logical line of fp (named path in
+ * diagnostics); -1 on a read error.
+ */
+int cf_read_stream(FILE *fp, const char *path, const struct cf_reader_ops *ops,
+		   void *ctx);
 
 /* cf_position - the physical line and 1-based column of a byte offset */
 void cf_position(const struct cf_logical_line *line, size_t offset,

@@ -29,7 +29,7 @@ static void expect(const char *input, const char *want)
     FILE *fp = fmemopen((void *) input, strlen(input), "r");
 
     assert_non_null(fp);
-    assert_int_equal(cf_read_stream(fp, &ops, &got), 0);
+    assert_int_equal(cf_read_stream(fp, "test", &ops, &got), 0);
     fclose(fp);
     assert_string_equal(sb_str(&got), want);
     sb_free(&got);

@@ -1,0 +1,535 @@
+/*
+ * alias - "pfc alias" and "pfc newaliases": alias tables as Postfix's
+ * postalias(1) and newaliases(1) build and query them (SPEC 6, 7), with
+ * their options, output and exit codes. The aliases(5) source is parsed
+ * by grammar/aliases.c; tables are opened through maps/dict.h.
+ *
+ * What postalias adds to postmap: its own source format, "key:<TAB>value"
+ * output for -q - and -s, and the signatures it stores after the entries
+ * (the Sendmail "@" -> "@" sentinel, and the NIS YP_LAST_MODIFIED and
+ * YP_MASTER_NAME keys that Debian's build writes too, without NULs and
+ * without case folding).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aliases.h"
+#include "commands.h"
+#include "config.h"
+#include "diag.h"
+#include "dict.h"
+#include "mainconf.h"
+#include "output.h"
+#include "strbuf.h"
+#include "textutil.h"
+#include "xalloc.h"
+
+/* sendmail(1) ends every fatal error with EX_TEMPFAIL, newaliases too. */
+#define NEWALIASES_FATAL_STATUS 75
+
+struct alias_run {
+    struct config *cfg;
+    char *default_type;		/* default_database_type */
+    unsigned dict_flags;
+    int incremental;		/* -i: add stdin to the table */
+};
+
+static void usage(void)
+{
+    diag_fatal("usage: %s alias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key]"
+	       " [map_type:]file...", diag_program());
+}
+
+/* table_spec - "type:name", with default_database_type when no type is given */
+static char *table_spec(const struct alias_run *run, const char *arg)
+{
+    if (strchr(arg, ':') != NULL)
+	return xstrdup(arg);
+    return xconcat(run->default_type, ":", arg, (char *) NULL);
+}
+
+static struct dict *open_or_die(const struct alias_run *run, const char *arg,
+				int mode, unsigned flags)
+{
+    char *spec = table_spec(run, arg), *err;
+    struct dict *dict = dict_open(spec, mode, flags, &err);
+
+    if (dict == NULL)
+	diag_fatal("%s", err);
+    free(spec);
+    return dict;
+}
+
+static void close_or_die(struct dict *dict)
+{
+    char *err;
+
+    if (dict_close(dict, &err) != 0)
+	diag_fatal("%s", err);
+}
+
+/* table_error - postalias's fatal error after a failed table operation */
+static void table_error(const struct dict *dict, const char *what)
+{
+    diag_fatal("table %s:%s: %s error: %s", dict->type->name, dict->name, what,
+	       dict->error ? dict->error : "unknown error");
+}
+
+/* warn_empty - postalias's words for a table that returns an empty value */
+static void warn_empty(const struct dict *dict, const char *key)
+{
+    diag_warn("table %s:%s: key %s: empty string result is not allowed",
+	      dict->type->name, dict->name, key);
+    diag_warn("table %s:%s should return NO RESULT in case of NOT FOUND",
+	      dict->type->name, dict->name);
+}
+
+/* print_entry - "key:<TAB>value", postalias's form for -q - and -s */
+static void print_entry(const char *key, const char *value)
+{
+    out_puts(key);
+    out_puts(":\t");
+    out_puts(value);
+    out_putc('\n');
+}
+
+/* query_one - -q KEY: the first table that has the key answers */
+static int query_one(const struct alias_run *run, const char *key, char **tables,
+		     int count)
+{
+    for (int i = 0; i < count; i++) {
+	struct dict *dict = open_or_die(run, tables[i], DICT_READ, run->dict_flags);
+	const char *value;
+	int status = dict_lookup(dict, key, &value);
+
+	if (status == DICT_FAIL)
+	    table_error(dict, "query");
+	if (status == DICT_FOUND) {
+	    if (*value == 0)
+		warn_empty(dict, key);
+	    out_puts(value);
+	    out_putc('\n');
+	}
+	out_flush();
+	close_or_die(dict);
+	if (status == DICT_FOUND)
+	    return 0;
+    }
+    return 1;
+}
+
+/* query_batch - -q -: keys from stdin; each table is opened on first use */
+static int query_batch(const struct alias_run *run, char **tables, int count)
+{
+    struct dict **dicts = xcalloc((size_t) count, sizeof(*dicts));
+    char *key = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int found = 0;
+
+    while ((len = getline(&key, &cap, stdin)) >= 0) {
+	if (len > 0 && key[len - 1] == '\n')
+	    key[--len] = 0;
+	for (int i = 0; i < count; i++) {
+	    const char *value;
+	    if (dicts[i] == NULL)
+		dicts[i] = open_or_die(run, tables[i], DICT_READ, run->dict_flags);
+	    int status = dict_lookup(dicts[i], key, &value);
+	    if (status == DICT_FOUND) {
+		if (*value == 0)
+		    warn_empty(dicts[i], key);
+		print_entry(key, value);
+		found = 1;
+		break;
+	    }
+	    if (status == DICT_FAIL)
+		table_error(dicts[i], "query");
+	}
+    }
+    free(key);
+    if (found)
+	out_flush();
+    for (int i = 0; i < count; i++)
+	if (dicts[i] != NULL)
+	    close_or_die(dicts[i]);
+    free(dicts);
+    return found ? 0 : 1;
+}
+
+/* sequence - -s: every entry of the table, in the table's own order */
+static void sequence(const struct alias_run *run, const char *table)
+{
+    struct dict *dict = open_or_die(run, table, DICT_READ, run->dict_flags);
+    const char *key, *value;
+    int status;
+
+    if (dict->sequence == NULL)
+	diag_fatal("table %s:%s: sequence is not supported", dict->type->name,
+		   dict->name);
+    for (int first = 1;
+	 (status = dict->sequence(dict, first, &key, &value)) == DICT_FOUND;
+	 first = 0) {
+	if (*key == 0)
+	    diag_warn("table %s:%s: empty lookup key value is not allowed",
+		      dict->type->name, dict->name);
+	else if (*value == 0)
+	    warn_empty(dict, key);
+	print_entry(key, value);
+    }
+    if (status == DICT_FAIL)
+	table_error(dict, "sequence");
+    out_flush();
+    close_or_die(dict);
+}
+
+/* delete_keys - -d KEY, or -d - (keys from stdin): 0 if any was found */
+static int delete_keys(const struct alias_run *run, const char *delkey,
+		       char **tables, int count)
+{
+    struct dict **dicts = xcalloc((size_t) count, sizeof(*dicts));
+    int from_stdin = strcmp(delkey, "-") == 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int found = 0;
+
+    /* postalias opens every table before it reads the first key. */
+    for (int i = 0; i < count; i++) {
+	dicts[i] = open_or_die(run, tables[i], DICT_UPDATE, run->dict_flags);
+	if (dicts[i]->remove == NULL)
+	    diag_fatal("table %s:%s: delete is not supported",
+		       dicts[i]->type->name, dicts[i]->name);
+    }
+    for (;;) {
+	const char *key = delkey;
+	if (from_stdin) {
+	    ssize_t len = getline(&line, &cap, stdin);
+	    if (len < 0)
+		break;
+	    if (len > 0 && line[len - 1] == '\n')
+		line[--len] = 0;
+	    key = line;
+	}
+	for (int i = 0; i < count; i++) {
+	    int status = dicts[i]->remove(dicts[i], key);
+	    if (status == DICT_FAIL)
+		table_error(dicts[i], "delete");
+	    if (status == DICT_FOUND)
+		found = 1;
+	}
+	if (!from_stdin)
+	    break;
+    }
+    free(line);
+    for (int i = 0; i < count; i++)
+	close_or_die(dicts[i]);
+    free(dicts);
+    return found ? 0 : 1;
+}
+
+/* store - one update; only a failure stops the run (a duplicate warns) */
+static void store(struct dict *dict, const char *key, const char *value)
+{
+    if (dict_update(dict, key, value) == DICT_FAIL)
+	table_error(dict, "write");
+}
+
+static void store_entry(void *ctx, const char *key, const char *value, int line)
+{
+    (void) line;
+    store(ctx, key, value);
+}
+
+/*
+ * store_signatures - what postalias writes after the entries. With -i the
+ * signatures replace the old ones, whatever -r or -w said. The NIS keys
+ * carry no NUL and keep their case, so they change the table's flags
+ * (the table types read dict->flags at each update).
+ */
+static void store_signatures(const struct alias_run *run, struct dict *dict)
+{
+    char stamp[32];
+
+    if (run->incremental) {
+	dict->flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_IGNORE);
+	dict->flags |= DICT_FLAG_DUP_REPLACE;
+    }
+    store(dict, "@", "@");
+
+    dict->flags &= ~(DICT_FLAG_TRY1NULL | DICT_FLAG_FOLD);
+    dict->flags |= DICT_FLAG_TRY0NULL;
+    snprintf(stamp, sizeof(stamp), "%010ld", (long) time(NULL));
+    store(dict, "YP_LAST_MODIFIED", stamp);
+    char *myhostname = config_value(run->cfg, "myhostname");
+    store(dict, "YP_MASTER_NAME", myhostname);
+    free(myhostname);
+}
+
+/* build - create the table from its source file, or (-i) add stdin to it */
+static void build(const struct alias_run *run, const char *arg)
+{
+    char *spec = table_spec(run, arg);
+    const char *name = strchr(spec, ':') + 1;
+    FILE *fp = stdin;
+    const char *path = "stdin";
+    unsigned flags = run->dict_flags;
+    char *err;
+
+    if (!run->incremental) {
+	if ((fp = fopen(name, "r")) == NULL)
+	    diag_fatal("open %s: %s", name, strerror(errno));
+	path = name;
+	flags |= DICT_FLAG_BULK;
+    }
+    struct dict *dict = dict_open(spec, run->incremental ? DICT_UPDATE : DICT_CREATE,
+				  flags, &err);
+    if (dict == NULL)
+	diag_fatal("%s", err);
+    if (dict->update == NULL)
+	diag_fatal("table %s:%s: update is not supported", dict->type->name, dict->name);
+    /* Keys are folded by the table (ASCII or UTF-8 aware, or not with -f). */
+    if (aliases_read_stream(fp, path, (flags & DICT_FLAG_UTF8) ? ALIASES_UTF8 : 0,
+			    store_entry, dict) < 0)
+	diag_fatal("read %s: %s", path, strerror(errno));
+    store_signatures(run, dict);
+    close_or_die(dict);
+    if (fp != stdin)
+	fclose(fp);
+    free(spec);
+}
+
+/* is_yes - a Postfix boolean */
+static int is_yes(const char *value)
+{
+    return value != NULL && strcasecmp(value, "yes") == 0;
+}
+
+/*
+ * run_setup - read main.cf ($MAIL_CONFIG) for the default table type and
+ * smtputf8_enable, which turns on UTF-8 checks and folding unless -u.
+ */
+static void run_setup(struct alias_run *run, int no_utf8)
+{
+    run->cfg = config_load(NULL);
+    run->default_type = config_value(run->cfg, "default_database_type");
+    char *utf8 = config_value(run->cfg, "smtputf8_enable");
+    if (is_yes(utf8) && !no_utf8)
+	run->dict_flags |= DICT_FLAG_UTF8;
+    free(utf8);
+}
+
+static void run_cleanup(struct alias_run *run)
+{
+    free(run->default_type);
+    config_free(run->cfg);
+}
+
+int cmd_alias(int argc, char **argv)
+{
+    struct alias_run run = { NULL, NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, 0 };
+    const char *query = NULL, *delkey = NULL;
+    int sequence_mode = 0, no_utf8 = 0, ch;
+
+    optind = 1;
+    opterr = 1;
+    argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
+    while ((ch = getopt(argc, argv, "+Nc:d:finopq:rsuvw")) > 0) {
+	switch (ch) {
+	case 'N':
+	    run.dict_flags |= DICT_FLAG_TRY1NULL;
+	    run.dict_flags &= ~DICT_FLAG_TRY0NULL;
+	    break;
+	case 'c':
+	    if (setenv("MAIL_CONFIG", optarg, 1) < 0)
+		diag_fatal("out of memory");
+	    break;
+	case 'd':
+	    if (sequence_mode || query || delkey)
+		diag_fatal("specify only one of -s -q or -d");
+	    delkey = optarg;
+	    break;
+	case 'f':
+	    run.dict_flags &= ~DICT_FLAG_FOLD;
+	    break;
+	case 'i':
+	    run.incremental = 1;
+	    break;
+	case 'n':
+	    run.dict_flags |= DICT_FLAG_TRY0NULL;
+	    run.dict_flags &= ~DICT_FLAG_TRY1NULL;
+	    break;
+	case 'o': case 'p': case 'v':
+	    break;		/* ownership, permissions, verbosity: no effect here */
+	case 'q':
+	    if (sequence_mode || query || delkey)
+		diag_fatal("specify only one of -s -q or -d");
+	    query = optarg;
+	    break;
+	case 'r':
+	    run.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_IGNORE);
+	    run.dict_flags |= DICT_FLAG_DUP_REPLACE;
+	    break;
+	case 's':
+	    /* Not the same words as for -q and -d: postalias's own. */
+	    if (query || delkey)
+		diag_fatal("specify only one of -s or -q or -d");
+	    sequence_mode = 1;
+	    break;
+	case 'u':
+	    no_utf8 = 1;
+	    break;
+	case 'w':
+	    run.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_REPLACE);
+	    run.dict_flags |= DICT_FLAG_DUP_IGNORE;
+	    break;
+	default:
+	    usage();
+	}
+    }
+    /* As postalias: main.cf is read (and must exist) before the operands count. */
+    run_setup(&run, no_utf8);
+
+    char **tables = argv + optind;
+    int count = argc - optind;
+    int status = 0;
+    if (sequence_mode) {
+	/* postalias shows the first table only, and without one just fails. */
+	if (count < 1)
+	    status = 1;
+	else
+	    sequence(&run, tables[0]);
+    } else if (count < 1) {
+	usage();
+    } else if (delkey != NULL) {
+	status = delete_keys(&run, delkey, tables, count);
+    } else if (query != NULL) {
+	status = strcmp(query, "-") == 0 ? query_batch(&run, tables, count)
+	    : query_one(&run, query, tables, count);
+    } else {
+	for (int i = 0; i < count; i++)
+	    build(&run, tables[i]);
+    }
+    run_cleanup(&run);
+    if (out_flush() < 0)
+	diag_fatal("write error on standard output: %s", strerror(errno));
+    return status;
+}
+
+/*
+ * newaliases_fatal - a fatal error of the sendmail side of newaliases,
+ * which exits with EX_TEMPFAIL where diag_fatal() exits 1. Same shape as
+ * diag's messages (the texts here are plain ASCII).
+ */
+static void newaliases_fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+static void newaliases_fatal(const char *fmt, ...)
+{
+    struct strbuf msg = STRBUF_INIT;
+    va_list ap;
+
+    sb_printf(&msg, "%s: fatal: ", diag_program());
+    va_start(ap, fmt);
+    sb_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    sb_addch(&msg, '\n');
+    fputs(sb_str(&msg), stderr);
+    fflush(stderr);
+    _exit(NEWALIASES_FATAL_STATUS);
+}
+
+/* config_dir_arg - sendmail's -C takes a directory or a main.cf path */
+static char *config_dir_arg(const char *arg)
+{
+    const char *slash = strrchr(arg, '/');
+    const char *base = slash ? slash + 1 : arg;
+
+    if (strcmp(base, "main.cf") != 0)
+	return xstrdup(arg);
+    if (slash == NULL)
+	return xstrdup(".");
+    if (slash == arg)
+	return xstrdup("/");
+    return xstrndup(arg, (size_t) (slash - arg));
+}
+
+int cmd_newaliases(int argc, char **argv)
+{
+    struct alias_run run = { NULL, NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, 0 };
+    const char *override = NULL;
+    int ch;
+
+    optind = 1;
+    opterr = 1;
+    argv[0] = (char *) diag_program();
+    while ((ch = getopt(argc, argv, "+C:c:o:v")) > 0) {
+	switch (ch) {
+	case 'C':
+	case 'c': {
+	    char *dir = config_dir_arg(optarg);
+	    if (setenv("MAIL_CONFIG", dir, 1) < 0)
+		newaliases_fatal("out of memory");
+	    free(dir);
+	    break;
+	}
+	case 'o':
+	    /* sendmail ignores the -o options it does not know. */
+	    if (optarg[0] == 'A') {
+		if (optarg[1] == 0)
+		    newaliases_fatal("-oA requires pathname");
+		override = optarg + 1;
+	    }
+	    break;
+	case 'v':
+	    break;
+	default:
+	    newaliases_fatal("usage: %s newaliases [-c config_dir] [-oAtype:file]",
+			     diag_program());
+	}
+    }
+    if (optind < argc)
+	newaliases_fatal("alias initialization mode requires no recipient");
+
+    /* sendmail reads main.cf first: a missing one is its fatal error. */
+    const char *dir = getenv("MAIL_CONFIG") ? getenv("MAIL_CONFIG") : "/etc/postfix";
+    char *main_cf = xconcat(dir, "/main.cf", (char *) NULL);
+    if (access(main_cf, R_OK) != 0)
+	newaliases_fatal("open %s: %s", main_cf, strerror(errno));
+    free(main_cf);
+
+    /* From here on the work is postalias's, with its exit status 1. */
+    run_setup(&run, 0);
+    char *maps = NULL;
+    if (override == NULL) {
+	maps = config_value(run.cfg, "alias_database");
+	if (maps == NULL || *maps == 0) {
+	    free(maps);
+	    run_cleanup(&run);
+	    return 0;
+	}
+    }
+    /* -oA names one table, unsplit; alias_database is a list. */
+    char **tables = xcalloc(strlen(maps ? maps : "") / 2 + 2, sizeof(*tables));
+    int count = 0;
+    if (override != NULL) {
+	tables[count++] = (char *) override;
+    } else {
+	for (char *cursor = maps, *table; (table = strsep(&cursor, CHARS_COMMA_SP)) != NULL;)
+	    if (*table != 0)
+		tables[count++] = table;
+    }
+    if (count == 0)
+	usage();		/* postalias run without a table */
+    for (int i = 0; i < count; i++)
+	build(&run, tables[i]);
+    free(tables);
+    free(maps);
+    run_cleanup(&run);
+    return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * mapsource - the postmap source format (virtual, transport, access,
+ * canonical, texthash tables...): "key whitespace value" logical lines.
+ * One parser for pfc map, the texthash table and everything after them.
+ */
+#ifndef PFC_MAPSOURCE_H
+#define PFC_MAPSOURCE_H
+
+#include <stdio.h>
+
+#define MAPSOURCE_UTF8	(1u << 0)	/* drop lines that are not UTF-8 */
+
+/*
+ * on_entry - one record. The key keeps its quotes, as postmap stores it;
+ * the value has its outer whitespace trimmed and its inner whitespace kept.
+ */
+typedef void (*mapsource_entry_fn)(void *ctx, const char *key, const char *value,
+				   int line);
+
+/*
+ * mapsource_read - read fp (named path in warnings) and call on_entry for
+ * each record. Lines that are not records get postmap's warning and are
+ * skipped. Returns 0, or -1 on a read error.
+ */
+int mapsource_read(FILE *fp, const char *path, unsigned flags,
+		   mapsource_entry_fn on_entry, void *ctx);
+
+#endif

@@ -1,0 +1,143 @@
+/* dict - open tables by "type:name", the shared parts of every table type */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "dict.h"
+#include "strbuf.h"
+#include "utf8.h"
+#include "xalloc.h"
+
+#define DEFAULT_DATABASE_TYPE "hash"
+
+struct dict *dict_alloc(const struct dict_type *type, const char *name,
+			unsigned flags, size_t size)
+{
+    struct dict *dict = xcalloc(1, size);
+
+    dict->type = type;
+    dict->caps = type->caps;
+    dict->name = xstrdup(name);
+    dict->flags = flags;
+    return dict;
+}
+
+void dict_free(struct dict *dict)
+{
+    if (dict != NULL) {
+	free(dict->name);
+	free(dict->error);
+	free(dict);
+    }
+}
+
+char *dict_format_error(const char *fmt, ...)
+{
+    struct strbuf msg = STRBUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    sb_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    return sb_detach(&msg);
+}
+
+int dict_set_error(struct dict *dict, const char *fmt, ...)
+{
+    struct strbuf msg = STRBUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    sb_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    free(dict->error);
+    dict->error = sb_detach(&msg);
+    return DICT_FAIL;
+}
+
+const char *dict_fold(const struct dict *dict, const char *key, struct strbuf *buf)
+{
+    if ((dict->flags & DICT_FLAG_FOLD) == 0)
+	return key;
+    sb_reset(buf);
+    if (dict->flags & DICT_FLAG_UTF8)
+	utf8_lowercase(buf, key);
+    else
+	for (const char *cp = key; *cp; cp++)
+	    sb_addch(buf, (*cp >= 'A' && *cp <= 'Z') ? *cp + 'a' - 'A' : *cp);
+    return sb_str(buf);
+}
+
+struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err)
+{
+    const char *colon = strchr(spec, ':');
+    char *type_name = colon ? xstrndup(spec, (size_t) (colon - spec))
+	: xstrdup(DEFAULT_DATABASE_TYPE);
+    const char *name = colon ? colon + 1 : spec;
+    const struct dict_type *type = dict_type_find(type_name);
+    struct strbuf msg = STRBUF_INIT;
+    struct dict *dict = NULL;
+
+    *err = NULL;
+    if (type == NULL) {
+	sb_printf(&msg, "unsupported dictionary type: %s", type_name);
+	*err = sb_detach(&msg);
+    } else if (type->caps & DICT_CAP_UNSUPPORTED) {
+	sb_printf(&msg, "unsupported dictionary type: %s: pfc does not serve %s tables"
+		  " (it serves hash, btree, texthash, inline, static, regexp, pcre,"
+		  " cidr, unionmap, pipemap and fail)", type_name, type_name);
+	*err = sb_detach(&msg);
+    } else if (mode != DICT_READ && (type->caps & DICT_CAP_BUILD) == 0) {
+	sb_printf(&msg, "%s tables are read-only: build them with their own tools", type_name);
+	*err = sb_detach(&msg);
+    } else {
+	dict = type->open(name, mode, flags, err);
+    }
+    free(type_name);
+    return dict;
+}
+
+#define UTF8_ERROR "malformed UTF-8 or invalid codepoint"
+
+int dict_lookup(struct dict *dict, const char *key, const char **value)
+{
+    *value = NULL;
+    if ((dict->flags & DICT_FLAG_UTF8) && !utf8_valid(key, strlen(key))) {
+	diag_warn("%s:%s: non-UTF-8 key \"%s\": %s", dict->type->name, dict->name,
+		  key, UTF8_ERROR);
+	return DICT_NOTFOUND;
+    }
+    int status = dict->lookup(dict, key, value);
+    if (status == DICT_FOUND && (dict->flags & DICT_FLAG_UTF8)
+	&& !utf8_valid(*value, strlen(*value))) {
+	diag_warn("%s:%s: key \"%s\": non-UTF-8 value \"%s\": %s", dict->type->name,
+		  dict->name, key, *value, UTF8_ERROR);
+	*value = NULL;
+	return dict_set_error(dict, "non-UTF-8 value");
+    }
+    return status;
+}
+
+int dict_update(struct dict *dict, const char *key, const char *value)
+{
+    if (dict->flags & DICT_FLAG_UTF8) {
+	if (!utf8_valid(key, strlen(key))) {
+	    diag_warn("%s:%s: non-UTF-8 key \"%s\": %s", dict->type->name, dict->name,
+		      key, UTF8_ERROR);
+	    return DICT_NOTFOUND;
+	}
+	if (!utf8_valid(value, strlen(value))) {
+	    diag_warn("%s:%s: key \"%s\": non-UTF-8 value \"%s\": %s", dict->type->name,
+		      dict->name, key, value, UTF8_ERROR);
+	    return DICT_NOTFOUND;
+	}
+    }
+    return dict->update(dict, key, value);
+}
+
+int dict_close(struct dict *dict, char **err)
+{
+    *err = NULL;
+    return dict->close(dict, err);
+}

@@ -1,0 +1,336 @@
+/*
+ * dict_pcre - pcre:FILE and pcre:{ {rule}, ... }, pcre_table(5) on
+ * libpcre2-8. Postfix's defaults: case-insensitive and DOTALL; the flags
+ * i m s x A E U each flip one option, X is obsolete with PCRE2 (SPEC 9.2).
+ * Parsing is pattern_source's; this file is the engine.
+ *
+ * No JIT: it cost more than it saved on tables of many rules. Instead a
+ * rule whose pattern starts with "^" and a literal prefix ("^Subject:")
+ * first compares that prefix, so most rules are rejected without running
+ * PCRE at all. The prefix is taken only where it cannot change the answer.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dict.h"
+#include "pattern_source.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#define PCRE_ERROR_TEXT_LEN 256
+
+struct pcre_expr {
+    pcre2_code *code;
+    char *prefix;		/* literal start of every match, or NULL */
+    size_t prefix_len;
+    int caseless;
+};
+
+struct pcre_table {
+    struct dict dict;
+    struct pat_list rules;
+    pcre2_match_data *match;	/* room for the largest $n of any rule */
+    const char *key;		/* the key being looked up */
+    size_t key_len;
+    struct strbuf result;
+};
+
+static int pcre_flag(const struct pat_where *where, int ch, unsigned *options)
+{
+    switch (ch) {
+    case 'i':
+	*options ^= PCRE2_CASELESS;
+	return 0;
+    case 'm':
+	*options ^= PCRE2_MULTILINE;
+	return 0;
+    case 's':
+	*options ^= PCRE2_DOTALL;
+	return 0;
+    case 'x':
+	*options ^= PCRE2_EXTENDED;
+	return 0;
+    case 'A':
+	*options ^= PCRE2_ANCHORED;
+	return 0;
+    case 'E':
+	*options ^= PCRE2_DOLLAR_ENDONLY;
+	return 0;
+    case 'U':
+	*options ^= PCRE2_UNGREEDY;
+	return 0;
+    case 'X':
+	/* PCRE_EXTRA has no PCRE2 counterpart. */
+	pat_warn(where, "ignoring obsolete regexp option \"%c\"", ch);
+	return 0;
+    default:
+	return -1;
+    }
+}
+
+/* pcre_error_text - PCRE2's message for an error code, as Postfix gets it */
+static const char *pcre_error_text(int code, char *buf, size_t size)
+{
+    if (pcre2_get_error_message(code, (PCRE2_UCHAR *) buf, size) <= 0)
+	snprintf(buf, size, "unexpected pcre2 error code %d", code);
+    return buf;
+}
+
+/*
+ * has_top_level_bar - could the pattern be an alternation at its top
+ * level ("^a|b")? Answers yes when unsure (\Q...\E, comments, inline x).
+ */
+static int has_top_level_bar(const char *p)
+{
+    int depth = 0;
+
+    for (; *p; p++) {
+	switch (*p) {
+	case '\\':
+	    if (p[1] == 'Q')
+		return 1;
+	    if (p[1])
+		p++;
+	    break;
+	case '[':
+	    /* A class: "]" first is literal, and escapes stay inside. */
+	    p++;
+	    if (*p == '^')
+		p++;
+	    if (*p == ']')
+		p++;
+	    for (; *p && *p != ']'; p++)
+		if (*p == '\\' && p[1])
+		    p++;
+	    if (*p == 0)
+		return 1;
+	    break;
+	case '(':
+	    if (p[1] == '?' || p[1] == '*') {
+		/* Comments and inline options that allow comments: give up. */
+		for (const char *q = p + 2; *q && *q != ')' && *q != ':'; q++)
+		    if (*q == '#' || *q == 'x')
+			return 1;
+	    }
+	    depth++;
+	    break;
+	case ')':
+	    depth--;
+	    break;
+	case '|':
+	    if (depth <= 0)
+		return 1;
+	    break;
+	}
+    }
+    return 0;
+}
+
+/*
+ * literal_prefix - the text every match must start with, for a pattern
+ * "^literal..." without multiline or extended mode; NULL if none. Stops
+ * at any metacharacter, and drops a character that a quantifier follows.
+ */
+static char *literal_prefix(const char *pattern, unsigned options, size_t *len)
+{
+    struct strbuf prefix = STRBUF_INIT;
+    const char *p = pattern + 1;
+
+    if (pattern[0] != '^' || (options & (PCRE2_MULTILINE | PCRE2_EXTENDED))
+	|| has_top_level_bar(pattern))
+	return NULL;
+    while (*p) {
+	const char *next;
+	int ch;
+
+	if (*p == '\\') {
+	    /* A backslash before a printable non-alphanumeric is literal. */
+	    ch = (unsigned char) p[1];
+	    if (ch < 0x21 || ch > 0x7e || (ch >= '0' && ch <= '9')
+		|| (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
+		break;
+	    next = p + 2;
+	} else {
+	    ch = (unsigned char) *p;
+	    if (ch < 0x20 || ch > 0x7e || strchr(".[]()*+?{}|^$#", ch) != NULL)
+		break;
+	    next = p + 1;
+	}
+	if (*next == '*' || *next == '?' || *next == '{')
+	    break;
+	sb_addch(&prefix, ch);
+	if (*next == '+')
+	    break;
+	p = next;
+    }
+    if (prefix.len == 0)
+	return NULL;
+    *len = prefix.len;
+    return sb_detach(&prefix);
+}
+
+static void *pcre_compile_expr(const struct pat_where *where, const char *pattern,
+			       unsigned options, int need_groups, size_t *ngroups)
+{
+    char text[PCRE_ERROR_TEXT_LEN];
+    PCRE2_SIZE offset;
+    pcre2_code *code;
+    uint32_t count;
+    int error;
+
+    (void) need_groups;
+    code = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED, options,
+			 &error, &offset, NULL);
+    if (code == NULL) {
+	pat_warn(where, "error in regex at offset %lu: %s", (unsigned long) offset,
+		 pcre_error_text(error, text, sizeof(text)));
+	return NULL;
+    }
+    if (pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &count) != 0)
+	count = 0;
+    *ngroups = count;
+
+    struct pcre_expr *expr = xcalloc(1, sizeof(*expr));
+
+    expr->code = code;
+    expr->prefix = literal_prefix(pattern, options, &expr->prefix_len);
+    expr->caseless = (options & PCRE2_CASELESS) != 0;
+    return expr;
+}
+
+static void pcre_free_expr(void *ptr)
+{
+    struct pcre_expr *expr = ptr;
+
+    pcre2_code_free(expr->code);
+    free(expr->prefix);
+    free(expr);
+}
+
+/* lower - ASCII lowercase, whatever the locale, as PCRE2's default tables */
+static int lower(int ch)
+{
+    return (ch >= 'A' && ch <= 'Z') ? ch + 'a' - 'A' : ch;
+}
+
+/* prefix_differs - does the key not start with the rule's literal prefix? */
+static int prefix_differs(const struct pcre_expr *expr, const char *key, size_t len)
+{
+    if (len < expr->prefix_len)
+	return 1;
+    if (!expr->caseless)
+	return memcmp(key, expr->prefix, expr->prefix_len) != 0;
+    for (size_t i = 0; i < expr->prefix_len; i++)
+	if (lower((unsigned char) key[i]) != lower((unsigned char) expr->prefix[i]))
+	    return 1;
+    return 0;
+}
+
+static int pcre_exec(void *ctx, const struct pat_rule *rule, const void *ptr,
+		     int want_groups)
+{
+    struct pcre_table *t = ctx;
+    const struct pcre_expr *expr = ptr;
+    int rc;
+
+    (void) want_groups;
+    if (expr->prefix != NULL && prefix_differs(expr, t->key, t->key_len))
+	return 0;
+    rc = pcre2_match(expr->code, (PCRE2_SPTR) t->key, t->key_len, 0, 0,
+		     t->match, NULL);
+    /* rc 0: a match with more groups than the match data holds. */
+    if (rc >= 0)
+	return 1;
+    if (rc == PCRE2_ERROR_NOMATCH)
+	return 0;
+
+    char text[PCRE_ERROR_TEXT_LEN];
+    struct pat_where where = { "pcre", t->dict.name, rule->line };
+
+    pat_warn(&where, "%s", pcre_error_text(rc, text, sizeof(text)));
+    return -1;
+}
+
+static int pcre_group(void *ctx, size_t n, size_t *start, size_t *end)
+{
+    struct pcre_table *t = ctx;
+    PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(t->match);
+
+    if (n >= pcre2_get_ovector_count(t->match) || ovector[2 * n] == PCRE2_UNSET)
+	return 0;
+    *start = ovector[2 * n];
+    *end = ovector[2 * n + 1];
+    return 1;
+}
+
+static int pcre_lookup(struct dict *dict, const char *key, const char **value)
+{
+    struct pcre_table *t = (struct pcre_table *) dict;
+    const struct pat_rule *rule;
+
+    if (!pat_utf8_key(dict, key))
+	return DICT_NOTFOUND;
+    t->key = key;
+    t->key_len = strlen(key);
+    if ((rule = pat_list_find(&t->rules, pcre_exec, t)) == NULL)
+	return DICT_NOTFOUND;
+    *value = pat_result(rule, key, &t->result, pcre_group, t);
+    return pat_utf8_value(dict, key, *value);
+}
+
+static int pcre_close(struct dict *dict, char **err)
+{
+    struct pcre_table *t = (struct pcre_table *) dict;
+
+    (void) err;
+    pat_list_free(&t->rules, pcre_free_expr);
+    pcre2_match_data_free(t->match);
+    sb_free(&t->result);
+    dict_free(dict);
+    return 0;
+}
+
+static const struct pat_syntax pcre_syntax = {
+    .kind = "pcre",
+    .default_options = PCRE2_CASELESS | PCRE2_DOTALL,
+    .second_pattern = 0,
+    .trailing_backslash_closes = 0,
+    .unclosed_verb = "ignoring",
+    .zero_index = "out of range",
+    .flag = pcre_flag,
+    .compile = pcre_compile_expr,
+    .free_expr = pcre_free_expr,
+};
+
+static struct dict *pcre_open(const char *name, int mode, unsigned flags, char **err);
+
+const struct dict_type dict_type_pcre = {
+    "pcre", DICT_CAP_PATTERN, pcre_open, NULL,
+};
+
+static struct dict *pcre_open(const char *name, int mode, unsigned flags, char **err)
+{
+    struct pcre_table *t;
+
+    if (mode != DICT_READ) {
+	*err = dict_format_error("pcre:%s map requires O_RDONLY access mode", name);
+	return NULL;
+    }
+    t = (struct pcre_table *) dict_alloc(&dict_type_pcre, name, flags, sizeof(*t));
+    t->dict.lookup = pcre_lookup;
+    t->dict.close = pcre_close;
+    if (pat_load(&t->rules, &pcre_syntax, name, err) != 0) {
+	pcre_close(&t->dict, NULL);
+	return NULL;
+    }
+    t->match = pcre2_match_data_create((uint32_t) t->rules.max_sub + 1, NULL);
+    if (t->match == NULL) {
+	*err = dict_format_error("pcre map %s: out of memory", name);
+	pcre_close(&t->dict, NULL);
+	return NULL;
+    }
+    return &t->dict;
+}

@@ -1,0 +1,43 @@
+/*
+ * dict_texthash - texthash:FILE, a postmap source file read into memory at
+ * open time, as Postfix's texthash: tables are. Read-only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+#include "mapsource.h"
+#include "memtable.h"
+
+static void add_entry(void *ctx, const char *key, const char *value, int line)
+{
+    struct memtable *mt = ctx;
+    unsigned flags = mt->dict.flags;
+
+    if (memtable_put(mt, key, value, (flags & DICT_FLAG_DUP_REPLACE) != 0)
+	&& (flags & (DICT_FLAG_DUP_IGNORE | DICT_FLAG_DUP_REPLACE)) == 0)
+	diag_warn("%s, line %d: duplicate entry: \"%s\"", mt->dict.name, line, key);
+}
+
+static struct dict *texthash_open(const char *name, int mode, unsigned flags, char **err);
+
+const struct dict_type dict_type_texthash = {
+    "texthash", DICT_CAP_FIXED, texthash_open, NULL,
+};
+
+static struct dict *texthash_open(const char *name, int mode, unsigned flags, char **err)
+{
+    struct memtable *mt;
+    FILE *fp;
+
+    (void) mode;
+    if ((fp = fopen(name, "r")) == NULL) {
+	*err = dict_format_error("open database %s: %s", name, strerror(errno));
+	return NULL;
+    }
+    mt = memtable_open(&dict_type_texthash, name, flags);
+    mapsource_read(fp, name, (flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0, add_entry, mt);
+    fclose(fp);
+    return &mt->dict;
+}

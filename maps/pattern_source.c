@@ -1,0 +1,598 @@
+/*
+ * pattern_source - read regexp, pcre and cidr table sources into a flat
+ * rule list (see pattern_source.h). The parsing rules and every warning
+ * text follow Postfix 3.7.11 (SPEC 9.1-9.3, 9.5), checked with postmap.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cfline.h"
+#include "diag.h"
+#include "dict.h"
+#include "pattern_source.h"
+#include "strbuf.h"
+#include "textutil.h"
+#include "utf8.h"
+#include "xalloc.h"
+
+/* Postfix's ISALNUM: ASCII letters and digits only, whatever the locale. */
+static int is_alnum(int ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+	|| (ch >= '0' && ch <= '9');
+}
+
+static int is_blank(int ch)
+{
+    return is_space((unsigned char) ch);
+}
+
+void pat_warn(const struct pat_where *where, const char *fmt, ...)
+{
+    struct strbuf msg = STRBUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    sb_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    diag_warn("%s map %s, line %d: %s", where->kind, where->map, where->line,
+	      sb_str(&msg));
+    sb_free(&msg);
+}
+
+/* ------------------------------------------------------------ rule list */
+
+struct pat_rule *pat_list_add(struct pat_list *list, enum pat_op op, int line)
+{
+    if (list->nrules == list->cap) {
+	list->cap = list->cap ? 2 * list->cap : 16;
+	list->rules = xrealloc(list->rules, list->cap * sizeof(*list->rules));
+    }
+    size_t index = list->nrules++;
+    struct pat_rule *rule = &list->rules[index];
+
+    memset(rule, 0, sizeof(*rule));
+    rule->op = op;
+    rule->line = line;
+    rule->match = 1;
+    rule->endif = PAT_NO_ENDIF;
+    if (op == PAT_IF) {
+	if (list->depth == list->open_cap) {
+	    list->open_cap = list->open_cap ? 2 * list->open_cap : 8;
+	    list->open_ifs = xrealloc(list->open_ifs,
+				      list->open_cap * sizeof(*list->open_ifs));
+	}
+	list->open_ifs[list->depth++] = index;
+    } else if (op == PAT_ENDIF && list->depth > 0) {
+	list->rules[list->open_ifs[--list->depth]].endif = index;
+    }
+    return rule;
+}
+
+size_t pat_list_depth(const struct pat_list *list)
+{
+    return list->depth;
+}
+
+void pat_list_finish(struct pat_list *list, const char *kind, const char *map)
+{
+    /* Innermost first, as Postfix unwinds its stack. */
+    while (list->depth > 0) {
+	struct pat_where where = {
+	    kind, map, list->rules[list->open_ifs[--list->depth]].line
+	};
+	pat_warn(&where, "IF has no matching ENDIF");
+    }
+    free(list->open_ifs);
+    list->open_ifs = NULL;
+    list->open_cap = 0;
+}
+
+void pat_list_free(struct pat_list *list, void (*free_expr)(void *expr))
+{
+    for (size_t i = 0; i < list->nrules; i++) {
+	struct pat_rule *rule = &list->rules[i];
+
+	if (free_expr && rule->expr)
+	    free_expr(rule->expr);
+	if (free_expr && rule->expr2)
+	    free_expr(rule->expr2);
+	free(rule->text);
+	free(rule->pieces);
+    }
+    free(list->rules);
+    free(list->open_ifs);
+    memset(list, 0, sizeof(*list));
+}
+
+/*
+ * pat_list_find - Postfix's lookup loop: the first MATCH rule that applies
+ * wins; an IF whose test fails jumps past its ENDIF, and an IF without
+ * ENDIF whose test fails ends the search.
+ */
+const struct pat_rule *pat_list_find(const struct pat_list *list,
+				     pat_exec_fn exec, void *ctx)
+{
+    for (size_t i = 0; i < list->nrules; i++) {
+	const struct pat_rule *rule = &list->rules[i];
+
+	switch (rule->op) {
+	case PAT_MATCH:
+	    if (exec(ctx, rule, rule->expr, rule->max_sub > 0) != rule->match)
+		continue;
+	    if (rule->expr2 && exec(ctx, rule, rule->expr2, 0) != rule->match2)
+		continue;
+	    return rule;
+	case PAT_IF:
+	    if (exec(ctx, rule, rule->expr, 0) == rule->match)
+		continue;
+	    if (rule->endif == PAT_NO_ENDIF)
+		return NULL;
+	    i = rule->endif;
+	    continue;
+	case PAT_ENDIF:
+	    continue;
+	}
+    }
+    return NULL;
+}
+
+const char *pat_result(const struct pat_rule *rule, const char *key,
+		       struct strbuf *buf, pat_group_fn group, void *ctx)
+{
+    size_t start, end;
+
+    if (rule->pieces == NULL)
+	return rule->text;
+    sb_reset(buf);
+    for (size_t i = 0; i < rule->npieces; i++) {
+	const struct pat_piece *piece = &rule->pieces[i];
+
+	if (piece->group == 0)
+	    sb_addn(buf, rule->text + piece->offset, piece->len);
+	else if (group(ctx, piece->group, &start, &end) && end > start)
+	    sb_addn(buf, key + start, end - start);
+    }
+    return sb_str(buf);
+}
+
+/* utf8_ok - Postfix's check: all ASCII, or well-formed UTF-8 */
+static int utf8_ok(const char *s)
+{
+    size_t len = strlen(s);
+
+    for (size_t i = 0; i < len; i++)
+	if ((unsigned char) s[i] >= 0x80)
+	    return utf8_valid(s, len);
+    return 1;
+}
+
+int pat_utf8_key(const struct dict *dict, const char *key)
+{
+    if ((dict->flags & DICT_FLAG_UTF8) == 0 || utf8_ok(key))
+	return 1;
+    diag_warn("%s:%s: non-UTF-8 key \"%s\": malformed UTF-8 or invalid codepoint",
+	      dict->type->name, dict->name, key);
+    return 0;
+}
+
+int pat_utf8_value(struct dict *dict, const char *key, const char *value)
+{
+    if ((dict->flags & DICT_FLAG_UTF8) == 0 || utf8_ok(value))
+	return DICT_FOUND;
+    diag_warn("%s:%s: key \"%s\": non-UTF-8 value \"%s\": malformed UTF-8 or invalid codepoint",
+	      dict->type->name, dict->name, key, value);
+    return dict_set_error(dict, "non-UTF-8 value");
+}
+
+/* --------------------------------------------------------- source files */
+
+struct source_state {
+    pat_line_fn on_line;
+    void *ctx;
+    struct strbuf copy;
+};
+
+/* one_line - hand a writable copy of a logical line to the table type */
+static void one_line(void *ctx, const struct cf_logical_line *line)
+{
+    struct source_state *st = ctx;
+
+    sb_set(&st->copy, line->text);
+    st->on_line(st->ctx, st->copy.s, line->first_line);
+}
+
+/*
+ * inline_rules - "{ {rule}, {rule} }" as one rule per line (Postfix's
+ * dict_inline_to_multiline). Returns NULL or an error text to free.
+ */
+static char *inline_rules(const char *name, struct strbuf *text)
+{
+    char *copy = xstrdup(name), *bp = copy, *cp;
+    char *problem = extract_braces(&bp, 0);
+
+    while (problem == NULL && (cp = str_tokq(&bp, CHARS_COMMA_SP)) != NULL)
+	if ((problem = extract_braces(&cp, 1)) == NULL) {
+	    sb_adds(text, cp);
+	    sb_addch(text, '\n');
+	}
+    free(copy);
+    return problem;
+}
+
+int pat_read_source(const char *kind, const char *name, int dir_is_error,
+		    pat_line_fn on_line, void *ctx, char **err)
+{
+    static const struct cf_reader_ops ops = { one_line, NULL };
+    struct source_state st = { on_line, ctx, STRBUF_INIT };
+    struct strbuf text = STRBUF_INIT;
+    struct stat sb;
+    FILE *fp = NULL;
+    int status = 0;
+
+    if (name[0] == '{') {
+	char *problem = inline_rules(name, &text);
+
+	if (problem != NULL) {
+	    *err = dict_format_error("%s map: %s", kind, problem);
+	    free(problem);
+	    status = -1;
+	} else if (text.len > 0 && (fp = fmemopen(text.s, text.len, "r")) == NULL) {
+	    *err = dict_format_error("%s map: %s", kind, strerror(errno));
+	    status = -1;
+	}
+    } else if ((fp = fopen(name, "r")) == NULL) {
+	*err = dict_format_error("open %s: %s", name, strerror(errno));
+	status = -1;
+    } else if (fstat(fileno(fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+	/* Postfix reads nothing from a directory; only cidr checks for it. */
+	if (dir_is_error) {
+	    *err = dict_format_error("%s map %s: read error: %s", kind, name,
+				     strerror(EISDIR));
+	    status = -1;
+	}
+	fclose(fp);
+	fp = NULL;
+    }
+    if (fp != NULL) {
+	if (cf_read_stream(fp, name, &ops, &st) != 0 && dir_is_error) {
+	    *err = dict_format_error("%s map %s: read error: %s", kind, name,
+				     strerror(errno));
+	    status = -1;
+	}
+	fclose(fp);
+    }
+    sb_free(&st.copy);
+    sb_free(&text);
+    return status;
+}
+
+/* ------------------------------------------- "/pattern/flags result" rules */
+
+struct pattern {
+    char *text;
+    unsigned options;
+    int match;
+};
+
+struct load_state {
+    struct pat_list *list;
+    const struct pat_syntax *syntax;
+    const char *name;
+};
+
+/* get_pattern - "!!/re/flags": the pattern text, options and sense */
+static int get_pattern(const struct pat_syntax *syn, const struct pat_where *where,
+		       char **bufp, struct pattern *pat)
+{
+    char *p = *bufp;
+    char delim;
+
+    pat->match = 1;
+    for (;; p++) {
+	if (*p == '!')
+	    pat->match = !pat->match;
+	else if (!is_blank(*p))
+	    break;
+    }
+    if (*p == 0) {
+	pat_warn(where, "no regexp: skipping this rule");
+	return 0;
+    }
+    delim = *p++;
+    pat->text = p;
+    while (*p) {
+	if (*p == '\\') {
+	    /* regexp takes a final backslash as the closing delimiter */
+	    if (p[1] == 0) {
+		if (!syn->trailing_backslash_closes)
+		    p++;
+		break;
+	    }
+	    p++;
+	} else if (*p == delim) {
+	    break;
+	}
+	p++;
+    }
+    if (*p == 0) {
+	pat_warn(where, "no closing regexp delimiter \"%c\": %s this rule",
+		 delim, syn->unclosed_verb);
+	return 0;
+    }
+    *p++ = 0;
+    pat->options = syn->default_options;
+    while (*p && !is_blank(*p) && !(syn->second_pattern && *p == '!')) {
+	if (syn->flag(where, *p, &pat->options) < 0) {
+	    pat_warn(where, "unknown regexp option \"%c\": skipping this rule", *p);
+	    return 0;
+	}
+	p++;
+    }
+    *bufp = p;
+    return 1;
+}
+
+/* all_digits - Postfix's alldig(): non-empty and only digits */
+static int all_digits(const char *s)
+{
+    if (*s == 0)
+	return 0;
+    for (; *s; s++)
+	if (*s < '0' || *s > '9')
+	    return 0;
+    return 1;
+}
+
+/* add_piece - append one piece to a rule's result */
+static void add_piece(struct pat_rule *rule, size_t *cap, size_t group,
+		      size_t offset, size_t len)
+{
+    if (rule->npieces == *cap) {
+	*cap = *cap ? 2 * *cap : 4;
+	rule->pieces = xrealloc(rule->pieces, *cap * sizeof(*rule->pieces));
+    }
+    rule->pieces[rule->npieces++] = (struct pat_piece) { group, offset, len };
+}
+
+/* group_index - check one $name as Postfix's prescan does; 0 if bad */
+static size_t group_index(const struct pat_syntax *syn, const struct pat_where *where,
+			  const char *name)
+{
+    if (!all_digits(name)) {
+	pat_warn(where, "non-numeric replacement index \"%s\"", name);
+	return 0;
+    }
+    /* Postfix converts with atoi(): huge numbers wrap as an int does. */
+    size_t n = (size_t) (int) strtol(name, NULL, 10);
+
+    if (n < 1)
+	pat_warn(where, "%s replacement index \"%s\"", syn->zero_index, name);
+    return n;
+}
+
+/*
+ * parse_result - split the result into literal text ($$ made $) and $n
+ * references, as Postfix's mac_parse() and prescan do, with the same
+ * warnings; like them it goes on after a bad index, to report them all.
+ * Fills rule->text, pieces and max_sub. Returns 0, or -1 on bad syntax.
+ */
+static int parse_result(const struct pat_syntax *syn, const struct pat_where *where,
+			const char *value, struct pat_rule *rule)
+{
+    struct strbuf text = STRBUF_INIT;
+    struct strbuf name = STRBUF_INIT;
+    size_t literal = 0, cap = 0;
+    int failed = 0;
+    const char *vp = value;
+
+    while (*vp) {
+	if (*vp != '$') {
+	    sb_addch(&text, *vp++);
+	    continue;
+	}
+	if (vp[1] == '$') {
+	    sb_addch(&text, '$');
+	    vp += 2;
+	    continue;
+	}
+	if (text.len > literal)
+	    add_piece(rule, &cap, 0, literal, text.len - literal);
+	literal = text.len;
+	vp++;
+	sb_reset(&name);
+	if (*vp == '{' || *vp == '(') {
+	    char open = *vp, close = (open == '{') ? '}' : ')';
+	    const char *ep;
+	    int level = 1;
+
+	    for (ep = ++vp; level > 0; ep++) {
+		if (*ep == 0)
+		    break;
+		if (*ep == open)
+		    level++;
+		if (*ep == close)
+		    level--;
+	    }
+	    if (level > 0) {
+		diag_warn("truncated macro reference: \"%s\"", value);
+		failed = 1;
+		break;
+	    }
+	    sb_addn(&name, vp, (size_t) (ep - vp - 1));
+	    vp = ep;
+	} else {
+	    const char *ep = vp;
+
+	    while (is_alnum(*ep) || *ep == '_')
+		ep++;
+	    sb_addn(&name, vp, (size_t) (ep - vp));
+	    vp = ep;
+	}
+	if (name.len == 0) {
+	    diag_warn("empty macro name: \"%s\"", value);
+	    failed = 1;
+	    break;
+	}
+	size_t n = group_index(syn, where, sb_str(&name));
+
+	if (n < 1) {
+	    failed = 1;
+	    continue;
+	}
+	add_piece(rule, &cap, n, 0, 0);
+	if (n > rule->max_sub)
+	    rule->max_sub = n;
+    }
+    if (text.len > literal)
+	add_piece(rule, &cap, 0, literal, text.len - literal);
+    sb_free(&name);
+    rule->text = sb_detach(&text);
+    if (rule->max_sub == 0) {
+	/* Nothing to substitute: the text is the result. */
+	free(rule->pieces);
+	rule->pieces = NULL;
+	rule->npieces = 0;
+    }
+    return failed ? -1 : 0;
+}
+
+/* discard_rule - forget the rule last added, freeing what it holds */
+static void discard_rule(struct load_state *st, void *expr)
+{
+    struct pat_rule *rule = &st->list->rules[--st->list->nrules];
+
+    if (expr)
+	st->syntax->free_expr(expr);
+    free(rule->text);
+    free(rule->pieces);
+}
+
+/* parse_match - "[!]/re/flags[!/re2/flags] result" */
+static void parse_match(struct load_state *st, const struct pat_where *where, char *p)
+{
+    const struct pat_syntax *syn = st->syntax;
+    struct pattern first, second = { NULL, 0, 1 };
+    size_t ngroups = 0, unused;
+
+    if (!get_pattern(syn, where, &p, &first))
+	return;
+    if (syn->second_pattern && *p == '!' && !get_pattern(syn, where, &p, &second))
+	return;
+    while (*p && is_blank(*p))
+	p++;
+    if (*p == 0)
+	pat_warn(where, "no replacement text: using empty string");
+
+    /* Build the rule in place; a failed check takes it back off. */
+    struct pat_rule *rule = pat_list_add(st->list, PAT_MATCH, where->line);
+
+    if (parse_result(syn, where, p, rule) < 0) {
+	pat_warn(where, "bad replacement syntax: skipping this rule");
+	discard_rule(st, NULL);
+	return;
+    }
+    if (rule->max_sub > 0 && !first.match) {
+	pat_warn(where, "$number found in negative match replacement text: "
+		 "skipping this rule");
+	discard_rule(st, NULL);
+	return;
+    }
+    rule->match = first.match;
+    rule->expr = syn->compile(where, first.text, first.options,
+			      rule->max_sub > 0, &ngroups);
+    if (rule->expr == NULL) {
+	discard_rule(st, NULL);
+	return;
+    }
+    if (rule->max_sub > ngroups) {
+	pat_warn(where, "out of range replacement index \"%d\": skipping this rule",
+		 (int) rule->max_sub);
+	discard_rule(st, rule->expr);
+	return;
+    }
+    if (second.text != NULL) {
+	rule->match2 = second.match;
+	rule->expr2 = syn->compile(where, second.text, second.options, 0, &unused);
+	if (rule->expr2 == NULL) {
+	    discard_rule(st, rule->expr);
+	    return;
+	}
+    }
+    if (rule->max_sub > st->list->max_sub)
+	st->list->max_sub = rule->max_sub;
+}
+
+/* parse_if - "if [!]/re/flags": opens a block */
+static void parse_if(struct load_state *st, const struct pat_where *where, char *p)
+{
+    const struct pat_syntax *syn = st->syntax;
+    struct pattern pat;
+    size_t ngroups;
+    void *expr;
+
+    for (p += 2; *p && is_blank(*p); p++)
+	 /* void */ ;
+    if (!get_pattern(syn, where, &p, &pat))
+	return;
+    while (*p && is_blank(*p))
+	p++;
+    if (*p) {
+	pat_warn(where, "ignoring extra text after IF statement: \"%s\"", p);
+	pat_warn(where, "do not prepend whitespace to statements between IF and ENDIF");
+    }
+    if ((expr = syn->compile(where, pat.text, pat.options, 0, &ngroups)) == NULL)
+	return;
+    struct pat_rule *rule = pat_list_add(st->list, PAT_IF, where->line);
+
+    rule->expr = expr;
+    rule->match = pat.match;
+}
+
+/* parse_endif - "endif": closes the innermost open block */
+static void parse_endif(struct load_state *st, const struct pat_where *where, char *p)
+{
+    if (pat_list_depth(st->list) == 0) {
+	pat_warn(where, "ignoring ENDIF without matching IF");
+	return;
+    }
+    for (p += 5; *p && is_blank(*p); p++)
+	 /* void */ ;
+    if (*p)
+	pat_warn(where, "ignoring extra text after ENDIF");
+    pat_list_add(st->list, PAT_ENDIF, where->line);
+}
+
+/* parse_line - one logical line of a regexp or pcre table */
+static void parse_line(void *ctx, char *p, int line)
+{
+    struct load_state *st = ctx;
+    struct pat_where where = { st->syntax->kind, st->name, line };
+
+    trim_right(p);
+    if (*p == 0)
+	return;
+    if (!is_alnum(*p))
+	parse_match(st, &where, p);
+    else if (strncasecmp(p, "IF", 2) == 0 && !is_alnum(p[2]))
+	parse_if(st, &where, p);
+    else if (strncasecmp(p, "ENDIF", 5) == 0 && !is_alnum(p[5]))
+	parse_endif(st, &where, p);
+    else
+	pat_warn(&where, "ignoring unrecognized request");
+}
+
+int pat_load(struct pat_list *list, const struct pat_syntax *syntax,
+	     const char *name, char **err)
+{
+    struct load_state st = { list, syntax, name };
+
+    if (pat_read_source(syntax->kind, name, 0, parse_line, &st, err) != 0)
+	return -1;
+    pat_list_finish(list, syntax->kind, name);
+    return 0;
+}

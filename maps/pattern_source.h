@@ -1,0 +1,150 @@
+/*
+ * pattern_source - the one reader of regexp_table(5), pcre_table(5) and
+ * cidr_table(5) sources. It opens a file or an inline "{ {rule}, {rule} }"
+ * text, hands every logical line to the table type, and keeps the rules
+ * as a flat list in which each IF knows the index of its ENDIF, so a
+ * lookup is one forward scan with jumps and no nesting stack.
+ *
+ * For regexp and pcre it also parses "/pattern/flags result",
+ * "!/pattern/flags result" and "if /pattern/flags" lines and the result's
+ * $n, ${n}, $(n) and $$ forms, through a small table of engine hooks. The
+ * warnings are Postfix 3.7's, word for word: "KIND map NAME, line N: ...".
+ */
+#ifndef PFC_PATTERN_SOURCE_H
+#define PFC_PATTERN_SOURCE_H
+
+#include <stddef.h>
+
+struct strbuf;
+
+/* Where a warning is about: "KIND map MAP, line LINE: ...". */
+struct pat_where {
+    const char *kind;		/* "regexp", "pcre" or "cidr" */
+    const char *map;		/* the table name as written after "type:" */
+    int line;
+};
+
+/* pat_warn - one warning about a table line, in Postfix's shape */
+void pat_warn(const struct pat_where *where, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+enum pat_op { PAT_MATCH, PAT_IF, PAT_ENDIF };
+
+#define PAT_NO_ENDIF ((size_t) -1)
+
+/* One piece of a result: literal text, or capture group n (n >= 1). */
+struct pat_piece {
+    size_t group;		/* 0: literal text */
+    size_t offset;		/* literal: where in the rule's text */
+    size_t len;
+};
+
+struct pat_rule {
+    enum pat_op op;
+    int line;			/* first physical line of the rule */
+    int match;			/* 1: expr must match; 0: must not */
+    void *expr;			/* the type's compiled pattern */
+    int match2;			/* regexp's "/a/!/b/" second pattern, */
+    void *expr2;		/* ... or NULL */
+    size_t endif;		/* IF: index of its ENDIF, or PAT_NO_ENDIF */
+    char *text;			/* MATCH: the result ($$ already made $) */
+    struct pat_piece *pieces;	/* NULL when text needs no substitution */
+    size_t npieces;
+    size_t max_sub;		/* largest $n in the result, 0 if none */
+};
+
+/* The rules of one table, IF/ENDIF already resolved into jumps. */
+struct pat_list {
+    struct pat_rule *rules;
+    size_t nrules;
+    size_t cap;
+    size_t *open_ifs;		/* indexes of IFs still waiting for ENDIF */
+    size_t depth;
+    size_t open_cap;
+    size_t max_sub;		/* largest max_sub of any rule */
+};
+
+/*
+ * pat_list_add - append a rule. An IF opens a block; an ENDIF closes the
+ * innermost one (the caller checks pat_list_depth() first). The returned
+ * pointer is valid until the next pat_list_add().
+ */
+struct pat_rule *pat_list_add(struct pat_list *list, enum pat_op op, int line);
+size_t pat_list_depth(const struct pat_list *list);
+/* pat_list_finish - warn "IF has no matching ENDIF" for each open block */
+void pat_list_finish(struct pat_list *list, const char *kind, const char *map);
+/* pat_list_free - free the list; free_expr gets each non-NULL expr */
+void pat_list_free(struct pat_list *list, void (*free_expr)(void *expr));
+
+/*
+ * pat_exec_fn - does expr match the key being looked up? 1 yes, 0 no, -1
+ * on an engine error (already warned; the rule then fails either way, as
+ * in Postfix). want_groups says the rule's result needs the groups.
+ */
+typedef int (*pat_exec_fn)(void *ctx, const struct pat_rule *rule,
+			   const void *expr, int want_groups);
+/* pat_list_find - the first MATCH rule that applies, or NULL */
+const struct pat_rule *pat_list_find(const struct pat_list *list,
+				     pat_exec_fn exec, void *ctx);
+
+/* pat_group_fn - where group n of the last match is; 0 if it is unset */
+typedef int (*pat_group_fn)(void *ctx, size_t n, size_t *start, size_t *end);
+/*
+ * pat_result - the result of a found rule with its $n filled in from key
+ * (a group that is unset or empty gives nothing). Points into buf, or to
+ * the rule's own text when there is nothing to substitute.
+ */
+const char *pat_result(const struct pat_rule *rule, const char *key,
+		       struct strbuf *buf, pat_group_fn group, void *ctx);
+
+/*
+ * pat_utf8_key, pat_utf8_value - with DICT_FLAG_UTF8 (smtputf8_enable),
+ * Postfix refuses a lookup key that is not UTF-8 (warning; not found) and
+ * a result that is not (warning; the lookup fails). pat_utf8_key returns
+ * 1 when the key may be looked up; pat_utf8_value returns DICT_FOUND or
+ * DICT_FAIL.
+ */
+struct dict;
+int pat_utf8_key(const struct dict *dict, const char *key);
+int pat_utf8_value(struct dict *dict, const char *key, const char *value);
+
+/* pat_line_fn - one logical line (trailing whitespace kept), writable */
+typedef void (*pat_line_fn)(void *ctx, char *text, int line);
+
+/*
+ * pat_read_source - read a table: a file, or inline text when name starts
+ * with '{'. Returns 0, or -1 with *err set to Postfix's fatal message
+ * ("open NAME: No such file or directory", "regexp map: missing '}' in
+ * ..."). A directory reads as an empty file, as Postfix's does, unless
+ * dir_is_error (cidr: "cidr map NAME: read error: Is a directory").
+ */
+int pat_read_source(const char *kind, const char *name, int dir_is_error,
+		    pat_line_fn on_line, void *ctx, char **err);
+
+/* The engine hooks of a "/pattern/flags result" table type. */
+struct pat_syntax {
+    const char *kind;		/* "regexp" or "pcre" */
+    unsigned default_options;
+    int second_pattern;		/* regexp: "/a/!/b/"; flags stop at '!' */
+    int trailing_backslash_closes; /* regexp: a final '\' ends the pattern */
+    const char *unclosed_verb;	/* "skipping" or "ignoring" this rule */
+    const char *zero_index;	/* "out-of-range" or "out of range" */
+    /* flag - apply option letter ch to *options; -1 if unknown */
+    int (*flag)(const struct pat_where *where, int ch, unsigned *options);
+    /*
+     * compile - compile one pattern, or warn and return NULL. need_groups
+     * is 0 when no $n will ask for groups; *ngroups gets the group count.
+     */
+    void *(*compile)(const struct pat_where *where, const char *pattern,
+		     unsigned options, int need_groups, size_t *ngroups);
+    void (*free_expr)(void *expr);
+};
+
+/*
+ * pat_load - read a regexp or pcre table into list, warning about and
+ * skipping every bad rule. Returns 0, or -1 with *err as pat_read_source.
+ */
+int pat_load(struct pat_list *list, const struct pat_syntax *syntax,
+	     const char *name, char **err);
+
+#endif

@@ -1,0 +1,3 @@
+# only whole addresses reach a regexp table
+/^spam@/	REJECT spammer
+/^user@/	REJECT never matches: user@ is a partial key
