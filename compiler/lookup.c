@@ -375,26 +375,6 @@ static char *main_cf_where(struct lookup_run *run, const char *param, const char
     return sb_detach(&out);
 }
 
-/* Silence stderr while a source is read a second time: its warnings were given. */
-static int quiet_begin(void)
-{
-    int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
-
-    if (null >= 0) {
-	dup2(null, STDERR_FILENO);
-	close(null);
-    }
-    return saved;
-}
-
-static void quiet_end(int saved)
-{
-    if (saved >= 0) {
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-    }
-}
-
 struct source_scan {
     const struct dict *dict;
     const char *folded_key;
@@ -430,112 +410,13 @@ static int source_line(const struct dict *dict, const char *key, const char *val
     if (fp == NULL)
 	return 0;
     scan.folded_key = dict_fold(dict, key, &key_buf);
-    int saved = quiet_begin();
-    mapsource_read(fp, dict->name, (dict->flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0,
-		   scan_entry, &scan);
-    quiet_end(saved);
+    /* Quiet: this is a second reading, its warnings were given. */
+    mapsource_read(fp, dict->name, MAPSOURCE_QUIET
+		   | ((dict->flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0), scan_entry, &scan);
     fclose(fp);
     sb_free(&scan.fold_buf);
     sb_free(&key_buf);
     return scan.exact_line ? scan.exact_line : scan.key_line;
-}
-
-struct logical_lines {
-    char **text;
-    int *line;
-    size_t count, cap;
-};
-
-static void keep_line(void *ctx, const struct cf_logical_line *l)
-{
-    struct logical_lines *ll = ctx;
-
-    if (ll->count == ll->cap) {
-	ll->cap = ll->cap ? 2 * ll->cap : 64;
-	ll->text = xrealloc(ll->text, ll->cap * sizeof(*ll->text));
-	ll->line = xrealloc(ll->line, ll->cap * sizeof(*ll->line));
-    }
-    ll->text[ll->count] = xstrdup(l->text);
-    ll->line[ll->count] = l->first_line;
-    ll->count++;
-}
-
-static void drop_line(void *ctx, const struct cf_logical_line *l)
-{
-    (void) ctx;
-    (void) l;			/* Postfix drops it too */
-}
-
-/* prefix_answers - does a table of the first n rules give this answer? */
-static int prefix_answers(const struct dict *dict, const struct logical_lines *ll,
-			  size_t n, const char *tmp, const char *key, const char *value)
-{
-    FILE *fp = fopen(tmp, "w");
-    struct dict *part;
-    const char *found;
-    char *spec, *err;
-    int same = 0;
-
-    if (fp == NULL)
-	return 0;
-    for (size_t i = 0; i < n; i++)
-	fprintf(fp, "%s\n", ll->text[i]);
-    if (fclose(fp) != 0)
-	return 0;
-    spec = xconcat(dict->type->name, ":", tmp, (char *) NULL);
-    if ((part = dict_open(spec, DICT_READ, dict->flags, &err)) != NULL) {
-	same = dict_lookup(part, key, &found) == DICT_FOUND && strcmp(found, value) == 0;
-	dict_close(part, &err);
-    }
-    free(err);
-    free(spec);
-    return same;
-}
-
-/*
- * rule_line - the line of the pattern rule that answered. The table
- * interface does not say which rule matched, so ask tables made of the
- * first n logical lines: the first rule that matches wins, so the answer
- * is the same for every n from that rule on, and a binary search finds it.
- */
-static int rule_line(const struct dict *dict, const char *key, const char *value)
-{
-    static const struct cf_reader_ops ops = { keep_line, drop_line };
-    struct logical_lines ll = { NULL, NULL, 0, 0 };
-    const char *tmpdir = getenv("TMPDIR");
-    char *tmp;
-    FILE *fp = fopen(dict->name, "r");
-    int line = 0, fd;
-
-    if (fp == NULL)
-	return 0;
-    cf_read_stream(fp, dict->name, &ops, &ll);
-    fclose(fp);
-    tmp = xconcat(tmpdir && *tmpdir ? tmpdir : "/tmp", "/pfc-lookup-XXXXXX", (char *) NULL);
-    if ((fd = mkstemp(tmp)) >= 0) {
-	close(fd);
-	int saved = quiet_begin();
-	size_t lo = 1, hi = ll.count, best = 0;
-	while (lo <= hi) {
-	    size_t mid = lo + (hi - lo) / 2;
-	    if (prefix_answers(dict, &ll, mid, tmp, key, value)) {
-		best = mid;
-		hi = mid - 1;
-	    } else {
-		lo = mid + 1;
-	    }
-	}
-	quiet_end(saved);
-	unlink(tmp);
-	if (best > 0)
-	    line = ll.line[best - 1];
-    }
-    for (size_t i = 0; i < ll.count; i++)
-	free(ll.text[i]);
-    free(ll.text);
-    free(ll.line);
-    free(tmp);
-    return line;
 }
 
 /* where_found - FILE:LINE of the entry a table answered with, or "-" */
@@ -555,7 +436,7 @@ static char *where_found(struct lookup_run *run, const char *param,
 	if (strcmp(type, patterns[i]) != 0)
 	    continue;
 	if (dict->name[0] != '{')
-	    line = rule_line(dict, key, value);
+	    line = dict->match_line;
 	else
 	    type = "inline";	/* regexp:{ {rule}, ... } lives in main.cf */
     }

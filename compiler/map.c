@@ -68,10 +68,12 @@ static void close_or_die(struct dict *dict)
 	diag_fatal("%s", err);
 }
 
+/* query_error - postmap's words; a configuration error has no details */
 static void query_error(const struct dict *dict)
 {
-    diag_fatal("table %s:%s: query error: %s", dict->type->name, dict->name,
-	       dict->error ? dict->error : "unknown error");
+    if (dict->error == NULL || *dict->error == 0)
+	diag_fatal("table %s:%s: query error", dict->type->name, dict->name);
+    diag_fatal("table %s:%s: query error: %s", dict->type->name, dict->name, dict->error);
 }
 
 /* warn_empty - postmap's words for a table that returns an empty value */

@@ -1,4 +1,5 @@
 /* mapsource - "key whitespace value" records on the logical-line reader */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,21 @@ struct source_state {
     void *ctx;
 };
 
+/* warn - a warning about the source, unless this reading is quiet */
+static void warn(const struct source_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void warn(const struct source_state *st, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (st->flags & MAPSOURCE_QUIET)
+	return;
+    va_start(ap, fmt);
+    diag_vwarn(fmt, ap);
+    va_end(ap);
+}
+
 static int all_ascii(const char *s)
 {
     for (; *s; s++)
@@ -32,7 +48,7 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
 
     if ((st->flags & MAPSOURCE_UTF8) && !all_ascii(line->text)
 	&& !utf8_valid(line->text, line->len)) {
-	diag_warn("%s, line %d: non-UTF-8 input \"%s\" -- ignoring this line",
+	warn(st, "%s, line %d: non-UTF-8 input \"%s\" -- ignoring this line",
 		  st->path, line->first_line, line->text);
 	return;
     }
@@ -50,7 +66,7 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
 	}
     }
     if (in_quotes) {
-	diag_warn("%s, line %d: unbalanced '\"' in '%s' -- ignoring this line",
+	warn(st, "%s, line %d: unbalanced '\"' in '%s' -- ignoring this line",
 		  st->path, line->first_line, line->text);
 	free(buf);
 	return;
@@ -61,24 +77,31 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
 	value++;
     trim_right(value);
     if (*buf == 0 || *value == 0) {
-	diag_warn("%s, line %d: expected format: key whitespace value",
+	warn(st, "%s, line %d: expected format: key whitespace value",
 		  st->path, line->first_line);
 	free(buf);
 	return;
     }
     if (buf[strlen(buf) - 1] == ':')
-	diag_warn("%s, line %d: record is in \"key: value\" format; is this an alias file?",
+	warn(st, "%s, line %d: record is in \"key: value\" format; is this an alias file?",
 		  st->path, line->first_line);
     st->on_entry(st->ctx, buf, value, line->first_line);
     free(buf);
 }
 
 
+static void ignore_line(void *ctx, const struct cf_logical_line *line)
+{
+    (void) ctx;
+    (void) line;
+}
+
 int mapsource_read(FILE *fp, const char *path, unsigned flags,
 		   mapsource_entry_fn on_entry, void *ctx)
 {
     static const struct cf_reader_ops ops = { on_line, NULL };
+    static const struct cf_reader_ops quiet_ops = { on_line, ignore_line };
     struct source_state st = { path, flags, on_entry, ctx };
 
-    return cf_read_stream(fp, st.path, &ops, &st);
+    return cf_read_stream(fp, st.path, (flags & MAPSOURCE_QUIET) ? &quiet_ops : &ops, &st);
 }

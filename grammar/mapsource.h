@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #define MAPSOURCE_UTF8	(1u << 0)	/* drop lines that are not UTF-8 */
+#define MAPSOURCE_QUIET	(1u << 1)	/* no warnings: a second reading */
 
 /*
  * on_entry - one record. The key keeps its quotes, as postmap stores it;

@@ -114,7 +114,9 @@ int dict_lookup(struct dict *dict, const char *key, const char **value)
 	diag_warn("%s:%s: key \"%s\": non-UTF-8 value \"%s\": %s", dict->type->name,
 		  dict->name, key, *value, UTF8_ERROR);
 	*value = NULL;
-	return dict_set_error(dict, "non-UTF-8 value");
+	free(dict->error);
+	dict->error = xstrdup("");	/* a configuration error */
+	return DICT_FAIL;
     }
     return status;
 }

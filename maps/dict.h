@@ -76,8 +76,16 @@ struct dict {
 		    const char **value);
     /* close - commit what was written (atomically) and free; 0 or -1 */
     int (*close)(struct dict *dict, char **err);
-    /* error - the message for the last DICT_FAIL, owned by the table */
+    /*
+     * error - the message for the last DICT_FAIL, owned by the table; ""
+     * for a configuration error, which Postfix reports without details.
+     */
     char *error;
+    /*
+     * match_line - the source line of the rule that answered the last
+     * successful lookup, where the table knows it (pattern tables), else 0.
+     */
+    int match_line;
 };
 
 /* dict_type_find - the registered type of that name, or NULL */

@@ -260,15 +260,14 @@ static int cidr_lookup(struct dict *dict, const char *key, const char **value)
     struct cidr_table *t = (struct cidr_table *) dict;
     const struct pat_rule *rule;
 
-    if (!pat_utf8_key(dict, key))
-	return DICT_NOTFOUND;
     t->family = family_of(key);
     if (inet_pton(t->family, key, t->addr) != 1)
 	return DICT_NOTFOUND;
     if ((rule = pat_list_find(&t->rules, cidr_exec, t)) == NULL)
 	return DICT_NOTFOUND;
     *value = rule->text;
-    return pat_utf8_value(dict, key, *value);
+    dict->match_line = rule->line;
+    return DICT_FOUND;
 }
 
 static int cidr_close(struct dict *dict, char **err)

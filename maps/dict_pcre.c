@@ -271,14 +271,13 @@ static int pcre_lookup(struct dict *dict, const char *key, const char **value)
     struct pcre_table *t = (struct pcre_table *) dict;
     const struct pat_rule *rule;
 
-    if (!pat_utf8_key(dict, key))
-	return DICT_NOTFOUND;
     t->key = key;
     t->key_len = strlen(key);
     if ((rule = pat_list_find(&t->rules, pcre_exec, t)) == NULL)
 	return DICT_NOTFOUND;
     *value = pat_result(rule, key, &t->result, pcre_group, t);
-    return pat_utf8_value(dict, key, *value);
+    dict->match_line = rule->line;
+    return DICT_FOUND;
 }
 
 static int pcre_close(struct dict *dict, char **err)

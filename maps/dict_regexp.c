@@ -106,13 +106,12 @@ static int regexp_lookup(struct dict *dict, const char *key, const char **value)
     struct regexp_table *t = (struct regexp_table *) dict;
     const struct pat_rule *rule;
 
-    if (!pat_utf8_key(dict, key))
-	return DICT_NOTFOUND;
     t->key = key;
     if ((rule = pat_list_find(&t->rules, regexp_exec, t)) == NULL)
 	return DICT_NOTFOUND;
     *value = pat_result(rule, key, &t->result, regexp_group, t);
-    return pat_utf8_value(dict, key, *value);
+    dict->match_line = rule->line;
+    return DICT_FOUND;
 }
 
 static int regexp_close(struct dict *dict, char **err)

@@ -160,35 +160,6 @@ const char *pat_result(const struct pat_rule *rule, const char *key,
     return sb_str(buf);
 }
 
-/* utf8_ok - Postfix's check: all ASCII, or well-formed UTF-8 */
-static int utf8_ok(const char *s)
-{
-    size_t len = strlen(s);
-
-    for (size_t i = 0; i < len; i++)
-	if ((unsigned char) s[i] >= 0x80)
-	    return utf8_valid(s, len);
-    return 1;
-}
-
-int pat_utf8_key(const struct dict *dict, const char *key)
-{
-    if ((dict->flags & DICT_FLAG_UTF8) == 0 || utf8_ok(key))
-	return 1;
-    diag_warn("%s:%s: non-UTF-8 key \"%s\": malformed UTF-8 or invalid codepoint",
-	      dict->type->name, dict->name, key);
-    return 0;
-}
-
-int pat_utf8_value(struct dict *dict, const char *key, const char *value)
-{
-    if ((dict->flags & DICT_FLAG_UTF8) == 0 || utf8_ok(value))
-	return DICT_FOUND;
-    diag_warn("%s:%s: key \"%s\": non-UTF-8 value \"%s\": malformed UTF-8 or invalid codepoint",
-	      dict->type->name, dict->name, key, value);
-    return dict_set_error(dict, "non-UTF-8 value");
-}
-
 /* --------------------------------------------------------- source files */
 
 struct source_state {
@@ -249,7 +220,10 @@ int pat_read_source(const char *kind, const char *name, int dir_is_error,
 	*err = dict_format_error("open %s: %s", name, strerror(errno));
 	status = -1;
     } else if (fstat(fileno(fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-	/* Postfix reads nothing from a directory; only cidr checks for it. */
+	/*
+	 * Postfix reads nothing from a directory and only cidr reports it;
+	 * it must not reach the scanner, which exits on a read error.
+	 */
 	if (dir_is_error) {
 	    *err = dict_format_error("%s map %s: read error: %s", kind, name,
 				     strerror(EISDIR));
@@ -461,18 +435,10 @@ static int parse_result(const struct pat_syntax *syn, const struct pat_where *wh
     return failed ? -1 : 0;
 }
 
-/* discard_rule - forget the rule last added, freeing what it holds */
-static void discard_rule(struct load_state *st, void *expr)
-{
-    struct pat_rule *rule = &st->list->rules[--st->list->nrules];
-
-    if (expr)
-	st->syntax->free_expr(expr);
-    free(rule->text);
-    free(rule->pieces);
-}
-
-/* parse_match - "[!]/re/flags[!/re2/flags] result" */
+/*
+ * parse_match - "[!]/re/flags[!/re2/flags] result". The checks run in
+ * Postfix's order, so that a rule with several faults gets its warnings.
+ */
 static void parse_match(struct load_state *st, const struct pat_where *where, char *p)
 {
     const struct pat_syntax *syn = st->syntax;
@@ -491,40 +457,40 @@ static void parse_match(struct load_state *st, const struct pat_where *where, ch
     /* Build the rule in place; a failed check takes it back off. */
     struct pat_rule *rule = pat_list_add(st->list, PAT_MATCH, where->line);
 
+    rule->match = first.match;
+    rule->match2 = second.match;
     if (parse_result(syn, where, p, rule) < 0) {
 	pat_warn(where, "bad replacement syntax: skipping this rule");
-	discard_rule(st, NULL);
-	return;
+	goto skip;
     }
     if (rule->max_sub > 0 && !first.match) {
 	pat_warn(where, "$number found in negative match replacement text: "
 		 "skipping this rule");
-	discard_rule(st, NULL);
-	return;
+	goto skip;
     }
-    rule->match = first.match;
     rule->expr = syn->compile(where, first.text, first.options,
 			      rule->max_sub > 0, &ngroups);
-    if (rule->expr == NULL) {
-	discard_rule(st, NULL);
-	return;
-    }
+    if (rule->expr == NULL)
+	goto skip;
     if (rule->max_sub > ngroups) {
 	pat_warn(where, "out of range replacement index \"%d\": skipping this rule",
 		 (int) rule->max_sub);
-	discard_rule(st, rule->expr);
-	return;
+	goto skip;
     }
-    if (second.text != NULL) {
-	rule->match2 = second.match;
-	rule->expr2 = syn->compile(where, second.text, second.options, 0, &unused);
-	if (rule->expr2 == NULL) {
-	    discard_rule(st, rule->expr);
-	    return;
-	}
-    }
+    if (second.text != NULL
+	&& (rule->expr2 = syn->compile(where, second.text, second.options,
+				       0, &unused)) == NULL)
+	goto skip;
     if (rule->max_sub > st->list->max_sub)
 	st->list->max_sub = rule->max_sub;
+    return;
+
+  skip:
+    if (rule->expr != NULL)
+	syn->free_expr(rule->expr);
+    free(rule->text);
+    free(rule->pieces);
+    st->list->nrules--;
 }
 
 /* parse_if - "if [!]/re/flags": opens a block */

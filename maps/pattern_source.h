@@ -97,16 +97,6 @@ typedef int (*pat_group_fn)(void *ctx, size_t n, size_t *start, size_t *end);
 const char *pat_result(const struct pat_rule *rule, const char *key,
 		       struct strbuf *buf, pat_group_fn group, void *ctx);
 
-/*
- * pat_utf8_key, pat_utf8_value - with DICT_FLAG_UTF8 (smtputf8_enable),
- * Postfix refuses a lookup key that is not UTF-8 (warning; not found) and
- * a result that is not (warning; the lookup fails). pat_utf8_key returns
- * 1 when the key may be looked up; pat_utf8_value returns DICT_FOUND or
- * DICT_FAIL.
- */
-struct dict;
-int pat_utf8_key(const struct dict *dict, const char *key);
-int pat_utf8_value(struct dict *dict, const char *key, const char *value);
 
 /* pat_line_fn - one logical line (trailing whitespace kept), writable */
 typedef void (*pat_line_fn)(void *ctx, char *text, int line);

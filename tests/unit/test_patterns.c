@@ -17,7 +17,7 @@
 #include "dict.h"
 #include "strbuf.h"
 
-static char tmpdir[] = "/tmp/test_patterns.XXXXXX";
+static char tmpdir[4096];
 static struct strbuf warnings = STRBUF_INIT;
 static FILE *capture;
 static int saved_stderr = -1;
@@ -565,7 +565,11 @@ static void test_prefix_filter(void **state)
 
 static int setup(void **state)
 {
+    const char *base = getenv("TMPDIR");
+
     (void) state;
+    snprintf(tmpdir, sizeof(tmpdir), "%s/test_patterns.XXXXXX",
+	     base && *base ? base : "/tmp");
     if (mkdtemp(tmpdir) == NULL || chdir(tmpdir) != 0)
 	return -1;
     return 0;
