@@ -304,12 +304,6 @@ static void build(const struct alias_run *run, const char *arg)
     free(spec);
 }
 
-/* is_yes - a Postfix boolean */
-static int is_yes(const char *value)
-{
-    return value != NULL && strcasecmp(value, "yes") == 0;
-}
-
 /*
  * run_setup - read main.cf ($MAIL_CONFIG) for the default table type and
  * smtputf8_enable, which turns on UTF-8 checks and folding unless -u.
@@ -318,10 +312,10 @@ static void run_setup(struct alias_run *run, int no_utf8)
 {
     run->cfg = config_load(NULL);
     run->default_type = config_value(run->cfg, "default_database_type");
-    char *utf8 = config_value(run->cfg, "smtputf8_enable");
-    if (is_yes(utf8) && !no_utf8)
+    int utf8 = config_bool(run->cfg, "smtputf8_enable");
+    if (utf8 && !no_utf8)
 	run->dict_flags |= DICT_FLAG_UTF8;
-    free(utf8);
+    diag_set_utf8(utf8);
 }
 
 static void run_cleanup(struct alias_run *run)

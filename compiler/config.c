@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "diag.h"
@@ -116,6 +117,15 @@ char *config_value(const struct config *cfg, const char *name)
     if (expand(&buf, raw, EXPAND_RECURSE, lookup, (void *) cfg) & EXPAND_ERROR)
 	diag_fatal("dictionary mail_dict: macro processing error");
     return sb_detach(&buf);
+}
+
+int config_bool(const struct config *cfg, const char *name)
+{
+    char *value = config_value(cfg, name);
+    int yes = value != NULL && strcasecmp(value, "yes") == 0;
+
+    free(value);
+    return yes;
 }
 
 long config_long(const struct config *cfg, const char *name, long fallback)

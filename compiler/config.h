@@ -26,6 +26,8 @@ const char *config_raw(const struct config *cfg, const char *name);
  * the parameter is neither set nor built in.
  */
 char *config_value(const struct config *cfg, const char *name);
+/* config_bool - a boolean parameter is "yes" (in any case) */
+int config_bool(const struct config *cfg, const char *name);
 /* config_long - a numeric parameter, or fallback when it is not a number */
 long config_long(const struct config *cfg, const char *name, long fallback);
 void config_free(struct config *cfg);

@@ -656,15 +656,6 @@ static int run_list(struct lookup_run *run, const char *param, const char *list,
 
 /* ------------------------------------------------------------ settings */
 
-static int config_bool(struct config *cfg, const char *name)
-{
-    char *value = config_value(cfg, name);
-    int yes = value != NULL && strcasecmp(value, "yes") == 0;
-
-    free(value);
-    return yes;
-}
-
 /* Strings the settings point at, kept until the run ends. */
 struct owned {
     char *delim, *null_access, *myorigin, *double_bounce, *pdms, *null_address;

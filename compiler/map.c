@@ -292,12 +292,6 @@ static void build(const struct map_run *run, const char *arg, int incremental)
     free(spec);
 }
 
-/* is_yes - a Postfix boolean */
-static int is_yes(const char *value)
-{
-    return value != NULL && strcasecmp(value, "yes") == 0;
-}
-
 int cmd_map(int argc, char **argv)
 {
     struct map_run run = { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, 0, 0, 0, -1 };
@@ -361,14 +355,14 @@ int cmd_map(int argc, char **argv)
     /* The configuration decides the default type and UTF-8 handling. */
     struct config *cfg = config_load(NULL);
     char *db_type = config_value(cfg, "default_database_type");
-    char *utf8 = config_value(cfg, "smtputf8_enable");
+    int utf8 = config_bool(cfg, "smtputf8_enable");
     run.default_type = db_type;
     run.header_limit = (size_t) config_long(cfg, "header_size_limit", 0);
     run.bound_limit = (size_t) config_long(cfg, "mime_boundary_length_limit", 0);
     run.max_depth = config_long(cfg, "mime_nesting_limit", -1);
-    if (is_yes(utf8) && !no_utf8)
+    if (utf8 && !no_utf8)
 	run.dict_flags |= DICT_FLAG_UTF8;
-    free(utf8);
+    diag_set_utf8(utf8);
 
     if ((query == NULL || strcmp(query, "-") != 0) && run.map_flags)
 	diag_fatal("specify -b -h or -m only with \"-q -\"");

@@ -1,5 +1,7 @@
 /* cfline - drive the flex lexer and bison parser; build logical lines */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "cfline.h"
 #include "cfline_parse.h"
@@ -79,6 +81,12 @@ int cf_read_stream(FILE *fp, const char *path, const struct cf_reader_ops *ops,
     int lineno = 0;
     int status;
 
+    /* A directory "reads" as a failure inside the scanner: refuse it here. */
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+	errno = EISDIR;
+	return -1;
+    }
     if (cf_lex_init_extra(&lineno, &scanner) != 0)
 	return -1;
     cf_set_in(fp, scanner);

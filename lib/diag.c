@@ -6,8 +6,15 @@
 
 #include "diag.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 static const char *program = "pfc";
+static int utf8_messages;
+
+void diag_set_utf8(int on)
+{
+    utf8_messages = on;
+}
 static int counts[DIAG_FATAL + 1];
 
 void diag_set_program(const char *name)
@@ -35,10 +42,15 @@ static void emit(enum diag_severity severity, const char *fmt, va_list ap)
     sb_printf(&line, "%s: %s: ", program, label[severity]);
     size_t start = line.len;
     sb_vprintf(&line, fmt, ap);
-    /* As Postfix's msg_output(): anything not printable ASCII shows as '?'. */
-    for (size_t i = start; i < line.len; i++)
-	if ((unsigned char) line.s[i] < 0x20 || (unsigned char) line.s[i] > 0x7e)
+    /* As Postfix's msg_output(): anything not printable shows as '?'. */
+    for (size_t i = start; i < line.len; i++) {
+	unsigned char ch = (unsigned char) line.s[i];
+	size_t n;
+	if (ch >= 0x80 && utf8_messages && (n = utf8_sequence(line.s + i, line.len - i)) > 1)
+	    i += n - 1;
+	else if (ch < 0x20 || ch > 0x7e)
 	    line.s[i] = '?';
+    }
     sb_addch(&line, '\n');
     size_t off = 0;
     while (off < line.len) {

@@ -6,6 +6,12 @@
 
 enum diag_severity { DIAG_INFO, DIAG_WARNING, DIAG_ERROR, DIAG_FATAL };
 
+/*
+ * diag_set_utf8 - with smtputf8_enable, Postfix shows well-formed UTF-8 in
+ * its messages; otherwise every byte that is not printable ASCII is '?'.
+ */
+void diag_set_utf8(int on);
+
 /* diag_set_program - the prefix of every message ("pfc") */
 void diag_set_program(const char *name);
 const char *diag_program(void);

@@ -54,6 +54,13 @@ static void encode(struct strbuf *buf, uint32_t c)
     }
 }
 
+size_t utf8_sequence(const char *s, size_t len)
+{
+    uint32_t c;
+
+    return len == 0 ? 0 : decode((const unsigned char *) s, len, &c);
+}
+
 int utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *) s;

@@ -6,6 +6,8 @@
 
 struct strbuf;
 
+/* utf8_sequence - length of the well-formed character at s, 0 if none */
+size_t utf8_sequence(const char *s, size_t len);
 /* utf8_valid - well-formed UTF-8 (no overlongs, no surrogates) */
 int utf8_valid(const char *s, size_t len);
 /* utf8_lowercase - append s to buf with every character lowercased */

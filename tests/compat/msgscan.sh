@@ -91,6 +91,7 @@ echo '/x/ y' >"$TMP/x.pcre"
     skip_all "postmap has no pcre table support"
 
 mkdir "$TMP/tables"
+# shellcheck disable=SC2016  # $1 is the table's, not the shell's
 printf '/^(.*)$/ WARN [$1]\n' >"$TMP/tables/probe"
 old_mtime "$TMP/tables"
 
@@ -127,6 +128,7 @@ printf '\n' >"$TMP/msgs/g6-one-newline.eml"
 
 n=0
 failed=0
+compared=0
 identical=0
 
 # report NAME DIAG: print one TAP result
@@ -184,6 +186,7 @@ t() {
     wait "$pid"
     prc=$?
     compare_outputs
+    compared=$((compared + 1))
     report "$name" "$diag"
 }
 
@@ -220,6 +223,8 @@ if [ -d "$CORPUS/checks" ]; then
             *) modes="h hm" ;;
         esac
         for msg in "$TMP"/msgs/*.eml; do
+            # Some corpus rules backtrack for minutes on a 100 kB header.
+            case $msg in *huge-header*) continue ;; esac
             for flags in $modes; do
                 t "" "$flags" "$table" "$msg"
             done
@@ -238,7 +243,7 @@ fi
 # finish
 ########################################################################
 
-echo "# identical: $identical/$n"
+echo "# identical: $identical/$compared"
 echo "1..$n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1
