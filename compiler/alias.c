@@ -428,14 +428,11 @@ static void newaliases_fatal(const char *fmt, ...)
     struct strbuf msg = STRBUF_INIT;
     va_list ap;
 
-    sb_printf(&msg, "%s: fatal: ", diag_program());
     va_start(ap, fmt);
     sb_vprintf(&msg, fmt, ap);
     va_end(ap);
-    sb_addch(&msg, '\n');
-    fputs(sb_str(&msg), stderr);
-    fflush(stderr);
-    _exit(NEWALIASES_FATAL_STATUS);
+    diag_set_fatal_status(NEWALIASES_FATAL_STATUS);
+    diag_fatal("%s", sb_str(&msg));
 }
 
 /* config_dir_arg - sendmail's -C takes a directory or a main.cf path */

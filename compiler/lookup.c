@@ -491,6 +491,8 @@ static struct dict **open_tables(struct lookup_run *run, const char *list, size_
 	tables[n++] = dict;
     }
     free(copy);
+    if (ok && tables == NULL)
+	tables = xmalloc(sizeof(*tables));	/* an empty list: no table answers */
     if (!ok) {
 	for (size_t i = 0; i < n; i++) {
 	    char *err;
@@ -725,6 +727,7 @@ int cmd_lookup(int argc, char **argv)
     int ch, given = 0, status;
 
     memset(&run, 0, sizeof(run));
+    diag_set_fatal_status(EXIT_ERROR);	/* 1 means "not found" here */
     argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
     optind = 1;
     while ((ch = getopt_long(argc, argv, "+c:h", options, NULL)) != -1) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -37,7 +38,7 @@ struct map_run {
 
 static void usage(void)
 {
-    diag_fatal("usage: %s map [-bfhimnNrsw] [-c config_dir] [-d key] [-q key] [map_type:]file...",
+    diag_fatal("usage: %s map [-bfhimnNoprsuvw] [-c config_dir] [-d key] [-q key] [map_type:]file...",
 	       diag_program());
 }
 
@@ -272,10 +273,18 @@ static void build(const struct map_run *run, const char *arg, int incremental)
     FILE *fp = stdin;
     const char *path = "stdin";
 
+    mode_t saved_mask = 0;
+    int masked = 0;
     if (!incremental) {
+	struct stat st;
 	if ((fp = fopen(name, "r")) == NULL)
 	    diag_fatal("open %s: %s", name, strerror(errno));
 	path = name;
+	/* As postmap: the table is no more readable than its source. */
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) {
+	    saved_mask = umask(022 | (~st.st_mode & 077));
+	    masked = 1;
+	}
     }
     char *err;
     struct dict *dict = dict_open(spec, incremental ? DICT_UPDATE : DICT_CREATE,
@@ -289,6 +298,8 @@ static void build(const struct map_run *run, const char *arg, int incremental)
     if (fp != stdin)
 	fclose(fp);
     close_or_die(dict);
+    if (masked)
+	umask(saved_mask);
     free(spec);
 }
 

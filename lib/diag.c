@@ -10,6 +10,12 @@
 
 static const char *program = "pfc";
 static int utf8_messages;
+static int fatal_status = 1;
+
+void diag_set_fatal_status(int status)
+{
+    fatal_status = status;
+}
 
 void diag_set_utf8(int on)
 {
@@ -83,5 +89,5 @@ void diag_fatal(const char *fmt, ...)
     va_start(ap, fmt);
     emit(DIAG_FATAL, fmt, ap);
     va_end(ap);
-    _exit(1);
+    _exit(fatal_status);
 }

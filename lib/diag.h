@@ -28,6 +28,9 @@ void diag_vwarn(const char *fmt, va_list ap);
 void diag_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
+/* diag_set_fatal_status - the exit status of diag_fatal() (default 1) */
+void diag_set_fatal_status(int status);
+
 /* diag_count - how many messages of a severity were given so far */
 int diag_count(enum diag_severity severity);
 

@@ -88,8 +88,13 @@ struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err)
 		  " (it serves hash, btree, texthash, inline, static, regexp, pcre,"
 		  " cidr, unionmap, pipemap and fail)", type_name, type_name);
 	*err = sb_detach(&msg);
-    } else if (mode != DICT_READ && (type->caps & DICT_CAP_BUILD) == 0) {
-	sb_printf(&msg, "%s tables are read-only: build them with their own tools", type_name);
+    } else if (mode == DICT_CREATE && (type->caps & DICT_CAP_BUILD) == 0) {
+	/* Postfix's words, for the table types that are read from their source. */
+	sb_printf(&msg, "unsupported dictionary type: %s does not support bulk-mode creation.",
+		  type_name);
+	*err = sb_detach(&msg);
+    } else if (mode == DICT_UPDATE && (type->caps & DICT_CAP_BUILD) == 0) {
+	sb_printf(&msg, "%s:%s map requires O_RDONLY access mode", type_name, name);
 	*err = sb_detach(&msg);
     } else {
 	dict = type->open(name, mode, flags, err);

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -62,6 +63,8 @@ struct gdbm_table {
     char *path;			/* NAME.db */
     int sorted;			/* btree: sequence in key order */
     uint32_t nbuckets;
+    int keep_mode;		/* updates keep the table's permissions */
+    mode_t mode;
     struct strbuf fold_buf, key_buf, value_buf;
     /* writers: every entry, in memory until close */
     int writer;
@@ -325,6 +328,8 @@ static int write_table(struct gdbm_table *t, const char *tmp_path, char **err)
 
     GDBM_FILE db = gdbm_open(tmp_path, 0, GDBM_NEWDB | GDBM_NOLOCK, 0644, NULL);
     int status = 0;
+    if (db != NULL && t->keep_mode)
+	(void) fchmod(gdbm_fdesc(db), t->mode);
     if (db == NULL) {
 	*err = dict_format_error("open database %s: %s", tmp_path, gdbm_errno == GDBM_FILE_OPEN_ERROR
 				 ? strerror(errno) : gdbm_strerror(gdbm_errno));
@@ -542,6 +547,11 @@ static struct dict *open_table(const struct dict_type *type, const char *name,
     }
     /* Writers keep the table in memory and publish it at close. */
     t->writer = 1;
+    struct stat st;
+    if (mode == DICT_UPDATE && stat(t->path, &st) == 0) {
+	t->keep_mode = 1;
+	t->mode = st.st_mode & 07777;
+    }
     if (mode == DICT_UPDATE && load_entries(t, err) < 0) {
 	free_table(t);
 	return NULL;

@@ -375,7 +375,10 @@ static void header_end(struct scan *s, int rec, size_t len)
     }
 }
 
-/* boundary - a body line that may be "--boundary" or "--boundary--" */
+/*
+ * boundary - a body line that may be "--boundary" or "--boundary--". memcmp
+ * is Postfix's strncmp here: a stored boundary holds no NUL.
+ */
 static void boundary(struct scan *s, const char *text, size_t len)
 {
     for (struct level *lv = s->stack; lv; lv = lv->next) {

@@ -136,7 +136,7 @@ struct msgscan_item {
 
 /*
  * msgscan_fn - called once per string postmap would look up. Return 0 to go
- * on; any other value stops the scan, and the scan function returns it.
+ * on; a positive value stops the scan, and the scan function returns it.
  */
 typedef int (*msgscan_fn)(void *ctx, const struct msgscan_item *item);
 

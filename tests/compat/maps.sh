@@ -612,6 +612,35 @@ CASE="§7 -d"
 new_src src "$TMP/delsrc"
 each_pair del_round
 
+# -F: the value names a file whose contents are stored base64-encoded;
+# -F -q decodes.  -o and -p (ownership, permissions) and -U (UTF-8 checks
+# with -b/-h) are accepted.
+F_round() {
+    printf 'hello world\n' >"$D/p/content"
+    printf 'hello world\n' >"$D/f/content"
+    printf '\001\002bin\377\n' >"$D/p/binary"
+    printf '\001\002bin\377\n' >"$D/f/binary"
+    t_build "$CASE ($1): build -F" -F
+    t_q1 "$CASE ($1): -q k (base64)" k
+    t_q1 "$CASE ($1): -F -q k (decoded)" k -F
+    t_q1 "$CASE ($1): -F -q bin (decoded)" bin -F
+    printf 'k\nbin\nmiss\n' >"$TMP/Fkeys"
+    t_query "$CASE ($1): -F -q -" "$TMP/Fkeys" -F
+    t_seq "$CASE ($1): -s" -F
+    t_build "$CASE ($1): build -o -p" -o -p
+    t_q1 "$CASE ($1): -U -q k" k -U
+}
+printf 'k content\nbin binary\n' >"$TMP/Fsrc"
+CASE="-F"
+new_src src "$TMP/Fsrc"
+each_pair F_round
+F_missing_round() {
+    t_build "$CASE ($1): build -F" -F
+}
+CASE="-F with a missing file"
+new_src src < <(printf 'k nosuchfile\n')
+each_pair F_missing_round
+
 # several tables: -q KEY and -q - take the first table that has the key
 multi_round() {
     t_build "$CASE ($1): build"
@@ -724,6 +753,16 @@ CFG=$CFG36
 CASE="§7 UTF-8 at level 3.6"
 new_src src "$TMP/usrc"
 each_pair utf_round
+# -u: no UTF-8 rules even at level 3.6 (bytes kept, ASCII folding)
+utf_u_round() {
+    t_build "$CASE ($1): build -u" -u
+    t_query "$CASE ($1): -q - -u" "$TMP/ukeys" -u
+    t_query "$CASE ($1): -q - without -u" "$TMP/ukeys"
+    t_seq "$CASE ($1): -s -u" -u
+}
+CASE="§7 UTF-8 -u at level 3.6"
+new_src src "$TMP/usrc"
+each_pair utf_u_round
 # -d of a UTF-8 key at 3.6 (folded)
 CASE="§7 UTF-8 -d at level 3.6"
 utf_del_round() {
