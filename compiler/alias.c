@@ -28,6 +28,7 @@
 #include "mainconf.h"
 #include "output.h"
 #include "strbuf.h"
+#include "tablecmd.h"
 #include "textutil.h"
 #include "xalloc.h"
 
@@ -35,9 +36,8 @@
 #define NEWALIASES_FATAL_STATUS 75
 
 struct alias_run {
+    struct table_run table;	/* first: what tablecmd needs */
     struct config *cfg;
-    char *default_type;		/* default_database_type */
-    unsigned dict_flags;
     int incremental;		/* -i: add stdin to the table */
 };
 
@@ -45,192 +45,6 @@ static void usage(void)
 {
     diag_fatal("usage: %s alias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key]"
 	       " [map_type:]file...", diag_program());
-}
-
-/* table_spec - "type:name", with default_database_type when no type is given */
-static char *table_spec(const struct alias_run *run, const char *arg)
-{
-    if (strchr(arg, ':') != NULL)
-	return xstrdup(arg);
-    return xconcat(run->default_type, ":", arg, (char *) NULL);
-}
-
-static struct dict *open_or_die(const struct alias_run *run, const char *arg,
-				int mode, unsigned flags)
-{
-    char *spec = table_spec(run, arg), *err;
-    struct dict *dict = dict_open(spec, mode, flags, &err);
-
-    if (dict == NULL)
-	diag_fatal("%s", err);
-    free(spec);
-    return dict;
-}
-
-static void close_or_die(struct dict *dict)
-{
-    char *err;
-
-    if (dict_close(dict, &err) != 0)
-	diag_fatal("%s", err);
-}
-
-/* table_error - postalias's fatal error after a failed table operation */
-static void table_error(const struct dict *dict, const char *what)
-{
-    diag_fatal("table %s:%s: %s error: %s", dict->type->name, dict->name, what,
-	       dict->error ? dict->error : "unknown error");
-}
-
-/* warn_empty - postalias's words for a table that returns an empty value */
-static void warn_empty(const struct dict *dict, const char *key)
-{
-    diag_warn("table %s:%s: key %s: empty string result is not allowed",
-	      dict->type->name, dict->name, key);
-    diag_warn("table %s:%s should return NO RESULT in case of NOT FOUND",
-	      dict->type->name, dict->name);
-}
-
-/* print_entry - "key:<TAB>value", postalias's form for -q - and -s */
-static void print_entry(const char *key, const char *value)
-{
-    out_puts(key);
-    out_puts(":\t");
-    out_puts(value);
-    out_putc('\n');
-}
-
-/* query_one - -q KEY: the first table that has the key answers */
-static int query_one(const struct alias_run *run, const char *key, char **tables,
-		     int count)
-{
-    for (int i = 0; i < count; i++) {
-	struct dict *dict = open_or_die(run, tables[i], DICT_READ, run->dict_flags);
-	const char *value;
-	int status = dict_lookup(dict, key, &value);
-
-	if (status == DICT_FAIL)
-	    table_error(dict, "query");
-	if (status == DICT_FOUND) {
-	    if (*value == 0)
-		warn_empty(dict, key);
-	    out_puts(value);
-	    out_putc('\n');
-	}
-	out_flush();
-	close_or_die(dict);
-	if (status == DICT_FOUND)
-	    return 0;
-    }
-    return 1;
-}
-
-/* query_batch - -q -: keys from stdin; each table is opened on first use */
-static int query_batch(const struct alias_run *run, char **tables, int count)
-{
-    struct dict **dicts = xcalloc((size_t) count, sizeof(*dicts));
-    char *key = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int found = 0;
-
-    while ((len = getline(&key, &cap, stdin)) >= 0) {
-	if (len > 0 && key[len - 1] == '\n')
-	    key[--len] = 0;
-	for (int i = 0; i < count; i++) {
-	    const char *value;
-	    if (dicts[i] == NULL)
-		dicts[i] = open_or_die(run, tables[i], DICT_READ, run->dict_flags);
-	    int status = dict_lookup(dicts[i], key, &value);
-	    if (status == DICT_FOUND) {
-		if (*value == 0)
-		    warn_empty(dicts[i], key);
-		print_entry(key, value);
-		found = 1;
-		break;
-	    }
-	    if (status == DICT_FAIL)
-		table_error(dicts[i], "query");
-	}
-    }
-    free(key);
-    if (found)
-	out_flush();
-    for (int i = 0; i < count; i++)
-	if (dicts[i] != NULL)
-	    close_or_die(dicts[i]);
-    free(dicts);
-    return found ? 0 : 1;
-}
-
-/* sequence - -s: every entry of the table, in the table's own order */
-static void sequence(const struct alias_run *run, const char *table)
-{
-    struct dict *dict = open_or_die(run, table, DICT_READ, run->dict_flags);
-    const char *key, *value;
-    int status;
-
-    if (dict->sequence == NULL)
-	diag_fatal("table %s:%s: sequence is not supported", dict->type->name,
-		   dict->name);
-    for (int first = 1;
-	 (status = dict->sequence(dict, first, &key, &value)) == DICT_FOUND;
-	 first = 0) {
-	if (*key == 0)
-	    diag_warn("table %s:%s: empty lookup key value is not allowed",
-		      dict->type->name, dict->name);
-	else if (*value == 0)
-	    warn_empty(dict, key);
-	print_entry(key, value);
-    }
-    if (status == DICT_FAIL)
-	table_error(dict, "sequence");
-    out_flush();
-    close_or_die(dict);
-}
-
-/* delete_keys - -d KEY, or -d - (keys from stdin): 0 if any was found */
-static int delete_keys(const struct alias_run *run, const char *delkey,
-		       char **tables, int count)
-{
-    struct dict **dicts = xcalloc((size_t) count, sizeof(*dicts));
-    int from_stdin = strcmp(delkey, "-") == 0;
-    char *line = NULL;
-    size_t cap = 0;
-    int found = 0;
-
-    /* postalias opens every table before it reads the first key. */
-    for (int i = 0; i < count; i++) {
-	dicts[i] = open_or_die(run, tables[i], DICT_UPDATE, run->dict_flags);
-	if (dicts[i]->remove == NULL)
-	    diag_fatal("table %s:%s: delete is not supported",
-		       dicts[i]->type->name, dicts[i]->name);
-    }
-    for (;;) {
-	const char *key = delkey;
-	if (from_stdin) {
-	    ssize_t len = getline(&line, &cap, stdin);
-	    if (len < 0)
-		break;
-	    if (len > 0 && line[len - 1] == '\n')
-		line[--len] = 0;
-	    key = line;
-	}
-	for (int i = 0; i < count; i++) {
-	    int status = dicts[i]->remove(dicts[i], key);
-	    if (status == DICT_FAIL)
-		table_error(dicts[i], "delete");
-	    if (status == DICT_FOUND)
-		found = 1;
-	}
-	if (!from_stdin)
-	    break;
-    }
-    free(line);
-    for (int i = 0; i < count; i++)
-	close_or_die(dicts[i]);
-    free(dicts);
-    return found ? 0 : 1;
 }
 
 /* store - one update; only a failure stops the run (a duplicate warns) */
@@ -274,31 +88,29 @@ static void store_signatures(const struct alias_run *run, struct dict *dict)
 /* build - create the table from its source file, or (-i) add stdin to it */
 static void build(const struct alias_run *run, const char *arg)
 {
-    char *spec = table_spec(run, arg);
+    char *spec = table_spec(&run->table, arg);
     const char *name = strchr(spec, ':') + 1;
     FILE *fp = stdin;
     const char *path = "stdin";
-    unsigned flags = run->dict_flags;
-    char *err;
+    unsigned flags = run->table.dict_flags;
+    int saved_mask = -1;
 
     if (!run->incremental) {
 	if ((fp = fopen(name, "r")) == NULL)
 	    diag_fatal("open %s: %s", name, strerror(errno));
 	path = name;
 	flags |= DICT_FLAG_BULK;
+	saved_mask = table_protect(fp);
     }
-    struct dict *dict = dict_open(spec, run->incremental ? DICT_UPDATE : DICT_CREATE,
-				  flags, &err);
-    if (dict == NULL)
-	diag_fatal("%s", err);
-    if (dict->update == NULL)
-	diag_fatal("table %s:%s: update is not supported", dict->type->name, dict->name);
+    struct dict *dict = table_open(&run->table, spec,
+				   run->incremental ? DICT_UPDATE : DICT_CREATE, flags);
     /* Keys are folded by the table (ASCII or UTF-8 aware, or not with -f). */
     if (aliases_read_stream(fp, path, (flags & DICT_FLAG_UTF8) ? ALIASES_UTF8 : 0,
 			    store_entry, dict) < 0)
 	diag_fatal("read %s: %s", path, strerror(errno));
     store_signatures(run, dict);
-    close_or_die(dict);
+    table_close(dict);
+    table_unprotect(saved_mask);
     if (fp != stdin)
 	fclose(fp);
     free(spec);
@@ -311,22 +123,22 @@ static void build(const struct alias_run *run, const char *arg)
 static void run_setup(struct alias_run *run, int no_utf8)
 {
     run->cfg = config_load(NULL);
-    run->default_type = config_value(run->cfg, "default_database_type");
+    run->table.default_type = config_value(run->cfg, "default_database_type");
     int utf8 = config_bool(run->cfg, "smtputf8_enable");
     if (utf8 && !no_utf8)
-	run->dict_flags |= DICT_FLAG_UTF8;
+	run->table.dict_flags |= DICT_FLAG_UTF8;
     diag_set_utf8(utf8);
 }
 
 static void run_cleanup(struct alias_run *run)
 {
-    free(run->default_type);
+    free((char *) run->table.default_type);
     config_free(run->cfg);
 }
 
 int cmd_alias(int argc, char **argv)
 {
-    struct alias_run run = { NULL, NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, 0 };
+    struct alias_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, ":\t" }, NULL, 0 };
     const char *query = NULL, *delkey = NULL;
     int sequence_mode = 0, no_utf8 = 0, ch;
 
@@ -336,8 +148,8 @@ int cmd_alias(int argc, char **argv)
     while ((ch = getopt(argc, argv, "+Nc:d:finopq:rsuvw")) > 0) {
 	switch (ch) {
 	case 'N':
-	    run.dict_flags |= DICT_FLAG_TRY1NULL;
-	    run.dict_flags &= ~DICT_FLAG_TRY0NULL;
+	    run.table.dict_flags |= DICT_FLAG_TRY1NULL;
+	    run.table.dict_flags &= ~DICT_FLAG_TRY0NULL;
 	    break;
 	case 'c':
 	    if (setenv("MAIL_CONFIG", optarg, 1) < 0)
@@ -349,14 +161,14 @@ int cmd_alias(int argc, char **argv)
 	    delkey = optarg;
 	    break;
 	case 'f':
-	    run.dict_flags &= ~DICT_FLAG_FOLD;
+	    run.table.dict_flags &= ~DICT_FLAG_FOLD;
 	    break;
 	case 'i':
 	    run.incremental = 1;
 	    break;
 	case 'n':
-	    run.dict_flags |= DICT_FLAG_TRY0NULL;
-	    run.dict_flags &= ~DICT_FLAG_TRY1NULL;
+	    run.table.dict_flags |= DICT_FLAG_TRY0NULL;
+	    run.table.dict_flags &= ~DICT_FLAG_TRY1NULL;
 	    break;
 	case 'o': case 'p': case 'v':
 	    break;		/* ownership, permissions, verbosity: no effect here */
@@ -366,8 +178,8 @@ int cmd_alias(int argc, char **argv)
 	    query = optarg;
 	    break;
 	case 'r':
-	    run.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_IGNORE);
-	    run.dict_flags |= DICT_FLAG_DUP_REPLACE;
+	    run.table.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_IGNORE);
+	    run.table.dict_flags |= DICT_FLAG_DUP_REPLACE;
 	    break;
 	case 's':
 	    /* Not the same words as for -q and -d: postalias's own. */
@@ -379,8 +191,8 @@ int cmd_alias(int argc, char **argv)
 	    no_utf8 = 1;
 	    break;
 	case 'w':
-	    run.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_REPLACE);
-	    run.dict_flags |= DICT_FLAG_DUP_IGNORE;
+	    run.table.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_REPLACE);
+	    run.table.dict_flags |= DICT_FLAG_DUP_IGNORE;
 	    break;
 	default:
 	    usage();
@@ -397,14 +209,14 @@ int cmd_alias(int argc, char **argv)
 	if (count < 1)
 	    status = 1;
 	else
-	    sequence(&run, tables[0]);
+	    table_sequence(&run.table, tables[0]);
     } else if (count < 1) {
 	usage();
     } else if (delkey != NULL) {
-	status = delete_keys(&run, delkey, tables, count);
+	status = table_delete(&run.table, delkey, tables, count);
     } else if (query != NULL) {
-	status = strcmp(query, "-") == 0 ? query_batch(&run, tables, count)
-	    : query_one(&run, query, tables, count);
+	status = strcmp(query, "-") == 0 ? table_query_lines(&run.table, tables, count)
+	    : table_query_one(&run.table, query, tables, count);
     } else {
 	for (int i = 0; i < count; i++)
 	    build(&run, tables[i]);
@@ -452,7 +264,7 @@ static char *config_dir_arg(const char *arg)
 
 int cmd_newaliases(int argc, char **argv)
 {
-    struct alias_run run = { NULL, NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, 0 };
+    struct alias_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, ":\t" }, NULL, 0 };
     const char *override = NULL;
     int ch;
 

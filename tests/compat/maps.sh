@@ -9,7 +9,8 @@
 # stdout byte-equal (`-s` output as a sorted set when the two tools store the
 # table in different databases, whose order differs); stderr equal as sets of
 # lines, "postmap: " mapped to "pfc: "; exit status equal; after a build, the
-# files left in the directory (no temporary file may be left behind).
+# files left in the directory and their permissions (no temporary file may
+# be left behind).
 # TAP output, ending with "# identical: N/M" (side-by-side comparisons).
 #
 # Table pairs:
@@ -204,8 +205,8 @@ compare() {
     fi
     if [ "$files" = 1 ]; then
         local pf ff
-        pf=$(ls -A "$D/p" | sed 's/\.lmdb$/.db/' | sort)
-        ff=$(ls -A "$D/f" | sort)
+        pf=$(cd "$D/p" && stat -c '%n:%a' -- * | sed 's/\.lmdb:/.db:/' | sort)
+        ff=$(cd "$D/f" && stat -c '%n:%a' -- * | sort)
         if [ "$pf" != "$ff" ]; then
             diag+="files left differ: postmap: $(echo $pf); pfc: $(echo $ff)"$'\n'
         fi
@@ -663,6 +664,21 @@ printf 'b 20\nc 30\n' >"$TMP/m2"
 CASE="several tables"
 new_src src "$TMP/m1"
 each_pair multi_round
+
+# permissions: a new table takes the source's mode, or 0644 with -p
+perm_round() {
+    chmod 600 "$D/p/src" "$D/f/src"
+    t_build "$CASE ($1): source mode 600"
+    t_build "$CASE ($1): source mode 600, again"
+    t_incr "$CASE ($1): -i keeps the mode" /dev/null
+    rm -f "$D/p/src.lmdb" "$D/p/src.db" "$D/f/src.db"
+    t_build "$CASE ($1): source mode 600, -p" -p
+    chmod 640 "$D/p/src" "$D/f/src"
+    t_build "$CASE ($1): source mode 640 over an existing 644 table"
+}
+CASE="permissions"
+new_src src "$TMP/m1"
+each_pair perm_round
 
 # -q - details: empty lines, whitespace around keys, CR, a key given twice
 qq_round() {

@@ -1,0 +1,220 @@
+/* tablecmd - the table operations pfc map and pfc alias have in common */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "diag.h"
+#include "output.h"
+#include "tablecmd.h"
+#include "xalloc.h"
+
+char *table_spec(const struct table_run *run, const char *arg)
+{
+    if (strchr(arg, ':') != NULL)
+	return xstrdup(arg);
+    return xconcat(run->default_type, ":", arg, (char *) NULL);
+}
+
+struct dict *table_open(const struct table_run *run, const char *arg, int mode,
+			unsigned flags)
+{
+    char *spec = table_spec(run, arg), *err;
+    struct dict *dict = dict_open(spec, mode, flags, &err);
+
+    if (dict == NULL)
+	diag_fatal("%s", err);
+    free(spec);
+    return dict;
+}
+
+void table_close(struct dict *dict)
+{
+    char *err;
+
+    if (dict_close(dict, &err) != 0)
+	diag_fatal("%s", err);
+}
+
+void table_error(const struct dict *dict, const char *what)
+{
+    /* A configuration error ("" ) has no details in Postfix's message. */
+    if (dict->error == NULL || *dict->error == 0)
+	diag_fatal("table %s:%s: %s error", dict->type->name, dict->name, what);
+    diag_fatal("table %s:%s: %s error: %s", dict->type->name, dict->name, what,
+	       dict->error);
+}
+
+void table_warn_empty(const struct dict *dict, const char *key)
+{
+    diag_warn("table %s:%s: key %s: empty string result is not allowed",
+	      dict->type->name, dict->name, key);
+    diag_warn("table %s:%s should return NO RESULT in case of NOT FOUND",
+	      dict->type->name, dict->name);
+}
+
+static void print_entry(const struct table_run *run, const char *key, const char *value)
+{
+    out_puts(key);
+    out_puts(run->entry_sep);
+    out_puts(value);
+    out_putc('\n');
+}
+
+int table_query_one(const struct table_run *run, const char *key, char **tables,
+		    int count)
+{
+    for (int i = 0; i < count; i++) {
+	struct dict *dict = table_open(run, tables[i], DICT_READ, run->dict_flags);
+	const char *value;
+	int status = dict_lookup(dict, key, &value);
+	if (status == DICT_FAIL)
+	    table_error(dict, "query");
+	if (status == DICT_FOUND) {
+	    if (*value == 0)
+		table_warn_empty(dict, key);
+	    out_puts(value);
+	    out_putc('\n');
+	}
+	out_flush();
+	table_close(dict);
+	if (status == DICT_FOUND)
+	    return 0;
+    }
+    return 1;
+}
+
+void table_batch_init(struct table_batch *b, const struct table_run *run,
+		      char **tables, int count)
+{
+    b->run = run;
+    b->tables = tables;
+    b->count = count;
+    b->dicts = xcalloc((size_t) count + 1, sizeof(*b->dicts));
+    b->found = 0;
+}
+
+void table_batch_lookup(struct table_batch *b, const char *key)
+{
+    for (int i = 0; i < b->count; i++) {
+	const char *value;
+	if (b->dicts[i] == NULL)
+	    b->dicts[i] = table_open(b->run, b->tables[i], DICT_READ, b->run->dict_flags);
+	int status = dict_lookup(b->dicts[i], key, &value);
+	if (status == DICT_FOUND) {
+	    if (*value == 0)
+		table_warn_empty(b->dicts[i], key);
+	    print_entry(b->run, key, value);
+	    b->found = 1;
+	    return;
+	}
+	if (status == DICT_FAIL)
+	    table_error(b->dicts[i], "query");
+    }
+}
+
+int table_batch_end(struct table_batch *b)
+{
+    if (b->found)
+	out_flush();
+    for (int i = 0; i < b->count; i++)
+	if (b->dicts[i] != NULL)
+	    table_close(b->dicts[i]);
+    free(b->dicts);
+    return b->found ? 0 : 1;
+}
+
+int table_query_lines(const struct table_run *run, char **tables, int count)
+{
+    struct table_batch b;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+
+    table_batch_init(&b, run, tables, count);
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
+	if (len > 0 && line[len - 1] == '\n')
+	    line[--len] = 0;
+	table_batch_lookup(&b, line);
+    }
+    free(line);
+    return table_batch_end(&b);
+}
+
+int table_sequence(const struct table_run *run, const char *table)
+{
+    struct dict *dict = table_open(run, table, DICT_READ, run->dict_flags);
+    const char *key, *value;
+    int status;
+
+    if (dict->sequence == NULL)
+	diag_fatal("table %s:%s: sequence is not supported", dict->type->name, dict->name);
+    for (int first = 1; (status = dict->sequence(dict, first, &key, &value)) == DICT_FOUND;
+	 first = 0) {
+	if (*key == 0)
+	    diag_warn("table %s:%s: empty lookup key value is not allowed",
+		      dict->type->name, dict->name);
+	else if (*value == 0)
+	    table_warn_empty(dict, key);
+	print_entry(run, key, value);
+    }
+    if (status == DICT_FAIL)
+	table_error(dict, "sequence");
+    out_flush();
+    table_close(dict);
+    return 0;
+}
+
+int table_delete(const struct table_run *run, const char *key, char **tables, int count)
+{
+    struct dict **dicts = xcalloc((size_t) count + 1, sizeof(*dicts));
+    int from_stdin = strcmp(key, "-") == 0, found = 0;
+    char *line = NULL;
+    size_t cap = 0;
+
+    /* Every table is opened before the first key is read, as postmap does. */
+    for (int i = 0; i < count; i++) {
+	dicts[i] = table_open(run, tables[i], DICT_UPDATE, run->dict_flags);
+	if (dicts[i]->remove == NULL)
+	    diag_fatal("table %s:%s: delete is not supported", dicts[i]->type->name,
+		       dicts[i]->name);
+    }
+    for (;;) {
+	const char *k = key;
+	if (from_stdin) {
+	    ssize_t len = getline(&line, &cap, stdin);
+	    if (len < 0)
+		break;
+	    if (len > 0 && line[len - 1] == '\n')
+		line[--len] = 0;
+	    k = line;
+	}
+	for (int i = 0; i < count; i++) {
+	    int status = dicts[i]->remove(dicts[i], k);
+	    if (status == DICT_FAIL)
+		table_error(dicts[i], "delete");
+	    found |= status == DICT_FOUND;
+	}
+	if (!from_stdin)
+	    break;
+    }
+    free(line);
+    for (int i = 0; i < count; i++)
+	table_close(dicts[i]);
+    free(dicts);
+    return found ? 0 : 1;
+}
+
+int table_protect(FILE *source)
+{
+    struct stat st;
+
+    if (fstat(fileno(source), &st) != 0 || !S_ISREG(st.st_mode))
+	return -1;
+    return (int) umask(022 | (~st.st_mode & 077));
+}
+
+void table_unprotect(int saved_mask)
+{
+    if (saved_mask >= 0)
+	umask((mode_t) saved_mask);
+}
