@@ -147,10 +147,6 @@ int cmd_alias(int argc, char **argv)
     argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
     while ((ch = getopt(argc, argv, "+Nc:d:finopq:rsuvw")) > 0) {
 	switch (ch) {
-	case 'N':
-	    run.table.dict_flags |= DICT_FLAG_TRY1NULL;
-	    run.table.dict_flags &= ~DICT_FLAG_TRY0NULL;
-	    break;
 	case 'c':
 	    if (setenv("MAIL_CONFIG", optarg, 1) < 0)
 		diag_fatal("out of memory");
@@ -160,15 +156,8 @@ int cmd_alias(int argc, char **argv)
 		diag_fatal("specify only one of -s -q or -d");
 	    delkey = optarg;
 	    break;
-	case 'f':
-	    run.table.dict_flags &= ~DICT_FLAG_FOLD;
-	    break;
 	case 'i':
 	    run.incremental = 1;
-	    break;
-	case 'n':
-	    run.table.dict_flags |= DICT_FLAG_TRY0NULL;
-	    run.table.dict_flags &= ~DICT_FLAG_TRY1NULL;
 	    break;
 	case 'o': case 'p': case 'v':
 	    break;		/* ownership, permissions, verbosity: no effect here */
@@ -176,10 +165,6 @@ int cmd_alias(int argc, char **argv)
 	    if (sequence_mode || query || delkey)
 		diag_fatal("specify only one of -s -q or -d");
 	    query = optarg;
-	    break;
-	case 'r':
-	    run.table.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_IGNORE);
-	    run.table.dict_flags |= DICT_FLAG_DUP_REPLACE;
 	    break;
 	case 's':
 	    /* Not the same words as for -q and -d: postalias's own. */
@@ -190,12 +175,9 @@ int cmd_alias(int argc, char **argv)
 	case 'u':
 	    no_utf8 = 1;
 	    break;
-	case 'w':
-	    run.table.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_REPLACE);
-	    run.table.dict_flags |= DICT_FLAG_DUP_IGNORE;
-	    break;
 	default:
-	    usage();
+	    if (!table_flag_option(&run.table, ch))
+		usage();
 	}
     }
     /* As postalias: main.cf is read (and must exist) before the operands count. */

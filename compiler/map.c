@@ -127,18 +127,9 @@ int cmd_map(int argc, char **argv)
 		diag_fatal("specify only one of -s -q or -d");
 	    delkey = optarg;
 	    break;
-	case 'f': run.table.dict_flags &= ~DICT_FLAG_FOLD; break;
 	case 'h': run.map_flags |= MAP_HEADER_KEY; break;
 	case 'i': incremental = 1; break;
 	case 'm': run.map_flags |= MAP_MIME_KEY; break;
-	case 'n':
-	    run.table.dict_flags |= DICT_FLAG_TRY0NULL;
-	    run.table.dict_flags &= ~DICT_FLAG_TRY1NULL;
-	    break;
-	case 'N':
-	    run.table.dict_flags |= DICT_FLAG_TRY1NULL;
-	    run.table.dict_flags &= ~DICT_FLAG_TRY0NULL;
-	    break;
 	case 'o': case 'p': case 'v':
 	    break;		/* ownership, permissions, verbosity: no effect here */
 	case 'q':
@@ -146,22 +137,15 @@ int cmd_map(int argc, char **argv)
 		diag_fatal("specify only one of -s -q or -d");
 	    query = optarg;
 	    break;
-	case 'r':
-	    run.table.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_IGNORE);
-	    run.table.dict_flags |= DICT_FLAG_DUP_REPLACE;
-	    break;
 	case 's':
 	    if (query || delkey)
 		diag_fatal("specify only one of -s or -q or -d");
 	    sequence_mode = 1;
 	    break;
 	case 'u': no_utf8 = 1; break;
-	case 'w':
-	    run.table.dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_REPLACE);
-	    run.table.dict_flags |= DICT_FLAG_DUP_IGNORE;
-	    break;
 	default:
-	    usage();
+	    if (!table_flag_option(&run.table, ch))
+		usage();
 	}
     }
 

@@ -8,6 +8,32 @@
 #include "tablecmd.h"
 #include "xalloc.h"
 
+int table_flag_option(struct table_run *run, int ch)
+{
+    switch (ch) {
+    case 'f':
+	run->dict_flags &= ~DICT_FLAG_FOLD;
+	return 1;
+    case 'n':
+	run->dict_flags |= DICT_FLAG_TRY0NULL;
+	run->dict_flags &= ~DICT_FLAG_TRY1NULL;
+	return 1;
+    case 'N':
+	run->dict_flags |= DICT_FLAG_TRY1NULL;
+	run->dict_flags &= ~DICT_FLAG_TRY0NULL;
+	return 1;
+    case 'r':
+	run->dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_IGNORE);
+	run->dict_flags |= DICT_FLAG_DUP_REPLACE;
+	return 1;
+    case 'w':
+	run->dict_flags &= ~(DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_REPLACE);
+	run->dict_flags |= DICT_FLAG_DUP_IGNORE;
+	return 1;
+    }
+    return 0;
+}
+
 char *table_spec(const struct table_run *run, const char *arg)
 {
     if (strchr(arg, ':') != NULL)

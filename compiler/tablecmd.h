@@ -17,6 +17,13 @@ struct table_run {
     const char *entry_sep;	/* between key and value: "\t" or ":\t" */
 };
 
+/*
+ * table_flag_option - the options postmap and postalias share for how a
+ * table folds, stores NULs and handles duplicates: -f -n -N -r -w. Returns
+ * 1 when ch was one of them.
+ */
+int table_flag_option(struct table_run *run, int ch);
+
 /* table_spec - "type:name", with the default type when none is given */
 char *table_spec(const struct table_run *run, const char *arg);
 /* table_open, table_close - open or close, or die with the table's error */
