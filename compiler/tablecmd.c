@@ -199,7 +199,7 @@ int table_delete(const struct table_run *run, const char *key, char **tables, in
 
     /* Every table is opened before the first key is read, as postmap does. */
     for (int i = 0; i < count; i++) {
-	dicts[i] = table_open(run, tables[i], DICT_UPDATE, run->dict_flags);
+	dicts[i] = table_open(run, tables[i], DICT_MODIFY, run->dict_flags);
 	if (dicts[i]->remove == NULL)
 	    diag_fatal("table %s:%s: delete is not supported", dicts[i]->type->name,
 		       dicts[i]->name);

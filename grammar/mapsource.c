@@ -77,8 +77,9 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
 	value++;
     trim_right(value);
     if (*buf == 0 || *value == 0) {
-	warn(st, "%s, line %d: expected format: key whitespace value",
-		  st->path, line->first_line);
+	warn(st, "%s, line %d: expected format: key whitespace value%s",
+		  st->path, line->first_line,
+		  (st->flags & MAPSOURCE_TEXTHASH) ? " -- ignoring this line" : "");
 	free(buf);
 	return;
     }

@@ -10,6 +10,8 @@
 
 #define MAPSOURCE_UTF8	(1u << 0)	/* drop lines that are not UTF-8 */
 #define MAPSOURCE_QUIET	(1u << 1)	/* no warnings: a second reading */
+/* Postfix's texthash reader words one warning differently from postmap's. */
+#define MAPSOURCE_TEXTHASH (1u << 2)
 
 /*
  * on_entry - one record. The key keeps its quotes, as postmap stores it;

@@ -80,7 +80,11 @@ struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err)
     struct dict *dict = NULL;
 
     *err = NULL;
-    if (type == NULL) {
+    if (*type_name == 0 || *name == 0) {
+	sb_printf(&msg, "open dictionary: expecting \"type:name\" form instead of \"%s:%s\"",
+		  type_name, name);
+	*err = sb_detach(&msg);
+    } else if (type == NULL) {
 	sb_printf(&msg, "unsupported dictionary type: %s", type_name);
 	*err = sb_detach(&msg);
     } else if (type->caps & DICT_CAP_UNSUPPORTED) {
@@ -93,7 +97,8 @@ struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err)
 	sb_printf(&msg, "unsupported dictionary type: %s does not support bulk-mode creation.",
 		  type_name);
 	*err = sb_detach(&msg);
-    } else if (mode == DICT_UPDATE && (type->caps & DICT_CAP_BUILD) == 0) {
+    } else if ((mode == DICT_UPDATE || mode == DICT_MODIFY)
+	       && (type->caps & DICT_CAP_BUILD) == 0) {
 	sb_printf(&msg, "%s:%s map requires O_RDONLY access mode", type_name, name);
 	*err = sb_detach(&msg);
     } else {

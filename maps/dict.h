@@ -33,7 +33,8 @@
 /* Open modes. */
 #define DICT_READ	0		/* an existing table */
 #define DICT_CREATE	1		/* a new, empty table (pfc map build) */
-#define DICT_UPDATE	2		/* an existing table, for -i and -d */
+#define DICT_UPDATE	2		/* a table to add to, created if need be (-i) */
+#define DICT_MODIFY	3		/* an existing table to change (-d) */
 
 /* What a table type can do; the linter refuses a table used out of place. */
 #define DICT_CAP_FIXED		(1u << 0)	/* exact keys: partial keys allowed */

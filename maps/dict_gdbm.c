@@ -548,11 +548,15 @@ static struct dict *open_table(const struct dict_type *type, const char *name,
     /* Writers keep the table in memory and publish it at close. */
     t->writer = 1;
     struct stat st;
-    if (mode == DICT_UPDATE && stat(t->path, &st) == 0) {
+    if (mode != DICT_CREATE && stat(t->path, &st) == 0) {
 	t->keep_mode = 1;
 	t->mode = st.st_mode & 07777;
+    } else if (mode == DICT_MODIFY) {
+	*err = dict_format_error("open database %s: %s", t->path, strerror(errno));
+	free_table(t);
+	return NULL;
     }
-    if (mode == DICT_UPDATE && load_entries(t, err) < 0) {
+    if (mode != DICT_CREATE && load_entries(t, err) < 0) {
 	free_table(t);
 	return NULL;
     }

@@ -37,7 +37,8 @@ static struct dict *texthash_open(const char *name, int mode, unsigned flags, ch
 	return NULL;
     }
     mt = memtable_open(&dict_type_texthash, name, flags);
-    mapsource_read(fp, name, (flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0, add_entry, mt);
+    mapsource_read(fp, name, MAPSOURCE_TEXTHASH | ((flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0),
+		   add_entry, mt);
     fclose(fp);
     return &mt->dict;
 }

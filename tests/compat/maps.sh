@@ -135,13 +135,15 @@ report() {
 }
 
 # new_src NAME [FILE]: start a case: fresh directories $D/p (postmap) and
-# $D/f (pfc), each with the source NAME, copied from FILE or stdin
+# $D/f (pfc), each with the source NAME (mode 0644), copied from FILE or stdin
 new_src() {
     S=$1
     D=$(mktemp -d "$TMP/case.XXXXXX")
     mkdir "$D/p" "$D/f"
-    if [ $# -ge 2 ]; then cp "$2" "$D/p/$S"; else cat >"$D/p/$S"; fi
+    if [ $# -ge 2 ]; then cat "$2" >"$D/p/$S"; else cat >"$D/p/$S"; fi
     cp "$D/p/$S" "$D/f/$S"
+    # a new table takes its source's mode: give sources the usual 0644
+    chmod 644 "$D/p/$S" "$D/f/$S"
 }
 
 # pair STDIN POSTMAP-ARGS... -- PFC-ARGS...: run `postmap -c $CFG ARGS` in
