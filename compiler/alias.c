@@ -100,7 +100,7 @@ static void build(const struct alias_run *run, const char *arg)
 	    diag_fatal("open %s: %s", name, strerror(errno));
 	path = name;
 	flags |= DICT_FLAG_BULK;
-	saved_mask = table_protect(fp);
+	saved_mask = table_protect(&run->table, fp);
     }
     struct dict *dict = table_open(&run->table, spec,
 				   run->incremental ? DICT_UPDATE : DICT_CREATE, flags);
@@ -138,7 +138,7 @@ static void run_cleanup(struct alias_run *run)
 
 int cmd_alias(int argc, char **argv)
 {
-    struct alias_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, ":\t" }, NULL, 0 };
+    struct alias_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, ":\t", 1 }, NULL, 0 };
     const char *query = NULL, *delkey = NULL;
     int sequence_mode = 0, no_utf8 = 0, ch;
 
@@ -159,8 +159,6 @@ int cmd_alias(int argc, char **argv)
 	case 'i':
 	    run.incremental = 1;
 	    break;
-	case 'o': case 'p': case 'v':
-	    break;		/* ownership, permissions, verbosity: no effect here */
 	case 'q':
 	    if (sequence_mode || query || delkey)
 		diag_fatal("specify only one of -s -q or -d");
@@ -246,7 +244,7 @@ static char *config_dir_arg(const char *arg)
 
 int cmd_newaliases(int argc, char **argv)
 {
-    struct alias_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, ":\t" }, NULL, 0 };
+    struct alias_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, ":\t", 1 }, NULL, 0 };
     const char *override = NULL;
     int ch;
 

@@ -91,7 +91,7 @@ static void build(const struct map_run *run, const char *arg, int incremental)
 	if ((fp = fopen(name, "r")) == NULL)
 	    diag_fatal("open %s: %s", name, strerror(errno));
 	path = name;
-	saved_mask = table_protect(fp);
+	saved_mask = table_protect(&run->table, fp);
     }
     struct dict *dict = table_open(&run->table, spec, incremental ? DICT_UPDATE : DICT_CREATE,
 				   run->table.dict_flags | DICT_FLAG_BULK);
@@ -107,7 +107,7 @@ static void build(const struct map_run *run, const char *arg, int incremental)
 
 int cmd_map(int argc, char **argv)
 {
-    struct map_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, "\t" }, 0, 0, 0, -1 };
+    struct map_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, "\t", 1 }, 0, 0, 0, -1 };
     const char *query = NULL, *delkey = NULL;
     int sequence_mode = 0, incremental = 0, ch;
     int no_utf8 = 0;
@@ -115,7 +115,7 @@ int cmd_map(int argc, char **argv)
     optind = 1;
     opterr = 1;
     argv[0] = (char *) diag_program();
-    while ((ch = getopt(argc, argv, "+bc:d:fhimnNopq:rsuvw")) > 0) {
+    while ((ch = getopt(argc, argv, "+bc:d:fFhimnNopq:rsuUvw")) > 0) {
 	switch (ch) {
 	case 'b': run.map_flags |= MAP_BODY_KEY; break;
 	case 'c':
@@ -130,8 +130,6 @@ int cmd_map(int argc, char **argv)
 	case 'h': run.map_flags |= MAP_HEADER_KEY; break;
 	case 'i': incremental = 1; break;
 	case 'm': run.map_flags |= MAP_MIME_KEY; break;
-	case 'o': case 'p': case 'v':
-	    break;		/* ownership, permissions, verbosity: no effect here */
 	case 'q':
 	    if (sequence_mode || query || delkey)
 		diag_fatal("specify only one of -s -q or -d");

@@ -11,6 +11,15 @@
 int table_flag_option(struct table_run *run, int ch)
 {
     switch (ch) {
+    case 'p':
+	run->keep_source_mode = 0;
+	return 1;
+    case 'o': case 'v':
+	return 1;		/* ownership (pfc never changes it), verbosity */
+    case 'F': case 'U':
+	diag_fatal("option -%c (%s) is not supported by %s", ch,
+		   ch == 'F' ? "values read from files, base64-encoded"
+		   : "UTF-8 checks on header and body text", diag_program());
     case 'f':
 	run->dict_flags &= ~DICT_FLAG_FOLD;
 	return 1;
@@ -65,8 +74,8 @@ void table_error(const struct dict *dict, const char *what)
 {
     /* A configuration error ("" ) has no details in Postfix's message. */
     if (dict->error == NULL || *dict->error == 0)
-	diag_fatal("table %s:%s: %s error", dict->type->name, dict->name, what);
-    diag_fatal("table %s:%s: %s error: %s", dict->type->name, dict->name, what,
+	diag_fatal("table %s:%s: %s error", dict->type->name, dict->label, what);
+    diag_fatal("table %s:%s: %s error: %s", dict->type->name, dict->label, what,
 	       dict->error);
 }
 
@@ -173,7 +182,8 @@ int table_sequence(const struct table_run *run, const char *table)
     int status;
 
     if (dict->sequence == NULL)
-	diag_fatal("table %s:%s: sequence is not supported", dict->type->name, dict->name);
+	diag_fatal("table %s:%s: sequence operation is not supported", dict->type->name,
+		   dict->name);
     for (int first = 1; (status = dict->sequence(dict, first, &key, &value)) == DICT_FOUND;
 	 first = 0) {
 	if (*key == 0)
@@ -230,11 +240,11 @@ int table_delete(const struct table_run *run, const char *key, char **tables, in
     return found ? 0 : 1;
 }
 
-int table_protect(FILE *source)
+int table_protect(const struct table_run *run, FILE *source)
 {
     struct stat st;
 
-    if (fstat(fileno(source), &st) != 0 || !S_ISREG(st.st_mode))
+    if (!run->keep_source_mode || fstat(fileno(source), &st) != 0 || !S_ISREG(st.st_mode))
 	return -1;
     return (int) umask(022 | (~st.st_mode & 077));
 }

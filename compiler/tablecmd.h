@@ -15,6 +15,7 @@ struct table_run {
     const char *default_type;	/* default_database_type */
     unsigned dict_flags;
     const char *entry_sep;	/* between key and value: "\t" or ":\t" */
+    int keep_source_mode;	/* not -p: a new table is as private as its source */
 };
 
 /*
@@ -67,7 +68,7 @@ int table_delete(const struct table_run *run, const char *key, char **tables,
  * table_protect - as postmap: a table built from source is no more
  * readable than its source. Returns the umask to restore, or -1.
  */
-int table_protect(FILE *source);
+int table_protect(const struct table_run *run, FILE *source);
 void table_unprotect(int saved_mask);
 
 #endif

@@ -6,7 +6,6 @@
 
 #include "diag.h"
 #include "strbuf.h"
-#include "utf8.h"
 
 static const char *program = "pfc";
 static int utf8_messages;
@@ -51,11 +50,18 @@ static void emit(enum diag_severity severity, const char *fmt, va_list ap)
     /* As Postfix's msg_output(): anything not printable shows as '?'. */
     for (size_t i = start; i < line.len; i++) {
 	unsigned char ch = (unsigned char) line.s[i];
-	size_t n;
-	if (ch >= 0x80 && utf8_messages && (n = utf8_sequence(line.s + i, line.len - i)) > 1)
-	    i += n - 1;
-	else if (ch < 0x20 || ch > 0x7e)
+	/*
+	 * Postfix's printable() with UTF-8 on keeps a lead byte (0xC2-0xFE)
+	 * with the continuation bytes after it (at least one), without checking
+	 * more.
+	 */
+	if (utf8_messages && ch >= 0xc2 && ch <= 0xfe && i + 1 < line.len
+	    && ((unsigned char) line.s[i + 1] & 0xc0) == 0x80) {
+	    while (i + 1 < line.len && ((unsigned char) line.s[i + 1] & 0xc0) == 0x80)
+		i++;
+	} else if (ch < 0x20 || ch > 0x7e) {
 	    line.s[i] = '?';
+	}
     }
     sb_addch(&line, '\n');
     size_t off = 0;

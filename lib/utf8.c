@@ -1,13 +1,12 @@
 /*
- * utf8 - validation and lowercase folding of UTF-8 text without depending
- * on the process locale: the decoder is ours, the case mapping is the C
- * library's towlower() under a private C.UTF-8 locale.
+ * utf8 - validation and case folding of UTF-8 text, independent of the
+ * process locale: the decoder is ours, the folding is Unicode's full case
+ * folding (casefold.h), as Postfix gets it from ICU.
  */
-#include <locale.h>
 #include <stdint.h>
 #include <string.h>
-#include <wctype.h>
 
+#include "casefold.h"
 #include "strbuf.h"
 #include "utf8.h"
 
@@ -54,13 +53,6 @@ static void encode(struct strbuf *buf, uint32_t c)
     }
 }
 
-size_t utf8_sequence(const char *s, size_t len)
-{
-    uint32_t c;
-
-    return len == 0 ? 0 : decode((const unsigned char *) s, len, &c);
-}
-
 int utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *) s;
@@ -76,15 +68,12 @@ int utf8_valid(const char *s, size_t len)
     return 1;
 }
 
-void utf8_lowercase(struct strbuf *buf, const char *s)
+void utf8_casefold(struct strbuf *buf, const char *s)
 {
-    static locale_t utf8_locale;
     const unsigned char *p = (const unsigned char *) s;
     size_t len = strlen(s);
     uint32_t c;
 
-    if (utf8_locale == (locale_t) 0)
-	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
     while (len > 0) {
 	size_t n = decode(p, len, &c);
 	if (n == 0) {		/* not UTF-8: copy the byte, fold ASCII only */
@@ -93,11 +82,15 @@ void utf8_lowercase(struct strbuf *buf, const char *s)
 	    len--;
 	    continue;
 	}
-	if (c < 0x80)
-	    c = (c >= 'A' && c <= 'Z') ? c + 32 : c;
-	else if (utf8_locale != (locale_t) 0)
-	    c = (uint32_t) towlower_l((wint_t) c, utf8_locale);
-	encode(buf, c);
+	const struct casefold *fold;
+	if (c < 0x80) {
+	    encode(buf, (c >= 'A' && c <= 'Z') ? c + 32 : c);
+	} else if ((fold = casefold_find(c)) != NULL) {
+	    for (int i = 0; i < 3 && fold->to[i] != 0; i++)
+		encode(buf, fold->to[i]);
+	} else {
+	    encode(buf, c);
+	}
 	p += n;
 	len -= n;
     }

@@ -6,11 +6,12 @@
 
 struct strbuf;
 
-/* utf8_sequence - length of the well-formed character at s, 0 if none */
-size_t utf8_sequence(const char *s, size_t len);
 /* utf8_valid - well-formed UTF-8 (no overlongs, no surrogates) */
 int utf8_valid(const char *s, size_t len);
-/* utf8_lowercase - append s to buf with every character lowercased */
-void utf8_lowercase(struct strbuf *buf, const char *s);
+/*
+ * utf8_casefold - append s to buf with Unicode full case folding; bytes
+ * that are not UTF-8 are copied, with ASCII letters lowercased.
+ */
+void utf8_casefold(struct strbuf *buf, const char *s);
 
 #endif

@@ -19,6 +19,7 @@ struct dict *dict_alloc(const struct dict_type *type, const char *name,
     dict->type = type;
     dict->caps = type->caps;
     dict->name = xstrdup(name);
+    dict->label = dict->name;
     dict->flags = flags;
     return dict;
 }
@@ -62,7 +63,7 @@ const char *dict_fold(const struct dict *dict, const char *key, struct strbuf *b
 	return key;
     sb_reset(buf);
     if (dict->flags & DICT_FLAG_UTF8)
-	utf8_lowercase(buf, key);
+	utf8_casefold(buf, key);
     else
 	for (const char *cp = key; *cp; cp++)
 	    sb_addch(buf, (*cp >= 'A' && *cp <= 'Z') ? *cp + 'a' - 'A' : *cp);
@@ -97,8 +98,11 @@ struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err)
 	sb_printf(&msg, "unsupported dictionary type: %s does not support bulk-mode creation.",
 		  type_name);
 	*err = sb_detach(&msg);
-    } else if ((mode == DICT_UPDATE || mode == DICT_MODIFY)
-	       && (type->caps & DICT_CAP_BUILD) == 0) {
+    } else if (mode == DICT_UPDATE && (type->caps & DICT_CAP_BUILD) == 0) {
+	sb_printf(&msg, "unsupported dictionary type: %s does not support bulk-mode creation.",
+		  type_name);
+	*err = sb_detach(&msg);
+    } else if (mode == DICT_MODIFY && (type->caps & DICT_CAP_BUILD) == 0) {
 	sb_printf(&msg, "%s:%s map requires O_RDONLY access mode", type_name, name);
 	*err = sb_detach(&msg);
     } else {
@@ -114,7 +118,7 @@ int dict_lookup(struct dict *dict, const char *key, const char **value)
 {
     *value = NULL;
     if ((dict->flags & DICT_FLAG_UTF8) && !utf8_valid(key, strlen(key))) {
-	diag_warn("%s:%s: non-UTF-8 key \"%s\": %s", dict->type->name, dict->name,
+	diag_warn("%s:%s: non-UTF-8 key \"%s\": %s", dict->type->name, dict->label,
 		  key, UTF8_ERROR);
 	return DICT_NOTFOUND;
     }
@@ -122,7 +126,7 @@ int dict_lookup(struct dict *dict, const char *key, const char **value)
     if (status == DICT_FOUND && (dict->flags & DICT_FLAG_UTF8)
 	&& !utf8_valid(*value, strlen(*value))) {
 	diag_warn("%s:%s: key \"%s\": non-UTF-8 value \"%s\": %s", dict->type->name,
-		  dict->name, key, *value, UTF8_ERROR);
+		  dict->label, key, *value, UTF8_ERROR);
 	*value = NULL;
 	free(dict->error);
 	dict->error = xstrdup("");	/* a configuration error */
@@ -135,13 +139,13 @@ int dict_update(struct dict *dict, const char *key, const char *value)
 {
     if (dict->flags & DICT_FLAG_UTF8) {
 	if (!utf8_valid(key, strlen(key))) {
-	    diag_warn("%s:%s: non-UTF-8 key \"%s\": %s", dict->type->name, dict->name,
+	    diag_warn("%s:%s: non-UTF-8 key \"%s\": %s", dict->type->name, dict->label,
 		      key, UTF8_ERROR);
 	    return DICT_NOTFOUND;
 	}
 	if (!utf8_valid(value, strlen(value))) {
 	    diag_warn("%s:%s: key \"%s\": non-UTF-8 value \"%s\": %s", dict->type->name,
-		      dict->name, key, value, UTF8_ERROR);
+		      dict->label, key, value, UTF8_ERROR);
 	    return DICT_NOTFOUND;
 	}
     }

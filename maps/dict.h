@@ -60,6 +60,11 @@ struct dict_type {
 struct dict {
     const struct dict_type *type;
     char *name;			/* the text after "type:" */
+    /*
+     * label - the name Postfix's messages use: the name, except for
+     * indexed files, where it is the file itself (NAME.db).
+     */
+    const char *label;
     unsigned flags;
     /*
      * caps - what this table can do: its type's caps, except for unionmap

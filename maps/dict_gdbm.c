@@ -242,6 +242,10 @@ static int gdbm_table_update(struct dict *dict, const char *key, const char *val
     struct gdbm_table *t = (struct gdbm_table *) dict;
     const char *folded = dict_fold(dict, key, &t->fold_buf);
     size_t *slot = strmap_get(&t->index, folded);
+
+    /* With both forms allowed, new records get the NUL, as on Linux. */
+    if ((dict->flags & DICT_FLAG_TRY1NULL) && (dict->flags & DICT_FLAG_TRY0NULL))
+	dict->flags &= ~DICT_FLAG_TRY0NULL;
     int nul = (dict->flags & DICT_FLAG_TRY1NULL) != 0;
 
     if (slot != NULL) {
@@ -263,10 +267,16 @@ static int gdbm_table_remove(struct dict *dict, const char *key)
 {
     struct gdbm_table *t = (struct gdbm_table *) dict;
     const char *folded = dict_fold(dict, key, &t->fold_buf);
-    size_t *slot = strmap_del(&t->index, folded);
+    size_t *slot = strmap_get(&t->index, folded);
 
     if (slot == NULL)
 	return DICT_NOTFOUND;
+    /* Only the stored form the flags allow (-N: with NUL, -n: without). */
+    const struct entry *e = &t->entries[*slot];
+    int with_nul = e->key_len > 0 && e->key[e->key_len - 1] == 0;
+    if ((dict->flags & (with_nul ? DICT_FLAG_TRY1NULL : DICT_FLAG_TRY0NULL)) == 0)
+	return DICT_NOTFOUND;
+    strmap_del(&t->index, folded);
     /* Mark the entry dead; write_table() skips it. */
     free(t->entries[*slot].key);
     t->entries[*slot].key = NULL;
@@ -522,6 +532,7 @@ static struct dict *open_table(const struct dict_type *type, const char *name,
     struct gdbm_table *t = (struct gdbm_table *) dict_alloc(type, name, flags, sizeof(*t));
 
     t->path = xconcat(name, ".db", (char *) NULL);
+    t->dict.label = t->path;
     t->sorted = strcmp(type->name, "btree") == 0;
     strmap_init(&t->index);
     t->dict.lookup = gdbm_table_lookup;
@@ -547,8 +558,9 @@ static struct dict *open_table(const struct dict_type *type, const char *name,
     }
     /* Writers keep the table in memory and publish it at close. */
     t->writer = 1;
+    /* A table that exists keeps its permissions, as one rewritten in place. */
     struct stat st;
-    if (mode != DICT_CREATE && stat(t->path, &st) == 0) {
+    if (stat(t->path, &st) == 0) {
 	t->keep_mode = 1;
 	t->mode = st.st_mode & 07777;
     } else if (mode == DICT_MODIFY) {
@@ -560,9 +572,6 @@ static struct dict *open_table(const struct dict_type *type, const char *name,
 	free_table(t);
 	return NULL;
     }
-    /* New records get a NUL unless -n asked for none. */
-    if ((t->dict.flags & DICT_FLAG_TRY1NULL) && (t->dict.flags & DICT_FLAG_TRY0NULL))
-	t->dict.flags &= ~DICT_FLAG_TRY0NULL;
     t->dict.update = gdbm_table_update;
     t->dict.remove = gdbm_table_remove;
     return &t->dict;

@@ -287,7 +287,7 @@ static char *casefold(const char *text, int utf8)
     struct strbuf out = STRBUF_INIT;
 
     if (utf8 && utf8_valid(text, strlen(text))) {
-	utf8_lowercase(&out, text);
+	utf8_casefold(&out, text);
     } else {
 	for (const char *cp = text; *cp; cp++)
 	    sb_addch(&out, (*cp >= 'A' && *cp <= 'Z') ? *cp - 'A' + 'a' : *cp);

@@ -75,6 +75,9 @@ done
 KNOWN_DIFFS=$(cat <<'EOF'
 no table named	the usage text is pfc's own ("pfc map", and only the options pfc has)
 -q on a file that is not a database	the reason comes from the database library: Berkeley DB says "Invalid argument", GDBM "Unexpected end of file"
+-F *	pfc map has no -F (values read from files, base64-encoded, and -U): it refuses the option with one message instead
+unknown table type (build)	Debian's postmap adds a hint about its plugin packages ("Is the postfix-bogus package installed?"), which means nothing for pfc
+source is a directory	postmap builds an empty table from a directory without a word; pfc refuses it ("read DIR: Is a directory")
 EOF
 )
 # Normalisations applied before comparing (intended differences too):
@@ -97,7 +100,10 @@ known_reason() {
     local name=$1 line
     while IFS= read -r line; do
         [ -z "$line" ] && continue
-        if [ "${line%%	*}" = "$name" ]; then
+        # A name ending in "*" stands for every case that starts with it.
+        local pattern=${line%%	*}
+        if [ "$pattern" = "$name" ] || { [ "${pattern%\*}" != "$pattern" ] &&
+            [ "${name#"${pattern%\*}"}" != "$name" ]; }; then
             printf '%s\n' "${line#*	}"
             return 0
         fi
@@ -109,6 +115,7 @@ n=0
 failed=0
 same=0
 compared=0
+intended=0
 D=
 S=src
 CFG=$CFG36
@@ -120,14 +127,16 @@ FT=hash     # pfc's table type of the current pair
 report() {
     local name=$1 diag=$2 counted=${3:-1} reason
     n=$((n + 1))
-    [ "$counted" = 1 ] && compared=$((compared + 1))
     if [ -z "$diag" ]; then
-        [ "$counted" = 1 ] && same=$((same + 1))
+        [ "$counted" = 1 ] && compared=$((compared + 1)) && same=$((same + 1))
         echo "ok $n - $name"
     elif reason=$(known_reason "$name"); then
+        # Listed differences are reported, and not counted as comparisons.
+        intended=$((intended + 1))
         echo "ok $n - $name # intended: $reason"
         printf '%s' "$diag" | sed 's/^/#   /'
     else
+        [ "$counted" = 1 ] && compared=$((compared + 1))
         failed=$((failed + 1))
         echo "not ok $n - $name"
         printf '%s' "$diag" | sed 's/^/# /'
@@ -316,6 +325,7 @@ t_refused() {
     if [ -z "$diag" ]; then
         echo "ok $n - $name # intended: $why"
     else
+        [ "$counted" = 1 ] && compared=$((compared + 1))
         failed=$((failed + 1))
         echo "not ok $n - $name"
         printf '%s' "$diag" | sed 's/^/# /'
@@ -906,7 +916,7 @@ t_refused "refuses proxy: build" "$(refusal proxy)" \
 # finish
 ########################################################################
 
-echo "# identical: $same/$compared"
+echo "# identical: $same/$compared ($intended intended differences listed above)"
 echo "1..$n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1
