@@ -62,11 +62,18 @@ const char *dict_fold(const struct dict *dict, const char *key, struct strbuf *b
     if ((dict->flags & DICT_FLAG_FOLD) == 0)
 	return key;
     sb_reset(buf);
-    if (dict->flags & DICT_FLAG_UTF8)
+    const char *cp;
+    for (cp = key; *cp && (unsigned char) *cp < 0x80; cp++)
+	;
+    if (*cp != 0 && (dict->flags & DICT_FLAG_UTF8)) {
 	utf8_casefold(buf, key);
-    else
-	for (const char *cp = key; *cp; cp++)
-	    sb_addch(buf, (*cp >= 'A' && *cp <= 'Z') ? *cp + 'a' - 'A' : *cp);
+    } else {
+	/* ASCII (or not UTF-8): copy once, lowercase in place. */
+	sb_adds(buf, key);
+	for (char *p = buf->s; *p; p++)
+	    if (*p >= 'A' && *p <= 'Z')
+		*p += 'a' - 'A';
+    }
     return sb_str(buf);
 }
 

@@ -44,7 +44,7 @@
 #include "xalloc.h"
 
 #define FORMAT_VERSION 1
-#define BUCKET_TARGET 16		/* entries per bucket, on average */
+#define BUCKET_TARGET 8		/* entries per bucket, on average */
 #define META_KEY "\0pfc-hash"
 #define META_KEY_LEN 9
 #define BUCKET_KEY_LEN 6
@@ -70,11 +70,13 @@ struct gdbm_table {
     int writer;
     struct entry *entries;
     size_t count, cap;
-    struct strmap index;	/* stored key bytes -> entry number + 1 */
+    struct strmap index;	/* key text -> entry number + 1, as a pointer */
     /* sequence state */
     struct entry *seq;
     size_t seq_count, seq_next;
 };
+
+static struct entry *find_entry(struct gdbm_table *t, const char *text);
 
 static uint32_t bucket_of(const char *key, size_t len, uint32_t nbuckets)
 {
@@ -201,11 +203,9 @@ static int gdbm_table_lookup(struct dict *dict, const char *key, const char **va
 
     *value = NULL;
     if (t->writer) {
-	const char *folded = dict_fold(dict, key, &t->fold_buf);
-	size_t *slot = strmap_get(&t->index, folded);
-	if (slot == NULL)
+	struct entry *e = find_entry(t, dict_fold(dict, key, &t->fold_buf));
+	if (e == NULL)
 	    return DICT_NOTFOUND;
-	struct entry *e = &t->entries[*slot];
 	sb_reset(&t->value_buf);
 	sb_addn(&t->value_buf, e->value, text_len(e->value, e->value_len));
 	*value = sb_str(&t->value_buf);
@@ -217,7 +217,18 @@ static int gdbm_table_lookup(struct dict *dict, const char *key, const char **va
 /* ---------------------------------------------------------------- */
 /* Writing: entries live in memory, indexed by their text key.       */
 
-/* add_entry - append; the index maps the key text to the entry number */
+/* find_entry - the live entry with this key text, or NULL */
+static struct entry *find_entry(struct gdbm_table *t, const char *text)
+{
+    uintptr_t n = (uintptr_t) strmap_get(&t->index, text);
+
+    return n ? &t->entries[n - 1] : NULL;
+}
+
+/*
+ * add_entry - append; the index maps the key text to the entry number.
+ * Key and value share one allocation: a million entries, a million calls.
+ */
 static void add_entry(struct gdbm_table *t, const char *key, size_t key_len,
 		      const char *value, size_t value_len)
 {
@@ -225,35 +236,42 @@ static void add_entry(struct gdbm_table *t, const char *key, size_t key_len,
 	t->cap = t->cap ? 2 * t->cap : 1024;
 	t->entries = xrealloc(t->entries, t->cap * sizeof(*t->entries));
     }
-    struct entry *e = &t->entries[t->count];
-    e->key = xstrndup(key, key_len);
+    struct entry *e = &t->entries[t->count++];
+    e->key = xmalloc(key_len + value_len + 2);
+    memcpy(e->key, key, key_len);
+    e->key[key_len] = 0;
     e->key_len = key_len;
-    e->value = xstrndup(value, value_len);
+    e->value = e->key + key_len + 1;
+    memcpy(e->value, value, value_len);
+    e->value[value_len] = 0;
     e->value_len = value_len;
-    size_t *slot = xmalloc(sizeof(*slot));
-    *slot = t->count++;
-    char *text = xstrndup(key, text_len(key, key_len));
-    free(strmap_put(&t->index, text, slot));
-    free(text);
+    /* As a C string the stored key is its text: a NUL ends both. */
+    strmap_put(&t->index, e->key, (void *) (uintptr_t) t->count);
 }
 
 static int gdbm_table_update(struct dict *dict, const char *key, const char *value)
 {
     struct gdbm_table *t = (struct gdbm_table *) dict;
     const char *folded = dict_fold(dict, key, &t->fold_buf);
-    size_t *slot = strmap_get(&t->index, folded);
+    struct entry *e = find_entry(t, folded);
 
     /* With both forms allowed, new records get the NUL, as on Linux. */
     if ((dict->flags & DICT_FLAG_TRY1NULL) && (dict->flags & DICT_FLAG_TRY0NULL))
 	dict->flags &= ~DICT_FLAG_TRY0NULL;
     int nul = (dict->flags & DICT_FLAG_TRY1NULL) != 0;
 
-    if (slot != NULL) {
+    if (e != NULL) {
 	if (dict->flags & DICT_FLAG_DUP_REPLACE) {
-	    struct entry *e = &t->entries[*slot];
-	    free(e->value);
-	    e->value = xstrndup(value, strlen(value) + (size_t) nul);
-	    e->value_len = strlen(value) + (size_t) nul;
+	    /* A new value: a new record for both, the old key kept. */
+	    size_t len = strlen(value) + (size_t) nul;
+	    char *both = xmalloc(e->key_len + len + 2);
+	    memcpy(both, e->key, e->key_len + 1);
+	    memcpy(both + e->key_len + 1, value, len);
+	    both[e->key_len + 1 + len] = 0;
+	    free(e->key);
+	    e->key = both;
+	    e->value = both + e->key_len + 1;
+	    e->value_len = len;
 	} else if ((dict->flags & DICT_FLAG_DUP_IGNORE) == 0) {
 	    diag_warn("%s: duplicate entry: \"%s\"", t->path, folded);
 	}
@@ -267,20 +285,18 @@ static int gdbm_table_remove(struct dict *dict, const char *key)
 {
     struct gdbm_table *t = (struct gdbm_table *) dict;
     const char *folded = dict_fold(dict, key, &t->fold_buf);
-    size_t *slot = strmap_get(&t->index, folded);
+    struct entry *e = find_entry(t, folded);
 
-    if (slot == NULL)
+    if (e == NULL)
 	return DICT_NOTFOUND;
     /* Only the stored form the flags allow (-N: with NUL, -n: without). */
-    const struct entry *e = &t->entries[*slot];
     int with_nul = e->key_len > 0 && e->key[e->key_len - 1] == 0;
     if ((dict->flags & (with_nul ? DICT_FLAG_TRY1NULL : DICT_FLAG_TRY0NULL)) == 0)
 	return DICT_NOTFOUND;
     strmap_del(&t->index, folded);
     /* Mark the entry dead; write_table() skips it. */
-    free(t->entries[*slot].key);
-    t->entries[*slot].key = NULL;
-    free(slot);
+    free(e->key);
+    e->key = NULL;
     return DICT_FOUND;
 }
 
@@ -503,12 +519,10 @@ static void free_table(struct gdbm_table *t)
 {
     if (t->db != NULL)
 	gdbm_close(t->db);
-    for (size_t i = 0; i < t->count; i++) {
-	free(t->entries[i].key);
-	free(t->entries[i].value);
-    }
+    for (size_t i = 0; i < t->count; i++)
+	free(t->entries[i].key);	/* the value shares the allocation */
     free(t->entries);
-    strmap_free(&t->index, free);
+    strmap_free(&t->index, NULL);
     free_seq(t);
     free(t->path);
     sb_free(&t->fold_buf);

@@ -12,6 +12,7 @@
 # status equal. Postfix's stderr is mapped: "postalias: " and "newaliases: "
 # to "pfc: ", the lmdb table names to hash ones ("lmdb:F" -> "hash:F",
 # "F.lmdb" -> "F.db"; a duplicate is "lmdb:F: ..." for lmdb and "F.db: ..."
+# for hash, and a UTF-8 warning names hash tables "hash:F.db: ..."
 # for hash), and the two case directories to "DIR". TAP output.
 #
 # Environment: PFC (path of the pfc binary), CORPUS (corpus dir; default
@@ -117,6 +118,7 @@ normalise_err() {
     sed -e 's/^postalias: /pfc: /' -e 's/^newaliases: /pfc: /' \
         -e 's/usage: postalias /usage: pfc alias /' \
         -e 's/lmdb:\([^ :"]*\): duplicate entry/\1.db: duplicate entry/' \
+        -e 's/lmdb:\([^ :"]*\): non-UTF-8/hash:\1.db: non-UTF-8/' \
         -e 's/\.lmdb\b/.db/g' -e 's/lmdb:/hash:/g' \
         -e "s|$D/p|DIR|g" -e "s|$D/f|DIR|g" "$1" | sort -u
 }
