@@ -26,6 +26,8 @@ struct pcre_expr {
     pcre2_code *code;
     char *prefix;		/* literal start of every match, or NULL */
     size_t prefix_len;
+    char *needle;		/* literal every match contains after it, or NULL */
+    size_t needle_len;
     int caseless;
 };
 
@@ -36,6 +38,8 @@ struct pcre_table {
     const char *key;		/* the key being looked up */
     size_t key_len;
     struct strbuf result;
+    struct strbuf lower_key;	/* the key in ASCII lowercase, made on demand */
+    int have_lower_key;
 };
 
 static int pcre_flag(const struct pat_where *where, int ch, unsigned *options)
@@ -130,18 +134,14 @@ static int has_top_level_bar(const char *p)
 }
 
 /*
- * literal_prefix - the text every match must start with, for a pattern
- * "^literal..." without multiline or extended mode; NULL if none. Stops
- * at any metacharacter, and drops a character that a quantifier follows.
+ * literal_run - the literal characters at *pp, up to the first
+ * metacharacter; a character that a quantifier makes optional is dropped.
+ * *pp moves past what was taken.
  */
-static char *literal_prefix(const char *pattern, unsigned options, size_t *len)
+static void literal_run(const char **pp, struct strbuf *out)
 {
-    struct strbuf prefix = STRBUF_INIT;
-    const char *p = pattern + 1;
+    const char *p = *pp;
 
-    if (pattern[0] != '^' || (options & (PCRE2_MULTILINE | PCRE2_EXTENDED))
-	|| has_top_level_bar(pattern))
-	return NULL;
     while (*p) {
 	const char *next;
 	int ch;
@@ -161,15 +161,96 @@ static char *literal_prefix(const char *pattern, unsigned options, size_t *len)
 	}
 	if (*next == '*' || *next == '?' || *next == '{')
 	    break;
-	sb_addch(&prefix, ch);
+	sb_addch(out, ch);
+	p = next;
 	if (*next == '+')
 	    break;
-	p = next;
     }
-    if (prefix.len == 0)
-	return NULL;
-    *len = prefix.len;
-    return sb_detach(&prefix);
+    *pp = p;
+}
+
+/* lower - ASCII lowercase, whatever the locale, as PCRE2's default tables */
+static int lower(int ch)
+{
+    return (ch >= 'A' && ch <= 'Z') ? ch + 'a' - 'A' : ch;
+}
+
+/* skip_group - past the (...) or [...] at p, escapes and classes inside */
+static const char *skip_group(const char *p)
+{
+    int depth = 0;
+
+    do {
+	if (*p == '\\' && p[1]) {
+	    p += 2;
+	    continue;
+	}
+	if (*p == '[') {
+	    p++;
+	    if (*p == '^')
+		p++;
+	    if (*p == ']')
+		p++;
+	    while (*p && *p != ']')
+		p += (*p == '\\' && p[1]) ? 2 : 1;
+	    if (*p)
+		p++;
+	    continue;
+	}
+	depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+	p++;
+    } while (*p && depth > 0);
+    return p;
+}
+
+/*
+ * literal_parts - for a pattern without multiline or extended mode,
+ * inline options or a top-level "|": the text every match starts with
+ * (after "^"), and the longest literal that every match contains (a run
+ * of literal characters outside any group). A rule is then skipped
+ * without running PCRE when a line lacks either; the first matching rule
+ * stays the same.
+ */
+static void literal_parts(struct pcre_expr *expr, const char *pattern, unsigned options)
+{
+    struct strbuf run = STRBUF_INIT, best = STRBUF_INIT;
+    const char *p = pattern;
+
+    if ((options & (PCRE2_MULTILINE | PCRE2_EXTENDED))
+	|| has_top_level_bar(pattern) || strstr(pattern, "(?") != NULL)
+	return;
+    if (*p == '^') {
+	p++;
+	literal_run(&p, &run);
+	if (run.len > 0) {
+	    expr->prefix_len = run.len;
+	    expr->prefix = xstrndup(run.s, run.len);
+	}
+    }
+    while (*p) {
+	if (run.len > best.len)
+	    sb_set(&best, run.s);
+	sb_reset(&run);
+	if (*p == '(' || *p == '[') {
+	    p = skip_group(p);
+	} else {
+	    const char *before = p;
+	    literal_run(&p, &run);
+	    if (p == before)	/* a metacharacter or an escape: step over it */
+		p += (*p == '\\' && p[1]) ? 2 : 1;
+	}
+    }
+    if (run.len > best.len)
+	sb_set(&best, run.s);
+    if (best.len >= 3 && (expr->prefix == NULL || best.len > expr->prefix_len)) {
+	if (expr->caseless)
+	    for (char *q = best.s; *q; q++)
+		*q = (char) lower((unsigned char) *q);
+	expr->needle_len = best.len;
+	expr->needle = sb_detach(&best);
+    }
+    sb_free(&run);
+    sb_free(&best);
 }
 
 static void *pcre_compile_expr(const struct pat_where *where, const char *pattern,
@@ -196,8 +277,8 @@ static void *pcre_compile_expr(const struct pat_where *where, const char *patter
     struct pcre_expr *expr = xcalloc(1, sizeof(*expr));
 
     expr->code = code;
-    expr->prefix = literal_prefix(pattern, options, &expr->prefix_len);
     expr->caseless = (options & PCRE2_CASELESS) != 0;
+    literal_parts(expr, pattern, options);
     return expr;
 }
 
@@ -207,13 +288,8 @@ static void pcre_free_expr(void *ptr)
 
     pcre2_code_free(expr->code);
     free(expr->prefix);
+    free(expr->needle);
     free(expr);
-}
-
-/* lower - ASCII lowercase, whatever the locale, as PCRE2's default tables */
-static int lower(int ch)
-{
-    return (ch >= 'A' && ch <= 'Z') ? ch + 'a' - 'A' : ch;
 }
 
 /* prefix_differs - does the key not start with the rule's literal prefix? */
@@ -229,6 +305,28 @@ static int prefix_differs(const struct pcre_expr *expr, const char *key, size_t 
     return 0;
 }
 
+/*
+ * lacks_needle - does the key not contain the needle? A caseless needle is
+ * stored in lowercase and searched in the lowercased key, made once per
+ * lookup for all the rules that need it.
+ */
+static int lacks_needle(struct pcre_table *t, const struct pcre_expr *expr)
+{
+    const char *hay = t->key;
+
+    if (expr->caseless) {
+	if (!t->have_lower_key) {
+	    sb_reset(&t->lower_key);
+	    sb_addn(&t->lower_key, t->key, t->key_len);
+	    for (char *p = t->lower_key.s; *p; p++)
+		*p = (char) lower((unsigned char) *p);
+	    t->have_lower_key = 1;
+	}
+	hay = t->lower_key.s;
+    }
+    return memmem(hay, t->key_len, expr->needle, expr->needle_len) == NULL;
+}
+
 static int pcre_exec(void *ctx, const struct pat_rule *rule, const void *ptr,
 		     int want_groups)
 {
@@ -238,6 +336,8 @@ static int pcre_exec(void *ctx, const struct pat_rule *rule, const void *ptr,
 
     (void) want_groups;
     if (expr->prefix != NULL && prefix_differs(expr, t->key, t->key_len))
+	return 0;
+    if (expr->needle != NULL && lacks_needle(t, expr))
 	return 0;
     rc = pcre2_match(expr->code, (PCRE2_SPTR) t->key, t->key_len, 0, 0,
 		     t->match, NULL);
@@ -273,6 +373,7 @@ static int pcre_lookup(struct dict *dict, const char *key, const char **value)
 
     t->key = key;
     t->key_len = strlen(key);
+    t->have_lower_key = 0;
     if ((rule = pat_list_find(&t->rules, pcre_exec, t)) == NULL)
 	return DICT_NOTFOUND;
     *value = pat_result(rule, key, &t->result, pcre_group, t);
@@ -288,6 +389,7 @@ static int pcre_close(struct dict *dict, char **err)
     pat_list_free(&t->rules, pcre_free_expr);
     pcre2_match_data_free(t->match);
     sb_free(&t->result);
+    sb_free(&t->lower_key);
     dict_free(dict);
     return 0;
 }

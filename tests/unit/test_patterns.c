@@ -520,8 +520,9 @@ static void test_cidr_warnings(void **state)
 /* ------------------------------------------------ the pcre prefix filter */
 
 /*
- * Rules whose pattern starts with "^literal" are prefiltered; the same
- * pattern wrapped in "(?:...)" is not. Both must give the same answers.
+ * Rules with a literal prefix ("^literal") or a literal every match must
+ * contain are prefiltered; the same pattern wrapped in "(?:...)" is not.
+ * Both must give the same answers.
  */
 static void test_prefix_filter(void **state)
 {
@@ -529,11 +530,19 @@ static void test_prefix_filter(void **state)
 	"^Subject:", "^Subject:/i", "^ab?c", "^a|b", "^a\\.b", "^a+b", "^ab*",
 	"^a{2}", "^X-Spam: yes", "^abc(?i)D", "^(?i)abc", "^a\\Q|\\E", "^a[|]b",
 	"^[ab]c", "^a\\|b",
+	/* A literal every match contains, outside any group. */
+	"^(To|Cc):.*@victim1\\.example", "^(To|Cc):.*@victim1\\.example/i",
+	"^Subject:.*\\b(viagra|cialis)\\b", "^X-(ab|cd)ef+g", "^Foo: a*bcd",
+	"^Bar: (x)*Yzw", "^Baz:.*[Qq]uux", "^Qu: a{0,2}bcd", "@needle[0-9]+x",
+	"(a|b)needle",
     };
     static const char *const keys[] = {
 	"Subject: hi", "SUBJECT: hi", "subject:", "Subj", "ac", "abc", "abbc",
 	"a", "b", "xb", "a.b", "axb", "aab", "aa", "X-SPAM: YES", "abcd",
 	"ABCD", "a|", "a|b", "ac", "bc", "", "ab",
+	"To: A <a@VICTIM1.example>", "cc: x@victim1.example", "To: a@victim1xexample",
+	"Subject: buy VIAGRA", "X-cdeffg", "X-abefg", "Foo: bcd", "Foo: aabcd",
+	"Bar: xxYzw", "Baz: the QUUX", "Qu: bcd", "z@NEEDLE12x", "BNEEDLE",
     };
     struct strbuf with = STRBUF_INIT, without = STRBUF_INIT;
 
