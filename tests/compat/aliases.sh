@@ -81,6 +81,7 @@ touch -d 2000-01-01 "$CFG/main.cf" "$CFG0/main.cf"
 n=0
 failed=0
 identical=0
+listed=0
 D=
 diag=
 
@@ -105,6 +106,8 @@ report() {
         identical=$((identical + 1))
         echo "ok $n - $name"
     elif reason=$(known_reason "$name"); then
+        # Listed differences are reported, and not counted as comparisons.
+        listed=$((listed + 1))
         echo "ok $n - $name # SKIP $reason"
     else
         failed=$((failed + 1))
@@ -514,7 +517,7 @@ na "§6.2 newaliases with a recipient" \
 # finish
 ########################################################################
 
-echo "# identical: $identical/$n"
+echo "# identical: $identical/$((n - listed)) ($listed listed differences above)"
 echo "1..$n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1
