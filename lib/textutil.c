@@ -86,6 +86,13 @@ static size_t balanced_length(const char *s)
     return 0;
 }
 
+int brace_group(const char *s)
+{
+    size_t len = balanced_length(s);
+
+    return len > 0 && s[len] == 0;
+}
+
 char *extract_braces(char **bp, int strip)
 {
     char *cp = *bp;

@@ -32,6 +32,12 @@ char *str_tokq(char **src, const char *sep);
  */
 char *extract_braces(char **bp, int strip);
 
+/*
+ * brace_group - is s exactly one balanced "{...}" group (Postfix's
+ * balpar() covering the whole string)?
+ */
+int brace_group(const char *s);
+
 /* trim_right - drop trailing whitespace in place; returns s */
 char *trim_right(char *s);
 

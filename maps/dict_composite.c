@@ -16,17 +16,10 @@ int dict_list_open(struct dict_list *list, const char *type, const char *name,
 		   unsigned flags, char **err)
 {
     size_t len = strlen(name);
-    int level = 0;
 
     list->tables = NULL;
     list->count = 0;
-    /* The whole name must be one balanced {...} group, as balpar() checks. */
-    for (size_t i = 0; i < len; i++) {
-	level += name[i] == '{' ? 1 : name[i] == '}' ? -1 : 0;
-	if (level == 0 && i + 1 < len)
-	    break;
-    }
-    if (len < 2 || name[0] != '{' || level != 0 || name[len - 1] != '}') {
+    if (!brace_group(name)) {
 	*err = bad_syntax(type, name);
 	return -1;
     }

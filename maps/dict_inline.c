@@ -70,25 +70,11 @@ static struct dict *inline_open(const char *name, int mode, unsigned flags, char
 	*err = dict_format_error("bad UTF-8 syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name);
 	return NULL;
     }
-    if (len < 2 || name[0] != '{' || name[len - 1] != '}'
-	|| (inner = xstrndup(name + 1, len - 2))[0] == 0) {
-	if (len >= 2 && name[0] == '{' && name[len - 1] == '}')
-	    free(inner);
+    if (!brace_group(name) || len == 2) {
 	*err = dict_format_error("bad syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name);
 	return NULL;
     }
-    /* The braces must balance over the whole name, as balpar() demands. */
-    {
-	int level = 0;
-	for (size_t i = 0; i < len; i++) {
-	    level += name[i] == '{' ? 1 : name[i] == '}' ? -1 : 0;
-	    if (level == 0 && i + 1 < len) {
-		free(inner);
-		*err = dict_format_error("bad syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name);
-		return NULL;
-	    }
-	}
-    }
+    inner = xstrndup(name + 1, len - 2);
     struct memtable *mt = memtable_open(&dict_type_inline, name, flags);
     cp = inner;
     while ((item = str_tokq(&cp, CHARS_COMMA_SP)) != NULL) {
