@@ -120,12 +120,12 @@ static void build(const struct alias_run *run, const char *arg)
  * run_setup - read main.cf ($MAIL_CONFIG) for the default table type and
  * smtputf8_enable, which turns on UTF-8 checks and folding unless -u.
  */
-static void run_setup(struct alias_run *run, int no_utf8)
+static void run_setup(struct alias_run *run)
 {
     run->cfg = config_load(NULL);
     run->table.default_type = config_value(run->cfg, "default_database_type");
     int utf8 = config_bool(run->cfg, "smtputf8_enable");
-    if (utf8 && !no_utf8)
+    if (utf8 && !run->table.no_utf8)
 	run->table.dict_flags |= DICT_FLAG_UTF8;
     diag_set_utf8(utf8);
 }
@@ -138,53 +138,32 @@ static void run_cleanup(struct alias_run *run)
 
 int cmd_alias(int argc, char **argv)
 {
-    struct alias_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, ":\t", 1 }, NULL, 0 };
-    const char *query = NULL, *delkey = NULL;
-    int sequence_mode = 0, no_utf8 = 0, ch;
+    struct alias_run run = {
+	.table = { .dict_flags = DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, .entry_sep = ":\t",
+		   .keep_source_mode = 1 },
+    };
+    int ch;
 
     optind = 1;
     opterr = 1;
     argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
     while ((ch = getopt(argc, argv, "+Nc:d:finopq:rsuvw")) > 0) {
 	switch (ch) {
-	case 'c':
-	    if (setenv("MAIL_CONFIG", optarg, 1) < 0)
-		diag_fatal("out of memory");
-	    break;
-	case 'd':
-	    if (sequence_mode || query || delkey)
-		diag_fatal("specify only one of -s -q or -d");
-	    delkey = optarg;
-	    break;
 	case 'i':
 	    run.incremental = 1;
 	    break;
-	case 'q':
-	    if (sequence_mode || query || delkey)
-		diag_fatal("specify only one of -s -q or -d");
-	    query = optarg;
-	    break;
-	case 's':
-	    /* Not the same words as for -q and -d: postalias's own. */
-	    if (query || delkey)
-		diag_fatal("specify only one of -s or -q or -d");
-	    sequence_mode = 1;
-	    break;
-	case 'u':
-	    no_utf8 = 1;
-	    break;
 	default:
-	    if (!table_flag_option(&run.table, ch))
+	    if (!table_option(&run.table, ch, optarg))
 		usage();
 	}
     }
     /* As postalias: main.cf is read (and must exist) before the operands count. */
-    run_setup(&run, no_utf8);
+    run_setup(&run);
 
     char **tables = argv + optind;
     int count = argc - optind;
     int status = 0;
-    if (sequence_mode) {
+    if (run.table.sequence) {
 	/* postalias shows the first table only, and without one just fails. */
 	if (count < 1)
 	    status = 1;
@@ -192,11 +171,11 @@ int cmd_alias(int argc, char **argv)
 	    table_sequence(&run.table, tables[0]);
     } else if (count < 1) {
 	usage();
-    } else if (delkey != NULL) {
-	status = table_delete(&run.table, delkey, tables, count);
-    } else if (query != NULL) {
-	status = strcmp(query, "-") == 0 ? table_query_lines(&run.table, tables, count)
-	    : table_query_one(&run.table, query, tables, count);
+    } else if (run.table.delkey != NULL) {
+	status = table_delete(&run.table, run.table.delkey, tables, count);
+    } else if (run.table.query != NULL) {
+	status = strcmp(run.table.query, "-") == 0 ? table_query_lines(&run.table, tables, count)
+	    : table_query_one(&run.table, run.table.query, tables, count);
     } else {
 	for (int i = 0; i < count; i++)
 	    build(&run, tables[i]);
@@ -244,7 +223,10 @@ static char *config_dir_arg(const char *arg)
 
 int cmd_newaliases(int argc, char **argv)
 {
-    struct alias_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, ":\t", 1 }, NULL, 0 };
+    struct alias_run run = {
+	.table = { .dict_flags = DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, .entry_sep = ":\t",
+		   .keep_source_mode = 1 },
+    };
     const char *override = NULL;
     int ch;
 

@@ -107,10 +107,12 @@ static void build(const struct map_run *run, const char *arg, int incremental)
 
 int cmd_map(int argc, char **argv)
 {
-    struct map_run run = { { NULL, DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, "\t", 1 }, 0, 0, 0, -1 };
-    const char *query = NULL, *delkey = NULL;
-    int sequence_mode = 0, incremental = 0, ch;
-    int no_utf8 = 0;
+    struct map_run run = {
+	.table = { .dict_flags = DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD, .entry_sep = "\t",
+		   .keep_source_mode = 1 },
+	.max_depth = -1,
+    };
+    int incremental = 0, ch;
 
     optind = 1;
     opterr = 1;
@@ -118,31 +120,11 @@ int cmd_map(int argc, char **argv)
     while ((ch = getopt(argc, argv, "+bc:d:fFhimnNopq:rsuUvw")) > 0) {
 	switch (ch) {
 	case 'b': run.map_flags |= MAP_BODY_KEY; break;
-	case 'c':
-	    if (setenv("MAIL_CONFIG", optarg, 1) < 0)
-		diag_fatal("out of memory");
-	    break;
-	case 'd':
-	    if (sequence_mode || query || delkey)
-		diag_fatal("specify only one of -s -q or -d");
-	    delkey = optarg;
-	    break;
 	case 'h': run.map_flags |= MAP_HEADER_KEY; break;
 	case 'i': incremental = 1; break;
 	case 'm': run.map_flags |= MAP_MIME_KEY; break;
-	case 'q':
-	    if (sequence_mode || query || delkey)
-		diag_fatal("specify only one of -s -q or -d");
-	    query = optarg;
-	    break;
-	case 's':
-	    if (query || delkey)
-		diag_fatal("specify only one of -s or -q or -d");
-	    sequence_mode = 1;
-	    break;
-	case 'u': no_utf8 = 1; break;
 	default:
-	    if (!table_flag_option(&run.table, ch))
+	    if (!table_option(&run.table, ch, optarg))
 		usage();
 	}
     }
@@ -155,11 +137,11 @@ int cmd_map(int argc, char **argv)
     run.header_limit = (size_t) config_long(cfg, "header_size_limit", 0);
     run.bound_limit = (size_t) config_long(cfg, "mime_boundary_length_limit", 0);
     run.max_depth = config_long(cfg, "mime_nesting_limit", -1);
-    if (utf8 && !no_utf8)
+    if (utf8 && !run.table.no_utf8)
 	run.table.dict_flags |= DICT_FLAG_UTF8;
     diag_set_utf8(utf8);
 
-    if ((query == NULL || strcmp(query, "-") != 0) && run.map_flags)
+    if ((run.table.query == NULL || strcmp(run.table.query, "-") != 0) && run.map_flags)
 	diag_fatal("specify -b -h or -m only with \"-q -\"");
     if (run.map_flags == MAP_MIME_KEY)
 	diag_warn("ignoring -m option without -b or -h");
@@ -172,16 +154,16 @@ int cmd_map(int argc, char **argv)
     int status = 0;
     if (count < 1)
 	usage();
-    if (delkey != NULL) {
-	status = table_delete(&run.table, delkey, tables, count);
-    } else if (query != NULL) {
-	if (strcmp(query, "-") != 0)
-	    status = table_query_one(&run.table, query, tables, count);
+    if (run.table.delkey != NULL) {
+	status = table_delete(&run.table, run.table.delkey, tables, count);
+    } else if (run.table.query != NULL) {
+	if (strcmp(run.table.query, "-") != 0)
+	    status = table_query_one(&run.table, run.table.query, tables, count);
 	else if (run.map_flags & (MAP_HEADER_KEY | MAP_BODY_KEY))
 	    status = query_message(&run, tables, count);
 	else
 	    status = table_query_lines(&run.table, tables, count);
-    } else if (sequence_mode) {
+    } else if (run.table.sequence) {
 	status = table_sequence(&run.table, tables[0]);
     } else {
 	for (int i = 0; i < count; i++)

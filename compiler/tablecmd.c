@@ -8,9 +8,28 @@
 #include "tablecmd.h"
 #include "xalloc.h"
 
-int table_flag_option(struct table_run *run, int ch)
+int table_option(struct table_run *run, int ch, const char *arg)
 {
     switch (ch) {
+    case 'c':
+	if (setenv("MAIL_CONFIG", arg, 1) < 0)
+	    diag_fatal("out of memory");
+	return 1;
+    case 'd':
+    case 'q':
+	if (run->sequence || run->query || run->delkey)
+	    diag_fatal("specify only one of -s -q or -d");
+	*(ch == 'd' ? &run->delkey : &run->query) = arg;
+	return 1;
+    case 's':
+	/* Not the same words as for -q and -d: postmap's own. */
+	if (run->query || run->delkey)
+	    diag_fatal("specify only one of -s or -q or -d");
+	run->sequence = 1;
+	return 1;
+    case 'u':
+	run->no_utf8 = 1;
+	return 1;
     case 'p':
 	run->keep_source_mode = 0;
 	return 1;

@@ -16,14 +16,19 @@ struct table_run {
     unsigned dict_flags;
     const char *entry_sep;	/* between key and value: "\t" or ":\t" */
     int keep_source_mode;	/* not -p: a new table is as private as its source */
+    /* What to do, from the options: */
+    const char *query;		/* -q KEY, or "-" */
+    const char *delkey;		/* -d KEY, or "-" */
+    int sequence;		/* -s */
+    int no_utf8;		/* -u */
 };
 
 /*
- * table_flag_option - the options postmap and postalias share for how a
- * table folds, stores NULs and handles duplicates: -f -n -N -r -w. Returns
- * 1 when ch was one of them.
+ * table_option - the options postmap and postalias share: -c, -d, -q,
+ * -s, -u, and how a table folds, stores NULs and handles duplicates (-f
+ * -n -N -r -w -p). Returns 1 when ch was one of them.
  */
-int table_flag_option(struct table_run *run, int ch);
+int table_option(struct table_run *run, int ch, const char *arg);
 
 /* table_spec - "type:name", with the default type when none is given */
 char *table_spec(const struct table_run *run, const char *arg);
