@@ -269,7 +269,7 @@ int cmd_newaliases(int argc, char **argv)
     free(main_cf);
 
     /* From here on the work is postalias's, with its exit status 1. */
-    run_setup(&run, 0);
+    run_setup(&run);
     char *maps = NULL;
     if (override == NULL) {
 	maps = config_value(run.cfg, "alias_database");
