@@ -488,7 +488,7 @@ static int collect(struct gdbm_table *t)
 	free(k.dptr);
 	k = next;
     }
-    if (t->sorted)
+    if (t->sorted && t->seq_count > 1)
 	qsort(t->seq, t->seq_count, sizeof(*t->seq), compare_entries);
     return 0;
 }
