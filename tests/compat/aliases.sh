@@ -24,26 +24,14 @@ set -u
 export LC_ALL=C
 
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/lib.sh"
 CORPUS=${CORPUS:-$srcdir/../shared/corpus}
 
-skip_all() {
-    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! $1 (PFC_REQUIRE_ALL=1)"; exit 1; fi
-    echo "1..0 # SKIP $1"
-    exit 0
-}
 
 command -v postalias >/dev/null 2>&1 || skip_all "postalias not found on PATH"
 command -v newaliases >/dev/null 2>&1 || skip_all "newaliases not found on PATH"
 [ -d "$CORPUS/map-aliases" ] || skip_all "corpus not found"
-if [ -z "${PFC:-}" ]; then
-    for c in ./pfc "$srcdir/pfc" "$srcdir/src/pfc"; do
-        if [ -x "$c" ]; then PFC=$c; break; fi
-    done
-fi
-if [ -z "${PFC:-}" ] || [ ! -x "$PFC" ]; then
-    echo "Bail out! pfc binary not found (set PFC=path/to/pfc)"
-    exit 1
-fi
+find_pfc
 
 # Known differences judged to be a Postfix quirk or machine-dependent
 # behaviour. One entry per line: CASE-NAME<TAB>REASON. Such cases are
@@ -53,17 +41,6 @@ KNOWN_DIFFS=$(cat <<'EOF'
 EOF
 )
 
-known_reason() {
-    local name=$1 line
-    while IFS= read -r line; do
-        [ -z "$line" ] && continue
-        if [ "${line%%	*}" = "$name" ]; then
-            printf '%s\n' "${line#*	}"
-            return 0
-        fi
-    done <<<"$KNOWN_DIFFS"
-    return 1
-}
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

@@ -20,27 +20,16 @@ set -u
 export LC_ALL=C
 
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/lib.sh"
 CORPUS=${CORPUS:-$srcdir/../shared/corpus}
 
 if [ ! -d "$CORPUS/main.cf" ] || [ ! -d "$CORPUS/master.cf" ]; then
-    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! corpus not found (PFC_REQUIRE_ALL=1)"; exit 1; fi
-    echo "1..0 # SKIP corpus not found"
-    exit 0
+    skip_all "corpus not found"
 fi
 if ! command -v postconf >/dev/null 2>&1; then
-    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! postconf not found on PATH (PFC_REQUIRE_ALL=1)"; exit 1; fi
-    echo "1..0 # SKIP postconf not found on PATH"
-    exit 0
+    skip_all "postconf not found on PATH"
 fi
-if [ -z "${PFC:-}" ]; then
-    for c in ./pfc "$srcdir/pfc" "$srcdir/src/pfc"; do
-        if [ -x "$c" ]; then PFC=$c; break; fi
-    done
-fi
-if [ -z "${PFC:-}" ] || [ ! -x "$PFC" ]; then
-    echo "Bail out! pfc binary not found (set PFC=path/to/pfc)"
-    exit 1
-fi
+find_pfc
 
 # Stock master.cf, located at run time.
 STOCK_MASTER=
@@ -53,9 +42,7 @@ else
     fi
 fi
 if [ -z "$STOCK_MASTER" ]; then
-    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! stock master.cf not found (PFC_REQUIRE_ALL=1)"; exit 1; fi
-    echo "1..0 # SKIP stock master.cf not found"
-    exit 0
+    skip_all "stock master.cf not found"
 fi
 
 # Known differences judged to be a Postfix bug or machine-dependent behaviour.
@@ -66,17 +53,6 @@ KNOWN_DIFFS=$(cat <<'EOF'
 EOF
 )
 
-known_reason() {
-    local name=$1 line
-    while IFS= read -r line; do
-        [ -z "$line" ] && continue
-        if [ "${line%%	*}" = "$name" ]; then
-            printf '%s\n' "${line#*	}"
-            return 0
-        fi
-    done <<<"$KNOWN_DIFFS"
-    return 1
-}
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

@@ -16,21 +16,12 @@ set -u
 export LC_ALL=C
 
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/lib.sh"
 
 if ! command -v postconf >/dev/null 2>&1; then
-    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! postconf not found on PATH (PFC_REQUIRE_ALL=1)"; exit 1; fi
-    echo "1..0 # SKIP postconf not found on PATH"
-    exit 0
+    skip_all "postconf not found on PATH"
 fi
-if [ -z "${PFC:-}" ]; then
-    for c in ./pfc "$srcdir/pfc" "$srcdir/src/pfc"; do
-        if [ -x "$c" ]; then PFC=$c; break; fi
-    done
-fi
-if [ -z "${PFC:-}" ] || [ ! -x "$PFC" ]; then
-    echo "Bail out! pfc binary not found (set PFC=path/to/pfc)"
-    exit 1
-fi
+find_pfc
 
 # Known differences judged to be a Postfix bug or machine-dependent behaviour.
 # One entry per line: CASE-NAME<TAB>REASON.  Such cases are reported as
@@ -39,17 +30,6 @@ KNOWN_DIFFS=$(cat <<'EOF'
 EOF
 )
 
-known_reason() {
-    local name=$1 line
-    while IFS= read -r line; do
-        [ -z "$line" ] && continue
-        if [ "${line%%	*}" = "$name" ]; then
-            printf '%s\n' "${line#*	}"
-            return 0
-        fi
-    done <<<"$KNOWN_DIFFS"
-    return 1
-}
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

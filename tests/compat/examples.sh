@@ -13,11 +13,10 @@
 # not installed.
 
 set -u
+. "$(dirname "$0")/lib.sh"
 
 if ! command -v postconf >/dev/null 2>&1; then
-    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! postconf not installed (PFC_REQUIRE_ALL=1)"; exit 1; fi
-    echo "1..0 # SKIP postconf not installed"
-    exit 0
+    skip_all "postconf not installed"
 fi
 # postmap/postalias live in sbin, which may not be on a user's PATH.
 PATH=$PATH:/usr/sbin:/usr/local/sbin

@@ -29,26 +29,12 @@ set -u
 export LC_ALL=C
 
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/lib.sh"
 CORPUS=${CORPUS:-$srcdir/../shared/corpus}
 
-skip_all() {
-    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then echo "Bail out! $1 (PFC_REQUIRE_ALL=1)"; exit 1; fi
-    echo "1..0 # SKIP $1"
-    exit 0
-}
 
 command -v postmap >/dev/null 2>&1 || skip_all "postmap not found on PATH"
-if [ -z "${PFC:-}" ]; then
-    for c in ./pfc "$srcdir/pfc" "$srcdir/src/pfc"; do
-        if [ -x "$c" ]; then PFC=$c; break; fi
-    done
-fi
-if [ -z "${PFC:-}" ] || [ ! -x "$PFC" ]; then
-    echo "Bail out! pfc binary not found (set PFC=path/to/pfc)"
-    exit 1
-fi
-# The cases run in their own directories: make the path absolute.
-case $PFC in /*) ;; *) PFC=$(cd "$(dirname "$PFC")" && pwd)/$(basename "$PFC") ;; esac
+find_pfc
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -96,20 +82,6 @@ EOF
 #  * Errors about a missing table are compared with postmap hash: (the
 #    Berkeley DB type, same file name FILE.db), not lmdb.
 
-known_reason() {
-    local name=$1 line
-    while IFS= read -r line; do
-        [ -z "$line" ] && continue
-        # A name ending in "*" stands for every case that starts with it.
-        local pattern=${line%%	*}
-        if [ "$pattern" = "$name" ] || { [ "${pattern%\*}" != "$pattern" ] &&
-            [ "${name#"${pattern%\*}"}" != "$name" ]; }; then
-            printf '%s\n' "${line#*	}"
-            return 0
-        fi
-    done <<<"$KNOWN_DIFFS"
-    return 1
-}
 
 n=0
 failed=0

@@ -1,0 +1,46 @@
+# lib.sh - what the side-by-side tests in tests/compat share; sourced.
+#
+#   skip_all MESSAGE   no cases can run: a TAP skip, or with PFC_REQUIRE_ALL=1
+#                      (as CI sets it) a bail-out, since nothing was tested
+#   find_pfc           set PFC (the pfc binary, absolute) or bail out
+#   known_reason NAME  the reason a case is listed in $KNOWN_DIFFS
+#                      ("NAME<TAB>REASON" lines; a NAME ending in "*" stands
+#                      for every case that starts with it); fails if unlisted
+
+skip_all() {
+    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then
+        echo "Bail out! $1 (PFC_REQUIRE_ALL=1)"
+        exit 1
+    fi
+    echo "1..0 # SKIP $1"
+    exit 0
+}
+
+find_pfc() {
+    local c
+    if [ -z "${PFC:-}" ]; then
+        for c in ./pfc "$srcdir/pfc"; do
+            if [ -x "$c" ]; then PFC=$c; break; fi
+        done
+    fi
+    if [ -z "${PFC:-}" ] || [ ! -x "$PFC" ]; then
+        echo "Bail out! pfc binary not found (set PFC=path/to/pfc)"
+        exit 1
+    fi
+    # Cases run in their own directories: make the path absolute.
+    case $PFC in /*) ;; *) PFC=$(cd "$(dirname "$PFC")" && pwd)/$(basename "$PFC") ;; esac
+}
+
+known_reason() {
+    local name=$1 line pattern
+    while IFS= read -r line; do
+        [ -z "$line" ] && continue
+        pattern=${line%%	*}
+        if [ "$pattern" = "$name" ] || { [ "${pattern%\*}" != "$pattern" ] &&
+            [ "${name#"${pattern%\*}"}" != "$name" ]; }; then
+            printf '%s\n' "${line#*	}"
+            return 0
+        fi
+    done <<<"${KNOWN_DIFFS:-}"
+    return 1
+}
