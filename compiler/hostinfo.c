@@ -244,7 +244,6 @@ char *host_mynetworks(const char *inet_interfaces, const char *style,
 	const struct sockaddr *ma = (const struct sockaddr *) &list.v[i].mask;
 	if (sa->sa_family == AF_INET) {
 	    uint32_t addr = ntohl(((const struct sockaddr_in *) sa)->sin_addr.s_addr);
-	    uint32_t mask = ntohl(((const struct sockaddr_in *) ma)->sin_addr.s_addr);
 	    int bits;
 	    if (mask_style == 'c') {
 		bits = (addr >> 31) == 0 ? 8 : (addr >> 30) == 2 ? 16
@@ -252,7 +251,6 @@ char *host_mynetworks(const char *inet_interfaces, const char *style,
 	    } else if (mask_style == 's') {
 		bits = prefix_length((const unsigned char *)
 				     &((const struct sockaddr_in *) ma)->sin_addr, 4);
-		(void) mask;
 	    } else {
 		bits = 32;
 	    }

@@ -1178,6 +1178,15 @@ t "§5.3 -Mx expands -o values" -Mx relay
 t "§5.3 -P -h values only" -Ph submission
 t "§5.3 -P -H names only" -PH submission
 
+# §2 host-derived defaults: mynetworks from this machine's interfaces for
+# each mynetworks_style, myhostname and mydomain (both tools run here).
+for style in subnet host class; do
+    new; printf 'mynetworks_style = %s\n' "$style" | main_cf
+    t "§2 host default mynetworks, style $style" -x mynetworks
+done
+new; : | main_cf
+t "§2 host defaults myhostname and mydomain" -x myhostname mydomain
+
 ########################################################################
 # finish
 ########################################################################
