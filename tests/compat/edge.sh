@@ -1187,6 +1187,12 @@ done
 new; : | main_cf
 t "§2 host defaults myhostname and mydomain" -x myhostname mydomain
 
+# §3.2 parameter classes (-C): user names made valid by $name, built-ins
+new; printf 'unused_x = $foo\nfoo = 1\nmyorigin = a\n' | main_cf
+t "§3.2 -C user" -n -C user
+t "§3.2 -C builtin" -n -C builtin
+t "§3.2 -C bogus is fatal" -n -C bogus
+
 ########################################################################
 # finish
 ########################################################################
