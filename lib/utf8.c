@@ -59,6 +59,11 @@ int utf8_valid(const char *s, size_t len)
     uint32_t c;
 
     while (len > 0) {
+	if (*p < 0x80) {	/* the common case, without the decoder */
+	    p++;
+	    len--;
+	    continue;
+	}
 	size_t n = decode(p, len, &c);
 	if (n == 0)
 	    return 0;
