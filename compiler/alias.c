@@ -181,8 +181,7 @@ int cmd_alias(int argc, char **argv)
 	    build(&run, tables[i]);
     }
     run_cleanup(&run);
-    if (out_flush() < 0)
-	diag_fatal("write error on standard output: %s", strerror(errno));
+    out_finish();
     return status;
 }
 

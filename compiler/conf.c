@@ -1341,7 +1341,6 @@ int cmd_conf(int argc, char **argv)
 	}
     }
     free(overrides);
-    if (out_flush() < 0)
-	diag_fatal("write error on standard output: %s", strerror(errno));
+    out_finish();
     return 0;
 }

@@ -199,8 +199,17 @@ static int relational(struct expansion *ex, const char **value, char **bp)
 
     struct strbuf lbuf = STRBUF_INIT, rbuf = STRBUF_INIT;
     int truth = 0;
-    ex->status |= expand(&lbuf, left, ex->flags, ex->lookup, ex->ctx);
-    ex->status |= expand(&rbuf, right, ex->flags, ex->lookup, ex->ctx);
+    /*
+     * The operands start at this expression's nesting level, so that
+     * "a = ${{$a} == {x}?y}" ends at the nesting limit. (Postfix 3.7 starts
+     * them at 0 and recurses until its stack overflows.)
+     */
+    struct expansion sub = { &lbuf, ex->flags, ex->lookup, ex->ctx, 0, ex->level };
+    ex->status |= parse_template(left, &sub);
+    sub.result = &rbuf;
+    sub.status = 0;
+    sub.level = ex->level;
+    ex->status |= parse_template(right, &sub);
     if ((ex->flags & EXPAND_SCAN) == 0) {
 	const char *l = sb_str(&lbuf), *r = sb_str(&rbuf);
 	if (level_compare) {

@@ -171,7 +171,6 @@ int cmd_map(int argc, char **argv)
     }
     free(db_type);
     config_free(cfg);
-    if (out_flush() < 0)
-	diag_fatal("write error on standard output: %s", strerror(errno));
+    out_finish();
     return status;
 }

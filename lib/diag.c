@@ -1,4 +1,5 @@
 /* diag - warnings and fatal errors, in Postfix's "prog: severity: text" shape */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@ static void emit(enum diag_severity severity, const char *fmt, va_list ap)
     size_t off = 0;
     while (off < line.len) {
 	ssize_t n = write(STDERR_FILENO, line.s + off, line.len - off);
+	if (n < 0 && errno == EINTR)
+	    continue;
 	if (n <= 0)
 	    break;
 	off += (size_t) n;

@@ -1,14 +1,17 @@
 /* output - block-buffered standard output (see output.h for why) */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "output.h"
 
 #define OUT_BUFSIZE 4096		/* Postfix's VSTREAM_BUFSIZE */
 
 static char buffer[OUT_BUFSIZE];
 static size_t used;
-static int failed;
+static int failed;		/* a write failed ... */
+static int failed_errno;	/* ... with this error */
 
 int out_flush(void)
 {
@@ -16,14 +19,25 @@ int out_flush(void)
 
     while (off < used) {
 	ssize_t n = write(STDOUT_FILENO, buffer + off, used - off);
+	if (n < 0 && errno == EINTR)
+	    continue;
 	if (n <= 0) {
 	    failed = 1;
+	    failed_errno = n < 0 ? errno : ENOSPC;
 	    break;
 	}
 	off += (size_t) n;
     }
     used = 0;
     return failed ? -1 : 0;
+}
+
+void out_finish(void)
+{
+    if (out_flush() < 0) {
+	diag_set_fatal_status(2);
+	diag_fatal("write error on standard output: %s", strerror(failed_errno));
+    }
 }
 
 void out_write(const char *data, size_t len)

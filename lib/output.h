@@ -14,5 +14,10 @@ void out_puts(const char *s);
 void out_putc(int ch);
 /* out_flush - write what is buffered; returns -1 on a write error */
 int out_flush(void);
+/*
+ * out_finish - flush at the end of a command; a write error on the way is
+ * an I/O failure: one message and exit status 2.
+ */
+void out_finish(void);
 
 #endif

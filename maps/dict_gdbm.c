@@ -136,11 +136,11 @@ static int unpack(const unsigned char **pos, const unsigned char *end, struct en
 /* ---------------------------------------------------------------- */
 /* Reading.                                                          */
 
-/* read_meta - the bucket count of an existing table */
-static int read_meta(struct gdbm_table *t, char **err)
+/* check_meta - the bucket count of an existing pfc table, or -1 and *err */
+static long check_meta(GDBM_FILE db, const struct gdbm_table *t, char **err)
 {
     datum k = { META_KEY, META_KEY_LEN };
-    datum v = gdbm_fetch(t->db, k);
+    datum v = gdbm_fetch(db, k);
     unsigned version = 0, nbuckets = 0;
 
     if (v.dptr != NULL) {
@@ -157,8 +157,14 @@ static int read_meta(struct gdbm_table *t, char **err)
 				 t->path, t->dict.type->name);
 	return -1;
     }
-    t->nbuckets = nbuckets;
-    return 0;
+    return (long) nbuckets;
+}
+
+/* gdbm_open_error - why a table could not be opened, in Postfix's words */
+static char *gdbm_open_error(const char *path)
+{
+    return dict_format_error("open database %s: %s", path, gdbm_errno == GDBM_FILE_OPEN_ERROR
+			     ? strerror(errno) : gdbm_strerror(gdbm_errno));
 }
 
 /* find - look for the key bytes, with or without a NUL, as flags allow */
@@ -300,34 +306,59 @@ static int gdbm_table_remove(struct dict *dict, const char *key)
     return DICT_FOUND;
 }
 
-/* load_entries - an update starts from every entry of the existing table */
+/*
+ * load_entries - an update starts from every entry of the existing table.
+ * Anything short of reading all of it (not a pfc table, a damaged record,
+ * a read error) fails the update: rewriting the table from what could be
+ * read would lose the rest.
+ */
 static int load_entries(struct gdbm_table *t, char **err)
 {
     GDBM_FILE old = gdbm_open(t->path, 0, GDBM_READER | GDBM_NOLOCK, 0, NULL);
+    int status = 0;
 
-    if (old == NULL)
-	return errno == ENOENT ? 0 : (*err = dict_format_error("open database %s: %s",
-				      t->path, strerror(errno)), -1);
-    for (datum k = gdbm_firstkey(old); k.dptr != NULL;) {
+    if (old == NULL) {
+	if (gdbm_errno == GDBM_FILE_OPEN_ERROR && errno == ENOENT)
+	    return 0;
+	*err = gdbm_open_error(t->path);
+	return -1;
+    }
+    if (check_meta(old, t, err) < 0) {
+	gdbm_close(old);
+	return -1;
+    }
+    datum k = gdbm_firstkey(old);
+    while (status == 0 && k.dptr != NULL) {
 	if (k.dsize == BUCKET_KEY_LEN && k.dptr[0] == 0 && k.dptr[1] == 'b') {
 	    datum v = gdbm_fetch(old, k);
 	    const unsigned char *pos = (const unsigned char *) v.dptr;
 	    const unsigned char *end = pos + (v.dptr ? v.dsize : 0);
 	    struct entry e;
-	    while (unpack(&pos, end, &e) > 0)
+	    int more;
+	    while ((more = unpack(&pos, end, &e)) > 0)
 		add_entry(t, e.key, e.key_len, e.value, e.value_len);
+	    if (v.dptr == NULL || more < 0) {
+		*err = dict_format_error("table %s: %s", t->path, v.dptr == NULL
+					 ? gdbm_strerror(gdbm_errno) : "damaged record");
+		status = -1;
+	    }
 	    free(v.dptr);
 	}
 	datum next = gdbm_nextkey(old, k);
 	free(k.dptr);
 	k = next;
     }
+    free(k.dptr);
+    if (status == 0 && gdbm_errno != GDBM_NO_ERROR && gdbm_errno != GDBM_ITEM_NOT_FOUND) {
+	*err = dict_format_error("table %s: %s", t->path, gdbm_strerror(gdbm_errno));
+	status = -1;
+    }
     gdbm_close(old);
-    return 0;
+    return status;
 }
 
 /* write_table - every live entry into buckets, one GDBM record each */
-static int write_table(struct gdbm_table *t, const char *tmp_path, char **err)
+static int write_table(struct gdbm_table *t, int fd, const char *tmp_path, char **err)
 {
     size_t live = 0;
 
@@ -352,13 +383,11 @@ static int write_table(struct gdbm_table *t, const char *tmp_path, char **err)
 	if (t->entries[i].key != NULL)
 	    order[start[bucket[i]]++] = i;
 
-    GDBM_FILE db = gdbm_open(tmp_path, 0, GDBM_NEWDB | GDBM_NOLOCK, 0644, NULL);
+    GDBM_FILE db = gdbm_fd_open(fd, tmp_path, 0, GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOERROR,
+				NULL);
     int status = 0;
-    if (db != NULL && t->keep_mode)
-	(void) fchmod(gdbm_fdesc(db), t->mode);
     if (db == NULL) {
-	*err = dict_format_error("open database %s: %s", tmp_path, gdbm_errno == GDBM_FILE_OPEN_ERROR
-				 ? strerror(errno) : gdbm_strerror(gdbm_errno));
+	*err = gdbm_open_error(tmp_path);
 	status = -1;
     }
     struct strbuf rec = STRBUF_INIT;
@@ -408,11 +437,24 @@ static int write_table(struct gdbm_table *t, const char *tmp_path, char **err)
 static int publish(struct gdbm_table *t, char **err)
 {
     struct strbuf tmp = STRBUF_INIT;
-    int status;
+    int status = -1, fd;
 
-    sb_printf(&tmp, "%s.tmp.%ld", t->path, (long) getpid());
-    unlink(tmp.s);
-    if ((status = write_table(t, tmp.s, err)) == 0 && rename(tmp.s, t->path) != 0) {
+    /*
+     * A new file, never an existing one or a symlink planted there. It gets
+     * the table's own mode if it had one, else what the umask allows.
+     */
+    sb_printf(&tmp, "%s.tmpXXXXXX", t->path);
+    if ((fd = mkstemp(tmp.s)) < 0) {
+	*err = dict_format_error("create %s: %s", tmp.s, strerror(errno));
+	sb_free(&tmp);
+	return -1;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, t->keep_mode ? t->mode : 0644 & ~mask) != 0) {
+	*err = dict_format_error("chmod %s: %s", tmp.s, strerror(errno));
+	close(fd);
+    } else if ((status = write_table(t, fd, tmp.s, err)) == 0 && rename(tmp.s, t->path) != 0) {
 	*err = dict_format_error("rename %s to %s: %s", tmp.s, t->path, strerror(errno));
 	status = -1;
     }
@@ -556,17 +598,17 @@ static struct dict *open_table(const struct dict_type *type, const char *name,
 
     if (mode == DICT_READ) {
 	t->db = gdbm_open(t->path, 0, GDBM_READER | GDBM_NOLOCK, 0, NULL);
+	long nbuckets;
 	if (t->db == NULL) {
-	    *err = dict_format_error("open database %s: %s", t->path,
-				     gdbm_errno == GDBM_FILE_OPEN_ERROR
-				     ? strerror(errno) : gdbm_strerror(gdbm_errno));
+	    *err = gdbm_open_error(t->path);
 	    free_table(t);
 	    return NULL;
 	}
-	if (read_meta(t, err) < 0) {
+	if ((nbuckets = check_meta(t->db, t, err)) < 0) {
 	    free_table(t);
 	    return NULL;
 	}
+	t->nbuckets = (uint32_t) nbuckets;
 	t->dict.sequence = gdbm_table_sequence;
 	return &t->dict;
     }

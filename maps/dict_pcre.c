@@ -233,6 +233,10 @@ static void literal_parts(struct pcre_expr *expr, const char *pattern, unsigned 
 	sb_reset(&run);
 	if (*p == '(' || *p == '[') {
 	    p = skip_group(p);
+	} else if (*p == '{') {
+	    /* A quantifier's "{n,m}" is not text: skip it whole. */
+	    const char *close = strchr(p, '}');
+	    p = close ? close + 1 : p + strlen(p);
 	} else {
 	    const char *before = p;
 	    literal_run(&p, &run);

@@ -534,7 +534,7 @@ static void test_prefix_filter(void **state)
 	"^(To|Cc):.*@victim1\\.example", "^(To|Cc):.*@victim1\\.example/i",
 	"^Subject:.*\\b(viagra|cialis)\\b", "^X-(ab|cd)ef+g", "^Foo: a*bcd",
 	"^Bar: (x)*Yzw", "^Baz:.*[Qq]uux", "^Qu: a{0,2}bcd", "@needle[0-9]+x",
-	"(a|b)needle",
+	"(a|b)needle", "^x{3,5}$", "^ab{10,20}c", "q{2}rst",
     };
     static const char *const keys[] = {
 	"Subject: hi", "SUBJECT: hi", "subject:", "Subj", "ac", "abc", "abbc",
@@ -543,6 +543,7 @@ static void test_prefix_filter(void **state)
 	"To: A <a@VICTIM1.example>", "cc: x@victim1.example", "To: a@victim1xexample",
 	"Subject: buy VIAGRA", "X-cdeffg", "X-abefg", "Foo: bcd", "Foo: aabcd",
 	"Bar: xxYzw", "Baz: the QUUX", "Qu: bcd", "z@NEEDLE12x", "BNEEDLE",
+	"xxxx", "xxxxxx", "abbbbbbbbbbc", "qqrst", "3,5", "10,20",
     };
     struct strbuf with = STRBUF_INIT, without = STRBUF_INIT;
 
