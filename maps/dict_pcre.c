@@ -12,6 +12,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,10 @@
 #include "xalloc.h"
 
 #define PCRE_ERROR_TEXT_LEN 256
+
+#define PAIR_BITS 4096
+#define PAIR_WORDS (PAIR_BITS / 64)
+#define PAIR_HASH(a, b) ((((unsigned) (a) << 5) ^ (unsigned) (b)) & (PAIR_BITS - 1))
 
 struct pcre_expr {
     pcre2_code *code;
@@ -40,6 +45,10 @@ struct pcre_table {
     struct strbuf result;
     struct strbuf lower_key;	/* the key in ASCII lowercase, made on demand */
     int have_lower_key;
+    /* Which byte pairs the (lowercased) key has: a needle missing one of
+     * them is rejected without scanning the key. */
+    uint64_t pairs[PAIR_WORDS];
+    int have_pairs;
 };
 
 static int pcre_flag(const struct pat_where *where, int ch, unsigned *options)
@@ -309,26 +318,47 @@ static int prefix_differs(const struct pcre_expr *expr, const char *key, size_t 
     return 0;
 }
 
+/* key_text - the key as a needle is searched in: lowercased if caseless */
+static const char *key_text(struct pcre_table *t, int caseless)
+{
+    if (!caseless)
+	return t->key;
+    if (!t->have_lower_key) {
+	sb_reset(&t->lower_key);
+	sb_addn(&t->lower_key, t->key, t->key_len);
+	for (char *p = t->lower_key.s; *p; p++)
+	    *p = (char) lower((unsigned char) *p);
+	t->have_lower_key = 1;
+    }
+    return t->lower_key.s;
+}
+
 /*
  * lacks_needle - does the key not contain the needle? A caseless needle is
- * stored in lowercase and searched in the lowercased key, made once per
- * lookup for all the rules that need it.
+ * stored in lowercase and searched in the lowercased key. Most keys are
+ * rejected by the byte pairs alone (of the lowercased key, which covers
+ * both cases), without a scan; memmem() decides the rest.
  */
 static int lacks_needle(struct pcre_table *t, const struct pcre_expr *expr)
 {
-    const char *hay = t->key;
+    const char *lowered = key_text(t, 1);
 
-    if (expr->caseless) {
-	if (!t->have_lower_key) {
-	    sb_reset(&t->lower_key);
-	    sb_addn(&t->lower_key, t->key, t->key_len);
-	    for (char *p = t->lower_key.s; *p; p++)
-		*p = (char) lower((unsigned char) *p);
-	    t->have_lower_key = 1;
+    if (!t->have_pairs) {
+	memset(t->pairs, 0, sizeof(t->pairs));
+	for (size_t i = 0; i + 1 < t->key_len; i++) {
+	    unsigned h = PAIR_HASH((unsigned char) lowered[i], (unsigned char) lowered[i + 1]);
+	    t->pairs[h / 64] |= (uint64_t) 1 << (h % 64);
 	}
-	hay = t->lower_key.s;
+	t->have_pairs = 1;
     }
-    return memmem(hay, t->key_len, expr->needle, expr->needle_len) == NULL;
+    for (size_t i = 0; i + 1 < expr->needle_len; i++) {
+	unsigned h = PAIR_HASH(lower((unsigned char) expr->needle[i]),
+			       lower((unsigned char) expr->needle[i + 1]));
+	if ((t->pairs[h / 64] & ((uint64_t) 1 << (h % 64))) == 0)
+	    return 1;
+    }
+    return memmem(key_text(t, expr->caseless), t->key_len, expr->needle,
+		  expr->needle_len) == NULL;
 }
 
 static int pcre_exec(void *ctx, const struct pat_rule *rule, const void *ptr,
@@ -378,6 +408,7 @@ static int pcre_lookup(struct dict *dict, const char *key, const char **value)
     t->key = key;
     t->key_len = strlen(key);
     t->have_lower_key = 0;
+    t->have_pairs = 0;
     if ((rule = pat_list_find(&t->rules, pcre_exec, t)) == NULL)
 	return DICT_NOTFOUND;
     *value = pat_result(rule, key, &t->result, pcre_group, t);
