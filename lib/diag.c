@@ -21,7 +21,6 @@ void diag_set_utf8(int on)
 {
     utf8_messages = on;
 }
-static int counts[DIAG_FATAL + 1];
 
 void diag_set_program(const char *name)
 {
@@ -33,18 +32,12 @@ const char *diag_program(void)
     return program;
 }
 
-int diag_count(enum diag_severity severity)
-{
-    return counts[severity];
-}
-
 /* emit - write one whole message line with a single write(2) */
 static void emit(enum diag_severity severity, const char *fmt, va_list ap)
 {
     static const char *const label[] = { "info", "warning", "error", "fatal" };
     struct strbuf line = STRBUF_INIT;
 
-    counts[severity]++;
     sb_printf(&line, "%s: %s: ", program, label[severity]);
     size_t start = line.len;
     sb_vprintf(&line, fmt, ap);

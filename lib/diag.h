@@ -31,7 +31,5 @@ void diag_fatal(const char *fmt, ...)
 /* diag_set_fatal_status - the exit status of diag_fatal() (default 1) */
 void diag_set_fatal_status(int status);
 
-/* diag_count - how many messages of a severity were given so far */
-int diag_count(enum diag_severity severity);
 
 #endif

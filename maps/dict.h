@@ -96,8 +96,6 @@ struct dict {
 
 /* dict_type_find - the registered type of that name, or NULL */
 const struct dict_type *dict_type_find(const char *name);
-/* dict_types - every registered type, NULL-terminated, for listings */
-const struct dict_type *const *dict_types(void);
 
 /*
  * dict_open - open "type:name". A name without a type uses

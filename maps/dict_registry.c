@@ -56,8 +56,3 @@ const struct dict_type *dict_type_find(const char *name)
 	    return *tp;
     return NULL;
 }
-
-const struct dict_type *const *dict_types(void)
-{
-    return registry;
-}
