@@ -30,6 +30,7 @@
 #include "strbuf.h"
 #include "tablecmd.h"
 #include "textutil.h"
+#include "sysroot.h"
 #include "xalloc.h"
 
 /* sendmail(1) ends every fatal error with EX_TEMPFAIL, newaliases too. */
@@ -96,7 +97,10 @@ static void build(const struct alias_run *run, const char *arg)
     int saved_mask = -1;
 
     if (!run->incremental) {
-	if ((fp = fopen(name, "r")) == NULL)
+	char *opened = sysroot_path(name);
+	fp = fopen(opened, "r");
+	free(opened);
+	if (fp == NULL)
 	    diag_fatal("open %s: %s", name, strerror(errno));
 	path = name;
 	flags |= DICT_FLAG_BULK;

@@ -7,5 +7,6 @@ int cmd_map(int argc, char **argv);
 int cmd_alias(int argc, char **argv);
 int cmd_newaliases(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

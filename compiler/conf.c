@@ -27,6 +27,7 @@
 #include "strbuf.h"
 #include "strmap.h"
 #include "textutil.h"
+#include "sysroot.h"
 #include "xalloc.h"
 
 #define DEFAULT_CONFIG_DIR "/etc/postfix"
@@ -335,10 +336,20 @@ static void set_config_dir(void)
     }
 }
 
+/* config_file_path - DIR/name under --root, as opened */
+static char *config_file_path(const char *name)
+{
+    char *deployed = xconcat(pc.config_dir, "/", name, (char *) NULL);
+    char *path = sysroot_path(deployed);
+
+    free(deployed);
+    return path;
+}
+
 static void read_parameters(void)
 {
     set_config_dir();
-    char *path = xconcat(pc.config_dir, "/main.cf", (char *) NULL);
+    char *path = config_file_path("main.cf");
     if (mainconf_load(path, &pc.main_dict, NULL) < 0)
 	diag_fatal("open %s: %s", path, strerror(errno));
     free(path);
@@ -360,8 +371,8 @@ static void read_master(int fail_on_open_error)
 {
     if (pc.config_dir == NULL)
 	set_config_dir();
-    char *path = xconcat(pc.config_dir, "/master.cf", (char *) NULL);
-    if (masterconf_load(path, &pc.master) < 0) {
+    char *path = config_file_path("master.cf");
+    if (masterconf_load(path, &pc.master, NULL) < 0) {
 	if (fail_on_open_error)
 	    diag_fatal("open %s: %s", path, strerror(errno));
 	diag_warn("open %s: %s", path, strerror(errno));
@@ -513,21 +524,27 @@ static void check_dbms_client(const char *type, const char *file)
 	return;
     }
     strmap_put(&pc.dbms_visited, spec, NULL);
-    if ((fp = fopen(file, "r")) == NULL) {
+    char *opened = sysroot_path(file);
+    fp = fopen(opened, "r");
+    if (fp == NULL) {
 	if (errno != EACCES)
 	    diag_warn("open \"%s\" configuration \"%s\": %s", type, file, strerror(errno));
+	free(opened);
 	free(spec);
 	return;
     }
     if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
 	diag_warn("open \"%s\" configuration \"%s\": not a regular file", type, file);
 	fclose(fp);
+	free(opened);
 	free(spec);
 	return;
     }
     fclose(fp);
     strmap_init(&dict);
-    if (mainconf_load(file, &dict, NULL) < 0) {
+    int status = mainconf_load(opened, &dict, NULL);
+    free(opened);
+    if (status < 0) {
 	diag_warn("read \"%s\" configuration \"%s\": %s", type, file, strerror(errno));
     } else {
 	for (size_t i = 0; i < dbms_suffix_table_size; i++)

@@ -10,6 +10,7 @@
 #include "hostinfo.h"
 #include "mainconf.h"
 #include "registry.h"
+#include "sysroot.h"
 #include "xalloc.h"
 
 #define DEFAULT_CONFIG_DIR "/etc/postfix"
@@ -22,10 +23,12 @@ struct config *config_load(const char *dir)
 	dir = DEFAULT_CONFIG_DIR;
     cfg->dir = xstrdup(dir);
     strmap_init(&cfg->settings);
-    char *path = xconcat(dir, "/main.cf", (char *) NULL);
+    char *deployed = xconcat(dir, "/main.cf", (char *) NULL);
+    char *path = sysroot_path(deployed);
     if (mainconf_load(path, &cfg->settings, NULL) < 0)
 	diag_fatal("open %s: %s", path, strerror(errno));
     free(path);
+    free(deployed);
     if (strcmp(dir, DEFAULT_CONFIG_DIR) != 0)
 	setting_put(&cfg->settings, "config_directory", dir, 0);
     return cfg;

@@ -55,6 +55,7 @@
 #include "output.h"
 #include "strbuf.h"
 #include "textutil.h"
+#include "sysroot.h"
 #include "xalloc.h"
 
 #define EXIT_FOUND	0
@@ -201,7 +202,10 @@ static int list_match(struct lookup_run *run, const char *list, const char *fold
 static int file_match(struct lookup_run *run, const char *path, const char *folded,
 		      int init_match, int depth, int *decided)
 {
-    FILE *fp = fopen(path, "r");
+    char *opened = sysroot_path(path);
+    FILE *fp = fopen(opened, "r");
+
+    free(opened);
     char *line = NULL;
     size_t cap = 0;
     int result = 0;

@@ -59,25 +59,41 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
 	return;
     }
     const char *old = setting_value(st->dict, name);
-    if (old != NULL && strcmp(old, value) != 0)
-	diag_warn("%s, line %d: overriding earlier entry: %s=%s",
-		  st->path, line->first_line, name, old);
+    if (old != NULL && strcmp(old, value) != 0) {
+	if (st->hooks && st->hooks->on_override)
+	    st->hooks->on_override(st->hooks->ctx, st->path, line, name, old);
+	else
+	    diag_warn("%s, line %d: overriding earlier entry: %s=%s",
+		      st->path, line->first_line, name, old);
+    }
+    if (st->hooks && st->hooks->on_setting)
+	st->hooks->on_setting(st->hooks->ctx, st->path, line,
+			      (size_t) (name - copy), (size_t) (value - copy));
     setting_put(st->dict, name, value, line->first_line);
     free(copy);
 }
 
 
+static void on_leading_space(void *ctx, const struct cf_logical_line *line)
+{
+    struct load_state *st = ctx;
+
+    st->hooks->on_leading_space(st->hooks->ctx, st->path, line);
+}
+
 int mainconf_load(const char *path, struct strmap *dict,
 		  const struct mainconf_hooks *hooks)
 {
     static const struct cf_reader_ops ops = { on_line, NULL };
+    static const struct cf_reader_ops hooked_ops = { on_line, on_leading_space };
     struct load_state st = { path, dict, hooks };
     FILE *fp;
     int status;
 
     if ((fp = fopen(path, "r")) == NULL)
 	return -1;
-    status = cf_read_stream(fp, st.path, &ops, &st);
+    status = cf_read_stream(fp, st.path,
+			    hooks && hooks->on_leading_space ? &hooked_ops : &ops, &st);
     int saved = errno;
     fclose(fp);
     errno = saved;

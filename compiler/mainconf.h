@@ -22,6 +22,26 @@ struct mainconf_hooks {
      */
     void (*on_syntax_error)(void *ctx, const char *path,
 			    const struct cf_logical_line *line, const char *err);
+    /*
+     * A setting, as read: name and value are at these byte offsets of
+     * line->text (for file:line:col). NULL: not wanted.
+     */
+    void (*on_setting)(void *ctx, const char *path,
+		       const struct cf_logical_line *line, size_t name_off,
+		       size_t value_off);
+    /*
+     * A second setting of a name with a different value. NULL gives
+     * postconf's warning "PATH, line N: overriding earlier entry: NAME=OLD".
+     */
+    void (*on_override)(void *ctx, const char *path,
+			const struct cf_logical_line *line, const char *name,
+			const char *old_value);
+    /*
+     * A logical line that starts with whitespace (Postfix ignores it).
+     * NULL gives postconf's warning.
+     */
+    void (*on_leading_space)(void *ctx, const char *path,
+			     const struct cf_logical_line *line);
     void *ctx;
 };
 

@@ -22,6 +22,7 @@
 #include "output.h"
 #include "strbuf.h"
 #include "tablecmd.h"
+#include "sysroot.h"
 #include "xalloc.h"
 
 #define MAP_HEADER_KEY	(1 << 0)	/* -h */
@@ -88,7 +89,10 @@ static void build(const struct map_run *run, const char *arg, int incremental)
     int saved_mask = -1;
 
     if (!incremental) {
-	if ((fp = fopen(name, "r")) == NULL)
+	char *opened = sysroot_path(name);
+	fp = fopen(opened, "r");
+	free(opened);
+	if (fp == NULL)
 	    diag_fatal("open %s: %s", name, strerror(errno));
 	path = name;
 	saved_mask = table_protect(&run->table, fp);

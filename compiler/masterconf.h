@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "cfline.h"
 #include "strmap.h"
 
 #define MASTER_MIN_FIELDS 8
@@ -19,8 +20,10 @@ enum master_field {
 struct master_entry {
     char **argv;		/* fields, then command arguments; NULL-ended */
     size_t argc;
+    size_t *argoff;		/* where each argument starts in raw */
     char *raw;			/* the logical line as read */
     int line;			/* its first physical line */
+    struct cf_logical_line *where;	/* raw with its positions */
     char *name_space;		/* "service/type" */
     struct strmap ro_params;	/* process_name, service_name */
 };
@@ -33,12 +36,27 @@ struct masterconf {
 /* The names of the eight fields, as -F prints them. */
 extern const char *const master_field_names[MASTER_MIN_FIELDS];
 
+struct masterconf_hooks {
+    /*
+     * A problem with the entry on line, at byte offset of line->text, in
+     * postconf's words. fatal: postconf refuses the file (the entry is
+     * left out); else it only warns. NULL: postconf's fatal error or
+     * warning on stderr.
+     */
+    void (*on_problem)(void *ctx, const char *path,
+		       const struct cf_logical_line *line, size_t offset,
+		       int fatal, const char *message);
+    void *ctx;
+};
+
 /*
  * masterconf_load - read path. Postfix's errors are fatal here, in
- * postconf's words; options errors (missing '}') are warnings. Returns 0,
- * or -1 with errno set when the file cannot be opened.
+ * postconf's words, unless hooks take them; options errors (missing '}')
+ * are warnings. Returns 0, or -1 with errno set when the file cannot be
+ * opened.
  */
-int masterconf_load(const char *path, struct masterconf *mc);
+int masterconf_load(const char *path, struct masterconf *mc,
+		    const struct masterconf_hooks *hooks);
 void masterconf_free(struct masterconf *mc);
 
 /*

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "diag.h"
+#include "sysroot.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -22,11 +23,12 @@ static const struct command {
     {"alias", cmd_alias, "build and query aliases(5) tables, as postalias(1)"},
     {"newaliases", cmd_newaliases, "rebuild every alias_database table, as newaliases(1)"},
     {"lookup", cmd_lookup, "show Postfix's lookup order for a parameter and a key"},
+    {"check", cmd_check, "lint main.cf, master.cf and every table they name"},
 };
 
 /* Commands of pfc's design that this release does not have yet. */
 static const char *const planned[] = {
-    "check", "build", "verify",
+    "build", "verify",
     "dump", "diff", "query", "trace",
 };
 
@@ -52,9 +54,15 @@ int main(int argc, char **argv)
 	printf("pfc %s\n", PACKAGE_VERSION);
 	return 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-	if (strcmp(argv[1], commands[i].name) == 0)
-	    return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	if (strcmp(argv[1], commands[i].name) == 0) {
+	    /* --root DIR applies to every command, wherever it is given. */
+	    int sub_argc = sysroot_take_option(argc - 1, argv + 1);
+	    if (sub_argc < 0)
+		return 2;
+	    return commands[i].run(sub_argc, argv + 1);
+	}
+    }
     for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++) {
 	if (strcmp(argv[1], planned[i]) == 0) {
 	    fprintf(stderr, "pfc: '%s' is not in this release of pfc; "

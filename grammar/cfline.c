@@ -1,6 +1,7 @@
 /* cfline - drive the flex lexer and bison parser; build logical lines */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cfline.h"
@@ -108,4 +109,26 @@ void cf_position(const struct cf_logical_line *line, size_t offset,
 	i++;
     *lineno = line->segs[i].line;
     *column = (int) (offset - line->segs[i].offset) + 1;
+}
+
+struct cf_logical_line *cf_line_copy(const struct cf_logical_line *line)
+{
+    struct cf_logical_line *copy = xmalloc(sizeof(*copy));
+    struct cf_segment *segs = xmalloc((line->nsegs ? line->nsegs : 1) * sizeof(*segs));
+
+    *copy = *line;
+    copy->text = xstrndup(line->text, line->len);
+    if (line->nsegs)
+	memcpy(segs, line->segs, line->nsegs * sizeof(*segs));
+    copy->segs = segs;
+    return copy;
+}
+
+void cf_line_free(struct cf_logical_line *line)
+{
+    if (line != NULL) {
+	free((char *) line->text);
+	free((struct cf_segment *) line->segs);
+	free(line);
+    }
 }

@@ -49,4 +49,11 @@ int cf_read_stream(FILE *fp, const char *path, const struct cf_reader_ops *ops,
 void cf_position(const struct cf_logical_line *line, size_t offset,
 		 int *lineno, int *column);
 
+/*
+ * cf_line_copy - a copy of a logical line that outlives the reader's
+ * callback, for diagnostics given after the whole file is read.
+ */
+struct cf_logical_line *cf_line_copy(const struct cf_logical_line *line);
+void cf_line_free(struct cf_logical_line *line);
+
 #endif

@@ -11,6 +11,14 @@
 static const char *program = "pfc";
 static int utf8_messages;
 static int fatal_status = 1;
+static diag_warning_hook *warning_hook;
+static void *warning_hook_ctx;
+
+void diag_set_warning_hook(diag_warning_hook *hook, void *ctx)
+{
+    warning_hook = hook;
+    warning_hook_ctx = ctx;
+}
 
 void diag_set_fatal_status(int status)
 {
@@ -56,6 +64,11 @@ static void emit(enum diag_severity severity, const char *fmt, va_list ap)
 	} else if (ch < 0x20 || ch > 0x7e) {
 	    line.s[i] = '?';
 	}
+    }
+    if (severity == DIAG_WARNING && warning_hook != NULL) {
+	warning_hook(warning_hook_ctx, line.s + start);
+	sb_free(&line);
+	return;
     }
     sb_addch(&line, '\n');
     size_t off = 0;

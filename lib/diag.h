@@ -28,6 +28,15 @@ void diag_vwarn(const char *fmt, va_list ap);
 void diag_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * diag_set_warning_hook - send warnings to hook (the message text, without
+ * the "PROG: warning: " prefix) instead of stderr; NULL restores stderr.
+ * The linter uses this to turn the warnings of shared readers into
+ * findings.
+ */
+typedef void diag_warning_hook(void *ctx, const char *message);
+void diag_set_warning_hook(diag_warning_hook *hook, void *ctx);
+
 /* diag_set_fatal_status - the exit status of diag_fatal() (default 1) */
 void diag_set_fatal_status(int status);
 

@@ -7,6 +7,7 @@
 #include "dict.h"
 #include "strbuf.h"
 #include "utf8.h"
+#include "sysroot.h"
 #include "xalloc.h"
 
 #define DEFAULT_DATABASE_TYPE "hash"
@@ -113,7 +114,10 @@ struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err)
 	sb_printf(&msg, "%s:%s map requires O_RDONLY access mode", type_name, name);
 	*err = sb_detach(&msg);
     } else {
-	dict = type->open(name, mode, flags, err);
+	/* File-based tables are opened under --root. */
+	char *opened = (type->caps & DICT_CAP_FILE) ? sysroot_path(name) : xstrdup(name);
+	dict = type->open(opened, mode, flags, err);
+	free(opened);
     }
     free(type_name);
     return dict;

@@ -41,6 +41,7 @@
 #define DICT_CAP_PATTERN	(1u << 1)	/* patterns: whole strings only */
 #define DICT_CAP_BUILD		(1u << 2)	/* indexed file built by pfc map */
 #define DICT_CAP_UNSUPPORTED	(1u << 3)	/* a Postfix type pfc does not serve */
+#define DICT_CAP_FILE		(1u << 4)	/* names a file (opened under --root) */
 
 struct dict;
 

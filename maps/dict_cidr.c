@@ -283,7 +283,7 @@ static int cidr_close(struct dict *dict, char **err)
 static struct dict *cidr_open(const char *name, int mode, unsigned flags, char **err);
 
 const struct dict_type dict_type_cidr = {
-    "cidr", DICT_CAP_PATTERN, cidr_open, NULL,
+    "cidr", DICT_CAP_PATTERN | DICT_CAP_FILE, cidr_open, NULL,
 };
 
 static struct dict *cidr_open(const char *name, int mode, unsigned flags, char **err)

@@ -646,9 +646,9 @@ static struct dict *btree_open(const char *name, int mode, unsigned flags, char 
 }
 
 const struct dict_type dict_type_hash = {
-    "hash", DICT_CAP_FIXED | DICT_CAP_BUILD, hash_open, ".db",
+    "hash", DICT_CAP_FIXED | DICT_CAP_BUILD | DICT_CAP_FILE, hash_open, ".db",
 };
 
 const struct dict_type dict_type_btree = {
-    "btree", DICT_CAP_FIXED | DICT_CAP_BUILD, btree_open, ".db",
+    "btree", DICT_CAP_FIXED | DICT_CAP_BUILD | DICT_CAP_FILE, btree_open, ".db",
 };

@@ -444,7 +444,7 @@ static const struct pat_syntax pcre_syntax = {
 static struct dict *pcre_open(const char *name, int mode, unsigned flags, char **err);
 
 const struct dict_type dict_type_pcre = {
-    "pcre", DICT_CAP_PATTERN, pcre_open, NULL,
+    "pcre", DICT_CAP_PATTERN | DICT_CAP_FILE, pcre_open, NULL,
 };
 
 static struct dict *pcre_open(const char *name, int mode, unsigned flags, char **err)

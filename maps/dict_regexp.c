@@ -141,7 +141,7 @@ static const struct pat_syntax regexp_syntax = {
 static struct dict *regexp_open(const char *name, int mode, unsigned flags, char **err);
 
 const struct dict_type dict_type_regexp = {
-    "regexp", DICT_CAP_PATTERN, regexp_open, NULL,
+    "regexp", DICT_CAP_PATTERN | DICT_CAP_FILE, regexp_open, NULL,
 };
 
 static struct dict *regexp_open(const char *name, int mode, unsigned flags, char **err)

@@ -23,7 +23,7 @@ static void add_entry(void *ctx, const char *key, const char *value, int line)
 static struct dict *texthash_open(const char *name, int mode, unsigned flags, char **err);
 
 const struct dict_type dict_type_texthash = {
-    "texthash", DICT_CAP_FIXED, texthash_open, NULL,
+    "texthash", DICT_CAP_FIXED | DICT_CAP_FILE, texthash_open, NULL,
 };
 
 static struct dict *texthash_open(const char *name, int mode, unsigned flags, char **err)

@@ -1,0 +1,636 @@
+/*
+ * check - "pfc check": read main.cf and master.cf once, run every group of
+ * rules over them, print every finding, exit 1 if any is an error.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "commands.h"
+#include "diag.h"
+#include "expand.h"
+#include "mainconf.h"
+#include "strbuf.h"
+#include "sysroot.h"
+#include "xalloc.h"
+
+#define DEFAULT_CONFIG_DIR "/etc/postfix"
+
+/* ------------------------------------------------------------ findings */
+
+static int rule_enabled(const struct check *cx, const char *rule)
+{
+    const char *state = strmap_get(&cx->rule_state, rule);
+
+    return state == NULL || strcmp(state, "off") != 0;
+}
+
+static struct finding *add_finding(struct check *cx, const char *rule,
+				   const char *path, int line, int column,
+				   const char *fmt, va_list ap)
+{
+    const struct check_rule *def = check_rule_find(rule);
+    struct strbuf msg = STRBUF_INIT;
+
+    if (def == NULL)
+	diag_fatal("internal error: unknown check rule \"%s\"", rule);
+    if (!rule_enabled(cx, rule))
+	return NULL;
+    if (cx->nfindings == cx->findings_cap) {
+	cx->findings_cap = cx->findings_cap ? 2 * cx->findings_cap : 32;
+	cx->findings = xrealloc(cx->findings, cx->findings_cap * sizeof(*cx->findings));
+    }
+    struct finding *f = &cx->findings[cx->nfindings];
+    memset(f, 0, sizeof(*f));
+    f->rule = def->id;
+    f->severity = def->severity;
+    if (cx->werror && f->severity == CHECK_WARNING)
+	f->severity = CHECK_ERROR;
+    f->path = path ? xstrdup(path) : NULL;
+    f->line = line;
+    f->column = column;
+    sb_vprintf(&msg, fmt, ap);
+    f->message = sb_detach(&msg);
+    f->seq = cx->nfindings++;
+    return f;
+}
+
+struct finding *check_report(struct check *cx, const char *rule, const char *path,
+			     const struct cf_logical_line *where, size_t offset,
+			     const char *fmt, ...)
+{
+    int line = 0, column = 0;
+    va_list ap;
+
+    if (where != NULL) {
+	if (offset > where->len)
+	    offset = where->len;
+	cf_position(where, offset, &line, &column);
+    }
+    va_start(ap, fmt);
+    struct finding *f = add_finding(cx, rule, path, line, column, fmt, ap);
+    va_end(ap);
+    return f;
+}
+
+struct finding *check_report_at(struct check *cx, const char *rule, const char *path,
+				int line, int column, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    struct finding *f = add_finding(cx, rule, path, line, column, fmt, ap);
+    va_end(ap);
+    return f;
+}
+
+void finding_fix(struct finding *f, const char *fmt, ...)
+{
+    struct strbuf text = STRBUF_INIT;
+    va_list ap;
+
+    if (f == NULL)
+	return;
+    va_start(ap, fmt);
+    sb_vprintf(&text, fmt, ap);
+    va_end(ap);
+    free(f->fix);
+    f->fix = sb_detach(&text);
+}
+
+void finding_postfix(struct finding *f, const char *fmt, ...)
+{
+    struct strbuf text = STRBUF_INIT;
+    va_list ap;
+
+    if (f == NULL)
+	return;
+    va_start(ap, fmt);
+    sb_vprintf(&text, fmt, ap);
+    va_end(ap);
+    free(f->postfix);
+    f->postfix = sb_detach(&text);
+}
+
+/* ------------------------------------------------------------ capture */
+
+struct capture {
+    struct check *cx;
+    const char *rule;		/* NULL: discard */
+    const char *path;
+};
+
+static struct capture capture;
+
+/*
+ * captured_warning - a shared reader's warning as a finding. Postfix's
+ * table messages say "TYPE map PATH, line N: ..." or "PATH, line N: ...".
+ */
+static void captured_warning(void *ctx, const char *message)
+{
+    struct capture *cap = ctx;
+    const char *at = strstr(message, ", line ");
+    char *path = NULL;
+    int line = 0;
+
+    if (cap->rule == NULL)
+	return;
+    if (at != NULL) {
+	const char *start = at;
+	while (start > message && start[-1] != ' ')
+	    start--;
+	path = xstrndup(start, (size_t) (at - start));
+	line = atoi(at + strlen(", line "));
+    }
+    struct finding *f = check_report_at(cap->cx, cap->rule,
+					path && *path ? path : cap->path,
+					line, line ? 1 : 0, "%s", message);
+    finding_postfix(f, "%s", message);
+    free(path);
+}
+
+void check_capture_begin(struct check *cx, const char *rule, const char *path)
+{
+    capture.cx = cx;
+    capture.rule = rule;
+    capture.path = path;
+    diag_set_warning_hook(captured_warning, &capture);
+}
+
+void check_capture_end(struct check *cx)
+{
+    (void) cx;
+    diag_set_warning_hook(NULL, NULL);
+}
+
+/* ------------------------------------------------------------ values */
+
+static const char *lookup_main(const char *name, int mode, void *ctx)
+{
+    (void) mode;
+    return config_raw(ctx, name);
+}
+
+/* expand_quietly - expand raw, or a copy of raw when it does not expand */
+static char *expand_quietly(struct check *cx, const char *raw, expand_lookup_fn fn,
+			    void *ctx)
+{
+    struct strbuf buf = STRBUF_INIT;
+
+    check_capture_begin(cx, NULL, NULL);
+    int status = expand(&buf, raw, EXPAND_RECURSE, fn, ctx);
+    check_capture_end(cx);
+    if (status & EXPAND_ERROR) {
+	sb_free(&buf);
+	return xstrdup(raw);
+    }
+    return sb_detach(&buf);
+}
+
+char *check_value(struct check *cx, const char *name)
+{
+    const char *raw = config_raw(cx->cfg, name);
+    const struct param_def *def = registry_find(name);
+
+    if (raw == NULL)
+	return NULL;
+    if (def != NULL && (def->flags & PFLAG_RAW))
+	return xstrdup(raw);
+    return expand_quietly(cx, raw, lookup_main, cx->cfg);
+}
+
+const struct check_setting *check_setting_find(const struct check *cx,
+					       const char *name)
+{
+    for (size_t i = cx->nsettings; i-- > 0;)
+	if (strcmp(cx->settings[i].name, name) == 0)
+	    return &cx->settings[i];
+    return NULL;
+}
+
+struct service_lookup {
+    const struct check_service *svc;
+    const struct config *cfg;
+};
+
+/* lookup_service - a name as a service sees it: its -o first */
+static const char *lookup_service(const char *name, int mode, void *ctx)
+{
+    const struct service_lookup *sl = ctx;
+
+    (void) mode;
+    for (size_t i = sl->svc->noverrides; i-- > 0;)
+	if (strcmp(sl->svc->overrides[i].name, name) == 0)
+	    return sl->svc->overrides[i].value;
+    const char *ro = strmap_get(&sl->svc->entry->ro_params, name);
+    return ro ? ro : config_raw(sl->cfg, name);
+}
+
+char *check_service_value(struct check *cx, const struct check_service *svc,
+			  const char *name)
+{
+    struct service_lookup sl = { svc, cx->cfg };
+    const char *raw = lookup_service(name, 0, &sl);
+    const struct param_def *def = registry_find(name);
+
+    if (raw == NULL)
+	return NULL;
+    if (def != NULL && (def->flags & PFLAG_RAW))
+	return xstrdup(raw);
+    return expand_quietly(cx, raw, lookup_service, &sl);
+}
+
+/* ------------------------------------------------------------ suggestions */
+
+/* edit_distance - Damerau-Levenshtein (adjacent swaps count once) */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *prev2 = xcalloc(lb + 1, sizeof(size_t));
+    size_t *prev = xcalloc(lb + 1, sizeof(size_t));
+    size_t *cur = xcalloc(lb + 1, sizeof(size_t));
+
+    for (size_t j = 0; j <= lb; j++)
+	prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+	cur[0] = i;
+	for (size_t j = 1; j <= lb; j++) {
+	    size_t cost = a[i - 1] != b[j - 1];
+	    size_t best = prev[j] + 1;
+	    if (cur[j - 1] + 1 < best)
+		best = cur[j - 1] + 1;
+	    if (prev[j - 1] + cost < best)
+		best = prev[j - 1] + cost;
+	    if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
+		&& prev2[j - 2] + 1 < best)
+		best = prev2[j - 2] + 1;
+	    cur[j] = best;
+	}
+	size_t *t = prev2;
+	prev2 = prev;
+	prev = cur;
+	cur = t;
+    }
+    size_t d = prev[lb];
+    free(prev2);
+    free(prev);
+    free(cur);
+    return d;
+}
+
+const char *check_suggest(const char *name, const char *const *candidates,
+			  size_t count)
+{
+    size_t len = strlen(name);
+    /* One edit per four characters, one to three: close enough to be a typo. */
+    size_t limit = len / 4 < 1 ? 1 : len / 4 > 3 ? 3 : len / 4;
+    const char *best = NULL;
+    size_t best_d = limit + 1;
+
+    for (size_t i = 0; i < count; i++) {
+	size_t lc = strlen(candidates[i]);
+	if ((lc > len ? lc - len : len - lc) > limit)
+	    continue;
+	size_t d = edit_distance(name, candidates[i]);
+	if (d > 0 && d < best_d) {
+	    best = candidates[i];
+	    best_d = d;
+	}
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------ reading */
+
+static void on_syntax_error(void *ctx, const char *path,
+			    const struct cf_logical_line *line, const char *err)
+{
+    struct finding *f = check_report(ctx, "main-syntax", path, line, 0,
+				     "%s: \"%s\"", err, line->text);
+    finding_postfix(f, "%s, line %d: %s: \"%s\"", path, line->first_line, err,
+		    line->text);
+    finding_fix(f, "write settings as name = value; continue a value on a line that starts with whitespace");
+}
+
+static void on_setting(void *ctx, const char *path, const struct cf_logical_line *line,
+		       size_t name_off, size_t value_off)
+{
+    struct check *cx = ctx;
+    char *copy = xstrdup(line->text), *name, *value;
+
+    (void) path;
+    /* The reader split the line already; split it the same way again. */
+    copy[strcspn(copy + name_off, " \t\r\n=") + name_off] = 0;
+    name = copy + name_off;
+    value = xstrdup(line->text + value_off);
+    size_t vlen = strlen(value);
+    while (vlen > 0 && strchr(" \t\r\n", value[vlen - 1]) != NULL)
+	value[--vlen] = 0;
+    for (size_t i = 0; i < cx->nsettings; i++)
+	if (strcmp(cx->settings[i].name, name) == 0)
+	    cx->settings[i].effective = 0;
+    cx->settings = xrealloc(cx->settings, (cx->nsettings + 1) * sizeof(*cx->settings));
+    struct check_setting *s = &cx->settings[cx->nsettings++];
+    s->name = xstrdup(name);
+    s->value = value;
+    s->def = registry_find(name);
+    s->where = cf_line_copy(line);
+    s->name_off = name_off;
+    s->value_off = value_off;
+    s->effective = 1;
+    free(copy);
+}
+
+static void on_override(void *ctx, const char *path, const struct cf_logical_line *line,
+			 const char *name, const char *old_value)
+{
+    struct finding *f = check_report(ctx, "overriding-entry", path, line, 0,
+				     "%s is set again; the earlier value \"%s\" is ignored",
+				     name, old_value);
+    finding_postfix(f, "%s, line %d: overriding earlier entry: %s=%s", path,
+		    line->first_line, name, old_value);
+    finding_fix(f, "delete one of the two settings");
+}
+
+static void on_leading_space(void *ctx, const char *path,
+			     const struct cf_logical_line *line)
+{
+    struct finding *f = check_report(ctx, "leading-whitespace", path, line, 0,
+				     "this line starts with whitespace and continues nothing,"
+				     " so Postfix ignores it");
+    finding_postfix(f, "%s: logical line must not start with whitespace: \"%s\"",
+		    path, line->text);
+    finding_fix(f, "remove the leading whitespace, or the blank or comment line above it");
+}
+
+static void on_master_problem(void *ctx, const char *path,
+			      const struct cf_logical_line *line, size_t offset,
+			      int fatal, const char *message)
+{
+    struct finding *f = check_report(ctx, fatal ? "master-syntax" : "master-options",
+				     path, line, offset, "%s", message);
+    finding_postfix(f, "%s", message);
+}
+
+/* collect_overrides - the -o name=value options of each service */
+static void collect_services(struct check *cx)
+{
+    cx->nservices = cx->master.count;
+    cx->services = xcalloc(cx->nservices ? cx->nservices : 1, sizeof(*cx->services));
+    for (size_t i = 0; i < cx->master.count; i++) {
+	struct master_entry *e = &cx->master.entries[i];
+	struct check_service *svc = &cx->services[i];
+	svc->entry = e;
+	for (size_t a = MASTER_MIN_FIELDS; a < e->argc; a++) {
+	    const char *arg = e->argv[a];
+	    if (arg[0] != '-' || strcmp(arg, "--") == 0)
+		break;
+	    if (!MASTER_OPTION_TAKES_VALUE(arg) || a + 1 >= e->argc)
+		continue;
+	    a++;
+	    if (strcmp(arg, "-o") != 0)
+		continue;
+	    const char *eq = strchr(e->argv[a], '=');
+	    if (eq == NULL)
+		continue;
+	    svc->overrides = xrealloc(svc->overrides,
+				      (svc->noverrides + 1) * sizeof(*svc->overrides));
+	    struct check_override *o = &svc->overrides[svc->noverrides++];
+	    o->name = xstrndup(e->argv[a], (size_t) (eq - e->argv[a]));
+	    o->value = xstrdup(eq + 1);
+	    o->name_off = e->argoff[a];
+	    /* "-o { name = value }" was normalized; point at the value if we can. */
+	    const char *raw_eq = strchr(e->raw + e->argoff[a], '=');
+	    o->value_off = raw_eq ? (size_t) (raw_eq - e->raw) + 1 : e->argoff[a];
+	    while (o->value_off < strlen(e->raw) && strchr(" \t", e->raw[o->value_off]))
+		o->value_off++;
+	}
+    }
+}
+
+/* read_config - main.cf and master.cf; -1 when main.cf cannot be read */
+static int read_config(struct check *cx)
+{
+    struct mainconf_hooks hooks = {
+	on_syntax_error, on_setting, on_override, on_leading_space, cx,
+    };
+    struct masterconf_hooks mhooks = { on_master_problem, cx };
+    char *deployed;
+
+    cx->cfg = xcalloc(1, sizeof(*cx->cfg));
+    cx->cfg->dir = xstrdup(cx->config_dir);
+    strmap_init(&cx->cfg->settings);
+    deployed = xconcat(cx->config_dir, "/main.cf", (char *) NULL);
+    cx->main_path = sysroot_path(deployed);
+    free(deployed);
+    if (mainconf_load(cx->main_path, &cx->cfg->settings, &hooks) < 0) {
+	fprintf(stderr, "pfc: open %s: %s\n", cx->main_path, strerror(errno));
+	return -1;
+    }
+    if (strcmp(cx->config_dir, DEFAULT_CONFIG_DIR) != 0)
+	setting_put(&cx->cfg->settings, "config_directory", cx->config_dir, 0);
+
+    deployed = xconcat(cx->config_dir, "/master.cf", (char *) NULL);
+    cx->master_path = sysroot_path(deployed);
+    free(deployed);
+    if (masterconf_load(cx->master_path, &cx->master, &mhooks) < 0) {
+	struct finding *f = check_report_at(cx, "master-missing", cx->master_path, 0, 0,
+					    "cannot read master.cf: %s", strerror(errno));
+	finding_postfix(f, "open %s: %s", cx->master_path, strerror(errno));
+	finding_fix(f, "keep master.cf beside main.cf; Postfix does not start without it");
+	free(cx->master_path);
+	cx->master_path = NULL;
+    }
+    collect_services(cx);
+    return 0;
+}
+
+static void check_free(struct check *cx)
+{
+    for (size_t i = 0; i < cx->nsettings; i++) {
+	free(cx->settings[i].name);
+	free(cx->settings[i].value);
+	cf_line_free(cx->settings[i].where);
+    }
+    free(cx->settings);
+    for (size_t i = 0; i < cx->nservices; i++) {
+	for (size_t j = 0; j < cx->services[i].noverrides; j++) {
+	    free(cx->services[i].overrides[j].name);
+	    free(cx->services[i].overrides[j].value);
+	}
+	free(cx->services[i].overrides);
+    }
+    free(cx->services);
+    masterconf_free(&cx->master);
+    config_free(cx->cfg);
+    for (size_t i = 0; i < cx->nfindings; i++) {
+	free(cx->findings[i].path);
+	free(cx->findings[i].message);
+	free(cx->findings[i].fix);
+	free(cx->findings[i].postfix);
+    }
+    free(cx->findings);
+    free(cx->main_path);
+    free(cx->master_path);
+    strmap_free(&cx->rule_state, NULL);
+    strmap_free(&cx->tables_seen, NULL);
+}
+
+/* ------------------------------------------------------------ driver */
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: pfc check [-c config_dir] [--root dir] "
+	    "[--format text|json|sarif|github] [--werror] [-W rule] [-Wno-rule] "
+	    "[--list-rules]\n");
+    return 2;
+}
+
+/* set_rule - -W RULE (on) or -Wno-RULE (off); -1 for an unknown rule */
+static int set_rule(struct check *cx, const char *arg)
+{
+    const char *state = "on";
+
+    if (strncmp(arg, "no-", 3) == 0) {
+	arg += 3;
+	state = "off";
+    }
+    const struct check_rule *rule = check_rule_find(arg);
+    if (rule == NULL) {
+	fprintf(stderr, "pfc: check: unknown rule '%s'; 'pfc check --list-rules' lists them\n",
+		arg);
+	return -1;
+    }
+    strmap_put(&cx->rule_state, rule->id, (void *) state);
+    return 0;
+}
+
+static int compare_findings(const void *a, const void *b)
+{
+    const struct finding *fa = a, *fb = b;
+    int c;
+
+    /* Configuration-wide findings first, then by file, line and column. */
+    if ((fa->path == NULL) != (fb->path == NULL))
+	return fa->path == NULL ? -1 : 1;
+    if (fa->path && (c = strcmp(fa->path, fb->path)) != 0)
+	return c;
+    if (fa->line != fb->line)
+	return fa->line < fb->line ? -1 : 1;
+    if (fa->column != fb->column)
+	return fa->column < fb->column ? -1 : 1;
+    return fa->seq < fb->seq ? -1 : fa->seq > fb->seq;
+}
+
+/* dedupe - drop a finding identical to the one before it (same rule, place, text) */
+static void dedupe(struct check *cx)
+{
+    size_t out = 0;
+
+    for (size_t i = 0; i < cx->nfindings; i++) {
+	struct finding *f = &cx->findings[i];
+	if (out > 0) {
+	    struct finding *p = &cx->findings[out - 1];
+	    if (strcmp(p->rule, f->rule) == 0 && p->line == f->line
+		&& p->column == f->column && strcmp(p->message, f->message) == 0
+		&& ((p->path == NULL && f->path == NULL)
+		    || (p->path && f->path && strcmp(p->path, f->path) == 0))) {
+		free(f->path);
+		free(f->message);
+		free(f->fix);
+		free(f->postfix);
+		continue;
+	    }
+	}
+	cx->findings[out++] = *f;
+    }
+    cx->nfindings = out;
+}
+
+static void list_rules(void)
+{
+    static const char *const level[] = { "note", "warning", "error" };
+
+    for (size_t i = 0; i < check_rules_count; i++)
+	printf("%-24s %-8s %s\n", check_rules[i].id, level[check_rules[i].severity],
+	       check_rules[i].summary);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    struct check cx;
+    const char *format = "text";
+    const char *dir = NULL;
+    int status = 0;
+
+    memset(&cx, 0, sizeof(cx));
+    strmap_init(&cx.rule_state);
+    strmap_init(&cx.tables_seen);
+    for (int i = 1; i < argc; i++) {
+	const char *arg = argv[i];
+	if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
+	    dir = argv[++i];
+	} else if (strncmp(arg, "-c", 2) == 0 && arg[2] != 0) {
+	    dir = arg + 2;
+	} else if (strcmp(arg, "--format") == 0 && i + 1 < argc) {
+	    format = argv[++i];
+	} else if (strncmp(arg, "--format=", 9) == 0) {
+	    format = arg + 9;
+	} else if (strcmp(arg, "--werror") == 0) {
+	    cx.werror = 1;
+	} else if (strcmp(arg, "-W") == 0 && i + 1 < argc) {
+	    if (set_rule(&cx, argv[++i]) < 0)
+		status = 2;
+	} else if (strncmp(arg, "-W", 2) == 0 && arg[2] != 0) {
+	    if (set_rule(&cx, arg + 2) < 0)
+		status = 2;
+	} else if (strcmp(arg, "--list-rules") == 0) {
+	    list_rules();
+	    strmap_free(&cx.rule_state, NULL);
+	    strmap_free(&cx.tables_seen, NULL);
+	    return 0;
+	} else {
+	    fprintf(stderr, "pfc: check: unknown option or argument '%s'\n", arg);
+	    status = 2;
+	}
+    }
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0
+	&& strcmp(format, "sarif") != 0 && strcmp(format, "github") != 0) {
+	fprintf(stderr, "pfc: check: unknown format '%s' (text, json, sarif or github)\n",
+		format);
+	status = 2;
+    }
+    if (status != 0) {
+	strmap_free(&cx.rule_state, NULL);
+	strmap_free(&cx.tables_seen, NULL);
+	return usage();
+    }
+    if (dir == NULL && (dir = getenv("MAIL_CONFIG")) == NULL)
+	dir = DEFAULT_CONFIG_DIR;
+    cx.config_dir = dir;
+    if (read_config(&cx) < 0) {
+	check_free(&cx);
+	return 2;
+    }
+    check_parameters(&cx);
+    check_restrictions(&cx);
+    check_master(&cx);
+    check_tables(&cx);
+
+    if (cx.nfindings > 1)
+	qsort(cx.findings, cx.nfindings, sizeof(*cx.findings), compare_findings);
+    dedupe(&cx);
+    check_print(&cx, format);
+    for (size_t i = 0; i < cx.nfindings; i++)
+	if (cx.findings[i].severity == CHECK_ERROR)
+	    status = 1;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+	fprintf(stderr, "pfc: check: write error on standard output: %s\n", strerror(errno));
+	status = 2;
+    }
+    check_free(&cx);
+    return status;
+}
