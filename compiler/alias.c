@@ -266,10 +266,12 @@ int cmd_newaliases(int argc, char **argv)
 
     /* sendmail reads main.cf first: a missing one is its fatal error. */
     const char *dir = getenv("MAIL_CONFIG") ? getenv("MAIL_CONFIG") : "/etc/postfix";
-    char *main_cf = xconcat(dir, "/main.cf", (char *) NULL);
+    char *deployed = xconcat(dir, "/main.cf", (char *) NULL);
+    char *main_cf = sysroot_path(deployed);
     if (access(main_cf, R_OK) != 0)
 	newaliases_fatal("open %s: %s", main_cf, strerror(errno));
     free(main_cf);
+    free(deployed);
 
     /* From here on the work is postalias's, with its exit status 1. */
     run_setup(&run);
