@@ -109,10 +109,14 @@ static void build(const struct alias_run *run, const char *arg)
     struct dict *dict = table_open(&run->table, spec,
 				   run->incremental ? DICT_UPDATE : DICT_CREATE, flags);
     /* Keys are folded by the table (ASCII or UTF-8 aware, or not with -f). */
+    unsigned long warnings = diag_warning_count();
     if (aliases_read_stream(fp, path, (flags & DICT_FLAG_UTF8) ? ALIASES_UTF8 : 0,
 			    store_entry, dict) < 0)
 	diag_fatal("read %s: %s", path, strerror(errno));
+    warnings = diag_warning_count() - warnings;
     store_signatures(run, dict);
+    if (fp != stdin)
+	table_stamp_source(dict, fp, path, warnings);
     table_close(dict);
     table_unprotect(saved_mask);
     if (fp != stdin)

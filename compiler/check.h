@@ -172,6 +172,15 @@ void check_table_ref(struct check *cx, const char *spec, enum table_need need,
 void check_pattern_table(struct check *cx, const char *type, const char *path,
 			 enum pattern_role role);
 
+/*
+ * check_template_file - report "{{ x }}" and "{% x %}" template leftovers
+ * outside the comments of a file (main.cf, master.cf or a table source).
+ * Defined in check_params.c.
+ */
+void check_template_file(struct check *cx, const char *path);
+/* check_template_text - the same for the bytes of path already in memory */
+void check_template_text(struct check *cx, const char *path, const char *text, size_t len);
+
 /* check_suggest - the registry name closest to name (typo distance), or NULL */
 const char *check_suggest(const char *name, const char *const *candidates,
 			  size_t count);

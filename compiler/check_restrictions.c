@@ -1,7 +1,800 @@
-/* check_restrictions - placeholder until the rules land */
+/*
+ * check_restrictions - the rules for the SMTP server's restriction lists
+ * (SPEC 13): every smtpd_*_restrictions list and restriction class, as
+ * main.cf sets it and as each smtpd service of master.cf overrides it.
+ *
+ * The names, their arguments and the start-up check copy Postfix 3.7's
+ * smtpd_check.c: generic_checks() (what runs, and what answers "451 4.3.5
+ * Server configuration error"), smtpd_check_parse() and
+ * policy_client_register() (start-up fatals) and has_required() (the relay
+ * guard). smtpd accepts every restriction in every list, so there is no
+ * rule about stages; only a bare type:table needs a list with a default
+ * check_*_access.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
 #include "check.h"
+#include "textutil.h"
+#include "xalloc.h"
+
+/* What a restriction does with the word after it, and whether it ends the list. */
+enum restriction_kind {
+    R_PLAIN,			/* no argument */
+    R_TABLE,			/* check_*_access type:table */
+    R_POLICY,			/* check_policy_service transport:endpoint */
+    R_NUMBER,			/* sleep N */
+    R_DOMAIN,			/* DNS list: reject_rbl_client domain[=addr] */
+    R_FINAL,			/* permit, reject, defer: nothing after runs */
+    R_WARN_IF_REJECT,		/* pseudo restriction for the next one */
+};
+
+struct restriction {
+    const char *name;
+    enum restriction_kind kind;
+};
+
+/* Every name generic_checks() knows, matched without regard to case. */
+static const struct restriction restrictions[] = {
+    {"warn_if_reject", R_WARN_IF_REJECT},
+    {"permit", R_FINAL},
+    {"defer", R_FINAL},
+    {"reject", R_FINAL},
+    /* check_relay_domains permits or rejects: smtpd warns about what follows */
+    {"check_relay_domains", R_FINAL},
+    {"reject_unauth_pipelining", R_PLAIN},
+    {"check_policy_service", R_POLICY},
+    {"defer_if_permit", R_PLAIN},
+    {"defer_if_reject", R_PLAIN},
+    {"sleep", R_NUMBER},
+    {"reject_plaintext_session", R_PLAIN},
+    /* client */
+    {"reject_unknown_client_hostname", R_PLAIN},
+    {"reject_unknown_client", R_PLAIN},
+    {"reject_unknown_reverse_client_hostname", R_PLAIN},
+    {"permit_inet_interfaces", R_PLAIN},
+    {"permit_mynetworks", R_PLAIN},
+    {"check_client_access", R_TABLE},
+    {"check_reverse_client_hostname_access", R_TABLE},
+    {"reject_maps_rbl", R_PLAIN},
+    {"reject_rbl_client", R_DOMAIN},
+    {"reject_rbl", R_DOMAIN},
+    {"permit_dnswl_client", R_DOMAIN},
+    {"reject_rhsbl_client", R_DOMAIN},
+    {"permit_rhswl_client", R_DOMAIN},
+    {"reject_rhsbl_reverse_client", R_DOMAIN},
+    {"check_ccert_access", R_TABLE},
+    {"check_sasl_access", R_TABLE},
+    {"check_client_ns_access", R_TABLE},
+    {"check_client_mx_access", R_TABLE},
+    {"check_client_a_access", R_TABLE},
+    {"check_reverse_client_hostname_ns_access", R_TABLE},
+    {"check_reverse_client_hostname_mx_access", R_TABLE},
+    {"check_reverse_client_hostname_a_access", R_TABLE},
+    /* HELO */
+    {"check_helo_access", R_TABLE},
+    {"reject_invalid_helo_hostname", R_PLAIN},
+    {"reject_invalid_hostname", R_PLAIN},
+    {"reject_unknown_helo_hostname", R_PLAIN},
+    {"reject_unknown_hostname", R_PLAIN},
+    {"permit_naked_ip_address", R_PLAIN},
+    {"check_helo_ns_access", R_TABLE},
+    {"check_helo_mx_access", R_TABLE},
+    {"check_helo_a_access", R_TABLE},
+    {"reject_non_fqdn_helo_hostname", R_PLAIN},
+    {"reject_non_fqdn_hostname", R_PLAIN},
+    {"reject_rhsbl_helo", R_DOMAIN},
+    /* sender */
+    {"check_sender_access", R_TABLE},
+    {"reject_unknown_address", R_PLAIN},
+    {"reject_unknown_sender_domain", R_PLAIN},
+    {"reject_unverified_sender", R_PLAIN},
+    {"reject_non_fqdn_sender", R_PLAIN},
+    {"reject_authenticated_sender_login_mismatch", R_PLAIN},
+    {"reject_known_sender_login_mismatch", R_PLAIN},
+    {"reject_unauthenticated_sender_login_mismatch", R_PLAIN},
+    /* a built-in restriction class in smtpd_check_init() */
+    {"reject_sender_login_mismatch", R_PLAIN},
+    {"check_sender_ns_access", R_TABLE},
+    {"check_sender_mx_access", R_TABLE},
+    {"check_sender_a_access", R_TABLE},
+    {"reject_rhsbl_sender", R_DOMAIN},
+    {"reject_unlisted_sender", R_PLAIN},
+    /* recipient */
+    {"check_recipient_access", R_TABLE},
+    {"permit_mx_backup", R_PLAIN},
+    {"permit_auth_destination", R_PLAIN},
+    {"reject_unauth_destination", R_PLAIN},
+    {"defer_unauth_destination", R_PLAIN},
+    {"permit_sasl_authenticated", R_PLAIN},
+    {"permit_tls_all_clientcerts", R_PLAIN},
+    {"permit_tls_clientcerts", R_PLAIN},
+    {"reject_unknown_recipient_domain", R_PLAIN},
+    {"reject_non_fqdn_recipient", R_PLAIN},
+    {"check_recipient_ns_access", R_TABLE},
+    {"check_recipient_mx_access", R_TABLE},
+    {"check_recipient_a_access", R_TABLE},
+    {"reject_rhsbl_recipient", R_DOMAIN},
+    {"check_recipient_maps", R_PLAIN},
+    {"reject_unlisted_recipient", R_PLAIN},
+    {"reject_multi_recipient_bounce", R_PLAIN},
+    {"reject_unverified_recipient", R_PLAIN},
+    /* ETRN */
+    {"check_etrn_access", R_TABLE},
+};
+
+#define NRESTRICTIONS (sizeof(restrictions) / sizeof(restrictions[0]))
+
+/* The working relay guards of smtpd_check_init(), in its order. */
+static const char *const relay_guards[] = {
+    "reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
+    "defer_if_permit", "check_relay_domains",
+};
+
+#define NRELAY_GUARDS (sizeof(relay_guards) / sizeof(relay_guards[0]))
+#define RELAY_GUARD_TEXT "reject_unauth_destination, defer_unauth_destination," \
+	" reject, defer, defer_if_permit or check_relay_domains"
+
+/* Each list's default access restriction for a bare type:table (generic_checks' def_acl). */
+static const struct {
+    const char *param;
+    const char *def_acl;	/* NULL: none, a bare table is an error */
+} list_stages[] = {
+    {"smtpd_client_restrictions", "check_client_access"},
+    {"smtpd_helo_restrictions", "check_helo_access"},
+    {"smtpd_sender_restrictions", "check_sender_access"},
+    {"smtpd_relay_restrictions", "check_recipient_access"},
+    {"smtpd_recipient_restrictions", "check_recipient_access"},
+    {"smtpd_etrn_restrictions", "check_etrn_access"},
+    {"smtpd_data_restrictions", NULL},
+    {"smtpd_end_of_data_restrictions", NULL},
+};
+
+/* A restriction class is evaluated with its caller's default: any will do. */
+#define CLASS_DEF_ACL "(the caller's)"
+
+/* restriction_find - the built-in restriction of that name, or NULL */
+static const struct restriction *restriction_find(const char *name)
+{
+    for (size_t i = 0; i < NRESTRICTIONS; i++)
+	if (strcasecmp(restrictions[i].name, name) == 0)
+	    return &restrictions[i];
+    return NULL;
+}
+
+/* stage_def_acl - the default access restriction of a list parameter */
+static const char *stage_def_acl(const char *param)
+{
+    for (size_t i = 0; i < sizeof(list_stages) / sizeof(list_stages[0]); i++)
+	if (strcmp(list_stages[i].param, param) == 0)
+	    return list_stages[i].def_acl;
+    return CLASS_DEF_ACL;
+}
+
+/* ------------------------------------------------------------ word lists */
+
+/* A list split as smtpd splits it: CHARS_COMMA_SP, { } groups kept whole. */
+struct words {
+    char *buf;
+    char **v;
+    size_t n;
+};
+
+static void words_split(struct words *w, const char *text, int braces)
+{
+    char *cp, *word;
+
+    w->buf = xstrdup(text ? text : "");
+    w->v = NULL;
+    w->n = 0;
+    cp = w->buf;
+    for (;;) {
+	if (braces) {
+	    word = str_tokq(&cp, CHARS_COMMA_SP);
+	} else {
+	    /* smtpd_restriction_classes: plain mystrtok, no { } groups */
+	    cp += strspn(cp, CHARS_COMMA_SP);
+	    word = *cp ? cp : NULL;
+	    cp += strcspn(cp, CHARS_COMMA_SP);
+	    if (*cp)
+		*cp++ = 0;
+	}
+	if (word == NULL)
+	    break;
+	w->v = xrealloc(w->v, (w->n + 1) * sizeof(*w->v));
+	w->v[w->n++] = word;
+    }
+}
+
+static void words_free(struct words *w)
+{
+    free(w->buf);
+    free(w->v);
+}
+
+/* ------------------------------------------------------------ contexts */
+
+/*
+ * What one smtpd process sees: main.cf (svc NULL), or main.cf under the
+ * -o overrides of one master.cf smtpd service.
+ */
+struct context {
+    struct check *cx;
+    const struct check_service *svc;
+    struct words classes;	/* names in smtpd_restriction_classes */
+};
+
+static char *context_value(struct context *ctx, const char *name)
+{
+    return ctx->svc ? check_service_value(ctx->cx, ctx->svc, name)
+	: check_value(ctx->cx, name);
+}
+
+static void context_init(struct context *ctx, struct check *cx,
+			 const struct check_service *svc)
+{
+    ctx->cx = cx;
+    ctx->svc = svc;
+    char *classes = context_value(ctx, "smtpd_restriction_classes");
+    words_split(&ctx->classes, classes, 0);
+    free(classes);
+}
+
+/* is_class - is name a restriction class (smtpd looks classes up case-sensitively) */
+static int is_class(const struct context *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->classes.n; i++)
+	if (strcmp(ctx->classes.v[i], name) == 0)
+	    return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ positions */
+
+/*
+ * Where a setting's value is written: a main.cf line, or one -o argument
+ * of a master.cf line. Words are located by finding them in the written
+ * text; a word that came from a $name expansion points at the value.
+ */
+struct place {
+    const char *path;
+    const struct cf_logical_line *where;
+    size_t value_off;		/* the value in where->text */
+    size_t value_end;
+    size_t cursor;		/* where to look for the next word */
+};
+
+static int is_word_edge(int ch)
+{
+    return ch == 0 || strchr(CHARS_COMMA_SP "{}=", ch) != NULL;
+}
+
+/* place_word - the offset of word in the written value, from the cursor on */
+static size_t place_word(struct place *pl, const char *word)
+{
+    const char *text = pl->where->text;
+    size_t len = strlen(word);
+
+    for (size_t at = pl->cursor; at + len <= pl->value_end; at++) {
+	if (strncmp(text + at, word, len) != 0)
+	    continue;
+	if ((at > pl->value_off && !is_word_edge(text[at - 1]))
+	    || (at + len < pl->value_end && !is_word_edge(text[at + len])))
+	    continue;
+	pl->cursor = at + len;
+	return at;
+    }
+    return pl->value_off;
+}
+
+static void place_main(struct place *pl, const struct check *cx,
+		       const struct check_setting *s)
+{
+    pl->path = cx->main_path;
+    pl->where = s->where;
+    pl->value_off = pl->cursor = s->value_off;
+    pl->value_end = s->where->len;
+}
+
+static void place_override(struct place *pl, const struct check *cx,
+			   const struct check_service *svc, const struct check_override *o)
+{
+    const struct master_entry *e = svc->entry;
+
+    pl->path = cx->master_path;
+    pl->where = e->where;
+    pl->value_off = pl->cursor = o->value_off;
+    pl->value_end = e->where->len;
+    /* Stop at the next master.cf argument: the value is one word. */
+    for (size_t a = 0; a + 1 < e->argc; a++)
+	if (e->argoff[a] <= o->name_off && e->argoff[a + 1] > o->value_off) {
+	    pl->value_end = e->argoff[a + 1];
+	    break;
+	}
+}
+
+/* ------------------------------------------------------------ one list */
+
+/* check_table_word - a check_*_access table: "type:name" or "{type:name, search=...}" */
+static void check_table_word(struct context *ctx, struct place *pl, const char *param,
+			     const char *word, size_t off)
+{
+    if (word[0] == '{') {
+	/* A map search list (3.7): the table is the group's first element. */
+	struct words inner;
+	char *copy = xstrdup(word);
+	char *bp = copy;
+	char *err = extract_braces(&bp, 1);
+	if (err == NULL) {
+	    words_split(&inner, bp, 1);
+	    if (inner.n > 0 && strchr(inner.v[0], ':') != NULL)
+		check_table_ref(ctx->cx, inner.v[0], TABLE_ANY, ROLE_ACCESS, param,
+				pl->path, pl->where, off);
+	    words_free(&inner);
+	}
+	free(err);
+	free(copy);
+	return;
+    }
+    check_table_ref(ctx->cx, word, TABLE_ANY, ROLE_ACCESS, param, pl->path, pl->where, off);
+}
+
+/* check_policy_word - the endpoint of check_policy_service, as smtpd opens it at start-up */
+static void check_policy_word(struct context *ctx, struct place *pl, const char *param,
+			      const char *word, size_t off)
+{
+    char *copy = xstrdup(word);
+    char *endpoint = copy;
+    struct words inner = { 0 };
+
+    if (word[0] == '{') {
+	char *err = extract_braces(&endpoint, 1);
+	if (err != NULL) {
+	    free(err);
+	    free(copy);
+	    return;
+	}
+	words_split(&inner, endpoint, 1);
+	endpoint = inner.n > 0 ? inner.v[0] : "";
+    }
+    const char *colon = strchr(endpoint, ':');
+    if (colon == NULL || colon == endpoint || colon[1] == 0) {
+	struct finding *f = check_report(ctx->cx, "restriction-argument", pl->path,
+					 pl->where, off,
+					 "%s: check_policy_service needs transport:endpoint,"
+					 " not \"%s\"", param, endpoint);
+	finding_postfix(f, "need service transport:endpoint instead of \"%s\"", endpoint);
+	finding_fix(f, "write the policy server as inet:host:port or unix:private/name");
+    } else {
+	size_t tlen = (size_t) (colon - endpoint);
+	if (!((tlen == 4 && strncmp(endpoint, "inet", 4) == 0)
+	      || (tlen == 4 && strncmp(endpoint, "unix", 4) == 0)
+	      || (tlen == 5 && strncmp(endpoint, "local", 5) == 0))) {
+	    struct finding *f = check_report(ctx->cx, "restriction-argument", pl->path,
+					     pl->where, off,
+					     "%s: check_policy_service: unknown transport"
+					     " \"%.*s\" (inet, unix or local)", param,
+					     (int) tlen, endpoint);
+	    finding_postfix(f, "invalid transport name: %.*s in service: %s",
+			    (int) tlen, endpoint, endpoint);
+	    finding_fix(f, "write the policy server as inet:host:port or unix:private/name");
+	}
+    }
+    if (word[0] == '{')
+	words_free(&inner);
+    free(copy);
+}
+
+/* names_restriction - would smtpd run this word as a restriction of its own? */
+static int names_restriction(const struct context *ctx, const char *word)
+{
+    return restriction_find(word) != NULL || is_class(ctx, word);
+}
+
+/* report_unknown - a word smtpd answers with "451 4.3.5 Server configuration error" */
+static void report_unknown(struct context *ctx, struct place *pl, const char *param,
+			   const char *word, size_t off)
+{
+    const char **names = xcalloc(NRESTRICTIONS + ctx->classes.n, sizeof(*names));
+    size_t n = 0;
+    char *lower = xstrdup(word);
+
+    for (size_t i = 0; i < NRESTRICTIONS; i++)
+	names[n++] = restrictions[i].name;
+    for (size_t i = 0; i < ctx->classes.n; i++)
+	names[n++] = ctx->classes.v[i];
+    for (char *cp = lower; *cp; cp++)
+	*cp = (char) tolower((unsigned char) *cp);
+    const char *hint = check_suggest(lower, names, n);
+    /* Classes are case-sensitive: MyClass written as myclass is a typo too. */
+    for (size_t i = 0; i < ctx->classes.n && hint == NULL; i++)
+	if (strcasecmp(ctx->classes.v[i], word) == 0)
+	    hint = ctx->classes.v[i];
+
+    struct finding *f = check_report(ctx->cx, "unknown-restriction", pl->path, pl->where,
+				     off, "%s: unknown restriction \"%s\"%s%s%s", param,
+				     word, hint ? "; did you mean \"" : "", hint ? hint : "",
+				     hint ? "\"?" : "");
+    finding_postfix(f, "unknown smtpd restriction: \"%s\"", word);
+    if (hint)
+	finding_fix(f, "write \"%s\"", hint);
+    else
+	finding_fix(f, "use a restriction of postconf(5), or name a restriction class"
+		    " in smtpd_restriction_classes and define it");
+    free(lower);
+    free(names);
+}
+
+/*
+ * check_list - the words of one restriction list (param's value as ctx
+ * sees it), walked the way generic_checks() walks them.
+ */
+static void check_list(struct context *ctx, const char *param, const char *def_acl,
+		       struct place *pl)
+{
+    struct check *cx = ctx->cx;
+    char *value = context_value(ctx, param);
+    struct words w;
+    int warn_if_reject = 0;	/* the entry before was warn_if_reject */
+    const char *final = NULL;	/* the permit or reject that ended the list */
+    int reported_unreachable = 0;
+
+    words_split(&w, value, 1);
+    free(value);
+    size_t *offs = xcalloc(w.n + 1, sizeof(*offs));
+    for (size_t i = 0; i < w.n; i++)
+	offs[i] = place_word(pl, w.v[i]);
+    for (size_t i = 0; i < w.n; i++) {
+	const char *word = w.v[i];
+	size_t off = offs[i];
+
+	if (final != NULL && !reported_unreachable) {
+	    struct finding *f = check_report(cx, "unreachable-restriction", pl->path,
+					     pl->where, off,
+					     "%s: \"%s\" comes after \"%s\", so it never runs",
+					     param, word, final);
+	    finding_postfix(f, "restriction `%s' after `%s' is ignored", word, final);
+	    finding_fix(f, "move \"%s\" before \"%s\", or delete it", word, final);
+	    reported_unreachable = 1;
+	}
+
+	/* A bare type:table means the list's default check_*_access. */
+	if (strchr(word, ':') != NULL) {
+	    if (def_acl == NULL) {
+		struct finding *f = check_report(cx, "restriction-argument", pl->path,
+						 pl->where, off,
+						 "%s: table \"%s\" without a check_*_access"
+						 " restriction before it", param, word);
+		finding_postfix(f, "specify one of (check_client_access,"
+				" check_reverse_client_hostname_access, check_helo_access,"
+				" check_sender_access, check_recipient_access,"
+				" check_etrn_access) before %s restriction \"%s\"",
+				strcmp(param, "smtpd_data_restrictions") == 0
+				? "Data command" : "End-of-data", word);
+		finding_fix(f, "write the restriction that looks the table up before it,"
+			    " e.g. check_client_access %s", word);
+	    }
+	    /* smtpd opens it at start-up either way. */
+	    check_table_word(ctx, pl, param, word, off);
+	    warn_if_reject = 0;
+	    continue;
+	}
+
+	const struct restriction *r = restriction_find(word);
+	if (r == NULL) {
+	    if (!is_class(ctx, word))
+		report_unknown(ctx, pl, param, word, off);
+	    warn_if_reject = 0;
+	    continue;
+	}
+
+	const char *next = i + 1 < w.n ? w.v[i + 1] : NULL;
+	struct finding *f;
+	switch (r->kind) {
+	case R_WARN_IF_REJECT:
+	    warn_if_reject = 1;
+	    continue;
+	case R_FINAL:
+	    if (strcasecmp(word, "permit") == 0 || !warn_if_reject)
+		final = word;
+	    break;
+	case R_PLAIN:
+	    break;
+	case R_TABLE:
+	    if (next != NULL && strchr(next, ':') != NULL) {
+		i++;
+		check_table_word(ctx, pl, param, next, offs[i]);
+		break;
+	    }
+	    if (next == NULL || names_restriction(ctx, next)) {
+		f = check_report(cx, "restriction-argument", pl->path, pl->where, off,
+				 "%s: %s needs a type:table after it", param, word);
+	    } else {
+		/* smtpd takes the word as the table; so do we. */
+		i++;
+		f = check_report(cx, "restriction-argument", pl->path, pl->where,
+				 offs[i], "%s: %s needs a type:table,"
+				 " not \"%s\"", param, word, next);
+	    }
+	    /* With no word after it, smtpd names the restriction itself. */
+	    finding_postfix(f, "restriction %s: bad argument \"%s\": need maptype:mapname",
+			    r->name, next ? next : word);
+	    finding_fix(f, "write the table after it, e.g. %s hash:/etc/postfix/access",
+			r->name);
+	    break;
+	case R_POLICY:
+	    if (next == NULL) {
+		f = check_report(cx, "restriction-argument", pl->path,
+						 pl->where, off,
+						 "%s: check_policy_service needs a policy server"
+						 " after it", param);
+		finding_postfix(f, "restriction check_policy_service must be followed by"
+				" transport:server");
+		finding_fix(f, "write the policy server after it, e.g."
+			    " check_policy_service unix:private/policy");
+	    } else {
+		/* smtpd opens whatever follows as the policy server, at start-up. */
+		i++;
+		check_policy_word(ctx, pl, param, next, offs[i]);
+	    }
+	    break;
+	case R_NUMBER:
+	    if (next != NULL && next[0] != 0 && next[strspn(next, "0123456789")] == 0) {
+		i++;
+		break;
+	    }
+	    /* A word that is no restriction was meant as the number. */
+	    if (next != NULL && !names_restriction(ctx, next))
+		i++;
+	    f = check_report(cx, "restriction-argument", pl->path, pl->where, offs[i],
+			     "%s: sleep needs a number of seconds after it%s%s%s", param,
+			     next ? ", not \"" : "", next ? next : "", next ? "\"" : "");
+	    finding_postfix(f, "restriction sleep must be followed by number");
+	    finding_fix(f, "write the seconds after it, e.g. sleep 1");
+	    break;
+	case R_DOMAIN:
+	    if (next == NULL || names_restriction(ctx, next)) {
+		f = check_report(cx, "rbl-domain-missing", pl->path,
+						 pl->where, off,
+						 next == NULL ? "%s: %s needs the DNS list's domain"
+						 " after it" : "%s: %s needs the DNS list's domain"
+						 " after it, but \"%s\" is taken as the domain",
+						 param, word, next);
+		if (next == NULL)
+		    finding_postfix(f, "restriction %s requires domain name argument", word);
+		finding_fix(f, "write the list's domain after it, e.g. %s zen.spamhaus.org",
+			    r->name);
+	    } else {
+		i++;
+	    }
+	    break;
+	}
+	warn_if_reject = 0;
+    }
+    free(offs);
+    words_free(&w);
+}
+
+/* ------------------------------------------------------------ classes */
+
+/*
+ * check_class_names - smtpd_restriction_classes as set at pl: smtpd will
+ * not start when a class it names has no value.
+ */
+static void check_class_names(struct context *ctx, struct place *pl)
+{
+    for (size_t i = 0; i < ctx->classes.n; i++) {
+	const char *name = ctx->classes.v[i];
+	size_t off = place_word(pl, name);
+	char *value = context_value(ctx, name);
+	if (value == NULL || *value == 0) {
+	    struct finding *f = check_report(ctx->cx, "undefined-class", pl->path,
+					     pl->where, off,
+					     "restriction class \"%s\" has no definition", name);
+	    finding_postfix(f, "restriction class `%s' needs a definition", name);
+	    finding_fix(f, "define it in main.cf as %s = RESTRICTIONS, or remove it"
+			" from smtpd_restriction_classes", name);
+	}
+	free(value);
+    }
+}
+
+/* ------------------------------------------------------------ relay guard */
+
+/*
+ * has_relay_guard - has_required() of smtpd_check.c: a guard before any
+ * permit, classes searched recursively. Postfix does not bound the
+ * recursion; depth stops a class that names itself.
+ */
+static int has_relay_guard(struct context *ctx, const char *list, int depth)
+{
+    struct words w;
+    int found = 0;
+
+    words_split(&w, list, 1);
+    for (size_t i = 0; i < w.n && !found; i++) {
+	const char *word = w.v[i];
+	if (strcasecmp(word, "warn_if_reject") == 0 && i + 1 < w.n) {
+	    i++;
+	    continue;
+	}
+	if (strcasecmp(word, "permit") == 0)
+	    break;
+	for (size_t g = 0; g < NRELAY_GUARDS; g++)
+	    if (strcasecmp(word, relay_guards[g]) == 0)
+		found = 1;
+	if (!found && depth < 100 && is_class(ctx, word)) {
+	    char *value = context_value(ctx, word);
+	    found = value != NULL && has_relay_guard(ctx, value, depth + 1);
+	    free(value);
+	}
+    }
+    words_free(&w);
+    return found;
+}
+
+static int context_has_relay_guard(struct context *ctx)
+{
+    char *relay = context_value(ctx, "smtpd_relay_restrictions");
+    char *rcpt = context_value(ctx, "smtpd_recipient_restrictions");
+    int ok = has_relay_guard(ctx, rcpt, 0) || has_relay_guard(ctx, relay, 0);
+
+    free(relay);
+    free(rcpt);
+    return ok;
+}
+
+static const struct check_override *override_find(const struct check_service *svc,
+						  const char *name)
+{
+    for (size_t i = svc->noverrides; i-- > 0;)
+	if (strcmp(svc->overrides[i].name, name) == 0)
+	    return &svc->overrides[i];
+    return NULL;
+}
+
+static void report_relay_guard(struct check *cx, const char *path,
+			       const struct cf_logical_line *where, size_t off,
+			       const char *who)
+{
+    struct finding *f;
+
+    if (where != NULL)
+	f = check_report(cx, "relay-guard", path, where, off,
+			 "%s: neither smtpd_relay_restrictions nor"
+			 " smtpd_recipient_restrictions has a working relay guard;"
+			 " smtpd will not start", who);
+    else
+	f = check_report_at(cx, "relay-guard", path, 0, 0,
+			    "%s: neither smtpd_relay_restrictions nor"
+			    " smtpd_recipient_restrictions has a working relay guard;"
+			    " smtpd will not start", who);
+    finding_postfix(f, "in parameter smtpd_relay_restrictions or"
+		    " smtpd_recipient_restrictions, specify at least one working"
+		    " instance of: " RELAY_GUARD_TEXT);
+    finding_fix(f, "end smtpd_relay_restrictions with reject_unauth_destination,"
+		" before any permit");
+}
+
+/* report_main_relay_guard - at the main.cf setting that should hold the guard */
+static void report_main_relay_guard(struct check *cx)
+{
+    const struct check_setting *s = check_setting_find(cx, "smtpd_relay_restrictions");
+
+    if (s == NULL)
+	s = check_setting_find(cx, "smtpd_recipient_restrictions");
+    if (s != NULL)
+	report_relay_guard(cx, cx->main_path, s->where, s->value_off, "main.cf");
+    else
+	report_relay_guard(cx, cx->main_path, NULL, 0, "main.cf");
+}
+
+/* service_differs - does the service see other relay settings than main.cf? */
+static int service_differs(struct context *main_ctx, struct context *ctx)
+{
+    static const char *const names[] = {
+	"smtpd_relay_restrictions", "smtpd_recipient_restrictions",
+	"smtpd_restriction_classes", "compatibility_level",
+    };
+    int differs = 0;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !differs; i++) {
+	char *a = context_value(main_ctx, names[i]);
+	char *b = context_value(ctx, names[i]);
+	differs = (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+	free(a);
+	free(b);
+    }
+    for (size_t i = 0; i < ctx->classes.n && !differs; i++)
+	differs = override_find(ctx->svc, ctx->classes.v[i]) != NULL;
+    return differs;
+}
+
+/* ------------------------------------------------------------ driver */
+
+static int is_smtpd_service(const struct check_service *svc)
+{
+    return svc->entry->argc > MF_COMMAND
+	&& strcmp(svc->entry->argv[MF_COMMAND], "smtpd") == 0;
+}
+
+/* check_main_lists - the lists and classes main.cf sets */
+static void check_main_lists(struct context *ctx)
+{
+    struct check *cx = ctx->cx;
+    struct place pl;
+
+    for (size_t i = 0; i < cx->nsettings; i++) {
+	const struct check_setting *s = &cx->settings[i];
+	if (!s->effective)
+	    continue;
+	if (s->def != NULL && s->def->kind == PKIND_RESTRICTIONS) {
+	    place_main(&pl, cx, s);
+	    check_list(ctx, s->name, stage_def_acl(s->name), &pl);
+	} else if (is_class(ctx, s->name) && restriction_find(s->name) == NULL) {
+	    place_main(&pl, cx, s);
+	    check_list(ctx, s->name, CLASS_DEF_ACL, &pl);
+	} else if (strcmp(s->name, "smtpd_restriction_classes") == 0) {
+	    place_main(&pl, cx, s);
+	    check_class_names(ctx, &pl);
+	}
+    }
+}
+
+/* check_service_lists - the -o overrides of one smtpd service */
+static void check_service_lists(struct context *ctx)
+{
+    const struct check_service *svc = ctx->svc;
+    struct place pl;
+
+    for (size_t i = 0; i < svc->noverrides; i++) {
+	const struct check_override *o = &svc->overrides[i];
+	const struct param_def *def = registry_find(o->name);
+	if (override_find(svc, o->name) != o)
+	    continue;			/* a later -o of the same name wins */
+	place_override(&pl, ctx->cx, svc, o);
+	if (def != NULL && def->kind == PKIND_RESTRICTIONS)
+	    check_list(ctx, o->name, stage_def_acl(o->name), &pl);
+	else if (is_class(ctx, o->name) && restriction_find(o->name) == NULL)
+	    check_list(ctx, o->name, CLASS_DEF_ACL, &pl);
+	else if (strcmp(o->name, "smtpd_restriction_classes") == 0)
+	    check_class_names(ctx, &pl);
+    }
+}
 
 void check_restrictions(struct check *cx)
 {
-    (void) cx;
+    struct context main_ctx;
+    int main_fails = 0, main_used = cx->master_path == NULL;
+
+    context_init(&main_ctx, cx, NULL);
+    check_main_lists(&main_ctx);
+    for (size_t i = 0; i < cx->nservices; i++) {
+	const struct check_service *svc = &cx->services[i];
+	struct context ctx;
+	if (!is_smtpd_service(svc))
+	    continue;
+	context_init(&ctx, cx, svc);
+	check_service_lists(&ctx);
+	if (!service_differs(&main_ctx, &ctx)) {
+	    main_used = 1;
+	} else if (!context_has_relay_guard(&ctx)) {
+	    const struct check_override *o = override_find(svc, "smtpd_relay_restrictions");
+	    if (o == NULL)
+		o = override_find(svc, "smtpd_recipient_restrictions");
+	    char *who = xconcat("master.cf service ", svc->entry->argv[MF_SERVICE],
+				(char *) NULL);
+	    report_relay_guard(cx, cx->master_path, svc->entry->where,
+			       o ? o->value_off : 0, who);
+	    free(who);
+	}
+	words_free(&ctx.classes);
+    }
+    if (main_used && !context_has_relay_guard(&main_ctx))
+	main_fails = 1;
+    if (main_fails)
+	report_main_relay_guard(cx);
+    words_free(&main_ctx.classes);
 }

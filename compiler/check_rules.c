@@ -57,7 +57,7 @@ const struct check_rule check_rules[] = {
     {"master-missing", CHECK_ERROR, "master.cf does not exist"},
     {"master-syntax", CHECK_ERROR, "a master.cf entry Postfix refuses"},
     {"master-options", CHECK_WARNING, "a master.cf option postconf warns about"},
-    {"duplicate-service", CHECK_ERROR, "two master.cf entries for the same service"},
+    {"duplicate-service", CHECK_WARNING, "two master.cf entries for the same service"},
     {"override-shadows", CHECK_NOTE, "a -o override that replaces a main.cf setting"},
     {"override-unknown", CHECK_WARNING, "a -o override of a parameter Postfix does not know"},
     {"undefined-transport", CHECK_ERROR, "a transport named in main.cf or a table that master.cf does not define"},

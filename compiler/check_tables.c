@@ -1,15 +1,684 @@
-/* check_tables - placeholder until the rules land */
-#include "check.h"
+/*
+ * check_tables - every table the configuration names: is the type one
+ * Postfix knows and pfc serves, does its source exist, was its .db built
+ * from that very source (the SHA-256 stamp pfc map records), is it the
+ * kind of table the parameter needs, and does its source load without
+ * postmap's warnings. regexp: and pcre: contents go to check_patterns.c.
+ *
+ * Decisions (documented in pfc-check(7)):
+ *   - hash/btree: no source and no .db is table-source-missing; a source
+ *     without .db is db-missing; a .db without its source (deployed
+ *     without sources) is accepted: Postfix reads only the .db.
+ *   - a .db pfc built and then changed with "pfc map -i" or "-d" has no
+ *     stamp (it matches no source any more): db-stale; a .db pfc did not
+ *     build (postmap's Berkeley DB) is db-foreign.
+ *   - freshness is the source's bytes (SHA-256 and size), never mtime.
+ *   - the source of a hash/btree table is read again (table-syntax) only
+ *     when its stamp does not show a warning-free build from the same
+ *     bytes with the same reader settings: a big, fresh, clean table
+ *     costs one SHA-256 pass.
+ *   - what a parameter needs (table-kind-mismatch) is checked at every
+ *     use; everything else once per table spec.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
-void check_tables(struct check *cx)
+#include "aliases.h"
+#include "check.h"
+#include "dict.h"
+#include "expand.h"
+#include "mapsource.h"
+#include "sha256.h"
+#include "strbuf.h"
+#include "sysroot.h"
+#include "textutil.h"
+#include "xalloc.h"
+
+/* Where a table spec is named, for findings about it. */
+struct ref {
+    const char *param;
+    const char *path;
+    const struct cf_logical_line *where;
+    size_t offset;
+};
+
+#define REPORT(cx, rule, r, ...) \
+    check_report((cx), (rule), (r)->path, (r)->where, (r)->offset, __VA_ARGS__)
+
+/* Postfix table types that postmap/postalias can build, pfc or not. */
+static int buildable_type(const char *type)
 {
-    (void) cx;
+    static const char *const types[] = { "hash", "btree", "lmdb", "cdb", "dbm", "sdbm", NULL };
+
+    for (const char *const *t = types; *t; t++)
+	if (strcmp(*t, type) == 0)
+	    return 1;
+    return 0;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0;
+}
+
+/* ------------------------------------------------------------ sources */
+
+/* read_all - the whole file, or NULL with errno */
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    struct strbuf buf = STRBUF_INIT;
+    char chunk[65536];
+    size_t n;
+
+    if (fp == NULL)
+	return NULL;
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+	sb_addn(&buf, chunk, n);
+    int failed = ferror(fp);
+    fclose(fp);
+    if (failed) {
+	sb_free(&buf);
+	errno = EIO;
+	return NULL;
+    }
+    *len = buf.len;
+    sb_addn(&buf, "", 0);
+    return sb_detach(&buf);
+}
+
+/*
+ * key_set - the keys of one source, for postmap's duplicate warning: one
+ * arena of key text and an open-addressing index into it, so a source of
+ * a million keys costs no million allocations.
+ */
+struct key_set {
+    struct strbuf arena;	/* the keys, each with its NUL */
+    size_t *slots;		/* offset in arena + 1; 0: empty */
+    uint64_t *hashes;
+    size_t cap, used;		/* cap: a power of two */
+};
+
+static void key_set_grow(struct key_set *set)
+{
+    size_t cap = set->cap ? 2 * set->cap : 1024;
+    size_t *slots = xcalloc(cap, sizeof(*slots));
+    uint64_t *hashes = xcalloc(cap, sizeof(*hashes));
+
+    for (size_t i = 0; i < set->cap; i++) {
+	if (set->slots[i] == 0)
+	    continue;
+	size_t j = (size_t) set->hashes[i] & (cap - 1);
+	while (slots[j] != 0)
+	    j = (j + 1) & (cap - 1);
+	slots[j] = set->slots[i];
+	hashes[j] = set->hashes[i];
+    }
+    free(set->slots);
+    free(set->hashes);
+    set->slots = slots;
+    set->hashes = hashes;
+    set->cap = cap;
+}
+
+/* key_set_add - add key; 0 if it was there already */
+static int key_set_add(struct key_set *set, const char *key)
+{
+    size_t len = strlen(key);
+    uint64_t hash = strmap_hash(key, len);
+
+    if (2 * (set->used + 1) > set->cap)
+	key_set_grow(set);
+    size_t j = (size_t) hash & (set->cap - 1);
+    for (; set->slots[j] != 0; j = (j + 1) & (set->cap - 1))
+	if (set->hashes[j] == hash && strcmp(set->arena.s + set->slots[j] - 1, key) == 0)
+	    return 0;
+    set->slots[j] = set->arena.len + 1;
+    set->hashes[j] = hash;
+    sb_addn(&set->arena, key, len + 1);
+    set->used++;
+    return 1;
+}
+
+static void key_set_free(struct key_set *set)
+{
+    sb_free(&set->arena);
+    free(set->slots);
+    free(set->hashes);
+}
+
+/* The keys seen so far in one source: postmap's duplicate warning. */
+struct dup_scan {
+    struct check *cx;
+    struct dict fold;		/* only its flags: how the table folds keys */
+    struct strbuf buf;
+    struct key_set seen;
+    const char *source;		/* as opened */
+    const char *db_label;	/* NAME.db, as Postfix names the table */
+};
+
+static void note_key(struct dup_scan *scan, const char *key, int line)
+{
+    const char *folded = dict_fold(&scan->fold, key, &scan->buf);
+
+    if (key_set_add(&scan->seen, folded))
+	return;
+    struct finding *f = check_report_at(scan->cx, "table-syntax", scan->source, line, 1,
+					"duplicate entry \"%s\": the first one wins", folded);
+    finding_postfix(f, "%s: duplicate entry: \"%s\"", scan->db_label, folded);
+    finding_fix(f, "remove or merge the duplicate line");
+}
+
+static void on_map_entry(void *ctx, const char *key, const char *value, int line)
+{
+    (void) value;
+    note_key(ctx, key, line);
+}
+
+static void on_alias_entry(void *ctx, const char *key, const char *value, int line)
+{
+    (void) value;
+    note_key(ctx, key, line);
+}
+
+/* source_flags - how pfc map and pfc alias read sources with this main.cf */
+static unsigned source_flags(struct check *cx)
+{
+    char *smtputf8 = check_value(cx, "smtputf8_enable");
+    int utf8 = smtputf8 != NULL && strcasecmp(smtputf8, "yes") == 0;
+
+    free(smtputf8);
+    return DICT_FLAG_FOLD | (utf8 ? DICT_FLAG_UTF8 : 0);
+}
+
+/*
+ * scan_source - read text (the bytes of source) as pfc map or pfc alias
+ * would, turning their warnings into table-syntax findings.
+ */
+static void scan_source(struct check *cx, const char *source, const char *db_label,
+			char *text, size_t len, int aliases)
+{
+    struct dup_scan scan = { .cx = cx, .source = source, .db_label = db_label };
+    FILE *fp = len > 0 ? fmemopen(text, len, "r") : fopen("/dev/null", "r");
+
+    if (fp == NULL)
+	return;
+    scan.fold.flags = source_flags(cx);
+    int utf8 = (scan.fold.flags & DICT_FLAG_UTF8) != 0;
+    check_capture_begin(cx, "table-syntax", source);
+    if (aliases)
+	(void) aliases_read_stream(fp, source, utf8 ? ALIASES_UTF8 : 0, on_alias_entry, &scan);
+    else
+	(void) mapsource_read(fp, source, utf8 ? MAPSOURCE_UTF8 : 0, on_map_entry, &scan);
+    check_capture_end(cx);
+    fclose(fp);
+    key_set_free(&scan.seen);
+    sb_free(&scan.buf);
+}
+
+/* ------------------------------------------------------------ table kinds */
+
+/*
+ * check_indexed - hash:NAME and btree:NAME: NAME and NAME.db exist, the
+ * .db's stamp names NAME's bytes, and NAME loads without warnings.
+ */
+static void check_indexed(struct check *cx, const char *type, const char *name,
+			  const struct ref *r, int aliases)
+{
+    char *source = sysroot_path(name);
+    char *db = xconcat(source, ".db", (char *) NULL);
+    int have_source = is_file(source), have_db = is_file(db);
+
+    if (!have_source && !have_db) {
+	struct finding *f = REPORT(cx, "table-source-missing", r,
+				   "%s:%s: neither %s nor %s.db exists", type, name, name, name);
+	finding_postfix(f, "open database %s.db: No such file or directory", name);
+	finding_fix(f, "create %s, then run: pfc map %s:%s", name, type, name);
+    } else if (!have_db) {
+	struct finding *f = REPORT(cx, "db-missing", r,
+				   "%s:%s: %s.db was never built from %s", type, name, name, name);
+	finding_postfix(f, "open database %s.db: No such file or directory", name);
+	finding_fix(f, "run: pfc %s %s:%s", aliases ? "alias" : "map", type, name);
+    }
+    if (!have_source)
+	goto done;
+
+    size_t len = 0;
+    char *text = read_all(source, &len);
+    if (text == NULL) {
+	REPORT(cx, "table-source-missing", r, "%s:%s: cannot read %s: %s",
+	       type, name, name, strerror(errno));
+	goto done;
+    }
+    /*
+     * A .db built by pfc from these very bytes, without a warning, with
+     * the reader settings this configuration has: reading the source
+     * again would find nothing.
+     */
+    int clean = 0;
+    if (have_db) {
+	char hex[SHA256_HEX_SIZE], *err = NULL;
+	struct dict_stamp stamp;
+	int status = dict_gdbm_source_stamp(db, &stamp, &err);
+
+	sha256_hex(text, len, hex);
+	if (status < 0) {
+	    struct finding *f = REPORT(cx, "db-foreign", r,
+				       "%s:%s: %s.db was not built by pfc, so whether it "
+				       "matches %s is unknown", type, name, name, name);
+	    finding_fix(f, "rebuild it with: pfc %s %s:%s", aliases ? "alias" : "map", type, name);
+	} else if (status == 0) {
+	    struct finding *f = REPORT(cx, "db-stale", r,
+				       "%s:%s: %s.db was changed after it was built "
+				       "(pfc map -i or -d), so it no longer matches %s",
+				       type, name, name, name);
+	    finding_fix(f, "put the changes in %s and run: pfc %s %s:%s", name,
+			aliases ? "alias" : "map", type, name);
+	} else if (stamp.size != (long long) len || strcmp(stamp.sha256, hex) != 0) {
+	    struct finding *f = REPORT(cx, "db-stale", r,
+				       "%s:%s: %s.db was built from a different %s "
+				       "(%lld bytes then, %zu now)", type, name, name, name,
+				       stamp.size, len);
+	    finding_fix(f, "run: pfc %s %s:%s", aliases ? "alias" : "map", type, name);
+	} else {
+	    clean = stamp.warnings == 0
+		&& (stamp.flags & DICT_FLAG_UTF8) == (source_flags(cx) & DICT_FLAG_UTF8);
+	}
+	free(err);
+    }
+    if (!clean)
+	scan_source(cx, source, db, text, len, aliases);
+    check_template_text(cx, source, text, len);
+    free(text);
+  done:
+    free(source);
+    free(db);
+}
+
+/* check_loaded - texthash: and cidr: load through dict_open itself */
+static void check_loaded(struct check *cx, const char *spec, const char *type,
+			 const char *name, const struct ref *r)
+{
+    char *source = sysroot_path(name), *err = NULL;
+
+    if (*name != '{' && !is_file(source)) {
+	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: %s does not exist",
+				   type, name, name);
+	finding_postfix(f, "open %s: No such file or directory", name);
+	finding_fix(f, "create %s, or correct the name", name);
+	free(source);
+	return;
+    }
+    if (*name != '{')
+	check_template_file(cx, source);
+    check_capture_begin(cx, "table-syntax", source);
+    struct dict *dict = dict_open(spec, DICT_READ, DICT_FLAG_FOLD | DICT_FLAG_DUP_WARN, &err);
+    check_capture_end(cx);
+    if (dict != NULL) {
+	char *close_err = NULL;
+	(void) dict_close(dict, &close_err);
+	free(close_err);
+    } else {
+	struct finding *f = check_report_at(cx, "table-syntax", source, 0, 0, "%s", err);
+	finding_postfix(f, "%s", err);
+    }
+    free(err);
+    free(source);
+}
+
+static void check_pattern_file(struct check *cx, const char *type, const char *name,
+			       enum pattern_role role, const struct ref *r)
+{
+    /* An inline "{ {rule}, ... }" table has no file. */
+    char *source = *name == '{' ? xstrdup(name) : sysroot_path(name);
+
+    if (*name != '{' && !is_file(source)) {
+	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: %s does not exist",
+				   type, name, name);
+	finding_postfix(f, "%s:%s: open %s: No such file or directory", type, name, name);
+	finding_fix(f, "create %s, or correct the name", name);
+    } else {
+	if (*name != '{')
+	    check_template_file(cx, source);
+	check_pattern_table(cx, type, source, role);
+    }
+    free(source);
+}
+
+/* check_kind - is an exact-match table named where patterns are needed? */
+static void check_kind(struct check *cx, const struct dict_type *def, const char *spec,
+		       enum table_need need, const struct ref *r)
+{
+    int exact = ((def->caps & DICT_CAP_FIXED) && (def->caps & DICT_CAP_FILE))
+	|| strcmp(def->name, "inline") == 0;
+    int pattern = (def->caps & DICT_CAP_PATTERN) != 0;
+
+    if (r->param != NULL && strcmp(r->param, "alias_database") == 0) {
+	if (!buildable_type(def->name)) {
+	    struct finding *f = REPORT(cx, "table-kind-mismatch", r,
+				       "alias_database: %s is not a table newaliases can build",
+				       spec);
+	    finding_fix(f, "name an indexed table (hash:, btree:, lmdb:, cdb:) of an aliases file");
+	}
+	return;
+    }
+    if (need == TABLE_PATTERN && exact) {
+	struct finding *f = REPORT(cx, "table-kind-mismatch", r,
+				   "%s: %s is an exact-match table, but %s needs patterns: "
+				   "a key would have to equal a whole line", r->param, spec, r->param);
+	finding_fix(f, "use a regexp: or pcre: table");
+    } else if (need == TABLE_FIXED && pattern) {
+	struct finding *f = REPORT(cx, "table-kind-mismatch", r,
+				   "%s: %s is a pattern table where an exact-match table is needed",
+				   r->param, spec);
+	finding_fix(f, "use an exact-match table (hash:, texthash:, inline:)");
+    }
+}
+
+static const char *const known_types[] = {
+    "btree", "cdb", "cidr", "dbm", "environ", "fail", "hash", "inline", "internal", "ldap",
+    "lmdb", "memcache", "mongodb", "mysql", "nis", "nisplus", "pcre", "pgsql", "pipemap",
+    "proxy", "randmap", "regexp", "sdbm", "socketmap", "sqlite", "static", "tcp", "texthash",
+    "unionmap", "unix",
+};
+
+static void check_ref(struct check *cx, const char *spec, enum table_need need,
+		      enum pattern_role role, const struct ref *r);
+
+/* in_list - is word one of the elements of list? */
+static int in_list(const char *list, const char *word)
+{
+    char *copy = xstrdup(list), *bp = copy, *tok;
+
+    while ((tok = str_tokq(&bp, CHARS_COMMA_SP)) != NULL && strcmp(tok, word) != 0)
+	;
+    free(copy);
+    return tok != NULL;
+}
+
+/*
+ * is_alias_table - is spec an aliases(5) file, read as postalias reads
+ * it: named by alias_maps or alias_database (wherever else it is named
+ * too, e.g. through $alias_maps in local_recipient_maps)?
+ */
+static int is_alias_table(struct check *cx, const char *spec)
+{
+    static const char *const params[] = { "alias_maps", "alias_database" };
+    int found = 0;
+
+    for (size_t i = 0; i < 2 && !found; i++) {
+	char *value = check_value(cx, params[i]);
+	found = value != NULL && in_list(value, spec);
+	free(value);
+    }
+    return found;
+}
+
+/* check_members - unionmap:{a, b} and pipemap:{a, b}: each member */
+static void check_members(struct check *cx, const char *type, const char *name,
+			  enum table_need need, enum pattern_role role, const struct ref *r)
+{
+    char *copy = xstrdup(name), *bp = copy, *err;
+
+    if (!brace_group(copy) || (err = extract_braces(&bp, 1)) != NULL) {
+	struct finding *f = REPORT(cx, "unknown-table-type", r,
+				   "%s:%s: expected a list of tables in { }", type, name);
+	finding_postfix(f, "malformed %s table: %s:%s", type, type, name);
+	free(copy);
+	return;
+    }
+    for (char *tok; (tok = str_tokq(&bp, CHARS_COMMA_SP)) != NULL;) {
+	struct ref inner = *r;
+	/* tok points into copy, the name after "type:". */
+	inner.offset = r->offset + strlen(type) + 1 + (size_t) (tok - copy);
+	check_ref(cx, tok, need, role, &inner);
+    }
+    free(copy);
+}
+
+static void check_ref(struct check *cx, const char *spec, enum table_need need,
+		      enum pattern_role role, const struct ref *r)
+{
+    const char *colon = strchr(spec, ':');
+    char *type = colon ? xstrndup(spec, (size_t) (colon - spec)) : NULL;
+    const char *name = colon ? colon + 1 : spec;
+    const struct dict_type *def = type ? dict_type_find(type) : NULL;
+    int proxied = def != NULL && strcmp(type, "proxy") == 0 && strchr(name, ':') != NULL;
+
+    /* What the parameter needs is checked at every use; the rest once. */
+    if (def != NULL && !proxied && (def->caps & DICT_CAP_UNSUPPORTED) == 0)
+	check_kind(cx, def, spec, need, r);
+    if (proxied) {
+	/* proxymap serves the inner table; check that one. */
+	struct ref inner = *r;
+	inner.offset += strlen("proxy:");
+	check_ref(cx, name, need, role, &inner);
+	goto done;
+    }
+    if (strmap_has(&cx->tables_seen, spec))
+	goto done;
+    strmap_put(&cx->tables_seen, spec, NULL);
+
+    if (colon == NULL || *type == 0 || *name == 0) {
+	struct finding *f = REPORT(cx, "unknown-table-type", r,
+				   "%s: \"%s\" is not a table: expected type:name", r->param, spec);
+	finding_postfix(f, "open dictionary: expecting \"type:name\" form instead of \"%s\"",
+			spec);
+	const char *slash = strchr(spec, '/');
+	int head = slash ? (int) (slash - spec) : (int) strlen(spec);
+	if (colon != NULL && strspn(spec, "0123456789abcdefABCDEF:.") == (size_t) head)
+	    /* "::1/128": an IPv6 address reads as a table unless in [ ]. */
+	    finding_fix(f, "write an IPv6 address in brackets: [%.*s]%s", head, spec,
+			slash ? slash : "");
+	else if (colon == NULL)
+	    finding_fix(f, "write it as hash:%s, or the type it has", spec);
+    } else if (def == NULL) {
+	struct finding *f = REPORT(cx, "unknown-table-type", r,
+				   "%s: unknown table type \"%s\"", r->param, type);
+	finding_postfix(f, "unsupported dictionary type: %s", type);
+	const char *near = check_suggest(type, known_types,
+					 sizeof(known_types) / sizeof(known_types[0]));
+	if (near != NULL)
+	    finding_fix(f, "did you mean %s:%s?", near, name);
+    } else if (def->caps & DICT_CAP_UNSUPPORTED) {
+	struct finding *f = REPORT(cx, "unsupported-table-type", r,
+				   "%s: pfc does not read %s: tables, so cannot check %s",
+				   r->param, type, spec);
+	finding_fix(f, "none needed; check this table with Postfix's own tools");
+    } else {
+	int aliases = (def->caps & DICT_CAP_BUILD) && is_alias_table(cx, spec);
+	if (strcmp(type, "unionmap") == 0 || strcmp(type, "pipemap") == 0)
+	    check_members(cx, type, name, need, role, r);
+	else if (def->caps & DICT_CAP_BUILD)
+	    check_indexed(cx, type, name, r, aliases);
+	else if (strcmp(type, "regexp") == 0 || strcmp(type, "pcre") == 0)
+	    check_pattern_file(cx, type, name, role, r);
+	else if (def->caps & DICT_CAP_FILE)
+	    check_loaded(cx, spec, type, name, r);
+    }
+  done:
+    free(type);
 }
 
 void check_table_ref(struct check *cx, const char *spec, enum table_need need,
 		     enum pattern_role role, const char *param, const char *path,
 		     const struct cf_logical_line *where, size_t offset)
 {
-    (void) cx, (void) spec, (void) need, (void) role, (void) param, (void) path;
-    (void) where, (void) offset;
+    struct ref r = { param ? param : "table", path, where, offset };
+
+    check_ref(cx, spec, need, role, &r);
+}
+
+/* ------------------------------------------------------------ parameters */
+
+/*
+ * Parameters of kind "maps" that are not tables to check: caches the
+ * daemons create and write themselves, and proxymap's lists of names.
+ */
+static int skipped_param(const char *name)
+{
+    static const char *const names[] = {
+	"address_verify_map", "postscreen_cache_map", "smtp_sasl_auth_cache_name",
+	"lmtp_sasl_auth_cache_name", "smtp_tls_session_cache_database",
+	"lmtp_tls_session_cache_database", "smtpd_tls_session_cache_database",
+	"proxy_read_maps", "proxy_write_maps", NULL,
+    };
+
+    for (const char *const *n = names; *n; n++)
+	if (strcmp(*n, name) == 0)
+	    return 1;
+    return 0;
+}
+
+/*
+ * match_list_param - lists where a word without ':' is a host, network,
+ * domain or file and only type:name words are tables (Postfix's
+ * match_list: not "[...", with a ':').
+ */
+static int match_list_param(const struct param_def *def)
+{
+    return def->kind == PKIND_DOMAINLIST || strcmp(def->name, "postscreen_access_list") == 0;
+}
+
+/* need_of - what the parameter looks up in its tables, and what results mean */
+static enum table_need need_of(const char *name, enum pattern_role *role)
+{
+    size_t len = strlen(name);
+
+    *role = ROLE_VALUE;
+    if (strcmp(name, "postscreen_access_list") == 0)
+	*role = ROLE_ACCESS;
+    if ((len >= 13 && strcmp(name + len - 13, "header_checks") == 0)
+	|| (len >= 11 && strcmp(name + len - 11, "body_checks") == 0)) {
+	*role = ROLE_CHECKS;
+	return TABLE_PATTERN;
+    }
+    if (strcmp(name, "alias_database") == 0)
+	return TABLE_FIXED;
+    return TABLE_ANY;
+}
+
+static const char *lookup_cfg(const char *name, int mode, void *ctx)
+{
+    (void) mode;
+    return config_raw(ctx, name);
+}
+
+struct list_walk {
+    struct check *cx;
+    const struct param_def *def;
+    const char *path;
+    const struct cf_logical_line *where;
+};
+
+/* check_word - one list element, $names expanded, each table checked */
+static void check_word(const struct list_walk *w, const char *word, size_t offset,
+		       int depth)
+{
+    enum pattern_role role;
+    enum table_need need = need_of(w->def->name, &role);
+
+    if (strchr(word, '$') != NULL && depth == 0) {
+	struct strbuf buf = STRBUF_INIT;
+	check_capture_begin(w->cx, NULL, NULL);
+	int status = expand(&buf, word, EXPAND_RECURSE, lookup_cfg, w->cx->cfg);
+	check_capture_end(w->cx);
+	if ((status & EXPAND_ERROR) == 0 && buf.len > 0) {
+	    char *bp = buf.s;
+	    for (char *tok; (tok = str_tokq(&bp, CHARS_COMMA_SP)) != NULL;)
+		check_word(w, tok, offset, depth + 1);
+	}
+	sb_free(&buf);
+	return;
+    }
+    if (match_list_param(w->def)) {
+	while (*word == '!')
+	    word++, offset++;
+	if (*word == '[' || strchr(word, ':') == NULL)
+	    return;
+    }
+    check_table_ref(w->cx, word, need, role, w->def->name, w->path, w->where, offset);
+}
+
+/* check_list - every table of a value at value_off of where */
+static void check_list(struct check *cx, const struct param_def *def, const char *value,
+		       const char *path, const struct cf_logical_line *where,
+		       size_t value_off)
+{
+    struct list_walk w = { cx, def, path, where };
+    char *copy = xstrdup(value), *bp = copy;
+
+    for (char *tok; (tok = str_tokq(&bp, CHARS_COMMA_SP)) != NULL;) {
+	/* A match list ends at a "#" (Postfix warns; the params rules say so). */
+	if (*tok == '#' && match_list_param(def))
+	    break;
+	check_word(&w, tok, value_off + (size_t) (tok - copy), 0);
+    }
+    free(copy);
+}
+
+static int table_param(const struct param_def *def)
+{
+    return def != NULL && (def->kind == PKIND_MAPS || match_list_param(def))
+	&& !skipped_param(def->name);
+}
+
+/*
+ * check_alias_database - newaliases builds the tables of alias_database;
+ * an indexed aliases file in alias_maps that is not among them is never
+ * rebuilt by it.
+ */
+static void check_alias_database(struct check *cx)
+{
+    char *maps = check_value(cx, "alias_maps"), *database = check_value(cx, "alias_database");
+    const struct check_setting *set = check_setting_find(cx, "alias_maps");
+    const struct check_setting *dbset = check_setting_find(cx, "alias_database");
+
+    if (maps == NULL || database == NULL || (set == NULL && dbset == NULL))
+	goto done;
+    char *copy = xstrdup(maps), *bp = copy;
+    for (char *tok; (tok = str_tokq(&bp, CHARS_COMMA_SP)) != NULL;) {
+	if (strncmp(tok, "hash:", 5) != 0 && strncmp(tok, "btree:", 6) != 0)
+	    continue;
+	if (in_list(database, tok))
+	    continue;
+	/* Locate it in alias_maps when written there, else at alias_database. */
+	const char *at = set ? strstr(set->value, tok) : NULL;
+	const struct check_setting *s = at ? set : dbset ? dbset : set;
+	size_t off = s->value_off + (at ? (size_t) (at - set->value) : 0);
+	struct finding *f = check_report(cx, "alias-database-mismatch", cx->main_path, s->where,
+					 off, "alias_maps: %s is not in alias_database, so "
+					 "newaliases does not rebuild it", tok);
+	finding_fix(f, "add %s to alias_database", tok);
+    }
+    free(copy);
+  done:
+    free(maps);
+    free(database);
+}
+
+void check_tables(struct check *cx)
+{
+    for (size_t i = 0; i < cx->nsettings; i++) {
+	const struct check_setting *s = &cx->settings[i];
+	if (s->effective && table_param(s->def))
+	    check_list(cx, s->def, s->value, cx->main_path, s->where, s->value_off);
+    }
+    for (size_t i = 0; i < cx->nservices; i++) {
+	const struct check_service *svc = &cx->services[i];
+	for (size_t j = 0; j < svc->noverrides; j++) {
+	    const struct check_override *o = &svc->overrides[j];
+	    const struct param_def *def = registry_find(o->name);
+	    if (table_param(def))
+		check_list(cx, def, o->value, cx->master_path, svc->entry->where, o->value_off);
+	}
+    }
+    check_alias_database(cx);
 }

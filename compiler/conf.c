@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "conf.h"
 #include "diag.h"
 #include "expand.h"
 #include "hostinfo.h"
@@ -87,6 +88,7 @@ static struct {
     struct strmap namespaces;	/* "service/type" -> shared -o dictionary */
     struct strmap rest_classes;
     struct strmap dbms_visited;
+    const struct conf_name_hooks *hooks;	/* conf_scan_names(): report, never fatal */
 } pc;
 
 static const char *lookup_value(int mode, const char *name, size_t scope,
@@ -315,7 +317,8 @@ static const char *expand_value(struct strbuf *buf, int mode, const char *value,
 {
     struct eval_ctx ctx = { mode & ~SHOW_NONDEF, scope };
 
-    if (expand(buf, value, EXPAND_RECURSE, eval_lookup, &ctx) & EXPAND_ERROR)
+    if ((expand(buf, value, EXPAND_RECURSE, eval_lookup, &ctx) & EXPAND_ERROR)
+	&& pc.hooks == NULL)
 	diag_fatal("macro processing error");
     return sb_str(buf);
 }
@@ -367,12 +370,42 @@ static void set_parameters(char **overrides, size_t count)
     }
 }
 
+/* For conf_scan_names(): the caller reports syntax problems itself. */
+static void quiet_syntax(void *ctx, const char *path, const struct cf_logical_line *line,
+			 const char *err)
+{
+    (void) ctx, (void) path, (void) line, (void) err;
+}
+
+static void quiet_override(void *ctx, const char *path, const struct cf_logical_line *line,
+			   const char *name, const char *old_value)
+{
+    (void) ctx, (void) path, (void) line, (void) name, (void) old_value;
+}
+
+static void quiet_space(void *ctx, const char *path, const struct cf_logical_line *line)
+{
+    (void) ctx, (void) path, (void) line;
+}
+
+static void quiet_master_problem(void *ctx, const char *path,
+				 const struct cf_logical_line *line, size_t offset,
+				 int fatal, const char *message)
+{
+    (void) ctx, (void) path, (void) line, (void) offset, (void) fatal, (void) message;
+}
+
+static const struct mainconf_hooks quiet_main = {
+    quiet_syntax, NULL, quiet_override, quiet_space, NULL,
+};
+static const struct masterconf_hooks quiet_master = { quiet_master_problem, NULL };
+
 static void read_master(int fail_on_open_error)
 {
     if (pc.config_dir == NULL)
 	set_config_dir();
     char *path = config_file_path("master.cf");
-    if (masterconf_load(path, &pc.master, NULL) < 0) {
+    if (masterconf_load(path, &pc.master, pc.hooks ? &quiet_master : NULL) < 0) {
 	if (fail_on_open_error)
 	    diag_fatal("open %s: %s", path, strerror(errno));
 	diag_warn("open %s: %s", path, strerror(errno));
@@ -485,8 +518,12 @@ static void flag_user_parameter(const char *name, unsigned class, size_t scope)
 	    }
 	}
     }
-    if (!user_supplied && (class & PN_DBMS) == 0 && find_param(name) == NULL)
-	diag_warn("%s/%s: undefined parameter: %s", pc.config_dir, source, name);
+    if (!user_supplied && (class & PN_DBMS) == 0 && find_param(name) == NULL) {
+	if (pc.hooks != NULL)
+	    pc.hooks->undefined(pc.hooks->ctx, scope, name);
+	else
+	    diag_warn("%s/%s: undefined parameter: %s", pc.config_dir, source, name);
+    }
 }
 
 struct scan_ctx {
@@ -670,7 +707,8 @@ static void scan_namespace(struct dict_view *view, const char *dict_name,
 
     if (classes != NULL) {
 	struct strbuf buf = STRBUF_INIT;
-	if (expand(&buf, classes, EXPAND_RECURSE, view_lookup, view) & EXPAND_ERROR)
+	if ((expand(&buf, classes, EXPAND_RECURSE, view_lookup, view) & EXPAND_ERROR)
+	    && pc.hooks == NULL)
 	    diag_fatal("dictionary %s: macro processing error", dict_name);
 	char *bp = buf.s ? buf.s : "", *name;
 	while ((name = strtok_r(bp, CHARS_COMMA_SP, &bp)) != NULL) {
@@ -772,7 +810,8 @@ static void register_user_parameters(void)
 	    scan_namespace(&view, pc.master.entries[i].name_space, i);
 	}
     }
-    scan_defaults();
+    if (pc.hooks == NULL)	/* a bad host default is not a name problem */
+	scan_defaults();
     struct dict_view main_view = { &pc.main_dict, 1 };
     scan_namespace(&main_view, "mail_dict", NO_SCOPE);
 }
@@ -837,7 +876,10 @@ static void flag_unused_main_parameters(void)
     struct strmap_slot *slot;
 
     while ((slot = strmap_next(&pc.main_dict, &pos)) != NULL) {
-	if (find_param(slot->key) == NULL) {
+	if (find_param(slot->key) == NULL && pc.hooks != NULL) {
+	    pc.hooks->unused(pc.hooks->ctx, CONF_MAIN_SCOPE, slot->key,
+			     ((struct setting *) slot->value)->value);
+	} else if (find_param(slot->key) == NULL) {
 	    flush_output();
 	    diag_warn("%s/main.cf: unused parameter: %s=%s", pc.config_dir,
 		      slot->key, ((struct setting *) slot->value)->value);
@@ -855,6 +897,9 @@ static void flag_unused_master_parameters(void)
 	    continue;
 	while ((slot = strmap_next(dict, &pos)) != NULL) {
 	    if (find_param(slot->key) == NULL
+		&& !strmap_has(&pc.scopes[i].valid_names, slot->key) && pc.hooks != NULL) {
+		pc.hooks->unused(pc.hooks->ctx, i, slot->key, (const char *) slot->value);
+	    } else if (find_param(slot->key) == NULL
 		&& !strmap_has(&pc.scopes[i].valid_names, slot->key)) {
 		flush_output();
 		diag_warn("%s/master.cf: unused parameter: %s=%s", pc.config_dir,
@@ -862,6 +907,34 @@ static void flag_unused_master_parameters(void)
 	    }
 	}
     }
+}
+
+/* conf_scan_names - see conf.h: postconf -n's name analysis, reported */
+void conf_scan_names(const char *config_dir, const struct conf_name_hooks *hooks)
+{
+    char *path;
+
+    memset(&pc, 0, sizeof(pc));
+    pc.param_class = PN_CLASS_MASK;
+    pc.hooks = hooks;
+    strmap_init(&pc.main_dict);
+    strmap_init(&pc.params);
+    strmap_init(&pc.dbms_visited);
+    pc.config_dir = xstrdup(config_dir);
+    if (strcmp(config_dir, DEFAULT_CONFIG_DIR) != 0)
+	setting_put(&pc.main_dict, "config_directory", config_dir, 0);
+    path = config_file_path("main.cf");
+    int status = mainconf_load(path, &pc.main_dict, &quiet_main);
+    free(path);
+    if (status < 0)
+	return;
+    register_builtin_parameters();
+    read_master(0);
+    register_service_parameters();
+    register_user_parameters();
+    flag_unused_main_parameters();
+    flag_unused_master_parameters();
+    /* Like postconf, this runs once per process: pc is not freed. */
 }
 
 /* ---------------------------------------------------------------- */

@@ -99,11 +99,14 @@ static void build(const struct map_run *run, const char *arg, int incremental)
     }
     struct dict *dict = table_open(&run->table, spec, incremental ? DICT_UPDATE : DICT_CREATE,
 				   run->table.dict_flags | DICT_FLAG_BULK);
+    unsigned long warnings = diag_warning_count();
     if (mapsource_read(fp, path, (run->table.dict_flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0,
 		       store_entry, dict) < 0)
 	diag_fatal("read %s: %s", path, strerror(errno));
-    if (fp != stdin)
+    if (fp != stdin) {
+	table_stamp_source(dict, fp, path, diag_warning_count() - warnings);
 	fclose(fp);
+    }
     table_close(dict);
     table_unprotect(saved_mask);
     free(spec);

@@ -1,10 +1,12 @@
 /* tablecmd - the table operations pfc map and pfc alias have in common */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "diag.h"
 #include "output.h"
+#include "sha256.h"
 #include "tablecmd.h"
 #include "xalloc.h"
 
@@ -272,4 +274,14 @@ void table_unprotect(int saved_mask)
 {
     if (saved_mask >= 0)
 	umask((mode_t) saved_mask);
+}
+
+void table_stamp_source(struct dict *dict, FILE *fp, const char *path,
+			unsigned long warnings)
+{
+    struct dict_stamp stamp = { .warnings = warnings, .flags = dict->flags };
+
+    if (fseek(fp, 0L, SEEK_SET) != 0 || sha256_stream(fp, stamp.sha256, &stamp.size) != 0)
+	diag_fatal("read %s: %s", path, strerror(errno));
+    dict_gdbm_set_source_stamp(dict, &stamp);
 }

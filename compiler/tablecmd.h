@@ -73,6 +73,16 @@ int table_delete(const struct table_run *run, const char *key, char **tables,
  * table_protect - as postmap: a table built from source is no more
  * readable than its source. Returns the umask to restore, or -1.
  */
+/*
+ * table_stamp_source - after a build from fp, record in the table the
+ * SHA-256 and size of fp's bytes (read again from the start of the same
+ * open file, so no other file can be hashed), and the number of warnings
+ * reading it gave, for pfc check (db-stale, table-syntax). Fatal on a
+ * read error, in the build's words.
+ */
+void table_stamp_source(struct dict *dict, FILE *fp, const char *path,
+			unsigned long warnings);
+
 int table_protect(const struct table_run *run, FILE *source);
 void table_unprotect(int saved_mask);
 

@@ -13,11 +13,17 @@ static int utf8_messages;
 static int fatal_status = 1;
 static diag_warning_hook *warning_hook;
 static void *warning_hook_ctx;
+static unsigned long warnings;
 
 void diag_set_warning_hook(diag_warning_hook *hook, void *ctx)
 {
     warning_hook = hook;
     warning_hook_ctx = ctx;
+}
+
+unsigned long diag_warning_count(void)
+{
+    return warnings;
 }
 
 void diag_set_fatal_status(int status)
@@ -65,6 +71,8 @@ static void emit(enum diag_severity severity, const char *fmt, va_list ap)
 	    line.s[i] = '?';
 	}
     }
+    if (severity == DIAG_WARNING)
+	warnings++;
     if (severity == DIAG_WARNING && warning_hook != NULL) {
 	warning_hook(warning_hook_ctx, line.s + start);
 	sb_free(&line);

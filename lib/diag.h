@@ -37,6 +37,11 @@ void diag_fatal(const char *fmt, ...)
 typedef void diag_warning_hook(void *ctx, const char *message);
 void diag_set_warning_hook(diag_warning_hook *hook, void *ctx);
 
+/*
+ * diag_warning_count - how many warnings were given so far (to stderr or
+ * the hook): pfc map records whether a build warned at all.
+ */
+unsigned long diag_warning_count(void);
 /* diag_set_fatal_status - the exit status of diag_fatal() (default 1) */
 void diag_set_fatal_status(int status);
 

@@ -132,4 +132,32 @@ int dict_set_error(struct dict *dict, const char *fmt, ...)
 struct strbuf;
 const char *dict_fold(const struct dict *dict, const char *key, struct strbuf *buf);
 
+/*
+ * The source stamp of hash: and btree: tables (dict_gdbm.c): pfc map and
+ * pfc alias record the SHA-256 and size of the source bytes a table was
+ * built from, so pfc check can tell a stale table by content, not mtime;
+ * and whether that build warned, and with which reader settings, so a
+ * clean table's source need not be read twice. An update (-i, -d) writes
+ * the table without a stamp: it then matches no source file.
+ */
+struct dict_stamp {
+    char sha256[65];		/* lowercase hex */
+    long long size;		/* bytes */
+    unsigned long warnings;	/* warnings while reading the source */
+    unsigned flags;		/* DICT_FLAG_FOLD, DICT_FLAG_UTF8 of the build */
+};
+
+/*
+ * dict_gdbm_set_source_stamp - stamp a hash/btree table being built
+ * (ignored for other types); written at close.
+ */
+void dict_gdbm_set_source_stamp(struct dict *dict, const struct dict_stamp *stamp);
+/*
+ * dict_gdbm_source_stamp - read the stamp of the table file db_path
+ * (NAME.db) without loading the table: 1 with *stamp set; 0 for a pfc
+ * table without a stamp (updated with -i or -d); -1 with *err when it is
+ * not a pfc table or cannot be read.
+ */
+int dict_gdbm_source_stamp(const char *db_path, struct dict_stamp *stamp, char **err);
+
 #endif

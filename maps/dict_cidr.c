@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cfline.h"
 #include "dict.h"
 #include "pattern_source.h"
 #include "strbuf.h"
@@ -226,9 +227,10 @@ static int parse_rule(struct cidr_load *st, char *p, int line)
     return 0;
 }
 
-static void cidr_line(void *ctx, char *text, int line)
+static void cidr_line(void *ctx, char *text, const struct cf_logical_line *logical)
 {
     struct cidr_load *st = ctx;
+    int line = logical->first_line;
 
     sb_reset(&st->why);
     if (parse_rule(st, text, line) != 0) {

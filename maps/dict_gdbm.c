@@ -16,6 +16,13 @@
  *   bucket record value: entries, each u32 key length, u32 value length
  *                        (little-endian), key bytes, value bytes
  *   meta record key:     "\0pfc-hash"   value: "1 NBUCKETS"
+ *   stamp record key:    "\0pfc-source" value: "sha256 HEX SIZE WARNINGS FLAGS"
+ *
+ * The stamp names the source bytes a build read (SHA-256, size), so pfc
+ * check can tell whether the table still matches its source, and how
+ * many warnings reading it gave with which flags (FOLD, UTF8). Only a
+ * build from a source file writes it; an update (-i, -d) writes the
+ * table without one, since the table then matches no file.
  *
  * A table is never modified in place: building writes NAME.db.tmp.PID from
  * entries held in memory, and close() fsyncs it and renames it over
@@ -47,6 +54,8 @@
 #define BUCKET_TARGET 8		/* entries per bucket, on average */
 #define META_KEY "\0pfc-hash"
 #define META_KEY_LEN 9
+#define STAMP_KEY "\0pfc-source"
+#define STAMP_KEY_LEN 11
 #define BUCKET_KEY_LEN 6
 
 /* An entry as stored: the bytes of key and value, NUL included if any. */
@@ -63,6 +72,7 @@ struct gdbm_table {
     char *path;			/* NAME.db */
     int sorted;			/* btree: sequence in key order */
     uint32_t nbuckets;
+    char *stamp;		/* the stamp record's text, or NULL */
     int keep_mode;		/* updates keep the table's permissions */
     mode_t mode;
     struct strbuf fold_buf, key_buf, value_buf;
@@ -417,7 +427,11 @@ static int write_table(struct gdbm_table *t, int fd, const char *tmp_path, char 
 	sb_reset(&rec);
 	sb_printf(&rec, "%d %u", FORMAT_VERSION, (unsigned) nbuckets);
 	datum k = { META_KEY, META_KEY_LEN }, v = { rec.s, (int) rec.len };
-	if (gdbm_store(db, k, v, GDBM_REPLACE) != 0 || gdbm_sync(db) != 0
+	datum sk = { STAMP_KEY, STAMP_KEY_LEN };
+	datum sv = { t->stamp, t->stamp ? (int) strlen(t->stamp) : 0 };
+	if (gdbm_store(db, k, v, GDBM_REPLACE) != 0
+	    || (t->stamp != NULL && gdbm_store(db, sk, sv, GDBM_REPLACE) != 0)
+	    || gdbm_sync(db) != 0
 	    || fsync(gdbm_fdesc(db)) != 0) {
 	    *err = dict_format_error("table %s:%s: write error: %s", t->dict.type->name,
 				     t->dict.name, strerror(errno));
@@ -567,6 +581,7 @@ static void free_table(struct gdbm_table *t)
     strmap_free(&t->index, NULL);
     free_seq(t);
     free(t->path);
+    free(t->stamp);
     sb_free(&t->fold_buf);
     sb_free(&t->key_buf);
     sb_free(&t->value_buf);
@@ -652,3 +667,48 @@ const struct dict_type dict_type_hash = {
 const struct dict_type dict_type_btree = {
     "btree", DICT_CAP_FIXED | DICT_CAP_BUILD | DICT_CAP_FILE, btree_open, ".db",
 };
+
+/* ---------------------------------------------------------------- */
+/* The source stamp.                                                 */
+
+void dict_gdbm_set_source_stamp(struct dict *dict, const struct dict_stamp *stamp)
+{
+    struct gdbm_table *t = (struct gdbm_table *) dict;
+    struct strbuf text = STRBUF_INIT;
+
+    if ((dict->type != &dict_type_hash && dict->type != &dict_type_btree) || !t->writer)
+	return;
+    sb_printf(&text, "sha256 %s %lld %lu %u", stamp->sha256, stamp->size, stamp->warnings,
+	      stamp->flags & (DICT_FLAG_FOLD | DICT_FLAG_UTF8));
+    free(t->stamp);
+    t->stamp = sb_detach(&text);
+}
+
+int dict_gdbm_source_stamp(const char *db_path, struct dict_stamp *stamp, char **err)
+{
+    GDBM_FILE db = gdbm_open(db_path, 0, GDBM_READER | GDBM_NOLOCK, 0, NULL);
+    struct gdbm_table probe = { .path = (char *) db_path, .dict.type = &dict_type_hash };
+    int status = -1;
+
+    if (db == NULL) {
+	*err = gdbm_open_error(db_path);
+	return -1;
+    }
+    if (check_meta(db, &probe, err) >= 0) {
+	datum k = { STAMP_KEY, STAMP_KEY_LEN };
+	datum v = gdbm_fetch(db, k);
+	char text[160];
+
+	status = 0;
+	if (v.dptr != NULL && (size_t) v.dsize < sizeof(text)) {
+	    memcpy(text, v.dptr, (size_t) v.dsize);
+	    text[v.dsize] = 0;
+	    if (sscanf(text, "sha256 %64[0-9a-f] %lld %lu %u", stamp->sha256, &stamp->size,
+		       &stamp->warnings, &stamp->flags) == 4 && strlen(stamp->sha256) == 64)
+		status = 1;
+	}
+	free(v.dptr);
+    }
+    gdbm_close(db);
+    return status;
+}

@@ -267,20 +267,22 @@ static void literal_parts(struct pcre_expr *expr, const char *pattern, unsigned 
 }
 
 static void *pcre_compile_expr(const struct pat_where *where, const char *pattern,
-			       unsigned options, int need_groups, size_t *ngroups)
+			       unsigned options, int need_groups, size_t *ngroups,
+			       struct pat_error *error)
 {
     char text[PCRE_ERROR_TEXT_LEN];
     PCRE2_SIZE offset;
     pcre2_code *code;
     uint32_t count;
-    int error;
+    int status;
 
-    (void) need_groups;
+    (void) where, (void) need_groups;
     code = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED, options,
-			 &error, &offset, NULL);
+			 &status, &offset, NULL);
     if (code == NULL) {
-	pat_warn(where, "error in regex at offset %lu: %s", (unsigned long) offset,
-		 pcre_error_text(error, text, sizeof(text)));
+	snprintf(error->text, sizeof(error->text), "error in regex at offset %lu: %s",
+		 (unsigned long) offset, pcre_error_text(status, text, sizeof(text)));
+	error->offset = (long) offset;
 	return NULL;
     }
     if (pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &count) != 0)
@@ -429,7 +431,7 @@ static int pcre_close(struct dict *dict, char **err)
     return 0;
 }
 
-static const struct pat_syntax pcre_syntax = {
+const struct pat_syntax dict_pcre_syntax = {
     .kind = "pcre",
     .default_options = PCRE2_CASELESS | PCRE2_DOTALL,
     .second_pattern = 0,
@@ -458,7 +460,7 @@ static struct dict *pcre_open(const char *name, int mode, unsigned flags, char *
     t = (struct pcre_table *) dict_alloc(&dict_type_pcre, name, flags, sizeof(*t));
     t->dict.lookup = pcre_lookup;
     t->dict.close = pcre_close;
-    if (pat_load(&t->rules, &pcre_syntax, name, err) != 0) {
+    if (pat_load(&t->rules, &dict_pcre_syntax, name, err) != 0) {
 	pcre_close(&t->dict, NULL);
 	return NULL;
     }

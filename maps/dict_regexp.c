@@ -40,7 +40,7 @@ static int regexp_flag(const struct pat_where *where, int ch, unsigned *options)
     }
 }
 
-/* regexp_warn - a regcomp/regexec error in regerror()'s words */
+/* regexp_warn - a regexec error in regerror()'s words */
 static void regexp_warn(const struct pat_where *where, int error, const regex_t *re)
 {
     char text[256];
@@ -50,16 +50,20 @@ static void regexp_warn(const struct pat_where *where, int error, const regex_t 
 }
 
 static void *regexp_compile(const struct pat_where *where, const char *pattern,
-			    unsigned options, int need_groups, size_t *ngroups)
+			    unsigned options, int need_groups, size_t *ngroups,
+			    struct pat_error *error)
 {
     regex_t *re = xmalloc(sizeof(*re));
-    int error;
+    int status;
 
+    (void) where;
     /* As Postfix: REG_NOSUB when no $n will ask for the groups. */
     if (!need_groups)
 	options |= REG_NOSUB;
-    if ((error = regcomp(re, pattern, (int) options)) != 0) {
-	regexp_warn(where, error, re);
+    if ((status = regcomp(re, pattern, (int) options)) != 0) {
+	/* POSIX says what went wrong, but not where. */
+	(void) regerror(status, re, error->text, sizeof(error->text));
+	error->offset = -1;
 	free(re);
 	return NULL;
     }
@@ -126,7 +130,7 @@ static int regexp_close(struct dict *dict, char **err)
     return 0;
 }
 
-static const struct pat_syntax regexp_syntax = {
+const struct pat_syntax dict_regexp_syntax = {
     .kind = "regexp",
     .default_options = REG_EXTENDED | REG_ICASE,
     .second_pattern = 1,
@@ -155,7 +159,7 @@ static struct dict *regexp_open(const char *name, int mode, unsigned flags, char
     t = (struct regexp_table *) dict_alloc(&dict_type_regexp, name, flags, sizeof(*t));
     t->dict.lookup = regexp_lookup;
     t->dict.close = regexp_close;
-    if (pat_load(&t->rules, &regexp_syntax, name, err) != 0) {
+    if (pat_load(&t->rules, &dict_regexp_syntax, name, err) != 0) {
 	regexp_close(&t->dict, NULL);
 	return NULL;
     }

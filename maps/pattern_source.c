@@ -174,7 +174,7 @@ static void one_line(void *ctx, const struct cf_logical_line *line)
     struct source_state *st = ctx;
 
     sb_set(&st->copy, line->text);
-    st->on_line(st->ctx, st->copy.s, line->first_line);
+    st->on_line(st->ctx, st->copy.s, line);
 }
 
 /*
@@ -249,6 +249,7 @@ int pat_read_source(const char *kind, const char *name, int dir_is_error,
 
 struct pattern {
     char *text;
+    size_t flags_len;		/* the flag letters after the delimiter */
     unsigned options;
     int match;
 };
@@ -257,7 +258,74 @@ struct load_state {
     struct pat_list *list;
     const struct pat_syntax *syntax;
     const char *name;
+    pat_observe_fn observe;	/* NULL: plain pat_load() */
+    void *observe_ctx;
+    const char *base;		/* the line being parsed, for offsets */
+    struct pat_seen seen;	/* what observe will get about it */
+    struct strbuf postfix;	/* seen.postfix */
 };
+
+/*
+ * rule_problem - a problem that an observer reports itself: hand it over
+ * in Postfix's words, or warn as Postfix does.
+ */
+static void rule_problem(struct load_state *st, const struct pat_where *where,
+			 enum pat_problem problem, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void rule_problem(struct load_state *st, const struct pat_where *where,
+			 enum pat_problem problem, const char *fmt, ...)
+{
+    struct strbuf msg = STRBUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    sb_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (st->observe == NULL) {
+	pat_warn(where, "%s", sb_str(&msg));
+    } else {
+	sb_reset(&st->postfix);
+	sb_printf(&st->postfix, "%s map %s, line %d: %s", where->kind, where->map,
+		  where->line, sb_str(&msg));
+	st->seen.problem = problem;
+	st->seen.postfix = sb_str(&st->postfix);
+    }
+    sb_free(&msg);
+}
+
+/* observe_pattern - note where a pattern is, for the observer */
+static void observe_pattern(struct load_state *st, const struct pattern *pat)
+{
+    if (st->seen.npatterns < 2) {
+	struct pat_seen_pattern *sp = &st->seen.pattern[st->seen.npatterns++];
+
+	sp->offset = (size_t) (pat->text - st->base);
+	sp->len = strlen(pat->text);
+	sp->flags_len = pat->flags_len;
+	sp->options = pat->options;
+	sp->match = pat->match;
+    }
+}
+
+/* compile_pattern - the engine's compile, its error as a rule problem */
+static void *compile_pattern(struct load_state *st, const struct pat_where *where,
+			     const struct pattern *pat, size_t index, int need_groups,
+			     size_t *ngroups)
+{
+    struct pat_error error = { "", -1 };
+    void *expr = st->syntax->compile(where, pat->text, pat->options, need_groups,
+				     ngroups, &error);
+
+    if (expr == NULL) {
+	st->seen.bad_pattern = index;
+	st->seen.error = error;
+	rule_problem(st, where, PAT_BAD_PATTERN, "%s", error.text);
+    } else if (index < st->seen.npatterns) {
+	st->seen.pattern[index].ngroups = *ngroups;
+    }
+    return expr;
+}
 
 /* get_pattern - "!!/re/flags": the pattern text, options and sense */
 static int get_pattern(const struct pat_syntax *syn, const struct pat_where *where,
@@ -307,6 +375,7 @@ static int get_pattern(const struct pat_syntax *syn, const struct pat_where *whe
 	}
 	p++;
     }
+    pat->flags_len = (size_t) (p - pat->text) - strlen(pat->text) - 1;
     *bufp = p;
     return 1;
 }
@@ -442,17 +511,21 @@ static int parse_result(const struct pat_syntax *syn, const struct pat_where *wh
 static void parse_match(struct load_state *st, const struct pat_where *where, char *p)
 {
     const struct pat_syntax *syn = st->syntax;
-    struct pattern first, second = { NULL, 0, 1 };
+    struct pattern first, second = { NULL, 0, 0, 1 };
     size_t ngroups = 0, unused;
 
     if (!get_pattern(syn, where, &p, &first))
 	return;
     if (syn->second_pattern && *p == '!' && !get_pattern(syn, where, &p, &second))
 	return;
+    observe_pattern(st, &first);
+    if (second.text != NULL)
+	observe_pattern(st, &second);
     while (*p && is_blank(*p))
 	p++;
     if (*p == 0)
 	pat_warn(where, "no replacement text: using empty string");
+    st->seen.value_offset = (size_t) (p - st->base);
 
     /* Build the rule in place; a failed check takes it back off. */
     struct pat_rule *rule = pat_list_add(st->list, PAT_MATCH, where->line);
@@ -463,26 +536,28 @@ static void parse_match(struct load_state *st, const struct pat_where *where, ch
 	pat_warn(where, "bad replacement syntax: skipping this rule");
 	goto skip;
     }
+    st->seen.max_sub = rule->max_sub;
     if (rule->max_sub > 0 && !first.match) {
-	pat_warn(where, "$number found in negative match replacement text: "
-		 "skipping this rule");
+	rule_problem(st, where, PAT_BAD_INDEX,
+		     "$number found in negative match replacement text: "
+		     "skipping this rule");
 	goto skip;
     }
-    rule->expr = syn->compile(where, first.text, first.options,
-			      rule->max_sub > 0, &ngroups);
+    rule->expr = compile_pattern(st, where, &first, 0, rule->max_sub > 0, &ngroups);
     if (rule->expr == NULL)
 	goto skip;
     if (rule->max_sub > ngroups) {
-	pat_warn(where, "out of range replacement index \"%d\": skipping this rule",
-		 (int) rule->max_sub);
+	rule_problem(st, where, PAT_BAD_INDEX,
+		     "out of range replacement index \"%d\": skipping this rule",
+		     (int) rule->max_sub);
 	goto skip;
     }
     if (second.text != NULL
-	&& (rule->expr2 = syn->compile(where, second.text, second.options,
-				       0, &unused)) == NULL)
+	&& (rule->expr2 = compile_pattern(st, where, &second, 1, 0, &unused)) == NULL)
 	goto skip;
     if (rule->max_sub > st->list->max_sub)
 	st->list->max_sub = rule->max_sub;
+    st->seen.kept = 1;
     return;
 
   skip:
@@ -505,18 +580,20 @@ static void parse_if(struct load_state *st, const struct pat_where *where, char 
 	 /* void */ ;
     if (!get_pattern(syn, where, &p, &pat))
 	return;
+    observe_pattern(st, &pat);
     while (*p && is_blank(*p))
 	p++;
     if (*p) {
 	pat_warn(where, "ignoring extra text after IF statement: \"%s\"", p);
 	pat_warn(where, "do not prepend whitespace to statements between IF and ENDIF");
     }
-    if ((expr = syn->compile(where, pat.text, pat.options, 0, &ngroups)) == NULL)
+    if ((expr = compile_pattern(st, where, &pat, 0, 0, &ngroups)) == NULL)
 	return;
     struct pat_rule *rule = pat_list_add(st->list, PAT_IF, where->line);
 
     rule->expr = expr;
     rule->match = pat.match;
+    st->seen.kept = 1;
 }
 
 /* parse_endif - "endif": closes the innermost open block */
@@ -531,34 +608,64 @@ static void parse_endif(struct load_state *st, const struct pat_where *where, ch
     if (*p)
 	pat_warn(where, "ignoring extra text after ENDIF");
     pat_list_add(st->list, PAT_ENDIF, where->line);
+    st->seen.kept = 1;
 }
 
 /* parse_line - one logical line of a regexp or pcre table */
-static void parse_line(void *ctx, char *p, int line)
+static void parse_line(void *ctx, char *p, const struct cf_logical_line *line)
 {
     struct load_state *st = ctx;
-    struct pat_where where = { st->syntax->kind, st->name, line };
+    struct pat_where where = { st->syntax->kind, st->name, line->first_line };
+    enum pat_op op;
 
     trim_right(p);
     if (*p == 0)
 	return;
-    if (!is_alnum(*p))
+    memset(&st->seen, 0, sizeof(st->seen));
+    st->seen.where = line;
+    st->seen.depth = pat_list_depth(st->list);
+    st->base = p;
+    if (!is_alnum(*p)) {
+	op = PAT_MATCH;
 	parse_match(st, &where, p);
-    else if (strncasecmp(p, "IF", 2) == 0 && !is_alnum(p[2]))
+    } else if (strncasecmp(p, "IF", 2) == 0 && !is_alnum(p[2])) {
+	op = PAT_IF;
 	parse_if(st, &where, p);
-    else if (strncasecmp(p, "ENDIF", 5) == 0 && !is_alnum(p[5]))
+    } else if (strncasecmp(p, "ENDIF", 5) == 0 && !is_alnum(p[5])) {
+	op = PAT_ENDIF;
 	parse_endif(st, &where, p);
-    else
+    } else {
 	pat_warn(&where, "ignoring unrecognized request");
+	return;
+    }
+    st->seen.op = op;
+    if (st->observe != NULL && (st->seen.npatterns > 0 || st->seen.kept))
+	st->observe(st->observe_ctx, &st->seen);
+}
+
+int pat_load_observed(struct pat_list *list, const struct pat_syntax *syntax,
+		      const char *name, pat_observe_fn observe, void *ctx,
+		      char **err)
+{
+    struct load_state st;
+    int status = 0;
+
+    memset(&st, 0, sizeof(st));
+    st.list = list;
+    st.syntax = syntax;
+    st.name = name;
+    st.observe = observe;
+    st.observe_ctx = ctx;
+    if (pat_read_source(syntax->kind, name, 0, parse_line, &st, err) != 0)
+	status = -1;
+    else
+	pat_list_finish(list, syntax->kind, name);
+    sb_free(&st.postfix);
+    return status;
 }
 
 int pat_load(struct pat_list *list, const struct pat_syntax *syntax,
 	     const char *name, char **err)
 {
-    struct load_state st = { list, syntax, name };
-
-    if (pat_read_source(syntax->kind, name, 0, parse_line, &st, err) != 0)
-	return -1;
-    pat_list_finish(list, syntax->kind, name);
-    return 0;
+    return pat_load_observed(list, syntax, name, NULL, NULL, err);
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 struct strbuf;
+struct cf_logical_line;
 
 /* Where a warning is about: "KIND map MAP, line LINE: ...". */
 struct pat_where {
@@ -98,8 +99,11 @@ const char *pat_result(const struct pat_rule *rule, const char *key,
 		       struct strbuf *buf, pat_group_fn group, void *ctx);
 
 
-/* pat_line_fn - one logical line (trailing whitespace kept), writable */
-typedef void (*pat_line_fn)(void *ctx, char *text, int line);
+/*
+ * pat_line_fn - one logical line: text is a writable copy of line->text
+ * (trailing whitespace kept).
+ */
+typedef void (*pat_line_fn)(void *ctx, char *text, const struct cf_logical_line *line);
 
 /*
  * pat_read_source - read a table: a file, or inline text when name starts
@@ -110,6 +114,12 @@ typedef void (*pat_line_fn)(void *ctx, char *text, int line);
  */
 int pat_read_source(const char *kind, const char *name, int dir_is_error,
 		    pat_line_fn on_line, void *ctx, char **err);
+
+/* Why a pattern did not compile, in the engine's words. */
+struct pat_error {
+    char text[384];		/* the warning, as Postfix words it */
+    long offset;		/* byte offset in the pattern, or -1: unknown */
+};
 
 /* The engine hooks of a "/pattern/flags result" table type. */
 struct pat_syntax {
@@ -122,11 +132,13 @@ struct pat_syntax {
     /* flag - apply option letter ch to *options; -1 if unknown */
     int (*flag)(const struct pat_where *where, int ch, unsigned *options);
     /*
-     * compile - compile one pattern, or warn and return NULL. need_groups
-     * is 0 when no $n will ask for groups; *ngroups gets the group count.
+     * compile - compile one pattern, or fill *error and return NULL.
+     * need_groups is 0 when no $n will ask for groups; *ngroups gets the
+     * group count.
      */
     void *(*compile)(const struct pat_where *where, const char *pattern,
-		     unsigned options, int need_groups, size_t *ngroups);
+		     unsigned options, int need_groups, size_t *ngroups,
+		     struct pat_error *error);
     void (*free_expr)(void *expr);
 };
 
@@ -136,5 +148,55 @@ struct pat_syntax {
  */
 int pat_load(struct pat_list *list, const struct pat_syntax *syntax,
 	     const char *name, char **err);
+
+/* The two table types, for pat_load_observed() (dict_regexp.c, dict_pcre.c). */
+extern const struct pat_syntax dict_regexp_syntax;
+extern const struct pat_syntax dict_pcre_syntax;
+
+/*
+ * What pat_load_observed() shows of each rule line whose patterns could
+ * be read (rules skipped earlier, for a missing delimiter or an unknown
+ * flag, are only warned about). Offsets are bytes in where->text.
+ */
+struct pat_seen_pattern {
+    size_t offset, len;		/* the text between the delimiters */
+    size_t flags_len;		/* the flag letters after the closing one */
+    unsigned options;		/* after the flags */
+    int match;			/* 0: negated with "!" */
+    size_t ngroups;		/* parenthesized groups, once compiled */
+};
+
+enum pat_problem {
+    PAT_FINE,
+    PAT_BAD_PATTERN,		/* pattern[bad_pattern] does not compile */
+    PAT_BAD_INDEX,		/* a $n beyond the groups, or in a negated rule */
+};
+
+struct pat_seen {
+    enum pat_op op;
+    const struct cf_logical_line *where;	/* the logical line as read */
+    size_t depth;		/* IFs open before this line */
+    struct pat_seen_pattern pattern[2];	/* MATCH and IF; regexp "/a/!/b/" */
+    size_t npatterns;		/* 0 for ENDIF */
+    size_t value_offset;	/* MATCH: where the result starts */
+    size_t max_sub;		/* MATCH: the largest $n of the result */
+    int kept;			/* 0: Postfix skips this rule */
+    enum pat_problem problem;
+    size_t bad_pattern;		/* PAT_BAD_PATTERN: which one */
+    struct pat_error error;	/* PAT_BAD_PATTERN: the engine's words */
+    const char *postfix;	/* not PAT_FINE: Postfix's whole warning */
+};
+
+/*
+ * pat_load_observed - pat_load() for pfc check: observe(ctx, seen) gets
+ * every rule, IF and ENDIF line as read. The problems of enum pat_problem
+ * are handed to observe (seen->postfix) instead of being warned, so that
+ * the caller reports them under its own rules; every other warning is
+ * given as pat_load() gives it.
+ */
+typedef void (*pat_observe_fn)(void *ctx, const struct pat_seen *seen);
+int pat_load_observed(struct pat_list *list, const struct pat_syntax *syntax,
+		      const char *name, pat_observe_fn observe, void *ctx,
+		      char **err);
 
 #endif

@@ -1,0 +1,229 @@
+#!/bin/bash
+# check-sarif.sh - the machine-readable outputs of "pfc check" are what
+# their readers expect:
+#   --format=sarif   valid against the SARIF 2.1.0 JSON schema;
+#   --format=json    parses (python3 -m json.tool);
+#   --format=github  one workflow command per finding, in the order of the
+#                    JSON findings: "::error|warning|notice file=F,line=L,
+#                    col=C,title=RULE::message" (line and col where the
+#                    finding has them).
+# Configurations: a clean one (the stock master.cf of tests/check/base/ and
+# an empty main.cf), every case of tests/check/cases/ (set up as
+# tests/cli/check-golden.sh sets it up; cases of usage errors, which exit 2
+# and print no report, are left out), and one with many findings.
+# A first test feeds the validator a broken SARIF log: it must say no, or
+# the rest proves nothing.
+#
+# The schema is the SARIF 2.1.0 (rtm.5) schema that scripts/install-deps
+# fetches from npm (@microsoft/jest-sarif); the validator is python3's
+# jsonschema (Debian: python3-jsonschema). Without them the whole test is
+# a TAP skip, or with PFC_REQUIRE_ALL=1 (as CI sets it) a bail-out.
+#
+# Environment: PFC (the pfc binary), srcdir (top of the source tree),
+# SARIF_SCHEMA (the schema file; default where install-deps puts it).
+set -u
+export LC_ALL=C
+srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+PFC=${PFC:-$srcdir/pfc}
+case $PFC in /*) ;; *) PFC=$(pwd)/$PFC ;; esac
+SARIF_SCHEMA=${SARIF_SCHEMA:-/usr/local/share/pfc/sarif-2.1.0-rtm.5.json}
+
+skip_all() {
+    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then
+        echo "Bail out! $1 (PFC_REQUIRE_ALL=1; scripts/install-deps installs it)"
+        exit 1
+    fi
+    echo "1..0 # SKIP $1"
+    exit 0
+}
+
+[ -x "$PFC" ] || { echo "Bail out! pfc binary not found (set PFC)"; exit 1; }
+[ -f "$SARIF_SCHEMA" ] || skip_all "SARIF schema $SARIF_SCHEMA not found"
+PYTHON=
+for c in python3 /usr/bin/python3; do
+    if "$c" -c 'import jsonschema' >/dev/null 2>&1; then PYTHON=$c; break; fi
+done
+[ -n "$PYTHON" ] || skip_all "python3 with the jsonschema module not found"
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/check-sarif.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+# validate_sarif FILE - print each schema violation; fail if there is one.
+validate_sarif() {
+    "$PYTHON" - "$SARIF_SCHEMA" "$1" <<'EOF'
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+cls = jsonschema.validators.validator_for(schema)
+cls.check_schema(schema)
+errors = sorted(cls(schema).iter_errors(doc), key=lambda e: list(e.absolute_path))
+for e in errors[:10]:
+    print("/".join(str(p) for p in e.absolute_path) + ": " + e.message[:300])
+sys.exit(1 if errors else 0)
+EOF
+}
+
+# check_github JSON GITHUB - the github lines match the JSON findings.
+check_github() {
+    "$PYTHON" - "$1" "$2" <<'EOF'
+import json, re, sys
+findings = json.load(open(sys.argv[1]))["findings"]
+lines = open(sys.argv[2]).read().splitlines()
+level = {"error": "error", "warning": "warning", "note": "notice"}
+bad = []
+if len(lines) != len(findings):
+    bad.append("%d lines for %d findings" % (len(lines), len(findings)))
+line_re = re.compile(r"^::(error|warning|notice) ([^:]*)::(.*)$")
+for i, (f, l) in enumerate(zip(findings, lines)):
+    m = line_re.match(l)
+    if not m:
+        bad.append("line %d is no workflow command: %s" % (i + 1, l))
+        continue
+    props = dict(p.split("=", 1) for p in m.group(2).split(",") if "=" in p)
+    want = {"title": f["rule"]}
+    if f.get("file"):
+        want["file"] = f["file"]
+    if f.get("line"):
+        want["line"] = str(f["line"])
+    if f.get("column"):
+        want["col"] = str(f["column"])
+    if m.group(1) != level.get(f["severity"]):
+        bad.append("line %d: ::%s for a %s" % (i + 1, m.group(1), f["severity"]))
+    for k, v in want.items():
+        if props.get(k) != v:
+            bad.append("line %d: %s=%s, expected %s" % (i + 1, k, props.get(k), v))
+for b in bad[:10]:
+    print(b)
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# The configurations: NAME<TAB>DIR<TAB>ARGS-FILE (may be empty).
+configs=()
+
+d=$scratch/clean
+mkdir -p "$d"
+cp "$srcdir/tests/check/base/master.cf" "$d/"
+: >"$d/main.cf"
+configs+=("clean"$'\t'"$d"$'\t')
+
+for dir in "$srcdir"/tests/check/cases/*/; do
+    [ -d "$dir" ] || continue
+    name=$(basename "$dir")
+    # A usage error (exit 2) prints no report to validate.
+    [ "$(cat "$dir/expect.rc" 2>/dev/null)" = 2 ] && continue
+    d=$scratch/case-$name
+    mkdir -p "$d"
+    [ -e "$dir/master.cf" ] || [ -e "$dir/no-master.cf" ] ||
+        cp "$srcdir/tests/check/base/master.cf" "$d/"
+    cp -R "$dir/." "$d/"
+    rm -f "$d/args" "$d/expect.out" "$d/expect.rc" "$d/no-master.cf"
+    if [ -x "$dir/setup" ]; then
+        (cd "$d" && PFC="$PFC" ./setup) >/dev/null 2>&1 || continue  # check-golden.sh reports it
+        rm -f "$d/setup"
+    fi
+    configs+=("case $name"$'\t'"$d"$'\t'"$dir/args")
+done
+
+# Many findings at once: a message with quotes, backslashes, tabs and
+# non-ASCII, findings in every file, of every severity.
+d=$scratch/many
+mkdir -p "$d"
+cp "$srcdir/tests/check/base/master.cf" "$d/"
+cat >>"$d/master.cf" <<'EOF'
+submission inet n       -       y       -       -       smtpd
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=maybe
+  -o smtpd_recpient_restrictions=permit_sasl_authenticated,reject
+#smtps     inet  n       -       y       -       -       smtpd
+  -o smtpd_tls_wrappermode=yes
+smtp      inet  n       -       y       -       -       smtpd
+bogus     unix  -       -       n       -       x       pipe
+EOF
+printf '%s\n' \
+    'myhostname = mail.example.com' \
+    'mydomain = example.com' \
+    'myorigin = $mydomian' \
+    'this line has no equals sign "quoted" \backslash' \
+    ' indented_line = ignored' \
+    'smtpd_recipient_restriction = permit_mynetworks, reject_unauth_destination' \
+    'smtpd_recipient_restrictions = permit_mynetworks, reject, permit_sasl_authenticated, check_client_access' \
+    'smtpd_helo_required = maybe' \
+    'message_size_limit = ten megabytes' \
+    'maximal_queue_lifetime = 5x' \
+    'bounce_queue_lifetime = 1d2h' \
+    'default_process_limit = -5' \
+    'smtpd_tls_security_level = sometimes' \
+    "virtual_alias_maps = hash:$d/virtual, nosuch:$d/x, hash:$d/missing" \
+    "header_checks = pcre:$d/header_checks" \
+    'transport_maps = texthash:'"$d"'/transport' \
+    'relayhost = ${RELAY_HOST}' \
+    'smtpd_banner = {{ banner }} café	tab' \
+    'inet_interfaces = all myhostname = glued' \
+    'mydestination = $myhostname, $mydomain' \
+    'virtual_alias_domains = example.com' \
+    'mydomain = example.org' \
+    'smtpd_client_restrictions = reject_rbl_client, check_sender_access hash:/nonexistent/x' \
+    'unknown_thing_nobody_uses = 1' >"$d/main.cf"
+printf 'a@example.com b@example.com\nnovalue\n' >"$d/virtual"
+printf '/^Subject: (.*)/ REJECT $2\n/[unclosed/ DISCARD\n/^X-/ FROBNICATE\n  indented\n' >"$d/header_checks"
+printf 'example.com nosuchtransport:\n' >"$d/transport"
+configs+=("many findings"$'\t'"$d"$'\t')
+
+echo "1..$((1 + 3 * ${#configs[@]}))"
+n=1 failed=0
+
+# The negative control: a log that breaks the schema in two ways.
+cat >"$scratch/broken.sarif" <<'EOF'
+{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "pfc"}},
+  "results": [{"ruleId": "x", "level": "fatal", "message": {"txt": "no"}}]}]}
+EOF
+if out=$(validate_sarif "$scratch/broken.sarif" 2>&1); then
+    echo "not ok $n - a broken SARIF log is rejected: the validator accepted it"
+    failed=1
+else
+    echo "ok $n - a broken SARIF log is rejected"
+    printf '%s\n' "$out" | sed 's/^/# /'
+fi
+
+for c in "${configs[@]}"; do
+    IFS=$'\t' read -r name dir argsfile <<<"$c"
+    args=()
+    [ -n "$argsfile" ] && [ -f "$argsfile" ] && mapfile -t args <"$argsfile"
+    for fmt in sarif json github; do
+        n=$((n + 1))
+        (cd "$dir" && "$PFC" check -c . "${args[@]}" --format=$fmt) \
+            >"$scratch/out.$fmt" 2>"$scratch/err.$fmt"
+        rc=$?
+        problems=""
+        [ $fmt = github ] || [ -s "$scratch/out.$fmt" ] || problems+="no output"$'\n'
+        case $rc in 0|1) ;; *) problems="exit status $rc"$'\n' ;; esac
+        [ -s "$scratch/err.$fmt" ] && problems+="stderr: $(head -c 300 "$scratch/err.$fmt")"$'\n'
+        case $fmt in
+            sarif) out=$(validate_sarif "$scratch/out.sarif" 2>&1) || problems+=$out$'\n' ;;
+            json) out=$("$PYTHON" -m json.tool "$scratch/out.json" 2>&1 >/dev/null) ||
+                      problems+="does not parse: $out"$'\n' ;;
+            github)
+                if ! "$PYTHON" -m json.tool "$scratch/out.json" >/dev/null 2>&1; then
+                    problems+="no JSON findings to compare with"$'\n'
+                else
+                    out=$(check_github "$scratch/out.json" "$scratch/out.github" 2>&1) ||
+                        problems+=$out$'\n'
+                fi ;;
+        esac
+        nres=$(grep -c '"ruleId"' "$scratch/out.sarif" 2>/dev/null)
+        if [ -z "$problems" ]; then
+            if [ $fmt = sarif ]; then
+                echo "ok $n - $fmt: $name ($nres results)"
+            else
+                echo "ok $n - $fmt: $name"
+            fi
+        else
+            echo "not ok $n - $fmt: $name"
+            printf '%s' "$problems" | sed 's/^/# /'
+            failed=1
+        fi
+    done
+done
+exit $failed
