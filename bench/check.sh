@@ -7,12 +7,17 @@
 # The input is generated: a main.cf of about 1,000 lines (every kind of
 # parameter: booleans, times, sizes, lists, restriction lists, $name
 # references) naming TABLES tables of ENTRIES entries each: hash: tables
-# built with "pfc map", and a few texthash:, pcre: and cidr: ones.
+# built with "pfc map", two texthash: and two cidr: ones; and, at the sizes
+# such tables have, a header_checks pcre: table and a body_checks regexp:
+# table of 1,000 rules each. BIG_PATTERNS=1 makes tables 17 and 18 pcre:
+# tables of ENTRIES rules instead of hash: ones (the worst case: each rule
+# is a regular expression to compile and check).
 # Target: pfc check well under 1 s.
 #
 # Environment:
 #   PFC      the pfc binary (default: ../pfc beside this script's directory)
 #   ENTRIES  entries per table (default 100000)
+#   BIG_PATTERNS=1  tables 17 and 18 are pcre: tables of ENTRIES rules
 #   RUNS     timed runs of each command (default 5)
 #   NO_HYPERFINE=1  time with a plain shell loop even if hyperfine exists
 #   KEEP     a directory to keep a copy of the generated configuration in
@@ -42,9 +47,15 @@ cfg=$tmp/cfg
 mkdir "$cfg"
 
 # The tables: i = 1..20. Most are hash: (virtual-like maps and access
-# maps); 15, 16 texthash:, 17, 18 pcre:, 19, 20 cidr:.
+# maps); 15, 16 texthash:, 19, 20 cidr:; 17, 18 hash: or, with
+# BIG_PATTERNS=1, pcre:.
 kind_of() {
-    case $1 in 15|16) echo texthash ;; 17|18) echo pcre ;; 19|20) echo cidr ;; *) echo hash ;; esac
+    case $1 in
+        15|16) echo texthash ;;
+        17|18) [ "${BIG_PATTERNS:-0}" = 1 ] && echo pcre || echo hash ;;
+        19|20) echo cidr ;;
+        *) echo hash ;;
+    esac
 }
 t0=$(date +%s%N)
 for i in $(seq 1 $TABLES); do
@@ -63,6 +74,16 @@ for i in $(seq 1 $TABLES); do
         }
     }' >"$cfg/table$i"
 done
+# header_checks and body_checks of 1,000 rules each.
+awk 'BEGIN {
+    for (j = 0; j < 1000; j++)
+        printf "/^Subject:.*offer number %d\\b/  REJECT spam %d\n", j, j
+    print "/^Received: from .*\\.(example|test)\\b/  WARN odd relay"
+}' >"$cfg/header_checks"
+awk 'BEGIN {
+    for (j = 0; j < 1000; j++)
+        printf "/buy cheap item %d now/  DISCARD\n", j
+}' >"$cfg/body_checks"
 
 # main.cf: the settings that name the tables, then about 1,000 lines of
 # everything else (comments, continuation lines and blank lines included).
@@ -116,6 +137,8 @@ smtpd_tls_security_level = may
 smtp_tls_security_level = may
 smtpd_tls_cert_file = /etc/ssl/certs/mail.pem
 smtpd_tls_key_file = /etc/ssl/private/mail.key
+header_checks = pcre:$cfg/header_checks
+body_checks = regexp:$cfg/body_checks
 EOF
     # About 950 more lines: every other parameter of Postfix 3.7 at its
     # default value, as "postconf -d" prints it (each name once, $name
@@ -138,7 +161,11 @@ printf 'postmaster: root\nabuse: root\n' >"$cfg/aliases"
 cp "$here/../tests/check/base/master.cf" "$cfg/master.cf" 2>/dev/null ||
     die "tests/check/base/master.cf not found"
 for i in $(seq 1 $TABLES); do
-    [ "$(kind_of "$i")" = hash ] && { "$PFC" map -c "$cfg" "hash:$cfg/table$i" || die "pfc map failed"; }
+    [ "$(kind_of "$i")" = hash ] || continue
+    "$PFC" map -c "$cfg" "hash:$cfg/table$i" || die "pfc map failed"
+    # Postfix cannot read pfc's .db (nor pfc Postfix's): its side of the
+    # comparison queries an lmdb: copy that postmap builds here, untimed.
+    postmap -c "$cfg" "lmdb:$cfg/table$i" 2>/dev/null || die "postmap lmdb: failed"
 done
 touch -d 2000-01-01 "$cfg/main.cf" "$cfg/master.cf"
 t1=$(date +%s%N)
@@ -147,9 +174,14 @@ t1=$(date +%s%N)
 cat >"$tmp/postfix-side.sh" <<EOF
 postconf -c $cfg -n >/dev/null || exit 1
 for i in \$(seq 1 $TABLES); do
-    case \$i in 15|16) k=texthash ;; 17|18) k=pcre ;; 19|20) k=cidr ;; *) k=hash ;; esac
+    case \$i in 15|16) k=texthash ;; 17|18) k=$(kind_of 17 | sed s/hash/lmdb/) ;; 19|20) k=cidr ;; *) k=lmdb ;; esac
     postmap -c $cfg -q user1.t\$i@example-1.com \$k:$cfg/table\$i >/dev/null
+    [ \$? -le 1 ] || exit 1
 done
+postmap -c $cfg -q "Subject: offer number 1" pcre:$cfg/header_checks >/dev/null
+[ \$? -le 1 ] || exit 1
+postmap -c $cfg -q "buy cheap item 1 now" regexp:$cfg/body_checks >/dev/null
+[ \$? -le 1 ] || exit 1
 exit 0
 EOF
 
@@ -166,7 +198,7 @@ head -n 5 "$tmp/check.out" | sed 's/^/  /'
 declare -A secs=()
 if [ "${NO_HYPERFINE:-0}" != 1 ] && command -v hyperfine >/dev/null 2>&1; then
     echo "method:   $(hyperfine --version), $RUNS runs each, 1 warm-up run"
-    hyperfine --style none --warmup 1 --runs "$RUNS" -i --export-csv "$tmp/times.csv" \
+    hyperfine --style none --warmup 1 --runs "$RUNS" --export-csv "$tmp/times.csv" \
         -n pfc "$(printf '%q ' "$PFC" check -c "$cfg")" \
         -n postfix "$(printf 'bash %q' "$tmp/postfix-side.sh")" >/dev/null 2>&1 ||
         die "hyperfine failed"
@@ -185,7 +217,7 @@ else
     secs[postfix]=$(loop bash "$tmp/postfix-side.sh")
 fi
 
-awk -v f="${secs[pfc]}" -v p="${secs[postfix]}" -v n="$TABLES" 'BEGIN {
+awk -v f="${secs[pfc]}" -v p="${secs[postfix]}" -v n="$((TABLES + 2))" 'BEGIN {
     printf "  %-44s %8.3f s\n", "pfc check -c DIR", f
     printf "  %-44s %8.3f s\n", "postconf -n + " n " x postmap -q (one key each)", p
     if (f > 0) printf "  pfc check is %.2fx %s than the Postfix tools\n", (p >= f ? p / f : f / p), (p >= f ? "faster" : "slower")

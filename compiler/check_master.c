@@ -292,6 +292,18 @@ static const struct master_entry *unix_service(const struct check *cx,
  * parameter, "-o name" or a table), must be a private unix service:
  * the queue manager connects to private/TRANSPORT.
  */
+/* transport_usable - does value name no transport, or one master.cf has? */
+static int transport_usable(const struct check *cx, const char *value)
+{
+    char *transport = transport_of(value);
+    int usable = 1;
+
+    if (transport != NULL)
+	(void) unix_service(cx, transport, &usable);
+    free(transport);
+    return usable;
+}
+
 static void check_transport(struct check *cx, const char *value, const char *what,
 			    const struct place *at)
 {
@@ -431,12 +443,22 @@ static void check_transport_table(struct check *cx, const char *spec, const char
     }
     if (dict->sequence != NULL) {
 	struct strmap index;
+	char *source = NULL;
+	int indexed = 0;
 	strmap_init(&index);
-	/* Findings point at the table's source line where there is one. */
-	char *source = table_key_index(spec, &index);
 	check_capture_begin(cx, NULL, NULL);
 	for (int first = 1; dict->sequence(dict, first, &key, &value) == DICT_FOUND;
 	     first = 0) {
+	    if (transport_usable(cx, value))
+		continue;
+	    /*
+	     * Findings point at the table's source line where there is one;
+	     * the source is read for that at the first finding only.
+	     */
+	    if (!indexed) {
+		source = table_key_index(spec, &index);
+		indexed = 1;
+	    }
 	    struct place at = *setting;
 	    const struct key_place *kp = strmap_get(&index, key);
 	    char *what = xconcat(param, ", key ", key, (char *) NULL);

@@ -154,6 +154,9 @@ static void key_set_free(struct key_set *set)
     free(set->hashes);
 }
 
+/* How a source is read: as postmap, postalias or the texthash: loader does. */
+enum source_kind { SOURCE_MAP, SOURCE_ALIASES, SOURCE_TEXTHASH };
+
 /* The keys seen so far in one source: postmap's duplicate warning. */
 struct dup_scan {
     struct check *cx;
@@ -162,6 +165,7 @@ struct dup_scan {
     struct key_set seen;
     const char *source;		/* as opened */
     const char *db_label;	/* NAME.db, as Postfix names the table */
+    enum source_kind kind;
 };
 
 static void note_key(struct dup_scan *scan, const char *key, int line)
@@ -172,7 +176,11 @@ static void note_key(struct dup_scan *scan, const char *key, int line)
 	return;
     struct finding *f = check_report_at(scan->cx, "table-syntax", scan->source, line, 1,
 					"duplicate entry \"%s\": the first one wins", folded);
-    finding_postfix(f, "%s: duplicate entry: \"%s\"", scan->db_label, folded);
+    if (scan->kind == SOURCE_TEXTHASH)
+	finding_postfix(f, "%s, line %d: duplicate entry: \"%s\"", scan->source, line,
+			folded);
+    else
+	finding_postfix(f, "%s: duplicate entry: \"%s\"", scan->db_label, folded);
     finding_fix(f, "remove or merge the duplicate line");
 }
 
@@ -203,9 +211,9 @@ static unsigned source_flags(struct check *cx)
  * would, turning their warnings into table-syntax findings.
  */
 static void scan_source(struct check *cx, const char *source, const char *db_label,
-			char *text, size_t len, int aliases)
+			char *text, size_t len, enum source_kind kind)
 {
-    struct dup_scan scan = { .cx = cx, .source = source, .db_label = db_label };
+    struct dup_scan scan = { .cx = cx, .source = source, .db_label = db_label, .kind = kind };
     FILE *fp = len > 0 ? fmemopen(text, len, "r") : fopen("/dev/null", "r");
 
     if (fp == NULL)
@@ -213,10 +221,12 @@ static void scan_source(struct check *cx, const char *source, const char *db_lab
     scan.fold.flags = source_flags(cx);
     int utf8 = (scan.fold.flags & DICT_FLAG_UTF8) != 0;
     check_capture_begin(cx, "table-syntax", source);
-    if (aliases)
+    if (kind == SOURCE_ALIASES)
 	(void) aliases_read_stream(fp, source, utf8 ? ALIASES_UTF8 : 0, on_alias_entry, &scan);
     else
-	(void) mapsource_read(fp, source, utf8 ? MAPSOURCE_UTF8 : 0, on_map_entry, &scan);
+	(void) mapsource_read(fp, source, (utf8 ? MAPSOURCE_UTF8 : 0)
+			      | (kind == SOURCE_TEXTHASH ? MAPSOURCE_TEXTHASH : 0),
+			      on_map_entry, &scan);
     check_capture_end(cx);
     fclose(fp);
     key_set_free(&scan.seen);
@@ -294,7 +304,7 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
 	free(err);
     }
     if (!clean)
-	scan_source(cx, source, db, text, len, aliases);
+	scan_source(cx, source, db, text, len, aliases ? SOURCE_ALIASES : SOURCE_MAP);
     check_template_text(cx, source, text, len);
     free(text);
   done:
@@ -302,7 +312,30 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
     free(db);
 }
 
-/* check_loaded - texthash: and cidr: load through dict_open itself */
+/*
+ * check_texthash - texthash:NAME is read as its loader reads it, with the
+ * same warnings, without building the table in memory.
+ */
+static void check_texthash(struct check *cx, const char *name, const struct ref *r)
+{
+    char *source = sysroot_path(name);
+    size_t len = 0;
+    char *text = is_file(source) ? read_all(source, &len) : NULL;
+
+    if (text == NULL) {
+	struct finding *f = REPORT(cx, "table-source-missing", r, "texthash:%s: %s does not exist",
+				   name, name);
+	finding_postfix(f, "open database %s: No such file or directory", name);
+	finding_fix(f, "create %s, or correct the name", name);
+    } else {
+	scan_source(cx, source, NULL, text, len, SOURCE_TEXTHASH);
+	check_template_text(cx, source, text, len);
+    }
+    free(text);
+    free(source);
+}
+
+/* check_loaded - cidr: loads through dict_open itself */
 static void check_loaded(struct check *cx, const char *spec, const char *type,
 			 const char *name, const struct ref *r)
 {
@@ -500,6 +533,8 @@ static void check_ref(struct check *cx, const char *spec, enum table_need need,
 	    check_indexed(cx, type, name, r, aliases);
 	else if (strcmp(type, "regexp") == 0 || strcmp(type, "pcre") == 0)
 	    check_pattern_file(cx, type, name, role, r);
+	else if (strcmp(type, "texthash") == 0)
+	    check_texthash(cx, name, r);
 	else if (def->caps & DICT_CAP_FILE)
 	    check_loaded(cx, spec, type, name, r);
     }
