@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,10 +206,9 @@ char *check_value(struct check *cx, const char *name)
 const struct check_setting *check_setting_find(const struct check *cx,
 					       const char *name)
 {
-    for (size_t i = cx->nsettings; i-- > 0;)
-	if (strcmp(cx->settings[i].name, name) == 0)
-	    return &cx->settings[i];
-    return NULL;
+    size_t at = (size_t) (uintptr_t) strmap_get(&cx->setting_index, name);
+
+    return at ? &cx->settings[at - 1] : NULL;
 }
 
 struct service_lookup {
@@ -245,18 +245,25 @@ char *check_service_value(struct check *cx, const struct check_service *svc,
 
 /* ------------------------------------------------------------ suggestions */
 
-/* edit_distance - Damerau-Levenshtein (adjacent swaps count once) */
-static size_t edit_distance(const char *a, const char *b)
+#define SUGGEST_MAX_LEN 128	/* longer names are no typos of Postfix's */
+
+/*
+ * edit_distance - Damerau-Levenshtein (adjacent swaps count once), or
+ * limit + 1 as soon as two rows in a row exceed limit: most names are far
+ * apart, and this is asked for every unknown name against every known one.
+ * Both lengths are below SUGGEST_MAX_LEN.
+ */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb,
+			    size_t limit)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    size_t *prev2 = xcalloc(lb + 1, sizeof(size_t));
-    size_t *prev = xcalloc(lb + 1, sizeof(size_t));
-    size_t *cur = xcalloc(lb + 1, sizeof(size_t));
+    size_t rows[3][SUGGEST_MAX_LEN + 1];
+    size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+    size_t prev_min = 0;
 
     for (size_t j = 0; j <= lb; j++)
 	prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
-	cur[0] = i;
+	size_t row_min = cur[0] = i;
 	for (size_t j = 1; j <= lb; j++) {
 	    size_t cost = a[i - 1] != b[j - 1];
 	    size_t best = prev[j] + 1;
@@ -268,17 +275,19 @@ static size_t edit_distance(const char *a, const char *b)
 		&& prev2[j - 2] + 1 < best)
 		best = prev2[j - 2] + 1;
 	    cur[j] = best;
+	    if (best < row_min)
+		row_min = best;
 	}
+	/* Rows only grow from here; a swap reaches back one more row. */
+	if (row_min > limit && prev_min > limit)
+	    return limit + 1;
+	prev_min = row_min;
 	size_t *t = prev2;
 	prev2 = prev;
 	prev = cur;
 	cur = t;
     }
-    size_t d = prev[lb];
-    free(prev2);
-    free(prev);
-    free(cur);
-    return d;
+    return prev[lb];
 }
 
 const char *check_suggest(const char *name, const char *const *candidates,
@@ -290,11 +299,13 @@ const char *check_suggest(const char *name, const char *const *candidates,
     const char *best = NULL;
     size_t best_d = limit + 1;
 
+    if (len >= SUGGEST_MAX_LEN)
+	return NULL;
     for (size_t i = 0; i < count; i++) {
 	size_t lc = strlen(candidates[i]);
-	if ((lc > len ? lc - len : len - lc) > limit)
+	if ((lc > len ? lc - len : len - lc) > limit || lc >= SUGGEST_MAX_LEN)
 	    continue;
-	size_t d = edit_distance(name, candidates[i]);
+	size_t d = edit_distance(name, len, candidates[i], lc, best_d - 1);
 	if (d > 0 && d < best_d) {
 	    best = candidates[i];
 	    best_d = d;
@@ -329,10 +340,13 @@ static void on_setting(void *ctx, const char *path, const struct cf_logical_line
     size_t vlen = strlen(value);
     while (vlen > 0 && strchr(" \t\r\n", value[vlen - 1]) != NULL)
 	value[--vlen] = 0;
-    for (size_t i = 0; i < cx->nsettings; i++)
-	if (strcmp(cx->settings[i].name, name) == 0)
-	    cx->settings[i].effective = 0;
-    cx->settings = xrealloc(cx->settings, (cx->nsettings + 1) * sizeof(*cx->settings));
+    size_t earlier = (size_t) (uintptr_t) strmap_get(&cx->setting_index, name);
+    if (earlier != 0)
+	cx->settings[earlier - 1].effective = 0;
+    if (cx->nsettings == cx->settings_cap) {
+	cx->settings_cap = cx->settings_cap ? 2 * cx->settings_cap : 64;
+	cx->settings = xrealloc(cx->settings, cx->settings_cap * sizeof(*cx->settings));
+    }
     struct check_setting *s = &cx->settings[cx->nsettings++];
     s->name = xstrdup(name);
     s->value = value;
@@ -341,6 +355,7 @@ static void on_setting(void *ctx, const char *path, const struct cf_logical_line
     s->name_off = name_off;
     s->value_off = value_off;
     s->effective = 1;
+    strmap_put(&cx->setting_index, s->name, (void *) (uintptr_t) cx->nsettings);
     free(copy);
 }
 
@@ -456,6 +471,7 @@ static void check_free(struct check *cx)
 	cf_line_free(cx->settings[i].where);
     }
     free(cx->settings);
+    strmap_free(&cx->setting_index, NULL);
     for (size_t i = 0; i < cx->nservices; i++) {
 	for (size_t j = 0; j < cx->services[i].noverrides; j++) {
 	    free(cx->services[i].overrides[j].name);
@@ -569,6 +585,7 @@ int cmd_check(int argc, char **argv)
     memset(&cx, 0, sizeof(cx));
     strmap_init(&cx.rule_state);
     strmap_init(&cx.tables_seen);
+    strmap_init(&cx.setting_index);
     for (int i = 1; i < argc; i++) {
 	const char *arg = argv[i];
 	if (strcmp(arg, "-c") == 0 && i + 1 < argc) {

@@ -70,7 +70,8 @@ struct check {
     char *main_path;		/* main.cf as opened (under --root) */
     char *master_path;		/* master.cf as opened, NULL when absent */
     struct check_setting *settings;
-    size_t nsettings;
+    size_t nsettings, settings_cap;
+    struct strmap setting_index;	/* name -> index + 1 of its last setting */
     /*
      * cfg - main.cf over the built-in defaults, for check_value(); its
      * settings map holds the effective value of each name.

@@ -31,33 +31,68 @@ static const char *display_path(const char *path)
 
 /* ------------------------------------------------------------ text */
 
-/* source_line - physical line number lineno of path (a new string), or NULL */
-static char *source_line(const char *path, int lineno)
-{
-    FILE *fp = fopen(path, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len = 0;
+/*
+ * The file of the findings being printed, read once: findings come sorted
+ * by file, and a file may have thousands of them.
+ */
+struct source_file {
+    char *path;
+    char *text;			/* NULL: unreadable */
+    size_t len;
+    size_t *starts;		/* offset of each line */
+    size_t nlines;
+};
 
-    if (fp == NULL)
-	return NULL;
-    for (int n = 1; (len = getline(&line, &cap, fp)) >= 0; n++)
-	if (n == lineno)
-	    break;
+static void source_load(struct source_file *sf, const char *path)
+{
+    struct strbuf text = STRBUF_INIT;
+    char buf[65536];
+    size_t n;
+    FILE *fp;
+
+    free(sf->path);
+    free(sf->text);
+    free(sf->starts);
+    memset(sf, 0, sizeof(*sf));
+    sf->path = xstrdup(path);
+    if ((fp = fopen(path, "r")) == NULL)
+	return;
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+	sb_addn(&text, buf, n);
     fclose(fp);
-    if (len < 0) {
-	free(line);
-	return NULL;
+    sf->len = text.len;
+    sf->text = text.s ? sb_detach(&text) : xstrdup("");
+    size_t cap = 64;
+    sf->starts = xmalloc(cap * sizeof(*sf->starts));
+    for (size_t off = 0; off < sf->len;) {
+	if (sf->nlines == cap)
+	    sf->starts = xrealloc(sf->starts, (cap *= 2) * sizeof(*sf->starts));
+	sf->starts[sf->nlines++] = off;
+	const char *nl = memchr(sf->text + off, '\n', sf->len - off);
+	off = nl ? (size_t) (nl - sf->text) + 1 : sf->len;
     }
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-	line[--len] = 0;
-    return line;
+}
+
+/* source_line - line lineno of path (a new string), or NULL */
+static char *source_line(struct source_file *sf, const char *path, int lineno)
+{
+    if (sf->path == NULL || strcmp(sf->path, path) != 0)
+	source_load(sf, path);
+    if (sf->text == NULL || lineno < 1 || (size_t) lineno > sf->nlines)
+	return NULL;
+    size_t start = sf->starts[lineno - 1];
+    size_t end = (size_t) lineno < sf->nlines ? sf->starts[lineno] : sf->len;
+    while (end > start && (sf->text[end - 1] == '\n' || sf->text[end - 1] == '\r'))
+	end--;
+    return xstrndup(sf->text + start, end - start);
 }
 
 static void print_text(const struct check *cx)
 {
     size_t count[3] = { 0, 0, 0 };
+    struct source_file sf;
 
+    memset(&sf, 0, sizeof(sf));
     for (size_t i = 0; i < cx->nfindings; i++) {
 	const struct finding *f = &cx->findings[i];
 	count[f->severity]++;
@@ -70,7 +105,7 @@ static void print_text(const struct check *cx)
 	else
 	    printf("%s:%d:%d", display_path(f->path), f->line, f->column);
 	printf(": %s: %s [%s]\n", level_text[f->severity], f->message, f->rule);
-	char *src = f->path && f->line > 0 ? source_line(f->path, f->line) : NULL;
+	char *src = f->path && f->line > 0 ? source_line(&sf, f->path, f->line) : NULL;
 	if (src != NULL) {
 	    printf(" %s\n ", src);
 	    /* Keep the tabs, so the caret lines up however tabs are shown. */
@@ -83,6 +118,9 @@ static void print_text(const struct check *cx)
 	if (f->fix != NULL)
 	    printf(" fix: %s\n", f->fix);
     }
+    free(sf.path);
+    free(sf.text);
+    free(sf.starts);
     if (cx->nfindings > 0)
 	printf("%zu error%s, %zu warning%s, %zu note%s\n",
 	       count[CHECK_ERROR], count[CHECK_ERROR] == 1 ? "" : "s",
