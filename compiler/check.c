@@ -88,32 +88,36 @@ struct finding *check_report_at(struct check *cx, const char *rule, const char *
     return f;
 }
 
-void finding_fix(struct finding *f, const char *fmt, ...)
+/* set_text - replace *field with the formatted text */
+static void set_text(char **field, const char *fmt, va_list ap)
 {
     struct strbuf text = STRBUF_INIT;
+
+    sb_vprintf(&text, fmt, ap);
+    free(*field);
+    *field = sb_detach(&text);
+}
+
+void finding_fix(struct finding *f, const char *fmt, ...)
+{
     va_list ap;
 
     if (f == NULL)
 	return;
     va_start(ap, fmt);
-    sb_vprintf(&text, fmt, ap);
+    set_text(&f->fix, fmt, ap);
     va_end(ap);
-    free(f->fix);
-    f->fix = sb_detach(&text);
 }
 
 void finding_postfix(struct finding *f, const char *fmt, ...)
 {
-    struct strbuf text = STRBUF_INIT;
     va_list ap;
 
     if (f == NULL)
 	return;
     va_start(ap, fmt);
-    sb_vprintf(&text, fmt, ap);
+    set_text(&f->postfix, fmt, ap);
     va_end(ap);
-    free(f->postfix);
-    f->postfix = sb_detach(&text);
 }
 
 /* ------------------------------------------------------------ capture */
@@ -150,6 +154,7 @@ static void captured_warning(void *ctx, const char *message)
 					path && *path ? path : cap->path,
 					line, line ? 1 : 0, "%s", message);
     finding_postfix(f, "%s", message);
+    finding_fix(f, "Postfix skips what it warns about here: correct the line, or remove it");
     free(path);
 }
 
@@ -193,14 +198,20 @@ static char *expand_quietly(struct check *cx, const char *raw, expand_lookup_fn 
 
 char *check_value(struct check *cx, const char *name)
 {
-    const char *raw = config_raw(cx->cfg, name);
     const struct param_def *def = registry_find(name);
+    char *value = NULL;
 
+    /* A default computed from the host expands other values: quietly too. */
+    check_capture_begin(cx, NULL, NULL);
+    const char *raw = config_raw(cx->cfg, name);
+    check_capture_end(cx);
     if (raw == NULL)
 	return NULL;
     if (def != NULL && (def->flags & PFLAG_RAW))
-	return xstrdup(raw);
-    return expand_quietly(cx, raw, lookup_main, cx->cfg);
+	value = xstrdup(raw);
+    else
+	value = expand_quietly(cx, raw, lookup_main, cx->cfg);
+    return value;
 }
 
 const struct check_setting *check_setting_find(const struct check *cx,
@@ -233,7 +244,9 @@ char *check_service_value(struct check *cx, const struct check_service *svc,
 			  const char *name)
 {
     struct service_lookup sl = { svc, cx->cfg };
+    check_capture_begin(cx, NULL, NULL);
     const char *raw = lookup_service(name, 0, &sl);
+    check_capture_end(cx);
     const struct param_def *def = registry_find(name);
 
     if (raw == NULL)
@@ -388,9 +401,12 @@ static void on_master_problem(void *ctx, const char *path,
     struct finding *f = check_report(ctx, fatal ? "master-syntax" : "master-options",
 				     path, line, offset, "%s", message);
     finding_postfix(f, "%s", message);
+    finding_fix(f, fatal ? "each entry is: service type private unpriv chroot wakeup"
+		" maxproc command [args]; see master(5)"
+		: "close every { with a }, and write -o { name = value }");
 }
 
-/* collect_overrides - the -o name=value options of each service */
+/* collect_services - the services of master.cf, with their -o name=value options */
 static void collect_services(struct check *cx)
 {
     cx->nservices = cx->master.count;
@@ -437,6 +453,7 @@ static int read_config(struct check *cx)
 
     cx->cfg = xcalloc(1, sizeof(*cx->cfg));
     cx->cfg->dir = xstrdup(cx->config_dir);
+    cx->cfg->keep_going = 1;
     strmap_init(&cx->cfg->settings);
     deployed = xconcat(cx->config_dir, "/main.cf", (char *) NULL);
     cx->main_path = sysroot_path(deployed);
@@ -582,6 +599,8 @@ int cmd_check(int argc, char **argv)
     const char *dir = NULL;
     int status = 0;
 
+    /* An internal failure must not read as "the configuration has errors". */
+    diag_set_fatal_status(2);
     memset(&cx, 0, sizeof(cx));
     strmap_init(&cx.rule_state);
     strmap_init(&cx.tables_seen);

@@ -181,6 +181,11 @@ void check_pattern_table(struct check *cx, const char *type, const char *path,
 void check_template_file(struct check *cx, const char *path);
 /* check_template_text - the same for the bytes of path already in memory */
 void check_template_text(struct check *cx, const char *path, const char *text, size_t len);
+/*
+ * check_template_pattern_file - the same for a regexp: or pcre: table: the
+ * /pattern/ that starts a line is regex text, not looked at.
+ */
+void check_template_pattern_file(struct check *cx, const char *path);
 
 /* check_suggest - the registry name closest to name (typo distance), or NULL */
 const char *check_suggest(const char *name, const char *const *candidates,

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "strbuf.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #ifdef HAVE_CONFIG_H
@@ -130,7 +131,26 @@ static void print_text(const struct check *cx)
 
 /* ------------------------------------------------------------ json */
 
-/* json_string - text as a JSON string; bytes that are not UTF-8 stay as read */
+/* utf8_seqlen - the length a UTF-8 lead byte announces, or 0 if it is no lead byte */
+static size_t utf8_seqlen(unsigned char c)
+{
+    if (c < 0x80)
+	return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+	return 2;
+    if (c >= 0xe0 && c <= 0xef)
+	return 3;
+    if (c >= 0xf0 && c <= 0xf4)
+	return 4;
+    return 0;
+}
+
+/*
+ * json_string - text as a JSON string: well-formed UTF-8 is copied as is,
+ * control characters are escaped, and each byte that is not part of
+ * well-formed UTF-8 becomes U+FFFD, so the output is valid JSON whatever
+ * the input.
+ */
 static void json_string(struct strbuf *out, const char *text)
 {
     sb_addch(out, '"');
@@ -152,11 +172,22 @@ static void json_string(struct strbuf *out, const char *text)
 	    sb_adds(out, "\\r");
 	    break;
 	default:
-	    if (*p < 0x20 || *p == 0x7f || *p >= 0x80)
-		/* Escape non-ASCII as U+00XX: the output stays valid JSON whatever the input. */
+	    if (*p < 0x20 || *p == 0x7f) {
 		sb_printf(out, "\\u%04x", *p);
-	    else
+	    } else if (*p < 0x80) {
 		sb_addch(out, (char) *p);
+	    } else {
+		size_t n = utf8_seqlen(*p), avail = 1;
+		/* Never look past the terminating NUL. */
+		while (avail < n && p[avail] != 0)
+		    avail++;
+		if (n > 1 && avail == n && utf8_valid((const char *) p, n)) {
+		    sb_addn(out, (const char *) p, n);
+		    p += n - 1;
+		} else {
+		    sb_adds(out, "\\ufffd");
+		}
+	    }
 	}
     }
     sb_addch(out, '"');

@@ -389,15 +389,68 @@ static void check_expansion(struct check *cx)
 
 /* ------------------------------------------------------------ templates */
 
-/* template_line - a template tag or placeholder on line lineno (text) of path */
-static void template_line(struct check *cx, const char *path, int lineno, const char *line)
+/*
+ * pattern_skip - where the result text of a regexp:/pcre: table line starts:
+ * after the leading /pattern/ (or !/pattern/, or the pattern of an
+ * "if /pattern/"), the delimiter being the first character after the
+ * optional "!", with backslash-escaped characters skipped. A {{ in the
+ * pattern is regex text, not a template. Continuation lines (leading
+ * whitespace), "endif" and lines that are a template tag or placeholder
+ * themselves ("{{ x }}", "{% x %}") have no pattern to skip.
+ */
+static const char *pattern_skip(const char *line)
+{
+    const char *p = line;
+
+    if (*p == 0 || *p == ' ' || *p == '\t' || *p == '#')
+	return line;
+    if (p[0] == '{' && (p[1] == '{' || p[1] == '%'))
+	return line;
+    if (strncasecmp(p, "if", 2) == 0 && (p[2] == ' ' || p[2] == '\t')) {
+	p += 2;
+	p += strspn(p, " \t");
+    }
+    if (*p == '!')
+	p++;
+    char delim = *p;
+    if (delim == 0 || delim == ' ' || delim == '\t')
+	return line;
+    for (p++; *p != 0 && *p != delim; p++)
+	if (*p == '\\' && p[1] != 0)
+	    p++;
+    /* An unterminated pattern: the whole line is pattern text. */
+    return *p == 0 ? p : p + 1;
+}
+
+/* find_close - the first "}}" or "%}" (close) at or after from, cached in *at */
+static const char *find_close(const char *from, const char *close, const char **at,
+			      int *searched)
+{
+    /* Search again only when the last candidate lies behind from. */
+    if (!*searched || (*at != NULL && *at < from)) {
+	*at = strstr(from, close);
+	*searched = 1;
+    }
+    return *at;
+}
+
+/*
+ * template_line - a template tag or placeholder on line lineno (text) of
+ * path, looked for from the start of the line, or after the pattern of a
+ * regexp:/pcre: table line (pattern != 0).
+ */
+static void template_line(struct check *cx, const char *path, int lineno, const char *line,
+			  int pattern)
 {
     const char *p = line + strspn(line, " \t");
     const char *open = NULL, *close = NULL;
+    const char *brace_close = NULL, *pct_close = NULL;
+    int brace_searched = 0, pct_searched = 0;
 
     if (*p == '#')
 	return;
-    for (const char *q = p; *q != 0 && open == NULL; q++) {
+    const char *from = pattern ? pattern_skip(line) : p;
+    for (const char *q = from; *q != 0 && open == NULL; q++) {
 	/*
 	 * ${{a} == {b}}, inline:{{k=v}, ...} and regexp:{{/re/ x}, ...} are
 	 * Postfix's own braces.
@@ -405,8 +458,13 @@ static void template_line(struct check *cx, const char *path, int lineno, const 
 	if (q[0] != '{' || (q[1] != '{' && q[1] != '%')
 	    || (q > line && (q[-1] == '$' || q[-1] == ':')))
 	    continue;
-	close = strstr(q + 2, q[1] == '{' ? "}}" : "%}");
-	if (close != NULL && (q[1] == '%' || strcspn(q + 2, "{},=") >= (size_t) (close - q - 2)))
+	close = q[1] == '{' ? find_close(q + 2, "}}", &brace_close, &brace_searched)
+	    : find_close(q + 2, "%}", &pct_close, &pct_searched);
+	if (close == NULL) {
+	    /* Nothing closes this kind of brace later on the line either. */
+	    continue;
+	}
+	if (q[1] == '%' || strcspn(q + 2, "{},=") >= (size_t) (close - q - 2))
 	    open = q;
     }
     if (open == NULL)
@@ -423,12 +481,8 @@ static void template_line(struct check *cx, const char *path, int lineno, const 
 		" placeholder with the real value");
 }
 
-/*
- * check_template_text - "{{ x }}" and "{% x %}" anywhere outside comment
- * lines of text (the bytes of path), including lines that are not
- * settings or table entries at all.
- */
-void check_template_text(struct check *cx, const char *path, const char *text, size_t len)
+static void template_text(struct check *cx, const char *path, const char *text, size_t len,
+			  int pattern)
 {
     const char *end = text + len;
     int lineno = 0;
@@ -440,14 +494,14 @@ void check_template_text(struct check *cx, const char *path, const char *text, s
 	/* Most lines have no brace at all: one memchr decides. */
 	if (memchr(line, '{', n) != NULL) {
 	    char *copy = xstrndup(line, n);
-	    template_line(cx, path, lineno, copy);
+	    template_line(cx, path, lineno, copy, pattern);
 	    free(copy);
 	}
 	line += n + 1;
     }
 }
 
-void check_template_file(struct check *cx, const char *path)
+static void template_file(struct check *cx, const char *path, int pattern)
 {
     struct strbuf text = STRBUF_INIT;
     char buf[65536];
@@ -459,8 +513,28 @@ void check_template_file(struct check *cx, const char *path)
     while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
 	sb_addn(&text, buf, n);
     fclose(fp);
-    check_template_text(cx, path, text.s ? text.s : "", text.len);
+    template_text(cx, path, text.s ? text.s : "", text.len, pattern);
     sb_free(&text);
+}
+
+/*
+ * check_template_text - "{{ x }}" and "{% x %}" anywhere outside comment
+ * lines of text (the bytes of path), including lines that are not
+ * settings or table entries at all.
+ */
+void check_template_text(struct check *cx, const char *path, const char *text, size_t len)
+{
+    template_text(cx, path, text, len, 0);
+}
+
+void check_template_file(struct check *cx, const char *path)
+{
+    template_file(cx, path, 0);
+}
+
+void check_template_pattern_file(struct check *cx, const char *path)
+{
+    template_file(cx, path, 1);
 }
 
 /*
@@ -504,22 +578,44 @@ static void check_templates(struct check *cx)
 
 /* ------------------------------------------------------------ glued lines */
 
+/* longest_param_name - the length of the longest registry parameter name */
+static size_t longest_param_name(void)
+{
+    static size_t longest;
+
+    if (longest == 0)
+	for (size_t i = 0; i < param_table_size; i++) {
+	    size_t n = strlen(param_table[i].name);
+	    if (n > longest)
+		longest = n;
+	}
+    return longest;
+}
+
 /*
  * glued_name - a known parameter name that ends at value[end] (exclusive)
  * and starts the word or follows digits ("10240000readme_directory").
+ * Only the last longest_param_name() bytes before end can be a name.
  */
 static const struct param_def *glued_name(const char *value, size_t end, size_t *start)
 {
-    size_t word = end;
+    char name[128];
+    size_t longest = longest_param_name();
 
-    while (word > 0 && is_name_char(value[word - 1]))
+    if (longest >= sizeof(name))
+	longest = sizeof(name) - 1;
+    size_t lo = end > longest ? end - longest : 0;
+    size_t word = end;
+    while (word > lo && is_name_char(value[word - 1]))
 	word--;
+    /* Does the word start at word, or run on before the bytes looked at? */
+    int word_starts = word == 0 || !is_name_char(value[word - 1]);
     for (size_t s = word; s + 4 <= end; s++) {
-	if (s > word && !isdigit((unsigned char) value[s - 1]))
+	if (!(s == word && word_starts) && !(s > 0 && isdigit((unsigned char) value[s - 1])))
 	    continue;
-	char *name = xstrndup(value + s, end - s);
+	memcpy(name, value + s, end - s);
+	name[end - s] = 0;
 	const struct param_def *def = registry_find(name);
-	free(name);
 	if (def != NULL) {
 	    *start = s;
 	    return def;

@@ -619,10 +619,16 @@ void check_pattern_table(struct check *cx, const char *type, const char *path,
     pc.catch_all = xcalloc(pc.blocks_cap, sizeof(*pc.catch_all));
 
     check_capture_begin(cx, "pattern-syntax", path);
-    /* A table that cannot be opened is check_tables' finding. */
-    if (pat_load_observed(&list, syntax, path, observe, &pc, &err) != 0)
-	free(err);
+    int status = pat_load_observed(&list, syntax, path, observe, &pc, &err);
     check_capture_end(cx);
+    if (status != 0) {
+	/* check_tables saw a readable file; it went away or cannot be read. */
+	struct finding *f = check_report_at(cx, "table-source-missing", path, 0, 0,
+					    "%s:%s: %s", type, path, err ? err : "cannot be read");
+	finding_postfix(f, "%s", err ? err : "");
+	finding_fix(f, "make %s a readable file", path);
+	free(err);
+    }
 
     pat_list_free(&list, syntax->free_expr);
     strmap_free(&pc.by_key, NULL);

@@ -37,7 +37,7 @@ const struct check_rule check_rules[] = {
     {"rbl-domain-missing", CHECK_ERROR, "a DNS list restriction without the list's domain"},
     /* tables (check_tables.c) */
     {"unknown-table-type", CHECK_ERROR, "a table type Postfix does not know"},
-    {"unsupported-table-type", CHECK_WARNING, "a table type pfc cannot read, so cannot check"},
+    {"unsupported-table-type", CHECK_NOTE, "a table type pfc cannot read, so cannot check"},
     {"table-source-missing", CHECK_ERROR, "the source file of a table does not exist"},
     {"db-missing", CHECK_ERROR, "an indexed table (hash, btree) that was never built"},
     {"db-stale", CHECK_ERROR, "an indexed table built from a different source than the one beside it"},

@@ -26,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "aliases.h"
 #include "check.h"
@@ -61,11 +63,42 @@ static int buildable_type(const char *type)
     return 0;
 }
 
-static int is_file(const char *path)
+/*
+ * source_problem - why path cannot be read as a table source, or NULL:
+ * it must be a readable regular file (a FIFO or a device would block or
+ * never end). Opened without blocking, so a FIFO is refused, not waited on.
+ */
+static const char *source_problem(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+	return strerror(errno);
+    int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    return regular ? NULL : "not a regular file";
+}
+
+/* exists - anything at path (a .db that is not a file is still "there") */
+static int exists(const char *path)
 {
     struct stat st;
 
     return stat(path, &st) == 0;
+}
+
+/* tool_command - "pfc map" or "pfc alias" with this run's --root and -c */
+static char *tool_command(struct check *cx, int aliases)
+{
+    struct strbuf cmd = STRBUF_INIT;
+
+    sb_printf(&cmd, "pfc %s", aliases ? "alias" : "map");
+    if (sysroot_get() != NULL)
+	sb_printf(&cmd, " --root %s", sysroot_get());
+    if (strcmp(cx->config_dir, "/etc/postfix") != 0)
+	sb_printf(&cmd, " -c %s", cx->config_dir);
+    return sb_detach(&cmd);
 }
 
 /* ------------------------------------------------------------ sources */
@@ -82,11 +115,11 @@ static char *read_all(const char *path, size_t *len)
 	return NULL;
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 	sb_addn(&buf, chunk, n);
-    int failed = ferror(fp);
+    int failed = ferror(fp), saved = errno;
     fclose(fp);
     if (failed) {
 	sb_free(&buf);
-	errno = EIO;
+	errno = saved;
 	return NULL;
     }
     *len = buf.len;
@@ -244,20 +277,27 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
 {
     char *source = sysroot_path(name);
     char *db = xconcat(source, ".db", (char *) NULL);
-    int have_source = is_file(source), have_db = is_file(db);
+    char *tool = tool_command(cx, aliases);
+    int have_source = exists(source), have_db = exists(db);
+    const char *problem = have_source ? source_problem(source) : NULL;
 
     if (!have_source && !have_db) {
 	struct finding *f = REPORT(cx, "table-source-missing", r,
 				   "%s:%s: neither %s nor %s.db exists", type, name, name, name);
 	finding_postfix(f, "open database %s.db: No such file or directory", name);
-	finding_fix(f, "create %s, then run: pfc map %s:%s", name, type, name);
+	finding_fix(f, "create %s, then run: %s %s:%s", name, tool, type, name);
     } else if (!have_db) {
 	struct finding *f = REPORT(cx, "db-missing", r,
 				   "%s:%s: %s.db was never built from %s", type, name, name, name);
 	finding_postfix(f, "open database %s.db: No such file or directory", name);
-	finding_fix(f, "run: pfc %s %s:%s", aliases ? "alias" : "map", type, name);
+	finding_fix(f, "run: %s %s:%s", tool, type, name);
     }
-    if (!have_source)
+    if (problem != NULL) {
+	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: cannot read %s: %s",
+				   type, name, name, problem);
+	finding_fix(f, "make %s a readable file", name);
+    }
+    if (!have_source || problem != NULL)
 	goto done;
 
     size_t len = 0;
@@ -283,20 +323,24 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
 	    struct finding *f = REPORT(cx, "db-foreign", r,
 				       "%s:%s: %s.db was not built by pfc, so whether it "
 				       "matches %s is unknown", type, name, name, name);
-	    finding_fix(f, "rebuild it with: pfc %s %s:%s", aliases ? "alias" : "map", type, name);
+	    finding_fix(f, "rebuild it with: %s %s:%s", tool, type, name);
+	} else if (status == 2) {
+	    struct finding *f = REPORT(cx, "db-foreign", r,
+				       "%s:%s: %s.db has no source stamp (an older pfc built it),"
+				       " so whether it matches %s is unknown", type, name, name, name);
+	    finding_fix(f, "rebuild it with: %s %s:%s", tool, type, name);
 	} else if (status == 0) {
 	    struct finding *f = REPORT(cx, "db-stale", r,
 				       "%s:%s: %s.db was changed after it was built "
 				       "(pfc map -i or -d), so it no longer matches %s",
 				       type, name, name, name);
-	    finding_fix(f, "put the changes in %s and run: pfc %s %s:%s", name,
-			aliases ? "alias" : "map", type, name);
+	    finding_fix(f, "put the changes in %s and run: %s %s:%s", name, tool, type, name);
 	} else if (stamp.size != (long long) len || strcmp(stamp.sha256, hex) != 0) {
 	    struct finding *f = REPORT(cx, "db-stale", r,
 				       "%s:%s: %s.db was built from a different %s "
 				       "(%lld bytes then, %zu now)", type, name, name, name,
 				       stamp.size, len);
-	    finding_fix(f, "run: pfc %s %s:%s", aliases ? "alias" : "map", type, name);
+	    finding_fix(f, "run: %s %s:%s", tool, type, name);
 	} else {
 	    clean = stamp.warnings == 0
 		&& (stamp.flags & DICT_FLAG_UTF8) == (source_flags(cx) & DICT_FLAG_UTF8);
@@ -308,6 +352,7 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
     check_template_text(cx, source, text, len);
     free(text);
   done:
+    free(tool);
     free(source);
     free(db);
 }
@@ -320,13 +365,16 @@ static void check_texthash(struct check *cx, const char *name, const struct ref 
 {
     char *source = sysroot_path(name);
     size_t len = 0;
-    char *text = is_file(source) ? read_all(source, &len) : NULL;
+    const char *problem = source_problem(source);
+    char *text = problem == NULL ? read_all(source, &len) : NULL;
 
     if (text == NULL) {
-	struct finding *f = REPORT(cx, "table-source-missing", r, "texthash:%s: %s does not exist",
-				   name, name);
-	finding_postfix(f, "open database %s: No such file or directory", name);
-	finding_fix(f, "create %s, or correct the name", name);
+	if (problem == NULL)
+	    problem = strerror(errno);
+	struct finding *f = REPORT(cx, "table-source-missing", r, "texthash:%s: cannot read %s: %s",
+				   name, name, problem);
+	finding_postfix(f, "open database %s: %s", name, problem);
+	finding_fix(f, "create %s as a readable file, or correct the name", name);
     } else {
 	scan_source(cx, source, NULL, text, len, SOURCE_TEXTHASH);
 	check_template_text(cx, source, text, len);
@@ -341,11 +389,12 @@ static void check_loaded(struct check *cx, const char *spec, const char *type,
 {
     char *source = sysroot_path(name), *err = NULL;
 
-    if (*name != '{' && !is_file(source)) {
-	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: %s does not exist",
-				   type, name, name);
-	finding_postfix(f, "open %s: No such file or directory", name);
-	finding_fix(f, "create %s, or correct the name", name);
+    const char *problem = *name != '{' ? source_problem(source) : NULL;
+    if (problem != NULL) {
+	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: cannot read %s: %s",
+				   type, name, name, problem);
+	finding_postfix(f, "open %s: %s", name, problem);
+	finding_fix(f, "create %s as a readable file, or correct the name", name);
 	free(source);
 	return;
     }
@@ -372,14 +421,15 @@ static void check_pattern_file(struct check *cx, const char *type, const char *n
     /* An inline "{ {rule}, ... }" table has no file. */
     char *source = *name == '{' ? xstrdup(name) : sysroot_path(name);
 
-    if (*name != '{' && !is_file(source)) {
-	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: %s does not exist",
-				   type, name, name);
-	finding_postfix(f, "%s:%s: open %s: No such file or directory", type, name, name);
-	finding_fix(f, "create %s, or correct the name", name);
+    const char *problem = *name != '{' ? source_problem(source) : NULL;
+    if (problem != NULL) {
+	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: cannot read %s: %s",
+				   type, name, name, problem);
+	finding_postfix(f, "%s:%s: open %s: %s", type, name, name, problem);
+	finding_fix(f, "create %s as a readable file, or correct the name", name);
     } else {
 	if (*name != '{')
-	    check_template_file(cx, source);
+	    check_template_pattern_file(cx, source);
 	check_pattern_table(cx, type, source, role);
     }
     free(source);
@@ -454,12 +504,24 @@ static int is_alias_table(struct check *cx, const char *spec)
     return found;
 }
 
+/* How deep unionmap:{} and pipemap:{} may nest before pfc stops looking. */
+#define MEMBERS_MAX_DEPTH 20
+
 /* check_members - unionmap:{a, b} and pipemap:{a, b}: each member */
 static void check_members(struct check *cx, const char *type, const char *name,
 			  enum table_need need, enum pattern_role role, const struct ref *r)
 {
+    static int depth;
     char *copy = xstrdup(name), *bp = copy, *err;
 
+    if (depth >= MEMBERS_MAX_DEPTH) {
+	struct finding *f = REPORT(cx, "table-syntax", r,
+				   "%s: tables nested more than %d deep; pfc stops looking here",
+				   type, MEMBERS_MAX_DEPTH);
+	finding_fix(f, "name the tables one after another instead of nesting them");
+	free(copy);
+	return;
+    }
     if (!brace_group(copy) || (err = extract_braces(&bp, 1)) != NULL) {
 	struct finding *f = REPORT(cx, "unknown-table-type", r,
 				   "%s:%s: expected a list of tables in { }", type, name);
@@ -467,12 +529,14 @@ static void check_members(struct check *cx, const char *type, const char *name,
 	free(copy);
 	return;
     }
+    depth++;
     for (char *tok; (tok = str_tokq(&bp, CHARS_COMMA_SP)) != NULL;) {
 	struct ref inner = *r;
 	/* tok points into copy, the name after "type:". */
 	inner.offset = r->offset + strlen(type) + 1 + (size_t) (tok - copy);
 	check_ref(cx, tok, need, role, &inner);
     }
+    depth--;
     free(copy);
 }
 

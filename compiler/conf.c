@@ -617,18 +617,24 @@ static void warn_brace_error(size_t scope, const char *err)
  * register_dbms_helper - find ldap:name, mysql:name ... in a value. A
  * name that is not a path makes name_suffix parameters known; a path is a
  * client configuration file whose unknown settings postconf reports.
+ * Nesting past DBMS_MAX_DEPTH is not looked into (postconf recurses until
+ * its stack runs out).
  */
-static void register_dbms_helper(char *value, size_t scope)
+#define DBMS_MAX_DEPTH 100
+
+static void register_dbms_helper(char *value, size_t scope, int depth)
 {
     char *db_type, *prefix, *err;
 
+    if (depth > DBMS_MAX_DEPTH)
+	return;
     while ((db_type = str_tokq(&value, CHARS_COMMA_SP)) != NULL) {
 	if (*db_type == '{') {
 	    if ((err = extract_braces(&db_type, 0)) != NULL) {
 		warn_brace_error(scope, err);
 		free(err);
 	    }
-	    register_dbms_helper(db_type, scope);
+	    register_dbms_helper(db_type, scope, depth + 1);
 	    continue;
 	}
 	/* Look through proxy: as proxymap(8) would. */
@@ -652,7 +658,7 @@ static void register_dbms_helper(char *value, size_t scope)
 		warn_brace_error(scope, err);
 		free(err);
 	    }
-	    register_dbms_helper(prefix, scope);
+	    register_dbms_helper(prefix, scope, depth + 1);
 	    continue;
 	}
 	for (size_t i = 0; i < dbms_suffix_table_size; i++) {
@@ -671,7 +677,7 @@ static void register_dbms_parameters(const char *value, size_t scope)
     struct strbuf buf = STRBUF_INIT;
     char *copy = xstrdup(expand_value(&buf, SHOW_EVAL, value, scope));
 
-    register_dbms_helper(copy, scope);
+    register_dbms_helper(copy, scope, 0);
     free(copy);
     sb_free(&buf);
 }

@@ -117,8 +117,11 @@ char *config_value(const struct config *cfg, const char *name)
 	return NULL;
     if (def != NULL && (def->flags & PFLAG_RAW))
 	return xstrdup(raw);
-    if (expand(&buf, raw, EXPAND_RECURSE, lookup, (void *) cfg) & EXPAND_ERROR)
-	diag_fatal("dictionary mail_dict: macro processing error");
+    if (expand(&buf, raw, EXPAND_RECURSE, lookup, (void *) cfg) & EXPAND_ERROR) {
+	if (!cfg->keep_going)
+	    diag_fatal("dictionary mail_dict: macro processing error");
+	sb_set(&buf, raw);
+    }
     return sb_detach(&buf);
 }
 

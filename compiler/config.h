@@ -11,6 +11,11 @@
 struct config {
     char *dir;			/* the configuration directory */
     struct strmap settings;	/* main.cf: name -> struct setting */
+    /*
+     * keep_going - a value that does not expand is used as it is, instead
+     * of Postfix's fatal error (the linter reports it, and goes on).
+     */
+    int keep_going;
 };
 
 /*

@@ -157,6 +157,8 @@ void sha256_update(struct sha256 *ctx, const void *data, size_t len)
 {
     const unsigned char *p = data;
 
+    if (len == 0)
+	return;			/* data may be NULL then */
     ctx->length += len;
     if (ctx->used > 0) {
 	size_t take = 64 - ctx->used < len ? 64 - ctx->used : len;

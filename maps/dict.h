@@ -155,7 +155,8 @@ void dict_gdbm_set_source_stamp(struct dict *dict, const struct dict_stamp *stam
 /*
  * dict_gdbm_source_stamp - read the stamp of the table file db_path
  * (NAME.db) without loading the table: 1 with *stamp set; 0 for a pfc
- * table without a stamp (updated with -i or -d); -1 with *err when it is
+ * table updated with -i or -d since its build; 2 for a pfc table without
+ * a stamp (built by a pfc that predates stamps); -1 with *err when it is
  * not a pfc table or cannot be read.
  */
 int dict_gdbm_source_stamp(const char *db_path, struct dict_stamp *stamp, char **err);

@@ -17,12 +17,14 @@
  *                        (little-endian), key bytes, value bytes
  *   meta record key:     "\0pfc-hash"   value: "1 NBUCKETS"
  *   stamp record key:    "\0pfc-source" value: "sha256 HEX SIZE WARNINGS FLAGS"
+ *                                               or "updated"
  *
  * The stamp names the source bytes a build read (SHA-256, size), so pfc
  * check can tell whether the table still matches its source, and how
- * many warnings reading it gave with which flags (FOLD, UTF8). Only a
- * build from a source file writes it; an update (-i, -d) writes the
- * table without one, since the table then matches no file.
+ * many warnings reading it gave with which flags (FOLD, UTF8). A build
+ * from a source file writes it; an update (-i, -d) writes "updated",
+ * since the table then matches no file. Tables of a pfc that predates
+ * stamps have no stamp record at all.
  *
  * A table is never modified in place: building writes NAME.db.tmp.PID from
  * entries held in memory, and close() fsyncs it and renames it over
@@ -55,6 +57,7 @@
 #define META_KEY "\0pfc-hash"
 #define META_KEY_LEN 9
 #define STAMP_KEY "\0pfc-source"
+#define STAMP_UPDATED "updated"	/* changed with -i or -d since its build */
 #define STAMP_KEY_LEN 11
 #define BUCKET_KEY_LEN 6
 
@@ -428,9 +431,10 @@ static int write_table(struct gdbm_table *t, int fd, const char *tmp_path, char 
 	sb_printf(&rec, "%d %u", FORMAT_VERSION, (unsigned) nbuckets);
 	datum k = { META_KEY, META_KEY_LEN }, v = { rec.s, (int) rec.len };
 	datum sk = { STAMP_KEY, STAMP_KEY_LEN };
-	datum sv = { t->stamp, t->stamp ? (int) strlen(t->stamp) : 0 };
+	const char *stamp = t->stamp ? t->stamp : STAMP_UPDATED;
+	datum sv = { (char *) stamp, (int) strlen(stamp) };
 	if (gdbm_store(db, k, v, GDBM_REPLACE) != 0
-	    || (t->stamp != NULL && gdbm_store(db, sk, sv, GDBM_REPLACE) != 0)
+	    || gdbm_store(db, sk, sv, GDBM_REPLACE) != 0
 	    || gdbm_sync(db) != 0
 	    || fsync(gdbm_fdesc(db)) != 0) {
 	    *err = dict_format_error("table %s:%s: write error: %s", t->dict.type->name,
@@ -699,7 +703,7 @@ int dict_gdbm_source_stamp(const char *db_path, struct dict_stamp *stamp, char *
 	datum v = gdbm_fetch(db, k);
 	char text[160];
 
-	status = 0;
+	status = v.dptr == NULL ? 2 : 0;
 	if (v.dptr != NULL && (size_t) v.dsize < sizeof(text)) {
 	    memcpy(text, v.dptr, (size_t) v.dsize);
 	    text[v.dsize] = 0;

@@ -15,8 +15,10 @@
 # MAIL_CONFIG set to that directory (so "pfc map hash:virtual" works, to
 # build a table, say). Then
 #     pfc check --root ROOT -c /etc/postfix --format=json
-# must exit 0 or 1, print nothing on stderr, and its findings must name
-# exactly the rule of the section. The mdoc escapes \e and \& are undone.
+# must exit 1 if the rule's severity (second column of
+# "pfc check --list-rules") is error, else 0, print nothing on stderr, and
+# its findings must name exactly the rule of the section. The mdoc escapes
+# \e and \& are undone.
 #
 # One test per rule of "pfc check --list-rules" (a rule without a section
 # or without an example fails), and one failing test per section whose
@@ -40,7 +42,13 @@ trap 'exit 1' HUP INT TERM
 mkdir "$tmp/bin" "$tmp/ex"
 ln -s "$PFC" "$tmp/bin/pfc"
 
-mapfile -t rules < <("$PFC" check --list-rules | awk '{ print $1 }')
+mapfile -t listed < <("$PFC" check --list-rules | awk '{ print $1 "\t" $2 }')
+rules=()
+declare -A severity=()
+for l in "${listed[@]}"; do
+    rules+=("${l%%$'\t'*}")
+    severity[${l%%$'\t'*}]=${l#*$'\t'}
+done
 [ "${#rules[@]}" -gt 0 ] || { echo "Bail out! pfc check --list-rules lists no rules"; exit 1; }
 
 # Split the page. For every section whose title looks like a rule id:
@@ -134,7 +142,11 @@ for rule in "${rules[@]}"; do
         fired=$(grep -o '"rule": "[^"]*"' "$tmp/out" | sed 's/.*: "//; s/"$//' | sort -u |
             tr '\n' ' ')
         fired=${fired% }
-        case $rc in 0|1) ;; *) problems+=("pfc check exited $rc") ;; esac
+        # An error finding makes pfc check exit 1; warnings and notes do not.
+        want_rc=0
+        [ "${severity[$rule]}" = error ] && want_rc=1
+        [ "$rc" = "$want_rc" ] ||
+            problems+=("pfc check exited $rc, expected $want_rc (severity ${severity[$rule]:-?})")
         while IFS= read -r l; do problems+=("stderr: $l"); done <"$tmp/err"
         [ "$fired" = "$rule" ] ||
             problems+=("rules that fire: {${fired// /, }}, expected {$rule}")

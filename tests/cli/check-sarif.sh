@@ -53,8 +53,8 @@ validate_sarif() {
     "$PYTHON" - "$SARIF_SCHEMA" "$1" <<'EOF'
 import json, sys
 import jsonschema
-schema = json.load(open(sys.argv[1]))
-doc = json.load(open(sys.argv[2]))
+schema = json.load(open(sys.argv[1], encoding="utf-8"))
+doc = json.load(open(sys.argv[2], encoding="utf-8"))
 cls = jsonschema.validators.validator_for(schema)
 cls.check_schema(schema)
 errors = sorted(cls(schema).iter_errors(doc), key=lambda e: list(e.absolute_path))
@@ -64,12 +64,38 @@ sys.exit(1 if errors else 0)
 EOF
 }
 
+# check_utf8 FORMAT FILE - the UTF-8 of the "many findings" configuration
+# comes back decoded: some message says "café" (well-formed UTF-8 is
+# copied, not escaped byte by byte into "cafÃ©"), and the Latin-1 byte of
+# "caf\xe9" comes back as U+FFFD.
+check_utf8() {
+    "$PYTHON" - "$1" "$2" <<'EOF'
+import json, sys
+fmt, path = sys.argv[1], sys.argv[2]
+doc = json.load(open(path, encoding="utf-8"))
+if fmt == "json":
+    messages = [f["message"] for f in doc["findings"]]
+else:
+    messages = [r["message"]["text"] for run in doc["runs"] for r in run["results"]]
+bad = []
+if not any("caf\u00e9_limit" in m for m in messages):
+    bad.append("no message says caf\u00e9_limit (UTF-8 not round-tripped)")
+if not any("caf\ufffd_latin1" in m for m in messages):
+    bad.append("no message says caf\ufffd_latin1 (a byte that is not UTF-8 is not U+FFFD)")
+if any("\u00c3" in m for m in messages):
+    bad.append("a message has mojibake (UTF-8 decoded as Latin-1)")
+for b in bad:
+    print(b.encode("ascii", "backslashreplace").decode())
+sys.exit(1 if bad else 0)
+EOF
+}
+
 # check_github JSON GITHUB - the github lines match the JSON findings.
 check_github() {
     "$PYTHON" - "$1" "$2" <<'EOF'
 import json, re, sys
-findings = json.load(open(sys.argv[1]))["findings"]
-lines = open(sys.argv[2]).read().splitlines()
+findings = json.load(open(sys.argv[1], encoding="utf-8"))["findings"]
+lines = open(sys.argv[2], encoding="utf-8", errors="replace").read().splitlines()
 level = {"error": "error", "warning": "warning", "note": "notice"}
 bad = []
 if len(lines) != len(findings):
@@ -126,8 +152,9 @@ for dir in "$srcdir"/tests/check/cases/*/; do
     configs+=("case $name"$'\t'"$d"$'\t'"$dir/args")
 done
 
-# Many findings at once: a message with quotes, backslashes, tabs and
-# non-ASCII, findings in every file, of every severity.
+# Many findings at once: a message with quotes, backslashes, tabs,
+# UTF-8 (café) and a byte that is not UTF-8, findings in every file, of
+# every severity.
 d=$scratch/many
 mkdir -p "$d"
 cp "$srcdir/tests/check/base/master.cf" "$d/"
@@ -165,7 +192,9 @@ printf '%s\n' \
     'virtual_alias_domains = example.com' \
     'mydomain = example.org' \
     'smtpd_client_restrictions = reject_rbl_client, check_sender_access hash:/nonexistent/x' \
-    'unknown_thing_nobody_uses = 1' >"$d/main.cf"
+    'unknown_thing_nobody_uses = 1' \
+    'café_limit = 1' \
+    $'caf\xe9_latin1 = 1' >"$d/main.cf"
 printf 'a@example.com b@example.com\nnovalue\n' >"$d/virtual"
 printf '/^Subject: (.*)/ REJECT $2\n/[unclosed/ DISCARD\n/^X-/ FROBNICATE\n  indented\n' >"$d/header_checks"
 printf 'example.com nosuchtransport:\n' >"$d/transport"
@@ -198,7 +227,7 @@ for c in "${configs[@]}"; do
         rc=$?
         problems=""
         [ $fmt = github ] || [ -s "$scratch/out.$fmt" ] || problems+="no output"$'\n'
-        case $rc in 0|1) ;; *) problems="exit status $rc"$'\n' ;; esac
+        case $rc in 0|1) ;; *) problems+="exit status $rc"$'\n' ;; esac
         [ -s "$scratch/err.$fmt" ] && problems+="stderr: $(head -c 300 "$scratch/err.$fmt")"$'\n'
         case $fmt in
             sarif) out=$(validate_sarif "$scratch/out.sarif" 2>&1) || problems+=$out$'\n' ;;
@@ -212,6 +241,9 @@ for c in "${configs[@]}"; do
                         problems+=$out$'\n'
                 fi ;;
         esac
+        if [ "$name" = "many findings" ] && [ $fmt != github ] && [ -z "$problems" ]; then
+            out=$(check_utf8 $fmt "$scratch/out.$fmt" 2>&1) || problems+=$out$'\n'
+        fi
         nres=$(grep -c '"ruleId"' "$scratch/out.sarif" 2>/dev/null)
         if [ -z "$problems" ]; then
             if [ $fmt = sarif ]; then
