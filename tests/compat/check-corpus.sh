@@ -77,24 +77,6 @@ machine_dependent() {
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-manifest_field() {     # FILE COLUMN -> value (1 file, 2 kind, 3 repo, 4 path)
-    awk -F'\t' -v f="$1" -v c="$2" '$1 == f { print $c; exit }' "$MANIFEST"
-}
-partner() {            # FILE KIND -> a file of KIND from the same repo
-    local repo path
-    repo=$(manifest_field "$1" 3)
-    path=$(manifest_field "$1" 4)
-    [ -n "$repo" ] || return 0
-    awk -F'\t' -v r="$repo" -v k="$2" -v p="$path" '
-        function dir(s) { sub(/\/[^\/]*$/, "", s); return s }
-        $3 == r && $2 == k {
-            if (first == "") first = $1
-            if (dir($4) == dir(p) && same == "") same = $1
-        }
-        END { if (same != "") print same; else if (first != "") print first }
-    ' "$MANIFEST"
-}
-
 # table_type REL -> regexp, pcre or "" (not a pattern table). A checks/
 # file is pcre unless a main.cf of its repository names it as regexp:.
 table_type() {

@@ -44,3 +44,28 @@ known_reason() {
     done <<<"${KNOWN_DIFFS:-}"
     return 1
 }
+
+# The corpus manifest (MANIFEST must name $CORPUS/MANIFEST.tsv).
+# manifest_field FILE COLUMN -> value (columns: 1 file, 2 kind, 3 repo, 4 path)
+manifest_field() {
+    [ -f "$MANIFEST" ] || return 0
+    awk -F'\t' -v f="$1" -v c="$2" '$1 == f { print $c; exit }' "$MANIFEST"
+}
+
+# partner FILE KIND -> corpus-relative file of kind KIND from the same repo,
+# preferring the one in the same directory of the repository.
+partner() {
+    local file=$1 kind=$2 repo path
+    [ -f "$MANIFEST" ] || return 0
+    repo=$(manifest_field "$file" 3)
+    path=$(manifest_field "$file" 4)
+    [ -n "$repo" ] || return 0
+    awk -F'\t' -v r="$repo" -v k="$kind" -v p="$path" '
+        function dir(s) { sub(/\/[^\/]*$/, "", s); return s }
+        $3 == r && $2 == k {
+            if (first == "") first = $1
+            if (dir($4) == dir(p) && same == "") same = $1
+        }
+        END { if (same != "") print same; else if (first != "") print first }
+    ' "$MANIFEST"
+}
