@@ -128,7 +128,13 @@ struct capture {
     const char *path;
 };
 
-static struct capture capture;
+/*
+ * Captures nest (a value looked up while a table loads captures quietly):
+ * each begin saves the one it interrupts, each end brings it back.
+ */
+#define CAPTURE_MAX_DEPTH 8
+static struct capture captures[CAPTURE_MAX_DEPTH];
+static int capture_depth;
 
 /*
  * captured_warning - a shared reader's warning as a finding. Postfix's
@@ -160,16 +166,24 @@ static void captured_warning(void *ctx, const char *message)
 
 void check_capture_begin(struct check *cx, const char *rule, const char *path)
 {
-    capture.cx = cx;
-    capture.rule = rule;
-    capture.path = path;
-    diag_set_warning_hook(captured_warning, &capture);
+    if (capture_depth == CAPTURE_MAX_DEPTH)
+	diag_fatal("internal error: check captures nested too deep");
+    struct capture *cap = &captures[capture_depth++];
+    cap->cx = cx;
+    cap->rule = rule;
+    cap->path = path;
+    diag_set_warning_hook(captured_warning, cap);
 }
 
 void check_capture_end(struct check *cx)
 {
     (void) cx;
-    diag_set_warning_hook(NULL, NULL);
+    if (capture_depth > 0)
+	capture_depth--;
+    if (capture_depth > 0)
+	diag_set_warning_hook(captured_warning, &captures[capture_depth - 1]);
+    else
+	diag_set_warning_hook(NULL, NULL);
 }
 
 /* ------------------------------------------------------------ values */
