@@ -59,20 +59,28 @@ static struct finding *add_finding(struct check *cx, const char *rule,
     return f;
 }
 
-struct finding *check_report(struct check *cx, const char *rule, const char *path,
-			     const struct cf_logical_line *where, size_t offset,
-			     const char *fmt, ...)
+struct finding *check_vreport(struct check *cx, const char *rule, const char *path,
+			      const struct cf_logical_line *where, size_t offset,
+			      const char *fmt, va_list ap)
 {
     int line = 0, column = 0;
-    va_list ap;
 
     if (where != NULL) {
 	if (offset > where->len)
 	    offset = where->len;
 	cf_position(where, offset, &line, &column);
     }
+    return add_finding(cx, rule, path, line, column, fmt, ap);
+}
+
+struct finding *check_report(struct check *cx, const char *rule, const char *path,
+			     const struct cf_logical_line *where, size_t offset,
+			     const char *fmt, ...)
+{
+    va_list ap;
+
     va_start(ap, fmt);
-    struct finding *f = add_finding(cx, rule, path, line, column, fmt, ap);
+    struct finding *f = check_vreport(cx, rule, path, where, offset, fmt, ap);
     va_end(ap);
     return f;
 }

@@ -15,6 +15,7 @@
 #ifndef PFC_CHECK_H
 #define PFC_CHECK_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "cfline.h"
@@ -99,6 +100,11 @@ struct finding *check_report(struct check *cx, const char *rule, const char *pat
 			     const struct cf_logical_line *where, size_t offset,
 			     const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* check_vreport - check_report with a va_list */
+struct finding *check_vreport(struct check *cx, const char *rule, const char *path,
+			      const struct cf_logical_line *where, size_t offset,
+			      const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 /* check_report_at - the same, at a physical line and column (0: unknown) */
 struct finding *check_report_at(struct check *cx, const char *rule, const char *path,
 				int line, int column, const char *fmt, ...)

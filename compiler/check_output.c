@@ -47,20 +47,16 @@ struct source_file {
 static void source_load(struct source_file *sf, const char *path)
 {
     struct strbuf text = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-    FILE *fp;
 
     free(sf->path);
     free(sf->text);
     free(sf->starts);
     memset(sf, 0, sizeof(*sf));
     sf->path = xstrdup(path);
-    if ((fp = fopen(path, "r")) == NULL)
+    if (sb_read_file(&text, path) < 0) {
+	sb_free(&text);
 	return;
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-	sb_addn(&text, buf, n);
-    fclose(fp);
+    }
     sf->len = text.len;
     sf->text = text.s ? sb_detach(&text) : xstrdup("");
     size_t cap = 64;

@@ -504,15 +504,11 @@ static void template_text(struct check *cx, const char *path, const char *text, 
 static void template_file(struct check *cx, const char *path, int pattern)
 {
     struct strbuf text = STRBUF_INIT;
-    char buf[65536];
-    size_t n;
-    FILE *fp;
 
-    if (path == NULL || (fp = fopen(path, "r")) == NULL)
+    if (path == NULL || sb_read_file(&text, path) < 0) {
+	sb_free(&text);
 	return;
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-	sb_addn(&text, buf, n);
-    fclose(fp);
+    }
     template_text(cx, path, text.s ? text.s : "", text.len, pattern);
     sb_free(&text);
 }

@@ -65,15 +65,11 @@ static struct finding *report(struct pattern_check *pc, const char *rule,
 			      const struct pat_seen *seen, size_t offset,
 			      const char *fmt, ...)
 {
-    struct strbuf msg = STRBUF_INIT;
     va_list ap;
 
     va_start(ap, fmt);
-    sb_vprintf(&msg, fmt, ap);
+    struct finding *f = check_vreport(pc->cx, rule, pc->path, seen->where, offset, fmt, ap);
     va_end(ap);
-    struct finding *f = check_report(pc->cx, rule, pc->path, seen->where, offset,
-				     "%s", sb_str(&msg));
-    sb_free(&msg);
     return f;
 }
 

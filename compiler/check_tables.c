@@ -106,18 +106,10 @@ static char *tool_command(struct check *cx, int aliases)
 /* read_all - the whole file, or NULL with errno */
 static char *read_all(const char *path, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
     struct strbuf buf = STRBUF_INIT;
-    char chunk[65536];
-    size_t n;
 
-    if (fp == NULL)
-	return NULL;
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-	sb_addn(&buf, chunk, n);
-    int failed = ferror(fp), saved = errno;
-    fclose(fp);
-    if (failed) {
+    if (sb_read_file(&buf, path) < 0) {
+	int saved = errno;
 	sb_free(&buf);
 	errno = saved;
 	return NULL;

@@ -1,4 +1,5 @@
 /* strbuf - growable byte strings */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,4 +102,20 @@ void sb_free(struct strbuf *sb)
     free(sb->s);
     sb->s = NULL;
     sb->len = sb->cap = 0;
+}
+
+int sb_read_file(struct strbuf *sb, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+
+    if (fp == NULL)
+	return -1;
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+	sb_addn(sb, chunk, n);
+    int failed = ferror(fp), saved = errno;
+    fclose(fp);
+    errno = saved;
+    return failed ? -1 : 0;
 }

@@ -27,5 +27,10 @@ void sb_set(struct strbuf *sb, const char *s);
 const char *sb_str(const struct strbuf *sb);
 char *sb_detach(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
+/*
+ * sb_read_file - append the whole file at path; 0, or -1 with errno set
+ * (what was read before a read error stays in sb).
+ */
+int sb_read_file(struct strbuf *sb, const char *path);
 
 #endif
