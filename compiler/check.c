@@ -1,6 +1,8 @@
 /*
  * check - "pfc check": read main.cf and master.cf once, run every group of
- * rules over them, print every finding, exit 1 if any is an error.
+ * rules over them, print every finding, exit 1 if any is an error. The
+ * driver (check_init, check_load, check_run, check_free) is shared with
+ * pfc build, which refuses to compile a configuration with errors.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -464,8 +466,16 @@ static void collect_services(struct check *cx)
     }
 }
 
-/* read_config - main.cf and master.cf; -1 when main.cf cannot be read */
-static int read_config(struct check *cx)
+void check_init(struct check *cx)
+{
+    memset(cx, 0, sizeof(*cx));
+    strmap_init(&cx->rule_state);
+    strmap_init(&cx->tables_seen);
+    strmap_init(&cx->setting_index);
+    strmap_init(&cx->sources);
+}
+
+int check_load(struct check *cx, const char *config_dir)
 {
     struct mainconf_hooks hooks = {
 	on_syntax_error, on_setting, on_override, on_leading_space, cx,
@@ -473,6 +483,9 @@ static int read_config(struct check *cx)
     struct masterconf_hooks mhooks = { on_master_problem, cx };
     char *deployed;
 
+    if (config_dir == NULL && (config_dir = getenv("MAIL_CONFIG")) == NULL)
+	config_dir = DEFAULT_CONFIG_DIR;
+    cx->config_dir = config_dir;
     cx->cfg = xcalloc(1, sizeof(*cx->cfg));
     cx->cfg->dir = xstrdup(cx->config_dir);
     cx->cfg->keep_going = 1;
@@ -502,7 +515,20 @@ static int read_config(struct check *cx)
     return 0;
 }
 
-static void check_free(struct check *cx)
+static void free_source(void *ptr)
+{
+    struct check_source *src = ptr;
+
+    free(src->text);
+    free(src);
+}
+
+const struct check_source *check_source_find(const struct check *cx, const char *path)
+{
+    return strmap_get(&cx->sources, path);
+}
+
+void check_free(struct check *cx)
 {
     for (size_t i = 0; i < cx->nsettings; i++) {
 	free(cx->settings[i].name);
@@ -532,6 +558,7 @@ static void check_free(struct check *cx)
     free(cx->master_path);
     strmap_free(&cx->rule_state, NULL);
     strmap_free(&cx->tables_seen, NULL);
+    strmap_free(&cx->sources, free_source);
 }
 
 /* ------------------------------------------------------------ driver */
@@ -605,6 +632,26 @@ static void dedupe(struct check *cx)
     cx->nfindings = out;
 }
 
+void check_run(struct check *cx)
+{
+    check_parameters(cx);
+    check_restrictions(cx);
+    check_master(cx);
+    check_tables(cx);
+    if (cx->nfindings > 1)
+	qsort(cx->findings, cx->nfindings, sizeof(*cx->findings), compare_findings);
+    dedupe(cx);
+}
+
+size_t check_errors(const struct check *cx)
+{
+    size_t errors = 0;
+
+    for (size_t i = 0; i < cx->nfindings; i++)
+	errors += cx->findings[i].severity == CHECK_ERROR;
+    return errors;
+}
+
 static void list_rules(void)
 {
     static const char *const level[] = { "note", "warning", "error" };
@@ -623,10 +670,7 @@ int cmd_check(int argc, char **argv)
 
     /* An internal failure must not read as "the configuration has errors". */
     diag_set_fatal_status(2);
-    memset(&cx, 0, sizeof(cx));
-    strmap_init(&cx.rule_state);
-    strmap_init(&cx.tables_seen);
-    strmap_init(&cx.setting_index);
+    check_init(&cx);
     for (int i = 1; i < argc; i++) {
 	const char *arg = argv[i];
 	if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
@@ -647,8 +691,7 @@ int cmd_check(int argc, char **argv)
 		status = 2;
 	} else if (strcmp(arg, "--list-rules") == 0) {
 	    list_rules();
-	    strmap_free(&cx.rule_state, NULL);
-	    strmap_free(&cx.tables_seen, NULL);
+	    check_free(&cx);
 	    return 0;
 	} else {
 	    fprintf(stderr, "pfc: check: unknown option or argument '%s'\n", arg);
@@ -662,29 +705,17 @@ int cmd_check(int argc, char **argv)
 	status = 2;
     }
     if (status != 0) {
-	strmap_free(&cx.rule_state, NULL);
-	strmap_free(&cx.tables_seen, NULL);
+	check_free(&cx);
 	return usage();
     }
-    if (dir == NULL && (dir = getenv("MAIL_CONFIG")) == NULL)
-	dir = DEFAULT_CONFIG_DIR;
-    cx.config_dir = dir;
-    if (read_config(&cx) < 0) {
+    if (check_load(&cx, dir) < 0) {
 	check_free(&cx);
 	return 2;
     }
-    check_parameters(&cx);
-    check_restrictions(&cx);
-    check_master(&cx);
-    check_tables(&cx);
-
-    if (cx.nfindings > 1)
-	qsort(cx.findings, cx.nfindings, sizeof(*cx.findings), compare_findings);
-    dedupe(&cx);
+    check_run(&cx);
     check_print(&cx, format);
-    for (size_t i = 0; i < cx.nfindings; i++)
-	if (cx.findings[i].severity == CHECK_ERROR)
-	    status = 1;
+    if (check_errors(&cx) > 0)
+	status = 1;
     if (fflush(stdout) != 0 || ferror(stdout)) {
 	fprintf(stderr, "pfc: check: write error on standard output: %s\n", strerror(errno));
 	status = 2;

@@ -88,7 +88,42 @@ struct check {
     struct strmap rule_state;	/* rule id -> "on" / "off" (-W, -Wno-) */
     int werror;
     struct strmap tables_seen;	/* table spec -> NULL: each table is checked once */
+
+    /*
+     * for_build - the run is pfc build's (image_write.c): the sources of
+     * hash, btree and texthash tables are not scanned for postmap's
+     * warnings (the image compiler reads them itself), their .db files
+     * are not looked at, and their bytes are kept in sources (path as
+     * opened -> struct check_source), so a big table is read only once.
+     */
+    int for_build;
+    struct strmap sources;
 };
+
+/* The bytes of a table source the linter read (for_build). */
+struct check_source {
+    char *text;			/* NUL-terminated */
+    size_t len;
+};
+
+/*
+ * The linter's driver, for pfc check and pfc build: check_init, then
+ * check_load (main.cf and master.cf), then check_run (every group of
+ * rules; the findings sorted and deduplicated), then check_free.
+ */
+void check_init(struct check *cx);
+/*
+ * check_load - read config_dir's main.cf and master.cf (NULL: $MAIL_CONFIG
+ * or /etc/postfix). Returns -1, with the message printed, when main.cf
+ * cannot be read.
+ */
+int check_load(struct check *cx, const char *config_dir);
+void check_run(struct check *cx);
+/* check_errors - how many findings are errors */
+size_t check_errors(const struct check *cx);
+void check_free(struct check *cx);
+/* check_source_find - the kept bytes of the source opened as path, or NULL */
+const struct check_source *check_source_find(const struct check *cx, const char *path);
 
 /*
  * check_report - report a problem of rule at byte offset of the logical
@@ -192,6 +227,45 @@ void check_template_text(struct check *cx, const char *path, const char *text, s
  * /pattern/ that starts a line is regex text, not looked at.
  */
 void check_template_pattern_file(struct check *cx, const char *path);
+
+/*
+ * check_table_list - how a parameter names tables: CHECK_LIST_NONE, every
+ * element a table (CHECK_LIST_MAPS), or only the type:name elements of a
+ * host, network or domain list (CHECK_LIST_MATCH: not "[...", leading
+ * "!" dropped, a "#" element ends the list). Caches and proxymap's name
+ * lists are not tables to read. Defined in check_tables.c.
+ */
+enum check_list_kind { CHECK_LIST_NONE, CHECK_LIST_MAPS, CHECK_LIST_MATCH };
+enum check_list_kind check_table_list(const struct param_def *def);
+/*
+ * check_is_alias_table - is spec (hash: or btree:) an aliases(5) file, as
+ * named by alias_maps or alias_database? Defined in check_tables.c.
+ */
+int check_is_alias_table(struct check *cx, const char *spec);
+
+/*
+ * What a restriction of an smtpd restriction list takes after it
+ * (check_restrictions.c, as Postfix's generic_checks() reads it).
+ */
+enum check_restriction_arg {
+    CHECK_RARG_NONE,		/* permit, reject_unauth_destination, ... */
+    CHECK_RARG_TABLE,		/* check_*_access type:table */
+    CHECK_RARG_TEXT,		/* sleep N, reject_rbl_client domain: a word
+				 * that names no restriction */
+    CHECK_RARG_ENDPOINT,	/* check_policy_service: whatever follows */
+};
+/*
+ * check_restriction_find - the restriction named word (in any case), in
+ * Postfix's spelling, with what it takes after it; NULL when word is no
+ * built-in restriction.
+ */
+const char *check_restriction_find(const char *word, enum check_restriction_arg *arg);
+/*
+ * check_restriction_default_acl - what a bare type:table means in the
+ * list param: its check_*_access; NULL when the list has none (data and
+ * end-of-data); "" for a restriction class (its caller's).
+ */
+const char *check_restriction_default_acl(const char *param);
 
 /* check_suggest - the registry name closest to name (typo distance), or NULL */
 const char *check_suggest(const char *name, const char *const *candidates,

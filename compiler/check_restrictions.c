@@ -173,6 +173,38 @@ static const char *stage_def_acl(const char *param)
     return CLASS_DEF_ACL;
 }
 
+const char *check_restriction_find(const char *word, enum check_restriction_arg *arg)
+{
+    const struct restriction *r = restriction_find(word);
+
+    if (r == NULL)
+	return NULL;
+    switch (r->kind) {
+    case R_TABLE:
+	*arg = CHECK_RARG_TABLE;
+	break;
+    case R_POLICY:
+	*arg = CHECK_RARG_ENDPOINT;
+	break;
+    case R_NUMBER:
+    case R_DOMAIN:
+	*arg = CHECK_RARG_TEXT;
+	break;
+    default:
+	*arg = CHECK_RARG_NONE;
+	break;
+    }
+    return r->name;
+}
+
+const char *check_restriction_default_acl(const char *param)
+{
+    for (size_t i = 0; i < sizeof(list_stages) / sizeof(list_stages[0]); i++)
+	if (strcmp(list_stages[i].param, param) == 0)
+	    return list_stages[i].def_acl;
+    return "";
+}
+
 /* ------------------------------------------------------------ word lists */
 
 /* A list split as smtpd splits it: CHARS_COMMA_SP, { } groups kept whole. */

@@ -19,6 +19,9 @@
  *     costs one SHA-256 pass.
  *   - what a parameter needs (table-kind-mismatch) is checked at every
  *     use; everything else once per table spec.
+ *   - for pfc build (cx->for_build), hash, btree and texthash sources are
+ *     read once and kept for the image compiler, which reads them itself
+ *     (so they are not scanned here), and the .db files are ignored.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -103,20 +106,65 @@ static char *tool_command(struct check *cx, int aliases)
 
 /* ------------------------------------------------------------ sources */
 
-/* read_all - the whole file, or NULL with errno */
+/*
+ * read_all - the whole file, NUL-terminated, or NULL with errno. Sized
+ * from fstat and read straight into place: a table source may be tens of
+ * megabytes.
+ */
 static char *read_all(const char *path, size_t *len)
 {
-    struct strbuf buf = STRBUF_INIT;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    char *text = NULL;
+    size_t cap = 0, used = 0;
 
-    if (sb_read_file(&buf, path) < 0) {
-	int saved = errno;
-	sb_free(&buf);
-	errno = saved;
+    if (fd < 0)
 	return NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+	cap = (size_t) st.st_size;
+    text = xmalloc(cap + 1);
+    for (;;) {
+	char probe[1];
+	/* At the size fstat gave: read one byte more to see the end. */
+	ssize_t n = read(fd, used < cap ? text + used : probe,
+			 used < cap ? cap - used : sizeof(probe));
+	if (n > 0 && used == cap) {
+	    /* The file grew, or its size was unknown. */
+	    cap = cap ? 2 * cap : 65536;
+	    text = xrealloc(text, cap + 1);
+	    text[used] = probe[0];
+	}
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n < 0) {
+	    int saved = errno;
+	    free(text);
+	    close(fd);
+	    errno = saved;
+	    return NULL;
+	}
+	if (n == 0)
+	    break;
+	used += (size_t) n;
     }
-    *len = buf.len;
-    sb_addn(&buf, "", 0);
-    return sb_detach(&buf);
+    close(fd);
+    text[used] = 0;
+    *len = used;
+    return text;
+}
+
+/* keep_source - pfc build: keep the bytes of a source for the image compiler */
+static void keep_source(struct check *cx, const char *path, char *text, size_t len)
+{
+    struct check_source *src = xmalloc(sizeof(*src));
+
+    src->text = text;
+    src->len = len;
+    struct check_source *old = strmap_put(&cx->sources, path, src);
+    if (old != NULL) {
+	free(old->text);
+	free(old);
+    }
 }
 
 /*
@@ -273,6 +321,9 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
     int have_source = exists(source), have_db = exists(db);
     const char *problem = have_source ? source_problem(source) : NULL;
 
+    /* The image is compiled from the source: the .db does not matter. */
+    if (cx->for_build && have_source)
+	have_db = 1;
     if (!have_source && !have_db) {
 	struct finding *f = REPORT(cx, "table-source-missing", r,
 				   "%s:%s: neither %s nor %s.db exists", type, name, name, name);
@@ -305,6 +356,11 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
      * again would find nothing.
      */
     int clean = 0;
+    if (cx->for_build) {
+	check_template_text(cx, source, text, len);
+	keep_source(cx, source, text, len);
+	goto done;
+    }
     if (have_db) {
 	char hex[SHA256_HEX_SIZE], *err = NULL;
 	struct dict_stamp stamp;
@@ -367,6 +423,10 @@ static void check_texthash(struct check *cx, const char *name, const struct ref 
 				   name, name, problem);
 	finding_postfix(f, "open database %s: %s", name, problem);
 	finding_fix(f, "create %s as a readable file, or correct the name", name);
+    } else if (cx->for_build) {
+	check_template_text(cx, source, text, len);
+	keep_source(cx, source, text, len);
+	text = NULL;
     } else {
 	scan_source(cx, source, NULL, text, len, SOURCE_TEXTHASH);
 	check_template_text(cx, source, text, len);
@@ -479,11 +539,11 @@ static int in_list(const char *list, const char *word)
 }
 
 /*
- * is_alias_table - is spec an aliases(5) file, read as postalias reads
+ * check_is_alias_table - is spec an aliases(5) file, read as postalias reads
  * it: named by alias_maps or alias_database (wherever else it is named
  * too, e.g. through $alias_maps in local_recipient_maps)?
  */
-static int is_alias_table(struct check *cx, const char *spec)
+int check_is_alias_table(struct check *cx, const char *spec)
 {
     static const char *const params[] = { "alias_maps", "alias_database" };
     int found = 0;
@@ -582,7 +642,7 @@ static void check_ref(struct check *cx, const char *spec, enum table_need need,
 				   r->param, type, spec);
 	finding_fix(f, "none needed; check this table with Postfix's own tools");
     } else {
-	int aliases = (def->caps & DICT_CAP_BUILD) && is_alias_table(cx, spec);
+	int aliases = (def->caps & DICT_CAP_BUILD) && check_is_alias_table(cx, spec);
 	if (strcmp(type, "unionmap") == 0 || strcmp(type, "pipemap") == 0)
 	    check_members(cx, type, name, need, role, r);
 	else if (def->caps & DICT_CAP_BUILD)
@@ -719,6 +779,13 @@ static int table_param(const struct param_def *def)
 {
     return def != NULL && (def->kind == PKIND_MAPS || match_list_param(def))
 	&& !skipped_param(def->name);
+}
+
+enum check_list_kind check_table_list(const struct param_def *def)
+{
+    if (!table_param(def))
+	return CHECK_LIST_NONE;
+    return match_list_param(def) ? CHECK_LIST_MATCH : CHECK_LIST_MAPS;
 }
 
 /*

@@ -8,5 +8,10 @@ int cmd_alias(int argc, char **argv);
 int cmd_newaliases(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 
 #endif

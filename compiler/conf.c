@@ -915,11 +915,41 @@ static void flag_unused_master_parameters(void)
     }
 }
 
+/* free_namespace - one service's shared -o dictionary */
+static void free_namespace(void *dict)
+{
+    strmap_free(dict, free);
+    free(dict);
+}
+
+/*
+ * conf_state_free - forget an earlier conf_scan_names(): pfc diff of two
+ * configuration directories scans twice in one process.
+ */
+static void conf_state_free(void)
+{
+    strmap_free(&pc.main_dict, setting_free);
+    strmap_free(&pc.params, free);
+    free(pc.builtins);
+    if (pc.scopes != NULL)
+	for (size_t i = 0; i < pc.master.count; i++)
+	    strmap_free(&pc.scopes[i].valid_names, NULL);
+    free(pc.scopes);
+    strmap_free(&pc.namespaces, free_namespace);
+    strmap_free(&pc.rest_classes, NULL);
+    strmap_free(&pc.dbms_visited, NULL);
+    if (pc.master_read)
+	masterconf_free(&pc.master);
+    free(pc.config_dir);
+}
+
 /* conf_scan_names - see conf.h: postconf -n's name analysis, reported */
 void conf_scan_names(const char *config_dir, const struct conf_name_hooks *hooks)
 {
     char *path;
 
+    if (pc.config_dir != NULL)
+	conf_state_free();
     memset(&pc, 0, sizeof(pc));
     pc.param_class = PN_CLASS_MASK;
     pc.hooks = hooks;
@@ -940,7 +970,7 @@ void conf_scan_names(const char *config_dir, const struct conf_name_hooks *hooks
     register_user_parameters();
     flag_unused_main_parameters();
     flag_unused_master_parameters();
-    /* Like postconf, this runs once per process: pc is not freed. */
+    /* pc is kept for the process (postconf's way), or freed by the next scan. */
 }
 
 /* ---------------------------------------------------------------- */

@@ -24,12 +24,16 @@ static const struct command {
     {"newaliases", cmd_newaliases, "rebuild every alias_database table, as newaliases(1)"},
     {"lookup", cmd_lookup, "show Postfix's lookup order for a parameter and a key"},
     {"check", cmd_check, "lint main.cf, master.cf and every table they name"},
+    {"build", cmd_build, "compile the configuration into a policy image (.pfi)"},
+    {"dump", cmd_dump, "print a policy image as canonical, sorted text"},
+    {"diff", cmd_diff, "show what changes between two images or configurations"},
+    {"verify", cmd_verify, "verify a policy image as pfcd does before it trusts one"},
+    {"query", cmd_query, "look keys up in a table of a policy image, as pfc map -q"},
 };
 
 /* Commands of pfc's design that this release does not have yet. */
 static const char *const planned[] = {
-    "build", "verify",
-    "dump", "diff", "query", "trace",
+    "trace",
 };
 
 static int usage(FILE *fp)

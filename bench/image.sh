@@ -1,0 +1,195 @@
+#!/bin/bash
+# image.sh - the policy image against Postfix's own tables, on the same
+# data, in one run (issue 5's targets):
+#
+#   build:   "pfc build" of a configuration whose virtual_alias_maps is a
+#            1,000,000-entry virtual(5) map, against "postmap" of that map
+#            as hash: (Berkeley DB), lmdb: and cdb:;
+#   lookups: 1,000,000 keys (half hits) through "pfc query IMAGE TABLE -"
+#            against "postmap -q -" on each table, and against bench/flat.c,
+#            a bare mmapped open-addressing table (the physical limit);
+#   load:    "pfc verify" of the image (map, check everything, exit), the
+#            file in page cache;
+#   memory:  peak resident set of each command (GNU time), when installed.
+#
+# Targets: build >= 6x faster than postmap lmdb:; lookups >= 8x faster than
+# postmap -q - lmdb:, >= 2x faster than cdb:, within 2x of flat; verify of
+# the 1,000,000-entry image under 50 ms.
+#
+# Environment:
+#   PFC      the pfc binary (default: ../pfc beside this script's directory)
+#   ENTRIES  entries in the map (default 1000000)
+#   LOOKUPS  keys looked up (default 1000000)
+#   RUNS     timed runs of each command (default 3)
+#   CC       compiler for bench/flat.c (default cc)
+
+set -u
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+PFC=${PFC:-$here/../pfc}
+ENTRIES=${ENTRIES:-1000000}
+LOOKUPS=${LOOKUPS:-1000000}
+RUNS=${RUNS:-3}
+CC=${CC:-cc}
+
+die() { echo "image.sh: $*" >&2; exit 2; }
+
+command -v postmap >/dev/null 2>&1 || die "postmap not installed"
+command -v hyperfine >/dev/null 2>&1 || die "hyperfine not installed (apt-get install hyperfine)"
+[ -x "$PFC" ] || die "pfc binary not found (set PFC)"
+for v in ENTRIES LOOKUPS RUNS; do
+    case ${!v} in ''|*[!0-9]*|0) die "$v must be a positive integer" ;; esac
+done
+
+tmp=$(mktemp -d) || die "mktemp failed"
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+"$CC" -O2 -o "$tmp/flat" "$here/flat.c" || die "cannot compile flat.c"
+
+# The configuration pfc builds: the map is its virtual_alias_maps.
+cfg=$tmp/cfg
+mkdir "$cfg"
+cat >"$cfg/main.cf" <<CF
+compatibility_level = 3.6
+virtual_alias_maps = hash:$cfg/virtual
+CF
+# Postfix's stock master.cf, as the linter's tests use it.
+cp "$here/../tests/check/base/master.cf" "$cfg/master.cf" || die "no stock master.cf"
+types=$(postconf -c "$cfg" -m 2>/dev/null)
+postmap_types=hash
+for t in lmdb cdb; do
+    if grep -qx "$t" <<<"$types"; then
+        postmap_types="$postmap_types $t"
+    else
+        echo "note: postmap has no $t: support, not timed" >&2
+    fi
+done
+
+# The map and the keys (the generator of map-query.sh).
+awk -v n="$ENTRIES" 'BEGIN {
+    for (i = 0; i < n; i++)
+        printf "user%d@example-domain-%d.com  dest%d@other.example\n", i, (i * 7919) % 997, i
+}' >"$cfg/virtual"
+awk -v n="$ENTRIES" -v k="$LOOKUPS" 'BEGIN {
+    srand(42)
+    for (j = 0; j < k; j++) {
+        i = int(rand() * n)
+        if (j % 2 == 0)
+            printf "user%d@example-domain-%d.com\n", i, (i * 7919) % 997
+        else if (j % 4 == 1)
+            printf "user%d@example-domain-%d.com\n", i, (i * 7919 + 1) % 997
+        else
+            printf "nobody%d@example-domain-%d.com\n", i, (i * 7919) % 997
+    }
+}' | shuf --random-source=<(yes) >"$tmp/keys"
+for t in $postmap_types; do
+    mkdir "$tmp/$t"
+    cp "$cfg/virtual" "$tmp/$t/virtual"
+done
+
+# Each job as a shell command, named.
+build_cmd() {
+    case $1 in
+        pfc) printf '%q ' "$PFC" build -c "$cfg" -o "$tmp/policy.pfi" ;;
+        flat) printf '%q ' "$tmp/flat" build "$cfg/virtual" "$tmp/flat.tbl" ;;
+        *) printf '%q ' postmap -c "$cfg" "$1:$tmp/$1/virtual" ;;
+    esac
+}
+query_cmd() {
+    case $1 in
+        pfc) printf '%q ' "$PFC" query "$tmp/policy.pfi" "hash:$cfg/virtual" - ;;
+        flat) printf '%q ' "$tmp/flat" query "$tmp/flat.tbl" ;;
+        *) printf '%q ' postmap -c "$cfg" -q - "$1:$tmp/$1/virtual" ;;
+    esac
+    printf '<%q >/dev/null' "$tmp/keys"
+}
+
+# time_jobs KIND NAME...: mean seconds of each, into secs[KIND-NAME]
+declare -A secs=() peak=()
+time_jobs() {
+    local kind=$1 args=() name
+    shift
+    for name in "$@"; do
+        args+=(-n "$kind-$name" "$("${kind}_cmd" "$name")")
+    done
+    hyperfine --style none --warmup 1 --runs "$RUNS" -i \
+        --export-csv "$tmp/times.csv" "${args[@]}" >/dev/null 2>&1 || die "hyperfine failed"
+    while IFS=, read -r n mean _; do
+        secs[$n]=$mean
+    done < <(tail -n +2 "$tmp/times.csv")
+}
+# peak_of KIND NAME: peak RSS in MiB with GNU time, "-" without it
+peak_of() {
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f %M -o "$tmp/rss" sh -c "$("${1}_cmd" "$2")" >/dev/null 2>&1
+        awk '{ printf "%.0f MiB", $1 / 1024 }' "$tmp/rss"
+    else
+        echo "-"
+    fi
+}
+
+for t in $postmap_types; do
+    eval "$(build_cmd "$t")" || die "postmap $t: failed"
+done
+eval "$(build_cmd pfc)" 2>"$tmp/err" || die "pfc build failed: $(head -n 3 "$tmp/err")"
+eval "$(build_cmd flat)" || die "flat build failed"
+
+# Sanity: the image answers what postmap answers, key for key.
+eval "$(query_cmd pfc | sed 's|>/dev/null|>"$tmp/pfc.out"|')"
+eval "$(query_cmd hash | sed 's|>/dev/null|>"$tmp/postmap.out"|')"
+cmp -s "$tmp/pfc.out" "$tmp/postmap.out" || die "pfc query answers differ from postmap -q - hash:"
+hits=$(wc -l <"$tmp/pfc.out")
+
+echo "pfc:      $PFC"
+echo "input:    $ENTRIES entries ($(du -k "$cfg/virtual" | cut -f1) KiB), $LOOKUPS lookups ($hits hits)"
+echo "image:    $(du -k "$tmp/policy.pfi" | cut -f1) KiB"
+echo "method:   $(hyperfine --version), $RUNS runs each after 1 warm-up, whole processes"
+
+time_jobs build pfc $postmap_types flat
+time_jobs query pfc $postmap_types flat
+hyperfine --style none --warmup 3 --runs $((RUNS * 10)) -N \
+    --export-csv "$tmp/times.csv" "$PFC verify $tmp/policy.pfi" >/dev/null 2>&1 || die "hyperfine failed"
+verify=$(tail -n 1 "$tmp/times.csv" | cut -d, -f2)
+
+ratio() {  # ratio OTHER PFC: "N.NNx faster|slower"
+    awk -v o="$1" -v p="$2" 'BEGIN { printf "%.2fx %s", (o >= p ? o / p : p / o), (o >= p ? "faster" : "slower") }'
+}
+row() {    # row KIND NAME LABEL
+    local s=${secs[$1-$2]}
+    printf "  %-22s %8.3f s  %7.2f M/s  peak %-8s" "$3" "$s" \
+        "$(awk -v s="$s" -v n="$ENTRIES" -v k="$LOOKUPS" -v q="$1" 'BEGIN { printf "%.2f", (q == "query" ? k : n) / s / 1e6 }')" \
+        "$(peak_of "$1" "$2")"
+    [ "$2" = pfc ] && { echo; return; }
+    echo "  pfc is $(ratio "$s" "${secs[$1-pfc]}")"
+}
+
+echo "build ($ENTRIES entries):"
+row build pfc "pfc build (image)"
+for t in $postmap_types; do row build "$t" "postmap $t:"; done
+row build flat "flat table (bench)"
+echo "lookups ($LOOKUPS keys, one process):"
+row query pfc "pfc query IMAGE -"
+for t in $postmap_types; do row query "$t" "postmap -q - $t:"; done
+row query flat "flat table (limit)"
+echo "load+verify:"
+printf "  %-22s %8.1f ms  (whole process, image in page cache)\n" "pfc verify" \
+    "$(awk -v s="$verify" 'BEGIN { printf "%.1f", s * 1000 }')"
+
+target() { # target TEXT CONDITION-AWK
+    if awk -v pb="${secs[build-pfc]}" -v lb="${secs[build-lmdb]:-0}" \
+        -v pq="${secs[query-pfc]}" -v lq="${secs[query-lmdb]:-0}" -v cq="${secs[query-cdb]:-0}" \
+        -v fq="${secs[query-flat]}" -v v="$verify" "BEGIN { exit !($2) }"; then
+        echo "  target: $1: met"
+    else
+        echo "  target: $1: MISSED"
+    fi
+}
+echo "targets:"
+target "build >= 6x faster than postmap lmdb:" 'lb > 0 && lb / pb >= 6'
+target "lookups >= 8x faster than postmap -q - lmdb:" 'lq > 0 && lq / pq >= 8'
+target "lookups >= 2x faster than postmap -q - cdb:" 'cq > 0 && cq / pq >= 2'
+target "lookups within 2x of the flat table" 'pq / fq <= 2'
+target "load+verify under 50 ms" 'v < 0.050'
+exit 0

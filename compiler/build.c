@@ -1,0 +1,141 @@
+/*
+ * build - "pfc build [-c config_dir] [--root dir] -o policy.pfi": compile
+ * the configuration into a policy image (image_write.c) and publish it
+ * atomically: a temporary file beside the target, written, fsynced,
+ * renamed over the target, the directory fsynced. On any failure the
+ * temporary file is removed and an existing target is left as it was.
+ * Like a compiler it prints nothing when it succeeds.
+ *
+ * Exit status: 0 written; 1 pfc check found errors (their findings on
+ * stderr, nothing written); 2 usage, I/O or internal failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "diag.h"
+#include "image_write.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: pfc build [-c config_dir] [--root dir] -o policy.pfi\n");
+    return 2;
+}
+
+/* write_all - all of data to fd; 0, or -1 with errno */
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+	ssize_t n = write(fd, data, len);
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n < 0)
+	    return -1;
+	data += n;
+	len -= (size_t) n;
+    }
+    return 0;
+}
+
+/* sync_dir - make the rename in path's directory survive a crash */
+static void sync_dir(const char *path)
+{
+    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+    const char *name = slash == NULL ? "." : slash == dir ? "/" : (*slash = 0, dir);
+    int fd = open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd >= 0) {
+	(void) fsync(fd);
+	close(fd);
+    }
+    free(dir);
+}
+
+/*
+ * publish - image to path, atomically. A new file gets 0644 less the
+ * umask; a file being replaced keeps its mode. 0, or 2 with the message
+ * printed.
+ */
+static int publish(const char *path, const struct strbuf *image)
+{
+    struct strbuf tmp = STRBUF_INIT;
+    struct stat st;
+    const char *what = "create";
+    int fd, status = 2;
+
+    sb_printf(&tmp, "%s.tmpXXXXXX", path);
+    if ((fd = mkstemp(tmp.s)) < 0) {
+	fprintf(stderr, "pfc: build: create %s: %s\n", tmp.s, strerror(errno));
+	sb_free(&tmp);
+	return 2;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644 & ~mask;
+    if ((what = "chmod", fchmod(fd, mode)) == 0
+	&& (what = "write", write_all(fd, image->s, image->len)) == 0
+	&& (what = "fsync", fsync(fd)) == 0) {
+	what = "close";
+	int closed = close(fd);
+	fd = -1;
+	if (closed == 0 && (what = "rename", rename(tmp.s, path)) == 0)
+	    status = 0;
+    }
+    if (status != 0) {
+	int saved = errno;
+	if (fd >= 0)
+	    close(fd);
+	unlink(tmp.s);
+	if (strcmp(what, "rename") == 0)
+	    fprintf(stderr, "pfc: build: rename %s to %s: %s\n", tmp.s, path, strerror(saved));
+	else
+	    fprintf(stderr, "pfc: build: %s %s: %s\n", what, tmp.s, strerror(saved));
+    } else {
+	sync_dir(path);
+    }
+    sb_free(&tmp);
+    return status;
+}
+
+int cmd_build(int argc, char **argv)
+{
+    const char *dir = NULL, *output = NULL;
+    struct strbuf image = STRBUF_INIT;
+
+    /* An internal failure must not read as "the configuration has errors". */
+    diag_set_fatal_status(2);
+    for (int i = 1; i < argc; i++) {
+	const char *arg = argv[i];
+	if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
+	    dir = argv[++i];
+	} else if (strncmp(arg, "-c", 2) == 0 && arg[2] != 0) {
+	    dir = arg + 2;
+	} else if (strcmp(arg, "-o") == 0 && i + 1 < argc) {
+	    output = argv[++i];
+	} else if (strncmp(arg, "-o", 2) == 0 && arg[2] != 0) {
+	    output = arg + 2;
+	} else if (strcmp(arg, "-c") == 0 || strcmp(arg, "-o") == 0) {
+	    fprintf(stderr, "pfc: build: option %s needs a value\n", arg);
+	    return usage();
+	} else {
+	    fprintf(stderr, "pfc: build: unknown option or argument '%s'\n", arg);
+	    return usage();
+	}
+    }
+    if (output == NULL || *output == 0) {
+	fprintf(stderr, "pfc: build: no output file: name it with -o policy.pfi\n");
+	return usage();
+    }
+    int status = image_compile(dir, &image);
+    if (status == 0)
+	status = publish(output, &image);
+    sb_free(&image);
+    return status;
+}

@@ -1,0 +1,20 @@
+/*
+ * image_write - the image compiler behind pfc build (and pfc diff of two
+ * configuration directories): everything pfc check reads, compiled into
+ * the bytes runtime/image.h defines.
+ */
+#ifndef PFC_IMAGE_WRITE_H
+#define PFC_IMAGE_WRITE_H
+
+struct strbuf;
+
+/*
+ * image_compile - compile the configuration in config_dir (as -c names
+ * it; --root applies) into out. pfc check runs first: when it finds an
+ * error, its findings are printed to stderr (pfc check's text format)
+ * and nothing is compiled. Returns 0; 1 when check found errors; 2 on an
+ * I/O or internal failure (message already printed).
+ */
+int image_compile(const char *config_dir, struct strbuf *out);
+
+#endif

@@ -1,0 +1,1228 @@
+/*
+ * loader - map a policy image and verify all of it, once, before anything
+ * reads it (see loader.h). The verifier is one pass in the order a
+ * reader depends on things: the header's magic and version, the sizes,
+ * the checksum over every byte past it (before a single offset is
+ * followed, so random damage stops here with a plain message), then
+ * the section table, the string pool, and every record of every
+ * section: each offset, index, run, slot, rule, jump and instruction
+ * in range, and every pattern compiled. What passes is safe to read
+ * without another check, whatever bytes a hostile writer chose.
+ *
+ * Arithmetic on values from the file is done in uint64_t and compared
+ * before it is added (cdb's "pos > size || size - pos < len"), so no
+ * check can wrap. The checks are O(1) per reference and the exact-table
+ * slots are checked in one linear sweep, so a 1,000,000-entry image
+ * loads in a few tens of milliseconds.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compiled.h"
+#include "loader.h"
+#include "strbuf.h"
+#include "xalloc.h"
+#include "xxh64.h"
+
+_Static_assert(sizeof(struct img_header) == 96, "img_header is 96 bytes");
+_Static_assert(sizeof(struct img_section) == 24, "img_section is 24 bytes");
+_Static_assert(sizeof(struct img_source) == 48, "img_source is 48 bytes");
+_Static_assert(sizeof(struct img_setting) == 32, "img_setting is 32 bytes");
+_Static_assert(sizeof(struct img_service) == 48, "img_service is 48 bytes");
+_Static_assert(sizeof(struct img_table) == 32, "img_table is 32 bytes");
+_Static_assert(sizeof(struct img_entry) == 16, "img_entry is 16 bytes");
+_Static_assert(sizeof(struct img_rule) == 48, "img_rule is 48 bytes");
+_Static_assert(sizeof(struct img_piece) == 12, "img_piece is 12 bytes");
+_Static_assert(sizeof(struct img_program) == 24, "img_program is 24 bytes");
+_Static_assert(sizeof(struct img_insn) == 16, "img_insn is 16 bytes");
+
+#define HEADER_SIZE	((uint64_t) sizeof(struct img_header))
+/* Where checksum coverage starts: everything after the checksum field. */
+#define CHECKSUM_FROM	24
+/* How deep unionmap/pipemap may nest (pfc check stops at 20). */
+#define MAX_NESTING	32
+/* Longest piece of a string quoted in a message. */
+#define QUOTE		"%.200s"
+
+/* The sections of version 1.0, in the order they are verified. */
+enum {
+    S_STRS, S_SRCS, S_PARM, S_SERV, S_OVRD, S_TABL, S_TREF, S_ENTR, S_SLOT,
+    S_RULE, S_PIEC, S_PROG, S_INSN, S_COUNT
+};
+
+static const struct section_kind {
+    uint32_t tag;
+    uint32_t record;		/* record size in bytes */
+} section_kinds[S_COUNT] = {
+    [S_STRS] = { IMG_SEC_STRINGS, 1 },
+    [S_SRCS] = { IMG_SEC_SOURCES, sizeof(struct img_source) },
+    [S_PARM] = { IMG_SEC_PARAMS, sizeof(struct img_setting) },
+    [S_SERV] = { IMG_SEC_SERVICES, sizeof(struct img_service) },
+    [S_OVRD] = { IMG_SEC_OVERRIDES, sizeof(struct img_setting) },
+    [S_TABL] = { IMG_SEC_TABLES, sizeof(struct img_table) },
+    [S_TREF] = { IMG_SEC_REFS, sizeof(uint32_t) },
+    [S_ENTR] = { IMG_SEC_ENTRIES, sizeof(struct img_entry) },
+    [S_SLOT] = { IMG_SEC_SLOTS, sizeof(uint32_t) },
+    [S_RULE] = { IMG_SEC_RULES, sizeof(struct img_rule) },
+    [S_PIEC] = { IMG_SEC_PIECES, sizeof(struct img_piece) },
+    [S_PROG] = { IMG_SEC_PROGRAMS, sizeof(struct img_program) },
+    [S_INSN] = { IMG_SEC_INSNS, sizeof(struct img_insn) },
+};
+
+struct verify {
+    const unsigned char *base;
+    uint64_t size;
+    const char *label;
+    char **err;
+    struct image *img;
+    uint32_t *rule_owner;	/* the table each rule belongs to, or IMG_NONE */
+    uint64_t *where;		/* check_slots(): where each entry is */
+    unsigned char *depth;	/* unionmap/pipemap nesting, 0: not known yet */
+};
+
+/* ------------------------------------------------------------ messages */
+
+static enum image_status vrefuse(struct verify *v, enum image_status status,
+				 const char *fmt, va_list ap)
+{
+    struct strbuf msg = STRBUF_INIT;
+
+    sb_printf(&msg, "%s: ", v->label);
+    if (status == IMAGE_ERR_CORRUPT)
+	sb_adds(&msg, "corrupt: ");
+    sb_vprintf(&msg, fmt, ap);
+    *v->err = sb_detach(&msg);
+    return status;
+}
+
+static enum image_status refuse(struct verify *v, enum image_status status,
+				const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum image_status refuse(struct verify *v, enum image_status status,
+				const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vrefuse(v, status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* corrupt - "LABEL: corrupt: WHAT AND WHERE" */
+static enum image_status corrupt(struct verify *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static enum image_status corrupt(struct verify *v, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vrefuse(v, IMAGE_ERR_CORRUPT, fmt, ap);
+    va_end(ap);
+    return IMAGE_ERR_CORRUPT;
+}
+
+#define CORRUPT(...) return corrupt(v, __VA_ARGS__)
+
+/* tag_name - a section tag as its four letters, or in hex when not letters */
+static const char *tag_name(uint32_t tag, char *buf, size_t size)
+{
+    unsigned char c[4] = { tag & 0xff, (tag >> 8) & 0xff, (tag >> 16) & 0xff, tag >> 24 };
+
+    for (int i = 0; i < 4; i++)
+	if (c[i] < 0x21 || c[i] > 0x7e) {
+	    snprintf(buf, size, "0x%08x", (unsigned) tag);
+	    return buf;
+	}
+    snprintf(buf, size, "%c%c%c%c", c[0], c[1], c[2], c[3]);
+    return buf;
+}
+
+const char *image_status_name(enum image_status status)
+{
+    switch (status) {
+    case IMAGE_OK:
+	return "ok";
+    case IMAGE_ERR_IO:
+	return "I/O error";
+    case IMAGE_ERR_NOT_IMAGE:
+	return "not an image";
+    case IMAGE_ERR_VERSION:
+	return "version mismatch";
+    case IMAGE_ERR_TRUNCATED:
+	return "truncated";
+    case IMAGE_ERR_CORRUPT:
+	return "corrupt";
+    }
+    return "unknown status";
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* in_run - is [first, first+count) inside [0, total)? Never wraps. */
+static int in_run(uint32_t first, uint32_t count, uint32_t total)
+{
+    return (uint64_t) first + count <= total;
+}
+
+static const char *str(const struct verify *v, uint32_t off)
+{
+    return v->img->strings + off;
+}
+
+/* ---------------------------------------------------------- the header */
+
+/* not_image - "not an image", with the likely cause when it is known */
+static enum image_status not_image(struct verify *v)
+{
+    const unsigned char *p = v->base;
+    uint64_t n = v->size;
+
+    if (n == 0)
+	return refuse(v, IMAGE_ERR_NOT_IMAGE, "not an image: the file is empty");
+    if (n >= 7 && memcmp(p, "\x89PFI\n\x1a\n", 7) == 0)
+	return refuse(v, IMAGE_ERR_NOT_IMAGE, "not an image: it looks like one whose line"
+		      " ends were converted (CR LF to LF): copy it in binary mode");
+    if (n >= 8 && memcmp(p, "\x89PFI\r\n\x1a\r", 8) == 0)
+	return refuse(v, IMAGE_ERR_NOT_IMAGE, "not an image: it looks like one whose line"
+		      " ends were converted (LF to CR LF): copy it in binary mode");
+    if (n >= 4 && memcmp(p, "\x09PFI", 4) == 0)
+	return refuse(v, IMAGE_ERR_NOT_IMAGE, "not an image: it looks like one that lost"
+		      " the high bit of its bytes (a 7-bit transfer)");
+    return refuse(v, IMAGE_ERR_NOT_IMAGE, "not an image");
+}
+
+/*
+ * check_header - magic, version, sizes and the fixed header fields, then
+ * the checksum. The version is checked as soon as it can be read, so
+ * that a future format gets "rebuild" rather than a complaint about a
+ * header it does not have.
+ */
+static enum image_status check_header(struct verify *v)
+{
+    const struct img_header *h = (const struct img_header *) v->base;
+
+    if (v->size < IMG_MAGIC_SIZE || memcmp(v->base, IMG_MAGIC, IMG_MAGIC_SIZE) != 0) {
+	if (v->size > 0 && v->size < IMG_MAGIC_SIZE
+	    && memcmp(v->base, IMG_MAGIC, (size_t) v->size) == 0)
+	    return refuse(v, IMAGE_ERR_TRUNCATED, "truncated: %llu bytes, shorter than"
+			  " the %llu-byte header", (unsigned long long) v->size,
+			  (unsigned long long) HEADER_SIZE);
+	return not_image(v);
+    }
+    if (v->size < 12)
+	return refuse(v, IMAGE_ERR_TRUNCATED, "truncated: %llu bytes, shorter than the"
+		      " %llu-byte header", (unsigned long long) v->size,
+		      (unsigned long long) HEADER_SIZE);
+    if (h->major != IMG_VERSION_MAJOR || h->minor > IMG_VERSION_MINOR)
+	return refuse(v, IMAGE_ERR_VERSION, "version mismatch: image format %u.%u,"
+		      " this pfc reads %u.%u: rebuild with pfc build", (unsigned) h->major,
+		      (unsigned) h->minor, IMG_VERSION_MAJOR, IMG_VERSION_MINOR);
+    if (v->size < HEADER_SIZE)
+	return refuse(v, IMAGE_ERR_TRUNCATED, "truncated: %llu bytes, shorter than the"
+		      " %llu-byte header", (unsigned long long) v->size,
+		      (unsigned long long) HEADER_SIZE);
+    if (h->header_size != HEADER_SIZE)
+	CORRUPT("header size %u, expected %llu", (unsigned) h->header_size,
+		(unsigned long long) HEADER_SIZE);
+    if (h->file_size > v->size)
+	return refuse(v, IMAGE_ERR_TRUNCATED, "truncated: %llu bytes, the header says %llu",
+		      (unsigned long long) v->size, (unsigned long long) h->file_size);
+    if (h->file_size < v->size) {
+	/* Appended bytes, if what the header covers is intact; else damage. */
+	if (h->file_size < HEADER_SIZE
+	    || xxh64(v->base + CHECKSUM_FROM, (size_t) (h->file_size - CHECKSUM_FROM), 0)
+	    != h->checksum)
+	    CORRUPT("checksum mismatch");
+	CORRUPT("%llu bytes, the header says %llu: bytes were added at the end",
+		(unsigned long long) v->size, (unsigned long long) h->file_size);
+    }
+    if (h->flags != 0)
+	CORRUPT("header flags 0x%x, expected 0", (unsigned) h->flags);
+    for (size_t i = 0; i < sizeof(h->reserved); i++)
+	if (h->reserved[i] != 0)
+	    CORRUPT("header reserved byte %zu is not zero", i);
+    if (h->section_table != HEADER_SIZE)
+	CORRUPT("section table at %llu, expected %llu",
+		(unsigned long long) h->section_table, (unsigned long long) HEADER_SIZE);
+    if (xxh64(v->base + CHECKSUM_FROM, (size_t) (h->file_size - CHECKSUM_FROM), 0)
+	!= h->checksum)
+	CORRUPT("checksum mismatch");
+    return IMAGE_OK;
+}
+
+/* ------------------------------------------------------ section table */
+
+static int all_zero(const unsigned char *p, uint64_t len)
+{
+    for (uint64_t i = 0; i < len; i++)
+	if (p[i] != 0)
+	    return 0;
+    return 1;
+}
+
+/*
+ * check_sections - the table's bounds, order, alignment, tags and record
+ * sizes; padding between sections is zero. Sets the image's arrays.
+ */
+static enum image_status check_sections(struct verify *v)
+{
+    const struct img_header *h = (const struct img_header *) v->base;
+    uint64_t file_size = h->file_size;
+    uint64_t count = h->section_count;
+    const struct img_section *sec = (const struct img_section *) (v->base + HEADER_SIZE);
+    const struct img_section *found[S_COUNT] = { NULL };
+    char tag[16];
+
+    if (count > (file_size - HEADER_SIZE) / sizeof(struct img_section))
+	CORRUPT("section table of %llu entries runs past the end of the file",
+		(unsigned long long) count);
+    uint64_t end = HEADER_SIZE + count * sizeof(struct img_section);	/* no wrap: checked */
+
+    for (uint64_t i = 0; i < count; i++) {
+	const struct img_section *s = &sec[i];
+	int kind = -1;
+
+	for (int k = 0; k < S_COUNT; k++)
+	    if (section_kinds[k].tag == s->tag)
+		kind = k;
+	tag_name(s->tag, tag, sizeof(tag));
+	/* Version 1.0 knows every section; a newer minor is refused above. */
+	if (kind < 0)
+	    CORRUPT("section %llu: unknown tag %s", (unsigned long long) i, tag);
+	if (found[kind] != NULL)
+	    CORRUPT("section %s appears twice", tag);
+	found[kind] = s;
+	if (s->reserved != 0)
+	    CORRUPT("section %s: reserved field is not zero", tag);
+	if (s->offset % IMG_ALIGN != 0)
+	    CORRUPT("section %s at offset %llu: not a multiple of %d", tag,
+		    (unsigned long long) s->offset, IMG_ALIGN);
+	if (s->offset < end)
+	    CORRUPT("section %s at offset %llu overlaps %s ending at %llu", tag,
+		    (unsigned long long) s->offset, i == 0 ? "the section table"
+		    : "the section before it", (unsigned long long) end);
+	if (s->offset > file_size || s->length > file_size - s->offset)
+	    CORRUPT("section %s (offset %llu, %llu bytes) runs past the end of the file"
+		    " (%llu bytes)", tag, (unsigned long long) s->offset,
+		    (unsigned long long) s->length, (unsigned long long) file_size);
+	if (s->length % section_kinds[kind].record != 0)
+	    CORRUPT("section %s: %llu bytes is not a whole number of %u-byte records",
+		    tag, (unsigned long long) s->length, (unsigned) section_kinds[kind].record);
+	if (s->length / section_kinds[kind].record > UINT32_MAX)
+	    CORRUPT("section %s: more than %u records", tag, (unsigned) UINT32_MAX);
+	if (!all_zero(v->base + end, s->offset - end))
+	    CORRUPT("padding before section %s is not zero", tag);
+	end = s->offset + s->length;
+    }
+    if (!all_zero(v->base + end, file_size - end))
+	CORRUPT("bytes after the last section are not zero");
+    for (int k = 0; k < S_COUNT; k++)
+	if (found[k] == NULL)
+	    CORRUPT("section %s is missing", tag_name(section_kinds[k].tag, tag, sizeof(tag)));
+
+    struct image *img = v->img;
+#define SECTION(k, type, ptr, n) \
+    (img->ptr = (type) (const void *) (v->base + found[k]->offset), \
+     img->n = (uint32_t) (found[k]->length / section_kinds[k].record))
+    SECTION(S_STRS, const char *, strings, strings_size);
+    SECTION(S_SRCS, const struct img_source *, sources, nsources);
+    SECTION(S_PARM, const struct img_setting *, params, nparams);
+    SECTION(S_SERV, const struct img_service *, services, nservices);
+    SECTION(S_OVRD, const struct img_setting *, overrides, noverrides);
+    SECTION(S_TABL, const struct img_table *, tables, ntables);
+    SECTION(S_TREF, const uint32_t *, refs, nrefs);
+    SECTION(S_ENTR, const struct img_entry *, entries, nentries);
+    SECTION(S_SLOT, const uint32_t *, slots, nslots);
+    SECTION(S_RULE, const struct img_rule *, rules, nrules);
+    SECTION(S_PIEC, const struct img_piece *, pieces, npieces);
+    SECTION(S_PROG, const struct img_program *, programs, nprograms);
+    SECTION(S_INSN, const struct img_insn *, insns, ninsns);
+#undef SECTION
+    return IMAGE_OK;
+}
+
+/* check_strings - the pool starts and ends with a NUL, so every offset
+ * inside it names a terminated string and a reference needs one compare */
+static enum image_status check_strings(struct verify *v)
+{
+    const struct image *img = v->img;
+
+    if (img->strings_size == 0)
+	CORRUPT("string pool is empty (it must hold at least the empty string)");
+    if (img->strings[0] != 0)
+	CORRUPT("string pool does not start with a NUL");
+    if (img->strings[img->strings_size - 1] != 0)
+	CORRUPT("string pool does not end with a NUL");
+    return IMAGE_OK;
+}
+
+/* A string reference: WHAT is the field, for the message. */
+#define STRING(off, ...) do { \
+	if ((off) >= v->img->strings_size) { \
+	    struct strbuf where_ = STRBUF_INIT; \
+	    sb_printf(&where_, __VA_ARGS__); \
+	    enum image_status st_ = corrupt(v, "%s: string offset %u is outside the" \
+					    " string pool (%u bytes)", sb_str(&where_), \
+					    (unsigned) (off), \
+					    (unsigned) v->img->strings_size); \
+	    sb_free(&where_); \
+	    return st_; \
+	} \
+    } while (0)
+
+/* ------------------------------------------------------------- records */
+
+static enum image_status check_sources(struct verify *v)
+{
+    const struct image *img = v->img;
+
+    for (uint32_t i = 0; i < img->nsources; i++) {
+	const struct img_source *s = &img->sources[i];
+
+	STRING(s->path, "source %u path", i);
+	if (s->reserved != 0)
+	    CORRUPT("source %u (" QUOTE "): reserved field is not zero", i, str(v, s->path));
+	if (i > 0 && strcmp(str(v, img->sources[i - 1].path), str(v, s->path)) >= 0)
+	    CORRUPT("source %u (" QUOTE "): not sorted after source %u (" QUOTE ")", i,
+		    str(v, s->path), i - 1, str(v, img->sources[i - 1].path));
+    }
+    return IMAGE_OK;
+}
+
+/* check_setting - one parameter or -o override (what: "parameter 3") */
+static enum image_status check_setting(struct verify *v, const struct img_setting *s,
+				       const char *what, uint32_t i)
+{
+    const struct image *img = v->img;
+
+    STRING(s->name, "%s %u name", what, i);
+    STRING(s->raw, "%s %u (" QUOTE ") raw value", what, i, str(v, s->name));
+    STRING(s->expanded, "%s %u (" QUOTE ") expanded value", what, i, str(v, s->name));
+    if (s->origin > IMG_ORIGIN_OVERRIDE)
+	CORRUPT("%s %u (" QUOTE "): unknown origin %u", what, i, str(v, s->name),
+		(unsigned) s->origin);
+    if (s->flags & ~IMG_SETTING_HOST)
+	CORRUPT("%s %u (" QUOTE "): unknown flags 0x%x", what, i, str(v, s->name),
+		(unsigned) s->flags);
+    if (!in_run(s->refs_first, s->refs_count, img->nrefs))
+	CORRUPT("%s %u (" QUOTE "): table references %u..+%u outside TREF (%u)", what, i,
+		str(v, s->name), (unsigned) s->refs_first, (unsigned) s->refs_count,
+		(unsigned) img->nrefs);
+    return IMAGE_OK;
+}
+
+static enum image_status check_settings(struct verify *v)
+{
+    const struct image *img = v->img;
+    enum image_status st;
+
+    for (uint32_t i = 0; i < img->nparams; i++) {
+	const struct img_setting *s = &img->params[i];
+
+	if ((st = check_setting(v, s, "parameter", i)) != IMAGE_OK)
+	    return st;
+	if (i > 0 && strcmp(str(v, img->params[i - 1].name), str(v, s->name)) >= 0)
+	    CORRUPT("parameter %u (" QUOTE "): not sorted after parameter %u (" QUOTE ")",
+		    i, str(v, s->name), i - 1, str(v, img->params[i - 1].name));
+    }
+    for (uint32_t i = 0; i < img->noverrides; i++)
+	if ((st = check_setting(v, &img->overrides[i], "override", i)) != IMAGE_OK)
+	    return st;
+    for (uint32_t i = 0; i < img->nservices; i++) {
+	const struct img_service *s = &img->services[i];
+
+	STRING(s->name, "service %u name", i);
+	STRING(s->type, "service %u (" QUOTE ") type", i, str(v, s->name));
+	STRING(s->private_, "service %u (" QUOTE ") private field", i, str(v, s->name));
+	STRING(s->unpriv, "service %u (" QUOTE ") unpriv field", i, str(v, s->name));
+	STRING(s->chroot, "service %u (" QUOTE ") chroot field", i, str(v, s->name));
+	STRING(s->wakeup, "service %u (" QUOTE ") wakeup field", i, str(v, s->name));
+	STRING(s->maxproc, "service %u (" QUOTE ") maxproc field", i, str(v, s->name));
+	STRING(s->command, "service %u (" QUOTE ") command", i, str(v, s->name));
+	if (!in_run(s->overrides_first, s->overrides_count, img->noverrides))
+	    CORRUPT("service %u (" QUOTE "): overrides %u..+%u outside OVRD (%u)", i,
+		    str(v, s->name), (unsigned) s->overrides_first,
+		    (unsigned) s->overrides_count, (unsigned) img->noverrides);
+	if (s->reserved != 0)
+	    CORRUPT("service %u (" QUOTE "): reserved field is not zero", i, str(v, s->name));
+    }
+    return IMAGE_OK;
+}
+
+static enum image_status check_refs(struct verify *v)
+{
+    const struct image *img = v->img;
+
+    for (uint32_t i = 0; i < img->nrefs; i++)
+	if (img->refs[i] >= img->ntables)
+	    CORRUPT("table reference %u names table %u of %u", i, (unsigned) img->refs[i],
+		    (unsigned) img->ntables);
+    return IMAGE_OK;
+}
+
+static enum image_status check_entries(struct verify *v)
+{
+    const struct image *img = v->img;
+    const struct img_entry *e = img->entries;
+    uint32_t limit = img->strings_size;
+
+    /* The hot loop of a big image: two compares per entry. */
+    for (uint32_t i = 0; i < img->nentries; i++)
+	if (e[i].key >= limit || e[i].value >= limit)
+	    CORRUPT("entry %u (line %u): %s string offset %u is outside the string pool"
+		    " (%u bytes)", i, (unsigned) e[i].line, e[i].key >= limit ? "key" : "value",
+		    (unsigned) (e[i].key >= limit ? e[i].key : e[i].value), (unsigned) limit);
+    return IMAGE_OK;
+}
+
+/* A table, for messages: "table 3 (hash:/etc/postfix/virtual)". */
+#define TFMT "table %u (" QUOTE ")"
+#define TARG(i) (unsigned) (i), str(v, img->tables[i].spec)
+
+/*
+ * slots_not_one_to_one - the refusal when some entry is in no slot or in
+ * two: find which, for the message (an error path: its cost is free).
+ */
+static enum image_status slots_not_one_to_one(struct verify *v, uint32_t t)
+{
+    const struct image *img = v->img;
+    const struct img_table *tb = &img->tables[t];
+    const uint32_t *slot = img->slots + tb->c;
+    uint64_t nslots = (uint64_t) 1 << tb->d;
+    uint32_t *first = xmalloc(((size_t) tb->b + 1) * sizeof(uint32_t));
+
+    memset(first, 0xff, ((size_t) tb->b + 1) * sizeof(uint32_t));
+    for (uint64_t s = 0; s < nslots; s++) {
+	uint32_t e = slot[s] - 1;
+
+	if (slot[s] == 0)
+	    continue;
+	if (first[e] != IMG_NONE) {
+	    uint32_t before = first[e];
+	    free(first);
+	    CORRUPT(TFMT ": entry %u (line %u) is in two slots, %u and %llu", TARG(t),
+		    (unsigned) e, (unsigned) img->entries[tb->a + e].line, (unsigned) before,
+		    (unsigned long long) s);
+	}
+	first[e] = (uint32_t) s;
+    }
+    uint32_t missing = 0;
+    for (uint32_t e = 0; e < tb->b; e++)
+	missing += first[e] == IMG_NONE;
+    free(first);
+    CORRUPT(TFMT ": %u of its %u entries are in no slot", TARG(t), (unsigned) missing,
+	    (unsigned) tb->b);
+}
+
+/*
+ * check_slots - the hash index of an exact table: every slot empty or
+ * naming an entry of the table, every entry in exactly one slot, some
+ * slot empty, and each entry inside the probe chain of its stored hash
+ * (no empty slot between its home slot and its own), which is what a
+ * lookup needs to find it and to stop. Keys are not rehashed: a wrong
+ * stored hash can only make a key not found, never a crash.
+ *
+ * Two linear passes, no random reads: the slots are swept starting just
+ * after an empty one, so "how many full slots end here" is a counter,
+ * and each entry's slot and that count are noted; then the entries are
+ * read in order, each one's home slot is compared, and each must have
+ * been noted (as many full slots as entries, each entry in one: no entry
+ * is in two). Reading each entry's hash during the sweep instead costs a
+ * cache and TLB miss per entry: three times slower on a 1,000,000-entry
+ * table.
+ */
+static enum image_status check_slots(struct verify *v, uint32_t t)
+{
+    const struct image *img = v->img;
+    const struct img_table *tb = &img->tables[t];
+    const uint32_t *slot = img->slots + tb->c;
+    const struct img_entry *entry = img->entries + tb->a;
+    uint32_t count = tb->b;
+    uint64_t nslots = (uint64_t) 1 << tb->d, mask = nslots - 1, empty, run = 0, filled = 0;
+    uint64_t *where = v->where;	/* entry -> slot << 32 | full slots ending there */
+    uint32_t bad = 0;
+
+    for (empty = 0; empty < nslots && slot[empty] != 0; empty++)
+	;
+    if (empty == nslots)
+	CORRUPT(TFMT ": no empty slot, so a probe for a missing key never ends", TARG(t));
+    memset(where, 0xff, (size_t) count * sizeof(*where));
+    for (uint64_t k = 1; k <= nslots; k++) {
+	uint64_t s = (empty + k) & mask;
+	uint32_t val = slot[s];
+
+	if (val == 0) {
+	    run = 0;
+	    continue;
+	}
+	run++;
+	filled++;
+	if (val > count) {
+	    bad = val;
+	    break;
+	}
+	where[val - 1] = s << 32 | run;	/* s < 2^31, run <= 2^31 */
+    }
+    if (bad != 0) {
+	for (uint64_t s = 0; s < nslots; s++)
+	    if (slot[s] > count)
+		CORRUPT(TFMT ": slot %llu names entry %u of %u", TARG(t),
+			(unsigned long long) s, (unsigned) (slot[s] - 1), (unsigned) count);
+    }
+    if (filled != count)
+	return slots_not_one_to_one(v, t);
+    for (uint32_t e = 0; e < count; e++) {
+	uint64_t s = where[e] >> 32, home = entry[e].hash & mask;
+
+	if (where[e] == UINT64_MAX)
+	    return slots_not_one_to_one(v, t);
+	if (((s - home) & mask) >= (where[e] & 0xffffffffu))
+	    CORRUPT(TFMT ": entry %u (line %u) in slot %llu is outside the probe chain"
+		    " from its home slot %llu", TARG(t), (unsigned) e,
+		    (unsigned) entry[e].line, (unsigned long long) s,
+		    (unsigned long long) home);
+    }
+    return IMAGE_OK;
+}
+
+/* composite_depth - how deep unionmap/pipemap t nests; a cycle never ends
+ * and so is refused as too deep (memoized: a shared member counts once) */
+static int composite_depth(struct verify *v, uint32_t t, int level)
+{
+    const struct image *img = v->img;
+    const struct img_table *tb = &img->tables[t];
+    int deepest = 0;
+
+    if (tb->kind != IMG_TABLE_UNION && tb->kind != IMG_TABLE_PIPE)
+	return 0;
+    if (v->depth[t] != 0)
+	return v->depth[t];
+    if (level >= MAX_NESTING)
+	return MAX_NESTING + 1;
+    for (uint32_t i = 0; i < tb->b; i++) {
+	int d = composite_depth(v, img->refs[tb->a + i], level + 1);
+	if (d > deepest)
+	    deepest = d;
+    }
+    v->depth[t] = (unsigned char) (deepest + 1 > MAX_NESTING + 1 ? MAX_NESTING + 1
+				   : deepest + 1);
+    return v->depth[t];
+}
+
+static enum image_status check_tables(struct verify *v)
+{
+    const struct image *img = v->img;
+    uint32_t max_entries = 0;
+    enum image_status st;
+
+    for (uint32_t i = 0; i < img->ntables; i++) {
+	const struct img_table *tb = &img->tables[i];
+
+	STRING(tb->spec, "table %u spec", i);
+	if (i > 0 && strcmp(str(v, img->tables[i - 1].spec), str(v, tb->spec)) >= 0)
+	    CORRUPT(TFMT ": not sorted after " TFMT, TARG(i), TARG(i - 1));
+	if (tb->flags & ~(IMG_TABLE_FOLD | IMG_TABLE_UTF8 | IMG_TABLE_ALIASES))
+	    CORRUPT(TFMT ": unknown flags 0x%x", TARG(i), (unsigned) tb->flags);
+	if (tb->source != IMG_NONE && tb->source >= img->nsources)
+	    CORRUPT(TFMT ": source %u of %u", TARG(i), (unsigned) tb->source,
+		    (unsigned) img->nsources);
+	switch (tb->kind) {
+	case IMG_TABLE_EXACT:
+	    if (!in_run(tb->a, tb->b, img->nentries))
+		CORRUPT(TFMT ": entries %u..+%u outside ENTR (%u)", TARG(i), (unsigned) tb->a,
+			(unsigned) tb->b, (unsigned) img->nentries);
+	    if (tb->d < 1 || tb->d > 31)
+		CORRUPT(TFMT ": 2^%u slots (from 2^1 to 2^31)", TARG(i), (unsigned) tb->d);
+	    if (!in_run(tb->c, (uint32_t) 1 << tb->d, img->nslots))
+		CORRUPT(TFMT ": slots %u..+%u outside SLOT (%u)", TARG(i), (unsigned) tb->c,
+			(unsigned) 1u << tb->d, (unsigned) img->nslots);
+	    if (((uint64_t) 1 << tb->d) < 2 * (uint64_t) tb->b)
+		CORRUPT(TFMT ": 2^%u slots for %u entries (at least twice as many)", TARG(i),
+			(unsigned) tb->d, (unsigned) tb->b);
+	    if (tb->b > max_entries)
+		max_entries = tb->b;
+	    break;
+	case IMG_TABLE_REGEXP:
+	case IMG_TABLE_PCRE:
+	case IMG_TABLE_CIDR:
+	    if (!in_run(tb->a, tb->b, img->nrules))
+		CORRUPT(TFMT ": rules %u..+%u outside RULE (%u)", TARG(i), (unsigned) tb->a,
+			(unsigned) tb->b, (unsigned) img->nrules);
+	    if (tb->c != 0 || tb->d != 0)
+		CORRUPT(TFMT ": unused fields are not zero", TARG(i));
+	    for (uint32_t r = tb->a; r < tb->a + tb->b; r++) {
+		/* One compiled pattern per rule: a rule serves one table. */
+		if (v->rule_owner[r] != IMG_NONE)
+		    CORRUPT(TFMT ": rule %u also belongs to " TFMT, TARG(i), (unsigned) r,
+			    TARG(v->rule_owner[r]));
+		v->rule_owner[r] = i;
+	    }
+	    break;
+	case IMG_TABLE_STATIC:
+	    STRING(tb->a, TFMT " value", TARG(i));
+	    if (tb->b != 0 || tb->c != 0 || tb->d != 0)
+		CORRUPT(TFMT ": unused fields are not zero", TARG(i));
+	    break;
+	case IMG_TABLE_UNION:
+	case IMG_TABLE_PIPE:
+	    if (tb->b == 0 || !in_run(tb->a, tb->b, img->nrefs))
+		CORRUPT(TFMT ": member tables %u..+%u outside TREF (%u)", TARG(i),
+			(unsigned) tb->a, (unsigned) tb->b, (unsigned) img->nrefs);
+	    if (tb->c != 0 || tb->d != 0)
+		CORRUPT(TFMT ": unused fields are not zero", TARG(i));
+	    break;
+	case IMG_TABLE_FAIL:
+	case IMG_TABLE_EXTERNAL:
+	    if (tb->a != 0 || tb->b != 0 || tb->c != 0 || tb->d != 0)
+		CORRUPT(TFMT ": unused fields are not zero", TARG(i));
+	    break;
+	default:
+	    CORRUPT(TFMT ": unknown kind %u", TARG(i), (unsigned) tb->kind);
+	}
+    }
+    /* Refs are checked (< ntables) before the tables: nesting can be followed. */
+    for (uint32_t i = 0; i < img->ntables; i++)
+	if (composite_depth(v, i, 0) > MAX_NESTING)
+	    CORRUPT(TFMT ": tables nested more than %d deep, or nested in themselves",
+		    TARG(i), MAX_NESTING);
+    v->where = xmalloc(((size_t) max_entries + 1) * sizeof(uint64_t));
+    for (uint32_t i = 0; i < img->ntables; i++)
+	if (img->tables[i].kind == IMG_TABLE_EXACT && (st = check_slots(v, i)) != IMAGE_OK)
+	    return st;
+    return IMAGE_OK;
+}
+
+/* ---------------------------------------------------------------- rules */
+
+/* rule_where - "table 3 (regexp:/x): rule 4 (line 17)" or "rule 9 (line 2)" */
+static const char *rule_where(const struct verify *v, uint32_t r, uint32_t t, char *buf,
+			      size_t size)
+{
+    const struct image *img = v->img;
+
+    if (t == IMG_NONE)
+	snprintf(buf, size, "rule %u (line %u)", (unsigned) r, (unsigned) img->rules[r].line);
+    else
+	snprintf(buf, size, TFMT ": rule %u (line %u)", TARG(t),
+		 (unsigned) (r - img->tables[t].a), (unsigned) img->rules[r].line);
+    return buf;
+}
+
+/* RCORRUPT - a refusal about rule r of table t */
+#define RCORRUPT(fmt, ...) do { \
+	char where_[300]; \
+	CORRUPT("%s: " fmt, rule_where(v, r, t, where_, sizeof(where_)), __VA_ARGS__); \
+    } while (0)
+
+/*
+ * check_rule - one rule on its own: op, flags, strings, options, jump,
+ * result and its pieces, in the context of its table (t, or IMG_NONE for
+ * a rule no table uses).
+ */
+static enum image_status check_rule(struct verify *v, uint32_t r, uint32_t t)
+{
+    const struct image *img = v->img;
+    const struct img_rule *rule = &img->rules[r];
+    uint32_t kind = t == IMG_NONE ? 0 : img->tables[t].kind;
+    uint32_t index = t == IMG_NONE ? 0 : r - img->tables[t].a;
+    uint32_t run_count = t == IMG_NONE ? 0 : img->tables[t].b;
+
+    if (rule->op < IMG_RULE_MATCH || rule->op > IMG_RULE_ENDIF)
+	RCORRUPT("unknown op %u", (unsigned) rule->op);
+    if (rule->flags & ~(IMG_RULE_NEGATE | IMG_RULE_NEGATE2 | IMG_RULE_HAS2))
+	RCORRUPT("unknown flags 0x%x", (unsigned) rule->flags);
+    STRING(rule->pattern, "rule %u (line %u) pattern", (unsigned) r, (unsigned) rule->line);
+    STRING(rule->pattern2, "rule %u (line %u) second pattern", (unsigned) r,
+	   (unsigned) rule->line);
+    STRING(rule->result, "rule %u (line %u) result", (unsigned) r, (unsigned) rule->line);
+    if (rule->op == IMG_RULE_ENDIF
+	&& (rule->flags | rule->pattern | rule->options | rule->pattern2 | rule->options2) != 0)
+	RCORRUPT("%s", "ENDIF with a pattern");
+    if (rule->op == IMG_RULE_IF) {
+	if (t != IMG_NONE && (rule->next <= index || rule->next > run_count))
+	    RCORRUPT("IF jumps to rule %u (it must jump forward, to at most %u)",
+		     (unsigned) rule->next, (unsigned) run_count);
+    } else if (rule->next != 0) {
+	RCORRUPT("only an IF jumps (next is %u)", (unsigned) rule->next);
+    }
+    if (rule->op != IMG_RULE_MATCH
+	&& (rule->result | rule->pieces_count | rule->max_group) != 0)
+	RCORRUPT("%s", "only a MATCH rule has a result");
+    if (rule_has_pattern2(rule)
+	&& (rule->op != IMG_RULE_MATCH || (t != IMG_NONE && kind != IMG_TABLE_REGEXP)))
+	RCORRUPT("%s", "a second pattern where there can be none");
+    if (!rule_has_pattern2(rule)
+	&& ((rule->flags & IMG_RULE_NEGATE2) || rule->pattern2 != 0 || rule->options2 != 0))
+	RCORRUPT("%s", "a second pattern's fields without IMG_RULE_HAS2");
+    if (t != IMG_NONE) {
+	unsigned allowed = kind == IMG_TABLE_REGEXP
+	    ? IMG_REGEXP_ICASE | IMG_REGEXP_EXTENDED | IMG_REGEXP_NEWLINE
+	    : kind == IMG_TABLE_PCRE ? 0x7fu : 0u;
+	if ((rule->options | rule->options2) & ~allowed)
+	    RCORRUPT("unknown options 0x%x", (unsigned) (rule->options | rule->options2));
+    }
+    if (!in_run(rule->pieces_first, rule->pieces_count, img->npieces))
+	RCORRUPT("pieces %u..+%u outside PIEC (%u)", (unsigned) rule->pieces_first,
+		 (unsigned) rule->pieces_count, (unsigned) img->npieces);
+    if (rule->pieces_count > 0) {
+	size_t len = strlen(str(v, rule->result));
+	uint32_t max_group = 0;
+
+	for (uint32_t p = rule->pieces_first; p < rule->pieces_first + rule->pieces_count; p++) {
+	    const struct img_piece *piece = &img->pieces[p];
+
+	    if (piece->group == 0) {
+		if (piece->offset > len || piece->len > len - piece->offset)
+		    RCORRUPT("piece %u (bytes %u..+%u) is outside the result (%zu bytes)",
+			     (unsigned) p, (unsigned) piece->offset, (unsigned) piece->len, len);
+	    } else if (piece->offset != 0 || piece->len != 0) {
+		RCORRUPT("piece %u: a group with an offset", (unsigned) p);
+	    } else if (piece->group > max_group) {
+		max_group = piece->group;
+	    }
+	}
+	if (max_group != rule->max_group)
+	    RCORRUPT("largest group is %u, the rule says %u", (unsigned) max_group,
+		     (unsigned) rule->max_group);
+    } else if (rule->max_group != 0) {
+	RCORRUPT("largest group %u without pieces", (unsigned) rule->max_group);
+    }
+    if (rule->max_group > 0 && ((rule->flags & IMG_RULE_NEGATE)
+				|| (t != IMG_NONE && kind == IMG_TABLE_CIDR)))
+	RCORRUPT("$%u in a rule that has no groups", (unsigned) rule->max_group);
+    return IMAGE_OK;
+}
+
+/* regexp_flags - the image's options as regcomp() flags, with REG_NOSUB
+ * when no $n will ask for the groups (as dict_regexp.c compiles) */
+static int regexp_flags(uint32_t options, int need_groups)
+{
+    int flags = 0;
+
+    if (options & IMG_REGEXP_ICASE)
+	flags |= REG_ICASE;
+    if (options & IMG_REGEXP_EXTENDED)
+	flags |= REG_EXTENDED;
+    if (options & IMG_REGEXP_NEWLINE)
+	flags |= REG_NEWLINE;
+    if (!need_groups)
+	flags |= REG_NOSUB;
+    return flags;
+}
+
+static uint32_t pcre_options(uint32_t options)
+{
+    static const struct { uint32_t img, pcre; } map[] = {
+	{ IMG_PCRE_CASELESS, PCRE2_CASELESS },
+	{ IMG_PCRE_MULTILINE, PCRE2_MULTILINE },
+	{ IMG_PCRE_DOTALL, PCRE2_DOTALL },
+	{ IMG_PCRE_EXTENDED, PCRE2_EXTENDED },
+	{ IMG_PCRE_ANCHORED, PCRE2_ANCHORED },
+	{ IMG_PCRE_DOLLAR_ENDONLY, PCRE2_DOLLAR_ENDONLY },
+	{ IMG_PCRE_UNGREEDY, PCRE2_UNGREEDY },
+    };
+    uint32_t out = 0;
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+	if (options & map[i].img)
+	    out |= map[i].pcre;
+    return out;
+}
+
+/*
+ * compile - one pattern of rule r into prog. need_groups: the rule's $n
+ * will ask for groups. Returns IMAGE_OK or the refusal.
+ */
+static enum image_status compile(struct verify *v, uint32_t t, uint32_t r,
+				 uint32_t pattern, uint32_t options, int need_groups,
+				 struct regex_program *prog)
+{
+    const struct image *img = v->img;
+    const struct img_rule *rule = &img->rules[r];
+    const char *text = str(v, pattern);
+    char why[256];
+    uint32_t ngroups = 0;
+
+    prog->kind = img->tables[t].kind;
+    switch (prog->kind) {
+    case IMG_TABLE_REGEXP: {
+	int status = regcomp(&prog->u.re, text, regexp_flags(options, need_groups));
+	if (status != 0) {
+	    regerror(status, &prog->u.re, why, sizeof(why));
+	    prog->kind = 0;	/* nothing to free */
+	    RCORRUPT("pattern does not compile: %s", why);
+	}
+	ngroups = prog->u.re.re_nsub > UINT32_MAX ? UINT32_MAX : (uint32_t) prog->u.re.re_nsub;
+	break;
+    }
+    case IMG_TABLE_PCRE: {
+	int status;
+	PCRE2_SIZE offset;
+	prog->u.code = pcre2_compile((PCRE2_SPTR) text, PCRE2_ZERO_TERMINATED,
+				     pcre_options(options), &status, &offset, NULL);
+	if (prog->u.code == NULL) {
+	    if (pcre2_get_error_message(status, (PCRE2_UCHAR *) why, sizeof(why)) <= 0)
+		snprintf(why, sizeof(why), "unexpected pcre2 error code %d", status);
+	    prog->kind = 0;
+	    RCORRUPT("pattern does not compile: error in regex at offset %lu: %s",
+		     (unsigned long) offset, why);
+	}
+	if (pcre2_pattern_info(prog->u.code, PCRE2_INFO_CAPTURECOUNT, &ngroups) != 0)
+	    ngroups = 0;
+	break;
+    }
+    case IMG_TABLE_CIDR:
+	if (cidr_parse(text, &prog->u.cidr, why, sizeof(why)) != 0) {
+	    prog->kind = 0;
+	    RCORRUPT("network does not parse: %s", why);
+	}
+	break;
+    }
+    if (need_groups && rule->max_group > ngroups)
+	RCORRUPT("the result names group %u, the pattern has %u", (unsigned) rule->max_group,
+		 (unsigned) ngroups);
+    return IMAGE_OK;
+}
+
+/*
+ * check_rules - every rule on its own, then every pattern of a pattern
+ * table compiled. The compiled patterns live in one array, which
+ * compiled[nrules] (one past the rules) holds for image_close().
+ */
+static enum image_status check_rules(struct verify *v)
+{
+    struct image *img = v->img;
+    enum image_status st;
+    uint32_t npatterns = 0;
+
+    for (uint32_t r = 0; r < img->nrules; r++) {
+	uint32_t t = v->rule_owner[r];
+
+	if ((st = check_rule(v, r, t)) != IMAGE_OK)
+	    return st;
+	if (t != IMG_NONE && img->rules[r].op != IMG_RULE_ENDIF)
+	    npatterns += 1 + rule_has_pattern2(&img->rules[r]);
+    }
+    if (img->nrules == 0)
+	return IMAGE_OK;
+
+    struct regex_program *progs = xcalloc((size_t) npatterns + 1, sizeof(*progs));
+    img->compiled = xcalloc((size_t) img->nrules + 1, sizeof(*img->compiled));
+    img->compiled2 = xcalloc(img->nrules, sizeof(*img->compiled2));
+    img->compiled[img->nrules] = progs;
+    size_t used = 0;
+    for (uint32_t r = 0; r < img->nrules; r++) {
+	const struct img_rule *rule = &img->rules[r];
+	uint32_t t = v->rule_owner[r];
+
+	if (t == IMG_NONE || rule->op == IMG_RULE_ENDIF)
+	    continue;
+	/* Set before compiling: a failure half-way is freed by image_close(). */
+	img->compiled[r] = &progs[used++];
+	if ((st = compile(v, t, r, rule->pattern, rule->options,
+			  rule->op == IMG_RULE_MATCH && rule->max_group > 0,
+			  img->compiled[r])) != IMAGE_OK)
+	    return st;
+	if (rule_has_pattern2(rule)) {
+	    img->compiled2[r] = &progs[used++];
+	    if ((st = compile(v, t, r, rule->pattern2, rule->options2, 0,
+			      img->compiled2[r])) != IMAGE_OK)
+		return st;
+	}
+    }
+    return IMAGE_OK;
+}
+
+/* ------------------------------------------------------------- programs */
+
+static enum image_status check_programs(struct verify *v)
+{
+    const struct image *img = v->img;
+
+    for (uint32_t i = 0; i < img->nprograms; i++) {
+	const struct img_program *p = &img->programs[i];
+
+	STRING(p->name, "program %u name", i);
+	if (p->service != IMG_NONE && p->service >= img->nservices)
+	    CORRUPT("program %u (" QUOTE "): service %u of %u", i, str(v, p->name),
+		    (unsigned) p->service, (unsigned) img->nservices);
+	if (!in_run(p->insns_first, p->insns_count, img->ninsns))
+	    CORRUPT("program %u (" QUOTE "): instructions %u..+%u outside INSN (%u)", i,
+		    str(v, p->name), (unsigned) p->insns_first, (unsigned) p->insns_count,
+		    (unsigned) img->ninsns);
+	if (p->reserved != 0)
+	    CORRUPT("program %u (" QUOTE "): reserved field is not zero", i, str(v, p->name));
+	if (i > 0) {
+	    const struct img_program *q = &img->programs[i - 1];
+	    int c = strcmp(str(v, q->name), str(v, p->name));
+	    if (c > 0 || (c == 0 && q->service >= p->service))
+		CORRUPT("program %u (" QUOTE "): not sorted after program %u (" QUOTE ")",
+			i, str(v, p->name), i - 1, str(v, q->name));
+	}
+    }
+    for (uint32_t i = 0; i < img->ninsns; i++) {
+	const struct img_insn *in = &img->insns[i];
+
+	STRING(in->word, "instruction %u word", i);
+	switch (in->op) {
+	case IMG_OP_PLAIN:
+	    if (in->arg != 0)
+		CORRUPT("instruction %u (" QUOTE ", line %u): an argument where there is"
+			" none", i, str(v, in->word), (unsigned) in->line);
+	    break;
+	case IMG_OP_TABLE:
+	    if (in->arg >= img->ntables)
+		CORRUPT("instruction %u (" QUOTE ", line %u): table %u of %u", i,
+			str(v, in->word), (unsigned) in->line, (unsigned) in->arg,
+			(unsigned) img->ntables);
+	    break;
+	case IMG_OP_TEXT:
+	    STRING(in->arg, "instruction %u (" QUOTE ", line %u) argument", i,
+		   str(v, in->word), (unsigned) in->line);
+	    break;
+	case IMG_OP_CLASS:
+	    if (in->arg >= img->nprograms)
+		CORRUPT("instruction %u (" QUOTE ", line %u): program %u of %u", i,
+			str(v, in->word), (unsigned) in->line, (unsigned) in->arg,
+			(unsigned) img->nprograms);
+	    break;
+	default:
+	    CORRUPT("instruction %u (line %u): unknown op %u", i, (unsigned) in->line,
+		    (unsigned) in->op);
+	}
+    }
+    return IMAGE_OK;
+}
+
+/* ---------------------------------------------------------------- cidr */
+
+int cidr_family(const char *text)
+{
+    return strchr(text, ':') ? AF_INET6 : AF_INET;
+}
+
+/* mask_bits - keep the first bits bits of an address, clear the rest */
+static void mask_bits(unsigned char *bytes, unsigned nbytes, unsigned bits)
+{
+    for (unsigned i = 0; i < nbytes; i++) {
+	if (bits >= 8) {
+	    bits -= 8;
+	} else {
+	    bytes[i] &= (unsigned char) (0xff00u >> bits);
+	    bits = 0;
+	}
+    }
+}
+
+int cidr_parse(const char *text, struct cidr_net *net, char *why, size_t size)
+{
+    char copy[INET6_ADDRSTRLEN + 64];
+    char *pattern = copy, *mask_search, *mask;
+
+    if (strlen(text) >= sizeof(copy)) {
+	snprintf(why, size, "bad address pattern: \"%.60s...\"", text);
+	return -1;
+    }
+    strcpy(copy, text);
+    mask_search = pattern;
+    if (*pattern == '[') {
+	char *close = strchr(++pattern, ']');
+
+	if (close == NULL) {
+	    snprintf(why, size, "missing ']' character after \"[%s\"", pattern);
+	    return -1;
+	}
+	*close = 0;
+	mask_search = close + 1;
+	if (*mask_search != '/') {
+	    if (*mask_search != 0) {
+		snprintf(why, size, "garbage after \"[%s]\"", pattern);
+		return -1;
+	    }
+	    mask_search = pattern;
+	}
+    }
+    memset(net, 0, sizeof(*net));
+    net->family = cidr_family(pattern);
+    net->nbytes = net->family == AF_INET6 ? 16 : 4;
+    if ((mask = strchr(mask_search, '/')) == NULL) {
+	if (inet_pton(net->family, pattern, net->net) != 1) {
+	    snprintf(why, size, "bad address pattern: \"%s\"", pattern);
+	    return -1;
+	}
+	memset(net->mask, 0xff, net->nbytes);
+	return 0;
+    }
+    *mask++ = 0;
+    int digits = *mask != 0;
+    for (const char *p = mask; *p; p++)
+	if (*p < '0' || *p > '9')
+	    digits = 0;
+    const char *error = NULL;
+    int len = 0;
+    if (!digits)
+	error = "bad mask value";
+    /* Postfix converts with atoi(): huge numbers wrap as an int does. */
+    else if ((len = (int) strtol(mask, NULL, 10)) > (int) net->nbytes * 8)
+	error = "bad mask length";
+    else if (inet_pton(net->family, pattern, net->net) != 1)
+	error = "bad network value";
+    if (error != NULL) {
+	snprintf(why, size, "%s in \"%s/%s\"", error, pattern, mask);
+	return -1;
+    }
+    if (len < 0)
+	len = 0;
+    memset(net->mask, 0xff, net->nbytes);
+    mask_bits(net->mask, net->nbytes, (unsigned) len);
+    for (unsigned i = 0; i < net->nbytes; i++)
+	if (net->net[i] & ~net->mask[i]) {
+	    snprintf(why, size, "non-null host address bits in \"%s/%s\"", pattern, mask);
+	    return -1;
+	}
+    return 0;
+}
+
+/* -------------------------------------------------------------- driver */
+
+static enum image_status verify(struct verify *v)
+{
+    enum image_status st;
+
+    if ((st = check_header(v)) != IMAGE_OK
+	|| (st = check_sections(v)) != IMAGE_OK
+	|| (st = check_strings(v)) != IMAGE_OK
+	|| (st = check_sources(v)) != IMAGE_OK
+	|| (st = check_settings(v)) != IMAGE_OK
+	|| (st = check_refs(v)) != IMAGE_OK
+	|| (st = check_entries(v)) != IMAGE_OK)
+	return st;
+    v->rule_owner = xmalloc(((size_t) v->img->nrules + 1) * sizeof(uint32_t));
+    memset(v->rule_owner, 0xff, ((size_t) v->img->nrules + 1) * sizeof(uint32_t));
+    v->depth = xcalloc((size_t) v->img->ntables + 1, 1);
+    if ((st = check_tables(v)) != IMAGE_OK
+	|| (st = check_rules(v)) != IMAGE_OK
+	|| (st = check_programs(v)) != IMAGE_OK)
+	return st;
+    return IMAGE_OK;
+}
+
+/* load - verify base[0..size) as img (already holding base, size, mapped) */
+static enum image_status load(struct image *img, const char *label, struct image **out,
+			      char **err)
+{
+    struct verify v = { img->base, img->size, label, err, img, NULL, NULL, NULL };
+    enum image_status st = verify(&v);
+
+    free(v.rule_owner);
+    free(v.where);
+    free(v.depth);
+    if (st != IMAGE_OK) {
+	image_close(img);
+	return st;
+    }
+    img->header = (const struct img_header *) (const void *) img->base;
+    *out = img;
+    return IMAGE_OK;
+}
+
+enum image_status image_from_memory(const void *data, size_t size, const char *label,
+				    struct image **out, char **err)
+{
+    struct image *img = xcalloc(1, sizeof(*img));
+
+    *out = NULL;
+    *err = NULL;
+    img->base = data;
+    img->size = size;
+    /* The records are read in place: they need 8-byte alignment. */
+    if (((uintptr_t) data % IMG_ALIGN) != 0 && size > 0) {
+	unsigned char *copy = xmalloc(size);
+	memcpy(copy, data, size);
+	img->base = copy;
+	img->mapped = 2;
+    }
+    return load(img, label, out, err);
+}
+
+enum image_status image_open(const char *path, struct image **out, char **err)
+{
+    struct strbuf msg = STRBUF_INIT;
+    struct stat st;
+    int fd;
+
+    *out = NULL;
+    *err = NULL;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	sb_printf(&msg, "open %s: %s", path, strerror(errno));
+    } else if (fstat(fd, &st) != 0) {
+	sb_printf(&msg, "stat %s: %s", path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+	sb_printf(&msg, "%s: not a regular file", path);
+    } else if ((uint64_t) st.st_size > SIZE_MAX) {
+	sb_printf(&msg, "%s: too large to map", path);
+    } else {
+	struct image *img = xcalloc(1, sizeof(*img));
+	img->size = (size_t) st.st_size;
+	if (img->size > 0) {
+	    void *base = mmap(NULL, img->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	    if (base == MAP_FAILED) {
+		sb_printf(&msg, "mmap %s: %s", path, strerror(errno));
+		free(img);
+		close(fd);
+		*err = sb_detach(&msg);
+		return IMAGE_ERR_IO;
+	    }
+	    img->base = base;
+	    img->mapped = 1;
+	} else {
+	    static const unsigned char empty[1];
+	    img->base = empty;
+	}
+	close(fd);
+	return load(img, path, out, err);
+    }
+    if (fd >= 0)
+	close(fd);
+    *err = sb_detach(&msg);
+    return IMAGE_ERR_IO;
+}
+
+void image_close(struct image *img)
+{
+    if (img == NULL)
+	return;
+    if (img->compiled != NULL) {
+	for (uint32_t r = 0; r < img->nrules; r++) {
+	    struct regex_program *p[2] = { img->compiled[r], img->compiled2[r] };
+	    for (int i = 0; i < 2; i++) {
+		if (p[i] == NULL)
+		    continue;
+		if (p[i]->kind == IMG_TABLE_REGEXP)
+		    regfree(&p[i]->u.re);
+		else if (p[i]->kind == IMG_TABLE_PCRE)
+		    pcre2_code_free(p[i]->u.code);
+	    }
+	}
+	free(img->compiled[img->nrules]);
+	free(img->compiled);
+	free(img->compiled2);
+    }
+    if (img->mapped == 1)
+	munmap((void *) img->base, img->size);
+    else if (img->mapped == 2)
+	free((void *) img->base);
+    free(img);
+}

@@ -1,0 +1,548 @@
+/*
+ * lookup - answer a key from a verified image exactly as Postfix's dict
+ * layer answers it from the table's source (and as pfc map -q does,
+ * maps/): folding (dict_fold), the hash index of exact tables, pattern
+ * rules with IF/ENDIF jumps, "!" and "/a/!/b/", $n results, cidr rules,
+ * static, fail, unionmap and pipemap, and dict_lookup()'s UTF-8 checks.
+ *
+ * Nothing here checks the image again: image_open() has. Nothing here
+ * allocates on the path of a plain lookup either: keys are folded and
+ * answers built in the caller's image_lookup_buf, which only grows.
+ * Answers point into the image whenever they can.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "compiled.h"
+#include "diag.h"
+#include "loader.h"
+#include "strbuf.h"
+#include "utf8.h"
+#include "xalloc.h"
+#include "xxh64.h"
+
+#define UTF8_ERROR "malformed UTF-8 or invalid codepoint"
+
+uint32_t image_table_find(const struct image *img, const char *spec)
+{
+    uint32_t lo = 0, hi = img->ntables;
+
+    /* Tables are sorted by spec (bytewise), each spec once. */
+    while (lo < hi) {
+	uint32_t mid = lo + (hi - lo) / 2;
+	int c = strcmp(spec, image_str(img, img->tables[mid].spec));
+
+	if (c == 0)
+	    return mid;
+	if (c < 0)
+	    hi = mid;
+	else
+	    lo = mid + 1;
+    }
+    return IMG_NONE;
+}
+
+int image_table_indexed(const struct image *img, uint32_t table)
+{
+    const char *spec = image_str(img, img->tables[table].spec);
+
+    return strncmp(spec, "hash:", 5) == 0 || strncmp(spec, "btree:", 6) == 0;
+}
+
+/* ------------------------------------------------------------- scratch */
+
+/* reserve - room for need bytes in buf->data (which may move) */
+static void reserve(struct image_lookup_buf *buf, size_t need)
+{
+    if (need > buf->cap) {
+	size_t cap = buf->cap ? buf->cap : 256;
+
+	while (cap < need)
+	    cap *= 2;
+	buf->data = xrealloc(buf->data, cap);
+	buf->cap = cap;
+    }
+}
+
+/* in_buf - does p point into buf->data, which the next reserve may move? */
+static int in_buf(const struct image_lookup_buf *buf, const char *p)
+{
+    uintptr_t a = (uintptr_t) p, b = (uintptr_t) buf->data;
+
+    return buf->data != NULL && a >= b && a < b + buf->cap;
+}
+
+static int lookup_fail(struct image_lookup_buf *buf, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int lookup_fail(struct image_lookup_buf *buf, const char *fmt, ...)
+{
+    struct strbuf msg = STRBUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    sb_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    free(buf->error);
+    buf->error = sb_detach(&msg);
+    return IMAGE_FAIL;
+}
+
+/* spec_name - the part of a spec after "type:" */
+static const char *spec_name(const char *spec)
+{
+    const char *colon = strchr(spec, ':');
+
+    return colon ? colon + 1 : spec;
+}
+
+/* ---------------------------------------------------------------- exact */
+
+/*
+ * fold - the key as a folding table stores it, written at buf->data +
+ * base: ASCII lowercase, or Unicode full case folding for a UTF-8 table
+ * when the key is not all ASCII (dict_fold()).
+ */
+static const char *fold(uint32_t flags, const char *key, struct image_lookup_buf *buf,
+			size_t base, size_t *lenp)
+{
+    size_t len = strlen(key);
+    unsigned char high = 0;
+
+    reserve(buf, base + len + 1);
+    char *out = buf->data + base;
+    for (size_t i = 0; i <= len; i++) {
+	unsigned char c = (unsigned char) key[i];
+	high |= c;
+	out[i] = (char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    if ((high & 0x80) && (flags & IMG_TABLE_UTF8)) {
+	/* Rare: not worth a folder of our own that writes in place. */
+	struct strbuf folded = STRBUF_INIT;
+
+	utf8_casefold(&folded, key);
+	len = folded.len;
+	reserve(buf, base + len + 1);
+	memcpy(buf->data + base, sb_str(&folded), len + 1);
+	sb_free(&folded);
+    }
+    *lenp = len;
+    return buf->data + base;
+}
+
+static int find_exact(const struct image *img, const struct img_table *tb, const char *key,
+		      struct image_lookup_buf *buf, size_t base, const char **value)
+{
+    size_t len;
+
+    if (tb->flags & IMG_TABLE_FOLD)
+	key = fold(tb->flags, key, buf, base, &len);
+    else
+	len = strlen(key);
+
+    uint32_t hash = (uint32_t) xxh64(key, len, 0);
+    uint32_t mask = (uint32_t) (((uint64_t) 1 << tb->d) - 1);
+    const uint32_t *slot = img->slots + tb->c;
+    const struct img_entry *entry = img->entries + tb->a;
+
+    /* The verifier saw an empty slot in every table: the probe ends. */
+    for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+	uint32_t s = slot[i];
+	if (s == 0)
+	    return IMAGE_NOTFOUND;
+	const struct img_entry *e = &entry[s - 1];
+	if (e->hash == hash && strcmp(img->strings + e->key, key) == 0) {
+	    *value = img->strings + e->value;
+	    return IMAGE_FOUND;
+	}
+    }
+}
+
+uint32_t image_prefetch_start(const struct image *img, uint32_t table, const char *key,
+			      struct image_lookup_buf *buf)
+{
+    const struct img_table *tb = &img->tables[table];
+    size_t len;
+
+    if (tb->kind != IMG_TABLE_EXACT)
+	return 0;
+    if (tb->flags & IMG_TABLE_FOLD)
+	key = fold(tb->flags, key, buf, 0, &len);
+    else
+	len = strlen(key);
+    uint32_t hash = (uint32_t) xxh64(key, len, 0);
+    __builtin_prefetch(img->slots + tb->c + (hash & (uint32_t) (((uint64_t) 1 << tb->d) - 1)));
+    return hash;
+}
+
+void image_prefetch_step(const struct image *img, uint32_t table, uint32_t hash, int stage)
+{
+    const struct img_table *tb = &img->tables[table];
+
+    if (tb->kind != IMG_TABLE_EXACT)
+	return;
+    uint32_t s = img->slots[tb->c + (hash & (uint32_t) (((uint64_t) 1 << tb->d) - 1))];
+    if (s == 0)
+	return;
+    const struct img_entry *e = &img->entries[tb->a + s - 1];
+    if (stage == 1) {
+	__builtin_prefetch(e);
+    } else {
+	__builtin_prefetch(img->strings + e->key);
+	__builtin_prefetch(img->strings + e->value);
+    }
+}
+
+/* -------------------------------------------------------------- patterns */
+
+/* The key of a pattern table's lookup, as each engine wants it. */
+struct pattern_key {
+    const char *text;
+    size_t len;
+    int family;			/* cidr: of the key */
+    unsigned char addr[CIDR_MAX_BYTES];
+};
+
+/* match_warn - an engine error, in Postfix's "KIND map NAME, line N: ..." */
+static void match_warn(const struct image *img, const struct img_table *tb,
+		       const struct img_rule *rule, const char *kind, const char *text)
+{
+    diag_warn("%s map %s, line %u: %s", kind, spec_name(image_str(img, tb->spec)),
+	      (unsigned) rule->line, text);
+}
+
+/*
+ * exec - does pattern p apply to the key? 1 yes, 0 no, -1 neither (an
+ * engine error, or a cidr rule of the other address family): such a
+ * rule fails whether or not it is negated, as in Postfix. want_groups
+ * asks for the capture groups of the rule's $n.
+ */
+static int exec(const struct image *img, const struct img_table *tb,
+		const struct img_rule *rule, const struct regex_program *p,
+		const struct pattern_key *k, int want_groups, struct image_lookup_buf *buf)
+{
+    switch (p->kind) {
+    case IMG_TABLE_REGEXP: {
+	size_t nmatch = want_groups ? (size_t) rule->max_group + 1 : 0;
+	if (nmatch > buf->nregmatch) {
+	    free(buf->regmatch);
+	    buf->regmatch = xcalloc(nmatch, sizeof(regmatch_t));
+	    buf->nregmatch = nmatch;
+	}
+	int error = regexec(&p->u.re, k->text, nmatch, nmatch ? buf->regmatch : NULL, 0);
+	if (error == 0)
+	    return 1;
+	if (error == REG_NOMATCH)
+	    return 0;
+	char text[256];
+	regerror(error, &p->u.re, text, sizeof(text));
+	match_warn(img, tb, rule, "regexp", text);
+	return -1;
+    }
+    case IMG_TABLE_PCRE: {
+	uint32_t pairs = rule->max_group + 1;
+	if (buf->pcre_match == NULL || pairs > buf->pcre_pairs) {
+	    if (pairs < 16)
+		pairs = 16;
+	    pcre2_match_data_free(buf->pcre_match);
+	    if ((buf->pcre_match = pcre2_match_data_create(pairs, NULL)) == NULL)
+		diag_fatal("out of memory");
+	    buf->pcre_pairs = pairs;
+	}
+	int rc = pcre2_match(p->u.code, (PCRE2_SPTR) k->text, k->len, 0, 0,
+			     buf->pcre_match, NULL);
+	/* rc 0: a match with more groups than the match data holds. */
+	if (rc >= 0)
+	    return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+	    return 0;
+	char text[256];
+	if (pcre2_get_error_message(rc, (PCRE2_UCHAR *) text, sizeof(text)) <= 0)
+	    snprintf(text, sizeof(text), "unexpected pcre2 error code %d", rc);
+	match_warn(img, tb, rule, "pcre", text);
+	return -1;
+    }
+    case IMG_TABLE_CIDR: {
+	const struct cidr_net *net = &p->u.cidr;
+	if (net->family != k->family)
+	    return -1;
+	for (unsigned i = 0; i < net->nbytes; i++)
+	    if ((k->addr[i] & net->mask[i]) != net->net[i])
+		return 0;
+	return 1;
+    }
+    }
+    return -1;
+}
+
+/* group - where capture group n of the last match is; 0 when it is unset */
+static int group(const struct img_table *tb, const struct image_lookup_buf *buf, uint32_t n,
+		 size_t *start, size_t *end)
+{
+    if (tb->kind == IMG_TABLE_REGEXP) {
+	const regmatch_t *m = (const regmatch_t *) buf->regmatch + n;
+	if (m->rm_so < 0)
+	    return 0;
+	*start = (size_t) m->rm_so;
+	*end = (size_t) m->rm_eo;
+	return 1;
+    }
+    PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(buf->pcre_match);
+    if (n >= pcre2_get_ovector_count(buf->pcre_match) || ovector[2 * n] == PCRE2_UNSET)
+	return 0;
+    *start = ovector[2 * n];
+    *end = ovector[2 * n + 1];
+    return 1;
+}
+
+/* answer - a MATCH rule's result, its $n filled in from the key */
+static const char *answer(const struct image *img, const struct img_table *tb,
+			  const struct img_rule *rule, const char *key,
+			  struct image_lookup_buf *buf, size_t base)
+{
+    const char *result = img->strings + rule->result;
+    size_t len = 0, start, end;
+
+    if (rule->pieces_count == 0)
+	return result;
+    for (uint32_t i = 0; i < rule->pieces_count; i++) {
+	const struct img_piece *piece = &img->pieces[rule->pieces_first + i];
+	const char *from;
+	size_t n;
+
+	if (piece->group == 0) {
+	    from = result + piece->offset;
+	    n = piece->len;
+	} else if (group(tb, buf, piece->group, &start, &end) && end > start) {
+	    from = key + start;
+	    n = end - start;
+	} else {
+	    continue;
+	}
+	reserve(buf, base + len + n + 1);
+	memcpy(buf->data + base + len, from, n);
+	len += n;
+    }
+    reserve(buf, base + len + 1);
+    buf->data[base + len] = 0;
+    return buf->data + base;
+}
+
+/*
+ * find_rules - Postfix's lookup loop over a table's rules: the first
+ * MATCH that applies answers; an IF whose test fails jumps to the rule
+ * after its ENDIF (or past the end when it has none).
+ */
+static int find_rules(const struct image *img, const struct img_table *tb, const char *key,
+		      struct image_lookup_buf *buf, size_t base, const char **value)
+{
+    struct pattern_key k = { key, strlen(key), 0, { 0 } };
+
+    if (tb->kind == IMG_TABLE_CIDR) {
+	/* A key that is not an address matches no rule, not even a "!" one. */
+	k.family = cidr_family(key);
+	if (inet_pton(k.family, key, k.addr) != 1)
+	    return IMAGE_NOTFOUND;
+    }
+    for (uint32_t i = 0; i < tb->b; i++) {
+	uint32_t r = tb->a + i;
+	const struct img_rule *rule = &img->rules[r];
+
+	switch (rule->op) {
+	case IMG_RULE_MATCH:
+	    if (exec(img, tb, rule, img->compiled[r], &k, rule->max_group > 0, buf)
+		!= !(rule->flags & IMG_RULE_NEGATE))
+		continue;
+	    if (img->compiled2[r] != NULL
+		&& exec(img, tb, rule, img->compiled2[r], &k, 0, buf)
+		!= !(rule->flags & IMG_RULE_NEGATE2))
+		continue;
+	    *value = answer(img, tb, rule, key, buf, base);
+	    return IMAGE_FOUND;
+	case IMG_RULE_IF:
+	    if (exec(img, tb, rule, img->compiled[r], &k, 0, buf)
+		== !(rule->flags & IMG_RULE_NEGATE))
+		continue;
+	    i = rule->next - 1;	/* the loop's i++ lands on next */
+	    continue;
+	default:
+	    continue;
+	}
+    }
+    return IMAGE_NOTFOUND;
+}
+
+/* ----------------------------------------------------------- composites */
+
+static int find(const struct image *img, uint32_t table, const char *key,
+		struct image_lookup_buf *buf, size_t base, const char **value);
+
+/*
+ * external - a table the image holds only by name: a type pfc does not
+ * read, or one whose source pfc build could not read (a hash: table of
+ * the defaults, /etc/aliases, on a build host without one).
+ */
+static int external(const struct image *img, const struct img_table *tb,
+		    struct image_lookup_buf *buf)
+{
+    static const char *const compiled[] = {
+	"hash", "btree", "texthash", "inline", "regexp", "pcre", "cidr", "static",
+	"fail", "unionmap", "pipemap",
+    };
+    const char *spec = image_str(img, tb->spec);
+    int type_len = (int) (spec_name(spec) - spec) - 1;
+
+    if (type_len < 0)
+	type_len = (int) strlen(spec);
+    for (size_t i = 0; i < sizeof(compiled) / sizeof(compiled[0]); i++)
+	if (strlen(compiled[i]) == (size_t) type_len && strncmp(spec, compiled[i], (size_t) type_len) == 0)
+	    return lookup_fail(buf, "table %s is not compiled into the image (pfc build"
+			       " could not read it)", spec);
+    return lookup_fail(buf, "table %s is not compiled into the image (pfc does not read"
+		       " %.*s tables)", spec, type_len, spec);
+}
+
+/*
+ * find_union - every member's answer, joined with commas (an empty answer
+ * adds nothing at the start, a comma after); a failing member fails it.
+ * The answer is built at base; each member works just past it.
+ */
+static int find_union(const struct image *img, const struct img_table *tb, const char *key,
+		      struct image_lookup_buf *buf, size_t base, const char **value)
+{
+    size_t len = 0;
+
+    for (uint32_t i = 0; i < tb->b; i++) {
+	const char *found;
+	int status = find(img, img->refs[tb->a + i], key, buf, base + len + 1, &found);
+
+	if (status == IMAGE_FAIL)
+	    return IMAGE_FAIL;
+	if (status != IMAGE_FOUND)
+	    continue;
+	size_t n = strlen(found);
+	/* A member's answer in buf is past ours: find it again after a move. */
+	int moved = in_buf(buf, found);
+	size_t off = moved ? (size_t) (found - buf->data) : 0;
+	reserve(buf, base + len + 1 + n + 1);
+	if (moved)
+	    found = buf->data + off;
+	if (len > 0)
+	    buf->data[base + len++] = ',';
+	memmove(buf->data + base + len, found, n);
+	len += n;
+    }
+    if (len == 0)
+	return IMAGE_NOTFOUND;
+    buf->data[base + len] = 0;
+    *value = buf->data + base;
+    return IMAGE_FOUND;
+}
+
+/* find_pipe - each member's answer is the next member's key */
+static int find_pipe(const struct image *img, const struct img_table *tb, const char *key,
+		     struct image_lookup_buf *buf, size_t base, const char **value)
+{
+    char *own = NULL;		/* a key that would not survive the next lookup */
+    const char *found = NULL;
+    int status = IMAGE_NOTFOUND;
+
+    for (uint32_t i = 0; i < tb->b; i++) {
+	status = find(img, img->refs[tb->a + i], key, buf, base, &found);
+	if (status != IMAGE_FOUND || i + 1 == tb->b)
+	    break;
+	if (in_buf(buf, found)) {
+	    char *next = xstrdup(found);
+	    free(own);
+	    key = own = next;
+	} else {
+	    key = found;	/* in the image: stays put */
+	}
+    }
+    if (status == IMAGE_FOUND) {
+	/* No table answers with its key, but an answer must outlive own. */
+	if (own != NULL && found >= own && found <= own + strlen(own)) {
+	    size_t n = strlen(found);
+	    reserve(buf, base + n + 1);
+	    memcpy(buf->data + base, found, n + 1);
+	    found = buf->data + base;
+	}
+	*value = found;
+    }
+    free(own);
+    return status;
+}
+
+/*
+ * find - look key up in table; key must not point into buf. On FOUND,
+ * *value points into the image or into buf->data at base or after.
+ */
+static int find(const struct image *img, uint32_t table, const char *key,
+		struct image_lookup_buf *buf, size_t base, const char **value)
+{
+    const struct img_table *tb = &img->tables[table];
+
+    switch (tb->kind) {
+    case IMG_TABLE_EXACT:
+	return find_exact(img, tb, key, buf, base, value);
+    case IMG_TABLE_REGEXP:
+    case IMG_TABLE_PCRE:
+    case IMG_TABLE_CIDR:
+	return find_rules(img, tb, key, buf, base, value);
+    case IMG_TABLE_STATIC:
+	*value = img->strings + tb->a;
+	return IMAGE_FOUND;
+    case IMG_TABLE_FAIL:
+	return lookup_fail(buf, "Application error");
+    case IMG_TABLE_UNION:
+	return find_union(img, tb, key, buf, base, value);
+    case IMG_TABLE_PIPE:
+	return find_pipe(img, tb, key, buf, base, value);
+    default:
+	return external(img, tb, buf);
+    }
+}
+
+int image_lookup(const struct image *img, uint32_t table, const char *key,
+		 const char **value, struct image_lookup_buf *buf)
+{
+    const struct img_table *tb = &img->tables[table];
+    char *own = NULL;
+    int status;
+
+    *value = NULL;
+    /* A key from the last answer (a caller's own pipemap) moves with buf. */
+    if (in_buf(buf, key))
+	key = own = xstrdup(key);
+    if ((tb->flags & IMG_TABLE_UTF8) && !utf8_valid(key, strlen(key))) {
+	/* dict_lookup(): the warning, and no lookup at all. */
+	diag_warn("%s%s: non-UTF-8 key \"%s\": %s", image_str(img, tb->spec),
+		  image_table_indexed(img, table) ? ".db" : "", key, UTF8_ERROR);
+	status = IMAGE_NOTFOUND;
+    } else {
+	status = find(img, table, key, buf, 0, value);
+	if (status == IMAGE_FOUND && (tb->flags & IMG_TABLE_UTF8)
+	    && !utf8_valid(*value, strlen(*value))) {
+	    diag_warn("%s%s: key \"%s\": non-UTF-8 value \"%s\": %s", image_str(img, tb->spec),
+		      image_table_indexed(img, table) ? ".db" : "", key, *value, UTF8_ERROR);
+	    *value = NULL;
+	    status = lookup_fail(buf, "%s", "");	/* a configuration error */
+	}
+    }
+    free(own);
+    return status;
+}
+
+void image_lookup_done(struct image_lookup_buf *buf)
+{
+    free(buf->data);
+    free(buf->error);
+    pcre2_match_data_free(buf->pcre_match);
+    free(buf->regmatch);
+    memset(buf, 0, sizeof(*buf));
+}

@@ -1,0 +1,1141 @@
+/*
+ * test_image - the loader, verifier and lookups on images written here
+ * by hand, record by record from runtime/image.h (a writer independent
+ * of pfc build's, so the two check each other): a good image verifies
+ * and answers every table kind as Postfix would; each class of damage
+ * is refused with its own status and a message saying what and where.
+ * Damage that the checksum would catch first is written before the
+ * checksum is computed (or the checksum is made again), so the deep
+ * check itself is what refuses it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "loader.h"
+#include "sha256.h"
+#include "strbuf.h"
+#include "xalloc.h"
+#include "xxh64.h"
+
+/* ------------------------------------------------------------ the writer */
+
+enum { STRS, SRCS, PARM, SERV, OVRD, TABL, TREF, ENTR, SLOT, RULE, PIEC, PROG, INSN, NSEC };
+
+static const uint32_t tags[NSEC] = {
+    IMG_SEC_STRINGS, IMG_SEC_SOURCES, IMG_SEC_PARAMS, IMG_SEC_SERVICES, IMG_SEC_OVERRIDES,
+    IMG_SEC_TABLES, IMG_SEC_REFS, IMG_SEC_ENTRIES, IMG_SEC_SLOTS, IMG_SEC_RULES,
+    IMG_SEC_PIECES, IMG_SEC_PROGRAMS, IMG_SEC_INSNS,
+};
+
+struct writer {
+    struct strbuf sec[NSEC];
+};
+
+static void w_init(struct writer *w)
+{
+    memset(w, 0, sizeof(*w));
+    sb_addn(&w->sec[STRS], "", 1);	/* offset 0: the empty string */
+}
+
+static void w_free(struct writer *w)
+{
+    for (int i = 0; i < NSEC; i++)
+	sb_free(&w->sec[i]);
+}
+
+/* w_str - a string in the pool (not shared: simple is enough here) */
+static uint32_t w_str(struct writer *w, const char *s)
+{
+    uint32_t off;
+
+    if (*s == 0)
+	return 0;
+    off = (uint32_t) w->sec[STRS].len;
+    sb_addn(&w->sec[STRS], s, strlen(s) + 1);
+    return off;
+}
+
+/* w_add - append a record; returns its index */
+static uint32_t w_add(struct writer *w, int sec, const void *rec, size_t size)
+{
+    uint32_t index = (uint32_t) (w->sec[sec].len / size);
+
+    sb_addn(&w->sec[sec], rec, size);
+    return index;
+}
+
+#define W_COUNT(w, k, type) ((uint32_t) ((w)->sec[k].len / sizeof(type)))
+#define W_REC(w, k, type, i) (&((type *) (void *) (w)->sec[k].s)[i])
+
+static void reseal(unsigned char *img, size_t size)
+{
+    struct img_header *h = (struct img_header *) (void *) img;
+
+    h->checksum = xxh64(img + 24, size - 24, 0);
+}
+
+/*
+ * w_finish - lay the image out: header, section table, each section on an
+ * 8-byte boundary; then the content id and the checksum. skip: a section
+ * to leave out, or -1.
+ */
+static unsigned char *w_finish(struct writer *w, int skip, size_t *sizep)
+{
+    uint32_t count = 0;
+    uint64_t off = sizeof(struct img_header) + NSEC * sizeof(struct img_section);
+    uint64_t offsets[NSEC];
+
+    for (int i = 0; i < NSEC; i++) {
+	if (i == skip)
+	    continue;
+	count++;
+	off = (off + 7) & ~(uint64_t) 7;
+	offsets[i] = off;
+	off += w->sec[i].len;
+    }
+    size_t size = (size_t) off;
+    unsigned char *img = xcalloc(1, size);
+    struct img_header *h = (struct img_header *) (void *) img;
+    struct img_section *s = (struct img_section *) (void *) (img + sizeof(*h));
+
+    memcpy(h->magic, IMG_MAGIC, IMG_MAGIC_SIZE);
+    h->major = IMG_VERSION_MAJOR;
+    h->minor = IMG_VERSION_MINOR;
+    h->header_size = sizeof(*h);
+    h->file_size = size;
+    h->section_table = sizeof(*h);
+    h->section_count = count;
+    for (int i = 0, n = 0; i < NSEC; i++) {
+	if (i == skip)
+	    continue;
+	s[n].tag = tags[i];
+	s[n].offset = offsets[i];
+	s[n].length = w->sec[i].len;
+	n++;
+	memcpy(img + offsets[i], w->sec[i].s, w->sec[i].len);
+    }
+    struct sha256 ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, img + h->section_table, size - h->section_table);
+    sha256_final(&ctx, h->content_id);
+    reseal(img, size);
+    *sizep = size;
+    return img;
+}
+
+/* w_exact - an exact table's entries and hash index (keys as stored) */
+static void w_exact(struct writer *w, struct img_table *t, const char *const *kv, size_t n)
+{
+    uint32_t d = 1;
+
+    while (((uint32_t) 1 << d) < 2 * n)
+	d++;
+    t->kind = IMG_TABLE_EXACT;
+    t->a = W_COUNT(w, ENTR, struct img_entry);
+    t->b = (uint32_t) n;
+    t->c = W_COUNT(w, SLOT, uint32_t);
+    t->d = d;
+    uint32_t *slots = xcalloc((size_t) 1 << d, sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++) {
+	struct img_entry e = {
+	    w_str(w, kv[2 * i]), w_str(w, kv[2 * i + 1]), (uint32_t) i + 1,
+	    (uint32_t) xxh64(kv[2 * i], strlen(kv[2 * i]), 0),
+	};
+	w_add(w, ENTR, &e, sizeof(e));
+	uint32_t mask = ((uint32_t) 1 << d) - 1;
+	for (uint32_t s = e.hash & mask;; s = (s + 1) & mask)
+	    if (slots[s] == 0) {
+		slots[s] = (uint32_t) i + 1;
+		break;
+	    }
+    }
+    sb_addn(&w->sec[SLOT], (const char *) slots, ((size_t) 1 << d) * sizeof(uint32_t));
+    free(slots);
+}
+
+/* A rule, as the tests spell one. */
+struct r {
+    uint32_t op;
+    const char *pattern;
+    uint32_t options;
+    uint32_t flags;
+    const char *pattern2;
+    uint32_t next;
+    const char *result;		/* text with $$ already made $ */
+    const uint32_t *pieces;	/* group, offset, len triples */
+    uint32_t npieces;
+};
+
+static void w_rules(struct writer *w, struct img_table *t, uint32_t kind,
+		    const struct r *rules, size_t n)
+{
+    t->kind = kind;
+    t->a = W_COUNT(w, RULE, struct img_rule);
+    t->b = (uint32_t) n;
+    for (size_t i = 0; i < n; i++) {
+	const struct r *r = &rules[i];
+	struct img_rule rule = {
+	    .op = r->op, .line = (uint32_t) (10 + i),
+	    .flags = r->flags | (r->pattern2 ? IMG_RULE_HAS2 : 0),
+	    .pattern = r->pattern ? w_str(w, r->pattern) : 0, .options = r->options,
+	    .pattern2 = r->pattern2 ? w_str(w, r->pattern2) : 0,
+	    .options2 = r->pattern2 ? r->options : 0, .next = r->next,
+	    .result = r->result ? w_str(w, r->result) : 0,
+	    .pieces_first = W_COUNT(w, PIEC, struct img_piece), .pieces_count = r->npieces,
+	};
+	for (uint32_t p = 0; p < r->npieces; p++) {
+	    struct img_piece piece = { r->pieces[3 * p], r->pieces[3 * p + 1],
+				       r->pieces[3 * p + 2] };
+	    if (piece.group > rule.max_group)
+		rule.max_group = piece.group;
+	    w_add(w, PIEC, &piece, sizeof(piece));
+	}
+	w_add(w, RULE, &rule, sizeof(rule));
+    }
+}
+
+/* The tables of the fixture, in spec order (their indexes). */
+enum {
+    T_CIDR, T_FAIL, T_HASH, T_LMDB, T_PCRE, T_PIPE, T_REGEXP, T_STATIC, T_TEXTHASH,
+    T_UNION1, T_UNION2, NTABLES
+};
+
+#define RE_DEFAULT (IMG_REGEXP_ICASE | IMG_REGEXP_EXTENDED)
+#define PCRE_DEFAULT (IMG_PCRE_CASELESS | IMG_PCRE_DOTALL)
+
+/*
+ * fixture - an image of every kind of record: sources, parameters, a
+ * service with an override, eleven tables of every kind, programs.
+ */
+static void fixture(struct writer *w)
+{
+    struct img_table t[NTABLES];
+    static char keys[100][32], values[100][32];
+    static const char *kv[2 * 104];
+
+    w_init(w);
+    memset(t, 0, sizeof(t));
+
+    struct img_source src[] = {
+	{ w_str(w, "/etc/postfix/main.cf"), 0, 120, { 1 } },
+	{ w_str(w, "/etc/postfix/virtual"), 0, 4000, { 2 } },
+    };
+    w_add(w, SRCS, &src[0], sizeof(src[0]));
+    w_add(w, SRCS, &src[1], sizeof(src[1]));
+
+    /* cidr: a v4 network, a v6 network, a negated v4 one */
+    static const struct r cidr[] = {
+	{ IMG_RULE_MATCH, "192.168.0.0/16", 0, 0, NULL, 0, "OK", NULL, 0 },
+	{ IMG_RULE_MATCH, "[2001:db8::]/32", 0, 0, NULL, 0, "V6", NULL, 0 },
+	{ IMG_RULE_MATCH, "10.0.0.0/8", 0, IMG_RULE_NEGATE, NULL, 0, "not-ten", NULL, 0 },
+    };
+    t[T_CIDR].spec = w_str(w, "cidr:/etc/postfix/clients");
+    w_rules(w, &t[T_CIDR], IMG_TABLE_CIDR, cidr, 3);
+
+    t[T_FAIL].spec = w_str(w, "fail:down");
+    t[T_FAIL].kind = IMG_TABLE_FAIL;
+
+    /* hash: folding, UTF-8 aware; many keys, so probes run into each other */
+    size_t n = 0;
+    kv[n++] = "alice@example.com", kv[n++] = "alice";
+    kv[n++] = "bob@example.com", kv[n++] = "bob";
+    kv[n++] = "strasse@example.com", kv[n++] = "street";
+    kv[n++] = "pipe@x", kv[n++] = "user-joe@site";
+    for (int i = 0; i < 100; i++) {
+	snprintf(keys[i], sizeof(keys[i]), "user%d@example.com", i);
+	snprintf(values[i], sizeof(values[i]), "mbox %d", i);
+	kv[n++] = keys[i], kv[n++] = values[i];
+    }
+    t[T_HASH].spec = w_str(w, "hash:/etc/postfix/virtual");
+    t[T_HASH].flags = IMG_TABLE_FOLD | IMG_TABLE_UTF8;
+    t[T_HASH].source = 1;
+    w_exact(w, &t[T_HASH], kv, n / 2);
+
+    t[T_LMDB].spec = w_str(w, "lmdb:/etc/postfix/big");
+    t[T_LMDB].kind = IMG_TABLE_EXTERNAL;
+    t[T_LMDB].source = IMG_NONE;
+
+    /* pcre: "v$1-$2" and "REJECT $1" */
+    static const uint32_t pp0[] = { 0, 0, 1, 1, 0, 0, 0, 1, 1, 2, 0, 0 };
+    static const uint32_t pp1[] = { 0, 0, 7, 1, 0, 0 };
+    static const struct r pcre[] = {
+	{ IMG_RULE_MATCH, "^(\\d+)\\.(\\d+)$", PCRE_DEFAULT, 0, NULL, 0, "v-", pp0, 4 },
+	{ IMG_RULE_MATCH, "^subject: (.*)", PCRE_DEFAULT, 0, NULL, 0, "REJECT ", pp1, 2 },
+    };
+    t[T_PCRE].spec = w_str(w, "pcre:/etc/postfix/checks.pcre");
+    t[T_PCRE].source = IMG_NONE;
+    w_rules(w, &t[T_PCRE], IMG_TABLE_PCRE, pcre, 2);
+
+    t[T_PIPE].spec = w_str(w, "pipemap:{hash:/etc/postfix/virtual, regexp:/etc/postfix/rewrite}");
+    t[T_PIPE].kind = IMG_TABLE_PIPE;
+    t[T_PIPE].a = W_COUNT(w, TREF, uint32_t);
+    t[T_PIPE].b = 2;
+    uint32_t ref = T_HASH;
+    w_add(w, TREF, &ref, sizeof(ref));
+    ref = T_REGEXP;
+    w_add(w, TREF, &ref, sizeof(ref));
+
+    /*
+     * regexp:
+     *   if /^user/
+     *   /^user-(.*)@(.*)$/  $2!$1
+     *   endif
+     *   /^a/!/^ab/          A-not-AB
+     *   !/x/                no-x
+     */
+    static const uint32_t rp1[] = { 2, 0, 0, 0, 0, 1, 1, 0, 0 };
+    static const struct r regexp[] = {
+	{ IMG_RULE_IF, "^user", RE_DEFAULT, 0, NULL, 3, NULL, NULL, 0 },
+	{ IMG_RULE_MATCH, "^user-(.*)@(.*)$", RE_DEFAULT, 0, NULL, 0, "!", rp1, 3 },
+	{ IMG_RULE_ENDIF, NULL, 0, 0, NULL, 0, NULL, NULL, 0 },
+	{ IMG_RULE_MATCH, "^a", RE_DEFAULT, IMG_RULE_NEGATE2, "^ab", 0, "A-not-AB", NULL, 0 },
+	{ IMG_RULE_MATCH, "x", RE_DEFAULT, IMG_RULE_NEGATE, NULL, 0, "no-x", NULL, 0 },
+    };
+    t[T_REGEXP].spec = w_str(w, "regexp:/etc/postfix/rewrite");
+    t[T_REGEXP].source = IMG_NONE;
+    w_rules(w, &t[T_REGEXP], IMG_TABLE_REGEXP, regexp, 5);
+
+    t[T_STATIC].spec = w_str(w, "static:OK");
+    t[T_STATIC].kind = IMG_TABLE_STATIC;
+    t[T_STATIC].a = w_str(w, "OK");
+    t[T_STATIC].source = IMG_NONE;
+
+    /* texthash: not folded, but UTF-8 checked (a value that is not: fails) */
+    static const char *plain[] = { "Key", "v1", "empty", "", "latin1", "caf\xe9" };
+    t[T_TEXTHASH].spec = w_str(w, "texthash:/etc/postfix/plain");
+    t[T_TEXTHASH].flags = IMG_TABLE_UTF8;
+    t[T_TEXTHASH].source = IMG_NONE;
+    w_exact(w, &t[T_TEXTHASH], plain, 3);
+
+    t[T_UNION1].spec = w_str(w, "unionmap:{hash:/etc/postfix/virtual, static:OK}");
+    t[T_UNION1].kind = IMG_TABLE_UNION;
+    t[T_UNION1].a = W_COUNT(w, TREF, uint32_t);
+    t[T_UNION1].b = 2;
+    t[T_UNION1].source = IMG_NONE;
+    ref = T_HASH;
+    w_add(w, TREF, &ref, sizeof(ref));
+    ref = T_STATIC;
+    w_add(w, TREF, &ref, sizeof(ref));
+
+    t[T_UNION2].spec = w_str(w, "unionmap:{static:OK, fail:down}");
+    t[T_UNION2].kind = IMG_TABLE_UNION;
+    t[T_UNION2].a = W_COUNT(w, TREF, uint32_t);
+    t[T_UNION2].b = 2;
+    t[T_UNION2].source = IMG_NONE;
+    ref = T_STATIC;
+    w_add(w, TREF, &ref, sizeof(ref));
+    ref = T_FAIL;
+    w_add(w, TREF, &ref, sizeof(ref));
+
+    t[T_CIDR].source = t[T_FAIL].source = IMG_NONE;
+    for (int i = 0; i < NTABLES; i++)
+	w_add(w, TABL, &t[i], sizeof(t[i]));
+
+    /* parameters (sorted), a service and its override */
+    uint32_t alias_ref = W_COUNT(w, TREF, uint32_t);
+    ref = T_HASH;
+    w_add(w, TREF, &ref, sizeof(ref));
+    struct img_setting params[] = {
+	{ w_str(w, "alias_maps"), w_str(w, "hash:/etc/postfix/virtual"),
+	  w_str(w, "hash:/etc/postfix/virtual"), IMG_ORIGIN_MAIN, 3, 0, alias_ref, 1 },
+	{ w_str(w, "myhostname"), w_str(w, "host.example"), w_str(w, "host.example"),
+	  IMG_ORIGIN_DEFAULT, 0, IMG_SETTING_HOST, 0, 0 },
+	{ w_str(w, "smtputf8_enable"), w_str(w, "yes"), w_str(w, "yes"),
+	  IMG_ORIGIN_DEFAULT, 0, 0, 0, 0 },
+    };
+    for (size_t i = 0; i < 3; i++)
+	w_add(w, PARM, &params[i], sizeof(params[i]));
+    struct img_setting override = {
+	w_str(w, "smtpd_client_restrictions"), w_str(w, "permit"), w_str(w, "permit"),
+	IMG_ORIGIN_OVERRIDE, 12, 0, 0, 0,
+    };
+    w_add(w, OVRD, &override, sizeof(override));
+    struct img_service smtp = {
+	w_str(w, "smtp"), w_str(w, "inet"), w_str(w, "n"), w_str(w, "-"), w_str(w, "y"),
+	w_str(w, "-"), w_str(w, "-"), w_str(w, "smtpd"), 11, 0, 1, 0,
+    };
+    w_add(w, SERV, &smtp, sizeof(smtp));
+
+    /* programs (sorted by name): a class, and a list that calls it */
+    struct img_insn insns[] = {
+	{ IMG_OP_TABLE, w_str(w, "check_client_access"), T_CIDR, 5 },
+	{ IMG_OP_PLAIN, w_str(w, "permit_mynetworks"), 0, 7 },
+	{ IMG_OP_TABLE, w_str(w, "check_sender_access"), T_HASH, 7 },
+	{ IMG_OP_TEXT, w_str(w, "reject_rbl_client"), w_str(w, "zen.example"), 7 },
+	{ IMG_OP_CLASS, w_str(w, "restrictive"), 0, 7 },
+    };
+    for (size_t i = 0; i < 5; i++)
+	w_add(w, INSN, &insns[i], sizeof(insns[i]));
+    struct img_program progs[] = {
+	{ w_str(w, "restrictive"), IMG_NONE, 5, 0, 1, 0 },
+	{ w_str(w, "smtpd_recipient_restrictions"), IMG_NONE, 7, 1, 4, 0 },
+    };
+    w_add(w, PROG, &progs[0], sizeof(progs[0]));
+    w_add(w, PROG, &progs[1], sizeof(progs[1]));
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static enum image_status load(const unsigned char *data, size_t size, struct image **img,
+			      char **err)
+{
+    return image_from_memory(data, size, "test.pfi", img, err);
+}
+
+/* refused - the image is refused with status, and the message has want */
+static void refused(const unsigned char *data, size_t size, enum image_status status,
+		    const char *want)
+{
+    struct image *img = NULL;
+    char *err = NULL;
+    enum image_status got = load(data, size, &img, &err);
+
+    if (got != status || err == NULL || strstr(err, want) == NULL)
+	fail_msg("expected status %d with \"%s\", got %d: %s", status, want, got,
+		 err ? err : "(no message)");
+    assert_null(img);
+    free(err);
+}
+
+/* damaged - the fixture with change() applied to its records, refused */
+static void damaged(void (*change)(struct writer *w), enum image_status status,
+		    const char *want)
+{
+    struct writer w;
+    size_t size;
+
+    fixture(&w);
+    change(&w);
+    unsigned char *data = w_finish(&w, -1, &size);
+    refused(data, size, status, want);
+    free(data);
+    w_free(&w);
+}
+
+static unsigned char *good(size_t *size)
+{
+    struct writer w;
+
+    fixture(&w);
+    unsigned char *data = w_finish(&w, -1, size);
+    w_free(&w);
+    return data;
+}
+
+static struct img_section *section(unsigned char *data, uint32_t tag)
+{
+    struct img_header *h = (struct img_header *) (void *) data;
+    struct img_section *s = (struct img_section *) (void *) (data + h->section_table);
+
+    for (uint32_t i = 0; i < h->section_count; i++)
+	if (s[i].tag == tag)
+	    return &s[i];
+    fail_msg("no section %08x", (unsigned) tag);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ good ones */
+
+static void test_good(void **state)
+{
+    size_t size;
+    unsigned char *data = good(&size);
+    struct image *img;
+    char *err = NULL;
+
+    (void) state;
+    assert_int_equal(load(data, size, &img, &err), IMAGE_OK);
+    assert_null(err);
+    assert_int_equal(img->ntables, NTABLES);
+    assert_int_equal(img->nparams, 3);
+    assert_int_equal(img->nprograms, 2);
+    assert_string_equal(image_str(img, img->params[2].name), "smtputf8_enable");
+    assert_int_equal(image_table_find(img, "hash:/etc/postfix/virtual"), T_HASH);
+    assert_int_equal(image_table_find(img, "unionmap:{static:OK, fail:down}"), T_UNION2);
+    assert_int_equal(image_table_find(img, "hash:/etc/postfix/nothing"), IMG_NONE);
+    assert_int_equal(image_table_indexed(img, T_HASH), 1);
+    assert_int_equal(image_table_indexed(img, T_TEXTHASH), 0);
+    image_close(img);
+
+    /* Misaligned memory is copied, not refused. */
+    unsigned char *odd = xmalloc(size + 1);
+    memcpy(odd + 1, data, size);
+    assert_int_equal(load(odd + 1, size, &img, &err), IMAGE_OK);
+    image_close(img);
+    free(odd);
+
+    /* From a file, as pfc verify and pfcd open it. */
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/test_image.XXXXXX", dir);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, size), (ssize_t) size);
+    close(fd);
+    assert_int_equal(image_open(path, &img, &err), IMAGE_OK);
+    assert_int_equal(img->mapped, 1);
+    image_close(img);
+    unlink(path);
+    assert_int_equal(image_open(path, &img, &err), IMAGE_ERR_IO);
+    assert_non_null(strstr(err, "No such file"));
+    free(err);
+    assert_int_equal(image_open("/", &img, &err), IMAGE_ERR_IO);
+    assert_non_null(strstr(err, "not a regular file"));
+    free(err);
+    free(data);
+}
+
+/* ---------------------------------------------------- header and sizes */
+
+static void test_header_damage(void **state)
+{
+    size_t size;
+    unsigned char *data = good(&size), *copy = xmalloc(size + 16);
+    struct img_header *h = (struct img_header *) (void *) copy;
+
+    (void) state;
+#define FRESH() memcpy(copy, data, size)
+    refused(copy, 0, IMAGE_ERR_NOT_IMAGE, "not an image: the file is empty");
+    memcpy(copy, "hello, world\n", 13);
+    refused(copy, 13, IMAGE_ERR_NOT_IMAGE, "test.pfi: not an image");
+
+    FRESH();
+    copy[1] = 'X';
+    refused(copy, size, IMAGE_ERR_NOT_IMAGE, "test.pfi: not an image");
+
+    /* Text-mode damage, both ways, and a 7-bit transfer. */
+    FRESH();
+    memmove(copy + 4, copy + 5, size - 5);	/* CR LF -> LF */
+    refused(copy, size - 1, IMAGE_ERR_NOT_IMAGE, "CR LF to LF");
+    FRESH();
+    memmove(copy + 8, copy + 7, size - 7);	/* LF -> CR LF */
+    copy[7] = '\r';
+    refused(copy, size + 1, IMAGE_ERR_NOT_IMAGE, "LF to CR LF");
+    FRESH();
+    copy[0] &= 0x7f;
+    refused(copy, size, IMAGE_ERR_NOT_IMAGE, "7-bit");
+
+    /* Short: inside the magic, inside the header, short of file_size. */
+    FRESH();
+    refused(copy, 5, IMAGE_ERR_TRUNCATED, "truncated: 5 bytes");
+    refused(copy, 50, IMAGE_ERR_TRUNCATED, "truncated: 50 bytes, shorter than the 96-byte header");
+    char want[100];
+    snprintf(want, sizeof(want), "truncated: %zu bytes, the header says %zu", size - 1, size);
+    refused(copy, size - 1, IMAGE_ERR_TRUNCATED, want);
+
+    /* A file_size made smaller by damage is damage, not appended bytes. */
+    FRESH();
+    h->file_size -= 8;
+    refused(copy, size, IMAGE_ERR_CORRUPT, "test.pfi: corrupt: checksum mismatch");
+
+    /* Longer than it says. */
+    FRESH();
+    memset(copy + size, 0, 8);
+    refused(copy, size + 8, IMAGE_ERR_CORRUPT, "bytes were added at the end");
+
+    /* Versions: another major, a newer minor. */
+    FRESH();
+    h->major = 2;
+    h->minor = 0;
+    refused(copy, size, IMAGE_ERR_VERSION,
+	    "test.pfi: version mismatch: image format 2.0, this pfc reads 1.0: rebuild with pfc build");
+    FRESH();
+    h->minor = IMG_VERSION_MINOR + 1;
+    refused(copy, size, IMAGE_ERR_VERSION, "image format 1.1, this pfc reads 1.0");
+    /* A version is recognized before the rest of the header is there. */
+    refused(copy, 20, IMAGE_ERR_VERSION, "version mismatch");
+
+    /* One flipped bit anywhere past the checksum field. */
+    FRESH();
+    copy[size / 2] ^= 0x10;
+    refused(copy, size, IMAGE_ERR_CORRUPT, "test.pfi: corrupt: checksum mismatch");
+    FRESH();
+    h->content_id[3] ^= 1;
+    refused(copy, size, IMAGE_ERR_CORRUPT, "checksum mismatch");
+
+    /* Header fields, resealed so that they are what is refused. */
+    FRESH();
+    h->flags = 1;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "header flags");
+    FRESH();
+    h->reserved[5] = 1;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "reserved byte 5");
+    FRESH();
+    h->header_size = 100;
+    refused(copy, size, IMAGE_ERR_CORRUPT, "header size 100");
+    FRESH();
+    h->section_table = 104;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "section table at 104");
+#undef FRESH
+    free(copy);
+    free(data);
+}
+
+/* ------------------------------------------------------------- sections */
+
+static void test_section_damage(void **state)
+{
+    size_t size;
+    unsigned char *data = good(&size), *copy = xmalloc(size);
+    struct img_header *h = (struct img_header *) (void *) copy;
+
+    (void) state;
+#define FRESH() memcpy(copy, data, size)
+    FRESH();
+    section(copy, IMG_SEC_RULES)->length = (uint64_t) 1 << 62;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "section RULE (offset");
+    FRESH();
+    section(copy, IMG_SEC_RULES)->offset = UINT64_MAX - 7;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "runs past the end of the file");
+
+    FRESH();
+    section(copy, IMG_SEC_SOURCES)->offset = section(copy, IMG_SEC_STRINGS)->offset;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "section SRCS at offset");
+
+    FRESH();
+    section(copy, IMG_SEC_STRINGS)->offset += 4;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "not a multiple of 8");
+
+    FRESH();
+    section(copy, IMG_SEC_ENTRIES)->length -= 4;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "not a whole number of 16-byte records");
+
+    FRESH();
+    section(copy, IMG_SEC_ENTRIES)->tag = IMG_TAG('E', 'N', 'T', 'X');
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "unknown tag ENTX");
+
+    FRESH();
+    section(copy, IMG_SEC_ENTRIES)->tag = IMG_SEC_SLOTS;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "section SLOT appears twice");
+
+    FRESH();
+    h->section_count = 1000000;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "section table of 1000000 entries");
+
+    /* A section left out altogether. */
+    struct writer w;
+    size_t size2;
+    fixture(&w);
+    unsigned char *no_pieces = w_finish(&w, PIEC, &size2);
+    refused(no_pieces, size2, IMAGE_ERR_CORRUPT, "test.pfi: corrupt: section PIEC is missing");
+    free(no_pieces);
+    w_free(&w);
+#undef FRESH
+    free(copy);
+    free(data);
+}
+
+/* -------------------------------------------------------------- strings */
+
+static void pool_unterminated(struct writer *w)
+{
+    sb_adds(&w->sec[STRS], "tail");
+}
+
+static void pool_no_leading_nul(struct writer *w)
+{
+    w->sec[STRS].s[0] = 'x';
+}
+
+static void value_out_of_pool(struct writer *w)
+{
+    W_REC(w, ENTR, struct img_entry, 3)->value = (uint32_t) w->sec[STRS].len;
+}
+
+static void spec_out_of_pool(struct writer *w)
+{
+    W_REC(w, TABL, struct img_table, 2)->spec = 0xfffffff0u;
+}
+
+static void test_string_damage(void **state)
+{
+    (void) state;
+    damaged(pool_unterminated, IMAGE_ERR_CORRUPT, "string pool does not end with a NUL");
+    damaged(pool_no_leading_nul, IMAGE_ERR_CORRUPT, "string pool does not start with a NUL");
+    damaged(value_out_of_pool, IMAGE_ERR_CORRUPT, "entry 3 (line 4): value string offset");
+    damaged(spec_out_of_pool, IMAGE_ERR_CORRUPT, "table 2 spec: string offset 4294967280");
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static uint32_t *hash_slots(struct writer *w, uint32_t *count)
+{
+    struct img_table *t = W_REC(w, TABL, struct img_table, T_HASH);
+
+    *count = (uint32_t) 1 << t->d;
+    return W_REC(w, SLOT, uint32_t, t->c);
+}
+
+static void slot_out_of_range(struct writer *w)
+{
+    uint32_t n, *s = hash_slots(w, &n);
+
+    for (uint32_t i = 0; i < n; i++)
+	if (s[i] != 0) {
+	    s[i] = 105;		/* 104 entries */
+	    return;
+	}
+}
+
+static void entry_in_two_slots(struct writer *w)
+{
+    uint32_t n, *s = hash_slots(w, &n), full = IMG_NONE;
+
+    for (uint32_t i = 0; i < n; i++)
+	if (s[i] != 0)
+	    full = s[i];
+	else if (full != IMG_NONE) {
+	    s[i] = full;
+	    return;
+	}
+}
+
+/* entry_off_chain - move an entry to an empty slot its probe never reaches */
+static void entry_off_chain(struct writer *w)
+{
+    uint32_t n, *s = hash_slots(w, &n);
+
+    for (uint32_t i = 0; i < n; i++) {
+	uint32_t j = (i + n / 2) % n;
+	if (s[i] != 0 && s[j] == 0 && s[(j + n - 1) % n] == 0) {
+	    s[j] = s[i];
+	    s[i] = 0;
+	    return;
+	}
+    }
+}
+
+static void no_empty_slot(struct writer *w)
+{
+    /* texthash: 3 entries in 8 slots; fill them all */
+    struct img_table *t = W_REC(w, TABL, struct img_table, T_TEXTHASH);
+    uint32_t *s = W_REC(w, SLOT, uint32_t, t->c);
+
+    for (uint32_t i = 0; i < ((uint32_t) 1 << t->d); i++)
+	s[i] = i % t->b + 1;
+}
+
+static void too_few_slots(struct writer *w)
+{
+    W_REC(w, TABL, struct img_table, T_HASH)->d = 7;	/* 128 < 2 * 104 */
+}
+
+static void unknown_kind(struct writer *w)
+{
+    W_REC(w, TABL, struct img_table, T_STATIC)->kind = 42;
+}
+
+static void unsorted_tables(struct writer *w)
+{
+    W_REC(w, TABL, struct img_table, T_FAIL)->spec = w_str(w, "zzz:last");
+}
+
+static void union_in_itself(struct writer *w)
+{
+    struct img_table *t = W_REC(w, TABL, struct img_table, T_UNION1);
+
+    *W_REC(w, TREF, uint32_t, t->a) = T_UNION1;
+}
+
+static void ref_out_of_range(struct writer *w)
+{
+    *W_REC(w, TREF, uint32_t, 0) = NTABLES;
+}
+
+static void entries_out_of_range(struct writer *w)
+{
+    W_REC(w, TABL, struct img_table, T_TEXTHASH)->b = 0xffffffffu;
+}
+
+static void test_table_damage(void **state)
+{
+    (void) state;
+    damaged(slot_out_of_range, IMAGE_ERR_CORRUPT,
+	    "table 2 (hash:/etc/postfix/virtual): slot");
+    damaged(slot_out_of_range, IMAGE_ERR_CORRUPT, "names entry 104 of 104");
+    damaged(entry_in_two_slots, IMAGE_ERR_CORRUPT, "is in two slots");
+    damaged(entry_off_chain, IMAGE_ERR_CORRUPT, "outside the probe chain");
+    damaged(no_empty_slot, IMAGE_ERR_CORRUPT,
+	    "table 8 (texthash:/etc/postfix/plain): no empty slot");
+    damaged(too_few_slots, IMAGE_ERR_CORRUPT, "2^7 slots for 104 entries");
+    damaged(unknown_kind, IMAGE_ERR_CORRUPT, "table 7 (static:OK): unknown kind 42");
+    damaged(unsorted_tables, IMAGE_ERR_CORRUPT, "not sorted after");
+    damaged(union_in_itself, IMAGE_ERR_CORRUPT, "nested in themselves");
+    damaged(ref_out_of_range, IMAGE_ERR_CORRUPT, "table reference 0 names table 11 of 11");
+    damaged(entries_out_of_range, IMAGE_ERR_CORRUPT, "entries 104..+4294967295 outside ENTR");
+}
+
+/* ----------------------------------------------------------------- rules */
+
+static struct img_rule *regexp_rule(struct writer *w, uint32_t i)
+{
+    return W_REC(w, RULE, struct img_rule, W_REC(w, TABL, struct img_table, T_REGEXP)->a + i);
+}
+
+static void if_backwards(struct writer *w)
+{
+    regexp_rule(w, 0)->next = 0;
+}
+
+static void if_too_far(struct writer *w)
+{
+    regexp_rule(w, 0)->next = 6;
+}
+
+static void match_jumps(struct writer *w)
+{
+    regexp_rule(w, 3)->next = 4;
+}
+
+static void unknown_rule_op(struct writer *w)
+{
+    regexp_rule(w, 3)->op = 7;
+}
+
+static void bad_regexp(struct writer *w)
+{
+    regexp_rule(w, 3)->pattern = w_str(w, "(unclosed");
+}
+
+static void bad_pcre(struct writer *w)
+{
+    W_REC(w, RULE, struct img_rule, W_REC(w, TABL, struct img_table, T_PCRE)->a)->pattern
+	= w_str(w, "a(?<");
+}
+
+static void bad_cidr(struct writer *w)
+{
+    W_REC(w, RULE, struct img_rule, 0)->pattern = w_str(w, "300.1.1.0/24");
+}
+
+static void cidr_host_bits(struct writer *w)
+{
+    W_REC(w, RULE, struct img_rule, 0)->pattern = w_str(w, "192.168.1.1/16");
+}
+
+static void group_too_big(struct writer *w)
+{
+    struct img_rule *r = regexp_rule(w, 1);
+
+    W_REC(w, PIEC, struct img_piece, r->pieces_first)->group = 3;
+    r->max_group = 3;
+}
+
+static void max_group_wrong(struct writer *w)
+{
+    regexp_rule(w, 1)->max_group = 1;
+}
+
+static void piece_outside_result(struct writer *w)
+{
+    struct img_rule *r = regexp_rule(w, 1);
+
+    W_REC(w, PIEC, struct img_piece, r->pieces_first + 1)->len = 2;	/* result is "!" */
+}
+
+static void negated_with_groups(struct writer *w)
+{
+    regexp_rule(w, 1)->flags = IMG_RULE_NEGATE;
+}
+
+static void rule_in_two_tables(struct writer *w)
+{
+    W_REC(w, TABL, struct img_table, T_PCRE)->a = W_REC(w, TABL, struct img_table, T_REGEXP)->a;
+}
+
+static void test_rule_damage(void **state)
+{
+    (void) state;
+    damaged(if_backwards, IMAGE_ERR_CORRUPT,
+	    "table 6 (regexp:/etc/postfix/rewrite): rule 0 (line 10): IF jumps to rule 0");
+    damaged(if_too_far, IMAGE_ERR_CORRUPT, "IF jumps to rule 6 (it must jump forward, to at most 5)");
+    damaged(match_jumps, IMAGE_ERR_CORRUPT, "only an IF jumps");
+    damaged(unknown_rule_op, IMAGE_ERR_CORRUPT, "rule 3 (line 13): unknown op 7");
+    damaged(bad_regexp, IMAGE_ERR_CORRUPT,
+	    "test.pfi: corrupt: table 6 (regexp:/etc/postfix/rewrite): rule 3 (line 13):"
+	    " pattern does not compile: ");
+    damaged(bad_pcre, IMAGE_ERR_CORRUPT,
+	    "table 4 (pcre:/etc/postfix/checks.pcre): rule 0 (line 10): pattern does not"
+	    " compile: error in regex at offset");
+    damaged(bad_cidr, IMAGE_ERR_CORRUPT, "network does not parse: bad network value in"
+	    " \"300.1.1.0/24\"");
+    damaged(cidr_host_bits, IMAGE_ERR_CORRUPT, "non-null host address bits");
+    damaged(group_too_big, IMAGE_ERR_CORRUPT, "the result names group 3, the pattern has 2");
+    damaged(max_group_wrong, IMAGE_ERR_CORRUPT, "largest group is 2, the rule says 1");
+    damaged(piece_outside_result, IMAGE_ERR_CORRUPT, "is outside the result (1 bytes)");
+    damaged(negated_with_groups, IMAGE_ERR_CORRUPT, "$2 in a rule that has no groups");
+    damaged(rule_in_two_tables, IMAGE_ERR_CORRUPT, "also belongs to");
+}
+
+/* -------------------------------------------------------------- programs */
+
+static void unknown_insn_op(struct writer *w)
+{
+    W_REC(w, INSN, struct img_insn, 1)->op = 9;
+}
+
+static void table_arg_out_of_range(struct writer *w)
+{
+    W_REC(w, INSN, struct img_insn, 2)->arg = NTABLES;
+}
+
+static void class_out_of_range(struct writer *w)
+{
+    W_REC(w, INSN, struct img_insn, 4)->arg = 2;
+}
+
+static void plain_with_arg(struct writer *w)
+{
+    W_REC(w, INSN, struct img_insn, 1)->arg = 1;
+}
+
+static void insns_out_of_range(struct writer *w)
+{
+    W_REC(w, PROG, struct img_program, 1)->insns_count = 5;
+}
+
+static void service_out_of_range(struct writer *w)
+{
+    W_REC(w, PROG, struct img_program, 1)->service = 1;
+}
+
+static void unsorted_params(struct writer *w)
+{
+    W_REC(w, PARM, struct img_setting, 0)->name = w_str(w, "zzz");
+}
+
+static void bad_origin(struct writer *w)
+{
+    W_REC(w, OVRD, struct img_setting, 0)->origin = 3;
+}
+
+static void overrides_out_of_range(struct writer *w)
+{
+    W_REC(w, SERV, struct img_service, 0)->overrides_count = 2;
+}
+
+static void test_program_damage(void **state)
+{
+    (void) state;
+    damaged(unknown_insn_op, IMAGE_ERR_CORRUPT, "instruction 1 (line 7): unknown op 9");
+    damaged(table_arg_out_of_range, IMAGE_ERR_CORRUPT,
+	    "instruction 2 (check_sender_access, line 7): table 11 of 11");
+    damaged(class_out_of_range, IMAGE_ERR_CORRUPT, "program 2 of 2");
+    damaged(plain_with_arg, IMAGE_ERR_CORRUPT, "an argument where there is none");
+    damaged(insns_out_of_range, IMAGE_ERR_CORRUPT, "instructions 1..+5 outside INSN (5)");
+    damaged(service_out_of_range, IMAGE_ERR_CORRUPT, "service 1 of 1");
+    damaged(unsorted_params, IMAGE_ERR_CORRUPT, "parameter 1 (myhostname): not sorted");
+    damaged(bad_origin, IMAGE_ERR_CORRUPT, "override 0 (smtpd_client_restrictions): unknown origin 3");
+    damaged(overrides_out_of_range, IMAGE_ERR_CORRUPT, "service 0 (smtp): overrides 0..+2");
+}
+
+/* --------------------------------------------------------------- lookups */
+
+struct fixture_image {
+    unsigned char *data;
+    struct image *img;
+    struct image_lookup_buf buf;
+};
+
+static int setup_lookups(void **state)
+{
+    struct fixture_image *f = xcalloc(1, sizeof(*f));
+    size_t size;
+    char *err = NULL;
+
+    f->data = good(&size);
+    if (load(f->data, size, &f->img, &err) != IMAGE_OK) {
+	fprintf(stderr, "%s\n", err);
+	return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown_lookups(void **state)
+{
+    struct fixture_image *f = *state;
+
+    image_lookup_done(&f->buf);
+    image_close(f->img);
+    free(f->data);
+    free(f);
+    return 0;
+}
+
+/* answers - key finds want in table (want NULL: not found) */
+static void answers(struct fixture_image *f, uint32_t table, const char *key, const char *want)
+{
+    const char *value = NULL;
+    int status = image_lookup(f->img, table, key, &value, &f->buf);
+
+    if (want == NULL) {
+	if (status != IMAGE_NOTFOUND)
+	    fail_msg("%s: \"%s\": expected not found, got %d (%s)",
+		     image_str(f->img, f->img->tables[table].spec), key, status,
+		     value ? value : "");
+	return;
+    }
+    if (status != IMAGE_FOUND || strcmp(value, want) != 0)
+	fail_msg("%s: \"%s\": expected \"%s\", got %d (%s)",
+		 image_str(f->img, f->img->tables[table].spec), key, want, status,
+		 value ? value : "");
+}
+
+static void fails(struct fixture_image *f, uint32_t table, const char *key, const char *why)
+{
+    const char *value = "x";
+
+    assert_int_equal(image_lookup(f->img, table, key, &value, &f->buf), IMAGE_FAIL);
+    assert_null(value);
+    assert_non_null(f->buf.error);
+    assert_string_equal(f->buf.error, why);
+}
+
+static void test_exact(void **state)
+{
+    struct fixture_image *f = *state;
+
+    answers(f, T_HASH, "alice@example.com", "alice");
+    answers(f, T_HASH, "ALICE@Example.COM", "alice");	/* folded */
+    answers(f, T_HASH, "Stra\xc3\x9f" "e@example.com", "street");	/* UTF-8 folded */
+    answers(f, T_HASH, "carol@example.com", NULL);
+    answers(f, T_HASH, "", NULL);
+    for (int i = 0; i < 100; i++) {
+	char key[40], value[40];
+	snprintf(key, sizeof(key), "USER%d@example.com", i);
+	snprintf(value, sizeof(value), "mbox %d", i);
+	answers(f, T_HASH, key, value);
+    }
+    answers(f, T_HASH, "\xff@example.com", NULL);	/* not UTF-8: not looked up */
+    answers(f, T_TEXTHASH, "Key", "v1");
+    answers(f, T_TEXTHASH, "key", NULL);	/* not folded */
+    answers(f, T_TEXTHASH, "empty", "");
+    fails(f, T_TEXTHASH, "latin1", "");	/* a configuration error: no details */
+    answers(f, T_TEXTHASH, "\xe9", NULL);
+}
+
+static void test_regexp(void **state)
+{
+    struct fixture_image *f = *state;
+
+    answers(f, T_REGEXP, "user-bob@example.com", "example.com!bob");
+    answers(f, T_REGEXP, "USER-Bob@X", "X!Bob");	/* case-insensitive by default */
+    answers(f, T_REGEXP, "abc", "no-x");	/* IF fails: jumps past ENDIF */
+    answers(f, T_REGEXP, "axe", "A-not-AB");	/* /a/!/b/ */
+    answers(f, T_REGEXP, "abx", NULL);
+    answers(f, T_REGEXP, "user-x", NULL);	/* inside the IF, no rule; then x */
+    answers(f, T_REGEXP, "user-y", "no-x");
+    /* The answer survives in the buffer until the next lookup. */
+    const char *value;
+    assert_int_equal(image_lookup(f->img, T_REGEXP, "user-a@b", &value, &f->buf), IMAGE_FOUND);
+    assert_string_equal(value, "b!a");
+}
+
+static void test_pcre(void **state)
+{
+    struct fixture_image *f = *state;
+
+    answers(f, T_PCRE, "10.20", "v10-20");
+    answers(f, T_PCRE, "Subject: hello there", "REJECT hello there");
+    answers(f, T_PCRE, "10.x", NULL);
+}
+
+static void test_cidr(void **state)
+{
+    struct fixture_image *f = *state;
+
+    answers(f, T_CIDR, "192.168.1.2", "OK");
+    answers(f, T_CIDR, "2001:db8::1", "V6");
+    answers(f, T_CIDR, "10.1.2.3", NULL);
+    answers(f, T_CIDR, "8.8.8.8", "not-ten");
+    answers(f, T_CIDR, "::1", NULL);	/* another family: even "!" fails */
+    answers(f, T_CIDR, "not an address", NULL);
+    answers(f, T_CIDR, "192.168.1", NULL);
+}
+
+static void test_composites(void **state)
+{
+    struct fixture_image *f = *state;
+
+    answers(f, T_STATIC, "anything", "OK");
+    answers(f, T_UNION1, "ALICE@example.com", "alice,OK");
+    answers(f, T_UNION1, "nobody", "OK");
+    fails(f, T_UNION2, "x", "Application error");
+    fails(f, T_FAIL, "x", "Application error");
+    answers(f, T_PIPE, "PIPE@x", "site!joe");	/* hash, then regexp with $n */
+    answers(f, T_PIPE, "alice@example.com", "A-not-AB");
+    answers(f, T_PIPE, "nobody", NULL);
+    fails(f, T_LMDB, "x", "table lmdb:/etc/postfix/big is not compiled into the image"
+	  " (pfc does not read lmdb tables)");
+
+    /* A key that is the last answer, in the buffer that will hold the next. */
+    const char *value;
+    assert_int_equal(image_lookup(f->img, T_HASH, "pipe@x", &value, &f->buf), IMAGE_FOUND);
+    assert_int_equal(image_lookup(f->img, T_UNION1, "alice@example.com", &value, &f->buf),
+		     IMAGE_FOUND);
+    assert_int_equal(image_lookup(f->img, T_UNION1, value, &value, &f->buf), IMAGE_FOUND);
+    assert_string_equal(value, "OK");
+}
+
+/* "/^a/!//": an empty second pattern (pool offset 0) matches every key */
+static void test_empty_second_pattern(void **state)
+{
+    struct writer w;
+    struct fixture_image f = { NULL, NULL, { 0 } };
+    size_t size;
+    char *err = NULL;
+
+    (void) state;
+    fixture(&w);
+    regexp_rule(&w, 3)->pattern2 = 0;
+    f.data = w_finish(&w, -1, &size);
+    assert_int_equal(load(f.data, size, &f.img, &err), IMAGE_OK);
+    answers(&f, T_REGEXP, "axe", NULL);	/* "^a" matches, "" too: never */
+    answers(&f, T_REGEXP, "abc", "no-x");
+    image_lookup_done(&f.buf);
+    image_close(f.img);
+    free(f.data);
+    w_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_good),
+	cmocka_unit_test(test_header_damage),
+	cmocka_unit_test(test_section_damage),
+	cmocka_unit_test(test_string_damage),
+	cmocka_unit_test(test_table_damage),
+	cmocka_unit_test(test_rule_damage),
+	cmocka_unit_test(test_program_damage),
+	cmocka_unit_test(test_exact),
+	cmocka_unit_test(test_regexp),
+	cmocka_unit_test(test_pcre),
+	cmocka_unit_test(test_cidr),
+	cmocka_unit_test(test_composites),
+	cmocka_unit_test(test_empty_second_pattern),
+    };
+
+    return cmocka_run_group_tests(tests, setup_lookups, teardown_lookups) != 0;
+}
