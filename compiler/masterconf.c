@@ -169,7 +169,8 @@ static void normalize_options(const struct load_state *st, struct master_entry *
 	}
 	if (!MASTER_OPTION_TAKES_VALUE(arg))
 	    continue;
-	if (arg[2] != 0) {
+	/* a lone "-" takes the next word too; it has no arg[2] */
+	if (arg[1] != 0 && arg[2] != 0) {
 	    argv_insert(e, field + 1, arg + 2, e->argoff[field] + 2);
 	    e->argv[field][2] = 0;
 	    field += 1;

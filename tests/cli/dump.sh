@@ -1,7 +1,7 @@
 #!/bin/bash
 # dump.sh - pfc dump and pfc diff (TAP). The dump of every example
-# configuration is a golden file, tests/cli/dump/EXAMPLE.dump; so is the
-# output of two diffs, tests/cli/dump/diff-*.out. Each example is deployed
+# configuration is a golden file, tests/cli/dump-golden/EXAMPLE.dump; so is the
+# output of two diffs, tests/cli/dump-golden/diff-*.out. Each example is deployed
 # under a scratch root as it names its files (/etc/postfix/...) and built
 # with --root, so no golden names a path of the machine that runs it.
 # After an intended change of the format or of the examples, regenerate
@@ -9,9 +9,9 @@
 #     UPDATE=1 make check TESTS=tests/cli/dump.sh
 # and review the difference before committing it.
 set -u
-srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+srcdir=$(cd "${srcdir:-$(dirname "$0")/../..}" && pwd)
 PFC=${PFC:-$srcdir/pfc}
-golden=$srcdir/tests/cli/dump
+golden=$srcdir/tests/cli/dump-golden
 UPDATE=${UPDATE:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dump.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
