@@ -192,6 +192,20 @@ void check_master(struct check *cx);
 enum table_need { TABLE_ANY, TABLE_FIXED, TABLE_PATTERN };
 
 /*
+ * words_split - a restriction list split as smtpd splits it (separators
+ * CHARS_COMMA_SP; with braces, "{ ... }" groups kept whole, as for
+ * restriction lists; without, plain words, as smtpd_restriction_classes).
+ * The words point into w->buf. Defined in check_restrictions.c.
+ */
+struct words {
+    char *buf;
+    char **v;
+    size_t n;
+};
+void words_split(struct words *w, const char *text, int braces);
+void words_free(struct words *w);
+
+/*
  * What a regexp/pcre table's results mean, for check_pattern_table():
  * header/body_checks actions, access(5) actions, or plain values.
  */

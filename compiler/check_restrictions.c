@@ -208,13 +208,7 @@ const char *check_restriction_default_acl(const char *param)
 /* ------------------------------------------------------------ word lists */
 
 /* A list split as smtpd splits it: CHARS_COMMA_SP, { } groups kept whole. */
-struct words {
-    char *buf;
-    char **v;
-    size_t n;
-};
-
-static void words_split(struct words *w, const char *text, int braces)
+void words_split(struct words *w, const char *text, int braces)
 {
     char *cp, *word;
 
@@ -240,7 +234,7 @@ static void words_split(struct words *w, const char *text, int braces)
     }
 }
 
-static void words_free(struct words *w)
+void words_free(struct words *w)
 {
     free(w->buf);
     free(w->v);

@@ -663,44 +663,6 @@ static void collect_overrides(struct build *b)
 
 /* ------------------------------------------------------------ programs */
 
-/* A list split as smtpd splits it. */
-struct words {
-    char *buf;
-    char **v;
-    size_t n, cap;
-};
-
-static void words_split(struct words *w, const char *text, int braces)
-{
-    char *cp;
-
-    memset(w, 0, sizeof(*w));
-    w->buf = xstrdup(text ? text : "");
-    cp = w->buf;
-    for (char *word;;) {
-	if (braces) {
-	    word = str_tokq(&cp, CHARS_COMMA_SP);
-	} else {
-	    /* smtpd_restriction_classes: plain words, no { } groups */
-	    cp += strspn(cp, CHARS_COMMA_SP);
-	    word = *cp ? cp : NULL;
-	    cp += strcspn(cp, CHARS_COMMA_SP);
-	    if (*cp)
-		*cp++ = 0;
-	}
-	if (word == NULL)
-	    break;
-	GROW(w->v, w->n, w->cap);
-	w->v[w->n++] = word;
-    }
-}
-
-static void words_free(struct words *w)
-{
-    free(w->buf);
-    free(w->v);
-}
-
 static int words_has(const struct words *w, const char *word)
 {
     for (size_t i = 0; i < w->n; i++)
