@@ -3,7 +3,8 @@
  * open-addressing table (FNV-1a, linear probing, keys and values inline),
  * with none of the image's checks, folding or provenance. "flat build SRC
  * OUT" writes it from a "key value" file; "flat query OUT < keys" answers
- * each key as "postmap -q -" does (key TAB value for a hit).
+ * each key as "postmap -q -" does (key TAB value for a hit), its memory
+ * loads overlapped as pfc query's are.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -73,37 +74,66 @@ static int build(const char *src, const char *out)
     return fclose(o) != 0;
 }
 
+/*
+ * query - stdin read whole, then each key looked up with its slot and
+ * its key fetched PREFETCH keys ahead (as pfc query pipelines), so the
+ * limit is memory's parallelism, not its latency.
+ */
+#define PREFETCH 16
+
 static int query(const char *file)
 {
     int fd = open(file, O_RDONLY);
     struct stat st;
     static char obuf[1 << 16];
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    size_t cap = 1 << 20, len = 0, nkeys = 0, kcap = 1 << 16;
+    char *in = malloc(cap);
+    size_t *keys = malloc(kcap * sizeof *keys);
+    uint64_t *hashes;
+    ssize_t n;
 
-    if (fd < 0 || fstat(fd, &st) < 0)
+    if (fd < 0 || fstat(fd, &st) < 0 || in == NULL || keys == NULL)
 	return 1;
-    const char *map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const char *map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (map == MAP_FAILED)
+	return 1;
+    while ((n = read(0, in + len, cap - len - 1)) > 0)
+	if ((len += (size_t) n) == cap - 1 && (in = realloc(in, cap *= 2)) == NULL)
+	    return 1;
+    in[len] = '\n';
+    for (size_t i = 0; i < len; i++) {
+	if (nkeys == kcap && (keys = realloc(keys, (kcap *= 2) * sizeof *keys)) == NULL)
+	    return 1;
+	keys[nkeys++] = i;
+	i += strcspn(in + i, "\n");
+	in[i] = 0;
+    }
+    if ((hashes = malloc((nkeys + 1) * sizeof *hashes)) == NULL)
 	return 1;
     uint64_t nslots;
     memcpy(&nslots, map, 8);
     const uint64_t *slots = (const uint64_t *) (map + 8);
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
-    while ((len = getline(&line, &cap, stdin)) > 0) {
-	if (line[len - 1] == '\n')
-	    line[--len] = 0;
-	uint64_t s = fnv1a(line, (size_t) len) & (nslots - 1);
-	while (slots[s]) {
+    for (size_t j = 0; j < nkeys + 2 * PREFETCH; j++) {
+	if (j < nkeys) {		/* stage 1: its slot */
+	    const char *k = in + keys[j];
+	    hashes[j] = fnv1a(k, strlen(k)) & (nslots - 1);
+	    __builtin_prefetch(&slots[hashes[j]]);
+	}
+	if (j >= PREFETCH && j - PREFETCH < nkeys && slots[hashes[j - PREFETCH]])
+	    __builtin_prefetch(map + slots[hashes[j - PREFETCH]]);	/* stage 2: its key */
+	if (j < 2 * PREFETCH || j - 2 * PREFETCH >= nkeys)
+	    continue;
+	const char *line = in + keys[j - 2 * PREFETCH];
+	size_t klen = strlen(line);
+	for (uint64_t s = hashes[j - 2 * PREFETCH]; slots[s]; s = (s + 1) & (nslots - 1)) {
 	    const char *k = map + slots[s];
 	    if (strcmp(k, line) == 0) {
 		fputs(line, stdout);
 		putchar('\t');
-		puts(k + len + 1);
+		puts(k + klen + 1);
 		break;
 	    }
-	    s = (s + 1) & (nslots - 1);
 	}
     }
     return 0;

@@ -81,9 +81,10 @@
  * The string pool is written straight into the image buffer at
  * POOL_BASE. Strings are interned: one open-addressing index of
  * (hash << 32 | offset) words, so the same bytes get the same offset and
- * a million strings cost no million allocations. The one exception are
- * the keys of exact tables (pool_append): unique in their table, they
- * are written as they come.
+ * a million strings cost no million allocations. The exceptions are
+ * the entries of exact tables: their keys, unique in their table, are
+ * written as they come (pool_append), their values shared through a
+ * cache of their own (exact_value).
  */
 struct pool {
     struct strbuf *out;
@@ -130,13 +131,6 @@ static void pool_grow(struct pool *p)
     free(p->index);
     p->index = index;
     p->cap = cap;
-}
-
-/* pool_reserve - room in the index for n more strings, in one step */
-static void pool_reserve(struct pool *p, size_t n)
-{
-    while (2 * (p->used + n) > p->cap)
-	pool_grow(p);
 }
 
 /*
@@ -853,6 +847,8 @@ struct exact {
     size_t nslots;		/* a power of two */
     struct dict fold;		/* only its flags: how keys are folded */
     struct strbuf key_buf, fold_buf;
+    /* Recent values, for exact_value. */
+    uint64_t *value_cache;
     /* Entries waiting to be added (see exact_queue). */
     struct pending_entry *queue;
     size_t nqueue;
@@ -870,6 +866,7 @@ struct pending_entry {
 };
 
 #define QUEUE_SIZE 64
+#define VALUE_CACHE 65536	/* 512 KiB: stays in the cache */
 
 static size_t slots_for(size_t count)
 {
@@ -914,6 +911,7 @@ static void exact_begin(struct exact *t, struct build *b, size_t expect)
     t->first = b->nentries;
     t->fold.flags = b->fold_flags;
     t->queue = xcalloc(QUEUE_SIZE, sizeof(*t->queue));
+    t->value_cache = xcalloc(VALUE_CACHE, sizeof(*t->value_cache));
     exact_index(t, slots_for(expect));
 }
 
@@ -938,6 +936,29 @@ static const char *fold_key(struct exact *t, const char *key, size_t *klen)
     key = dict_fold(&t->fold, sb_str(&t->key_buf), &t->fold_buf);
     *klen = strlen(key);
     return key;
+}
+
+/*
+ * exact_value - the offset of an entry's value (hash vh) in the pool.
+ * Values are shared through a small direct-mapped cache of the last
+ * value of each hash bucket, not the pool's whole index: a repeated
+ * value is most often one of a few (the mailboxes behind many aliases),
+ * and a million distinct values would cost a million random probes of
+ * an index far larger than the processor's cache. A value the cache
+ * has lost is stored again; the image is the same for the same input.
+ */
+static uint32_t exact_value(struct exact *t, const char *value, size_t vlen, uint32_t vh)
+{
+    uint64_t *cached = &t->value_cache[vh & (VALUE_CACHE - 1)];
+
+    if (*cached != 0 && (uint32_t) (*cached >> 32) == vh) {
+	const char *have = pool_at(&t->b->pool, (uint32_t) *cached);
+	if (memcmp(have, value, vlen) == 0 && have[vlen] == 0)
+	    return (uint32_t) *cached;
+    }
+    uint32_t off = pool_append(&t->b->pool, value, vlen);
+    *cached = (uint64_t) vh << 32 | off;
+    return off;
 }
 
 /*
@@ -966,7 +987,7 @@ static void exact_insert(struct exact *t, const char *key, size_t klen, uint32_t
     GROW(b->entries, b->nentries, b->entries_cap);
     struct img_entry *e = &b->entries[b->nentries++];
     e->key = pool_append(&b->pool, key, klen);
-    e->value = pool_intern_hashed(&b->pool, value, vlen, vh);
+    e->value = exact_value(t, value, vlen, vh);
     e->line = (uint32_t) (line > 0 ? line : 0);
     e->hash = kh;
     slots[j] = (uint32_t) ++t->count;
@@ -989,15 +1010,11 @@ static void exact_add(struct exact *t, const char *key, size_t klen, const char 
 static void exact_flush(struct exact *t)
 {
     struct build *b = t->b;
-    struct pool *p = &b->pool;
     const uint32_t *slots = b->slots + b->nslots;
     size_t mask = t->nslots - 1;
 
-    for (size_t i = 0; i < t->nqueue; i++) {
-	const struct pending_entry *q = &t->queue[i];
-	__builtin_prefetch(&slots[q->khash & mask]);
-	__builtin_prefetch(&p->index[q->vhash & (p->cap - 1)]);
-    }
+    for (size_t i = 0; i < t->nqueue; i++)
+	__builtin_prefetch(&slots[t->queue[i].khash & mask]);
     for (size_t i = 0; i < t->nqueue; i++) {
 	uint32_t s = slots[t->queue[i].khash & mask];
 	if (s != 0)
@@ -1057,6 +1074,7 @@ static void exact_end(struct exact *t, struct img_table *rec)
     rec->d = bits;
     b->nslots += want;
     free(t->queue);
+    free(t->value_cache);
     sb_free(&t->queue_keys);
     sb_free(&t->key_buf);
     sb_free(&t->fold_buf);
@@ -1289,8 +1307,7 @@ static int compile_source(struct build *b, struct img_table *rec, const char *pa
     struct exact t;
     size_t lines = count_lines(text, len);
 
-    /* A value a line: room for them at once, not by doubling. */
-    pool_reserve(&b->pool, lines);
+    /* An entry a line: room for them at once, not by doubling. */
     if (b->entries_cap < b->nentries + lines + 1) {
 	b->entries_cap = b->nentries + lines + 1;
 	b->entries = xrealloc(b->entries, b->entries_cap * sizeof(*b->entries));
@@ -1896,7 +1913,7 @@ static uint32_t program_index(const struct build *b, const char *name, uint32_t 
 /*
  * write_image - the records of everything compiled, their strings
  * interned, then the sections after the pool, the section table and the
- * header with its content id and checksum.
+ * header without its content id and checksum (image_seal's).
  */
 static void write_image(struct build *b)
 {
@@ -2027,12 +2044,6 @@ static void write_image(struct build *b)
     h.section_count = NSECTIONS;
     h.flags = 0;
     memcpy(out->s + sizeof(h), l.sections, sizeof(l.sections));
-    struct sha256 sha;
-    sha256_init(&sha);
-    sha256_update(&sha, out->s + h.section_table, out->len - h.section_table);
-    sha256_final(&sha, h.content_id);
-    memcpy(out->s, &h, sizeof(h));
-    h.checksum = xxh64(out->s + 24, out->len - 24, 0);
     memcpy(out->s, &h, sizeof(h));
 
     free(renumber);
@@ -2174,7 +2185,30 @@ static int compile(struct build *b)
     return 0;
 }
 
+void image_seal(struct strbuf *out)
+{
+    struct img_header h;
+    struct sha256 sha;
+
+    memcpy(&h, out->s, sizeof(h));
+    sha256_init(&sha);
+    sha256_update(&sha, out->s + h.section_table, out->len - h.section_table);
+    sha256_final(&sha, h.content_id);
+    memcpy(out->s, &h, sizeof(h));
+    h.checksum = xxh64(out->s + IMG_CHECKSUM_FROM, out->len - IMG_CHECKSUM_FROM, 0);
+    memcpy(out->s, &h, sizeof(h));
+}
+
 int image_compile(const char *config_dir, struct strbuf *out)
+{
+    int status = image_compile_body(config_dir, out);
+
+    if (status == 0)
+	image_seal(out);
+    return status;
+}
+
+int image_compile_body(const char *config_dir, struct strbuf *out)
 {
     static const char *const db_rules[] = { "db-missing", "db-stale", "db-foreign" };
     struct check cx;

@@ -17,4 +17,13 @@ struct strbuf;
  */
 int image_compile(const char *config_dir, struct strbuf *out);
 
+/*
+ * image_compile_body - image_compile() but its last step: every byte
+ * after the header is final, the header lacks its content id and
+ * checksum; image_seal(out) puts them in, reading the rest. pfc build
+ * writes the body to its file while the image is sealed.
+ */
+int image_compile_body(const char *config_dir, struct strbuf *out);
+void image_seal(struct strbuf *out);
+
 #endif

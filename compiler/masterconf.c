@@ -157,9 +157,14 @@ static void normalize_options(const struct load_state *st, struct master_entry *
 	    break;
 	for (char *cp = arg + 1; *cp; cp++) {
 	    if (*cp == 'o' && cp > arg + 1) {
-		/* Split "-stuffozz" into "-stuff" and "-ozz", as postconf does. */
+		/*
+		 * Split "-stuffozz" into "-stuff" and "-ozz", as postconf
+		 * does. The new word's "-" is not in the line: its offset
+		 * is the byte before the "o", so that offset + i is still
+		 * where byte i >= 1 of the word is, as for every word.
+		 */
 		char *split = xconcat("-", cp, (char *) NULL);
-		size_t at = e->argoff[field] + (size_t) (cp - arg);
+		size_t at = e->argoff[field] + (size_t) (cp - arg) - 1;
 		*cp = 0;
 		argv_insert(e, field + 1, split, at);
 		free(split);

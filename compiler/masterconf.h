@@ -20,7 +20,8 @@ enum master_field {
 struct master_entry {
     char **argv;		/* fields, then command arguments; NULL-ended */
     size_t argc;
-    size_t *argoff;		/* where each argument starts in raw */
+    size_t *argoff;		/* where each argument starts in raw (byte i of a word
+				   split off "-stuffozz" is at argoff + i, i >= 1) */
     char *raw;			/* the logical line as read */
     int line;			/* its first physical line */
     struct cf_logical_line *where;	/* raw with its positions */

@@ -112,9 +112,10 @@ static void die(struct query *q, const char *fmt, ...)
  * a failure is fatal ("table TYPE:LABEL: query error: WHY"); an empty
  * answer is printed with Postfix's two warnings.
  */
-static int lookup(struct query *q, const char *key, const char **value)
+static int lookup(struct query *q, const char *key, const uint32_t *hash, const char **value)
 {
-    int status = image_lookup(q->img, q->table, key, value, &q->buf);
+    int status = hash ? image_lookup_prefetched(q->img, q->table, key, *hash, value, &q->buf)
+	: image_lookup(q->img, q->table, key, value, &q->buf);
 
     if (status == IMAGE_FAIL) {
 	const char *why = q->buf.error ? q->buf.error : "";
@@ -137,7 +138,7 @@ static int query_one(struct query *q, const char *key)
 {
     const char *value;
 
-    if (lookup(q, key, &value) != IMAGE_FOUND)
+    if (lookup(q, key, NULL, &value) != IMAGE_FOUND)
 	return 1;
     put(q, value, strlen(value));
     put(q, "\n", 1);
@@ -145,12 +146,12 @@ static int query_one(struct query *q, const char *key)
     return 0;
 }
 
-/* answer - look one key of "-" up; print "key<TAB>value" when found */
-static int answer(struct query *q, const char *key)
+/* answer - look one key of "-" up (its prefetch hash known); print "key<TAB>value" when found */
+static int answer(struct query *q, const char *key, uint32_t hash)
 {
     const char *value;
 
-    if (lookup(q, key, &value) != IMAGE_FOUND)
+    if (lookup(q, key, &hash, &value) != IMAGE_FOUND)
 	return 0;
     /* A key with a NUL in it is the key up to the NUL, as getline's. */
     put(q, key, strlen(key));
@@ -223,13 +224,13 @@ static int query_lines(struct query *q)
 	    image_prefetch_step(q->img, q->table,
 				ring[(head + count - 1 - 2 * STAGE) % RING].hash, 2);
 	if (count > 3 * STAGE) {
-	    found |= answer(q, in + ring[head].off);
+	    found |= answer(q, in + ring[head].off, ring[head].hash);
 	    head = (head + 1) % RING;
 	    count--;
 	}
     }
     for (; count > 0; count--, head = (head + 1) % RING)
-	found |= answer(q, in + ring[head].off);
+	found |= answer(q, in + ring[head].off, ring[head].hash);
     free(in);
     flush_out(q);
     return found ? 0 : 1;

@@ -59,7 +59,16 @@ int utf8_valid(const char *s, size_t len)
     uint32_t c;
 
     while (len > 0) {
-	if (*p < 0x80) {	/* the common case, without the decoder */
+	uint64_t w;
+	if (len >= sizeof(w)) {	/* the common case: eight ASCII bytes */
+	    memcpy(&w, p, sizeof(w));
+	    if ((w & 0x8080808080808080ULL) == 0) {
+		p += sizeof(w);
+		len -= sizeof(w);
+		continue;
+	    }
+	}
+	if (*p < 0x80) {	/* without the decoder */
 	    p++;
 	    len--;
 	    continue;

@@ -41,6 +41,7 @@
 
 #define IMG_ALIGN		8
 #define IMG_NONE		0xffffffffu	/* "no index" in any index field */
+#define IMG_CHECKSUM_FROM	24		/* the checksum covers [24, file_size) */
 
 /*
  * The header, at offset 0. All integers little-endian (the struct is the

@@ -46,8 +46,6 @@ _Static_assert(sizeof(struct img_program) == 24, "img_program is 24 bytes");
 _Static_assert(sizeof(struct img_insn) == 16, "img_insn is 16 bytes");
 
 #define HEADER_SIZE	((uint64_t) sizeof(struct img_header))
-/* Where checksum coverage starts: everything after the checksum field. */
-#define CHECKSUM_FROM	24
 /* How deep unionmap/pipemap may nest (pfc check stops at 20). */
 #define MAX_NESTING	32
 /* Longest piece of a string quoted in a message. */
@@ -242,7 +240,7 @@ static enum image_status check_header(struct verify *v)
     if (h->file_size < v->size) {
 	/* Appended bytes, if what the header covers is intact; else damage. */
 	if (h->file_size < HEADER_SIZE
-	    || xxh64(v->base + CHECKSUM_FROM, (size_t) (h->file_size - CHECKSUM_FROM), 0)
+	    || xxh64(v->base + IMG_CHECKSUM_FROM, (size_t) (h->file_size - IMG_CHECKSUM_FROM), 0)
 	    != h->checksum)
 	    CORRUPT("checksum mismatch");
 	CORRUPT("%llu bytes, the header says %llu: bytes were added at the end",
@@ -256,7 +254,7 @@ static enum image_status check_header(struct verify *v)
     if (h->section_table != HEADER_SIZE)
 	CORRUPT("section table at %llu, expected %llu",
 		(unsigned long long) h->section_table, (unsigned long long) HEADER_SIZE);
-    if (xxh64(v->base + CHECKSUM_FROM, (size_t) (h->file_size - CHECKSUM_FROM), 0)
+    if (xxh64(v->base + IMG_CHECKSUM_FROM, (size_t) (h->file_size - IMG_CHECKSUM_FROM), 0)
 	!= h->checksum)
 	CORRUPT("checksum mismatch");
     return IMAGE_OK;

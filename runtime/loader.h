@@ -149,4 +149,12 @@ uint32_t image_prefetch_start(const struct image *img, uint32_t table, const cha
 			      struct image_lookup_buf *buf);
 void image_prefetch_step(const struct image *img, uint32_t table, uint32_t hash, int stage);
 
+/*
+ * image_lookup_prefetched - image_lookup() of a key whose hash
+ * image_prefetch_start() returned: the same answer, without hashing the
+ * key a second time.
+ */
+int image_lookup_prefetched(const struct image *img, uint32_t table, const char *key,
+			    uint32_t hash, const char **value, struct image_lookup_buf *buf);
+
 #endif

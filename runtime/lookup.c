@@ -104,9 +104,40 @@ static const char *spec_name(const char *spec)
 /* ---------------------------------------------------------------- exact */
 
 /*
- * fold - the key as a folding table stores it, written at buf->data +
- * base: ASCII lowercase, or Unicode full case folding for a UTF-8 table
- * when the key is not all ASCII (dict_fold()).
+ * ascii_upper - the bytes 'A' to 'Z' of w, as 0x80 in each such byte:
+ * eight bytes at a time (a byte >= 0x80 is never one of them). Adding
+ * 0x3f sets the top bit of a byte >= 'A', adding 0x25 that of a byte
+ * > 'Z'; the low seven bits of a byte never carry into the next.
+ */
+static inline uint64_t ascii_upper(uint64_t w)
+{
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL, top = 0x8080808080808080ULL;
+    uint64_t b = w & low7;
+
+    return (b + 0x3f3f3f3f3f3f3f3fULL) & ~(b + 0x2525252525252525ULL) & ~w & top;
+}
+
+/* needs_fold - could folding change the len bytes of key? */
+static int needs_fold(const char *key, size_t len)
+{
+    uint64_t w, any = 0;
+    size_t i = 0;
+
+    for (; i + sizeof(w) <= len; i += sizeof(w)) {
+	memcpy(&w, key + i, sizeof(w));
+	any |= ascii_upper(w) | (w & 0x8080808080808080ULL);
+    }
+    w = 0;
+    memcpy(&w, key + i, len - i);
+    any |= ascii_upper(w) | (w & 0x8080808080808080ULL);
+    return any != 0;
+}
+
+/*
+ * fold - the key as a folding table stores it: the key itself when
+ * folding changes nothing (most keys), else written at buf->data + base:
+ * ASCII lowercase, or Unicode full case folding for a UTF-8 table when
+ * the key is not all ASCII (dict_fold()).
  */
 static const char *fold(uint32_t flags, const char *key, struct image_lookup_buf *buf,
 			size_t base, size_t *lenp)
@@ -114,6 +145,9 @@ static const char *fold(uint32_t flags, const char *key, struct image_lookup_buf
     size_t len = strlen(key);
     unsigned char high = 0;
 
+    *lenp = len;
+    if (!needs_fold(key, len))
+	return key;
     reserve(buf, base + len + 1);
     char *out = buf->data + base;
     for (size_t i = 0; i <= len; i++) {
@@ -135,8 +169,10 @@ static const char *fold(uint32_t flags, const char *key, struct image_lookup_buf
     return buf->data + base;
 }
 
+/* find_exact - key in an exact table; known: its hash, when the caller has it */
 static int find_exact(const struct image *img, const struct img_table *tb, const char *key,
-		      struct image_lookup_buf *buf, size_t base, const char **value)
+		      struct image_lookup_buf *buf, size_t base, const char **value,
+		      const uint32_t *known)
 {
     size_t len;
 
@@ -145,7 +181,7 @@ static int find_exact(const struct image *img, const struct img_table *tb, const
     else
 	len = strlen(key);
 
-    uint32_t hash = (uint32_t) xxh64(key, len, 0);
+    uint32_t hash = known ? *known : (uint32_t) xxh64(key, len, 0);
     uint32_t mask = (uint32_t) (((uint64_t) 1 << tb->d) - 1);
     const uint32_t *slot = img->slots + tb->c;
     const struct img_entry *entry = img->entries + tb->a;
@@ -489,7 +525,7 @@ static int find(const struct image *img, uint32_t table, const char *key,
 
     switch (tb->kind) {
     case IMG_TABLE_EXACT:
-	return find_exact(img, tb, key, buf, base, value);
+	return find_exact(img, tb, key, buf, base, value, NULL);
     case IMG_TABLE_REGEXP:
     case IMG_TABLE_PCRE:
     case IMG_TABLE_CIDR:
@@ -508,8 +544,9 @@ static int find(const struct image *img, uint32_t table, const char *key,
     }
 }
 
-int image_lookup(const struct image *img, uint32_t table, const char *key,
-		 const char **value, struct image_lookup_buf *buf)
+/* lookup - image_lookup(), with the key's hash when known (an exact table) */
+static int lookup(const struct image *img, uint32_t table, const char *key,
+		  const uint32_t *known, const char **value, struct image_lookup_buf *buf)
 {
     const struct img_table *tb = &img->tables[table];
     char *own = NULL;
@@ -525,7 +562,8 @@ int image_lookup(const struct image *img, uint32_t table, const char *key,
 		  image_table_indexed(img, table) ? ".db" : "", key, UTF8_ERROR);
 	status = IMAGE_NOTFOUND;
     } else {
-	status = find(img, table, key, buf, 0, value);
+	status = known && tb->kind == IMG_TABLE_EXACT
+	    ? find_exact(img, tb, key, buf, 0, value, known) : find(img, table, key, buf, 0, value);
 	if (status == IMAGE_FOUND && (tb->flags & IMG_TABLE_UTF8)
 	    && !utf8_valid(*value, strlen(*value))) {
 	    diag_warn("%s%s: key \"%s\": non-UTF-8 value \"%s\": %s", image_str(img, tb->spec),
@@ -536,6 +574,18 @@ int image_lookup(const struct image *img, uint32_t table, const char *key,
     }
     free(own);
     return status;
+}
+
+int image_lookup(const struct image *img, uint32_t table, const char *key,
+		 const char **value, struct image_lookup_buf *buf)
+{
+    return lookup(img, table, key, NULL, value, buf);
+}
+
+int image_lookup_prefetched(const struct image *img, uint32_t table, const char *key,
+			    uint32_t hash, const char **value, struct image_lookup_buf *buf)
+{
+    return lookup(img, table, key, &hash, value, buf);
 }
 
 void image_lookup_done(struct image_lookup_buf *buf)

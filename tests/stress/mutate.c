@@ -64,7 +64,7 @@ static void fix_checksum(unsigned char *data, size_t size)
     memcpy(&file_size, data + 24, 8);
     if (file_size > size || file_size < 24)
 	file_size = size;
-    uint64_t sum = xxh64(data + 24, (size_t) file_size - 24, 0);
+    uint64_t sum = xxh64(data + IMG_CHECKSUM_FROM, (size_t) file_size - IMG_CHECKSUM_FROM, 0);
     memcpy(data + 16, &sum, 8);
 }
 

@@ -80,7 +80,7 @@ static void reseal(unsigned char *img, size_t size)
 {
     struct img_header *h = (struct img_header *) (void *) img;
 
-    h->checksum = xxh64(img + 24, size - 24, 0);
+    h->checksum = xxh64(img + IMG_CHECKSUM_FROM, size - IMG_CHECKSUM_FROM, 0);
 }
 
 /*
