@@ -1,8 +1,11 @@
 /* xalloc - allocation that never returns NULL: out of memory is fatal */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "xalloc.h"
 
@@ -12,12 +15,35 @@ static void out_of_memory(size_t size)
     exit(2);
 }
 
+/*
+ * large - ask for huge pages behind a block of LARGE_BLOCK bytes or more
+ * (Linux's transparent huge pages, "madvise" mode): a build of a million
+ * entries fills some 200 MB of text, indexes and image, and with 4 KiB
+ * pages each page costs a fault and nearly every random probe a TLB
+ * miss (a third less time with them). Advice only: refused, nothing
+ * changes.
+ */
+#define LARGE_BLOCK ((size_t) 4 << 20)
+
+static void *large(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    if (size >= LARGE_BLOCK) {
+	uintptr_t page = (uintptr_t) sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t) p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t) p + size) & ~(page - 1);
+	(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+    }
+#endif
+    return p;
+}
+
 void *xmalloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
     if (p == NULL)
 	out_of_memory(size);
-    return p;
+    return large(p, size);
 }
 
 void *xcalloc(size_t count, size_t size)
@@ -25,7 +51,7 @@ void *xcalloc(size_t count, size_t size)
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (p == NULL)
 	out_of_memory(count * size);
-    return p;
+    return large(p, count * size);
 }
 
 void *xrealloc(void *ptr, size_t size)
@@ -33,7 +59,7 @@ void *xrealloc(void *ptr, size_t size)
     void *p = realloc(ptr, size ? size : 1);
     if (p == NULL)
 	out_of_memory(size);
-    return p;
+    return large(p, size);
 }
 
 char *xstrndup(const char *s, size_t len)
