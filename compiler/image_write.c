@@ -915,21 +915,10 @@ static void exact_begin(struct exact *t, struct build *b, size_t expect)
     exact_index(t, slots_for(expect));
 }
 
-/* needs_fold - could folding change these bytes? */
-static int needs_fold(const char *key, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-	unsigned char c = (unsigned char) key[i];
-	if ((c >= 'A' && c <= 'Z') || c >= 0x80)
-	    return 1;
-    }
-    return 0;
-}
-
 /* fold_key - the key as the table stores it, in t->fold_buf when it changes */
 static const char *fold_key(struct exact *t, const char *key, size_t *klen)
 {
-    if (!needs_fold(key, *klen))
+    if (!fold_may_change(key, *klen))
 	return key;
     sb_reset(&t->key_buf);
     sb_addn(&t->key_buf, key, *klen);
@@ -1091,65 +1080,32 @@ static int is_ws(unsigned char c)
     return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
 }
 
-/* What a byte of a key can be, for map_line(). */
-enum { KEY_PLAIN, KEY_SPACE, KEY_QUOTE, KEY_ESCAPE };
-static const unsigned char key_byte[256] = {
-    [' '] = KEY_SPACE, ['\t'] = KEY_SPACE, ['\n'] = KEY_SPACE, ['\v'] = KEY_SPACE,
-    ['\f'] = KEY_SPACE, ['\r'] = KEY_SPACE, ['"'] = KEY_QUOTE, ['\\'] = KEY_ESCAPE,
-};
-
 /*
  * map_line - one logical line of a postmap source, as mapsource's
- * on_line() reads it: the key ends at the first whitespace outside
- * double quotes (a backslash protects the next byte), the value is the
- * rest without its outer whitespace; a line without both, or with
- * unbalanced quotes, is skipped. A joined line (in a buffer that the
- * next one reuses) is added at once, a line of the text is queued.
+ * on_line() reads it (with its splitter), without a copy of a line of
+ * the text: a line of the text is queued, a joined line (in a buffer
+ * that the next one reuses) added at once.
  */
 static void map_line(struct exact *t, const char *s, size_t n, int line, int check_utf8,
 		     int joined)
 {
-    size_t i = 0;
-    int in_quotes = 0;
+    struct mapsource_record rec;
 
     if (check_utf8) {
+	size_t i = 0;
 	while (i < n && (unsigned char) s[i] < 0x80)
 	    i++;
 	if (i < n && !utf8_valid(s, n))
 	    return;
-	i = 0;
     }
-    for (; i < n; i++) {
-	/* Most bytes are none of the four kinds that matter: skip them fast. */
-	while (i < n && key_byte[(unsigned char) s[i]] == KEY_PLAIN)
-	    i++;
-	if (i == n)
-	    break;
-	unsigned char c = (unsigned char) s[i];
-	if (key_byte[c] == KEY_ESCAPE) {
-	    if (++i >= n)
-		break;
-	} else if (key_byte[c] == KEY_SPACE) {
-	    if (!in_quotes)
-		break;
-	} else {
-	    in_quotes = !in_quotes;
-	}
-    }
-    if (in_quotes)
-	return;
-    size_t key_len = i < n ? i : n, v = i < n ? i + 1 : n, end = n;
-    while (v < n && is_space((unsigned char) s[v]))
-	v++;
-    while (end > v && is_space((unsigned char) s[end - 1]))
-	end--;
-    if (key_len == 0 || end == v)
+    if (mapsource_split(s, n, &rec) != MAPSOURCE_RECORD)
 	return;
     if (joined) {
 	exact_flush(t);
-	exact_add(t, s, key_len, s + v, end - v, line);
+	exact_add(t, s, rec.key_len, s + rec.value_start, rec.value_end - rec.value_start, line);
     } else {
-	exact_queue(t, s, key_len, s + v, end - v, line);
+	exact_queue(t, s, rec.key_len, s + rec.value_start, rec.value_end - rec.value_start,
+		    line);
     }
 }
 
@@ -1186,9 +1142,13 @@ static int any_high_byte(const char *text, size_t len)
  * them; indented text before the first such line dropped), and no copy
  * of a line that is not joined: the same entries, without the lexer,
  * the parser and two allocations a line (0.4 s less for a million
- * lines, most of a build). Returns -1 for text with a NUL byte,
- * which the shared reader gets instead. PFC_BUILD_SLOW_READER (tests)
- * sends everything there, to prove both read the same.
+ * lines, most of a build). Records are split by mapsource_split(), the
+ * format's one splitter. Returns -1 for text with a NUL byte, which the
+ * shared reader gets instead. PFC_BUILD_SLOW_READER (tests) sends
+ * everything there, to prove both read the same.
+ *
+ * XXX The logical-line rule is cfline's, written a second time here: the
+ * flex/bison reader copies every line twice and cannot go this fast.
  */
 static int read_map_fast(struct exact *t, const char *text, size_t len, int utf8)
 {

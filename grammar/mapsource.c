@@ -40,11 +40,53 @@ static int all_ascii(const char *s)
     return 1;
 }
 
+/* What a byte of a key can be, for mapsource_split(): is_space() are spaces. */
+enum { KEY_PLAIN, KEY_SPACE, KEY_QUOTE, KEY_ESCAPE };
+static const unsigned char key_byte[256] = {
+    [' '] = KEY_SPACE, ['\t'] = KEY_SPACE, ['\n'] = KEY_SPACE, ['\v'] = KEY_SPACE,
+    ['\f'] = KEY_SPACE, ['\r'] = KEY_SPACE, ['"'] = KEY_QUOTE, ['\\'] = KEY_ESCAPE,
+};
+
+enum mapsource_split_status mapsource_split(const char *text, size_t len,
+					    struct mapsource_record *rec)
+{
+    size_t i = 0;
+    int in_quotes = 0;
+
+    for (; i < len; i++) {
+	/* Most bytes are none of the kinds that matter: a million lines pass here. */
+	while (i < len && key_byte[(unsigned char) text[i]] == KEY_PLAIN)
+	    i++;
+	if (i == len)
+	    break;
+	unsigned char c = (unsigned char) text[i];
+	if (key_byte[c] == KEY_ESCAPE) {
+	    if (++i >= len)
+		break;
+	} else if (key_byte[c] == KEY_SPACE) {
+	    if (!in_quotes)
+		break;
+	} else {
+	    in_quotes = !in_quotes;
+	}
+    }
+    if (in_quotes)
+	return MAPSOURCE_UNBALANCED;
+    size_t start = i < len ? i + 1 : len, end = len;
+    while (start < len && is_space((unsigned char) text[start]))
+	start++;
+    while (end > start && is_space((unsigned char) text[end - 1]))
+	end--;
+    rec->key_len = i < len ? i : len;
+    rec->value_start = start;
+    rec->value_end = end;
+    return rec->key_len == 0 || end == start ? MAPSOURCE_NOT_KEY_VALUE : MAPSOURCE_RECORD;
+}
+
 static void on_line(void *ctx, const struct cf_logical_line *line)
 {
     struct source_state *st = ctx;
-    char *buf, *value;
-    int in_quotes = 0;
+    struct mapsource_record rec;
 
     if ((st->flags & MAPSOURCE_UTF8) && !all_ascii(line->text)
 	&& !utf8_valid(line->text, line->len)) {
@@ -52,42 +94,28 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
 		  st->path, line->first_line, line->text);
 	return;
     }
-    /* The key ends at the first whitespace outside double quotes. */
-    buf = xstrdup(line->text);
-    for (value = buf; *value; value++) {
-	if (*value == '\\') {
-	    if (*++value == 0)
-		break;
-	} else if (is_space((unsigned char) *value)) {
-	    if (!in_quotes)
-		break;
-	} else if (*value == '"') {
-	    in_quotes = !in_quotes;
-	}
-    }
-    if (in_quotes) {
+    /* The text ends at a NUL byte, as everywhere a C string is read. */
+    switch (mapsource_split(line->text, strlen(line->text), &rec)) {
+    case MAPSOURCE_UNBALANCED:
 	warn(st, "%s, line %d: unbalanced '\"' in '%s' -- ignoring this line",
 		  st->path, line->first_line, line->text);
-	free(buf);
 	return;
-    }
-    if (*value)
-	*value++ = 0;
-    while (is_space((unsigned char) *value))
-	value++;
-    trim_right(value);
-    if (*buf == 0 || *value == 0) {
+    case MAPSOURCE_NOT_KEY_VALUE:
 	warn(st, "%s, line %d: expected format: key whitespace value%s",
 		  st->path, line->first_line,
 		  (st->flags & MAPSOURCE_TEXTHASH) ? " -- ignoring this line" : "");
-	free(buf);
 	return;
+    case MAPSOURCE_RECORD:
+	break;
     }
-    if (buf[strlen(buf) - 1] == ':')
+    char *key = xstrndup(line->text, rec.key_len);
+    char *value = xstrndup(line->text + rec.value_start, rec.value_end - rec.value_start);
+    if (key[rec.key_len - 1] == ':')
 	warn(st, "%s, line %d: record is in \"key: value\" format; is this an alias file?",
 		  st->path, line->first_line);
-    st->on_entry(st->ctx, buf, value, line->first_line);
-    free(buf);
+    st->on_entry(st->ctx, key, value, line->first_line);
+    free(key);
+    free(value);
 }
 
 

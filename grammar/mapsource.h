@@ -6,6 +6,7 @@
 #ifndef PFC_MAPSOURCE_H
 #define PFC_MAPSOURCE_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #define MAPSOURCE_UTF8	(1u << 0)	/* drop lines that are not UTF-8 */
@@ -19,6 +20,30 @@
  */
 typedef void (*mapsource_entry_fn)(void *ctx, const char *key, const char *value,
 				   int line);
+
+/*
+ * A logical line as a record: the key is text[0, key_len), the value
+ * text[value_start, value_end) (its outer whitespace trimmed).
+ */
+struct mapsource_record {
+    size_t key_len, value_start, value_end;
+};
+
+/* mapsource_split's verdicts: a record, or why the line is not one */
+enum mapsource_split_status {
+    MAPSOURCE_RECORD,
+    MAPSOURCE_UNBALANCED,	/* a '"' without its partner */
+    MAPSOURCE_NOT_KEY_VALUE,	/* no key or no value */
+};
+
+/*
+ * mapsource_split - the record in a logical line of len bytes: the key
+ * ends at the first whitespace outside double quotes (a backslash
+ * protects the next byte), the value is the rest. The one splitter of
+ * the format: mapsource_read's, and pfc build's for text in memory.
+ */
+enum mapsource_split_status mapsource_split(const char *text, size_t len,
+					    struct mapsource_record *rec);
 
 /*
  * mapsource_read - read fp (named path in warnings) and call on_entry for

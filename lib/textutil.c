@@ -1,4 +1,5 @@
 /* textutil - name=value splitting, brace-aware tokens, brace extraction */
+#include <stdint.h>
 #include <string.h>
 
 #include "strbuf.h"
@@ -126,4 +127,33 @@ char *extract_braces(char **bp, int strip)
     }
     *bp = cp;
     return failed ? sb_detach(&err) : NULL;
+}
+
+/*
+ * ascii_capitals - the bytes 'A' to 'Z' of w, as 0x80 in each such byte
+ * (a byte >= 0x80 is never one of them). Adding 0x3f sets the top bit
+ * of a byte >= 'A', adding 0x25 that of a byte > 'Z'; seven-bit bytes
+ * never carry into the next.
+ */
+static uint64_t ascii_capitals(uint64_t w)
+{
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL, top = 0x8080808080808080ULL;
+    uint64_t b = w & low7;
+
+    return (b + 0x3f3f3f3f3f3f3f3fULL) & ~(b + 0x2525252525252525ULL) & ~w & top;
+}
+
+int fold_may_change(const char *s, size_t len)
+{
+    uint64_t w, any = 0;
+    size_t i = 0;
+
+    for (; i + sizeof(w) <= len; i += sizeof(w)) {
+	memcpy(&w, s + i, sizeof(w));
+	any |= ascii_capitals(w) | (w & 0x8080808080808080ULL);
+    }
+    w = 0;
+    memcpy(&w, s + i, len - i);
+    any |= ascii_capitals(w) | (w & 0x8080808080808080ULL);
+    return any != 0;
 }

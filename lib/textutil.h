@@ -38,6 +38,13 @@ char *extract_braces(char **bp, int strip);
  */
 int brace_group(const char *s);
 
+/*
+ * fold_may_change - could case folding change these len bytes: is one
+ * an ASCII capital or a byte >= 0x80? Eight bytes at a time: every
+ * lookup and every entry of a table asks.
+ */
+int fold_may_change(const char *s, size_t len);
+
 /* trim_right - drop trailing whitespace in place; returns s */
 char *trim_right(char *s);
 

@@ -22,6 +22,7 @@
 #include "diag.h"
 #include "loader.h"
 #include "strbuf.h"
+#include "textutil.h"
 #include "utf8.h"
 #include "xalloc.h"
 #include "xxh64.h"
@@ -104,36 +105,6 @@ static const char *spec_name(const char *spec)
 /* ---------------------------------------------------------------- exact */
 
 /*
- * ascii_upper - the bytes 'A' to 'Z' of w, as 0x80 in each such byte:
- * eight bytes at a time (a byte >= 0x80 is never one of them). Adding
- * 0x3f sets the top bit of a byte >= 'A', adding 0x25 that of a byte
- * > 'Z'; the low seven bits of a byte never carry into the next.
- */
-static inline uint64_t ascii_upper(uint64_t w)
-{
-    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL, top = 0x8080808080808080ULL;
-    uint64_t b = w & low7;
-
-    return (b + 0x3f3f3f3f3f3f3f3fULL) & ~(b + 0x2525252525252525ULL) & ~w & top;
-}
-
-/* needs_fold - could folding change the len bytes of key? */
-static int needs_fold(const char *key, size_t len)
-{
-    uint64_t w, any = 0;
-    size_t i = 0;
-
-    for (; i + sizeof(w) <= len; i += sizeof(w)) {
-	memcpy(&w, key + i, sizeof(w));
-	any |= ascii_upper(w) | (w & 0x8080808080808080ULL);
-    }
-    w = 0;
-    memcpy(&w, key + i, len - i);
-    any |= ascii_upper(w) | (w & 0x8080808080808080ULL);
-    return any != 0;
-}
-
-/*
  * fold - the key as a folding table stores it: the key itself when
  * folding changes nothing (most keys), else written at buf->data + base:
  * ASCII lowercase, or Unicode full case folding for a UTF-8 table when
@@ -146,7 +117,7 @@ static const char *fold(uint32_t flags, const char *key, struct image_lookup_buf
     unsigned char high = 0;
 
     *lenp = len;
-    if (!needs_fold(key, len))
+    if (!fold_may_change(key, len))
 	return key;
     reserve(buf, base + len + 1);
     char *out = buf->data + base;

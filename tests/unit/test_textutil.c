@@ -1,4 +1,4 @@
-/* test_textutil - name=value splitting, brace tokens, brace extraction */
+/* test_textutil - name=value splitting, brace tokens, brace extraction, fold test */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,12 +55,36 @@ static void test_extract_braces(void **state)
     free(err);
 }
 
+/* fold_may_change: every byte value, at every place of an eight-byte word and its tail */
+static void test_fold_may_change(void **state)
+{
+    char text[19];
+
+    (void) state;
+    assert_false(fold_may_change("", 0));
+    assert_false(fold_may_change("user@example.com", 16));
+    assert_true(fold_may_change("user@Example.com", 16));
+    /* Only len bytes count: the capital after them does not. */
+    assert_false(fold_may_change("abcdefghX", 8));
+    for (int byte = 1; byte < 256; byte++) {
+	int changes = (byte >= 'A' && byte <= 'Z') || byte >= 0x80;
+	for (size_t at = 0; at < sizeof(text) - 1; at++) {
+	    memset(text, 'a', sizeof(text) - 1);
+	    text[sizeof(text) - 1] = 0;
+	    text[at] = (char) byte;
+	    if (fold_may_change(text, sizeof(text) - 1) != changes)
+		fail_msg("byte 0x%02x at %zu: expected %d", byte, at, changes);
+	}
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_split_nameval),
 	cmocka_unit_test(test_tokens_with_braces),
 	cmocka_unit_test(test_extract_braces),
+	cmocka_unit_test(test_fold_may_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
