@@ -1,13 +1,13 @@
 #!/bin/bash
 # golden.sh - fixed inputs with their exact stdout, stderr and exit status.
-# Each case is a directory under tests/cli/golden/ holding the config files,
+# Each case is a directory under tests/cli/golden-cases/ holding the config files,
 # "args" (the pfc arguments, one per line, run inside the case directory),
 # and expect.out, expect.err, expect.rc. Broken input lives here: the
 # diagnostic text and the exit code are part of pfc's interface.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-$srcdir/pfc}
-cases=("$srcdir"/tests/cli/golden/*/)
+cases=("$srcdir"/tests/cli/golden-cases/*/)
 echo "1..${#cases[@]}"
 n=0 failed=0
 for dir in "${cases[@]}"; do

@@ -1,6 +1,6 @@
 #!/bin/bash
 # lookup.sh - pfc lookup on small configuration directories, exact output.
-# Each case is a directory under tests/cli/lookup/ holding main.cf and its
+# Each case is a directory under tests/cli/lookup-cases/ holding main.cf and its
 # tables (relative paths, so the output names no path of the machine that
 # runs it), "args" (the pfc arguments, one per line, run inside the case
 # directory), and expect.out, expect.err, expect.rc. The cases follow SPEC
@@ -9,7 +9,7 @@
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-$srcdir/pfc}
-cases=("$srcdir"/tests/cli/lookup/*/)
+cases=("$srcdir"/tests/cli/lookup-cases/*/)
 echo "1..${#cases[@]}"
 err_file=$(mktemp "${TMPDIR:-/tmp}/lookup.err.XXXXXX")
 trap 'rm -f "$err_file"' EXIT
