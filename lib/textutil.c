@@ -148,12 +148,17 @@ int fold_may_change(const char *s, size_t len)
     uint64_t w, any = 0;
     size_t i = 0;
 
+    if (len < sizeof(w)) {
+	for (; i < len; i++)
+	    any |= ascii_capitals((unsigned char) s[i]) | ((unsigned char) s[i] & 0x80);
+	return any != 0;
+    }
     for (; i + sizeof(w) <= len; i += sizeof(w)) {
 	memcpy(&w, s + i, sizeof(w));
 	any |= ascii_capitals(w) | (w & 0x8080808080808080ULL);
     }
-    w = 0;
-    memcpy(&w, s + i, len - i);
+    /* The tail: the last eight bytes, some of them seen already. */
+    memcpy(&w, s + len - sizeof(w), sizeof(w));
     any |= ascii_capitals(w) | (w & 0x8080808080808080ULL);
     return any != 0;
 }

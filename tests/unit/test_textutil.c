@@ -55,10 +55,10 @@ static void test_extract_braces(void **state)
     free(err);
 }
 
-/* fold_may_change: every byte value, at every place of an eight-byte word and its tail */
+/* fold_may_change: every byte value, at every place of every length to 19 */
 static void test_fold_may_change(void **state)
 {
-    char text[19];
+    char text[20];
 
     (void) state;
     assert_false(fold_may_change("", 0));
@@ -68,12 +68,13 @@ static void test_fold_may_change(void **state)
     assert_false(fold_may_change("abcdefghX", 8));
     for (int byte = 1; byte < 256; byte++) {
 	int changes = (byte >= 'A' && byte <= 'Z') || byte >= 0x80;
-	for (size_t at = 0; at < sizeof(text) - 1; at++) {
-	    memset(text, 'a', sizeof(text) - 1);
-	    text[sizeof(text) - 1] = 0;
-	    text[at] = (char) byte;
-	    if (fold_may_change(text, sizeof(text) - 1) != changes)
-		fail_msg("byte 0x%02x at %zu: expected %d", byte, at, changes);
+	for (size_t len = 1; len < sizeof(text); len++) {
+	    for (size_t at = 0; at < len; at++) {
+		memset(text, 'a', sizeof(text));
+		text[at] = (char) byte;
+		if (fold_may_change(text, len) != changes)
+		    fail_msg("byte 0x%02x at %zu of %zu: expected %d", byte, at, len, changes);
+	    }
 	}
     }
 }
