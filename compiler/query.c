@@ -146,7 +146,10 @@ static int query_one(struct query *q, const char *key)
     return 0;
 }
 
-/* answer - look one key of "-" up (its prefetch hash known); print "key<TAB>value" when found */
+/*
+ * answer - look one key of "-" up, its hash known from the prefetch;
+ * print "key<TAB>value" when found
+ */
 static int answer(struct query *q, const char *key, uint32_t hash)
 {
     const char *value;

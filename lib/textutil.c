@@ -1,4 +1,4 @@
-/* textutil - name=value splitting, brace-aware tokens, brace extraction */
+/* textutil - name=value splitting, brace-aware tokens, brace extraction, fold test */
 #include <stdint.h>
 #include <string.h>
 

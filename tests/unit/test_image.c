@@ -983,11 +983,22 @@ static int teardown_lookups(void **state)
     return 0;
 }
 
-/* answers - key finds want in table (want NULL: not found) */
+/*
+ * answers - key finds want in table (want NULL: not found), the same
+ * through image_lookup() and through the prefetch pipeline's calls
+ */
 static void answers(struct fixture_image *f, uint32_t table, const char *key, const char *want)
 {
     const char *value = NULL;
-    int status = image_lookup(f->img, table, key, &value, &f->buf);
+    uint32_t hash = image_prefetch_start(f->img, table, key, &f->buf);
+    int status = image_lookup_prefetched(f->img, table, key, hash, &value, &f->buf);
+    char *prefetched = value ? strdup(value) : NULL;
+
+    if (image_lookup(f->img, table, key, &value, &f->buf) != status
+	|| (status == IMAGE_FOUND && strcmp(prefetched, value) != 0))
+	fail_msg("%s: \"%s\": image_lookup_prefetched() answers otherwise",
+		 image_str(f->img, f->img->tables[table].spec), key);
+    free(prefetched);
 
     if (want == NULL) {
 	if (status != IMAGE_NOTFOUND)
