@@ -27,6 +27,7 @@ set -u
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/virtual-data.sh"
 PFC=${PFC:-$here/../pfc}
 ENTRIES=${ENTRIES:-1000000}
 LOOKUPS=${LOOKUPS:-1000000}
@@ -67,23 +68,9 @@ for t in lmdb cdb; do
     fi
 done
 
-# The map and the keys (the generator of map-query.sh).
-awk -v n="$ENTRIES" 'BEGIN {
-    for (i = 0; i < n; i++)
-        printf "user%d@example-domain-%d.com  dest%d@other.example\n", i, (i * 7919) % 997, i
-}' >"$cfg/virtual"
-awk -v n="$ENTRIES" -v k="$LOOKUPS" 'BEGIN {
-    srand(42)
-    for (j = 0; j < k; j++) {
-        i = int(rand() * n)
-        if (j % 2 == 0)
-            printf "user%d@example-domain-%d.com\n", i, (i * 7919) % 997
-        else if (j % 4 == 1)
-            printf "user%d@example-domain-%d.com\n", i, (i * 7919 + 1) % 997
-        else
-            printf "nobody%d@example-domain-%d.com\n", i, (i * 7919) % 997
-    }
-}' | shuf --random-source=<(yes) >"$tmp/keys"
+# The map and the keys (virtual-data.sh, as map-query.sh's).
+virtual_map "$ENTRIES" >"$cfg/virtual"
+virtual_keys "$ENTRIES" "$LOOKUPS" >"$tmp/keys"
 for t in $postmap_types; do
     mkdir "$tmp/$t"
     cp "$cfg/virtual" "$tmp/$t/virtual"

@@ -19,6 +19,7 @@ set -u
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/virtual-data.sh"
 PFC=${PFC:-$here/../pfc}
 SIZES=${SIZES:-"100000 1000000"}
 RUNS=${RUNS:-3}
@@ -70,17 +71,6 @@ argv_of() {
     esac
 }
 
-# gen SIZE: the source, deterministic
-gen() {
-    awk -v n="$1" 'BEGIN {
-        for (i = 0; i < n; i++) {
-            # users spread over ~1000 domains, destinations elsewhere
-            d = (i * 7919) % 997
-            printf "user%d@example-domain-%d.com  dest%d@other.example\n", i, d, i
-        }
-    }'
-}
-
 [ "$("$PFC" map -c "$cfg" -q x 'static:{y}' 2>/dev/null)" = y ] || die "$PFC cannot run pfc map"
 echo "pfc:      $PFC"
 if [ "${NO_HYPERFINE:-0}" != 1 ] && command -v hyperfine >/dev/null 2>&1; then
@@ -106,7 +96,7 @@ loop_time() {
 
 for size in $SIZES; do
     src=$tmp/virtual-$size
-    gen "$size" >"$src"
+    virtual_map "$size" >"$src"
     for tool in $tools; do
         mkdir -p "$tmp/$tool-$size"
         ln -f "$src" "$(table_of "$tool" "$size")" 2>/dev/null ||

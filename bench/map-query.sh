@@ -20,6 +20,7 @@ set -u
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/virtual-data.sh"
 PFC=${PFC:-$here/../pfc}
 ENTRIES=${ENTRIES:-1000000}
 LOOKUPS=${LOOKUPS:-1000000}
@@ -53,23 +54,10 @@ for t in lmdb cdb; do
     fi
 done
 
-# The table (same generator as map-build.sh) and the keys: LOOKUPS/2 hits
-# drawn from the table, LOOKUPS/2 misses of the same shape, shuffled.
-awk -v n="$ENTRIES" 'BEGIN {
-    for (i = 0; i < n; i++)
-        printf "user%d@example-domain-%d.com  dest%d@other.example\n", i, (i * 7919) % 997, i
-}' >"$tmp/virtual"
-awk -v n="$ENTRIES" -v k="$LOOKUPS" 'BEGIN {
-    srand(42)
-    for (j = 0; j < k; j++) {
-        i = int(rand() * n)
-        if (j % 2 == 0)     # a hit
-            printf "user%d@example-domain-%d.com\n", i, (i * 7919) % 997
-        else                # a miss: right user, wrong domain, or unknown user
-            if (j % 4 == 1) printf "user%d@example-domain-%d.com\n", i, (i * 7919 + 1) % 997
-            else            printf "nobody%d@example-domain-%d.com\n", i, (i * 7919) % 997
-    }
-}' | shuf --random-source=<(yes) >"$tmp/keys"
+# The table (virtual-data.sh, as map-build.sh's) and the keys: LOOKUPS/2
+# hits drawn from the table, LOOKUPS/2 misses of the same shape, shuffled.
+virtual_map "$ENTRIES" >"$tmp/virtual"
+virtual_keys "$ENTRIES" "$LOOKUPS" >"$tmp/keys"
 
 table_of() { echo "$tmp/$1/virtual"; }
 for tool in $tools; do

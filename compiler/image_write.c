@@ -46,6 +46,7 @@
 #include "check.h"
 #include "diag.h"
 #include "dict.h"
+#include "dict_cidr.h"
 #include "expand.h"
 #include "hostinfo.h"
 #include "image.h"
@@ -1559,94 +1560,13 @@ static int compile_patterns(struct build *b, struct img_table *rec, uint32_t *so
     return status;
 }
 
-/*
- * cidr tables: dict_cidr's reader decides which rules it keeps, saying
- * "cidr map NAME, line N: WHY: skipping this rule" of each one it does
- * not; the lines themselves are split here as it splits them.
- */
-struct cidr_scan {
-    const char *prefix;		/* "cidr map NAME, line " */
-    unsigned char *skipped;	/* per line: 1 when Postfix skips it */
-    size_t nskipped;
-    struct pat_list list;
-    struct rule_scan seen;
-    char **values;
-    size_t nvalues, values_cap;
-};
-
-static void on_cidr_warning(void *ctx, const char *message)
-{
-    struct cidr_scan *scan = ctx;
-    size_t plen = strlen(scan->prefix), mlen = strlen(message);
-    static const char tail[] = ": skipping this rule";
-
-    if (strncmp(message, scan->prefix, plen) != 0 || mlen < sizeof(tail) - 1
-	|| strcmp(message + mlen - (sizeof(tail) - 1), tail) != 0)
-	return;
-    long line = strtol(message + plen, NULL, 10);
-    if (line <= 0)
-	return;
-    if ((size_t) line >= scan->nskipped) {
-	size_t n = (size_t) line + 64;
-	scan->skipped = xrealloc(scan->skipped, n);
-	memset(scan->skipped + scan->nskipped, 0, n - scan->nskipped);
-	scan->nskipped = n;
-    }
-    scan->skipped[line] = 1;
-}
-
-static int is_alnum(int ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-}
-
-/* cidr_line - one logical line, split as dict_cidr's parse_rule() splits it */
-static void cidr_line(void *ctx, char *p, const struct cf_logical_line *logical)
-{
-    struct cidr_scan *scan = ctx;
-    int line = logical->first_line, match = 1;
-    enum pat_op op;
-    char *pattern = NULL, *value = NULL;
-
-    if ((size_t) line < scan->nskipped && scan->skipped[line])
-	return;
-    if (strncasecmp(p, "IF", 2) == 0 && !is_alnum((unsigned char) p[2])) {
-	for (p += 2; *p == '!' || is_space((unsigned char) *p); p++)
-	    if (*p == '!')
-		match = !match;
-	pattern = trim_right(p);
-	op = PAT_IF;
-    } else if (strncasecmp(p, "ENDIF", 5) == 0 && !is_alnum((unsigned char) p[5])) {
-	op = PAT_ENDIF;
-    } else {
-	for (; *p == '!' || is_space((unsigned char) *p); p++)
-	    if (*p == '!')
-		match = !match;
-	for (pattern = p; *p && !is_space((unsigned char) *p); p++)
-	     /* void */ ;
-	if (*p)
-	    *p++ = 0;
-	while (is_space((unsigned char) *p))
-	    p++;
-	value = trim_right(p);
-	op = PAT_MATCH;
-    }
-    struct pat_rule *rule = pat_list_add(&scan->list, op, line);
-    rule->match = match;
-    if (value != NULL)
-	rule->text = xstrdup(value);
-    GROW(scan->seen.v, scan->seen.n, scan->seen.cap);
-    struct seen_rule *r = &scan->seen.v[scan->seen.n++];
-    memset(r, 0, sizeof(*r));
-    if (pattern != NULL)
-	r->pattern[0] = xstrdup(pattern);
-}
-
+/* compile_cidr - cidr: through dict_cidr's reader, which keeps each rule's text */
 static int compile_cidr(struct build *b, struct img_table *rec, uint32_t *source,
 			const char *spec, const char *name)
 {
     char *opened = *name == '{' ? xstrdup(name) : sysroot_path(name);
-    struct cidr_scan scan;
+    struct pat_list list;
+    struct rule_scan seen = { NULL, 0, 0 };
     char *err = NULL;
     int status = 0;
 
@@ -1654,39 +1574,29 @@ static int compile_cidr(struct build *b, struct img_table *rec, uint32_t *source
 	free(opened);
 	return -1;
     }
-    memset(&scan, 0, sizeof(scan));
-    char *prefix = xconcat("cidr map ", opened, ", line ", (char *) NULL);
-    scan.prefix = prefix;
-    /* Which lines does Postfix skip? Its reader says so. */
-    diag_set_warning_hook(on_cidr_warning, &scan);
-    struct dict *dict = dict_open(spec, DICT_READ, b->fold_flags, &err);
+    memset(&list, 0, sizeof(list));
     diag_set_warning_hook(discard_warning, NULL);
-    if (dict == NULL) {
-	fprintf(stderr, "pfc: build: %s: %s\n", spec, err);
+    int loaded = cidr_load(&list, opened, &err);
+    diag_set_warning_hook(NULL, NULL);
+    if (loaded != 0) {
+	fprintf(stderr, "pfc: build: %s: %s\n", spec, err ? err : "cannot be read");
 	b->failed = 1;
 	status = -1;
     } else {
-	char *close_err = NULL;
-	(void) dict_close(dict, &close_err);
-	free(close_err);
-	free(err);
-	err = NULL;
-	if (pat_read_source("cidr", opened, 1, cidr_line, &scan, &err) != 0) {
-	    fprintf(stderr, "pfc: build: %s: %s\n", spec, err ? err : "cannot be read");
-	    b->failed = 1;
-	    status = -1;
-	} else {
-	    pat_list_finish(&scan.list, "cidr", opened);
-	    rec->kind = IMG_TABLE_CIDR;
-	    add_rules(b, rec, &scan.list, scan.seen.v, NULL);
+	for (size_t i = 0; i < list.nrules; i++) {
+	    const struct cidr_rule *r = list.rules[i].expr;
+	    GROW(seen.v, seen.n, seen.cap);
+	    memset(&seen.v[seen.n], 0, sizeof(seen.v[seen.n]));
+	    if (r != NULL)
+		seen.v[seen.n].pattern[0] = xstrdup(r->pattern);
+	    seen.n++;
 	}
+	rec->kind = IMG_TABLE_CIDR;
+	add_rules(b, rec, &list, seen.v, NULL);
     }
-    diag_set_warning_hook(NULL, NULL);
     free(err);
-    pat_list_free(&scan.list, NULL);
-    free_seen(&scan.seen);
-    free(scan.skipped);
-    free(prefix);
+    pat_list_free(&list, free);
+    free_seen(&seen);
     free(opened);
     return status;
 }

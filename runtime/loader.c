@@ -881,12 +881,19 @@ static enum image_status compile(struct verify *v, uint32_t t, uint32_t r,
 	    ngroups = 0;
 	break;
     }
-    case IMG_TABLE_CIDR:
-	if (cidr_parse(text, &prog->u.cidr, why, sizeof(why)) != 0) {
-	    prog->kind = 0;
-	    RCORRUPT("network does not parse: %s", why);
-	}
-	break;
+    case IMG_TABLE_CIDR: {
+	/* The message quotes the pattern: one of any length is no network. */
+	char copy[INET6_ADDRSTRLEN + 64];
+	struct strbuf reason = STRBUF_INIT;
+	if (strlen(text) >= sizeof(copy))
+	    sb_printf(&reason, "bad address pattern: \"%.60s...\"", text);
+	else if (cidr_parse(strcpy(copy, text), &prog->u.cidr, 0, &reason) == 0)
+	    break;
+	snprintf(why, sizeof(why), "%s", sb_str(&reason));
+	sb_free(&reason);
+	prog->kind = 0;
+	RCORRUPT("network does not parse: %s", why);
+    }
     }
     if (need_groups && rule->max_group > ngroups)
 	RCORRUPT("the result names group %u, the pattern has %u", (unsigned) rule->max_group,
@@ -1002,95 +1009,6 @@ static enum image_status check_programs(struct verify *v)
 	}
     }
     return IMAGE_OK;
-}
-
-/* ---------------------------------------------------------------- cidr */
-
-int cidr_family(const char *text)
-{
-    return strchr(text, ':') ? AF_INET6 : AF_INET;
-}
-
-/* mask_bits - keep the first bits bits of an address, clear the rest */
-static void mask_bits(unsigned char *bytes, unsigned nbytes, unsigned bits)
-{
-    for (unsigned i = 0; i < nbytes; i++) {
-	if (bits >= 8) {
-	    bits -= 8;
-	} else {
-	    bytes[i] &= (unsigned char) (0xff00u >> bits);
-	    bits = 0;
-	}
-    }
-}
-
-int cidr_parse(const char *text, struct cidr_net *net, char *why, size_t size)
-{
-    char copy[INET6_ADDRSTRLEN + 64];
-    char *pattern = copy, *mask_search, *mask;
-
-    if (strlen(text) >= sizeof(copy)) {
-	snprintf(why, size, "bad address pattern: \"%.60s...\"", text);
-	return -1;
-    }
-    strcpy(copy, text);
-    mask_search = pattern;
-    if (*pattern == '[') {
-	char *close = strchr(++pattern, ']');
-
-	if (close == NULL) {
-	    snprintf(why, size, "missing ']' character after \"[%s\"", pattern);
-	    return -1;
-	}
-	*close = 0;
-	mask_search = close + 1;
-	if (*mask_search != '/') {
-	    if (*mask_search != 0) {
-		snprintf(why, size, "garbage after \"[%s]\"", pattern);
-		return -1;
-	    }
-	    mask_search = pattern;
-	}
-    }
-    memset(net, 0, sizeof(*net));
-    net->family = cidr_family(pattern);
-    net->nbytes = net->family == AF_INET6 ? 16 : 4;
-    if ((mask = strchr(mask_search, '/')) == NULL) {
-	if (inet_pton(net->family, pattern, net->net) != 1) {
-	    snprintf(why, size, "bad address pattern: \"%s\"", pattern);
-	    return -1;
-	}
-	memset(net->mask, 0xff, net->nbytes);
-	return 0;
-    }
-    *mask++ = 0;
-    int digits = *mask != 0;
-    for (const char *p = mask; *p; p++)
-	if (*p < '0' || *p > '9')
-	    digits = 0;
-    const char *error = NULL;
-    int len = 0;
-    if (!digits)
-	error = "bad mask value";
-    /* Postfix converts with atoi(): huge numbers wrap as an int does. */
-    else if ((len = (int) strtol(mask, NULL, 10)) > (int) net->nbytes * 8)
-	error = "bad mask length";
-    else if (inet_pton(net->family, pattern, net->net) != 1)
-	error = "bad network value";
-    if (error != NULL) {
-	snprintf(why, size, "%s in \"%s/%s\"", error, pattern, mask);
-	return -1;
-    }
-    if (len < 0)
-	len = 0;
-    memset(net->mask, 0xff, net->nbytes);
-    mask_bits(net->mask, net->nbytes, (unsigned) len);
-    for (unsigned i = 0; i < net->nbytes; i++)
-	if (net->net[i] & ~net->mask[i]) {
-	    snprintf(why, size, "non-null host address bits in \"%s/%s\"", pattern, mask);
-	    return -1;
-	}
-    return 0;
 }
 
 /* -------------------------------------------------------------- driver */

@@ -274,15 +274,8 @@ static int exec(const struct image *img, const struct img_table *tb,
 	match_warn(img, tb, rule, "pcre", text);
 	return -1;
     }
-    case IMG_TABLE_CIDR: {
-	const struct cidr_net *net = &p->u.cidr;
-	if (net->family != k->family)
-	    return -1;
-	for (unsigned i = 0; i < net->nbytes; i++)
-	    if ((k->addr[i] & net->mask[i]) != net->net[i])
-		return 0;
-	return 1;
-    }
+    case IMG_TABLE_CIDR:
+	return cidr_match(&p->u.cidr, k->family, k->addr);
     }
     return -1;
 }

@@ -64,4 +64,10 @@ int fuzz_regcomp_blowup(const uint8_t *data, size_t size);
 /* fuzz_use - read every byte of s, so a sanitizer sees a bad string */
 void fuzz_use(const char *s);
 
+/*
+ * fuzz_entry - a table reader's entry callback (mapsource, aliases): a
+ * line number from 1, and key and value read through
+ */
+void fuzz_entry(void *ctx, const char *key, const char *value, int line);
+
 #endif

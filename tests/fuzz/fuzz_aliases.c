@@ -9,15 +9,6 @@
 
 const char fuzz_name[] = "aliases";
 
-static void on_entry(void *ctx, const char *key, const char *value, int line)
-{
-    (void) ctx;
-    if (line < 1)
-	__builtin_trap();
-    fuzz_use(key);
-    fuzz_use(value);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const unsigned flags[] = { 0, ALIASES_FOLD | ALIASES_UTF8 };
@@ -25,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_init();
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 	FILE *fp = fuzz_stream(data, size);
-	aliases_read_stream(fp, "aliases", flags[i], on_entry, NULL);
+	aliases_read_stream(fp, "aliases", flags[i], fuzz_entry, NULL);
 	fclose(fp);
     }
     return 0;
