@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "expand.h"
+#include "textutil.h"
 #include "xalloc.h"
 
 #define SPACE_CHARS " \t\r\n"
@@ -66,16 +67,6 @@ static int relop_result(enum relop op, long delta)
     case OP_GT: return delta > 0;
     default: return 0;
     }
-}
-
-static int all_digits(const char *s)
-{
-    if (*s == 0)
-	return 0;
-    for (; *s; s++)
-	if (!isdigit((unsigned char) *s))
-	    return 0;
-    return 1;
 }
 
 static long number_or_die(const char *s)

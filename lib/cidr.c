@@ -7,6 +7,7 @@
 
 #include "cidr.h"
 #include "strbuf.h"
+#include "textutil.h"
 
 int cidr_family(const char *text)
 {
@@ -24,16 +25,6 @@ static void mask_bits(unsigned char *bytes, unsigned nbytes, unsigned bits)
 	    bits = 0;
 	}
     }
-}
-
-static int all_digits(const char *s)
-{
-    if (*s == 0)
-	return 0;
-    for (; *s; s++)
-	if (*s < '0' || *s > '9')
-	    return 0;
-    return 1;
 }
 
 int cidr_parse(char *pattern, struct cidr_net *net, int suggest, struct strbuf *why)

@@ -143,6 +143,16 @@ static uint64_t ascii_capitals(uint64_t w)
     return (b + 0x3f3f3f3f3f3f3f3fULL) & ~(b + 0x2525252525252525ULL) & ~w & top;
 }
 
+int all_digits(const char *s)
+{
+    if (*s == 0)
+	return 0;
+    for (; *s; s++)
+	if (*s < '0' || *s > '9')
+	    return 0;
+    return 1;
+}
+
 int fold_may_change(const char *s, size_t len)
 {
     uint64_t w, any = 0;

@@ -45,6 +45,9 @@ int brace_group(const char *s);
  */
 int fold_may_change(const char *s, size_t len);
 
+/* all_digits - Postfix's alldig(): s is not empty and only digits */
+int all_digits(const char *s);
+
 /* trim_right - drop trailing whitespace in place; returns s */
 char *trim_right(char *s);
 

@@ -380,17 +380,6 @@ static int get_pattern(const struct pat_syntax *syn, const struct pat_where *whe
     return 1;
 }
 
-/* all_digits - Postfix's alldig(): non-empty and only digits */
-static int all_digits(const char *s)
-{
-    if (*s == 0)
-	return 0;
-    for (; *s; s++)
-	if (*s < '0' || *s > '9')
-	    return 0;
-    return 1;
-}
-
 /* add_piece - append one piece to a rule's result */
 static void add_piece(struct pat_rule *rule, size_t *cap, size_t group,
 		      size_t offset, size_t len)
