@@ -1,5 +1,5 @@
 /*
- * fuzz_image - the loader and verifier of policy images (runtime/loader.h).
+ * fuzz_image - the loader and verifier of policy images (runtime/image/loader.h).
  * Each input is verified twice: as it is, and with its checksum and
  * content id made right, since a mutated image almost never has them
  * right and the verifier would stop at the checksum every time. When an

@@ -1,5 +1,5 @@
 /*
- * fuzz_mainconf - main.cf as postconf reads it (compiler/mainconf.h),
+ * fuzz_mainconf - main.cf as postconf reads it (compiler/model/main_cf.h),
  * then every value $-expanded against the others, as postconf -x does
  * (one level, so that a hostile file cannot ask for exponential output).
  */
@@ -8,7 +8,7 @@
 
 #include "expand.h"
 #include "fuzz.h"
-#include "mainconf.h"
+#include "main_cf.h"
 #include "strbuf.h"
 #include "strmap.h"
 

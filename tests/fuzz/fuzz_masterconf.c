@@ -1,11 +1,11 @@
 /*
- * fuzz_masterconf - master.cf as postconf reads it (compiler/masterconf.h):
+ * fuzz_masterconf - master.cf as postconf reads it (compiler/model/master_cf.h):
  * fields, daemon options, positions of every argument.
  */
 #include <string.h>
 
 #include "fuzz.h"
-#include "masterconf.h"
+#include "master_cf.h"
 
 const char fuzz_name[] = "masterconf";
 

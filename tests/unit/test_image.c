@@ -1,6 +1,6 @@
 /*
  * test_image - the loader, verifier and lookups on images written here
- * by hand, record by record from runtime/image.h (a writer independent
+ * by hand, record by record from runtime/image/image.h (a writer independent
  * of pfc build's, so the two check each other): a good image verifies
  * and answers every table kind as Postfix would; each class of damage
  * is refused with its own status and a message saying what and where.

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dict.h"
 #include "lookup_order.h"
 
 /* "F:" marks a full key, "P:" a partial one. */
@@ -214,38 +213,42 @@ static void test_access_mail(void **state)
 
 /* A table of fixed "key=value" entries, or a pattern table that logs keys. */
 struct fake {
-    struct dict dict;
+    const char *name;
+    int pattern;
     const char *const *entries;	/* key, value, ..., NULL */
 };
 
 static char probe_log[1024];
 
-static int fake_lookup(struct dict *dict, const char *key, const char **value)
+static int fake_pattern(void *ctx, size_t i)
 {
-    const struct fake *f = (const struct fake *) dict;
+    return ((struct fake **) ctx)[i]->pattern;
+}
 
+static enum lo_outcome fake_lookup(void *ctx, size_t i, const char *key,
+				   const char **value, const char **error)
+{
+    const struct fake *f = ((struct fake **) ctx)[i];
+
+    (void) error;
     for (const char *const *e = f->entries; *e; e += 2) {
 	if (strcmp(e[0], key) == 0) {
 	    *value = e[1];
-	    return DICT_FOUND;
+	    return LO_HIT;
 	}
     }
-    return DICT_NOTFOUND;
+    return LO_MISS;
 }
 
-static const struct dict_type fake_fixed = { "fixed", DICT_CAP_FIXED, NULL, NULL };
-static const struct dict_type fake_pattern = { "pattern", DICT_CAP_PATTERN, NULL, NULL };
-
-static void fake_init(struct fake *f, const struct dict_type *type, const char *name,
+static void fake_init(struct fake *f, int pattern, const char *name,
 		      const char *const *entries)
 {
-    memset(f, 0, sizeof(*f));
-    f->dict.type = type;
-    f->dict.name = (char *) name;
-    f->dict.caps = type->caps;
-    f->dict.lookup = fake_lookup;
+    f->name = name;
+    f->pattern = pattern;
     f->entries = entries;
 }
+
+static struct fake **log_tables;
 
 static void log_probe(void *ctx, const struct lo_probe *probe)
 {
@@ -254,7 +257,7 @@ static void log_probe(void *ctx, const struct lo_probe *probe)
 
     (void) ctx;
     snprintf(probe_log + len, sizeof(probe_log) - len, "%s/%s/%s ",
-	     probe->key->text, probe->table->name, outcome[probe->outcome]);
+	     probe->key->text, log_tables[probe->table]->name, outcome[probe->outcome]);
 }
 
 static void test_run_key_major(void **state)
@@ -262,7 +265,8 @@ static void test_run_key_major(void **state)
     static const char *const none[] = { NULL };
     static const char *const second[] = { "@example.com", "catchall", NULL };
     struct fake a, b, re;
-    struct dict *tables[3] = { &a.dict, &re.dict, &b.dict };
+    struct fake *tables[3] = { &a, &re, &b };
+    struct lo_tables search = { 3, fake_pattern, fake_lookup, tables };
     struct lo_settings s;
     struct lo_keys keys = { NULL, 0, 0 };
     struct lo_probe last;
@@ -270,19 +274,20 @@ static void test_run_key_major(void **state)
 
     (void) state;
     settings(&s);
-    fake_init(&a, &fake_fixed, "a", none);
-    fake_init(&re, &fake_pattern, "re", none);
-    fake_init(&b, &fake_fixed, "b", second);
+    fake_init(&a, 0, "a", none);
+    fake_init(&re, 1, "re", none);
+    fake_init(&b, 0, "b", second);
+    log_tables = tables;
     assert_int_equal(lo_build(&keys, LO_ADDRESS, "u+x@example.com", &s, &err), 0);
     probe_log[0] = 0;
-    assert_int_equal(lo_run(&keys, tables, 3, log_probe, NULL, &last), LO_HIT);
+    assert_int_equal(lo_run(&keys, &search, log_probe, NULL, &last), LO_HIT);
     /* Each key in every table first; the pattern table sees only the full key. */
     assert_string_equal(probe_log,
 			"u+x@example.com/a/miss u+x@example.com/re/miss u+x@example.com/b/miss "
 			"u@example.com/a/miss u@example.com/re/skip u@example.com/b/miss "
 			"@example.com/a/miss @example.com/re/skip @example.com/b/hit ");
     assert_string_equal(last.value, "catchall");
-    assert_ptr_equal(last.table, &b.dict);
+    assert_int_equal(last.table, 2);
     lo_keys_free(&keys);
 }
 
@@ -290,7 +295,8 @@ static void test_run_dunno_stops(void **state)
 {
     static const char *const acl[] = { "example.com", "DUNNO", "192.0.2", "REJECT", NULL };
     struct fake t;
-    struct dict *tables[1] = { &t.dict };
+    struct fake *tables[1] = { &t };
+    struct lo_tables search = { 1, fake_pattern, fake_lookup, tables };
     struct lo_settings s;
     struct lo_keys keys = { NULL, 0, 0 };
     struct lo_probe last;
@@ -298,17 +304,18 @@ static void test_run_dunno_stops(void **state)
 
     (void) state;
     settings(&s);
-    fake_init(&t, &fake_fixed, "acl", acl);
+    fake_init(&t, 0, "acl", acl);
+    log_tables = tables;
     assert_int_equal(lo_build(&keys, LO_ACCESS_CLIENT, "a.example.com[192.0.2.1]", &s, &err), 0);
     probe_log[0] = 0;
-    assert_int_equal(lo_run(&keys, tables, 1, log_probe, NULL, &last), LO_HIT);
+    assert_int_equal(lo_run(&keys, &search, log_probe, NULL, &last), LO_HIT);
     /* The hostname's DUNNO ends the search: the address is never tried. */
     assert_string_equal(probe_log, "a.example.com/acl/miss example.com/acl/hit ");
     assert_string_equal(last.value, "DUNNO");
     lo_keys_free(&keys);
 
     assert_int_equal(lo_build(&keys, LO_ACCESS_CLIENT, "other.example[192.0.2.1]", &s, &err), 0);
-    assert_int_equal(lo_run(&keys, tables, 1, NULL, NULL, &last), LO_HIT);
+    assert_int_equal(lo_run(&keys, &search, NULL, NULL, &last), LO_HIT);
     assert_string_equal(last.key->text, "192.0.2");
     assert_string_equal(last.value, "REJECT");
     lo_keys_free(&keys);
@@ -318,7 +325,8 @@ static void test_run_miss_and_empty(void **state)
 {
     static const char *const empty[] = { "k", "", NULL };
     struct fake t;
-    struct dict *tables[1] = { &t.dict };
+    struct fake *tables[1] = { &t };
+    struct lo_tables search = { 1, fake_pattern, fake_lookup, tables };
     struct lo_settings s;
     struct lo_keys keys = { NULL, 0, 0 };
     struct lo_probe last;
@@ -326,12 +334,12 @@ static void test_run_miss_and_empty(void **state)
 
     (void) state;
     settings(&s);
-    fake_init(&t, &fake_fixed, "t", empty);
+    fake_init(&t, 0, "t", empty);
     assert_int_equal(lo_build(&keys, LO_ACCESS_EXACT, "nothing", &s, &err), 0);
-    assert_int_equal(lo_run(&keys, tables, 1, NULL, NULL, &last), LO_MISS);
+    assert_int_equal(lo_run(&keys, &search, NULL, NULL, &last), LO_MISS);
     lo_keys_free(&keys);
     assert_int_equal(lo_build(&keys, LO_ACCESS_EXACT, "k", &s, &err), 0);
-    assert_int_equal(lo_run(&keys, tables, 1, NULL, NULL, &last), LO_EMPTY);
+    assert_int_equal(lo_run(&keys, &search, NULL, NULL, &last), LO_EMPTY);
     lo_keys_free(&keys);
 }
 

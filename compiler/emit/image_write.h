@@ -1,7 +1,7 @@
 /*
  * image_write - the image compiler behind pfc build (and pfc diff of two
  * configuration directories): everything pfc check reads, compiled into
- * the bytes runtime/image.h defines.
+ * the bytes runtime/image/image.h defines.
  */
 #ifndef PFC_IMAGE_WRITE_H
 #define PFC_IMAGE_WRITE_H

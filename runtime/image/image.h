@@ -1,7 +1,7 @@
 /*
  * image - the policy image (.pfi): the one definition of its bytes.
- * pfc build writes it (compiler/image_write.c), the loader and verifier
- * read it (runtime/image.c), pfc-image(5) describes it for anyone who
+ * pfc build writes it (compiler/emit/), the loader and verifier
+ * read it (runtime/image/loader.c), pfc-image(5) describes it for anyone who
  * wants to write a second reader.
  *
  * Shape, in the spirit of cdb and LMDB: one file, little-endian, read in

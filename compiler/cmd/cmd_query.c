@@ -2,7 +2,7 @@
  * query - "pfc query policy.pfi TABLE KEY" and "... TABLE -": look keys
  * up in a table of an image, answering, printing and exiting exactly as
  * "pfc map -q KEY TABLE" and "pfc map -q - TABLE" do from the table's
- * source (compiler/map.c, tablecmd.c): KEY prints the value; "-" reads
+ * source (compiler/cmd/cmd_map.c, tablecmd.c): KEY prints the value; "-" reads
  * keys from stdin, one a line, and prints "key<TAB>value" for each one
  * found; exit 0 when something was found, 1 when nothing was. A lookup
  * failure is fatal and an empty answer is warned about, in pfc map's

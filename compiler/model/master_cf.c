@@ -7,7 +7,7 @@
 
 #include "cfline.h"
 #include "diag.h"
-#include "masterconf.h"
+#include "master_cf.h"
 #include "strbuf.h"
 #include "textutil.h"
 #include "xalloc.h"

@@ -20,7 +20,7 @@
 
 #include "cfline.h"
 #include "config.h"
-#include "masterconf.h"
+#include "master_cf.h"
 #include "registry.h"
 #include "strmap.h"
 

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dict.h"
 #include "lookup_order.h"
 #include "strbuf.h"
 #include "textutil.h"
@@ -348,27 +347,24 @@ int lo_build(struct lo_keys *keys, enum lo_kind kind, const char *input,
     return -1;
 }
 
-enum lo_outcome lo_run(const struct lo_keys *keys, struct dict *const *tables,
-		       size_t ntables, lo_report_fn report, void *ctx,
-		       struct lo_probe *last)
+enum lo_outcome lo_run(const struct lo_keys *keys, const struct lo_tables *tables,
+		       lo_report_fn report, void *ctx, struct lo_probe *last)
 {
     for (size_t k = 0; k < keys->count; k++) {
-	for (size_t t = 0; t < ntables; t++) {
-	    struct lo_probe probe = { &keys->keys[k], tables[t], LO_MISS, NULL, NULL };
-	    struct dict *dict = tables[t];
+	for (size_t t = 0; t < tables->count; t++) {
+	    struct lo_probe probe = { &keys->keys[k], t, LO_MISS, NULL, NULL };
 
-	    if (probe.key->partial && (dict->caps & DICT_CAP_PATTERN)) {
+	    if (probe.key->partial && tables->pattern(tables->ctx, t)) {
 		probe.outcome = LO_SKIP;
 	    } else {
-		int status = dict_lookup(dict, probe.key->text, &probe.value);
-		if (status == DICT_FOUND)
-		    /* maps_find() calls an empty result a configuration error. */
-		    probe.outcome = *probe.value ? LO_HIT : LO_EMPTY;
-		else if (status == DICT_FAIL) {
-		    probe.outcome = LO_FAIL;
-		    probe.value = NULL;
-		    probe.error = dict->error ? dict->error : "lookup error";
-		} else
+		probe.outcome = tables->lookup(tables->ctx, t, probe.key->text,
+					       &probe.value, &probe.error);
+		/* maps_find() calls an empty result a configuration error. */
+		if (probe.outcome == LO_HIT && *probe.value == 0)
+		    probe.outcome = LO_EMPTY;
+		if (probe.outcome == LO_FAIL && probe.error == NULL)
+		    probe.error = "lookup error";
+		if (probe.outcome != LO_HIT && probe.outcome != LO_EMPTY)
 		    probe.value = NULL;
 	    }
 	    if (report != NULL)

@@ -15,7 +15,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "expand.h"
-#include "mainconf.h"
+#include "main_cf.h"
 #include "strbuf.h"
 #include "sysroot.h"
 #include "xalloc.h"

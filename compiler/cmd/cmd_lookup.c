@@ -50,7 +50,7 @@
 #include "diag.h"
 #include "dict.h"
 #include "lookup_order.h"
-#include "mainconf.h"
+#include "main_cf.h"
 #include "mapsource.h"
 #include "output.h"
 #include "strbuf.h"
@@ -155,6 +155,7 @@ struct lookup_run {
     int error;
     /* resolve_local()'s view of the configuration */
     char *mydestination, *inet_interfaces, *proxy_interfaces;
+    struct dict **tables;	/* the tables of the search under way */
 };
 
 static void usage(FILE *fp)
@@ -461,12 +462,36 @@ static char *where_found(struct lookup_run *run, const char *param,
 static void report_probe(void *ctx, const struct lo_probe *probe)
 {
     static const char *const outcome[] = { "miss", "hit", "skip", "fail", "empty" };
-    char *label = table_label(probe->table);
+    struct lookup_run *run = ctx;
+    char *label = table_label(run->tables[probe->table]);
 
-    (void) ctx;
     out_fields("probe", probe->key->text, probe->key->partial ? "partial" : "full",
 	       label, outcome[probe->outcome], (char *) NULL);
     free(label);
+}
+
+/* The search's tables for lo_run(): dict handles. */
+static int dict_is_pattern(void *ctx, size_t i)
+{
+    const struct lookup_run *run = ctx;
+
+    return (run->tables[i]->caps & DICT_CAP_PATTERN) != 0;
+}
+
+static enum lo_outcome dict_probe(void *ctx, size_t i, const char *key,
+				  const char **value, const char **error)
+{
+    struct dict *dict = ((struct lookup_run *) ctx)->tables[i];
+
+    switch (dict_lookup(dict, key, value)) {
+    case DICT_FOUND:
+	return LO_HIT;
+    case DICT_FAIL:
+	*error = dict->error;
+	return LO_FAIL;
+    default:
+	return LO_MISS;
+    }
 }
 
 /*
@@ -519,7 +544,7 @@ static enum lo_outcome search(struct lookup_run *run, const char *param,
 			      const char *table_list, const char *input, char **value)
 {
     struct lo_keys keys = { NULL, 0, 0 };
-    struct lo_probe last = { NULL, NULL, LO_MISS, NULL, NULL };
+    struct lo_probe last = { NULL, 0, LO_MISS, NULL, NULL };
     struct dict **tables;
     size_t ntables = 0;
     const char *err;
@@ -539,10 +564,12 @@ static enum lo_outcome search(struct lookup_run *run, const char *param,
 	out_fields("search", param, restriction, lo_kind_name(kind),
 		   *input ? input : "<>", (char *) NULL);
 	run->searches++;
-	outcome = lo_run(&keys, tables, ntables, report_probe, run, &last);
+	struct lo_tables search_tables = { ntables, dict_is_pattern, dict_probe, run };
+	run->tables = tables;
+	outcome = lo_run(&keys, &search_tables, report_probe, run, &last);
 	if (outcome == LO_HIT) {
-	    char *label = table_label(last.table);
-	    char *where = where_found(run, param, last.table, last.key->text, last.value);
+	    char *label = table_label(tables[last.table]);
+	    char *where = where_found(run, param, tables[last.table], last.key->text, last.value);
 	    out_fields("found", last.key->text, label, where, last.value, (char *) NULL);
 	    *value = xstrdup(last.value);
 	    run->any_hit = 1;
@@ -551,7 +578,7 @@ static enum lo_outcome search(struct lookup_run *run, const char *param,
 	} else if (outcome == LO_MISS) {
 	    out_fields("notfound", (char *) NULL);
 	} else {
-	    char *label = table_label(last.table);
+	    char *label = table_label(tables[last.table]);
 	    if (outcome == LO_EMPTY)
 		diag_warn("%s lookup of %s returns an empty string result", label, last.key->text);
 	    else

@@ -23,8 +23,6 @@
 
 #include <stddef.h>
 
-struct dict;
-
 enum lo_kind {
     /*
      * mail_addr_find() with its default strategy: virtual_alias_maps,
@@ -102,9 +100,24 @@ enum lo_outcome {
     LO_EMPTY,			/* found an empty value: Postfix's error */
 };
 
+/*
+ * The tables of a search, as the caller holds them (dict handles for the
+ * tools that read sources, image tables for the engine): count tables,
+ * numbered from 0. pattern(ctx, i): table i sees whole strings only
+ * (regexp, pcre, cidr). lookup(ctx, i, key, &value, &error): LO_HIT with
+ * *value, LO_MISS, or LO_FAIL with *error.
+ */
+struct lo_tables {
+    size_t count;
+    int (*pattern)(void *ctx, size_t i);
+    enum lo_outcome (*lookup)(void *ctx, size_t i, const char *key,
+			      const char **value, const char **error);
+    void *ctx;
+};
+
 struct lo_probe {
     const struct lo_key *key;
-    struct dict *table;
+    size_t table;		/* its index in the search's tables */
     enum lo_outcome outcome;
     const char *value;		/* LO_HIT, LO_EMPTY: the table's value */
     const char *error;		/* LO_FAIL: the table's message */
@@ -117,9 +130,8 @@ typedef void (*lo_report_fn)(void *ctx, const struct lo_probe *probe);
  * (skips included). Returns the outcome that ended the search (LO_HIT,
  * LO_FAIL, LO_EMPTY) with *last set to that probe, or LO_MISS.
  */
-enum lo_outcome lo_run(const struct lo_keys *keys, struct dict *const *tables,
-		       size_t ntables, lo_report_fn report, void *ctx,
-		       struct lo_probe *last);
+enum lo_outcome lo_run(const struct lo_keys *keys, const struct lo_tables *tables,
+		       lo_report_fn report, void *ctx, struct lo_probe *last);
 
 /* lo_kind_name - "address", "transport", "access-client", ... */
 const char *lo_kind_name(enum lo_kind kind);

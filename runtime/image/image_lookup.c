@@ -1,5 +1,5 @@
 /*
- * lookup - answer a key from a verified image exactly as Postfix's dict
+ * image_lookup - answer a key from a verified image exactly as Postfix's dict
  * layer answers it from the table's source (and as pfc map -q does,
  * maps/): folding (dict_fold), the hash index of exact tables, pattern
  * rules with IF/ENDIF jumps, "!" and "/a/!/b/", $n results, cidr rules,

@@ -1,6 +1,6 @@
 /*
  * image_write - the compiler behind pfc build: everything pfc check reads,
- * compiled into the bytes of runtime/image.h.
+ * compiled into the bytes of runtime/image/image.h.
  *
  * The linter runs first (check.h, for_build): an error stops the build.
  * It keeps the bytes of the hash, btree and texthash sources it read, so
@@ -51,7 +51,7 @@
 #include "hostinfo.h"
 #include "image.h"
 #include "image_write.h"
-#include "mainconf.h"
+#include "main_cf.h"
 #include "mapsource.h"
 #include "pattern_source.h"
 #include "sha256.h"

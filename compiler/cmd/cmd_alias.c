@@ -25,7 +25,7 @@
 #include "config.h"
 #include "diag.h"
 #include "dict.h"
-#include "mainconf.h"
+#include "main_cf.h"
 #include "output.h"
 #include "strbuf.h"
 #include "tablecmd.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "mainconf.h"
+#include "main_cf.h"
 #include "textutil.h"
 #include "xalloc.h"
 

@@ -8,7 +8,7 @@
 #include "diag.h"
 #include "expand.h"
 #include "hostinfo.h"
-#include "mainconf.h"
+#include "main_cf.h"
 #include "registry.h"
 #include "sysroot.h"
 #include "xalloc.h"
