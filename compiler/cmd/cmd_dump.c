@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "dump.h"
+#include "restriction.h"
 #include "strbuf.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -333,31 +334,33 @@ void dump_rule(struct strbuf *sb, const struct image *img, uint32_t kind,
 
 void dump_insn(struct strbuf *sb, const struct image *img, const struct img_insn *insn)
 {
-    const char *word = image_str(img, insn->word);
+    const struct restriction_def *def = restriction_def(insn->op);
 
-    switch (insn->op) {
-    case IMG_OP_TABLE:
-	dump_escape(sb, word, DUMP_ESC_SPACE);
+    if (insn->op == RESTR_NONE) {
+	/* a word smtpd refuses, as written */
+	dump_escape(sb, image_str(img, insn->arg), DUMP_ESC_SPACE);
+	return;
+    }
+    if (insn->op == RESTR_CLASS) {
+	sb_adds(sb, "class ");
+	dump_escape(sb, image_str(img, img->programs[insn->arg].name), DUMP_ESC_SPACE);
+	return;
+    }
+    dump_escape(sb, def->name, DUMP_ESC_SPACE);
+    switch (def->arg) {
+    case RARG_TABLE:
 	sb_addch(sb, ' ');
 	dump_escape(sb, image_str(img, img->tables[insn->arg].spec), 0);
 	break;
-    case IMG_OP_TEXT:
-	dump_escape(sb, word, DUMP_ESC_SPACE);
+    case RARG_DOMAIN:
+    case RARG_ENDPOINT:
 	sb_addch(sb, ' ');
 	dump_escape(sb, image_str(img, insn->arg), 0);
 	break;
-    case IMG_OP_CLASS:{
-	    const char *name = image_str(img, img->programs[insn->arg].name);
-	    if (strcmp(word, name) != 0) {
-		dump_escape(sb, word, DUMP_ESC_SPACE);
-		sb_addch(sb, ' ');
-	    }
-	    sb_adds(sb, "class ");
-	    dump_escape(sb, name, DUMP_ESC_SPACE);
-	    break;
-	}
+    case RARG_NUMBER:
+	sb_printf(sb, " %u", (unsigned) insn->arg);
+	break;
     default:
-	dump_escape(sb, word, DUMP_ESC_SPACE);
 	break;
     }
 }

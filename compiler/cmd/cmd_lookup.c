@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "cfline.h"
+#include "check.h"
 #include "commands.h"
 #include "config.h"
 #include "diag.h"
@@ -53,6 +54,7 @@
 #include "main_cf.h"
 #include "mapsource.h"
 #include "output.h"
+#include "restriction.h"
 #include "strbuf.h"
 #include "textutil.h"
 #include "sysroot.h"
@@ -119,21 +121,29 @@ static const struct stage {
     {"smtpd_end_of_data_restrictions", IN_NONE},
 };
 
-/* The table lookups of smtpd_check.c that need no DNS. */
-static const struct access_check {
-    const char *name;
-    enum lo_kind kind;
-    enum input input;
-} access_checks[] = {
-    {"check_client_access", LO_ACCESS_CLIENT, IN_CLIENT},
-    {"check_reverse_client_hostname_access", LO_ACCESS_CLIENT, IN_CLIENT},
-    {"check_helo_access", LO_ACCESS_DOMAIN, IN_HELO},
-    {"check_sender_access", LO_ACCESS_SENDER, IN_SENDER},
-    {"check_recipient_access", LO_ACCESS_RECIPIENT, IN_RECIPIENT},
-    {"check_etrn_access", LO_ACCESS_DOMAIN, IN_ETRN},
-    {"check_sasl_access", LO_ACCESS_EXACT, IN_SASL},
-    {"check_ccert_access", LO_ACCESS_EXACT, IN_CCERT},
-};
+/* The input a restriction's table is looked up with (restriction.h's subject). */
+static enum input subject_input(enum restriction_subject subject)
+{
+    switch (subject) {
+    case SUBJ_CLIENT:
+    case SUBJ_REVERSE_CLIENT:
+	return IN_CLIENT;
+    case SUBJ_HELO:
+	return IN_HELO;
+    case SUBJ_SENDER:
+	return IN_SENDER;
+    case SUBJ_RECIPIENT:
+	return IN_RECIPIENT;
+    case SUBJ_ETRN:
+	return IN_ETRN;
+    case SUBJ_SASL:
+	return IN_SASL;
+    case SUBJ_CCERT:
+	return IN_CCERT;
+    default:
+	return IN_NONE;
+    }
+}
 
 /*
  * access(5) results after which smtpd goes on with the restriction list
@@ -609,8 +619,9 @@ static int continues_list(const char *value)
     return 0;
 }
 
-static int is_class(struct lookup_run *run, const char *name)
+static int is_class(void *ctx, const char *name)
 {
+    struct lookup_run *run = ctx;
     char *classes = config_value(run->cfg, "smtpd_restriction_classes");
     char *copy = classes ? classes : xstrdup(""), *cp = copy, *item;
     int found = 0;
@@ -621,69 +632,66 @@ static int is_class(struct lookup_run *run, const char *name)
     return found;
 }
 
-/* dns_check - check_*_{a,mx,ns}_access: the table is keyed by DNS answers */
-static int dns_check(const char *name)
-{
-    size_t len = strlen(name);
-
-    return strncasecmp(name, "check_", 6) == 0
-	&& ((len > 9 && strcasecmp(name + len - 9, "_a_access") == 0)
-	    || (len > 10 && strcasecmp(name + len - 10, "_mx_access") == 0)
-	    || (len > 10 && strcasecmp(name + len - 10, "_ns_access") == 0));
-}
-
 /*
  * run_list - the check_*_access elements of a restriction list, in order.
  * Returns 1 when a result ends the list, 0 when the list ran out.
  */
 static int run_list(struct lookup_run *run, const char *param, const char *list, int depth)
 {
-    char *copy = xstrdup(list), *cp = copy, *item;
+    const struct restriction_list_def *stage = restriction_list_find(param);
+    struct words w;
     int ended = 0;
 
-    while (!ended && !run->error && (item = str_tokq(&cp, CHARS_COMMA_SP)) != NULL) {
-	const struct access_check *check = NULL;
-	for (size_t i = 0; i < sizeof(access_checks) / sizeof(access_checks[0]); i++)
-	    if (strcasecmp(item, access_checks[i].name) == 0)
-		check = &access_checks[i];
-	if (check == NULL && !dns_check(item)) {
-	    if (is_class(run, item)) {
-		if (depth >= MAX_NESTING) {
-		    diag_warn("%s: restriction class nesting is too deep", item);
-		    run->error = 1;
-		    break;
-		}
-		char *class_list = config_value(run->cfg, item);
-		ended = run_list(run, item, class_list ? class_list : "", depth + 1);
-		free(class_list);
+    words_split(&w, list, 1);
+    struct restriction_step *steps = xcalloc(w.n + 1, sizeof(*steps));
+    size_t nsteps = restriction_parse(w.v, w.n, stage ? stage->default_access
+				      : RESTR_CALLER_ACCESS, 0, is_class, run, steps);
+    for (size_t i = 0; i < nsteps && !ended && !run->error; i++) {
+	const struct restriction_step *st = &steps[i];
+	const char *item = w.v[st->word];
+	const struct restriction_def *def = restriction_def(st->id);
+
+	if (st->id == RESTR_CLASS) {
+	    if (depth >= MAX_NESTING) {
+		diag_warn("%s: restriction class nesting is too deep", item);
+		run->error = 1;
+		break;
 	    }
+	    char *class_list = config_value(run->cfg, item);
+	    ended = run_list(run, item, class_list ? class_list : "", depth + 1);
+	    free(class_list);
 	    continue;
 	}
-	char *table = str_tokq(&cp, CHARS_COMMA_SP);
-	if (table == NULL || strchr(table, ':') == NULL) {
+	/* The tables of check_*_access, as written after it. */
+	if (st->id == RESTR_NONE || def->arg != RARG_TABLE || st->implicit)
+	    continue;
+	const char *table = st->arg != RESTRICTION_NO_WORD ? w.v[st->arg] : NULL;
+	if (st->problem != RP_NONE) {
 	    diag_warn("restriction %s: bad argument \"%s\": need maptype:mapname",
 		      item, table ? table : "");
 	    run->error = 1;
 	    break;
 	}
-	if (check == NULL) {
+	if (def->dns != RDNS_NONE) {
 	    out_fields("skip", param, item, table, "needs DNS", (char *) NULL);
 	    continue;
 	}
-	const char *input = run->inputs[check->input];
+	enum input in = subject_input(def->subject);
+	const char *input = run->inputs[in];
 	if (input == NULL) {
 	    struct strbuf why = STRBUF_INIT;
-	    sb_printf(&why, "no --%s given", input_names[check->input]);
+	    sb_printf(&why, "no --%s given", input_names[in]);
 	    out_fields("skip", param, item, table, sb_str(&why), (char *) NULL);
 	    sb_free(&why);
 	    continue;
 	}
 	char *value;
-	enum lo_outcome outcome = search(run, param, item, check->kind, table, input, &value);
+	enum lo_outcome outcome = search(run, param, item, def->lookup, table, input, &value);
 	ended = outcome != LO_MISS && (outcome != LO_HIT || !continues_list(value));
 	free(value);
     }
-    free(copy);
+    free(steps);
+    words_free(&w);
     return ended;
 }
 

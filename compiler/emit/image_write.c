@@ -54,6 +54,7 @@
 #include "main_cf.h"
 #include "mapsource.h"
 #include "pattern_source.h"
+#include "restriction.h"
 #include "sha256.h"
 #include "strbuf.h"
 #include "strmap.h"
@@ -206,10 +207,12 @@ struct setting_rec {
 };
 
 struct insn_rec {
-    uint32_t op;
-    char *word;
-    char *arg;			/* TABLE: the spec; TEXT: the text; CLASS: the class */
+    uint32_t op;		/* restriction id */
+    /* table: the spec; domain, endpoint, refused (op 0): the word; class: its name */
+    char *arg;
+    uint32_t number;		/* number: the value */
     uint32_t line;
+    uint32_t flags;		/* IMG_INSN_* */
 };
 
 struct program_rec {
@@ -666,6 +669,11 @@ static int words_has(const struct words *w, const char *word)
     return 0;
 }
 
+static int classes_have(void *ctx, const char *word)
+{
+    return words_has(ctx, word);
+}
+
 /* table_of_word - the table of a check_*_access argument: "type:name" or "{type:name, ...}" */
 static char *table_of_word(const char *word)
 {
@@ -682,27 +690,42 @@ static char *table_of_word(const char *word)
     return result;
 }
 
-static void add_insn(struct build *b, uint32_t op, const char *word, char *arg, uint32_t line)
+static void add_insn(struct build *b, uint32_t op, char *arg, uint32_t number, uint32_t line,
+		     uint32_t flags)
 {
     GROW(b->insns, b->ninsns, b->insns_cap);
     struct insn_rec *in = &b->insns[b->ninsns++];
 
     in->op = op;
-    in->word = xstrdup(word);
     in->arg = arg;
+    in->number = number;
     in->line = line;
-    if (op == IMG_OP_TABLE)
+    in->flags = flags;
+    if (op != RESTR_NONE && restriction_def(op)->arg == RARG_TABLE)
 	note_spec(b, arg, 0);
+}
+
+/* number_of - sleep's argument (all digits), saturated as a u32 */
+static uint32_t number_of(const char *word)
+{
+    unsigned long long n = 0;
+
+    for (; *word && n <= UINT32_MAX; word++)
+	n = n * 10 + (unsigned) (*word - '0');
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t) n;
 }
 
 /*
  * add_program - compile one restriction list (value) the way smtpd's
- * generic_checks() reads it: each restriction with its argument.
+ * generic_checks() reads it (restriction_parse()): each restriction with
+ * its argument. What smtpd would refuse at run time stays a refused word
+ * (op 0), answered "451 4.3.5" there too; pfc check reports it first.
  */
 static void add_program(struct build *b, const char *name, uint32_t service, uint32_t line,
 			const char *value, const struct words *classes)
 {
-    const char *acl = check_restriction_default_acl(name);
+    const struct restriction_list_def *list = restriction_list_find(name);
+    enum restriction_id acl = list ? list->default_access : RESTR_CALLER_ACCESS;
     struct words w;
 
     GROW(b->programs, b->nprograms, b->programs_cap);
@@ -713,40 +736,45 @@ static void add_program(struct build *b, const char *name, uint32_t service, uin
     prog->first = b->ninsns;
 
     words_split(&w, value, 1);
-    for (size_t i = 0; i < w.n; i++) {
-	const char *word = w.v[i], *next = i + 1 < w.n ? w.v[i + 1] : NULL;
-	enum check_restriction_arg arg;
-	const char *known;
+    struct restriction_step *steps = xcalloc(w.n + 1, sizeof(*steps));
+    size_t nsteps = restriction_parse(w.v, w.n, acl, 0, classes_have, (void *) classes, steps);
+    for (size_t i = 0; i < nsteps; i++) {
+	const struct restriction_step *st = &steps[i];
+	const char *word = w.v[st->word];
+	const char *arg = st->arg != RESTRICTION_NO_WORD ? w.v[st->arg] : NULL;
 	char *table;
 
-	if (strchr(word, ':') != NULL) {
-	    /* A bare table: the list's own check_*_access (a class's: "", the caller's). */
-	    if ((table = table_of_word(word)) != NULL)
-		add_insn(b, IMG_OP_TABLE, acl ? acl : "", table, line);
+	if (st->problem != RP_NONE) {
+	    /* A DNS list without its domain: smtpd warns and goes on. */
+	    if (st->problem == RP_BAD_ARG && restriction_def(st->id)->arg == RARG_DOMAIN)
+		continue;
+	    add_insn(b, RESTR_NONE, xstrdup(word), 0, line, 0);
 	    continue;
 	}
-	if ((known = check_restriction_find(word, &arg)) == NULL) {
-	    /* A class (the linter refuses anything else). */
-	    add_insn(b, words_has(classes, word) ? IMG_OP_CLASS : IMG_OP_PLAIN, word,
-		     words_has(classes, word) ? xstrdup(word) : NULL, line);
-	    continue;
-	}
-	enum check_restriction_arg ignored;
-	int next_names = next != NULL
-	    && (check_restriction_find(next, &ignored) != NULL || words_has(classes, next));
-	if (arg == CHECK_RARG_TABLE && next != NULL && strchr(next, ':') != NULL
-	    && (table = table_of_word(next)) != NULL) {
-	    add_insn(b, IMG_OP_TABLE, known, table, line);
-	    i++;
-	} else if ((arg == CHECK_RARG_ENDPOINT && next != NULL)
-		   || (arg == CHECK_RARG_TEXT && next != NULL && !next_names)) {
-	    add_insn(b, IMG_OP_TEXT, known, xstrdup(next), line);
-	    i++;
-	} else {
-	    add_insn(b, IMG_OP_PLAIN, known, NULL, line);
+	switch (restriction_def(st->id)->arg) {
+	case RARG_TABLE:
+	    if ((table = table_of_word(arg)) != NULL)
+		add_insn(b, st->id, table, 0, line, st->implicit ? IMG_INSN_IMPLICIT : 0);
+	    else
+		add_insn(b, RESTR_NONE, xstrdup(word), 0, line, 0);
+	    break;
+	case RARG_DOMAIN:
+	case RARG_ENDPOINT:
+	    add_insn(b, st->id, xstrdup(arg), 0, line, 0);
+	    break;
+	case RARG_NUMBER:
+	    add_insn(b, st->id, NULL, number_of(arg), line, 0);
+	    break;
+	case RARG_CLASS:
+	    add_insn(b, st->id, xstrdup(word), 0, line, 0);
+	    break;
+	case RARG_NONE:
+	    add_insn(b, st->id, NULL, 0, line, 0);
+	    break;
 	}
     }
     prog->count = b->ninsns - prog->first;
+    free(steps);
     words_free(&w);
 }
 
@@ -761,11 +789,9 @@ static uint32_t setting_line(struct build *b, const char *name)
 /* is_class_name - a class smtpd can call: not a built-in restriction or list */
 static int is_class_name(const char *name)
 {
-    enum check_restriction_arg arg;
     const struct param_def *def = registry_find(name);
 
-    return check_restriction_find(name, &arg) == NULL
-	&& (def == NULL || def->kind != PKIND_RESTRICTIONS);
+    return restriction_find(name) == NULL && (def == NULL || def->kind != PKIND_RESTRICTIONS);
 }
 
 /*
@@ -1869,18 +1895,29 @@ static void write_image(struct build *b)
 	    const struct insn_rec *in = &b->insns[p->first + k];
 	    struct img_insn *o = &insns[ninsns++];
 	    o->op = in->op;
-	    o->word = pool_intern(&b->pool, in->word);
 	    o->line = in->line;
-	    if (in->op == IMG_OP_TABLE) {
+	    o->flags = in->flags;
+	    switch (in->op == RESTR_NONE ? RARG_DOMAIN : restriction_def(in->op)->arg) {
+	    case RARG_TABLE:
 		o->arg = table_index(b, in->arg);
-	    } else if (in->op == IMG_OP_TEXT) {
+		break;
+	    case RARG_DOMAIN:
+	    case RARG_ENDPOINT:
 		o->arg = pool_intern(&b->pool, in->arg);
-	    } else if (in->op == IMG_OP_CLASS) {
+		break;
+	    case RARG_NUMBER:
+		o->arg = in->number;
+		break;
+	    case RARG_CLASS:
 		o->arg = program_index(b, in->arg, p->service);
 		if (o->arg == IMG_NONE) {
-		    o->op = IMG_OP_PLAIN;	/* no such class after all */
-		    o->arg = 0;
+		    /* no such class after all: smtpd answers 451 */
+		    o->op = RESTR_NONE;
+		    o->arg = pool_intern(&b->pool, in->arg);
 		}
+		break;
+	    case RARG_NONE:
+		break;
 	    }
 	}
     }
@@ -1952,7 +1989,6 @@ static void free_build(struct build *b)
 	free(b->programs[i].name);
     free(b->programs);
     for (size_t i = 0; i < b->ninsns; i++) {
-	free(b->insns[i].word);
 	free(b->insns[i].arg);
     }
     free(b->insns);

@@ -257,30 +257,6 @@ enum check_list_kind check_table_list(const struct param_def *def);
  */
 int check_is_alias_table(struct check *cx, const char *spec);
 
-/*
- * What a restriction of an smtpd restriction list takes after it
- * (check_restrictions.c, as Postfix's generic_checks() reads it).
- */
-enum check_restriction_arg {
-    CHECK_RARG_NONE,		/* permit, reject_unauth_destination, ... */
-    CHECK_RARG_TABLE,		/* check_*_access type:table */
-    CHECK_RARG_TEXT,		/* sleep N, reject_rbl_client domain: a word
-				 * that names no restriction */
-    CHECK_RARG_ENDPOINT,	/* check_policy_service: whatever follows */
-};
-/*
- * check_restriction_find - the restriction named word (in any case), in
- * Postfix's spelling, with what it takes after it; NULL when word is no
- * built-in restriction.
- */
-const char *check_restriction_find(const char *word, enum check_restriction_arg *arg);
-/*
- * check_restriction_default_acl - what a bare type:table means in the
- * list param: its check_*_access; NULL when the list has none (data and
- * end-of-data); "" for a restriction class (its caller's).
- */
-const char *check_restriction_default_acl(const char *param);
-
 /* check_suggest - the registry name closest to name (typo distance), or NULL */
 const char *check_suggest(const char *name, const char *const *candidates,
 			  size_t count);

@@ -3,13 +3,14 @@
  * (SPEC 13): every smtpd_*_restrictions list and restriction class, as
  * main.cf sets it and as each smtpd service of master.cf overrides it.
  *
- * The names, their arguments and the start-up check copy Postfix 3.7's
- * smtpd_check.c: generic_checks() (what runs, and what answers "451 4.3.5
- * Server configuration error"), smtpd_check_parse() and
- * policy_client_register() (start-up fatals) and has_required() (the relay
- * guard). smtpd accepts every restriction in every list, so there is no
- * rule about stages; only a bare type:table needs a list with a default
- * check_*_access.
+ * The restrictions, what each takes after it and how smtpd reads a list
+ * are runtime/policy/restriction.h's (the engine runs the same table);
+ * this file says what Postfix 3.7's smtpd_check.c makes of each element:
+ * generic_checks() (what answers "451 4.3.5 Server configuration
+ * error"), smtpd_check_parse() and policy_client_register() (start-up
+ * fatals) and has_required() (the relay guard). smtpd accepts every
+ * restriction in every list, so there is no rule about stages; only a
+ * bare type:table needs a list with a default check_*_access.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -17,192 +18,19 @@
 #include <strings.h>
 
 #include "check.h"
+#include "restriction.h"
 #include "textutil.h"
 #include "xalloc.h"
 
-/* What a restriction does with the word after it, and whether it ends the list. */
-enum restriction_kind {
-    R_PLAIN,			/* no argument */
-    R_TABLE,			/* check_*_access type:table */
-    R_POLICY,			/* check_policy_service transport:endpoint */
-    R_NUMBER,			/* sleep N */
-    R_DOMAIN,			/* DNS list: reject_rbl_client domain[=addr] */
-    R_FINAL,			/* permit, reject, defer: nothing after runs */
-    R_WARN_IF_REJECT,		/* pseudo restriction for the next one */
-};
-
-struct restriction {
-    const char *name;
-    enum restriction_kind kind;
-};
-
-/* Every name generic_checks() knows, matched without regard to case. */
-static const struct restriction restrictions[] = {
-    {"warn_if_reject", R_WARN_IF_REJECT},
-    {"permit", R_FINAL},
-    {"defer", R_FINAL},
-    {"reject", R_FINAL},
-    /* check_relay_domains permits or rejects: smtpd warns about what follows */
-    {"check_relay_domains", R_FINAL},
-    {"reject_unauth_pipelining", R_PLAIN},
-    {"check_policy_service", R_POLICY},
-    {"defer_if_permit", R_PLAIN},
-    {"defer_if_reject", R_PLAIN},
-    {"sleep", R_NUMBER},
-    {"reject_plaintext_session", R_PLAIN},
-    /* client */
-    {"reject_unknown_client_hostname", R_PLAIN},
-    {"reject_unknown_client", R_PLAIN},
-    {"reject_unknown_reverse_client_hostname", R_PLAIN},
-    {"permit_inet_interfaces", R_PLAIN},
-    {"permit_mynetworks", R_PLAIN},
-    {"check_client_access", R_TABLE},
-    {"check_reverse_client_hostname_access", R_TABLE},
-    {"reject_maps_rbl", R_PLAIN},
-    {"reject_rbl_client", R_DOMAIN},
-    {"reject_rbl", R_DOMAIN},
-    {"permit_dnswl_client", R_DOMAIN},
-    {"reject_rhsbl_client", R_DOMAIN},
-    {"permit_rhswl_client", R_DOMAIN},
-    {"reject_rhsbl_reverse_client", R_DOMAIN},
-    {"check_ccert_access", R_TABLE},
-    {"check_sasl_access", R_TABLE},
-    {"check_client_ns_access", R_TABLE},
-    {"check_client_mx_access", R_TABLE},
-    {"check_client_a_access", R_TABLE},
-    {"check_reverse_client_hostname_ns_access", R_TABLE},
-    {"check_reverse_client_hostname_mx_access", R_TABLE},
-    {"check_reverse_client_hostname_a_access", R_TABLE},
-    /* HELO */
-    {"check_helo_access", R_TABLE},
-    {"reject_invalid_helo_hostname", R_PLAIN},
-    {"reject_invalid_hostname", R_PLAIN},
-    {"reject_unknown_helo_hostname", R_PLAIN},
-    {"reject_unknown_hostname", R_PLAIN},
-    {"permit_naked_ip_address", R_PLAIN},
-    {"check_helo_ns_access", R_TABLE},
-    {"check_helo_mx_access", R_TABLE},
-    {"check_helo_a_access", R_TABLE},
-    {"reject_non_fqdn_helo_hostname", R_PLAIN},
-    {"reject_non_fqdn_hostname", R_PLAIN},
-    {"reject_rhsbl_helo", R_DOMAIN},
-    /* sender */
-    {"check_sender_access", R_TABLE},
-    {"reject_unknown_address", R_PLAIN},
-    {"reject_unknown_sender_domain", R_PLAIN},
-    {"reject_unverified_sender", R_PLAIN},
-    {"reject_non_fqdn_sender", R_PLAIN},
-    {"reject_authenticated_sender_login_mismatch", R_PLAIN},
-    {"reject_known_sender_login_mismatch", R_PLAIN},
-    {"reject_unauthenticated_sender_login_mismatch", R_PLAIN},
-    /* a built-in restriction class in smtpd_check_init() */
-    {"reject_sender_login_mismatch", R_PLAIN},
-    {"check_sender_ns_access", R_TABLE},
-    {"check_sender_mx_access", R_TABLE},
-    {"check_sender_a_access", R_TABLE},
-    {"reject_rhsbl_sender", R_DOMAIN},
-    {"reject_unlisted_sender", R_PLAIN},
-    /* recipient */
-    {"check_recipient_access", R_TABLE},
-    {"permit_mx_backup", R_PLAIN},
-    {"permit_auth_destination", R_PLAIN},
-    {"reject_unauth_destination", R_PLAIN},
-    {"defer_unauth_destination", R_PLAIN},
-    {"permit_sasl_authenticated", R_PLAIN},
-    {"permit_tls_all_clientcerts", R_PLAIN},
-    {"permit_tls_clientcerts", R_PLAIN},
-    {"reject_unknown_recipient_domain", R_PLAIN},
-    {"reject_non_fqdn_recipient", R_PLAIN},
-    {"check_recipient_ns_access", R_TABLE},
-    {"check_recipient_mx_access", R_TABLE},
-    {"check_recipient_a_access", R_TABLE},
-    {"reject_rhsbl_recipient", R_DOMAIN},
-    {"check_recipient_maps", R_PLAIN},
-    {"reject_unlisted_recipient", R_PLAIN},
-    {"reject_multi_recipient_bounce", R_PLAIN},
-    {"reject_unverified_recipient", R_PLAIN},
-    /* ETRN */
-    {"check_etrn_access", R_TABLE},
-};
-
-#define NRESTRICTIONS (sizeof(restrictions) / sizeof(restrictions[0]))
-
-/* The working relay guards of smtpd_check_init(), in its order. */
-static const char *const relay_guards[] = {
-    "reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
-    "defer_if_permit", "check_relay_domains",
-};
-
-#define NRELAY_GUARDS (sizeof(relay_guards) / sizeof(relay_guards[0]))
-#define RELAY_GUARD_TEXT "reject_unauth_destination, defer_unauth_destination," \
-	" reject, defer, defer_if_permit or check_relay_domains"
-
-/* Each list's default access restriction for a bare type:table (generic_checks' def_acl). */
-static const struct {
-    const char *param;
-    const char *def_acl;	/* NULL: none, a bare table is an error */
-} list_stages[] = {
-    {"smtpd_client_restrictions", "check_client_access"},
-    {"smtpd_helo_restrictions", "check_helo_access"},
-    {"smtpd_sender_restrictions", "check_sender_access"},
-    {"smtpd_relay_restrictions", "check_recipient_access"},
-    {"smtpd_recipient_restrictions", "check_recipient_access"},
-    {"smtpd_etrn_restrictions", "check_etrn_access"},
-    {"smtpd_data_restrictions", NULL},
-    {"smtpd_end_of_data_restrictions", NULL},
-};
-
 /* A restriction class is evaluated with its caller's default: any will do. */
-#define CLASS_DEF_ACL "(the caller's)"
+#define CLASS_DEF_ACL RESTR_CALLER_ACCESS
 
-/* restriction_find - the built-in restriction of that name, or NULL */
-static const struct restriction *restriction_find(const char *name)
+/* list_default_access - what a bare type:table means in the list param */
+static enum restriction_id list_default_access(const char *param)
 {
-    for (size_t i = 0; i < NRESTRICTIONS; i++)
-	if (strcasecmp(restrictions[i].name, name) == 0)
-	    return &restrictions[i];
-    return NULL;
-}
+    const struct restriction_list_def *list = restriction_list_find(param);
 
-/* stage_def_acl - the default access restriction of a list parameter */
-static const char *stage_def_acl(const char *param)
-{
-    for (size_t i = 0; i < sizeof(list_stages) / sizeof(list_stages[0]); i++)
-	if (strcmp(list_stages[i].param, param) == 0)
-	    return list_stages[i].def_acl;
-    return CLASS_DEF_ACL;
-}
-
-const char *check_restriction_find(const char *word, enum check_restriction_arg *arg)
-{
-    const struct restriction *r = restriction_find(word);
-
-    if (r == NULL)
-	return NULL;
-    switch (r->kind) {
-    case R_TABLE:
-	*arg = CHECK_RARG_TABLE;
-	break;
-    case R_POLICY:
-	*arg = CHECK_RARG_ENDPOINT;
-	break;
-    case R_NUMBER:
-    case R_DOMAIN:
-	*arg = CHECK_RARG_TEXT;
-	break;
-    default:
-	*arg = CHECK_RARG_NONE;
-	break;
-    }
-    return r->name;
-}
-
-const char *check_restriction_default_acl(const char *param)
-{
-    for (size_t i = 0; i < sizeof(list_stages) / sizeof(list_stages[0]); i++)
-	if (strcmp(list_stages[i].param, param) == 0)
-	    return list_stages[i].def_acl;
-    return "";
+    return list != NULL ? list->default_access : CLASS_DEF_ACL;
 }
 
 /* ------------------------------------------------------------ word lists */
@@ -413,22 +241,22 @@ static void check_policy_word(struct context *ctx, struct place *pl, const char 
     free(copy);
 }
 
-/* names_restriction - would smtpd run this word as a restriction of its own? */
-static int names_restriction(const struct context *ctx, const char *word)
+static int context_is_class(void *ctx, const char *word)
 {
-    return restriction_find(word) != NULL || is_class(ctx, word);
+    return is_class(ctx, word);
 }
 
 /* report_unknown - a word smtpd answers with "451 4.3.5 Server configuration error" */
 static void report_unknown(struct context *ctx, struct place *pl, const char *param,
 			   const char *word, size_t off)
 {
-    const char **names = xcalloc(NRESTRICTIONS + ctx->classes.n, sizeof(*names));
+    const char **names = xcalloc(RESTR_COUNT + ctx->classes.n, sizeof(*names));
     size_t n = 0;
     char *lower = xstrdup(word);
 
-    for (size_t i = 0; i < NRESTRICTIONS; i++)
-	names[n++] = restrictions[i].name;
+    for (unsigned id = RESTR_NONE + 1; id < RESTR_COUNT; id++)
+	if (*restriction_name(id))
+	    names[n++] = restriction_name(id);
     for (size_t i = 0; i < ctx->classes.n; i++)
 	names[n++] = ctx->classes.v[i];
     for (char *cp = lower; *cp; cp++)
@@ -457,8 +285,8 @@ static void report_unknown(struct context *ctx, struct place *pl, const char *pa
  * check_list - the words of one restriction list (param's value as ctx
  * sees it), walked the way generic_checks() walks them.
  */
-static void check_list(struct context *ctx, const char *param, const char *def_acl,
-		       struct place *pl)
+static void check_list(struct context *ctx, const char *param,
+		       enum restriction_id def_acl, struct place *pl)
 {
     struct check *cx = ctx->cx;
     char *value = context_value(ctx, param);
@@ -470,29 +298,34 @@ static void check_list(struct context *ctx, const char *param, const char *def_a
     words_split(&w, value, 1);
     free(value);
     size_t *offs = xcalloc(w.n + 1, sizeof(*offs));
+    struct restriction_step *steps = xcalloc(w.n + 1, sizeof(*steps));
     for (size_t i = 0; i < w.n; i++)
 	offs[i] = place_word(pl, w.v[i]);
-    for (size_t i = 0; i < w.n; i++) {
-	const char *word = w.v[i];
-	size_t off = offs[i];
+    size_t nsteps = restriction_parse(w.v, w.n, def_acl, RESTRICTION_PARSE_LINT,
+				      context_is_class, ctx, steps);
+    for (size_t s = 0; s < nsteps; s++) {
+	const struct restriction_step *st = &steps[s];
+	const char *word = w.v[st->word];
+	size_t off = offs[st->word];
+	const char *next = st->word + 1 < w.n ? w.v[st->word + 1] : NULL;
+	const char *arg = st->arg != RESTRICTION_NO_WORD ? w.v[st->arg] : NULL;
+	size_t arg_off = st->arg != RESTRICTION_NO_WORD ? offs[st->arg] : off;
+	const char *name = restriction_name(st->id);
+	struct finding *f;
 
 	if (final != NULL && !reported_unreachable) {
-	    struct finding *f = check_report(cx, "unreachable-restriction", pl->path,
-					     pl->where, off,
-					     "%s: \"%s\" comes after \"%s\", so it never runs",
-					     param, word, final);
+	    f = check_report(cx, "unreachable-restriction", pl->path, pl->where, off,
+			     "%s: \"%s\" comes after \"%s\", so it never runs",
+			     param, word, final);
 	    finding_postfix(f, "restriction `%s' after `%s' is ignored", word, final);
 	    finding_fix(f, "move \"%s\" before \"%s\", or delete it", word, final);
 	    reported_unreachable = 1;
 	}
-
-	/* A bare type:table means the list's default check_*_access. */
-	if (strchr(word, ':') != NULL) {
-	    if (def_acl == NULL) {
-		struct finding *f = check_report(cx, "restriction-argument", pl->path,
-						 pl->where, off,
-						 "%s: table \"%s\" without a check_*_access"
-						 " restriction before it", param, word);
+	if (st->implicit) {
+	    if (st->problem == RP_NO_DEFAULT_ACCESS) {
+		f = check_report(cx, "restriction-argument", pl->path, pl->where, off,
+				 "%s: table \"%s\" without a check_*_access"
+				 " restriction before it", param, word);
 		finding_postfix(f, "specify one of (check_client_access,"
 				" check_reverse_client_hostname_access, check_helo_access,"
 				" check_sender_access, check_recipient_access,"
@@ -507,98 +340,77 @@ static void check_list(struct context *ctx, const char *param, const char *def_a
 	    warn_if_reject = 0;
 	    continue;
 	}
-
-	const struct restriction *r = restriction_find(word);
-	if (r == NULL) {
-	    if (!is_class(ctx, word))
+	if (st->id == RESTR_NONE || st->id == RESTR_CLASS) {
+	    if (st->problem == RP_UNKNOWN)
 		report_unknown(ctx, pl, param, word, off);
 	    warn_if_reject = 0;
 	    continue;
 	}
-
-	const char *next = i + 1 < w.n ? w.v[i + 1] : NULL;
-	struct finding *f;
-	switch (r->kind) {
-	case R_WARN_IF_REJECT:
+	const struct restriction_def *def = restriction_def(st->id);
+	if (st->id == RESTR_WARN_IF_REJECT) {
 	    warn_if_reject = 1;
 	    continue;
-	case R_FINAL:
-	    if (strcasecmp(word, "permit") == 0 || !warn_if_reject)
-		final = word;
-	    break;
-	case R_PLAIN:
-	    break;
-	case R_TABLE:
-	    if (next != NULL && strchr(next, ':') != NULL) {
-		i++;
-		check_table_word(ctx, pl, param, next, offs[i]);
+	}
+	if ((def->flags & RF_ENDS_LIST) && (st->id == RESTR_PERMIT || !warn_if_reject))
+	    final = word;
+	switch (def->arg) {
+	case RARG_TABLE:
+	    if (st->problem == RP_NONE) {
+		check_table_word(ctx, pl, param, arg, arg_off);
 		break;
 	    }
-	    if (next == NULL || names_restriction(ctx, next)) {
+	    if (arg == NULL)
 		f = check_report(cx, "restriction-argument", pl->path, pl->where, off,
 				 "%s: %s needs a type:table after it", param, word);
-	    } else {
+	    else
 		/* smtpd takes the word as the table; so do we. */
-		i++;
-		f = check_report(cx, "restriction-argument", pl->path, pl->where,
-				 offs[i], "%s: %s needs a type:table,"
-				 " not \"%s\"", param, word, next);
-	    }
+		f = check_report(cx, "restriction-argument", pl->path, pl->where, arg_off,
+				 "%s: %s needs a type:table, not \"%s\"", param, word, arg);
 	    /* With no word after it, smtpd names the restriction itself. */
 	    finding_postfix(f, "restriction %s: bad argument \"%s\": need maptype:mapname",
-			    r->name, next ? next : word);
-	    finding_fix(f, "write the table after it, e.g. %s hash:/etc/postfix/access",
-			r->name);
+			    name, next ? next : word);
+	    finding_fix(f, "write the table after it, e.g. %s hash:/etc/postfix/access", name);
 	    break;
-	case R_POLICY:
-	    if (next == NULL) {
-		f = check_report(cx, "restriction-argument", pl->path,
-						 pl->where, off,
-						 "%s: check_policy_service needs a policy server"
-						 " after it", param);
+	case RARG_ENDPOINT:
+	    if (arg == NULL) {
+		f = check_report(cx, "restriction-argument", pl->path, pl->where, off,
+				 "%s: check_policy_service needs a policy server after it",
+				 param);
 		finding_postfix(f, "restriction check_policy_service must be followed by"
 				" transport:server");
 		finding_fix(f, "write the policy server after it, e.g."
 			    " check_policy_service unix:private/policy");
 	    } else {
 		/* smtpd opens whatever follows as the policy server, at start-up. */
-		i++;
-		check_policy_word(ctx, pl, param, next, offs[i]);
+		check_policy_word(ctx, pl, param, arg, arg_off);
 	    }
 	    break;
-	case R_NUMBER:
-	    if (next != NULL && next[0] != 0 && next[strspn(next, "0123456789")] == 0) {
-		i++;
+	case RARG_NUMBER:
+	    if (st->problem == RP_NONE)
 		break;
-	    }
-	    /* A word that is no restriction was meant as the number. */
-	    if (next != NULL && !names_restriction(ctx, next))
-		i++;
-	    f = check_report(cx, "restriction-argument", pl->path, pl->where, offs[i],
+	    f = check_report(cx, "restriction-argument", pl->path, pl->where, arg_off,
 			     "%s: sleep needs a number of seconds after it%s%s%s", param,
 			     next ? ", not \"" : "", next ? next : "", next ? "\"" : "");
 	    finding_postfix(f, "restriction sleep must be followed by number");
 	    finding_fix(f, "write the seconds after it, e.g. sleep 1");
 	    break;
-	case R_DOMAIN:
-	    if (next == NULL || names_restriction(ctx, next)) {
-		f = check_report(cx, "rbl-domain-missing", pl->path,
-						 pl->where, off,
-						 next == NULL ? "%s: %s needs the DNS list's domain"
-						 " after it" : "%s: %s needs the DNS list's domain"
-						 " after it, but \"%s\" is taken as the domain",
-						 param, word, next);
-		if (next == NULL)
-		    finding_postfix(f, "restriction %s requires domain name argument", word);
-		finding_fix(f, "write the list's domain after it, e.g. %s zen.spamhaus.org",
-			    r->name);
-	    } else {
-		i++;
-	    }
+	case RARG_DOMAIN:
+	    if (st->problem == RP_NONE)
+		break;
+	    f = check_report(cx, "rbl-domain-missing", pl->path, pl->where, off,
+			     next == NULL ? "%s: %s needs the DNS list's domain after it"
+			     : "%s: %s needs the DNS list's domain after it, but \"%s\""
+			     " is taken as the domain", param, word, next);
+	    if (next == NULL)
+		finding_postfix(f, "restriction %s requires domain name argument", word);
+	    finding_fix(f, "write the list's domain after it, e.g. %s zen.spamhaus.org", name);
+	    break;
+	default:
 	    break;
 	}
 	warn_if_reject = 0;
     }
+    free(steps);
     free(offs);
     words_free(&w);
 }
@@ -648,9 +460,9 @@ static int has_relay_guard(struct context *ctx, const char *list, int depth)
 	}
 	if (strcasecmp(word, "permit") == 0)
 	    break;
-	for (size_t g = 0; g < NRELAY_GUARDS; g++)
-	    if (strcasecmp(word, relay_guards[g]) == 0)
-		found = 1;
+	const struct restriction_def *def = restriction_find(word);
+	if (def != NULL && (def->flags & RF_RELAY_GUARD))
+	    found = 1;
 	if (!found && depth < 100 && is_class(ctx, word)) {
 	    char *value = context_value(ctx, word);
 	    found = value != NULL && has_relay_guard(ctx, value, depth + 1);
@@ -699,7 +511,7 @@ static void report_relay_guard(struct check *cx, const char *path,
 			    " smtpd will not start", who);
     finding_postfix(f, "in parameter smtpd_relay_restrictions or"
 		    " smtpd_recipient_restrictions, specify at least one working"
-		    " instance of: " RELAY_GUARD_TEXT);
+		    " instance of: " RESTRICTION_RELAY_GUARD_TEXT);
     finding_fix(f, "end smtpd_relay_restrictions with reject_unauth_destination,"
 		" before any permit");
 }
@@ -758,7 +570,7 @@ static void check_main_lists(struct context *ctx)
 	    continue;
 	if (s->def != NULL && s->def->kind == PKIND_RESTRICTIONS) {
 	    place_main(&pl, cx, s);
-	    check_list(ctx, s->name, stage_def_acl(s->name), &pl);
+	    check_list(ctx, s->name, list_default_access(s->name), &pl);
 	} else if (is_class(ctx, s->name) && restriction_find(s->name) == NULL) {
 	    place_main(&pl, cx, s);
 	    check_list(ctx, s->name, CLASS_DEF_ACL, &pl);
@@ -782,7 +594,7 @@ static void check_service_lists(struct context *ctx)
 	    continue;			/* a later -o of the same name wins */
 	place_override(&pl, ctx->cx, svc, o);
 	if (def != NULL && def->kind == PKIND_RESTRICTIONS)
-	    check_list(ctx, o->name, stage_def_acl(o->name), &pl);
+	    check_list(ctx, o->name, list_default_access(o->name), &pl);
 	else if (is_class(ctx, o->name) && restriction_find(o->name) == NULL)
 	    check_list(ctx, o->name, CLASS_DEF_ACL, &pl);
 	else if (strcmp(o->name, "smtpd_restriction_classes") == 0)

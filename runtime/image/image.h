@@ -36,7 +36,7 @@
  * rebuild with pfc build") and accepts a minor version up to its own
  * (a newer minor only adds sections, which an older reader ignores).
  */
-#define IMG_VERSION_MAJOR	1
+#define IMG_VERSION_MAJOR	2
 #define IMG_VERSION_MINOR	0
 
 #define IMG_ALIGN		8
@@ -326,30 +326,35 @@ struct img_program {
     uint32_t reserved;		/* zero */
 };
 
-/* img_insn ops. A program runs its instructions in order; none jumps. */
-enum img_insn_op {
-    /* a restriction without argument: word only (permit, reject_unauth_destination...) */
-    IMG_OP_PLAIN = 1,
-    /* a restriction with a table: arg = index in TABL (check_sender_access ...) */
-    IMG_OP_TABLE = 2,
-    /* a restriction with a text argument: arg = string (reject_rbl_client zen.example) */
-    IMG_OP_TEXT = 3,
-    /* a restriction class: arg = index in PROG of the class's program */
-    IMG_OP_CLASS = 4,
+/*
+ * INSN - the instructions of every program, each program's run
+ * contiguous. A program runs its instructions in order; none jumps.
+ *
+ * op is a restriction id of runtime/policy/restriction.h (the table
+ * pfc-image(5) lists), whose argument kind says what arg is:
+ *   none: 0;  table: an index in TABL;  domain, endpoint: a string (the
+ *   word as written: "zen.example=127.0.0.2", "{inet:host:port, timeout=5s}");
+ *   number: the value (sleep);  class (RESTR_CLASS): an index in PROG, the
+ *   class's program, whose name is the word.
+ * op 0 is a word smtpd does not know, or a restriction without the
+ * argument it needs: arg is the word (a string); smtpd answers "451
+ * 4.3.5 Server configuration error" when it gets there.
+ * A restriction class may name itself or another class that names it:
+ * the runtime bounds the nesting (as smtpd does), the image does not
+ * forbid it.
+ */
+struct img_insn {
+    uint32_t op;		/* restriction id */
+    uint32_t arg;		/* by the id's argument kind */
+    uint32_t line;		/* line of the setting the restriction came from */
+    uint32_t flags;		/* IMG_INSN_* */
 };
 
 /*
- * INSN - the instructions of every program, each program's run
- * contiguous. word is the restriction as written (lowercase in Postfix's
- * spelling). A restriction class may name itself or another class that
- * names it: the runtime bounds the nesting (as smtpd does), the image
- * does not forbid it.
+ * img_insn flags: a bare type:table, which smtpd reads as the list's own
+ * check_*_access (or, in a class, its caller's: op RESTR_CALLER_ACCESS).
  */
-struct img_insn {
-    uint32_t op;		/* enum img_insn_op */
-    uint32_t word;		/* string */
-    uint32_t arg;		/* by op; 0 for PLAIN */
-    uint32_t line;		/* line of the setting the word came from */
-};
+#define IMG_INSN_IMPLICIT	(1u << 0)
+#define IMG_INSN_FLAGS		IMG_INSN_IMPLICIT
 
 #endif

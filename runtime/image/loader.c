@@ -29,6 +29,7 @@
 
 #include "compiled.h"
 #include "loader.h"
+#include "restriction.h"
 #include "strbuf.h"
 #include "xalloc.h"
 #include "xxh64.h"
@@ -980,32 +981,42 @@ static enum image_status check_programs(struct verify *v)
     for (uint32_t i = 0; i < img->ninsns; i++) {
 	const struct img_insn *in = &img->insns[i];
 
-	STRING(in->word, "instruction %u word", i);
-	switch (in->op) {
-	case IMG_OP_PLAIN:
+	if (in->op >= RESTR_COUNT)
+	    CORRUPT("instruction %u (line %u): unknown restriction %u", i,
+		    (unsigned) in->line, (unsigned) in->op);
+	const struct restriction_def *def = restriction_def(in->op);
+	const char *name = in->op == RESTR_NONE ? "a refused word" : def->name;
+	if ((in->flags & ~IMG_INSN_FLAGS) != 0
+	    || ((in->flags & IMG_INSN_IMPLICIT) && def->arg != RARG_TABLE))
+	    CORRUPT("instruction %u (%s, line %u): flags %#x", i, name,
+		    (unsigned) in->line, (unsigned) in->flags);
+	if (in->op == RESTR_NONE) {
+	    STRING(in->arg, "instruction %u (a refused word, line %u)", i, (unsigned) in->line);
+	    continue;
+	}
+	switch (def->arg) {
+	case RARG_NONE:
 	    if (in->arg != 0)
-		CORRUPT("instruction %u (" QUOTE ", line %u): an argument where there is"
-			" none", i, str(v, in->word), (unsigned) in->line);
+		CORRUPT("instruction %u (%s, line %u): an argument where there is none", i,
+			name, (unsigned) in->line);
 	    break;
-	case IMG_OP_TABLE:
+	case RARG_TABLE:
 	    if (in->arg >= img->ntables)
-		CORRUPT("instruction %u (" QUOTE ", line %u): table %u of %u", i,
-			str(v, in->word), (unsigned) in->line, (unsigned) in->arg,
-			(unsigned) img->ntables);
+		CORRUPT("instruction %u (%s, line %u): table %u of %u", i, name,
+			(unsigned) in->line, (unsigned) in->arg, (unsigned) img->ntables);
 	    break;
-	case IMG_OP_TEXT:
-	    STRING(in->arg, "instruction %u (" QUOTE ", line %u) argument", i,
-		   str(v, in->word), (unsigned) in->line);
+	case RARG_DOMAIN:
+	case RARG_ENDPOINT:
+	    STRING(in->arg, "instruction %u (%s, line %u) argument", i, name,
+		   (unsigned) in->line);
 	    break;
-	case IMG_OP_CLASS:
+	case RARG_NUMBER:
+	    break;
+	case RARG_CLASS:
 	    if (in->arg >= img->nprograms)
-		CORRUPT("instruction %u (" QUOTE ", line %u): program %u of %u", i,
-			str(v, in->word), (unsigned) in->line, (unsigned) in->arg,
-			(unsigned) img->nprograms);
+		CORRUPT("instruction %u (class, line %u): program %u of %u", i,
+			(unsigned) in->line, (unsigned) in->arg, (unsigned) img->nprograms);
 	    break;
-	default:
-	    CORRUPT("instruction %u (line %u): unknown op %u", i, (unsigned) in->line,
-		    (unsigned) in->op);
 	}
     }
     return IMAGE_OK;

@@ -16,6 +16,7 @@
 #include "fuzz.h"
 #include "image.h"
 #include "loader.h"
+#include "restriction.h"
 #include "sha256.h"
 #include "xxh64.h"
 
@@ -177,21 +178,24 @@ static void walk(const struct image *img)
 	REQUIRE(p->insns_first <= img->ninsns && p->insns_count <= img->ninsns - p->insns_first);
 	for (uint32_t k = 0; k < p->insns_count; k++) {
 	    const struct img_insn *insn = &img->insns[p->insns_first + k];
-	    str(img, insn->word);
-	    switch (insn->op) {
-	    case IMG_OP_PLAIN:
+	    REQUIRE(insn->op < RESTR_COUNT);
+	    REQUIRE((insn->flags & ~IMG_INSN_FLAGS) == 0);
+	    switch (insn->op == RESTR_NONE ? RARG_DOMAIN : restriction_def(insn->op)->arg) {
+	    case RARG_NONE:
+		REQUIRE(insn->arg == 0);
 		break;
-	    case IMG_OP_TABLE:
+	    case RARG_TABLE:
 		REQUIRE(insn->arg < img->ntables);
 		break;
-	    case IMG_OP_TEXT:
+	    case RARG_DOMAIN:
+	    case RARG_ENDPOINT:
 		str(img, insn->arg);
 		break;
-	    case IMG_OP_CLASS:
+	    case RARG_NUMBER:
+		break;
+	    case RARG_CLASS:
 		REQUIRE(insn->arg < img->nprograms);
 		break;
-	    default:
-		REQUIRE(!"a known instruction");
 	    }
 	}
     }

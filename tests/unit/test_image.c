@@ -21,6 +21,7 @@
 
 #include "image.h"
 #include "loader.h"
+#include "restriction.h"
 #include "sha256.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -367,11 +368,11 @@ static void fixture(struct writer *w)
 
     /* programs (sorted by name): a class, and a list that calls it */
     struct img_insn insns[] = {
-	{ IMG_OP_TABLE, w_str(w, "check_client_access"), T_CIDR, 5 },
-	{ IMG_OP_PLAIN, w_str(w, "permit_mynetworks"), 0, 7 },
-	{ IMG_OP_TABLE, w_str(w, "check_sender_access"), T_HASH, 7 },
-	{ IMG_OP_TEXT, w_str(w, "reject_rbl_client"), w_str(w, "zen.example"), 7 },
-	{ IMG_OP_CLASS, w_str(w, "restrictive"), 0, 7 },
+	{ RESTR_CALLER_ACCESS, T_CIDR, 5, IMG_INSN_IMPLICIT },
+	{ RESTR_PERMIT_MYNETWORKS, 0, 7, 0 },
+	{ RESTR_CHECK_SENDER_ACCESS, T_HASH, 7, 0 },
+	{ RESTR_REJECT_RBL_CLIENT, w_str(w, "zen.example"), 7, 0 },
+	{ RESTR_CLASS, 0, 7, 0 },
     };
     for (size_t i = 0; i < 5; i++)
 	w_add(w, INSN, &insns[i], sizeof(insns[i]));
@@ -544,13 +545,13 @@ static void test_header_damage(void **state)
 
     /* Versions: another major, a newer minor. */
     FRESH();
-    h->major = 2;
+    h->major = 1;
     h->minor = 0;
     refused(copy, size, IMAGE_ERR_VERSION,
-	    "test.pfi: version mismatch: image format 2.0, this pfc reads 1.0: rebuild with pfc build");
+	    "test.pfi: version mismatch: image format 1.0, this pfc reads 2.0: rebuild with pfc build");
     FRESH();
     h->minor = IMG_VERSION_MINOR + 1;
-    refused(copy, size, IMAGE_ERR_VERSION, "image format 1.1, this pfc reads 1.0");
+    refused(copy, size, IMAGE_ERR_VERSION, "image format 2.1, this pfc reads 2.0");
     /* A version is recognized before the rest of the header is there. */
     refused(copy, 20, IMAGE_ERR_VERSION, "version mismatch");
 
@@ -891,7 +892,29 @@ static void test_rule_damage(void **state)
 
 static void unknown_insn_op(struct writer *w)
 {
-    W_REC(w, INSN, struct img_insn, 1)->op = 9;
+    W_REC(w, INSN, struct img_insn, 1)->op = RESTR_COUNT;
+}
+
+static void implicit_without_table(struct writer *w)
+{
+    W_REC(w, INSN, struct img_insn, 1)->flags = IMG_INSN_IMPLICIT;
+}
+
+static void unknown_insn_flag(struct writer *w)
+{
+    W_REC(w, INSN, struct img_insn, 2)->flags = 2;
+}
+
+static void domain_outside_pool(struct writer *w)
+{
+    W_REC(w, INSN, struct img_insn, 3)->arg = 0xfffffff0u;
+}
+
+/* A number where a table goes: the op says table, so it is one. */
+static void table_for_number(struct writer *w)
+{
+    W_REC(w, INSN, struct img_insn, 2)->op = RESTR_SLEEP;
+    W_REC(w, INSN, struct img_insn, 3)->op = RESTR_CHECK_CLIENT_ACCESS;
 }
 
 static void table_arg_out_of_range(struct writer *w)
@@ -937,7 +960,17 @@ static void overrides_out_of_range(struct writer *w)
 static void test_program_damage(void **state)
 {
     (void) state;
-    damaged(unknown_insn_op, IMAGE_ERR_CORRUPT, "instruction 1 (line 7): unknown op 9");
+    char msg[64];
+    snprintf(msg, sizeof(msg), "instruction 1 (line 7): unknown restriction %u", RESTR_COUNT);
+    damaged(unknown_insn_op, IMAGE_ERR_CORRUPT, msg);
+    damaged(implicit_without_table, IMAGE_ERR_CORRUPT,
+	    "instruction 1 (permit_mynetworks, line 7): flags 0x1");
+    damaged(unknown_insn_flag, IMAGE_ERR_CORRUPT,
+	    "instruction 2 (check_sender_access, line 7): flags 0x2");
+    damaged(domain_outside_pool, IMAGE_ERR_CORRUPT,
+	    "instruction 3 (reject_rbl_client, line 7) argument: string offset");
+    damaged(table_for_number, IMAGE_ERR_CORRUPT,
+	    "instruction 3 (check_client_access, line 7): table");
     damaged(table_arg_out_of_range, IMAGE_ERR_CORRUPT,
 	    "instruction 2 (check_sender_access, line 7): table 11 of 11");
     damaged(class_out_of_range, IMAGE_ERR_CORRUPT, "program 2 of 2");
@@ -1130,8 +1163,27 @@ static void test_empty_second_pattern(void **state)
     w_free(&w);
 }
 
+/*
+ * write_seed - with PFC_IMAGE_SEED=FILE, write the hand-made image there
+ * for the image fuzzer's corpus (tests/fuzz/make-image-seeds.sh).
+ */
+static int write_seed(const char *path)
+{
+    size_t size;
+    unsigned char *data = good(&size);
+    FILE *fp = fopen(path, "wb");
+    int ok = fp != NULL && fwrite(data, 1, size, fp) == size;
+
+    if (fp != NULL && fclose(fp) != 0)
+	ok = 0;
+    free(data);
+    return ok ? 0 : 1;
+}
+
 int main(void)
 {
+    if (getenv("PFC_IMAGE_SEED") != NULL)
+	return write_seed(getenv("PFC_IMAGE_SEED"));
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_good),
 	cmocka_unit_test(test_header_damage),
