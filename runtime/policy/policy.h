@@ -1,0 +1,65 @@
+/*
+ * policy - one service's view of a verified image, as the engine reads
+ * it: the value of each parameter as that service sees it (its master.cf
+ * -o overrides over main.cf over the defaults, already expanded by pfc
+ * build), the tables a parameter names, and the restriction program of
+ * each list. Nothing here parses the configuration: the image holds the
+ * values; typed getters convert them the way Postfix's mail_conf_*()
+ * does, and say so when a value is bad.
+ */
+#ifndef PFC_POLICY_H
+#define PFC_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loader.h"
+
+struct policy {
+    const struct image *img;
+    uint32_t service;		/* index in SERV, or IMG_NONE: main.cf's view */
+    const char *service_name;	/* "smtp", "127.0.0.1:2525", or "" */
+};
+
+/*
+ * policy_open - the view of service (its master.cf name, or "name/type";
+ * NULL: the first inet smtpd service, or main.cf's view when there is
+ * none). Returns 0, or -1 with *err (the caller frees it).
+ */
+int policy_open(struct policy *p, const struct image *img, const char *service, char **err);
+
+/* policy_setting - the setting of name as the view sees it, or NULL */
+const struct img_setting *policy_setting(const struct policy *p, const char *name);
+
+/*
+ * policy_value - the expanded value of name as the view sees it; "" when
+ * the image does not know it (an undefined $name expands to nothing).
+ */
+const char *policy_value(const struct policy *p, const char *name);
+
+/* policy_bool - a yes/no parameter (any case); anything else is "no" */
+int policy_bool(const struct policy *p, const char *name);
+
+/* policy_int - a numeric parameter; fallback when it is not a number */
+long policy_int(const struct policy *p, const char *name, long fallback);
+
+/*
+ * policy_time - a time parameter in seconds: digits and one unit letter
+ * (s m h d w; def_unit when there is none), as Postfix's conv_time();
+ * fallback when it is malformed.
+ */
+long policy_time(const struct policy *p, const char *name, int def_unit, long fallback);
+
+/*
+ * policy_tables - the tables a parameter's value names (TREF), in order:
+ * *count of them starting at the returned pointer.
+ */
+const uint32_t *policy_tables(const struct policy *p, const char *name, uint32_t *count);
+
+/*
+ * policy_program - the restriction program named name (a list parameter
+ * or a class) for the view's service, else main.cf's; IMG_NONE if none.
+ */
+uint32_t policy_program(const struct policy *p, const char *name);
+
+#endif

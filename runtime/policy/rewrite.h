@@ -1,0 +1,41 @@
+/*
+ * rewrite - what cleanup(8) does to envelope addresses before a message
+ * is queued, from the image: canonical_maps, sender_canonical_maps and
+ * recipient_canonical_maps (one-to-one, with canonical_classes and
+ * friends), masquerade_domains, and virtual alias expansion (one-to-many,
+ * recursive up to virtual_alias_recursion_limit, expansion_limit, with
+ * address extensions carried over when propagate_unmatched_extensions
+ * says so), as cleanup_map11.c, cleanup_map1n.c and cleanup_masquerade.c
+ * do it.
+ */
+#ifndef PFC_REWRITE_H
+#define PFC_REWRITE_H
+
+#include <stddef.h>
+
+#include "session.h"
+
+/* The addresses a recipient expands to, in order, without duplicates. */
+struct rewrite_list {
+    char **addrs;
+    size_t count, cap;
+};
+
+void rewrite_list_free(struct rewrite_list *list);
+
+/*
+ * rewrite_sender - the envelope sender after canonical mapping and
+ * masquerading (a new string).
+ */
+char *rewrite_sender(struct session *s, const char *sender);
+
+/*
+ * rewrite_recipient - the envelope recipients one recipient becomes:
+ * canonical mapping, masquerading, then virtual alias expansion. Returns
+ * 0, or -1 with the reason in *err (a table failed, a loop, too many
+ * addresses: cleanup's own words) when cleanup would defer or bounce.
+ */
+int rewrite_recipient(struct session *s, const char *recipient,
+		      struct rewrite_list *out, char **err);
+
+#endif

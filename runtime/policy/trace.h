@@ -1,0 +1,40 @@
+/*
+ * trace - what the engine tells a listener while it decides: each stage,
+ * each restriction with its result and where it was written, each table
+ * probe with its answer, each rewrite and resolution. pfc trace prints
+ * these as the explanation (text or JSON); pfcd's JSON log names the
+ * restriction that decided. The engine calls these through
+ * session->trace; a NULL trace costs one test per event.
+ */
+#ifndef PFC_TRACE_H
+#define PFC_TRACE_H
+
+#include <stdint.h>
+
+struct session;
+
+/* What one table probe found. */
+enum trace_probe_result {
+    PROBE_MISS, PROBE_HIT, PROBE_SKIP, PROBE_FAIL,
+};
+
+struct policy_trace {
+    void *ctx;
+    /* A restriction list starts: list is its parameter (or class) name. */
+    void (*stage)(void *ctx, const char *list, const char *reply_class);
+    /*
+     * One restriction ran: its id and argument text (the table spec, a
+     * domain, a class name; "" for none), the main.cf or master.cf line
+     * (0 for a default), and its result: "permit", "reject", "dunno",
+     * "defer_if_permit", ...; reply: the reply it produced, or NULL.
+     */
+    void (*restriction)(void *ctx, uint32_t op, const char *arg, uint32_t line,
+			const char *result, const char *reply);
+    /* One lookup: table spec, key, result, value (HIT), source line (0: unknown). */
+    void (*probe)(void *ctx, const char *table, const char *key,
+		  enum trace_probe_result result, const char *value, uint32_t line);
+    /* Anything else worth a line ("resolve <a@b>: local:mail.example"). */
+    void (*note)(void *ctx, const char *text);
+};
+
+#endif
