@@ -49,9 +49,11 @@ struct session_defer {
 #define SESSION_DISCARD		(1u << 1)
 
 struct policy_trace;
+struct engine;
 
 struct session {
     const struct policy *policy;
+    struct engine *engine;	/* the restriction engine, when one runs */
     /* The client, as smtpd_peer.c and XCLIENT leave it. */
     char *name;			/* verified name, or "unknown" */
     char *reverse_name;		/* unverified reverse name, or "unknown" */
