@@ -13,5 +13,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_test(int argc, char **argv);
 
 #endif

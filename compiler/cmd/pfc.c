@@ -29,11 +29,13 @@ static const struct command {
     {"diff", cmd_diff, "show what changes between two images or configurations"},
     {"verify", cmd_verify, "verify a policy image as pfcd does before it trusts one"},
     {"query", cmd_query, "look keys up in a table of a policy image, as pfc map -q"},
+    {"trace", cmd_trace, "answer an SMTP session from a policy image, as smtpd would, and say why"},
+    {"test", cmd_test, "run pfc-test(5) cases against a policy image"},
 };
 
 /* Commands of pfc's design that this release does not have yet. */
 static const char *const planned[] = {
-    "trace",
+    "sendmail", "queue",
 };
 
 static int usage(FILE *fp)

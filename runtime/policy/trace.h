@@ -24,12 +24,15 @@ struct policy_trace {
     void (*stage)(void *ctx, const char *list, const char *reply_class);
     /*
      * One restriction ran: its id and argument text (the table spec, a
-     * domain, a class name; "" for none), the main.cf or master.cf line
-     * (0 for a default), and its result: "permit", "reject", "dunno",
-     * "defer_if_permit", ...; reply: the reply it produced, or NULL.
+     * domain, a class name; "" for none), the program it belongs to
+     * (IMG_NONE: a list an access table answered with) and the line of
+     * the setting it came from (main.cf, or master.cf when the program's
+     * service sets it; 0 for a default), and its result: "permit",
+     * "reject", "dunno", "defer_if_permit", ...; reply: the reply it
+     * produced, or NULL.
      */
-    void (*restriction)(void *ctx, uint32_t op, const char *arg, uint32_t line,
-			const char *result, const char *reply);
+    void (*restriction)(void *ctx, uint32_t op, const char *arg, uint32_t program,
+			uint32_t line, const char *result, const char *reply);
     /* One lookup: table spec, key, result, value (HIT), source line (0: unknown). */
     void (*probe)(void *ctx, const char *table, const char *key,
 		  enum trace_probe_result result, const char *value, uint32_t line);

@@ -1,0 +1,382 @@
+/*
+ * test - "pfc test POLICY.pfi CASES...": run the cases of pfc-test(5)
+ * files against an image: each case is an SMTP conversation (a client,
+ * commands, a message) with expectations about the replies, the
+ * restriction that decided, the route of a recipient and the header or
+ * body checks that fired. Every failure is listed with what happened
+ * instead (the trace of that command); the last line is "N passed, N
+ * failed". Exit 0 when every case passed, 1 when one failed, 2 for a
+ * usage error, an unreadable or malformed case file or a bad image.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "restriction.h"
+#include "session_run.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#define EXIT_PASS	0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+static int usage(FILE *fp)
+{
+    fprintf(fp, "usage: pfc test [--service NAME] [--dns SERVER] [-v] POLICY.pfi CASES...\n");
+    return EXIT_USAGE;
+}
+
+/* One case being run. */
+struct test_case {
+    const char *file;
+    int line;			/* where "test" is */
+    char *name;
+    struct session_run *run;
+    int started, failed, hungup;
+    char *client_addr, *client_name, *sasl;
+    struct strbuf replies;	/* the replies to the last command */
+    struct strbuf last_command;
+    struct strbuf log;		/* the whole conversation, for a failure's report */
+};
+
+/* last_reply - the final line of the last command's replies (no CRLF) */
+static const char *last_reply(struct test_case *tc, struct strbuf *buf)
+{
+    const char *text = sb_str(&tc->replies);
+    size_t len = tc->replies.len;
+
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+	len--;
+    size_t start = len;
+    while (start > 0 && text[start - 1] != '\n')
+	start--;
+    sb_reset(buf);
+    sb_addn(buf, text + start, len - start);
+    return sb_str(buf);
+}
+
+static void start(struct test_case *tc)
+{
+    if (tc->started)
+	return;
+    sb_reset(&tc->replies);
+    session_run_start(tc->run, tc->client_addr ? tc->client_addr : "127.0.0.1",
+		      tc->client_addr ? tc->client_name : "localhost", tc->sasl, NULL,
+		      &tc->replies);
+    sb_adds(&tc->log, sb_str(&tc->replies));
+    sb_set(&tc->last_command, "(connect)");
+    tc->started = 1;
+}
+
+/* send - one client line */
+static void send(struct test_case *tc, const char *line)
+{
+    start(tc);
+    sb_reset(&tc->replies);
+    sb_set(&tc->last_command, line);
+    sb_printf(&tc->log, "> %s\n", line);
+    if (tc->hungup) {
+	sb_adds(&tc->replies, "(the server had hung up)\r\n");
+	return;
+    }
+    tc->hungup = session_run_line(tc->run, line, &tc->replies);
+    sb_adds(&tc->log, sb_str(&tc->replies));
+}
+
+/* fail - one failed expectation, with what happened instead */
+static void fail(struct test_case *tc, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct test_case *tc, int line, const char *fmt, ...)
+{
+    va_list ap;
+    size_t count;
+
+    tc->failed = 1;
+    printf("FAIL: %s:%d: test \"%s\": ", tc->file, line, tc->name);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n  after: %s\n", sb_str(&tc->last_command));
+    const struct run_event *ev = session_run_events(tc->run, &count);
+    for (size_t i = 0; i < count; i++)
+	printf("  trace: %s\n", ev[i].text);
+    printf("  conversation:\n");
+    const char *cp = sb_str(&tc->log);
+    while (*cp) {
+	size_t len = strcspn(cp, "\n");
+	printf("    %.*s\n", (int) (len > 0 && cp[len - 1] == '\r' ? len - 1 : len), cp);
+	cp += len + (cp[len] == '\n');
+    }
+}
+
+/* decided_by - the restriction that decided the last command, or "" */
+static const char *decided_by(const struct test_case *tc)
+{
+    size_t count;
+    const struct run_event *ev = session_run_events(tc->run, &count);
+    const char *decided = "";
+
+    for (size_t i = 0; i < count; i++)
+	if (ev[i].kind == EV_RESTRICTION && ev[i].result != NULL
+	    && (strcmp(ev[i].result, "reject") == 0 || strcmp(ev[i].result, "permit") == 0))
+	    decided = ev[i].op == RESTR_NONE ? ev[i].text : restriction_name(ev[i].op);
+    return decided;
+}
+
+/* has_event - an event of kind whose text contains want */
+static int has_event(const struct test_case *tc, enum run_event_kind kind, const char *want,
+		     int prefix)
+{
+    size_t count;
+    const struct run_event *ev = session_run_events(tc->run, &count);
+
+    for (size_t i = 0; i < count; i++)
+	if (ev[i].kind == kind
+	    && (prefix ? strncasecmp(ev[i].text, want, strlen(want)) == 0
+		: strstr(ev[i].text, want) != NULL))
+	    return 1;
+    return 0;
+}
+
+static void end_case(struct test_case *tc, int *passed, int *failed)
+{
+    struct strbuf rest = STRBUF_INIT;
+
+    if (tc->name == NULL)
+	return;
+    if (tc->started)
+	session_run_end(tc->run, &rest);
+    if (tc->failed) {
+	(*failed)++;
+    } else {
+	(*passed)++;
+	printf("ok - %s: %s\n", tc->file, tc->name);
+    }
+    sb_free(&rest);
+    free(tc->name);
+    free(tc->client_addr);
+    free(tc->client_name);
+    free(tc->sasl);
+    sb_free(&tc->replies);
+    sb_free(&tc->last_command);
+    sb_free(&tc->log);
+    struct session_run *run = tc->run;
+    const char *file = tc->file;
+    memset(tc, 0, sizeof(*tc));
+    tc->run = run;
+    tc->file = file;
+}
+
+/* syntax - a malformed case file: file:line:col and exit 2 */
+static int syntax(const char *file, int line, int col, const char *msg, const char *word)
+{
+    fprintf(stderr, "pfc: test: %s:%d:%d: %s%s%s%s\n", file, line, col, msg,
+	    word ? " \"" : "", word ? word : "", word ? "\"" : "");
+    return -1;
+}
+
+/*
+ * run_file - every case of one file. Returns 0, or -1 after a syntax
+ * error (reported).
+ */
+static int run_file(struct session_run *run, const char *file, int *passed, int *failed)
+{
+    FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0, status = 0, in_data = 0;
+    struct test_case tc;
+    struct strbuf buf = STRBUF_INIT;
+
+    if (fp == NULL) {
+	fprintf(stderr, "pfc: test: cannot open %s: %s\n", file, strerror(errno));
+	return -1;
+    }
+    memset(&tc, 0, sizeof(tc));
+    tc.run = run;
+    tc.file = file;
+    while (status == 0 && (n = getline(&line, &cap, fp)) > 0) {
+	lineno++;
+	size_t len = (size_t) n;
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+	    line[--len] = 0;
+	if (in_data) {
+	    /* The message, up to a line with a lone ".": sent as written. */
+	    send(&tc, line);
+	    if (strcmp(line, ".") == 0)
+		in_data = 0;
+	    continue;
+	}
+	char *cp = line + strspn(line, " \t");
+	if (*cp == 0 || *cp == '#')
+	    continue;
+	int col = (int) (cp - line) + 1;
+	char *word = cp;
+	size_t wlen = strcspn(cp, " \t");
+	char *arg = cp + wlen;
+	if (*arg)
+	    *arg++ = 0;
+	arg += strspn(arg, " \t");
+	if (strcmp(word, "test") == 0) {
+	    end_case(&tc, passed, failed);
+	    if (*arg == 0) {
+		status = syntax(file, lineno, col, "\"test\" needs a name", NULL);
+		break;
+	    }
+	    tc.name = xstrdup(arg);
+	    tc.line = lineno;
+	    continue;
+	}
+	if (tc.name == NULL) {
+	    status = syntax(file, lineno, col, "expected \"test NAME\" before", word);
+	    break;
+	}
+	int needs_arg = strcmp(word, "data") != 0 && strcmp(word, "quit") != 0;
+	if (needs_arg && *arg == 0) {
+	    status = syntax(file, lineno, col, "missing argument after", word);
+	    break;
+	}
+	if (strcmp(word, "client") == 0) {
+	    if (tc.started) {
+		status = syntax(file, lineno, col, "\"client\" must come before the first command",
+				NULL);
+		break;
+	    }
+	    char *name = arg + strcspn(arg, " \t");
+	    if (*name)
+		*name++ = 0;
+	    name += strspn(name, " \t");
+	    tc.client_addr = xstrdup(arg);
+	    tc.client_name = *name && strcmp(name, "unknown") != 0 ? xstrdup(name) : NULL;
+	} else if (strcmp(word, "sasl") == 0) {
+	    free(tc.sasl);
+	    tc.sasl = xstrdup(arg);
+	} else if (strcmp(word, "send") == 0) {
+	    send(&tc, arg);
+	} else if (strcmp(word, "ehlo") == 0 || strcmp(word, "helo") == 0) {
+	    sb_reset(&buf);
+	    sb_printf(&buf, "%s %s", word[0] == 'e' ? "EHLO" : "HELO", arg);
+	    send(&tc, sb_str(&buf));
+	} else if (strcmp(word, "mail") == 0 || strcmp(word, "rcpt") == 0) {
+	    sb_reset(&buf);
+	    sb_printf(&buf, "%s:<%s>", word[0] == 'm' ? "MAIL FROM" : "RCPT TO",
+		      strcmp(arg, "<>") == 0 ? "" : arg);
+	    send(&tc, sb_str(&buf));
+	} else if (strcmp(word, "data") == 0) {
+	    send(&tc, "DATA");
+	    /* The message follows only when the server said 354. */
+	    if (strncmp(sb_str(&tc.replies), "354", 3) == 0)
+		in_data = 1;
+	} else if (strcmp(word, "quit") == 0) {
+	    send(&tc, "QUIT");
+	} else if (strcmp(word, "expect") == 0) {
+	    start(&tc);
+	    const char *got = last_reply(&tc, &buf);
+	    if (strncmp(got, arg, strlen(arg)) != 0)
+		fail(&tc, lineno, "expected a reply starting \"%s\", got \"%s\"", arg, got);
+	} else if (strcmp(word, "decided-by") == 0) {
+	    const char *got = decided_by(&tc);
+	    if (strcasecmp(got, arg) != 0)
+		fail(&tc, lineno, "expected the decision of \"%s\", got %s%s%s", arg,
+		     *got ? "\"" : "none", got, *got ? "\"" : "");
+	} else if (strcmp(word, "route") == 0) {
+	    /* route ADDR CLASS TRANSPORT:NEXTHOP (a prefix of the route) */
+	    sb_reset(&buf);
+	    char *rest = arg + strcspn(arg, " \t");
+	    if (*rest)
+		*rest++ = 0;
+	    sb_printf(&buf, "%s: %s", arg, rest + strspn(rest, " \t"));
+	    if (!has_event(&tc, EV_ROUTE, sb_str(&buf), 1))
+		fail(&tc, lineno, "expected the route \"%s\"", sb_str(&buf));
+	} else if (strcmp(word, "check") == 0) {
+	    sb_reset(&buf);
+	    sb_printf(&buf, "%s: ", arg);
+	    if (!has_event(&tc, EV_CHECK, sb_str(&buf), 1))
+		fail(&tc, lineno, "expected a header or body check to %s", arg);
+	} else {
+	    status = syntax(file, lineno, col, "unknown keyword", word);
+	}
+    }
+    if (status == 0 && in_data)
+	status = syntax(file, lineno, 1, "the message of \"data\" has no \".\" line", NULL);
+    if (status == 0 && ferror(fp)) {
+	fprintf(stderr, "pfc: test: read error on %s: %s\n", file, strerror(errno));
+	status = -1;
+    }
+    if (status == 0)
+	end_case(&tc, passed, failed);
+    else {
+	free(tc.name);
+	tc.name = NULL;
+	if (tc.started)
+	    session_run_end(tc.run, &buf);
+	free(tc.client_addr);
+	free(tc.client_name);
+	free(tc.sasl);
+	sb_free(&tc.replies);
+	sb_free(&tc.last_command);
+	sb_free(&tc.log);
+    }
+    if (fp != stdin)
+	fclose(fp);
+    free(line);
+    sb_free(&buf);
+    return status;
+}
+
+int cmd_test(int argc, char **argv)
+{
+    static const struct option options[] = {
+	{"service", required_argument, NULL, 's'},
+	{"dns", required_argument, NULL, 'd'},
+	{NULL, 0, NULL, 0},
+    };
+    const char *service = NULL, *dns = NULL;
+    int opt, passed = 0, failed = 0, status = EXIT_PASS;
+
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "v", options, NULL)) != -1) {
+	switch (opt) {
+	case 's':
+	    service = optarg;
+	    break;
+	case 'd':
+	    dns = optarg;
+	    break;
+	case 'v':
+	    break;
+	default:
+	    fprintf(stderr, "pfc: test: unknown option or missing argument: %s\n",
+		    argv[optind - 1]);
+	    return usage(stderr);
+	}
+    }
+    if (argc - optind < 2)
+	return usage(stderr);
+    char *err = NULL;
+    struct session_run *run = session_run_open(argv[optind], service, dns, &err);
+    if (run == NULL) {
+	fprintf(stderr, "pfc: test: %s\n", err);
+	free(err);
+	return EXIT_USAGE;
+    }
+    for (int i = optind + 1; i < argc && status == EXIT_PASS; i++)
+	if (run_file(run, argv[i], &passed, &failed) < 0)
+	    status = EXIT_USAGE;
+    session_run_close(run);
+    printf("%d passed, %d failed\n", passed, failed);
+    if (fflush(stdout) != 0) {
+	fprintf(stderr, "pfc: test: write error on standard output: %s\n", strerror(errno));
+	return EXIT_USAGE;
+    }
+    return status != EXIT_PASS ? status : failed > 0 ? EXIT_FAIL : EXIT_PASS;
+}

@@ -1,0 +1,76 @@
+/*
+ * session_run - what pfc trace and pfc test share: a verified image with
+ * one service's policy, its restriction engine, a resolver and the SMTP
+ * server's protocol engine (what pfcd runs), driven one client line at a
+ * time, with everything the engine tells recorded per command: each
+ * restriction and its result, each table probe, each warning, the route
+ * of each accepted recipient, each header or body check that fired.
+ */
+#ifndef PFC_SESSION_RUN_H
+#define PFC_SESSION_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine.h"
+#include "strbuf.h"
+
+enum run_event_kind {
+    EV_STAGE,			/* a restriction list starts: text = "list (class)" */
+    EV_RESTRICTION,		/* text = "name arg [file:line] -> result" */
+    EV_PROBE,			/* a table probe */
+    EV_NOTE,			/* what smtpd or cleanup would log */
+    EV_ROUTE,			/* an accepted recipient: text = "addr: class transport:nexthop" */
+    EV_CHECK,			/* a header or body check fired: text = "action: ..." */
+};
+
+struct run_event {
+    enum run_event_kind kind;
+    char *text;
+    uint32_t op;		/* EV_RESTRICTION: the restriction id */
+    char *result;		/* EV_RESTRICTION: "reject", "permit", ... */
+};
+
+struct session_run;
+
+/*
+ * session_run_open - image path, service (NULL: the first inet smtpd),
+ * DNS server (NULL: the system's). NULL with *err (the caller frees it).
+ */
+struct session_run *session_run_open(const char *image, const char *service,
+				     const char *dns_server, char **err);
+
+/*
+ * session_run_start - a new conversation with client addr and its name
+ * (NULL: none), logged in as sasl (NULL: not); the greeting goes to out.
+ * explain, when not NULL, gets each event as a line as it happens.
+ */
+void session_run_start(struct session_run *r, const char *addr, const char *name,
+		       const char *sasl, FILE *explain, struct strbuf *out);
+
+/*
+ * session_run_line - one line from the client (without its line end):
+ * the replies it gets are appended to out. Returns 1 once the server has
+ * hung up.
+ */
+int session_run_line(struct session_run *r, const char *line, struct strbuf *out);
+
+/* session_run_events - the events of the last line (or of the greeting) */
+const struct run_event *session_run_events(const struct session_run *r, size_t *count);
+
+/* session_run_end - the client goes away; what is left goes to out */
+void session_run_end(struct session_run *r, struct strbuf *out);
+
+/*
+ * session_run_envelope - the engine alone, without the protocol: the
+ * answer to one envelope (client, HELO name, sender, one recipient) as
+ * the RCPT TO stage gives it (and, without smtpd_delay_reject, the
+ * client, HELO and MAIL stages before it): NULL for accepted, or the
+ * reply. The batch mode of pfc trace, and the engine's benchmark.
+ */
+const char *session_run_envelope(struct session_run *r, const char *addr, const char *name,
+				 const char *helo, const char *sender, const char *recipient);
+
+void session_run_close(struct session_run *r);
+
+#endif
