@@ -41,6 +41,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "aliases.h"
 #include "check.h"
@@ -62,7 +63,6 @@
 #include "textutil.h"
 #include "utf8.h"
 #include "xalloc.h"
-#include "xxh64.h"
 
 #define NSECTIONS 13
 #define POOL_BASE (sizeof(struct img_header) + NSECTIONS * sizeof(struct img_section))
@@ -97,7 +97,7 @@ struct pool {
 /* img_hash - image.h's key hash: the low 32 bits of XXH64, seed 0 */
 static uint32_t img_hash(const char *s, size_t len)
 {
-    return (uint32_t) xxh64(s, len, 0);
+    return (uint32_t) XXH64(s, len, 0);
 }
 
 static void pool_init(struct pool *p, struct strbuf *out, size_t expect_strings)
@@ -283,11 +283,8 @@ struct digest_job {
 static void *digest_run(void *arg)
 {
     struct digest_job *job = arg;
-    struct sha256 ctx;
 
-    sha256_init(&ctx);
-    sha256_update(&ctx, job->data, job->len);
-    sha256_final(&ctx, job->sha256);
+    sha256_digest(job->data, job->len, job->sha256);
     return NULL;
 }
 
@@ -2094,14 +2091,11 @@ static int compile(struct build *b)
 void image_seal(struct strbuf *out)
 {
     struct img_header h;
-    struct sha256 sha;
 
     memcpy(&h, out->s, sizeof(h));
-    sha256_init(&sha);
-    sha256_update(&sha, out->s + h.section_table, out->len - h.section_table);
-    sha256_final(&sha, h.content_id);
+    sha256_digest(out->s + h.section_table, out->len - h.section_table, h.content_id);
     memcpy(out->s, &h, sizeof(h));
-    h.checksum = xxh64(out->s + IMG_CHECKSUM_FROM, out->len - IMG_CHECKSUM_FROM, 0);
+    h.checksum = XXH64(out->s + IMG_CHECKSUM_FROM, out->len - IMG_CHECKSUM_FROM, 0);
     memcpy(out->s, &h, sizeof(h));
 }
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <xxhash.h>
 
 #include "compiled.h"
 #include "diag.h"
@@ -25,7 +26,6 @@
 #include "textutil.h"
 #include "utf8.h"
 #include "xalloc.h"
-#include "xxh64.h"
 
 #define UTF8_ERROR "malformed UTF-8 or invalid codepoint"
 
@@ -152,7 +152,7 @@ static int find_exact(const struct image *img, const struct img_table *tb, const
     else
 	len = strlen(key);
 
-    uint32_t hash = known ? *known : (uint32_t) xxh64(key, len, 0);
+    uint32_t hash = known ? *known : (uint32_t) XXH64(key, len, 0);
     uint32_t mask = (uint32_t) (((uint64_t) 1 << tb->d) - 1);
     const uint32_t *slot = img->slots + tb->c;
     const struct img_entry *entry = img->entries + tb->a;
@@ -182,7 +182,7 @@ uint32_t image_prefetch_start(const struct image *img, uint32_t table, const cha
 	key = fold(tb->flags, key, buf, 0, &len);
     else
 	len = strlen(key);
-    uint32_t hash = (uint32_t) xxh64(key, len, 0);
+    uint32_t hash = (uint32_t) XXH64(key, len, 0);
     __builtin_prefetch(img->slots + tb->c + (hash & (uint32_t) (((uint64_t) 1 << tb->d) - 1)));
     return hash;
 }

@@ -26,13 +26,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "compiled.h"
 #include "loader.h"
 #include "restriction.h"
 #include "strbuf.h"
 #include "xalloc.h"
-#include "xxh64.h"
 
 _Static_assert(sizeof(struct img_header) == 96, "img_header is 96 bytes");
 _Static_assert(sizeof(struct img_section) == 24, "img_section is 24 bytes");
@@ -241,7 +241,7 @@ static enum image_status check_header(struct verify *v)
     if (h->file_size < v->size) {
 	/* Appended bytes, if what the header covers is intact; else damage. */
 	if (h->file_size < HEADER_SIZE
-	    || xxh64(v->base + IMG_CHECKSUM_FROM, (size_t) (h->file_size - IMG_CHECKSUM_FROM), 0)
+	    || XXH64(v->base + IMG_CHECKSUM_FROM, (size_t) (h->file_size - IMG_CHECKSUM_FROM), 0)
 	    != h->checksum)
 	    CORRUPT("checksum mismatch");
 	CORRUPT("%llu bytes, the header says %llu: bytes were added at the end",
@@ -255,7 +255,7 @@ static enum image_status check_header(struct verify *v)
     if (h->section_table != HEADER_SIZE)
 	CORRUPT("section table at %llu, expected %llu",
 		(unsigned long long) h->section_table, (unsigned long long) HEADER_SIZE);
-    if (xxh64(v->base + IMG_CHECKSUM_FROM, (size_t) (h->file_size - IMG_CHECKSUM_FROM), 0)
+    if (XXH64(v->base + IMG_CHECKSUM_FROM, (size_t) (h->file_size - IMG_CHECKSUM_FROM), 0)
 	!= h->checksum)
 	CORRUPT("checksum mismatch");
     return IMAGE_OK;

@@ -12,13 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "fuzz.h"
 #include "image.h"
 #include "loader.h"
 #include "restriction.h"
 #include "sha256.h"
-#include "xxh64.h"
 
 const char fuzz_name[] = "image";
 
@@ -262,14 +262,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t sum_from = offsetof(struct img_header, checksum) + sizeof(uint64_t);
     if (end > size || end < sum_from)
 	end = size;
-    if (table <= end) {
-	struct sha256 ctx;
-	sha256_init(&ctx);
-	sha256_update(&ctx, copy + table, (size_t) (end - table));
-	sha256_final(&ctx, copy + offsetof(struct img_header, content_id));
-    }
+    if (table <= end)
+	sha256_digest(copy + table, (size_t) (end - table),
+		      copy + offsetof(struct img_header, content_id));
     put64(copy + offsetof(struct img_header, checksum),
-	  xxh64(copy + sum_from, (size_t) end - sum_from, 0));
+	  XXH64(copy + sum_from, (size_t) end - sum_from, 0));
     if (memcmp(copy, data, size) != 0)
 	verify(copy, size);
     free(copy);

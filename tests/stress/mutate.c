@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "loader.h"
-#include "xxh64.h"
 
 static uint64_t rng_state;
 
@@ -64,7 +64,7 @@ static void fix_checksum(unsigned char *data, size_t size)
     memcpy(&file_size, data + 24, 8);
     if (file_size > size || file_size < 24)
 	file_size = size;
-    uint64_t sum = xxh64(data + IMG_CHECKSUM_FROM, (size_t) file_size - IMG_CHECKSUM_FROM, 0);
+    uint64_t sum = XXH64(data + IMG_CHECKSUM_FROM, (size_t) file_size - IMG_CHECKSUM_FROM, 0);
     memcpy(data + 16, &sum, 8);
 }
 

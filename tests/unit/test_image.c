@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "image.h"
 #include "loader.h"
@@ -25,7 +26,6 @@
 #include "sha256.h"
 #include "strbuf.h"
 #include "xalloc.h"
-#include "xxh64.h"
 
 /* ------------------------------------------------------------ the writer */
 
@@ -81,7 +81,7 @@ static void reseal(unsigned char *img, size_t size)
 {
     struct img_header *h = (struct img_header *) (void *) img;
 
-    h->checksum = xxh64(img + IMG_CHECKSUM_FROM, size - IMG_CHECKSUM_FROM, 0);
+    h->checksum = XXH64(img + IMG_CHECKSUM_FROM, size - IMG_CHECKSUM_FROM, 0);
 }
 
 /*
@@ -124,10 +124,7 @@ static unsigned char *w_finish(struct writer *w, int skip, size_t *sizep)
 	n++;
 	memcpy(img + offsets[i], w->sec[i].s, w->sec[i].len);
     }
-    struct sha256 ctx;
-    sha256_init(&ctx);
-    sha256_update(&ctx, img + h->section_table, size - h->section_table);
-    sha256_final(&ctx, h->content_id);
+    sha256_digest(img + h->section_table, size - h->section_table, h->content_id);
     reseal(img, size);
     *sizep = size;
     return img;
@@ -149,7 +146,7 @@ static void w_exact(struct writer *w, struct img_table *t, const char *const *kv
     for (size_t i = 0; i < n; i++) {
 	struct img_entry e = {
 	    w_str(w, kv[2 * i]), w_str(w, kv[2 * i + 1]), (uint32_t) i + 1,
-	    (uint32_t) xxh64(kv[2 * i], strlen(kv[2 * i]), 0),
+	    (uint32_t) XXH64(kv[2 * i], strlen(kv[2 * i]), 0),
 	};
 	w_add(w, ENTR, &e, sizeof(e));
 	uint32_t mask = ((uint32_t) 1 << d) - 1;
