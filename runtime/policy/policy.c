@@ -34,9 +34,7 @@ static int service_matches(const struct image *img, const struct img_service *s,
 
 int policy_open(struct policy *p, const struct image *img, const char *service, char **err)
 {
-    p->img = img;
-    p->service = IMG_NONE;
-    p->service_name = "";
+    policy_open_main(p, img);
     for (uint32_t i = 0; i < img->nservices; i++) {
 	const struct img_service *s = &img->services[i];
 	int match = service != NULL ? service_matches(img, s, service)
@@ -55,9 +53,29 @@ int policy_open(struct policy *p, const struct image *img, const char *service, 
 		      image_str(img, img->services[i].type));
 	sb_adds(&msg, ")");
 	*err = sb_detach(&msg);
+	policy_close(p);
 	return -1;
     }
     return 0;
+}
+
+void policy_open_main(struct policy *p, const struct image *img)
+{
+    p->img = img;
+    p->service = IMG_NONE;
+    p->service_name = "";
+    p->memo = xcalloc(1, sizeof(*p->memo));
+}
+
+void policy_close(struct policy *p)
+{
+    if (p->memo == NULL)
+	return;
+    for (int i = 0; i < MEMO_SLOTS; i++)
+	if (p->memo->slot[i] != NULL)
+	    p->memo->release[i](p->memo->slot[i]);
+    free(p->memo);
+    p->memo = NULL;
 }
 
 const struct img_setting *policy_setting(const struct policy *p, const char *name)
