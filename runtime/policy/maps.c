@@ -136,6 +136,14 @@ int maps_table_is_pattern(const struct image *img, uint32_t table)
     }
 }
 
+/* lookup_error - maps_find()'s warning about a table that failed */
+static void lookup_error(struct session *s, uint32_t table, const char *key)
+{
+    const struct image *img = s->policy->img;
+
+    maps_note(s, "%s lookup error for \"%s\"", image_str(img, img->tables[table].spec), key);
+}
+
 /* report - one probe to the trace; value is the answer, or a failure's message */
 static void report(struct session *s, uint32_t table, const char *key,
 		   enum trace_probe_result result, const char *value, uint32_t line)
@@ -153,12 +161,14 @@ int maps_probe(struct session *s, uint32_t table, const char *key, const char **
     int status = image_lookup(s->policy->img, table, key, value, &sc->buf);
 
     if (s->trace != NULL) {
-	if (status == IMAGE_FOUND)
+	if (status == IMAGE_FOUND) {
 	    report(s, table, key, PROBE_HIT, *value, sc->buf.line);
-	else if (status == IMAGE_NOTFOUND)
+	} else if (status == IMAGE_NOTFOUND) {
 	    report(s, table, key, PROBE_MISS, NULL, 0);
-	else
+	} else {
 	    report(s, table, key, PROBE_FAIL, sc->buf.error, 0);
+	    lookup_error(s, table, key);
+	}
     }
     return status;
 }
@@ -170,8 +180,9 @@ static void empty_answer(struct session *s, const char *title, const char *key)
     maps_note(s, "%s should return NO RESULT in case of NOT FOUND", title);
 }
 
-int maps_find_tables(struct session *s, const uint32_t *tables, uint32_t count,
-		     const char *key, int fixed_only, const char **value)
+/* find_tables - maps_find() over tables, title naming them in messages */
+static int find_tables(struct session *s, const char *title, const uint32_t *tables,
+		       uint32_t count, const char *key, int fixed_only, const char **value)
 {
     const struct image *img = s->policy->img;
 
@@ -191,7 +202,7 @@ int maps_find_tables(struct session *s, const uint32_t *tables, uint32_t count,
 	    return MAPS_FAIL;
 	}
 	if (**value == 0) {
-	    empty_answer(s, image_str(img, img->tables[tables[i]].spec), key);
+	    empty_answer(s, title ? title : image_str(img, img->tables[tables[i]].spec), key);
 	    *value = NULL;
 	    return MAPS_FAIL;
 	}
@@ -200,12 +211,18 @@ int maps_find_tables(struct session *s, const uint32_t *tables, uint32_t count,
     return MAPS_NOTFOUND;
 }
 
+int maps_find_tables(struct session *s, const uint32_t *tables, uint32_t count,
+		     const char *key, int fixed_only, const char **value)
+{
+    return find_tables(s, NULL, tables, count, key, fixed_only, value);
+}
+
 int maps_find(struct session *s, const char *param, const char *key, const char **value)
 {
     uint32_t count;
     const uint32_t *tables = policy_tables(s->policy, param, &count);
 
-    return maps_find_tables(s, tables, count, key, 0, value);
+    return find_tables(s, param, tables, count, key, 0, value);
 }
 
 /* ------------------------------------------------------------ settings */
@@ -302,6 +319,7 @@ static void run_report(void *ctx, const struct lo_probe *probe)
 	break;
     case LO_FAIL:
 	report(r->s, table, key, PROBE_FAIL, probe->error, 0);
+	lookup_error(r->s, table, key);
 	break;
     }
 }
@@ -405,9 +423,9 @@ static void reset_keys(struct lo_keys *keys)
  * them: once the full and extension-less address missed, the search has
  * failed.
  */
-static int search(struct session *s, const struct policy *view, const uint32_t *tables,
-		  uint32_t count, enum lo_kind kind, int query, const char *address,
-		  const char **value, int *extended)
+static int search(struct session *s, const struct policy *view, const char *title,
+		  const uint32_t *tables, uint32_t count, enum lo_kind kind, int query,
+		  const char *address, const char **value, int *extended)
 {
     struct maps_scratch *sc = scratch(s);
     const struct maps_memo *m = memo(view);
@@ -451,6 +469,16 @@ static int search(struct session *s, const struct policy *view, const uint32_t *
 	    sc->query[i].text = sc->text.s + (uintptr_t) sc->query[i].text;
     }
 
+    /*
+     * resolve_local() failed: Postfix goes no further than the full and
+     * the extension-less address, which come first.
+     */
+    if (ctx.failed) {
+	size_t k = 0;
+	while (k < sc->nquery && (sc->roles[k] == ROLE_FULL || sc->roles[k] == ROLE_BARE))
+	    k++;
+	sc->nquery = k;
+    }
     struct lo_keys keys = { sc->query, sc->nquery, sc->capquery };
     struct run r = { s, tables };
     struct lo_tables search_tables = { count, run_pattern, run_lookup, &r };
@@ -459,7 +487,7 @@ static int search(struct session *s, const struct policy *view, const uint32_t *
     enum key_role role = outcome == LO_MISS ? ROLE_PLAIN : sc->roles[last.key - sc->query];
     int status;
 
-    if (ctx.failed && (outcome == LO_MISS || (role != ROLE_FULL && role != ROLE_BARE))) {
+    if (ctx.failed && outcome == LO_MISS) {
 	maps_note(s, "%s: the mydestination lookup failed", addr);
 	status = MAPS_FAIL;
     } else if (outcome == LO_HIT) {
@@ -476,7 +504,8 @@ static int search(struct session *s, const struct policy *view, const uint32_t *
 	}
 	status = MAPS_FOUND;
     } else if (outcome == LO_EMPTY) {
-	empty_answer(s, image_str(view->img, view->img->tables[tables[last.table]].spec),
+	empty_answer(s, title ? title
+		     : image_str(view->img, view->img->tables[tables[last.table]].spec),
 		     last.key->text);
 	status = MAPS_FAIL;
     } else {
@@ -494,7 +523,7 @@ int maps_addr_find(struct session *s, const char *param, const uint32_t *tables,
 
     if (param != NULL)
 	tables = policy_tables(s->policy, param, &count);
-    int status = search(s, s->policy, tables, count, kind, MAPS_QUERY_EXTERNAL_FIRST,
+    int status = search(s, s->policy, param, tables, count, kind, MAPS_QUERY_EXTERNAL_FIRST,
 			address, value, &extended);
     if (matched_key != NULL)
 	*matched_key = status == MAPS_FOUND ? sb_str(&scratch(s)->matched) : NULL;
@@ -508,7 +537,8 @@ int maps_addr_find_in(struct session *s, const struct policy *view, const char *
     uint32_t count;
     const uint32_t *tables = policy_tables(view, param, &count);
     int extended;
-    int status = search(s, view, tables, count, kind, query, address, value, &extended);
+    int status = search(s, view, param, tables, count, kind, query, address, value,
+			&extended);
 
     if (extension != NULL)
 	*extension = extended ? sb_str(&scratch(s)->extension) : NULL;

@@ -59,7 +59,7 @@ static void print_probe(void *ctx, const char *table, const char *key,
     (void) ctx;
     printf("  probe %s %s %s", table, key, names[result]);
     if (value != NULL)
-	printf(" = %s", value);
+	printf(" = %s", *value ? value : "\"\"");
     if (line != 0)
 	printf(" (line %u)", (unsigned) line);
     printf("\n");
@@ -262,8 +262,10 @@ int main(int argc, char **argv)
     session_init(&s, &p);
     while (fgets(line, sizeof(line), stdin) != NULL) {
 	lineno++;
+	if (line[strspn(line, " \t")] == '#')
+	    continue;
 	int n = split(line, words);
-	if (n == 0 || (n > 0 && words[0][0] == '#'))
+	if (n == 0)
 	    continue;
 	if (n < 0 || command(&s, &p, img, words, n, &trace) < 0) {
 	    fprintf(stderr, "policy_driver: line %lu: bad command\n", lineno);
