@@ -7,12 +7,19 @@
 #include "addr822.h"
 #include "xalloc.h"
 
-/* Operators: RFC 822's specials, and % ! | which Postfix treats alike. */
-static const char opchars[] = "|%!()<>@,;:\\\".[]";
+/*
+ * Operators: RFC 822's specials, and % ! | which Postfix treats alike
+ * (tok822_opchar[]), as a table: the scanner asks for every byte.
+ */
+static const unsigned char opchar[256] = {
+    ['|'] = 1, ['%'] = 1, ['!'] = 1, ['('] = 1, [')'] = 1, ['<'] = 1, ['>'] = 1,
+    ['@'] = 1, [','] = 1, [';'] = 1, [':'] = 1, ['\\'] = 1, ['"'] = 1, ['.'] = 1,
+    ['['] = 1, [']'] = 1,
+};
 
 #define IS_SPACE_TAB_CR_LF(c)	((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
 #define IS_CNTRL(c)		((c) < 0x20 || (c) == 0x7f)
-#define IS_OPCHAR(c)		((c) != 0 && strchr(opchars, (c)) != NULL)
+#define IS_OPCHAR(c)		(opchar[(unsigned char) (c)] != 0)
 
 /* The parser's state bits and resync commas, as tok822_parse.c's. */
 #define DO_WORD		(1 << 0)

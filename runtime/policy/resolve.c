@@ -39,6 +39,7 @@ struct rw_settings {
 struct resolve_memo {
     struct rw_settings *settings;
     struct policy *rewrite;
+    int utf8;			/* the client's smtputf8_enable: how it folds case */
 };
 
 static void memo_free(void *ptr)
@@ -116,6 +117,7 @@ const struct policy *resolve_rewrite_view(const struct policy *client)
 	char *service = xconcat(policy_value(client, "rewrite_service_name"), "/unix",
 				(char *) NULL);
 	char *err = NULL;
+	m->utf8 = policy_bool(client, "smtputf8_enable");
 	m->rewrite = xcalloc(1, sizeof(*m->rewrite));
 	if (policy_open(m->rewrite, client->img, service, &err) < 0) {
 	    free(err);
@@ -685,7 +687,7 @@ void resolve_addr(struct session *s, const char *sender, const char *addr,
     if (!(reply->flags & RESOLVE_FLAG_FAIL)) {
 	sb_set(&query, sb_str(&reply->recipient));
 	sb_reset(&reply->recipient);
-	match_casefold(&reply->recipient, sb_str(&query), policy_bool(s->policy, "smtputf8_enable"));
+	match_casefold(&reply->recipient, sb_str(&query), memo(s->policy)->utf8);
     }
     maps_note(s, "resolve <%s>: %s %s:%s <%s>%s%s", addr, resolve_class_name(reply->flags),
 	      sb_str(&reply->transport), sb_str(&reply->nexthop), sb_str(&reply->recipient),

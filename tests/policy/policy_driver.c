@@ -268,11 +268,11 @@ int main(int argc, char **argv)
 	if (n == 0)
 	    continue;
 	if (n < 0 || command(&s, &p, img, words, n, &trace) < 0) {
+	    fflush(stdout);
 	    fprintf(stderr, "policy_driver: line %lu: bad command\n", lineno);
 	    status = 1;
 	    break;
 	}
-	fflush(stdout);
     }
     session_free(&s);
     policy_close(&p);
