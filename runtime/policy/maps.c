@@ -19,6 +19,7 @@
 
 /* One view's settings, read once (the view's memo). */
 struct maps_memo {
+    int ready;
     const char *recipient_delimiter;
     const char *null_access_key;
     const char *myorigin;
@@ -98,11 +99,11 @@ void maps_note(struct session *s, const char *fmt, ...)
 /* memo - view's settings, read on first use */
 static const struct maps_memo *memo(const struct policy *view)
 {
-    struct maps_memo *m = view->memo->slot[MEMO_MAPS];
+    struct maps_memo *m = policy_memo(view, MEMO_MAPS, sizeof(*m), free);
 
-    if (m != NULL)
+    if (m->ready)
 	return m;
-    m = xcalloc(1, sizeof(*m));
+    m->ready = 1;
     m->recipient_delimiter = policy_value(view, "recipient_delimiter");
     m->null_access_key = policy_value(view, "smtpd_null_access_lookup_key");
     m->myorigin = policy_value(view, "myorigin");
@@ -112,8 +113,6 @@ static const struct maps_memo *memo(const struct policy *view)
     const char *pdms = policy_value(view, "parent_domain_matches_subdomains");
     m->parent_transport = lo_name_in_list(pdms, "transport_maps");
     m->parent_access = lo_name_in_list(pdms, "smtpd_access_maps");
-    view->memo->slot[MEMO_MAPS] = m;
-    view->memo->release[MEMO_MAPS] = free;
     return m;
 }
 

@@ -11,9 +11,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "addr822.h"
 #include "cidr.h"
@@ -72,6 +70,7 @@ struct addr_set {
 };
 
 struct lists_memo {
+    int ready;
     struct strmap lists;	/* name -> struct list */
     int utf8;			/* smtputf8_enable: casefold() is UTF-8 aware */
     struct addr_set own, proxy;
@@ -121,14 +120,12 @@ static void memo_free(void *ptr)
 
 static struct lists_memo *memo(const struct policy *view)
 {
-    struct lists_memo *m = view->memo->slot[MEMO_LISTS];
+    struct lists_memo *m = policy_memo(view, MEMO_LISTS, sizeof(*m), memo_free);
 
-    if (m == NULL) {
-	m = xcalloc(1, sizeof(*m));
+    if (!m->ready) {
+	m->ready = 1;
 	strmap_init(&m->lists);
 	m->utf8 = policy_bool(view, "smtputf8_enable");
-	view->memo->slot[MEMO_LISTS] = m;
-	view->memo->release[MEMO_LISTS] = memo_free;
     }
     return m;
 }
@@ -446,30 +443,6 @@ int match_addr(struct session *s, const char *param, const char *addr)
 
 /* ----------------------------------------------------- own addresses */
 
-/* protocols - the families of inet_protocols (all: IPv6 where the kernel has it) */
-static void protocols(const struct policy *view, int *v4, int *v6)
-{
-    char *copy = xstrdup(policy_value(view, "inet_protocols")), *bp = copy, *word;
-
-    *v4 = *v6 = 0;
-    while ((word = str_tokq(&bp, CHARS_COMMA_SP)) != NULL) {
-	if (strcasecmp(word, "all") == 0)
-	    *v4 = *v6 = 1;
-	else if (strcasecmp(word, "ipv4") == 0)
-	    *v4 = 1;
-	else if (strcasecmp(word, "ipv6") == 0)
-	    *v6 = 1;
-    }
-    free(copy);
-    if (*v6) {
-	int fd = socket(AF_INET6, SOCK_STREAM, 0);
-	if (fd < 0)
-	    *v6 = 0;
-	else
-	    close(fd);
-    }
-}
-
 /* set_add - one address into a set */
 static void set_add(struct addr_set *set, int family, const void *bytes)
 {
@@ -516,7 +489,10 @@ static void proxy_set(const struct policy *view, struct addr_set *set)
     char *copy = xstrdup(policy_value(view, "proxy_interfaces")), *bp = copy, *host;
     int v4, v6;
 
-    protocols(view, &v4, &v6);
+    if (host_protocols(policy_value(view, "inet_protocols"), &v4, &v6, &set->error) < 0) {
+	free(copy);
+	return;
+    }
     while ((host = str_tokq(&bp, " \t,")) != NULL) {
 	struct addrinfo hints, *res, *ai;
 	size_t len = strlen(host);

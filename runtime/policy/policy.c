@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "diag.h"
 #include "policy.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -65,6 +66,19 @@ void policy_open_main(struct policy *p, const struct image *img)
     p->service = IMG_NONE;
     p->service_name = "";
     p->memo = xcalloc(1, sizeof(*p->memo));
+}
+
+void *policy_memo(const struct policy *p, enum policy_memo_slot slot, size_t size,
+		  void (*release)(void *))
+{
+    /* A view built by hand has nowhere to keep what the engine derives. */
+    if (p->memo == NULL)
+	diag_fatal("policy_memo: the policy view was not made by policy_open()");
+    if (p->memo->slot[slot] == NULL) {
+	p->memo->slot[slot] = xcalloc(1, size);
+	p->memo->release[slot] = release;
+    }
+    return p->memo->slot[slot];
 }
 
 void policy_close(struct policy *p)

@@ -49,6 +49,13 @@ void policy_open_main(struct policy *p, const struct image *img);
 /* policy_close - free what the engine derived (the image stays open) */
 void policy_close(struct policy *p);
 
+/*
+ * policy_memo - the memo slot of p: made on first use (size bytes, zero),
+ * freed with release when the policy closes.
+ */
+void *policy_memo(const struct policy *p, enum policy_memo_slot slot, size_t size,
+		  void (*release)(void *));
+
 /* policy_setting - the setting of name as the view sees it, or NULL */
 const struct img_setting *policy_setting(const struct policy *p, const char *name);
 

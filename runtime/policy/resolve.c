@@ -56,14 +56,7 @@ static void memo_free(void *ptr)
 
 static struct resolve_memo *memo(const struct policy *view)
 {
-    struct resolve_memo *m = view->memo->slot[MEMO_RESOLVE];
-
-    if (m == NULL) {
-	m = xcalloc(1, sizeof(*m));
-	view->memo->slot[MEMO_RESOLVE] = m;
-	view->memo->release[MEMO_RESOLVE] = memo_free;
-    }
-    return m;
+    return policy_memo(view, MEMO_RESOLVE, sizeof(struct resolve_memo), memo_free);
 }
 
 /* settings - view's parameters as trivial-rewrite reads them */
@@ -323,6 +316,17 @@ static void update_entry(const char *value, const char *rcpt_domain, struct reso
 	sb_set(&r->nexthop, "Address is undeliverable");
 }
 
+/*
+ * nag - helpful_warnings: "do not list domain X in BOTH first and param"
+ * when the list param (set: it has a value) holds domain too.
+ */
+static void nag(struct session *s, const struct policy *rw, int set, const char *param,
+		enum match_kind kind, const char *domain, const char *first)
+{
+    if (set && match_list_in(s, rw, param, kind, domain, NULL) == MATCH_YES)
+	maps_note(s, "do not list domain %s in BOTH %s and %s", domain, first, param);
+}
+
 /* sender_lookup - mail_addr_find() of the sender in one of the sender-dependent maps */
 static int sender_lookup(struct session *s, const struct policy *rw, const char *param,
 			 const char *sender, const char *null_key, const char **value)
@@ -509,16 +513,10 @@ static void resolve_in(struct session *s, const struct policy *rw, const char *s
 	int mailbox = MATCH_NO, relay = MATCH_NO;
 	if (alias == MATCH_YES) {
 	    if (set->helpful_warnings) {
-		if (set->virt_mailbox_doms
-		    && match_list_in(s, rw, "virtual_mailbox_domains", MATCH_KIND_STRING,
-				     rcpt_domain, NULL) == MATCH_YES)
-		    maps_note(s, "do not list domain %s in BOTH virtual_alias_domains"
-			      " and virtual_mailbox_domains", rcpt_domain);
-		if (set->relay_domains
-		    && match_list_in(s, rw, "relay_domains", MATCH_KIND_DOMAIN,
-				     rcpt_domain, NULL) == MATCH_YES)
-		    maps_note(s, "do not list domain %s in BOTH virtual_alias_domains"
-			      " and relay_domains", rcpt_domain);
+		nag(s, rw, set->virt_mailbox_doms, "virtual_mailbox_domains", MATCH_KIND_STRING,
+		    rcpt_domain, "virtual_alias_domains");
+		nag(s, rw, set->relay_domains, "relay_domains", MATCH_KIND_DOMAIN, rcpt_domain,
+		    "virtual_alias_domains");
 	    }
 	    sb_set(&r->transport, "error");
 	    sb_set(&r->nexthop, set->show_unk_rcpt_table
@@ -532,11 +530,9 @@ static void resolve_in(struct session *s, const struct policy *rw, const char *s
 		   && (mailbox = match_list_in(s, rw, "virtual_mailbox_domains",
 					       MATCH_KIND_STRING, rcpt_domain,
 					       NULL)) == MATCH_YES) {
-	    if (set->helpful_warnings && set->relay_domains
-		&& match_list_in(s, rw, "relay_domains", MATCH_KIND_DOMAIN, rcpt_domain,
-				 NULL) == MATCH_YES)
-		maps_note(s, "do not list domain %s in BOTH virtual_mailbox_domains"
-			  " and relay_domains", rcpt_domain);
+	    if (set->helpful_warnings)
+		nag(s, rw, set->relay_domains, "relay_domains", MATCH_KIND_DOMAIN, rcpt_domain,
+		    "virtual_mailbox_domains");
 	    sb_set(&r->transport, set->virt_transport);
 	    sb_set(&r->nexthop, rcpt_domain);
 	    blame = "virtual_transport";
@@ -593,16 +589,10 @@ static void resolve_in(struct session *s, const struct policy *rw, const char *s
 	}
     } else {
 	if (set->helpful_warnings) {
-	    if (set->virt_alias_doms
-		&& match_list_in(s, rw, "virtual_alias_domains", MATCH_KIND_STRING,
-				 rcpt_domain, NULL) == MATCH_YES)
-		maps_note(s, "do not list domain %s in BOTH mydestination and"
-			  " virtual_alias_domains", rcpt_domain);
-	    if (set->virt_mailbox_doms
-		&& match_list_in(s, rw, "virtual_mailbox_domains", MATCH_KIND_STRING,
-				 rcpt_domain, NULL) == MATCH_YES)
-		maps_note(s, "do not list domain %s in BOTH mydestination and"
-			  " virtual_mailbox_domains", rcpt_domain);
+	    nag(s, rw, set->virt_alias_doms, "virtual_alias_domains", MATCH_KIND_STRING,
+		rcpt_domain, "mydestination");
+	    nag(s, rw, set->virt_mailbox_doms, "virtual_mailbox_domains", MATCH_KIND_STRING,
+		rcpt_domain, "mydestination");
 	}
 	sb_set(&r->transport, set->local_transport);
 	sb_set(&r->nexthop, rcpt_domain);

@@ -5,7 +5,6 @@
  * virtual aliases), with mail_addr_map.c and mail_addr_crunch.c between
  * a table's answer and the addresses it stands for.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -79,14 +78,7 @@ static void memo_free(void *ptr)
 
 static struct rewrite_memo *memo(const struct policy *view)
 {
-    struct rewrite_memo *m = view->memo->slot[MEMO_REWRITE];
-
-    if (m == NULL) {
-	m = xcalloc(1, sizeof(*m));
-	view->memo->slot[MEMO_REWRITE] = m;
-	view->memo->release[MEMO_REWRITE] = memo_free;
-    }
-    return m;
+    return policy_memo(view, MEMO_REWRITE, sizeof(struct rewrite_memo), memo_free);
 }
 
 /*
@@ -238,18 +230,16 @@ static void list_reset(struct rewrite_list *list)
 
 /* ------------------------------------------------------- table answers */
 
-/* fail - the reason cleanup gives, as a new string */
-static char *fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fail(const char *fmt, ...)
+/*
+ * not_accepted - cleanup's words for a message it will not take,
+ * "BEFORE PARAM AFTER ADDR -- message not accepted, try again later",
+ * a new string.
+ */
+static char *not_accepted(const char *before, const char *param, const char *after,
+			  const char *addr)
 {
-    struct strbuf msg = STRBUF_INIT;
-    va_list ap;
-
-    va_start(ap, fmt);
-    sb_vprintf(&msg, fmt, ap);
-    va_end(ap);
-    return sb_detach(&msg);
+    return xconcat(before, param, after, addr, " -- message not accepted, try again later",
+		   (char *) NULL);
 }
 
 /*
@@ -375,8 +365,7 @@ static int map11(struct session *s, const struct policy *view, const struct clea
 	    if (strcasecmp(sb_str(&saved), sb_str(&ext)) == 0)
 		break;
 	} else if (status == MAPS_FAIL) {
-	    *err = fail("%s map lookup problem for %s -- message not accepted, try again later",
-			param, sb_str(&ext));
+	    *err = not_accepted("", param, " map lookup problem for ", sb_str(&ext));
 	    maps_note(s, "%s", *err);
 	    rc = -1;
 	    break;
@@ -418,8 +407,7 @@ static int masquerade(struct session *s, const struct policy *view,
 	int match = match_list_in(s, view, "masquerade_exceptions", MATCH_KIND_STRING, name, NULL);
 	free(name);
 	if (match == MATCH_FAIL) {
-	    *err = fail("masquerade_exceptions map lookup problem -- message not accepted,"
-			" try again later");
+	    *err = not_accepted("", "masquerade_exceptions", " map lookup problem", "");
 	    rc = -1;
 	}
 	if (match == MATCH_YES)
@@ -507,8 +495,7 @@ static int map1n(struct session *s, const struct policy *view, const struct clea
     list_add(out, addr);
     for (size_t arg = 0; arg < out->count && *err == NULL; arg++) {
 	if ((long) out->count > c->expansion_limit) {
-	    *err = fail("unreasonable %s map expansion size for %s -- message not accepted,"
-			" try again later", param, addr);
+	    *err = not_accepted("unreasonable ", param, " map expansion size for ", addr);
 	    break;
 	}
 	for (long count = 0; *err == NULL; count++) {
@@ -518,14 +505,12 @@ static int map1n(struct session *s, const struct policy *view, const struct clea
 	    if (strmap_has(&been_here, sb_str(&folded)))
 		break;
 	    if (count >= c->recursion_limit) {
-		*err = fail("unreasonable %s map nesting for %s -- message not accepted,"
-			    " try again later", param, addr);
+		*err = not_accepted("unreasonable ", param, " map nesting for ", addr);
 		break;
 	    }
 	    int status = addr_map(s, view, c, param, out->addrs[arg], propagate, 0, &found);
 	    if (status == MAPS_FAIL) {
-		*err = fail("%s map lookup problem for %s -- message not accepted, try again"
-			    " later", param, addr);
+		*err = not_accepted("", param, " map lookup problem for ", addr);
 		break;
 	    }
 	    if (status != MAPS_FOUND)
@@ -533,8 +518,11 @@ static int map1n(struct session *s, const struct policy *view, const struct clea
 	    char *lhs = out->addrs[arg];
 	    for (size_t i = 0; i < found.count && *err == NULL; i++) {
 		if ((long) strlen(found.addrs[i]) > c->addrlen_limit) {
-		    *err = fail("unreasonable %s result %.300s... -- message not accepted,"
-				" try again later", param, found.addrs[i]);
+		    char *cut = xstrndup(found.addrs[i], 300);
+		    char *shown = xconcat(cut, "...", (char *) NULL);
+		    *err = not_accepted("unreasonable ", param, " result ", shown);
+		    free(shown);
+		    free(cut);
 		    break;
 		}
 		if (i == 0)

@@ -28,9 +28,7 @@ export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$(dirname "$0")/lib.sh"
 find_pfc
-DRIVER=${POLICY_DRIVER:-tests/policy/policy_driver}
-case $DRIVER in /*) ;; *) DRIVER=$(pwd)/$DRIVER ;; esac
-[ -x "$DRIVER" ] || { echo "Bail out! $DRIVER not built"; exit 1; }
+find_policy_driver
 [ "$(id -u)" = 0 ] || skip_all "a private Postfix instance needs root"
 for tool in postfix postcat sendmail; do
     command -v "$tool" >/dev/null 2>&1 || skip_all "$tool not found on PATH"

@@ -35,9 +35,7 @@ export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$(dirname "$0")/lib.sh"
 find_pfc
-DRIVER=${POLICY_DRIVER:-tests/policy/policy_driver}
-case $DRIVER in /*) ;; *) DRIVER=$(pwd)/$DRIVER ;; esac
-[ -x "$DRIVER" ] || { echo "Bail out! $DRIVER not built"; exit 1; }
+find_policy_driver
 command -v postconf >/dev/null 2>&1 || skip_all "postconf not found on PATH"
 TRW=$(postconf -d -h daemon_directory 2>/dev/null)/trivial-rewrite
 [ -x "$TRW" ] || skip_all "trivial-rewrite not found"
