@@ -110,8 +110,7 @@ static int prefix_length(const unsigned char *mask, size_t len)
     return bits;
 }
 
-/* parse_protocols - "all", "ipv4", "ipv6" in any combination */
-static int parse_protocols(const char *text, int *v4, int *v6, char **err)
+int host_protocols(const char *text, int *v4, int *v6, char **err)
 {
     char *copy = xstrdup(text), *bp = copy, *word;
 
@@ -151,7 +150,7 @@ char *host_mynetworks(const char *inet_interfaces, const char *style,
     int v4, v6, mask_style;
 
     *err = NULL;
-    if (parse_protocols(inet_protocols, &v4, &v6, err) < 0)
+    if (host_protocols(inet_protocols, &v4, &v6, err) < 0)
 	return NULL;
     if (!v4 && !v6)
 	return xstrdup("");

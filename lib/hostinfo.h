@@ -17,4 +17,11 @@ char *host_mydomain(const char *myhostname);
 char *host_mynetworks(const char *inet_interfaces, const char *style,
 		      const char *inet_protocols, char **err);
 
+/*
+ * host_protocols - the address families of inet_protocols ("all",
+ * "ipv4", "ipv6"; IPv6 only where the kernel has it). Returns 0, or -1
+ * with a message in *err for a value Postfix rejects.
+ */
+int host_protocols(const char *inet_protocols, int *v4, int *v6, char **err);
+
 #endif

@@ -165,6 +165,7 @@ static int find_exact(const struct image *img, const struct img_table *tb, const
 	const struct img_entry *e = &entry[s - 1];
 	if (e->hash == hash && strcmp(img->strings + e->key, key) == 0) {
 	    *value = img->strings + e->value;
+	    buf->line = e->line;
 	    return IMAGE_FOUND;
 	}
     }
@@ -363,6 +364,7 @@ static int find_rules(const struct image *img, const struct img_table *tb, const
 		!= !(rule->flags & IMG_RULE_NEGATE2))
 		continue;
 	    *value = answer(img, tb, rule, key, buf, base);
+	    buf->line = rule->line;
 	    return IMAGE_FOUND;
 	case IMG_RULE_IF:
 	    if (exec(img, tb, rule, img->compiled[r], &k, 0, buf)
@@ -416,6 +418,7 @@ static int find_union(const struct image *img, const struct img_table *tb, const
 		      struct image_lookup_buf *buf, size_t base, const char **value)
 {
     size_t len = 0;
+    uint32_t line = 0, answers = 0;
 
     for (uint32_t i = 0; i < tb->b; i++) {
 	const char *found;
@@ -425,6 +428,7 @@ static int find_union(const struct image *img, const struct img_table *tb, const
 	    return IMAGE_FAIL;
 	if (status != IMAGE_FOUND)
 	    continue;
+	line = answers++ == 0 ? buf->line : 0;
 	size_t n = strlen(found);
 	/* A member's answer in buf is past ours: find it again after a move. */
 	int moved = in_buf(buf, found);
@@ -441,6 +445,7 @@ static int find_union(const struct image *img, const struct img_table *tb, const
 	return IMAGE_NOTFOUND;
     buf->data[base + len] = 0;
     *value = buf->data + base;
+    buf->line = line;
     return IMAGE_FOUND;
 }
 
@@ -496,6 +501,7 @@ static int find(const struct image *img, uint32_t table, const char *key,
 	return find_rules(img, tb, key, buf, base, value);
     case IMG_TABLE_STATIC:
 	*value = img->strings + tb->a;
+	buf->line = 0;
 	return IMAGE_FOUND;
     case IMG_TABLE_FAIL:
 	return lookup_fail(buf, "Application error");

@@ -118,6 +118,12 @@ struct image_lookup_buf {
     char *data;
     size_t len, cap;
     char *error;		/* the message of the last IMAGE_FAIL */
+    /*
+     * The source line of the entry or rule that gave the last
+     * IMAGE_FOUND (0: unknown, or several: a unionmap that joined
+     * answers), for the engine's explanations.
+     */
+    uint32_t line;
     /* The lookups' own: room for the capture groups of a match. */
     void *pcre_match;		/* pcre2_match_data */
     uint32_t pcre_pairs;

@@ -93,8 +93,7 @@ static long extension_at(const char *localpart, const struct lo_settings *s)
     return (long) n;
 }
 
-/* strip_extension - the address without +ext, or NULL when it has none */
-static char *strip_extension(const char *addr, const struct lo_settings *s)
+char *lo_strip_extension(const char *addr, const struct lo_settings *s)
 {
     const char *delim = s->recipient_delimiter;
     const char *at = strrchr(addr, '@');
@@ -120,7 +119,7 @@ static char *strip_extension(const char *addr, const struct lo_settings *s)
 static void addr_keys(struct lo_keys *keys, const char *addr, unsigned strategy,
 		      const struct lo_settings *s)
 {
-    char *bare = (strategy & FIND_NOEXT) ? strip_extension(addr, s) : NULL;
+    char *bare = (strategy & FIND_NOEXT) ? lo_strip_extension(addr, s) : NULL;
     const char *at = strrchr(addr, '@');
     const char *bare_at = bare ? strrchr(bare, '@') : NULL;
 

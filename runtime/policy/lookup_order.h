@@ -133,6 +133,13 @@ typedef void (*lo_report_fn)(void *ctx, const struct lo_probe *probe);
 enum lo_outcome lo_run(const struct lo_keys *keys, const struct lo_tables *tables,
 		       lo_report_fn report, void *ctx, struct lo_probe *last);
 
+/*
+ * lo_strip_extension - the address without its extension (strip_addr():
+ * from the first recipient_delimiter character to the '@', where
+ * split_addr() allows it), or NULL when it has none. A new string.
+ */
+char *lo_strip_extension(const char *addr, const struct lo_settings *s);
+
 /* lo_kind_name - "address", "transport", "access-client", ... */
 const char *lo_kind_name(enum lo_kind kind);
 

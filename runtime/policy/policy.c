@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "diag.h"
 #include "policy.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -34,9 +35,7 @@ static int service_matches(const struct image *img, const struct img_service *s,
 
 int policy_open(struct policy *p, const struct image *img, const char *service, char **err)
 {
-    p->img = img;
-    p->service = IMG_NONE;
-    p->service_name = "";
+    policy_open_main(p, img);
     for (uint32_t i = 0; i < img->nservices; i++) {
 	const struct img_service *s = &img->services[i];
 	int match = service != NULL ? service_matches(img, s, service)
@@ -55,9 +54,42 @@ int policy_open(struct policy *p, const struct image *img, const char *service, 
 		      image_str(img, img->services[i].type));
 	sb_adds(&msg, ")");
 	*err = sb_detach(&msg);
+	policy_close(p);
 	return -1;
     }
     return 0;
+}
+
+void policy_open_main(struct policy *p, const struct image *img)
+{
+    p->img = img;
+    p->service = IMG_NONE;
+    p->service_name = "";
+    p->memo = xcalloc(1, sizeof(*p->memo));
+}
+
+void *policy_memo(const struct policy *p, enum policy_memo_slot slot, size_t size,
+		  void (*release)(void *))
+{
+    /* A view built by hand has nowhere to keep what the engine derives. */
+    if (p->memo == NULL)
+	diag_fatal("policy_memo: the policy view was not made by policy_open()");
+    if (p->memo->slot[slot] == NULL) {
+	p->memo->slot[slot] = xcalloc(1, size);
+	p->memo->release[slot] = release;
+    }
+    return p->memo->slot[slot];
+}
+
+void policy_close(struct policy *p)
+{
+    if (p->memo == NULL)
+	return;
+    for (int i = 0; i < MEMO_SLOTS; i++)
+	if (p->memo->slot[i] != NULL)
+	    p->memo->release[i](p->memo->slot[i]);
+    free(p->memo);
+    p->memo = NULL;
 }
 
 const struct img_setting *policy_setting(const struct policy *p, const char *name)

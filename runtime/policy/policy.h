@@ -15,10 +15,25 @@
 
 #include "loader.h"
 
+/*
+ * What the engine derives from a view's values once, on first use,
+ * rather than once per lookup: parsed lists, settings, the views of the
+ * services it asks (trivial-rewrite, cleanup). Each module of the engine
+ * keeps its own slot and says how to free it. Shared by every session
+ * under the view; not locked: a view serves one thread.
+ */
+enum policy_memo_slot { MEMO_MAPS, MEMO_LISTS, MEMO_RESOLVE, MEMO_REWRITE, MEMO_SLOTS };
+
+struct policy_memo {
+    void *slot[MEMO_SLOTS];
+    void (*release[MEMO_SLOTS])(void *);
+};
+
 struct policy {
     const struct image *img;
     uint32_t service;		/* index in SERV, or IMG_NONE: main.cf's view */
     const char *service_name;	/* "smtp", "127.0.0.1:2525", or "" */
+    struct policy_memo *memo;	/* policy_open() makes it, policy_close() frees it */
 };
 
 /*
@@ -27,6 +42,19 @@ struct policy {
  * none). Returns 0, or -1 with *err (the caller frees it).
  */
 int policy_open(struct policy *p, const struct image *img, const char *service, char **err);
+
+/* policy_open_main - main.cf's view, as a process that no -o reaches sees it */
+void policy_open_main(struct policy *p, const struct image *img);
+
+/* policy_close - free what the engine derived (the image stays open) */
+void policy_close(struct policy *p);
+
+/*
+ * policy_memo - the memo slot of p: made on first use (size bytes, zero),
+ * freed with release when the policy closes.
+ */
+void *policy_memo(const struct policy *p, enum policy_memo_slot slot, size_t size,
+		  void (*release)(void *));
 
 /* policy_setting - the setting of name as the view sees it, or NULL */
 const struct img_setting *policy_setting(const struct policy *p, const char *name);

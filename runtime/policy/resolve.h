@@ -39,17 +39,58 @@ void resolve_reply_init(struct resolve_reply *r);
 void resolve_reply_free(struct resolve_reply *r);
 
 /*
- * resolve_addr - resolve addr (as the client gave it, without <>) for
- * sender ("" for the null sender), as smtpd_resolve_addr() does.
+ * resolve_addr - resolve addr (internal form, as smtpd has it: without
+ * <>, unquoted) for sender ("" for the null sender), as
+ * smtpd_resolve_addr() does: both rewritten in the "local" context, the
+ * address resolved, the recipient case-folded. The parameters are those
+ * of the trivial-rewrite service the session's smtpd talks to (the
+ * master.cf service named by its rewrite_service_name, with that
+ * service's -o overrides; main.cf's when master.cf has none): an smtpd
+ * -o relay_domains=... changes nothing here, as in Postfix.
  */
 void resolve_addr(struct session *s, const char *sender, const char *addr,
 		  struct resolve_reply *reply);
 
 /*
+ * resolve_query - trivial-rewrite's answer to a resolve request as it
+ * comes (resolve_clnt_query_from(): sender and addr in internal form,
+ * already rewritten; the recipient not case-folded), from the
+ * trivial-rewrite service of the session's policy. What the queue
+ * manager asks.
+ */
+void resolve_query(struct session *s, const char *sender, const char *addr,
+		   struct resolve_reply *reply);
+
+/*
  * resolve_rewrite - trivial-rewrite's "local" context rewrite of addr
- * (append @$myorigin to a bare user, @$mydomain to user@host when
- * append_dot_mydomain, strip a trailing dot ...) into out.
+ * (internal form in, internal form out, as rewrite_clnt_internal()):
+ * a source route stripped, site!user and user%site made user@site,
+ * @$myorigin appended to a bare user, .$mydomain to user@host when
+ * append_dot_mydomain, a trailing dot stripped; into out (replaced).
  */
 void resolve_rewrite(struct session *s, const char *addr, struct strbuf *out);
+
+/* resolve_class_name - "local", "alias", "virtual", "relay", "default" of flags */
+const char *resolve_class_name(unsigned flags);
+
+/* ---------------------------------------------------------------------
+ * For cleanup's side (rewrite.c): the same in the view of another
+ * client of trivial-rewrite.
+ */
+
+/*
+ * resolve_rewrite_view - the view of the trivial-rewrite service that
+ * client (smtpd's or cleanup's view) talks to, through its
+ * rewrite_service_name; kept in client's memo.
+ */
+const struct policy *resolve_rewrite_view(const struct policy *client);
+
+/*
+ * resolve_rewrite_in - rewrite_clnt() in view rw (a rewrite view):
+ * external form in and out when external, else internal form in and out;
+ * into out (replaced).
+ */
+void resolve_rewrite_in(struct session *s, const struct policy *rw, const char *addr,
+			int external, struct strbuf *out);
 
 #endif

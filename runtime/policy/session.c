@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maps.h"
 #include "session.h"
 #include "xalloc.h"
 
@@ -77,4 +78,6 @@ void session_free(struct session *s)
     sb_free(&s->defer_if_reject.reason);
     sb_free(&s->defer_if_permit.reason);
     sb_free(&s->reply);
+    maps_scratch_free(s->scratch);
+    s->scratch = NULL;
 }

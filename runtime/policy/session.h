@@ -50,6 +50,7 @@ struct session_defer {
 
 struct policy_trace;
 struct engine;
+struct maps_scratch;
 
 struct session {
     const struct policy *policy;
@@ -101,6 +102,13 @@ struct session {
 
     /* Where the engine tells what it does (NULL: nobody listens). */
     struct policy_trace *trace;
+
+    /*
+     * The engine's working space for this session (maps.c): lookup
+     * answers, probe keys, address rewrites. Made on first use,
+     * session_free() frees it.
+     */
+    struct maps_scratch *scratch;
 };
 
 /* session_init - a session with no client yet, under policy p */

@@ -33,7 +33,10 @@ struct policy_trace {
      */
     void (*restriction)(void *ctx, uint32_t op, const char *arg, uint32_t program,
 			uint32_t line, const char *result, const char *reply);
-    /* One lookup: table spec, key, result, value (HIT), source line (0: unknown). */
+    /*
+     * One lookup: table spec, key, result, value (HIT: the answer; FAIL:
+     * the table's message), source line of the entry or rule (0: unknown).
+     */
     void (*probe)(void *ctx, const char *table, const char *key,
 		  enum trace_probe_result result, const char *value, uint32_t line);
     /* Anything else worth a line ("resolve <a@b>: local:mail.example"). */

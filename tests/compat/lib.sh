@@ -3,6 +3,7 @@
 #   skip_all MESSAGE   no cases can run: a TAP skip, or with PFC_REQUIRE_ALL=1
 #                      (as CI sets it) a bail-out, since nothing was tested
 #   find_pfc           set PFC (the pfc binary, absolute) or bail out
+#   find_policy_driver set DRIVER (the policy engine's test driver) or bail out
 #   known_reason NAME  the reason a case is listed in $KNOWN_DIFFS
 #                      ("NAME<TAB>REASON" lines; a NAME ending in "*" stands
 #                      for every case that starts with it); fails if unlisted
@@ -29,6 +30,17 @@ find_pfc() {
     fi
     # Cases run in their own directories: make the path absolute.
     case $PFC in /*) ;; *) PFC=$(cd "$(dirname "$PFC")" && pwd)/$(basename "$PFC") ;; esac
+}
+
+# find_policy_driver - set DRIVER (tests/policy/policy_driver, absolute)
+# or bail out: the side-by-side tests of the policy engine ask it.
+find_policy_driver() {
+    DRIVER=${POLICY_DRIVER:-tests/policy/policy_driver}
+    case $DRIVER in /*) ;; *) DRIVER=$(pwd)/$DRIVER ;; esac
+    if [ ! -x "$DRIVER" ]; then
+        echo "Bail out! $DRIVER not built"
+        exit 1
+    fi
 }
 
 known_reason() {

@@ -1,0 +1,1 @@
+/^rx\.example$/ x
