@@ -67,10 +67,10 @@ for l in "${listeners[@]}"; do
     mastercf+="127.0.0.1:$p inet n - n - - smtpd ${restr[$l]}"$'\n'
     p=$((p + 1))
 done
-pfx_start "$tmp/pfx" "local_recipient_maps =" "$mastercf" ||
+pfx_start "$tmp/pfx" "" "$mastercf" ||
     { echo "Bail out! Postfix does not start"; exit 1; }
 for l in "${listeners[@]}"; do
-    wait_port "${port[$l]}" 20 || { echo "Bail out! nothing listens on ${port[$l]}"; exit 1; }
+    wait_listen "${port[$l]}" 20 || { echo "Bail out! nothing listens on ${port[$l]}"; exit 1; }
 done
 
 # The sessions: CASE LISTENER CLIENT HELO SENDER RECIPIENT (dns-cases).

@@ -6,6 +6,7 @@
 #   same NAME GOT WANT       ok when GOT and WANT are equal strings
 #   free_port                a TCP port on 127.0.0.1 that nobody listens on
 #   wait_port PORT [SECS]    wait until something listens on 127.0.0.1:PORT
+#   wait_listen PORT [SECS]  the same without connecting (/proc/net/tcp)
 #   nsd_start DIR PORT ADDR...  the test zones (tests/policy/zones) served by nsd
 #                            on ADDR@PORT; NSD_PID is set
 #   pfx_start DIR PORT...    a private Postfix on loopback (see below)
@@ -71,6 +72,19 @@ while time.time() < end:
         time.sleep(0.05)
 sys.exit(1)
 EOF
+}
+
+wait_listen() {
+    local hex i line secs=${2:-10}
+    hex=$(printf '0100007F:%04X' "$1")
+    for ((i = 0; i < secs * 20; i++)); do
+        while read -r line; do
+            set -- $line
+            [ "$2" = "$hex" ] && [ "$4" = 0A ] && return 0
+        done < /proc/net/tcp
+        sleep 0.05
+    done
+    return 1
 }
 
 # nsd_start DIR PORT ADDR... - serve the test zones; waits until they answer.
@@ -145,6 +159,7 @@ smtpd_banner = \$myhostname ESMTP
 biff = no
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
+local_recipient_maps =
 $maincf
 EOF
     cat > "$dir/etc/master.cf" <<EOF
@@ -160,6 +175,7 @@ retry     unix  -       -       n       -       -       error
 discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
+proxymap  unix  -       -       n       -       -       proxymap
 postlog   unix-dgram n  -       n       -       1       postlogd
 $mastercf
 EOF

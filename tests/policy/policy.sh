@@ -31,7 +31,8 @@ pq() {
     out=${out//$'\n'/ | }
     same "$name" "$out" "$want"
 }
-connections() { grep -c '^connect' "$1"; }
+# connections LOG - how many connections carried requests
+connections() { awk '$1 == "request" { seen[$2] = 1 } END { print length(seen) }' "$1"; }
 
 echo "# answers, over one connection"
 : > "$tmp/log"
