@@ -20,20 +20,12 @@ DNSQ=${DNSQ:-tests/policy/dnsq}
 case $DNSQ in /*) ;; *) DNSQ=$(pwd)/$DNSQ ;; esac
 . "$srcdir/tests/policy/lib.sh"
 
-if [ -z "${PFC_IN_NETNS:-}" ]; then
-    [ "$(id -u)" = 0 ] || skip_all "needs root (namespaces, Postfix)"
-    command -v nsd > /dev/null || skip_all "nsd is not installed (scripts/install-deps)"
-    command -v postfix > /dev/null || skip_all "Postfix is not installed (scripts/install-deps)"
-    command -v ip > /dev/null || skip_all "ip (iproute2) is not installed (scripts/install-deps)"
-    [ -x "$DNSQ" ] || skip_all "$DNSQ is not built"
-    unshare -m -n -p -f --mount-proc true 2> /dev/null || skip_all "cannot create namespaces here"
-    export PFC_IN_NETNS=1 DNSQ srcdir
-    exec timeout -k 5 150 unshare -m -n -p -f --mount-proc bash "$0"
-fi
+[ -x "$DNSQ" ] || skip_all "$DNSQ is not built"
+export DNSQ
+in_netns nsd postfix
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dns-postfix.XXXXXX") || exit 1
 cleanup_add "rm -rf '$tmp'"
-ip link set lo up || { echo "Bail out! cannot bring up loopback"; exit 1; }
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "$tmp/resolv.conf"
 mount --bind "$tmp/resolv.conf" /etc/resolv.conf || { echo "Bail out! cannot mount resolv.conf"; exit 1; }
 nsd_start "$tmp/nsd" 53 127.0.0.1 || { echo "Bail out! nsd does not start"; exit 1; }

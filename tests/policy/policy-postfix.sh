@@ -17,19 +17,12 @@ POLICYQ=${POLICYQ:-tests/policy/policyq}
 case $POLICYQ in /*) ;; *) POLICYQ=$(pwd)/$POLICYQ ;; esac
 . "$srcdir/tests/policy/lib.sh"
 
-if [ -z "${PFC_IN_NETNS:-}" ]; then
-    [ "$(id -u)" = 0 ] || skip_all "needs root (namespaces, Postfix)"
-    command -v postfix > /dev/null || skip_all "Postfix is not installed (scripts/install-deps)"
-    command -v ip > /dev/null || skip_all "ip (iproute2) is not installed (scripts/install-deps)"
-    [ -x "$POLICYQ" ] || skip_all "$POLICYQ is not built"
-    unshare -m -n -p -f --mount-proc true 2> /dev/null || skip_all "cannot create namespaces here"
-    export PFC_IN_NETNS=1 POLICYQ srcdir
-    exec timeout -k 5 150 unshare -m -n -p -f --mount-proc bash "$0"
-fi
+[ -x "$POLICYQ" ] || skip_all "$POLICYQ is not built"
+export POLICYQ
+in_netns postfix python3
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/policy-postfix.XXXXXX") || exit 1
 cleanup_add "rm -rf '$tmp'"
-ip link set lo up || { echo "Bail out! cannot bring up loopback"; exit 1; }
 
 S=2700 DEAD=2799 pfx=$tmp/pfx
 python3 "$srcdir/tests/policy/policy_server.py" "inet:127.0.0.1:$S" "$tmp/log" 140 &
