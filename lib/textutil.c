@@ -1,5 +1,8 @@
 /* textutil - name=value splitting, brace-aware tokens, brace extraction, fold test */
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "strbuf.h"
@@ -151,6 +154,30 @@ int all_digits(const char *s)
 	if (*s < '0' || *s > '9')
 	    return 0;
     return 1;
+}
+
+int conv_time(const char *s, int *seconds, int def_unit)
+{
+    static const struct { int unit; int scale; } units[] = {
+	{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800},
+    };
+    char *end;
+    long value;
+
+    errno = 0;
+    value = strtol(s, &end, 10);
+    if (*s == 0 || errno == ERANGE || value < 0 || value > INT_MAX)
+	return 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	if (units[i].unit != (*end ? *end : def_unit))
+	    continue;
+	/* Postfix refuses value * scale >= INT_MAX, not only > INT_MAX. */
+	if (units[i].scale > 1 && value >= INT_MAX / units[i].scale)
+	    return 0;
+	*seconds = (int) value * units[i].scale;
+	return 1;
+    }
+    return 0;
 }
 
 int fold_may_change(const char *s, size_t len)

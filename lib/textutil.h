@@ -48,6 +48,13 @@ int fold_may_change(const char *s, size_t len);
 /* all_digits - Postfix's alldig(): s is not empty and only digits */
 int all_digits(const char *s);
 
+/*
+ * conv_time - Postfix's conv_time(): a time in seconds from digits and
+ * an optional unit letter (s m h d w; def_unit when none; anything after
+ * the letter is ignored) that fits an int. 1 on success, else 0.
+ */
+int conv_time(const char *s, int *seconds, int def_unit);
+
 /* trim_right - drop trailing whitespace in place; returns s */
 char *trim_right(char *s);
 

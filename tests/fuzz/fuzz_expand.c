@@ -1,5 +1,5 @@
 /*
- * fuzz_expand - Postfix's $name expansion (compiler/model/expand.h): the input
+ * fuzz_expand - Postfix's $name expansion (lib/expand.h): the input
  * is the text to expand, against a fixed set of parameters, in every
  * mode (one level, recursive, scan); and as a compatibility level.
  */
