@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "loader.h"
 #include "strbuf.h"
+#include "table_unix.h"
 #include "textutil.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -386,19 +387,41 @@ static int find(const struct image *img, uint32_t table, const char *key,
 
 /*
  * external - a table the image holds only by name: a type pfc does not
- * read, or one whose source pfc build could not read (a hash: table of
- * the defaults, /etc/aliases, on a build host without one).
+ * read, one whose source pfc build could not read (a hash: table of the
+ * defaults, /etc/aliases, on a build host without one), or one the host
+ * answers (unix:, also through proxy:, as proxymap only forwards).
  */
-static int external(const struct image *img, const struct img_table *tb,
-		    struct image_lookup_buf *buf)
+static int external(const struct image *img, const struct img_table *tb, const char *key,
+		    struct image_lookup_buf *buf, size_t base, const char **value)
 {
     static const char *const compiled[] = {
 	"hash", "btree", "texthash", "inline", "regexp", "pcre", "cidr", "static",
 	"fail", "unionmap", "pipemap",
     };
     const char *spec = image_str(img, tb->spec);
+    const char *type = strncmp(spec, "proxy:", 6) == 0 ? spec + 6 : spec;
     int type_len = (int) (spec_name(spec) - spec) - 1;
 
+    if (strncmp(type, "unix:", 5) == 0) {
+	struct strbuf answer = STRBUF_INIT;
+	const char *why = NULL;
+	size_t len;
+	/* Postfix opens every table with DICT_FLAG_FOLD_FIX; dict_unix honours it. */
+	char *folded = xstrdup(fold(tb->flags, key, buf, base, &len));
+	int found = unix_table_lookup(type + 5, folded, &answer, &why);
+	free(folded);
+	if (found > 0) {
+	    size_t n = strlen(sb_str(&answer));
+	    reserve(buf, base + n + 1);
+	    memcpy(buf->data + base, sb_str(&answer), n + 1);
+	    *value = buf->data + base;
+	    buf->line = 0;
+	}
+	sb_free(&answer);
+	if (found < 0)
+	    return lookup_fail(buf, "%s: %s", spec, why);
+	return found > 0 ? IMAGE_FOUND : IMAGE_NOTFOUND;
+    }
     if (type_len < 0)
 	type_len = (int) strlen(spec);
     for (size_t i = 0; i < sizeof(compiled) / sizeof(compiled[0]); i++)
@@ -510,7 +533,7 @@ static int find(const struct image *img, uint32_t table, const char *key,
     case IMG_TABLE_PIPE:
 	return find_pipe(img, tb, key, buf, base, value);
     default:
-	return external(img, tb, buf);
+	return external(img, tb, key, buf, base, value);
     }
 }
 

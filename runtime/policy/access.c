@@ -17,53 +17,13 @@
 #include "textutil.h"
 #include "trace.h"
 #include "utf8.h"
+#include "dsn.h"
 #include "xalloc.h"
 
 #define REPLY_MAX 510		/* RFC 5321: the reply line without CRLF */
 #define MAX_RECURSION 100
 
 /* ------------------------------------------------------------ status codes */
-
-/* dsn_valid - the length of an RFC 3463 code at the start of text, or 0 */
-static size_t dsn_valid(const char *text)
-{
-    const unsigned char *cp = (const unsigned char *) text;
-    size_t len;
-
-    if ((cp[0] != '2' && cp[0] != '4' && cp[0] != '5') || cp[1] != '.')
-	return 0;
-    cp += 2;
-    if ((len = strspn((const char *) cp, "0123456789")) < 1 || len > 3 || cp[len] != '.')
-	return 0;
-    cp += len + 1;
-    if ((len = strspn((const char *) cp, "0123456789")) < 1 || len > 3
-	|| (cp[len] != 0 && !is_space(cp[len])))
-	return 0;
-    return (size_t) ((const char *) cp - text) + len;
-}
-
-const char *dsn_split(char dsn[16], const char *def, const char *text)
-{
-    size_t len;
-
-    while (is_space((unsigned char) *text))
-	text++;
-    if ((len = dsn_valid(text)) > 0) {
-	memcpy(dsn, text, len);
-	dsn[len] = 0;
-	/* Postfix steps over the code and one byte; never past the end here. */
-	text += len;
-	if (*text)
-	    text++;
-    } else {
-	len = dsn_valid(def);
-	memcpy(dsn, def, len);
-	dsn[len] = 0;
-    }
-    while (is_space((unsigned char) *text))
-	text++;
-    return text;
-}
 
 const char *dsn_fix(const char *status, const char *reply_class)
 {
@@ -266,7 +226,7 @@ int table_result(struct session *s, const char *table, const char *value,
     struct engine *e = engine_of(s);
     size_t cmd_len = strcspn(value, " \t");
     const char *cmd_text = value + cmd_len;
-    char dsn[16], def_dsn[8];
+    char dsn[DSN_SIZE], def_dsn[8];
     const char *text;
 
     while (*cmd_text && is_space((unsigned char) *cmd_text))
@@ -463,6 +423,13 @@ int access_namadr(struct session *s, uint32_t t, const char *name, const char *a
 
     free(input);
     return status;
+}
+
+int access_addr(struct session *s, uint32_t t, const char *addr, int *found,
+		const char *reply_name, const char *reply_class, enum restriction_id def_acl)
+{
+    return access_find(s, t, LO_ACCESS_ADDRESS, addr, addr, found, reply_name, reply_class,
+		       def_acl);
 }
 
 int access_mail(struct session *s, uint32_t t, const char *addr, int *found,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine_int.h"
+#include "hostinfo.h"
 #include "lookup_order.h"
 #include "maps.h"
 #include "matchlist.h"
@@ -27,31 +28,6 @@
 
 /* ------------------------------------------------------------ steps */
 
-/*
- * One element of a list, from the image (an instruction) or from a
- * run-time answer (restriction_parse()): what a handler needs.
- */
-struct step {
-    uint32_t op;		/* restriction id */
-    const char *word;		/* as written: a refused word, a class name */
-    const char *text;		/* domain, endpoint */
-    uint32_t table;		/* table index (IMG_NONE: none) */
-    uint32_t number;		/* sleep */
-    uint32_t program;		/* class (IMG_NONE: a run-time name) */
-    uint32_t line;
-    uint32_t source;		/* the program the step is in (IMG_NONE: run time) */
-    int implicit;
-    int bad;			/* a run-time element smtpd refuses */
-};
-
-/* What a list is checking, for every handler of one walk. */
-struct walk {
-    const char *reply_name;
-    const char *reply_class;
-    enum restriction_id def_acl;
-};
-
-typedef int handler_fn(struct session *s, const struct step *st, const struct walk *w);
 
 static int walk_program(struct session *s, uint32_t program, const struct walk *w);
 
@@ -195,7 +171,7 @@ static int h_unknown_reverse(struct session *s, const struct step *st, const str
 }
 
 /* permit_result - a permit (or, for a lookup failure, a temporary reject) */
-static int permit_result(struct session *s, int match, const char *reply_name)
+int permit_result(struct session *s, int match, const char *reply_name)
 {
     if (match == MATCH_YES)
 	return CHECK_OK;
@@ -217,7 +193,7 @@ static int h_mynetworks(struct session *s, const struct step *st, const struct w
 }
 
 /* forbid_allowlist - OK from a table keyed by what a client may choose is refused */
-static int forbid_allowlist(struct session *s, const char *name, int status, const char *target)
+int forbid_allowlist(struct session *s, const char *name, int status, const char *target)
 {
     if (s->discard == 0 && status == CHECK_OK) {
 	engine_warn(s, "restriction %s returns OK for %s", name, target);
@@ -408,7 +384,7 @@ static int valid_hostname(const char *name, int utf8)
 }
 
 /* reject_invalid_hostaddr - "[addr]" must hold a valid address */
-static int reject_invalid_hostaddr(struct session *s, const char *addr,
+int reject_invalid_hostaddr(struct session *s, const char *addr,
 				   const char *reply_name, const char *reply_class)
 {
     size_t len = strlen(addr);
@@ -556,7 +532,7 @@ static int h_etrn_access(struct session *s, const struct step *st, const struct 
  * (mydestination, virtual alias or mailbox domains) or in relay_domains.
  * *reply_status: CHECK_REJECT when a lookup failed (the reply is set).
  */
-static int permit_auth_destination(struct session *s, const char *recipient, int *failed)
+int permit_auth_destination(struct session *s, const char *recipient, int *failed)
 {
     struct resolve_reply reply;
     int status = CHECK_DUNNO;
@@ -673,7 +649,7 @@ static int check_rcpt_maps(struct session *s, const char *sender, const char *re
     struct resolve_reply reply;
     int is_sender = strcmp(reply_class, NAME_SENDER) == 0;
     int status = CHECK_DUNNO, r;
-    char dsn[16];
+    char dsn[DSN_SIZE];
 
     resolve_reply_init(&reply);
     resolve_addr(s, sender ? sender : "", recipient, &reply);
@@ -971,13 +947,22 @@ static int h_policy_service(struct session *s, const struct step *st, const stru
 	{"sasl_username", s->sasl_username ? s->sasl_username : ""},
 	{"sasl_sender", s->sasl_sender ? s->sasl_sender : ""},
     };
-    char *warning = NULL;
-    char *action = policy_server_query(server, attrs, sizeof(attrs) / sizeof(attrs[0]),
-				       &warning);
+    char *warning = NULL, *action = NULL;
+    int answer = policy_server_query(server, attrs, sizeof(attrs) / sizeof(attrs[0]),
+				     &action, &warning);
     if (warning != NULL) {
-	engine_warn(s, "%s", warning);
+	/* One warning a line, each as smtpd logs it. */
+	for (char *line = warning, *nl; *line; line = nl) {
+	    if ((nl = strchr(line, '\n')) != NULL)
+		*nl++ = 0;
+	    else
+		nl = line + strlen(line);
+	    engine_warn(s, "%s", line);
+	}
 	free(warning);
     }
+    if (answer == POLICY_FATAL)
+	return server_error(s);
     int status = table_result(s, st->text, action ? action : "", "policy query",
 			      w->reply_name, w->reply_class, w->def_acl);
     free(action);
@@ -1004,17 +989,6 @@ static int h_class(struct session *s, const struct step *st, const struct walk *
 
 /* ------------------------------------------------------------ dispatch */
 
-/* DNS restrictions live in engine_dns.c. */
-int engine_dns_restriction(struct session *s, uint32_t op, const char *arg, uint32_t table,
-			   const char *reply_name, const char *reply_class,
-			   enum restriction_id def_acl);
-
-static int h_dns(struct session *s, const struct step *st, const struct walk *w)
-{
-    return engine_dns_restriction(s, st->op, st->text, st->table, w->reply_name,
-				  w->reply_class, w->def_acl);
-}
-
 /* The handlers, one per restriction id (the engine's only dispatch). */
 static handler_fn *const handlers[RESTR_COUNT] = {
     [RESTR_NONE] = h_refused,
@@ -1035,49 +1009,49 @@ static handler_fn *const handlers[RESTR_COUNT] = {
     [RESTR_PERMIT_MYNETWORKS] = h_mynetworks,
     [RESTR_CHECK_CLIENT_ACCESS] = h_client_access,
     [RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_ACCESS] = h_reverse_client_access,
-    [RESTR_REJECT_MAPS_RBL] = h_dns,
-    [RESTR_REJECT_RBL_CLIENT] = h_dns,
-    [RESTR_REJECT_RBL] = h_dns,
-    [RESTR_PERMIT_DNSWL_CLIENT] = h_dns,
-    [RESTR_REJECT_RHSBL_CLIENT] = h_dns,
-    [RESTR_PERMIT_RHSWL_CLIENT] = h_dns,
-    [RESTR_REJECT_RHSBL_REVERSE_CLIENT] = h_dns,
+    [RESTR_REJECT_MAPS_RBL] = h_maps_rbl,
+    [RESTR_REJECT_RBL_CLIENT] = h_rbl_client,
+    [RESTR_REJECT_RBL] = h_rbl_client,
+    [RESTR_PERMIT_DNSWL_CLIENT] = h_dnswl_client,
+    [RESTR_REJECT_RHSBL_CLIENT] = h_rhsbl,
+    [RESTR_PERMIT_RHSWL_CLIENT] = h_rhswl_client,
+    [RESTR_REJECT_RHSBL_REVERSE_CLIENT] = h_rhsbl,
     [RESTR_CHECK_CCERT_ACCESS] = h_ccert_access,
     [RESTR_CHECK_SASL_ACCESS] = h_sasl_access,
-    [RESTR_CHECK_CLIENT_NS_ACCESS] = h_dns,
-    [RESTR_CHECK_CLIENT_MX_ACCESS] = h_dns,
-    [RESTR_CHECK_CLIENT_A_ACCESS] = h_dns,
-    [RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_NS_ACCESS] = h_dns,
-    [RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_MX_ACCESS] = h_dns,
-    [RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_A_ACCESS] = h_dns,
+    [RESTR_CHECK_CLIENT_NS_ACCESS] = h_server_access,
+    [RESTR_CHECK_CLIENT_MX_ACCESS] = h_server_access,
+    [RESTR_CHECK_CLIENT_A_ACCESS] = h_server_access,
+    [RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_NS_ACCESS] = h_server_access,
+    [RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_MX_ACCESS] = h_server_access,
+    [RESTR_CHECK_REVERSE_CLIENT_HOSTNAME_A_ACCESS] = h_server_access,
     [RESTR_CHECK_HELO_ACCESS] = h_helo_access,
     [RESTR_REJECT_INVALID_HELO_HOSTNAME] = h_invalid_helo,
     [RESTR_REJECT_INVALID_HOSTNAME] = h_invalid_helo,
-    [RESTR_REJECT_UNKNOWN_HELO_HOSTNAME] = h_dns,
-    [RESTR_REJECT_UNKNOWN_HOSTNAME] = h_dns,
+    [RESTR_REJECT_UNKNOWN_HELO_HOSTNAME] = h_unknown_helo,
+    [RESTR_REJECT_UNKNOWN_HOSTNAME] = h_unknown_helo,
     [RESTR_PERMIT_NAKED_IP_ADDRESS] = h_naked_ip,
-    [RESTR_CHECK_HELO_NS_ACCESS] = h_dns,
-    [RESTR_CHECK_HELO_MX_ACCESS] = h_dns,
-    [RESTR_CHECK_HELO_A_ACCESS] = h_dns,
+    [RESTR_CHECK_HELO_NS_ACCESS] = h_server_access,
+    [RESTR_CHECK_HELO_MX_ACCESS] = h_server_access,
+    [RESTR_CHECK_HELO_A_ACCESS] = h_server_access,
     [RESTR_REJECT_NON_FQDN_HELO_HOSTNAME] = h_non_fqdn_helo,
     [RESTR_REJECT_NON_FQDN_HOSTNAME] = h_non_fqdn_helo,
-    [RESTR_REJECT_RHSBL_HELO] = h_dns,
+    [RESTR_REJECT_RHSBL_HELO] = h_rhsbl,
     [RESTR_CHECK_SENDER_ACCESS] = h_sender_access,
-    [RESTR_REJECT_UNKNOWN_ADDRESS] = h_dns,
-    [RESTR_REJECT_UNKNOWN_SENDER_DOMAIN] = h_dns,
+    [RESTR_REJECT_UNKNOWN_ADDRESS] = h_unknown_sender_domain,
+    [RESTR_REJECT_UNKNOWN_SENDER_DOMAIN] = h_unknown_sender_domain,
     [RESTR_REJECT_UNVERIFIED_SENDER] = h_unverified_sender,
     [RESTR_REJECT_NON_FQDN_SENDER] = h_non_fqdn_sender,
     [RESTR_REJECT_AUTHENTICATED_SENDER_LOGIN_MISMATCH] = h_login_mismatch,
     [RESTR_REJECT_KNOWN_SENDER_LOGIN_MISMATCH] = h_login_mismatch,
     [RESTR_REJECT_UNAUTHENTICATED_SENDER_LOGIN_MISMATCH] = h_login_mismatch,
     [RESTR_REJECT_SENDER_LOGIN_MISMATCH] = h_login_mismatch,
-    [RESTR_CHECK_SENDER_NS_ACCESS] = h_dns,
-    [RESTR_CHECK_SENDER_MX_ACCESS] = h_dns,
-    [RESTR_CHECK_SENDER_A_ACCESS] = h_dns,
-    [RESTR_REJECT_RHSBL_SENDER] = h_dns,
+    [RESTR_CHECK_SENDER_NS_ACCESS] = h_server_access,
+    [RESTR_CHECK_SENDER_MX_ACCESS] = h_server_access,
+    [RESTR_CHECK_SENDER_A_ACCESS] = h_server_access,
+    [RESTR_REJECT_RHSBL_SENDER] = h_rhsbl,
     [RESTR_REJECT_UNLISTED_SENDER] = h_unlisted_sender,
     [RESTR_CHECK_RECIPIENT_ACCESS] = h_recipient_access,
-    [RESTR_PERMIT_MX_BACKUP] = h_dns,
+    [RESTR_PERMIT_MX_BACKUP] = h_mx_backup,
     [RESTR_PERMIT_AUTH_DESTINATION] = h_permit_auth_destination,
     [RESTR_REJECT_UNAUTH_DESTINATION] = h_reject_unauth_destination,
     [RESTR_DEFER_UNAUTH_DESTINATION] = h_defer_unauth_destination,
@@ -1085,12 +1059,12 @@ static handler_fn *const handlers[RESTR_COUNT] = {
     [RESTR_PERMIT_SASL_AUTHENTICATED] = h_sasl_authenticated,
     [RESTR_PERMIT_TLS_ALL_CLIENTCERTS] = h_tls_clientcerts,
     [RESTR_PERMIT_TLS_CLIENTCERTS] = h_tls_clientcerts,
-    [RESTR_REJECT_UNKNOWN_RECIPIENT_DOMAIN] = h_dns,
+    [RESTR_REJECT_UNKNOWN_RECIPIENT_DOMAIN] = h_unknown_recipient_domain,
     [RESTR_REJECT_NON_FQDN_RECIPIENT] = h_non_fqdn_recipient,
-    [RESTR_CHECK_RECIPIENT_NS_ACCESS] = h_dns,
-    [RESTR_CHECK_RECIPIENT_MX_ACCESS] = h_dns,
-    [RESTR_CHECK_RECIPIENT_A_ACCESS] = h_dns,
-    [RESTR_REJECT_RHSBL_RECIPIENT] = h_dns,
+    [RESTR_CHECK_RECIPIENT_NS_ACCESS] = h_server_access,
+    [RESTR_CHECK_RECIPIENT_MX_ACCESS] = h_server_access,
+    [RESTR_CHECK_RECIPIENT_A_ACCESS] = h_server_access,
+    [RESTR_REJECT_RHSBL_RECIPIENT] = h_rhsbl,
     [RESTR_CHECK_RECIPIENT_MAPS] = h_unlisted_recipient,
     [RESTR_REJECT_UNLISTED_RECIPIENT] = h_unlisted_recipient,
     [RESTR_REJECT_MULTI_RECIPIENT_BOUNCE] = h_multi_recipient_bounce,
@@ -1519,16 +1493,23 @@ static int open_servers(struct engine *e, char **err)
 {
     const struct image *img = e->p->img;
     struct policy_server_defaults d = {
-	policy_time(e->p, "smtpd_policy_service_timeout", 's', 100),
-	policy_time(e->p, "smtpd_policy_service_max_idle", 's', 300),
-	policy_time(e->p, "smtpd_policy_service_max_ttl", 's', 1000),
-	policy_time(e->p, "smtpd_policy_service_retry_delay", 's', 1),
-	(int) policy_int(e->p, "smtpd_policy_service_try_limit", 2),
-	(int) policy_int(e->p, "smtpd_policy_service_request_limit", 0),
-	policy_value(e->p, "smtpd_policy_service_default_action"),
-	policy_value(e->p, "smtpd_policy_service_policy_context"),
-	policy_value(e->p, "queue_directory"),
+	.timeout = policy_time(e->p, "smtpd_policy_service_timeout", 's', 100),
+	.max_idle = policy_time(e->p, "smtpd_policy_service_max_idle", 's', 300),
+	.max_ttl = policy_time(e->p, "smtpd_policy_service_max_ttl", 's', 1000),
+	.retry_delay = policy_time(e->p, "smtpd_policy_service_retry_delay", 's', 1),
+	.try_limit = (int) policy_int(e->p, "smtpd_policy_service_try_limit", 2),
+	.request_limit = (int) policy_int(e->p, "smtpd_policy_service_request_limit", 0),
+	.default_action = policy_value(e->p, "smtpd_policy_service_default_action"),
+	.policy_context = policy_value(e->p, "smtpd_policy_service_policy_context"),
+	.queue_directory = policy_value(e->p, "queue_directory"),
+	.smtputf8 = policy_bool(e->p, "smtputf8_enable"),
     };
+    int v4 = 1, v6 = 1;
+    char *perr = NULL;
+
+    if (host_protocols(policy_value(e->p, "inet_protocols"), &v4, &v6, &perr) < 0)
+	free(perr);		/* the session's own start reports it */
+    d.families = v4 && !v6 ? 1 : v6 && !v4 ? 2 : 0;
 
     for (uint32_t i = 0; i < img->ninsns; i++) {
 	if (img->insns[i].op != RESTR_CHECK_POLICY_SERVICE)
@@ -1553,7 +1534,7 @@ struct engine *engine_open(const struct policy *p, struct dns_resolver *dns, cha
     struct engine *e = xcalloc(1, sizeof(*e));
 
     e->p = p;
-    e->dns = dns;
+    e->dns = engine_dns_open(p, dns);
     for (int i = 0; i < LIST_COUNT; i++)
 	e->programs[i] = policy_program(p, restriction_lists[i].param);
     e->delay_reject = policy_bool(p, "smtpd_delay_reject");

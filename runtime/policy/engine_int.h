@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dns.h"
+#include "dsn.h"
 #include "engine.h"
 #include "restriction.h"
 #include "session.h"
@@ -47,6 +48,7 @@ struct policy_server;
 struct engine {
     const struct policy *p;
     struct dns_resolver *dns;
+    int warned_maps_rbl;	/* reject_maps_rbl's deprecation, once */
     uint32_t programs[LIST_COUNT];	/* IMG_NONE: the list is empty */
     /* switches */
     int delay_reject;
@@ -78,6 +80,32 @@ struct engine {
     size_t nservers;
 };
 
+/*
+ * One element of a list, from the image (an instruction) or from a
+ * run-time answer (restriction_parse()): what a handler needs.
+ */
+struct step {
+    uint32_t op;		/* restriction id */
+    const char *word;		/* as written: a refused word, a class name */
+    const char *text;		/* domain, endpoint */
+    uint32_t table;		/* table index (IMG_NONE: none) */
+    uint32_t number;		/* sleep */
+    uint32_t program;		/* class (IMG_NONE: a run-time name) */
+    uint32_t line;
+    uint32_t source;		/* the program the step is in (IMG_NONE: run time) */
+    int implicit;
+    int bad;			/* a run-time element smtpd refuses */
+};
+
+/* What a list is checking, for every handler of one walk. */
+struct walk {
+    const char *reply_name;
+    const char *reply_class;
+    enum restriction_id def_acl;
+};
+
+typedef int handler_fn(struct session *s, const struct step *st, const struct walk *w);
+
 /* engine_of - the session's engine */
 static inline struct engine *engine_of(const struct session *s)
 {
@@ -105,14 +133,28 @@ int dict_retry(struct session *s, const char *reply_name);
 /* engine_warn - what smtpd logs as a warning, told to the trace */
 void engine_warn(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* permit_result - MATCH_YES: CHECK_OK; MATCH_FAIL: dict_retry(); else DUNNO */
+int permit_result(struct session *s, int match, const char *reply_name);
+
+/*
+ * forbid_allowlist - an OK from a table keyed by what the client chooses
+ * (its name, HELO, sender) is a configuration error (smtpd: 451 4.3.5)
+ */
+int forbid_allowlist(struct session *s, const char *name, int status, const char *target);
+
+/* reject_invalid_hostaddr - "[addr]" must hold a valid address (501 5.5.2) */
+int reject_invalid_hostaddr(struct session *s, const char *addr, const char *reply_name,
+			    const char *reply_class);
+
+/*
+ * permit_auth_destination - CHECK_OK when the recipient's domain is ours
+ * or relayed; *failed when resolving it failed (the reply is set).
+ */
+int permit_auth_destination(struct session *s, const char *recipient, int *failed);
+
 /* dsn_fix - smtpd_dsn_fix(): an address DSN made right for what is rejected */
 const char *dsn_fix(const char *status, const char *reply_class);
 
-/*
- * dsn_split - an optional "X.Y.Z" at the start of text, else def: the
- * code in dsn (16 bytes), the rest of the text returned.
- */
-const char *dsn_split(char dsn[16], const char *def, const char *text);
 
 /*
  * run_list - generic_checks() over a list of restriction words given at
@@ -143,5 +185,22 @@ int access_namadr(struct session *s, uint32_t t, const char *name, const char *a
 		  enum restriction_id def_acl);
 int access_mail(struct session *s, uint32_t t, const char *addr, int *found,
 		const char *reply_name, const char *reply_class, enum restriction_id def_acl);
+/* access_addr - check_addr_access(): an address, then its parent networks */
+int access_addr(struct session *s, uint32_t t, const char *addr, int *found,
+		const char *reply_name, const char *reply_class, enum restriction_id def_acl);
+
+/*
+ * The DNS restrictions (engine_dns.c): DNS lists, reject_unknown_*
+ * hostname and domain checks, check_*_{ns,mx,a}_access, permit_mx_backup.
+ */
+handler_fn h_maps_rbl, h_rbl_client, h_dnswl_client, h_rhsbl, h_rhswl_client;
+handler_fn h_unknown_helo, h_unknown_sender_domain, h_unknown_recipient_domain;
+handler_fn h_server_access, h_mx_backup;
+
+/*
+ * engine_dns_open - the resolver the DNS restrictions ask (dns, or one
+ * for which the DNS is down when dns is NULL), set to inet_protocols.
+ */
+struct dns_resolver *engine_dns_open(const struct policy *p, struct dns_resolver *dns);
 
 #endif

@@ -341,6 +341,13 @@ int lo_build(struct lo_keys *keys, enum lo_kind kind, const char *input,
     case LO_ACCESS_EXACT:
 	add_str(keys, input, FULL);
 	return 0;
+    case LO_ACCESS_ADDRESS:
+	if (!valid_hostaddr(input)) {
+	    *err = "not an IPv4 or IPv6 address";
+	    return -1;
+	}
+	ipaddr_keys(keys, input);
+	return 0;
     }
     *err = "unknown lookup kind";
     return -1;
@@ -396,6 +403,8 @@ const char *lo_kind_name(enum lo_kind kind)
 	return "access-recipient";
     case LO_ACCESS_EXACT:
 	return "access-exact";
+    case LO_ACCESS_ADDRESS:
+	return "access-address";
     }
     return "unknown";
 }

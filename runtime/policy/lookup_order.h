@@ -36,6 +36,7 @@ enum lo_kind {
     LO_ACCESS_SENDER,		/* check_sender_access: "" is the null sender */
     LO_ACCESS_RECIPIENT,	/* check_recipient_access */
     LO_ACCESS_EXACT,		/* check_sasl_access, check_ccert_access */
+    LO_ACCESS_ADDRESS,		/* check_*_{mx,ns,a}_access hosts: an address and its networks */
 };
 
 /* The configuration a key order depends on. */

@@ -1,9 +1,11 @@
 /* session - one SMTP session as the restriction engine sees it (see session.h) */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "maps.h"
 #include "session.h"
+#include "trace.h"
 #include "xalloc.h"
 
 void session_set(char **field, const char *value)
@@ -78,6 +80,73 @@ void session_free(struct session *s)
     sb_free(&s->defer_if_reject.reason);
     sb_free(&s->defer_if_permit.reason);
     sb_free(&s->reply);
+    sb_free(&s->expand_buf);
     maps_scratch_free(s->scratch);
     s->scratch = NULL;
+}
+
+/* expand_addr - $sender, $sender_name, $sender_domain (and recipient's) */
+static const char *expand_addr(struct session *s, const char *addr, const char *suffix)
+{
+    const char *at;
+
+    if (addr == NULL)
+	return "";
+    if (*suffix == 0)
+	return *addr ? addr : "<>";
+    if (strcmp(suffix, "_name") == 0) {
+	if (*addr == 0)
+	    return "<>";
+	if ((at = strrchr(addr, '@')) == NULL)
+	    return addr;
+	sb_reset(&s->expand_buf);
+	sb_addn(&s->expand_buf, addr, (size_t) (at - addr));
+	return sb_str(&s->expand_buf);
+    }
+    if (strcmp(suffix, "_domain") == 0)
+	return *addr && (at = strrchr(addr, '@')) != NULL ? at + 1 : "";
+    return NULL;
+}
+
+const char *session_expand_lookup(const char *name, int mode, void *ctx)
+{
+    struct session *s = ctx;
+    const char *value = NULL;
+
+    (void) mode;
+    /* main.cf is never asked: a reply must not show the configuration. */
+    if (strcmp(name, "server_name") == 0)
+	value = policy_value(s->policy, "myhostname");
+    else if (strcmp(name, "client") == 0)
+	value = s->namaddr;
+    else if (strcmp(name, "client_port") == 0)
+	value = s->port;
+    else if (strcmp(name, "client_address") == 0)
+	value = s->addr;
+    else if (strcmp(name, "client_name") == 0)
+	value = s->name;
+    else if (strcmp(name, "reverse_client_name") == 0)
+	value = s->reverse_name;
+    else if (strcmp(name, "helo_name") == 0)
+	value = s->helo_name ? s->helo_name : "";
+    else if (strncmp(name, "sender", 6) == 0)
+	value = expand_addr(s, s->sender, name + 6);
+    else if (strncmp(name, "recipient", 9) == 0)
+	value = expand_addr(s, s->recipient, name + 9);
+    else if (strcmp(name, "localtime") == 0) {
+	char buf[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t len = strftime(buf, sizeof(buf), "%b %d %H:%M:%S", localtime_r(&now, &tm));
+	sb_reset(&s->expand_buf);
+	sb_addn(&s->expand_buf, buf, len);
+	value = sb_str(&s->expand_buf);
+    }
+    if (value == NULL && s->trace != NULL && s->trace->note != NULL) {
+	struct strbuf text = STRBUF_INIT;
+	sb_printf(&text, "warning: unknown macro name \"%s\" in expansion request", name);
+	s->trace->note(s->trace->ctx, sb_str(&text));
+	sb_free(&text);
+    }
+    return value;
 }

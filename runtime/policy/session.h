@@ -109,6 +109,9 @@ struct session {
      * session_free() frees it.
      */
     struct maps_scratch *scratch;
+
+    /* What session_expand_lookup() answers from. */
+    struct strbuf expand_buf;
 };
 
 /* session_init - a session with no client yet, under policy p */
@@ -129,5 +132,14 @@ void session_set(char **field, const char *value);
 void session_reset_transaction(struct session *s);
 
 void session_free(struct session *s);
+
+/*
+ * session_expand_lookup - smtpd_expand_lookup(): the $names of reply
+ * templates and footers (server_name, client, client_address,
+ * client_name, client_port, reverse_client_name, helo_name, sender,
+ * sender_name, sender_domain, recipient..., localtime) for expand();
+ * ctx is the session. An unknown name is NULL, with smtpd's warning.
+ */
+const char *session_expand_lookup(const char *name, int mode, void *ctx);
 
 #endif
