@@ -55,10 +55,13 @@
 #                     Postfix's half runs then.  They are never goldens: the
 #                     comparison is always live.
 #   PFC_SBS_TARGET    trace (default) or smtp (see above)
+#   PFC_SBS_COMMAND   the command of the trace target, default
+#                     "$PFC trace {image} --service {service} --client {client}"
+#                     ({instance} and {case} are filled in too)
 #   PFC_SBS_SERVER, PFC_SBS_SERVER_STOP  the server for PFC_SBS_TARGET=smtp
 #   PFC_SBS_JOBS      sessions run at once (default 8)
-#   PFC_SBS_CASES=RE  only the cases whose name starts with a match of the
-#                     grep -E RE
+#   PFC_SBS_CASES=RE  only the cases whose name matches the extended
+#                     regular expression ^(RE)
 #   PFC_SBS_KEEP=1    keep the work directory (configurations, maillog)
 #   PFC_REQUIRE_ALL=1 a missing Postfix, pcre support or root is a failure
 #   PYTHON            python3
@@ -180,7 +183,7 @@ fi
 sed 's/^/# /' "$TMP/gen.err"
 MANIFEST=$TMP/gen/cases.tsv
 if [ -n "${PFC_SBS_CASES:-}" ]; then
-    grep -E "^[^	]*(${PFC_SBS_CASES})" "$TMP/gen/cases.tsv" >"$TMP/gen/selected.tsv"
+    awk -F'\t' -v re="^(${PFC_SBS_CASES})" '$1 ~ re' "$TMP/gen/cases.tsv" >"$TMP/gen/selected.tsv"
     MANIFEST=$TMP/gen/selected.tsv
 fi
 ncases=$(wc -l <"$MANIFEST")
@@ -226,8 +229,11 @@ for inst in "${instances[@]}"; do
     fi
 done
 
+t_sessions=$(date +%s)
+t_start_pf=$((t_sessions - t_pf))
 timeout 600 "$PYTHON" "$HERE/sbs_client.py" --batch "$MANIFEST" --out "$TMP/postfix" \
     --jobs "$JOBS" 2>"$TMP/postfix.err"
+t_sessions=$(($(date +%s) - t_sessions))
 for inst in "${instances[@]}"; do
     stop_instance "${instdir[$inst]}/etc"
 done
@@ -302,5 +308,5 @@ if [ -s "$TMP/postfix.err" ]; then
     done
 fi
 [ -n "${PFC_SBS_RECORD:-}" ] && echo "# Postfix transcripts recorded in $PFC_SBS_RECORD"
-echo "# runtime: $(($(date +%s) - t_start)) s (Postfix sessions ${t_pf} s, target ${t_target} s, $TARGET)"
+echo "# runtime: $(($(date +%s) - t_start)) s; Postfix ${t_pf} s (start ${t_start_pf} s, sessions ${t_sessions} s); target ${t_target} s ($TARGET)"
 exit "$rc"

@@ -35,8 +35,8 @@ one repr per line, for people) and DIR/NAME.err (only on a harness error).
 --port-map lets the same manifest run against another server:
 "--port-map 127.0.0.1:2525=127.0.0.1:3525" sends that service's sessions
 elsewhere.  With --command TEMPLATE, batch mode does not talk SMTP: it runs
-TEMPLATE for each case ({image}, {service}, {client} = ADDR,NAME and
-{instance} filled in, the image of each instance from --images) with the
+TEMPLATE for each case ({image}, {service}, {client} = ADDR,NAME,
+{instance} and {case} filled in, the image of each instance from --images) with the
 session on standard input, and the command's standard output is the
 transcript (`pfc trace`); a non-zero exit status goes to NAME.err.
 
@@ -136,6 +136,7 @@ class Conn:
 
 
 XCLIENT_ERRORS = (b'501 5.5.4 ', b'503 5.5.1 Error: MAIL transaction',
+                  b'503 5.7.0 Error: access denied',
                   b'550 5.7.0 Error: insufficient authorization')
 
 
@@ -168,6 +169,10 @@ def run_session(host, port, lines, client=None, pipeline=False, timeout=10.0):
         if not greeting:
             raise NoGreeting('the server closed without a greeting')
         if client is not None:
+            if not greeting[-1].startswith(b'220'):
+                # smtpd_delay_reject = no refused the harness itself.
+                raise HarnessError('the harness client was refused before XCLIENT: %r'
+                                   % b''.join(greeting))
             c.send(xclient_line(*client).encode() + b'\r\n')
             r = c.reply()
             # Its answer is a new greeting, or what the client restrictions
@@ -286,6 +291,7 @@ def run_command_case(case, outdir, template, images, timeout):
         client = '%s,%s' % (case['addr'], case['cname'])
         argv = [a.replace('{image}', image).replace('{service}', case['service'])
                 .replace('{client}', client).replace('{instance}', case['instance'])
+                .replace('{case}', case['name'])
                 for a in shlex.split(template)]
         try:
             with open(case['session'], 'rb') as stdin:
@@ -320,8 +326,8 @@ def main():
                     metavar='SERVICE=HOST:PORT')
     ap.add_argument('--command', metavar='TEMPLATE',
                     help='batch: run TEMPLATE ({image} {service} {client} '
-                    '{instance} filled in) with each session on stdin instead '
-                    'of talking SMTP')
+                    '{instance} {case} filled in) with each session on stdin '
+                    'instead of talking SMTP')
     ap.add_argument('--images', metavar='FILE',
                     help='batch --command: instance TAB image [TAB why there is none]')
     ap.add_argument('target', nargs='?', metavar='HOST:PORT')
