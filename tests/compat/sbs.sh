@@ -17,8 +17,13 @@
 #     Postfix are never touched.
 #  3. sbs_client.py sends every session to its service, after
 #     XCLIENT ADDR=... NAME=... to stand in for the case's client, waiting
-#     for each reply (sessions marked pipeline are sent in one write), and
-#     records the replies from the greeting that follows XCLIENT on.
+#     for each reply (sessions marked pipeline are sent in one write after
+#     the EHLO or HELO), and records the replies from the greeting that
+#     follows XCLIENT on.  XCLIENT replaces what the restrictions see of
+#     the client but two things: permit_inet_interfaces still looks at the
+#     TCP peer (127.0.0.1), and with smtpd_delay_reject = no the client
+#     restrictions also judge the harness's own connection, so such lists
+#     let 127.0.0.1 in first.
 #  4. Postfix is stopped, and the target answers the same sessions:
 #       PFC_SBS_TARGET=trace (default): `pfc build -c DIR -o IMAGE` per
 #         instance, then for each case
@@ -83,6 +88,7 @@ KNOWN_DIFFS=$(cat <<'EOF'
 eod-reject-then-data	Postfix 3.7.11 smtpd crashes (signal 11) on DATA after a RCPT refused once smtpd_end_of_data_restrictions rejected (SPEC-runtime.md 0.4 #11); the client sees the connection close with no reply, where pfc answers
 class-loop-x	Postfix 3.7.11 smtpd recurses without end into a restriction class that names itself (cls_loop = cls_loop) and dies (signal 11): the connection closes with no reply, where pfc answers
 trace:pipe-*-pipelined-helo	pfc trace reads one command per line: its input cannot say that the client sent commands before the reply to the previous one (reject_unauth_pipelining); an SMTP target sees the pipelining
+trace:pipe-data-pipelined-ehlo	the same: the message sent with DATA, before the 354, is improper pipelining even after EHLO, and pfc trace cannot see it
 trace:inet-interfaces-loop9	permit_inet_interfaces looks at the TCP peer, which XCLIENT does not change (smtpd_check.c uses state->sockaddr): Postfix sees the harness at 127.0.0.1, pfc trace the client it is given; an SMTP target with XCLIENT sees what Postfix sees
 trace:inet-interfaces-out	the same as trace:inet-interfaces-loop9
 EOF
@@ -235,8 +241,9 @@ timeout 600 "$PYTHON" "$HERE/sbs_client.py" --batch "$MANIFEST" --out "$TMP/post
     --jobs "$JOBS" 2>"$TMP/postfix.err"
 t_sessions=$(($(date +%s) - t_sessions))
 for inst in "${instances[@]}"; do
-    stop_instance "${instdir[$inst]}/etc"
+    stop_instance "${instdir[$inst]}/etc" &
 done
+wait
 started=()
 t_pf=$(($(date +%s) - t_pf))
 

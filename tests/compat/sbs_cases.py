@@ -161,6 +161,9 @@ RESULTS = [
     ('unknown', 'NO_SUCH_ACTION'),
 ]
 
+RESULT_SUBSET = ('ok', 'reject', 'rejtext', 'defer', 'r450e', 'r554dsn', 'r421',
+                 'dunno', 'dip', 'dir', 'discard', 'hold', 'class', 'table', 'unknown')
+
 # The lookup key orders (SPEC.md 8.3): each value names the key that hit.
 KEYS = """\
 # client names and addresses
@@ -391,6 +394,9 @@ def results_cases(a):
             s = a.service('res-%s-%s' % (stage, tkey),
                           '%s=%s,%s%s' % (param, check, table, tail))
             for k, _ in RESULTS:
+                # The reverse client name runs the client's machinery.
+                if stage == 'revclient' and k not in RESULT_SUBSET:
+                    continue
                 client, lines = maker(k)
                 s.case(k, client, lines)
     # smtpd_delay_reject = no: client, HELO and sender results at their
@@ -401,6 +407,8 @@ def results_cases(a):
         s = a.service('res-%s-now' % stage, 'smtpd_delay_reject=no',
                       '%s=%s%s,%s,reject' % (param, first, check, table))
         for k, _ in RESULTS:
+            if stage == 'revclient' and k not in RESULT_SUBSET:
+                continue
             client, lines = maker(k)
             s.case(k, client, lines)
 
@@ -578,10 +586,19 @@ CLASS_RCPTS = [
 ]
 
 
+# One of each kind, for the restrictions that repeat what others cover.
+CLASS_SUBSET = ('local-known', 'local-unknown', 'local-literal', 'valias-known',
+                'valias-unknown', 'vmbox-unknown', 'relay-known', 'relay-unknown',
+                'relay-sub', 'default', 'transport-error', 'percent',
+                'source-route', 'literal-other')
+
+
 def class_cases(a):
     """address classes: relay control and recipient validation"""
-    def each(s, client, sender_side=False):
+    def each(s, client, sender_side=False, subset=False):
         for suffix, addr in CLASS_RCPTS:
+            if subset and suffix not in CLASS_SUBSET:
+                continue
             if sender_side:
                 s.case(suffix, client, tx(sender=addr, tag=suffix))
             else:
@@ -592,9 +609,11 @@ def class_cases(a):
     each(a.service('class-trusted'), IN)
     each(a.service('rua', 'smtpd_relay_restrictions=permit_mynetworks,reject_unauth_destination'),
          OUT)
-    each(a.service('pad', 'smtpd_relay_restrictions=permit_auth_destination,reject'), OUT)
-    each(a.service('dud', 'smtpd_relay_restrictions=defer_unauth_destination'), OUT)
-    each(a.service('crd', 'smtpd_relay_restrictions=check_relay_domains'), OUT)
+    each(a.service('pad', 'smtpd_relay_restrictions=permit_auth_destination,reject'), OUT,
+         subset=True)
+    each(a.service('dud', 'smtpd_relay_restrictions=defer_unauth_destination'), OUT,
+         subset=True)
+    each(a.service('crd', 'smtpd_relay_restrictions=check_relay_domains'), OUT, subset=True)
     s = a.service('rua-code', 'relay_domains_reject_code=550',
                   'smtpd_relay_restrictions=reject_unauth_destination')
     s.case('outside', OUT, tx(rcpts=('x@outside.test',), tag='o'))
@@ -608,11 +627,11 @@ def class_cases(a):
     # Recipient validation, explicit and implicit.
     each(a.service('unlisted-rcpt', 'smtpd_reject_unlisted_recipient=no',
                    'smtpd_recipient_restrictions=reject_unlisted_recipient'), IN)
-    each(a.service('unlisted-off', 'smtpd_reject_unlisted_recipient=no'), IN)
+    each(a.service('unlisted-off', 'smtpd_reject_unlisted_recipient=no'), IN, subset=True)
     each(a.service('unlisted-sender', 'smtpd_sender_restrictions=reject_unlisted_sender'),
          OUT, sender_side=True)
     each(a.service('unlisted-sender-implicit', 'smtpd_reject_unlisted_sender=yes'),
-         OUT, sender_side=True)
+         OUT, sender_side=True, subset=True)
     s = a.service('unlisted-codes', 'show_user_unknown_table_name=no',
                   'unknown_local_recipient_reject_code=450',
                   'unknown_virtual_alias_reject_code=551',

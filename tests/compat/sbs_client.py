@@ -30,8 +30,9 @@ Batch mode (--batch MANIFEST --out DIR [--jobs N]) runs every case of a
 manifest written by sbs_cases.py (tab-separated: name, instance, service,
 client address, client name, xclient yes|no, mode serial|pipeline, session
 path relative to the manifest's directory), several at a time, and writes
-DIR/NAME.out (the transcript), DIR/NAME.log (what was sent and received,
-one repr per line, for people) and DIR/NAME.err (only on a harness error).
+DIR/NAME.out (the transcript) and DIR/NAME.err (only on a harness error),
+and DIR/sessions.log: for each case a line "== NAME", then what was sent
+and received, one "C: " or "S: " and a Python bytes repr a line.
 --port-map lets the same manifest run against another server:
 "--port-map 127.0.0.1:2525=127.0.0.1:3525" sends that service's sessions
 elsewhere.  With --command TEMPLATE, batch mode does not talk SMTP: it runs
@@ -51,7 +52,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 
 class HarnessError(Exception):
@@ -251,7 +251,6 @@ def run_case(case, outdir, portmap, timeout):
     service = portmap.get(case['service'], case['service'])
     host, port = service.rsplit(':', 1)
     client = (case['addr'], case['cname']) if case['xclient'] else None
-    start = time.time()
     err = None
     with dead_lock:
         dead = dead_services.get(service)
@@ -270,12 +269,10 @@ def run_case(case, outdir, portmap, timeout):
     base = os.path.join(outdir, case['name'])
     with open(base + '.out', 'wb') as f:
         f.write(out)
-    with open(base + '.log', 'w', encoding='utf-8') as f:
-        f.write(format_log(log))
     if err is not None:
         with open(base + '.err', 'w', encoding='utf-8') as f:
             f.write(err + '\n')
-    return case['name'], err, time.time() - start
+    return case['name'], err, format_log(log)
 
 
 def run_command_case(case, outdir, template, images, timeout):
@@ -311,7 +308,7 @@ def run_command_case(case, outdir, template, images, timeout):
     if err is not None:
         with open(base + '.err', 'w', encoding='utf-8') as f:
             f.write(err + '\n')
-    return case['name'], err, 0
+    return case['name'], err, ''
 
 
 def main():
@@ -354,11 +351,17 @@ def main():
                                   2 * a.timeout) for c in cases]
             else:
                 futs = [ex.submit(run_case, c, a.out, portmap, a.timeout) for c in cases]
+            logs = []
             for fu in futs:
-                name, err, _ = fu.result()
+                name, err, log = fu.result()
+                if log:
+                    logs.append('== %s\n%s' % (name, log))
                 if err is not None:
                     bad += 1
                     print('sbs_client: %s: %s' % (name, err), file=sys.stderr)
+        if logs:
+            with open(os.path.join(a.out, 'sessions.log'), 'w', encoding='utf-8') as f:
+                f.write(''.join(logs))
         return 1 if bad else 0
 
     if not a.target or not a.session:

@@ -6,9 +6,10 @@ Usage: sbs_compare.py [--known FILE] [--target NAME] [--record DIR]
                       [--no-target] MANIFEST POSTFIX_DIR TARGET_DIR
 
 For each case of MANIFEST (cases.tsv of sbs_cases.py), reads
-POSTFIX_DIR/NAME.out (and .err, .log, as sbs_client.py writes them) and
-TARGET_DIR/NAME.out (and .err: why the target gave no transcript), masks
-queue ids ("queued as 3F3D3A7404F" -> "queued as XXXX") in both, and prints
+POSTFIX_DIR/NAME.out (and NAME.err and sessions.log, as sbs_client.py
+writes them) and TARGET_DIR/NAME.out (and .err: why the target gave no
+transcript), masks queue ids ("queued as 3F3D3A7404F" -> "queued as XXXX")
+in both, and prints
 one TAP line per case.  A case that differs says where: the first reply line
 that differs, the client line it answers, and both sides.
 
@@ -53,15 +54,28 @@ def text(b):
     return b.decode('utf-8', 'replace').strip()
 
 
-def commands_for(logpath, xclient):
+def read_logs(path):
+    """sessions.log of sbs_client.py: case name -> its log text"""
+    logs = {}
+    data = read(path)
+    if data is None:
+        return logs
+    name = None
+    for line in data.decode('utf-8', 'replace').splitlines(keepends=True):
+        if line.startswith('== '):
+            name = line[3:].strip()
+            logs[name] = ''
+        elif name is not None:
+            logs[name] += line
+    return logs
+
+
+def commands_for(log, xclient):
     """for each reply line of the compared transcript, the client line sent before it"""
     out = []
     last = None
     started = not xclient
-    data = read(logpath)
-    if data is None:
-        return out
-    for entry in data.decode('utf-8', 'replace').splitlines():
+    for entry in log.splitlines():
         who, _, rep = entry.partition(': ')
         try:
             b = ast.literal_eval(rep)
@@ -89,7 +103,7 @@ def known_reason(known, target, name):
     return None
 
 
-def compare(name, xclient, pdir, tdir, no_target):
+def compare(name, xclient, pdir, tdir, no_target, log):
     """(status, detail lines): identical, differ, postfix-error, target-error"""
     p = read(os.path.join(pdir, name + '.out'))
     perr = read(os.path.join(pdir, name + '.err'))
@@ -107,7 +121,7 @@ def compare(name, xclient, pdir, tdir, no_target):
     i = 0
     while i < len(pl) and i < len(tl) and pl[i] == tl[i]:
         i += 1
-    cmds = commands_for(os.path.join(pdir, name + '.log'), xclient)
+    cmds = commands_for(log, xclient)
     cmd = cmds[i] if i < len(cmds) else None
     detail = ['first difference at reply line %d%s:' % (
                   i + 1, ' (answering %r)' % cmd if cmd is not None else ''),
@@ -142,6 +156,7 @@ def main():
         cases = [l.rstrip('\n').split('\t') for l in f if l.strip() and not l.startswith('#')]
     if a.record:
         os.makedirs(a.record, exist_ok=True)
+    logs = read_logs(os.path.join(a.pdir, 'sessions.log'))
 
     print('1..%d' % len(cases))
     same = failed = pferr = 0
@@ -155,10 +170,11 @@ def main():
                 with open(os.path.join(a.record, name + '.postfix'), 'wb') as f:
                     f.write(mask(p))
             shutil.copyfile(os.path.join(base, sess), os.path.join(a.record, name + '.session'))
-            log = os.path.join(a.pdir, name + '.log')
-            if os.path.exists(log):
-                shutil.copyfile(log, os.path.join(a.record, name + '.log'))
-        status, detail = compare(name, xclient, a.pdir, a.tdir, a.no_target)
+            if name in logs:
+                with open(os.path.join(a.record, name + '.log'), 'w', encoding='utf-8') as f:
+                    f.write(logs[name])
+        status, detail = compare(name, xclient, a.pdir, a.tdir, a.no_target,
+                                 logs.get(name, ''))
         reason = None
         if status == 'differ':
             reason = known_reason(known, a.target, name)
