@@ -16,8 +16,10 @@ Writes, under OUTDIR (absolute):
 One instance serves many configurations at once: each configuration is an
 smtpd service on its own 127.0.0.1 port with -o overrides in master.cf, so
 `pfc trace --service 127.0.0.1:PORT` and Postfix see the same thing.  Only
-what must differ in main.cf (the compatibility level, read by every daemon)
-gets a second instance.  Every transport is discard:, the only listeners are
+what must differ in main.cf (the compatibility level, read by every daemon,
+trivial-rewrite too) gets another instance (b), and the configurations that
+`pfc check` calls errors get their own (c), so that they cannot keep the
+others from building.  Every transport is discard:, the only listeners are
 on 127.0.0.1, and the host names are fixed (mail.sbs.test), so nothing
 leaves the machine and nothing depends on it.
 
@@ -41,8 +43,6 @@ import sys
 IN = ('127.0.0.1', 'localhost')          # mynetworks, inet_interfaces, XCLIENT host
 LOOP9 = ('127.0.0.9', 'unknown')         # loopback, outside mynetworks_style=host
 OUT = ('198.51.100.10', 'out.client.test')
-UNK = ('198.51.100.20', 'unknown')
-V6 = ('2001:db8:77::10', 'v6.client.test')
 
 HELO = 'EHLO helo.client.test'
 # With smtpd_delay_reject = no the client restrictions also judge the
@@ -57,10 +57,9 @@ def body(tag):
     return ['DATA', 'Subject: sbs %s' % tag, '', 'body of %s' % tag, '.']
 
 
-def tx(rcpts=(LOCALRCPT,), sender=SENDER, helo=HELO, data=True, tag='x',
-       before=(), after=()):
-    """a transaction: [HELO] MAIL RCPT... [DATA message .] extra QUIT"""
-    lines = list(before)
+def tx(rcpts=(LOCALRCPT,), sender=SENDER, helo=HELO, data=True, tag='x', after=()):
+    """a transaction: [HELO] MAIL RCPT... [DATA message .] AFTER... QUIT"""
+    lines = []
     if helo:
         lines.append(helo)
     if sender is not None:
@@ -352,7 +351,6 @@ def fill(text, inst):
 # ---------------------------------------------------------------- cases
 def results_cases(a):
     """every access(5) result at every stage"""
-    # (stage key, list parameter, check, tail variants, client, session maker)
     def client_s(k):
         return ('198.51.100.50', 'r-%s.test' % k), tx(tag=k)
 
@@ -371,6 +369,14 @@ def results_cases(a):
     def etrn_s(k):
         return OUT, [HELO, 'ETRN r-%s.test' % k, 'QUIT']
 
+    def cases(s, stage, maker):
+        for k, _ in RESULTS:
+            # The reverse client name runs the client's machinery.
+            if stage != 'revclient' or k in RESULT_SUBSET:
+                client, lines = maker(k)
+                s.case(k, client, lines)
+
+    # (stage, its restriction list, the check, the session of one result)
     stages = [
         ('client', 'smtpd_client_restrictions', 'check_client_access', client_s),
         ('revclient', 'smtpd_client_restrictions',
@@ -385,32 +391,21 @@ def results_cases(a):
     ]
     table = 'texthash:{E}/results'
     for stage, param, check, maker in stages:
+        # Each list ends in reject (what falls through is refused), and
+        # some also end there (the implicit permit, DEFER_IF_PERMIT's case).
         tails = [('rej', ',reject')]
         if stage in ('client', 'sender', 'rcpt', 'data'):
             tails.append(('end', ''))
-        if stage == 'relay':
-            tails = [('rej', ',reject')]
         for tkey, tail in tails:
-            s = a.service('res-%s-%s' % (stage, tkey),
-                          '%s=%s,%s%s' % (param, check, table, tail))
-            for k, _ in RESULTS:
-                # The reverse client name runs the client's machinery.
-                if stage == 'revclient' and k not in RESULT_SUBSET:
-                    continue
-                client, lines = maker(k)
-                s.case(k, client, lines)
+            cases(a.service('res-%s-%s' % (stage, tkey),
+                            '%s=%s,%s%s' % (param, check, table, tail)), stage, maker)
     # smtpd_delay_reject = no: client, HELO and sender results at their
     # stage.  The client list runs at connect for the harness (127.0.0.1)
     # too, before XCLIENT: it must let it in.
     for stage, param, check, maker in stages[:4]:
         first = HARNESS_OK + ',' if param == 'smtpd_client_restrictions' else ''
-        s = a.service('res-%s-now' % stage, 'smtpd_delay_reject=no',
-                      '%s=%s%s,%s,reject' % (param, first, check, table))
-        for k, _ in RESULTS:
-            if stage == 'revclient' and k not in RESULT_SUBSET:
-                continue
-            client, lines = maker(k)
-            s.case(k, client, lines)
+        cases(a.service('res-%s-now' % stage, 'smtpd_delay_reject=no',
+                        '%s=%s%s,%s,reject' % (param, first, check, table)), stage, maker)
 
 
 def keys_cases(a, ipv6):
