@@ -408,6 +408,14 @@ static int parse_template(const char *pattern, struct expansion *ex)
     return status;
 }
 
+const char *expand_filter(struct strbuf *out, const char *value, const char *filter)
+{
+    sb_set(out, value);
+    for (char *cp = out->s; *(cp += strspn(cp, filter)); cp++)
+	*cp = '_';
+    return sb_str(out);
+}
+
 int expand(struct strbuf *result, const char *pattern, int flags,
 	   expand_lookup_fn lookup, void *ctx)
 {

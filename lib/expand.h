@@ -27,6 +27,13 @@ typedef const char *(*expand_lookup_fn)(const char *name, int mode, void *ctx);
 int expand(struct strbuf *result, const char *pattern, int flags,
 	   expand_lookup_fn lookup, void *ctx);
 
+/*
+ * expand_filter - mac_expand()'s filter for a looked-up value: each byte
+ * of value that is not in filter becomes '_' (smtpd_expand_filter keeps
+ * a client's text out of replies). The result is in out.
+ */
+const char *expand_filter(struct strbuf *out, const char *value, const char *filter);
+
 /* compat_level_parse - Postfix compatibility level as one number, -1 if bad */
 long compat_level_parse(const char *text);
 

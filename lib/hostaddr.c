@@ -2,11 +2,16 @@
  * hostaddr - host name and address syntax, as Postfix's valid_hostname.c
  * judges it; the warnings keep Postfix's wording ("valid_hostname: ...").
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include "diag.h"
 #include "hostaddr.h"
+#include "utf8.h"
+#include "xalloc.h"
 
 #define GRIPE(flags, ...) do { if ((flags) & HOST_GRIPE) diag_warn(__VA_ARGS__); } while (0)
 
@@ -65,6 +70,25 @@ int valid_hostname(const char *name, int flags)
 	return 0;
     }
     return 1;
+}
+
+int valid_utf8_hostname(int utf8, const char *name, int flags)
+{
+    if (*name == 0) {
+	GRIPE(flags, "valid_utf8_hostname: empty domain name");
+	return 0;
+    }
+    if (utf8) {
+	for (const char *cp = name; *cp; cp++) {
+	    if (*cp & 0x80) {
+		if (utf8_valid(name, strlen(name)))
+		    return 1;
+		GRIPE(flags, "valid_utf8_hostname: malformed UTF-8 domain name");
+		return 0;
+	    }
+	}
+    }
+    return valid_hostname(name, flags);
 }
 
 int valid_hostaddr(const char *addr, int flags)
@@ -179,4 +203,59 @@ int valid_ipv6_hostaddr(const char *addr, int flags)
 	    break;
 	}
     }
+}
+
+const char *valid_mailhost_addr(const char *addr, int flags)
+{
+    if (strncasecmp(addr, "IPv6:", 5) == 0)
+	return valid_ipv6_hostaddr(addr + 5, flags) ? addr + 5 : NULL;
+    return valid_ipv4_hostaddr(addr, flags) ? addr : NULL;
+}
+
+int valid_mailhost_literal(const char *literal, int flags)
+{
+    const char *last;
+    char buf[INET6_ADDRSTRLEN];
+    size_t len;
+
+    if (*literal != '[') {
+	GRIPE(flags, "valid_mailhost_literal: '[' expected at start: %.100s", literal);
+	return 0;
+    }
+    if ((last = strchr(literal, ']')) == NULL) {
+	GRIPE(flags, "valid_mailhost_literal: ']' expected at end: %.100s", literal);
+	return 0;
+    }
+    if (last[1]) {
+	GRIPE(flags, "valid_mailhost_literal: unexpected text after ']': %.100s", literal);
+	return 0;
+    }
+    if ((len = (size_t) (last - literal - 1)) >= sizeof(buf)) {
+	GRIPE(flags, "valid_mailhost_literal: too much text: %.100s", literal);
+	return 0;
+    }
+    memcpy(buf, literal + 1, len);
+    buf[len] = 0;
+    return valid_mailhost_addr(buf, flags) != NULL;
+}
+
+int normalize_mailhost_addr(const char *addr, int v4, int v6, char **bare, int *family)
+{
+    const char *valid = valid_mailhost_addr(addr, 0);
+    unsigned char bin[sizeof(struct in6_addr)];
+    char text[INET6_ADDRSTRLEN];
+    int af = valid && strchr(valid, ':') ? AF_INET6 : AF_INET;
+
+    if (valid == NULL || inet_pton(af, valid, bin) != 1 || inet_ntop(af, bin, text, sizeof(text)) == NULL)
+	return -1;
+    const char *normal = text;
+    if (af == AF_INET6 && strncasecmp(text, "::ffff:", 7) == 0 && v4) {
+	normal = text + 7;
+	af = AF_INET;
+    } else if ((af == AF_INET && !v4) || (af == AF_INET6 && !v6)) {
+	return -1;
+    }
+    *bare = xstrdup(normal);
+    *family = af;
+    return 0;
 }

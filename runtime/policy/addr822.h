@@ -115,22 +115,4 @@ void a822_unquote_local(struct strbuf *out, const char *mbox);
 /* a822_needs_quote - would a822_quote_local() change mbox? */
 int a822_needs_quote(const char *mbox, unsigned flags);
 
-/*
- * The syntax checks Postfix makes of what an address names (src:
- * util/valid_hostname.c, global/valid_mailhost_addr.c), without their
- * warnings.
- */
-/* a822_valid_hostname - labels of letters, digits, '-', '_'; not all numeric */
-int a822_valid_hostname(const char *name);
-/* a822_valid_ipv4 - four decimal octets (0.x.y.z only as 0.0.0.0) */
-int a822_valid_ipv4(const char *addr);
-/* a822_valid_ipv6 - eight hex fields, :: once, IPv4 at the end allowed */
-int a822_valid_ipv6(const char *addr);
-/* a822_valid_hostaddr - valid_hostaddr(): an IPv6 address if it has ':' */
-int a822_valid_hostaddr(const char *addr);
-/* a822_valid_mailhost_addr - "IPv6:..." or IPv4: the bare address, or NULL */
-const char *a822_valid_mailhost_addr(const char *addr);
-/* a822_valid_mailhost_literal - "[addr]" with nothing after the ']' */
-int a822_valid_mailhost_literal(const char *literal);
-
 #endif

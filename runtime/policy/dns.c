@@ -690,13 +690,6 @@ enum dns_status dns_host_addrs(struct dns_resolver *r, const char *host,
 
 /* ---------------------------------------------------------------- check_server_access */
 
-/* valid_mailhost_addr - the address in "[addr]" or "[IPv6:addr]", or NULL */
-static const char *valid_mailhost_addr(const char *addr)
-{
-    if (strncasecmp(addr, "IPv6:", 5) == 0)
-	return valid_ipv6_hostaddr(addr + 5, 0) ? addr + 5 : NULL;
-    return valid_ipv4_hostaddr(addr, 0) ? addr : NULL;
-}
 
 /* addr_kind - DNS_A or DNS_AAAA for a printable address */
 static enum dns_type addr_kind(const char *addr)
@@ -722,7 +715,7 @@ int dns_walk_hosts(struct dns_resolver *r, const char *name, enum dns_type type,
 	if ((type != DNS_A && type != DNS_MX) || domain[len - 1] != ']')
 	    return 0;
 	char *saved = xstrndup(domain + 1, len - 2);
-	const char *bare = valid_mailhost_addr(saved);
+	const char *bare = valid_mailhost_addr(saved, 0);
 	result = bare != NULL ? visit(ctx, addr_kind(bare), bare) : 0;
 	free(saved);
 	return result;
@@ -1093,10 +1086,7 @@ static const char *rbl_lookup(const char *name, int mode, void *context)
     /* A tested value only counts as empty or not; a used one is filtered. */
     if (value == NULL || *value == 0 || mode != EXPAND_MODE_USE || x->how->filter == NULL)
 	return value;
-    sb_set(&x->value, value);
-    for (char *cp = x->value.s; *(cp += strspn(cp, x->how->filter)); cp++)
-	*cp = '_';
-    return sb_str(&x->value);
+    return expand_filter(&x->value, value, x->how->filter);
 }
 
 int dns_rbl_reply(const struct dns_rbl *rbl, const char *rbl_domain, const char *what,

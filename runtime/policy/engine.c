@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine_int.h"
+#include "hostaddr.h"
 #include "hostinfo.h"
 #include "lookup_order.h"
 #include "maps.h"
@@ -183,7 +184,8 @@ int permit_result(struct session *s, int match, const char *reply_name)
 static int h_inet_interfaces(struct session *s, const struct step *st, const struct walk *w)
 {
     (void) st, (void) w;
-    return permit_result(s, match_inet_interfaces(s, s->addr), s->namaddr);
+    /* The TCP peer, as smtpd's state->sockaddr: XCLIENT does not change it. */
+    return permit_result(s, match_inet_interfaces(s, s->peer_addr), s->namaddr);
 }
 
 static int h_mynetworks(struct session *s, const struct step *st, const struct walk *w)
@@ -280,109 +282,6 @@ static char *dup_if_truncate(const char *name)
     return xstrdup(name);
 }
 
-/* valid_ipv4 - dotted quad, each part 0-255 without leading zeros problems (valid_ipv4_hostaddr) */
-static int valid_ipv4(const char *addr)
-{
-    int parts = 0, len = 0, value = 0;
-
-    for (const char *cp = addr;; cp++) {
-	if (*cp >= '0' && *cp <= '9') {
-	    if (len > 0 && value == 0)
-		return 0;	/* no leading zeros */
-	    value = value * 10 + (*cp - '0');
-	    if (value > 255)
-		return 0;
-	    len++;
-	} else if (*cp == '.' || *cp == 0) {
-	    if (len == 0)
-		return 0;
-	    parts++;
-	    if (*cp == 0)
-		break;
-	    len = value = 0;
-	} else {
-	    return 0;
-	}
-    }
-    return parts == 4;
-}
-
-/* valid_ipv6 - an IPv6 address, as inet_pton takes it (valid_ipv6_hostaddr) */
-static int valid_ipv6(const char *addr)
-{
-    int colons = 0, null_field = 0, len = 0;
-
-    for (const char *cp = addr;; cp++) {
-	if ((*cp >= '0' && *cp <= '9') || (*cp >= 'a' && *cp <= 'f')
-	    || (*cp >= 'A' && *cp <= 'F')) {
-	    if (++len > 4)
-		return 0;
-	} else if (*cp == ':') {
-	    if (++colons > 7)
-		return 0;
-	    if (len == 0 && cp > addr && cp[-1] == ':') {
-		if (null_field)
-		    return 0;
-		null_field = 1;
-	    }
-	    len = 0;
-	} else if (*cp == '.') {
-	    /* IPv4 in the last 32 bits */
-	    const char *start = cp - len;
-	    return colons >= 2 && colons <= 6 && valid_ipv4(start);
-	} else if (*cp == 0) {
-	    if (len == 0 && (cp == addr || cp[-1] != ':' || cp - 1 == addr || cp[-2] != ':'))
-		return 0;
-	    return colons >= 2 && (colons == 7 || null_field);
-	} else {
-	    return 0;
-	}
-    }
-}
-
-/* valid_hostaddr - an IPv4 or IPv6 address (valid_hostaddr()) */
-static int valid_hostaddr(const char *addr)
-{
-    if (*addr == 0)
-	return 0;
-    if (strncasecmp(addr, "IPv6:", 5) == 0)
-	return valid_ipv6(addr + 5);
-    return strchr(addr, ':') ? valid_ipv6(addr) : valid_ipv4(addr);
-}
-
-/* valid_hostname - RFC 1035 syntax, as Postfix's valid_hostname() */
-static int valid_hostname(const char *name, int utf8)
-{
-    size_t len = strlen(name), label = 0;
-    int non_numeric = 0;
-
-    if (len == 0 || len > 255)
-	return 0;
-    for (const unsigned char *cp = (const unsigned char *) name; *cp; cp++) {
-	if ((*cp >= 'a' && *cp <= 'z') || (*cp >= 'A' && *cp <= 'Z') || *cp == '_'
-	    || (utf8 && *cp >= 0x80)) {
-	    non_numeric = 1;
-	    if (++label > 63)
-		return 0;
-	} else if (*cp >= '0' && *cp <= '9') {
-	    if (++label > 63)
-		return 0;
-	} else if (*cp == '.') {
-	    if (label == 0 || cp[1] == 0)
-		return 0;
-	    label = 0;
-	} else if (*cp == '-') {
-	    non_numeric = 1;
-	    if (label == 0 || cp[1] == '.' || cp[1] == 0)
-		return 0;
-	    label++;
-	} else {
-	    return 0;
-	}
-    }
-    return non_numeric;
-}
-
 /* reject_invalid_hostaddr - "[addr]" must hold a valid address */
 int reject_invalid_hostaddr(struct session *s, const char *addr,
 				   const char *reply_name, const char *reply_class)
@@ -390,7 +289,7 @@ int reject_invalid_hostaddr(struct session *s, const char *addr,
     size_t len = strlen(addr);
     char *test = addr[0] == '[' && len > 2 && addr[len - 1] == ']'
 	? xstrndup(addr + 1, len - 2) : xstrdup(addr);
-    int status = valid_hostaddr(test) ? CHECK_DUNNO
+    int status = valid_mailhost_addr(test, 0) != NULL ? CHECK_DUNNO
 	: check_reject(s, ERR_POLICY, engine_of(s)->bad_name_code, "5.5.2",
 		       "<%s>: %s rejected: invalid ip address", reply_name, reply_class);
 
@@ -406,7 +305,7 @@ static int h_invalid_helo(struct session *s, const struct step *st, const struct
     if (*s->helo_name == '[')
 	return reject_invalid_hostaddr(s, s->helo_name, s->helo_name, NAME_HELO);
     char *test = dup_if_truncate(s->helo_name);
-    int status = valid_hostname(test, 0) || valid_hostaddr(test) ? CHECK_DUNNO
+    int status = valid_hostname(test, 0) || valid_hostaddr(test, 0) ? CHECK_DUNNO
 	: check_reject(s, ERR_POLICY, engine_of(s)->bad_name_code, "5.5.2",
 		       "<%s>: %s rejected: Invalid name", s->helo_name, NAME_HELO);
     free(test);
@@ -421,7 +320,7 @@ static int h_non_fqdn_helo(struct session *s, const struct step *st, const struc
     if (*s->helo_name == '[')
 	return reject_invalid_hostaddr(s, s->helo_name, s->helo_name, NAME_HELO);
     char *test = dup_if_truncate(s->helo_name);
-    int ok = valid_hostname(test, (s->flags & SESSION_SMTPUTF8) != 0)
+    int ok = valid_utf8_hostname((s->flags & SESSION_SMTPUTF8) != 0, test, 0)
 	&& strchr(test, '.') != NULL;
     free(test);
     return ok ? CHECK_DUNNO
@@ -467,7 +366,7 @@ static int reject_non_fqdn_address(struct session *s, const char *addr,
     if (dlen > 0 && domain[0] == '[' && domain[dlen - 1] == ']')
 	return CHECK_DUNNO;
     char *test = dup_if_truncate(domain);
-    int ok = *test && valid_hostname(test, (s->flags & SESSION_SMTPUTF8) != 0)
+    int ok = *test && valid_utf8_hostname((s->flags & SESSION_SMTPUTF8) != 0, test, 0)
 	&& strchr(test, '.') != NULL;
     free(test);
     return ok ? CHECK_DUNNO

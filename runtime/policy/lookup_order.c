@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hostaddr.h"
 #include "lookup_order.h"
 #include "strbuf.h"
 #include "textutil.h"
@@ -157,53 +158,13 @@ static void addr_keys(struct lo_keys *keys, const char *addr, unsigned strategy,
 }
 
 /*
- * valid_ipv4 - Postfix's valid_ipv4_hostaddr(): four decimal octets up to
- * 255 (leading zeros allowed); 0.x.y.z only as 0.0.0.0.
- */
-static int valid_ipv4(const char *addr)
-{
-    int octets = 0, in_octet = 0, value = 0;
-
-    for (const char *cp = addr; *cp; cp++) {
-	if (*cp >= '0' && *cp <= '9') {
-	    if (!in_octet) {
-		in_octet = 1;
-		value = 0;
-		octets++;
-	    }
-	    if ((value = value * 10 + (*cp - '0')) > 255)
-		return 0;
-	} else if (*cp == '.') {
-	    if (!in_octet || cp[1] == 0)
-		return 0;
-	    if (octets == 1 && value == 0 && addr[strspn(addr, "0.")] != 0)
-		return 0;
-	    in_octet = 0;
-	} else {
-	    return 0;
-	}
-    }
-    return octets == 4;
-}
-
-/* valid_hostaddr - an IPv4 or IPv6 address without brackets */
-static int valid_hostaddr(const char *addr)
-{
-    unsigned char buf[16];
-
-    if (strchr(addr, ':') != NULL)
-	return inet_pton(AF_INET6, addr, buf) == 1;
-    return valid_ipv4(addr);
-}
-
-/*
  * domain_keys - check_domain_access(): the name, then its parents, the
  * first key full and the parents partial. An IP address gets no parents;
  * anything else is cut at dots blindly, so "[192.0.2.1]" yields "0.2.1]".
  */
 static void domain_keys(struct lo_keys *keys, const char *domain, int parent_style)
 {
-    int numeric = valid_hostaddr(domain);
+    int numeric = valid_hostaddr(domain, 0);
     int partial = FULL;
 
     for (const char *name = domain, *next; *name != 0; name = next) {
@@ -248,14 +209,14 @@ static int client_keys(struct lo_keys *keys, const char *input, int parent_style
     if (len > 0 && input[len - 1] == ']' && open != NULL) {
 	name = open == input ? xstrdup("unknown") : xstrndup(input, (size_t) (open - input));
 	addr = xstrndup(open + 1, len - (size_t) (open - input) - 2);
-    } else if (valid_hostaddr(input)) {
+    } else if (valid_hostaddr(input, 0)) {
 	name = xstrdup("unknown");
 	addr = xstrdup(input);
     } else {
 	*err = "a client is NAME[ADDRESS], [ADDRESS] or ADDRESS";
 	return -1;
     }
-    if (!valid_hostaddr(addr)) {
+    if (!valid_hostaddr(addr, 0)) {
 	*err = "the client address is not an IPv4 or IPv6 address";
 	free(name);
 	free(addr);
@@ -342,7 +303,7 @@ int lo_build(struct lo_keys *keys, enum lo_kind kind, const char *input,
 	add_str(keys, input, FULL);
 	return 0;
     case LO_ACCESS_ADDRESS:
-	if (!valid_hostaddr(input)) {
+	if (!valid_hostaddr(input, 0)) {
 	    *err = "not an IPv4 or IPv6 address";
 	    return -1;
 	}

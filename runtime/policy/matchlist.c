@@ -15,6 +15,7 @@
 
 #include "addr822.h"
 #include "cidr.h"
+#include "hostaddr.h"
 #include "hostinfo.h"
 #include "maps.h"
 #include "matchlist.h"
@@ -573,7 +574,7 @@ int match_local_domain(struct session *s, const struct policy *view, const char 
     if (rc == MATCH_NO && name[0] == '[' && name[len - 1] == ']') {
 	const char *bare;
 	name[len - 1] = 0;
-	if ((bare = a822_valid_mailhost_addr(name + 1)) != NULL) {
+	if ((bare = valid_mailhost_addr(name + 1, 0)) != NULL) {
 	    rc = match_own_addr(s, view, bare, 0);
 	    if (rc == MATCH_NO && *policy_value(view, "proxy_interfaces"))
 		rc = match_own_addr(s, view, bare, 1);

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "addr822.h"
+#include "hostaddr.h"
 #include "maps.h"
 #include "matchlist.h"
 #include "resolve.h"
@@ -277,19 +278,6 @@ static int local_domain(struct session *s, const struct policy *rw, struct a822 
     return match_local_domain(s, rw, sb_str(buf));
 }
 
-/* valid_domain - valid_utf8_hostname(): ASCII names by the rules; UTF-8 ones if well formed */
-static int valid_domain(int smtputf8, const char *name)
-{
-    if (*name == 0)
-	return 0;
-    if (smtputf8) {
-	for (const char *cp = name; *cp; cp++)
-	    if (*cp & 0x80)
-		return utf8_valid(name, strlen(name));
-    }
-    return a822_valid_hostname(name);
-}
-
 /*
  * update_entry - transport.c's update_entry() of a transport table
  * answer: "channel:nexthop", either part empty meaning "as it was".
@@ -471,12 +459,12 @@ static void resolve_in(struct session *s, const struct policy *rw, const char *s
     }
     rcpt_domain = at + 1;
     if (*rcpt_domain == '[') {
-	if (!a822_valid_mailhost_literal(rcpt_domain))
+	if (!valid_mailhost_literal(rcpt_domain, 0))
 	    r->flags |= RESOLVE_FLAG_ERROR;
     } else if (set->smtputf8 && !utf8_valid(sb_str(&r->recipient), r->recipient.len)) {
 	r->flags |= RESOLVE_FLAG_ERROR;
-    } else if (!valid_domain(set->smtputf8, rcpt_domain)) {
-	if (set->resolve_num_dom && a822_valid_hostaddr(rcpt_domain)) {
+    } else if (!valid_utf8_hostname(set->smtputf8, rcpt_domain, 0)) {
+	if (set->resolve_num_dom && valid_hostaddr(rcpt_domain, 0)) {
 	    /* user@1.2.3.4 is user@[1.2.3.4], local if it is ours. */
 	    size_t pos = (size_t) (rcpt_domain - r->recipient.s);
 	    sb_set(&buf, rcpt_domain);

@@ -29,6 +29,7 @@ void session_set_client(struct session *s, const char *addr, const char *name,
     if (name == NULL || *name == 0)
 	name = "unknown";
     session_set(&s->addr, addr);
+    session_set(&s->peer_addr, addr);
     session_set(&s->name, name);
     session_set(&s->reverse_name, reverse_name ? reverse_name : name);
     session_set(&s->port, port ? port : "0");
@@ -70,6 +71,7 @@ void session_free(struct session *s)
     free(s->name);
     free(s->reverse_name);
     free(s->addr);
+    free(s->peer_addr);
     free(s->port);
     free(s->namaddr);
     free(s->helo_name);

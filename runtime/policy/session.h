@@ -59,6 +59,7 @@ struct session {
     char *name;			/* verified name, or "unknown" */
     char *reverse_name;		/* unverified reverse name, or "unknown" */
     char *addr;			/* the address, printable */
+    char *peer_addr;		/* the TCP peer's address: XCLIENT does not change it */
     char *port;
     char *namaddr;		/* "name[addr]" */
     int name_status;		/* PEER_CODE_* */

@@ -13,9 +13,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hostaddr.h"
+#include "hostinfo.h"
+#include "maps.h"
 #include "matchlist.h"
 #include "resolve.h"
 #include "rfc822.h"
+#include "reply_footer.h"
 #include "smtpd_session.h"
 #include "textutil.h"
 #include "trace.h"
@@ -96,7 +100,11 @@ struct smtpd_session {
     struct strbuf out;		/* replies to send */
     enum input_mode mode;
     int hangup;
-    int xclient_allowed;
+    int xclient_allowed, xforward_allowed;
+    int v4, v6;			/* inet_protocols: the address families on */
+    char *verp_delims;		/* MAIL FROM ... XVERP[=xy] */
+    /* XFORWARD attributes, for the queued message (NULL: not sent) */
+    char *xforward[7];
     int detect_bare_lf;		/* bare LF handling applies to this client */
     int got_bare_lf;		/* the last line ended in a bare LF */
     int error_count, junk_cmds, rcpt_overshoot;
@@ -129,13 +137,16 @@ static void reply(struct smtpd_session *ss, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * reply - smtpd_chat_reply(): the error tarpit, soft_bounce, the line
- * out, and an orderly disconnect after 421 or 521.
+ * reply - smtpd_chat_reply(): the error tarpit, the reject footer,
+ * soft_bounce on each line, the lines out, and an orderly disconnect
+ * after 421 or 521.
  */
 static void reply(struct smtpd_session *ss, const char *fmt, ...)
 {
     va_list ap;
     struct strbuf *r = &ss->reply;
+    struct session *s = ss->s;
+    const char *footer = NULL;
 
     if (ss->error_count >= ss->soft_erlim)
 	ss->delay += ss->err_sleep;
@@ -143,13 +154,30 @@ static void reply(struct smtpd_session *ss, const char *fmt, ...)
     va_start(ap, fmt);
     sb_vprintf(r, fmt, ap);
     va_end(ap);
-    if (ss->soft_bounce && r->len > 0 && r->s[0] == '5') {
-	r->s[0] = '4';
-	if (r->len > 4 && r->s[4] == '5')
-	    r->s[4] = '4';
+    if (r->len > 0 && (r->s[0] == '4' || r->s[0] == '5')) {
+	if (!*policy_value(ss->p, "smtpd_reject_footer_maps")
+	    || maps_find(s, "smtpd_reject_footer_maps", r->s, &footer) != MAPS_FOUND)
+	    footer = policy_value(ss->p, "smtpd_reject_footer");
+	if (*footer) {
+	    char *template = xstrdup(footer);	/* the lookup's space is reused */
+	    reply_footer(r, template, policy_value(ss->p, "smtpd_expand_filter"),
+			 session_expand_lookup, s);
+	    free(template);
+	}
     }
-    sb_addn(&ss->out, r->s ? r->s : "", r->len);
-    sb_addn(&ss->out, "\r\n", 2);
+    for (char *line = r->s ? r->s : "", *next;; line = next + 2) {
+	if (ss->soft_bounce && line[0] == '5') {
+	    line[0] = '4';
+	    if (line[4] == '5')
+		line[4] = '4';
+	}
+	next = strstr(line, "\r\n");
+	size_t len = next ? (size_t) (next - line) : strlen(line);
+	sb_addn(&ss->out, line, len);
+	sb_addn(&ss->out, "\r\n", 2);
+	if (next == NULL)
+	    break;
+    }
     if (strncmp(sb_str(r), "421", 3) == 0 || strncmp(sb_str(r), "521", 3) == 0)
 	ss->hangup = 1;
 }
@@ -190,6 +218,8 @@ static void mail_reset(struct smtpd_session *ss)
     ss->msg_size = 0;
     ss->act_size = 0;
     ss->size_rejected = 0;
+    free(ss->verp_delims);
+    ss->verp_delims = NULL;
     abort_message(ss);
     ss->err = STAT_OK;
     free(ss->queue_id);
@@ -357,7 +387,7 @@ static void printable_q(char *text, int utf8)
 static void neuter(char *text)
 {
     for (char *cp = text; *cp; cp++)
-	if (strchr("<>()\\\";@[]", *cp) != NULL)
+	if (strchr(" <>()\\\";@", *cp) != NULL)
 	    *cp = '?';
 }
 
@@ -486,6 +516,14 @@ static int cmd_helo(struct smtpd_session *ss, struct token *argv, size_t argc)
     return 0;
 }
 
+/* verp_allowed - may this client ask for XVERP (smtpd_authorized_verp_clients)? */
+static int verp_allowed(struct smtpd_session *ss)
+{
+    struct session *s = ss->s;
+
+    return match_namadr(s, "smtpd_authorized_verp_clients", s->name, s->addr) == MATCH_YES;
+}
+
 static int cmd_ehlo(struct smtpd_session *ss, struct token *argv, size_t argc)
 {
     const char *words[20];
@@ -517,8 +555,12 @@ static int cmd_ehlo(struct smtpd_session *ss, struct token *argv, size_t argc)
 	words[n++] = "STARTTLS";
     if ((discard & EHLO_AUTH) == 0 && sasl_active(ss))
 	words[n++] = "AUTH PLAIN LOGIN";
+    if ((discard & EHLO_VERP) == 0 && verp_allowed(ss))
+	words[n++] = "XVERP";
     if ((discard & EHLO_XCLIENT) == 0 && ss->xclient_allowed)
 	words[n++] = "XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT";
+    if ((discard & EHLO_XFORWARD) == 0 && ss->xforward_allowed)
+	words[n++] = "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT";
     if ((discard & EHLO_ENHANCEDSTATUSCODES) == 0)
 	words[n++] = "ENHANCEDSTATUSCODES";
     if ((discard & EHLO_8BITMIME) == 0)
@@ -627,6 +669,18 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 	    continue;
 	} else if (strncasecmp(arg, "AUTH=", 5) == 0 && ss->sasl_enable) {
 	    continue;
+	} else if (strncasecmp(arg, "XVERP", 5) == 0 && (arg[5] == '=' || arg[5] == 0)
+		   && verp_allowed(ss)) {
+	    const char *delims = arg[5] ? arg + 6 : policy_value(ss->p, "default_verp_delimiters");
+	    const char *filter = policy_value(ss->p, "verp_delimiter_filter");
+	    if (strlen(delims) != 2 || delims[strspn(delims, filter)] != 0) {
+		s->error_mask |= ERR_PROTOCOL;
+		reply(ss, "501 5.5.4 Error: XVERP needs two characters from %s", filter);
+		free(addr);
+		return -1;
+	    }
+	    free(ss->verp_delims);
+	    ss->verp_delims = xstrdup(delims);
 	} else if (strncasecmp(arg, "RET=", 4) == 0) {
 	    if (ss->ehlo_discard & EHLO_DSN) {
 		s->error_mask |= ERR_PROTOCOL;
@@ -1106,52 +1160,6 @@ static int cmd_vrfy(struct smtpd_session *ss, struct token *argv, size_t argc)
     return 0;
 }
 
-/* valid_domain_literal - "[address]" of a valid address (valid_mailhost_literal()) */
-static int valid_domain_literal(const char *text)
-{
-    size_t len = strlen(text);
-
-    if (len < 3 || text[0] != '[' || text[len - 1] != ']')
-	return 0;
-    char *inner = xstrndup(text + 1, len - 2);
-    /* an address of digits, dots and colons (and IPv6: prefix) */
-    const char *cp = strncasecmp(inner, "IPv6:", 5) == 0 ? inner + 5 : inner;
-    int ok = *cp && cp[strspn(cp, "0123456789abcdefABCDEF.:")] == 0;
-    free(inner);
-    return ok;
-}
-
-/* valid_hostname_syntax - a host name smtpd would accept (valid_hostname()) */
-static int valid_hostname_syntax(const char *name)
-{
-    size_t label = 0;
-    int non_numeric = 0;
-
-    if (*name == 0 || strlen(name) > 255)
-	return 0;
-    for (const unsigned char *cp = (const unsigned char *) name; *cp; cp++) {
-	if (isalpha(*cp) || *cp == '_') {
-	    non_numeric = 1;
-	    label++;
-	} else if (isdigit(*cp)) {
-	    label++;
-	} else if (*cp == '.') {
-	    if (label == 0 || cp[1] == 0)
-		return 0;
-	    label = 0;
-	} else if (*cp == '-') {
-	    non_numeric = 1;
-	    if (label == 0 || cp[1] == '.' || cp[1] == 0)
-		return 0;
-	    label++;
-	} else {
-	    return 0;
-	}
-	if (label > 63)
-	    return 0;
-    }
-    return non_numeric;
-}
 
 static int cmd_etrn(struct smtpd_session *ss, struct token *argv, size_t argc)
 {
@@ -1176,7 +1184,7 @@ static int cmd_etrn(struct smtpd_session *ss, struct token *argv, size_t argc)
     char *domain = argv[1].text;
     if (domain[0] == '@' || domain[0] == '#')
 	domain++;
-    if (!valid_hostname_syntax(domain) && !valid_domain_literal(domain)) {
+    if (!valid_hostname(domain, 0) && !valid_mailhost_literal(domain, 0)) {
 	s->error_mask |= ERR_PROTOCOL;
 	reply(ss, "501 Error: invalid parameter syntax");
 	return -1;
@@ -1282,14 +1290,6 @@ static int cmd_auth(struct smtpd_session *ss, struct token *argv, size_t argc)
     return -1;
 }
 
-static int cmd_xforward(struct smtpd_session *ss, struct token *argv, size_t argc)
-{
-    (void) argv, (void) argc;
-    ss->s->error_mask |= ERR_POLICY;
-    reply(ss, "550 5.7.0 Error: insufficient authorization");
-    return -1;
-}
-
 static void greet(struct smtpd_session *ss);
 
 /* xtext_decode - RFC 3461 xtext, or the text itself when it is not xtext */
@@ -1312,6 +1312,107 @@ static char *xtext_decode(const char *raw)
     }
     sb_addn(&out, "", 0);
     return sb_detach(&out);
+}
+
+/* The attributes of XFORWARD, in xforward[] order. */
+static const char *const xforward_names[] = {
+    "NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE",
+};
+
+/*
+ * cmd_xforward - XFORWARD: what a content filter tells of the original
+ * client, for the queued message (the restrictions never see it).
+ */
+static int cmd_xforward(struct smtpd_session *ss, struct token *argv, size_t argc)
+{
+    struct session *s = ss->s;
+
+    if (IN_MAIL_TRANSACTION(ss)) {
+	s->error_mask |= ERR_PROTOCOL;
+	reply(ss, "503 5.5.1 Error: MAIL transaction in progress");
+	return -1;
+    }
+    if (argc < 2) {
+	s->error_mask |= ERR_PROTOCOL;
+	reply(ss, "501 5.5.4 Syntax: XFORWARD attribute=value...");
+	return -1;
+    }
+    if (!ss->xforward_allowed) {
+	s->error_mask |= ERR_POLICY;
+	reply(ss, "550 5.7.0 Error: insufficient authorization");
+	return -1;
+    }
+    for (size_t i = 1; i < argc; i++) {
+	char *name = argv[i].text, *raw = strchr(name, '=');
+	if (raw == NULL || raw[1] == 0) {
+	    s->error_mask |= ERR_PROTOCOL;
+	    reply(ss, "501 5.5.4 Error: attribute=value expected");
+	    return -1;
+	}
+	*raw++ = 0;
+	if (strlen(raw) > 255) {
+	    s->error_mask |= ERR_PROTOCOL;
+	    reply(ss, "501 5.5.4 Error: attribute value too long");
+	    return -1;
+	}
+	size_t which = 0;
+	while (which < 7 && strcasecmp(name, xforward_names[which]) != 0)
+	    which++;
+	if (which == 7) {
+	    s->error_mask |= ERR_PROTOCOL;
+	    reply(ss, "501 5.5.4 Bad XFORWARD attribute name: %s", name);
+	    return -1;
+	}
+	char *value = xtext_decode(raw), *normal = NULL;
+	int unavailable = strcasecmp(value, "[UNAVAILABLE]") == 0, bad = 0, family;
+	printable_q(value, 0);
+	switch (which) {
+	case 0:			/* NAME */
+	    if (!unavailable) {
+		neuter(value);
+		bad = !valid_hostname(value, 0);
+	    }
+	    break;
+	case 1:			/* ADDR */
+	    if (!unavailable) {
+		neuter(value);
+		bad = normalize_mailhost_addr(value, ss->v4, ss->v6, &normal, &family) < 0;
+	    }
+	    break;
+	case 2:			/* PORT */
+	    bad = !unavailable && (!all_digits(value) || strlen(value) > 5);
+	    break;
+	case 3:			/* PROTO */
+	    bad = !unavailable && strlen(value) > 64;
+	    /* FALLTHROUGH */
+	case 4:			/* HELO */
+	case 5:			/* IDENT */
+	    if (!unavailable && !bad)
+		neuter(value);
+	    break;
+	default:		/* SOURCE */
+	    if (unavailable)
+		strcpy(value, "LOCAL");
+	    bad = strcasecmp(value, "LOCAL") != 0 && strcasecmp(value, "REMOTE") != 0;
+	    break;
+	}
+	if (bad) {
+	    s->error_mask |= ERR_PROTOCOL;
+	    reply(ss, "501 5.5.4 Bad %s syntax: %s", name, value);
+	    free(value);
+	    return -1;
+	}
+	free(ss->xforward[which]);
+	if (normal != NULL)
+	    ss->xforward[which] = normal;
+	else if (unavailable && (which == 4 || which == 5))
+	    ss->xforward[which] = NULL;	/* no HELO, no ident */
+	else
+	    ss->xforward[which] = xstrdup(unavailable && which != 6 ? "unknown" : value);
+	free(value);
+    }
+    reply(ss, "250 2.0.0 Ok");
+    return 0;
 }
 
 static int cmd_xclient(struct smtpd_session *ss, struct token *argv, size_t argc)
@@ -1358,7 +1459,7 @@ static int cmd_xclient(struct smtpd_session *ss, struct token *argv, size_t argc
 	    const char *shown = value;
 	    if (status != PEER_CODE_OK)
 		shown = "unknown";
-	    else if (!valid_hostname_syntax(value))
+	    else if (!valid_hostname(value, 0))
 		bad = 1;
 	    if (!bad) {
 		if (reverse) {
@@ -1379,11 +1480,14 @@ static int cmd_xclient(struct smtpd_session *ss, struct token *argv, size_t argc
 		session_set(&s->addr, "unknown");
 	    } else {
 		neuter(value);
-		const char *a = strncasecmp(value, "IPv6:", 5) == 0 ? value + 5 : value;
-		if (*a == 0 || a[strspn(a, "0123456789abcdefABCDEF.:")] != 0)
+		char *normal;
+		int family;
+		if (normalize_mailhost_addr(value, ss->v4, ss->v6, &normal, &family) < 0) {
 		    bad = 1;
-		else
-		    session_set(&s->addr, a);
+		} else {
+		    free(s->addr);
+		    s->addr = normal;
+		}
 	    }
 	    update_namaddr = 1;
 	} else if (strcasecmp(name, "PORT") == 0) {
@@ -1412,8 +1516,19 @@ static int cmd_xclient(struct smtpd_session *ss, struct token *argv, size_t argc
 	} else if (strcasecmp(name, "LOGIN") == 0) {
 	    if (!unavailable)
 		session_set(&s->sasl_username, value);
-	} else if (strcasecmp(name, "DESTADDR") == 0 || strcasecmp(name, "DESTPORT") == 0) {
-	    /* the server's own address: nothing the restrictions read here */
+	} else if (strcasecmp(name, "DESTADDR") == 0) {
+	    /* the server's own address: checked, nothing the restrictions read */
+	    char *normal;
+	    int family;
+	    if (!unavailable) {
+		neuter(value);
+		if (normalize_mailhost_addr(value, ss->v4, ss->v6, &normal, &family) < 0)
+		    bad = 1;
+		else
+		    free(normal);
+	    }
+	} else if (strcasecmp(name, "DESTPORT") == 0) {
+	    bad = !unavailable && (!all_digits(value) || strlen(value) > 5);
 	} else {
 	    s->error_mask |= ERR_PROTOCOL;
 	    reply(ss, "501 5.5.4 Bad XCLIENT attribute name: %s", name);
@@ -1909,6 +2024,13 @@ struct smtpd_session *smtpd_session_open(struct engine *e, struct session *s,
 	!= MATCH_YES;
     ss->xclient_allowed = match_namadr(s, "smtpd_authorized_xclient_hosts", s->name, s->addr)
 	== MATCH_YES;
+    /* XFORWARD is judged once, by the client that connected (XCLIENT cannot grant it). */
+    ss->xforward_allowed = match_namadr(s, "smtpd_authorized_xforward_hosts", s->name, s->addr)
+	== MATCH_YES;
+    char *err = NULL;
+    ss->v4 = ss->v6 = 1;
+    if (host_protocols(policy_value(p, "inet_protocols"), &ss->v4, &ss->v6, &err) < 0)
+	free(err);		/* smtpd would not start; the engine says so */
     greet(ss);
     return ss;
 }
@@ -1921,6 +2043,8 @@ void smtpd_session_close(struct smtpd_session *ss)
     rcpt_reset(ss);
     free(ss->access_denied);
     free(ss->queue_id);
+    for (size_t i = 0; i < sizeof(ss->xforward) / sizeof(ss->xforward[0]); i++)
+	free(ss->xforward[i]);
     sb_free(&ss->banner);
     sb_free(&ss->in);
     sb_free(&ss->out);

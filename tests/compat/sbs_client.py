@@ -275,8 +275,28 @@ def run_case(case, outdir, portmap, timeout):
     return case['name'], err, format_log(log)
 
 
+def split_replies(data):
+    """the replies in a transcript, each a list of its lines (CRLF kept)"""
+    replies, current = [], []
+    for line in data.splitlines(keepends=True):
+        current.append(line)
+        if len(line) < 4 or line[3:4] != b'-':
+            replies.append(current)
+            current = []
+    if current:
+        replies.append(current)
+    return replies
+
+
 def run_command_case(case, outdir, template, images, timeout):
-    """answer one case with a command that reads the session on stdin"""
+    """answer one case with a command that reads the session on stdin
+
+    As with an SMTP target, the command's client is the harness
+    (127.0.0.1, localhost) and the session starts with the XCLIENT that
+    makes the case's client: what depends on the connecting peer
+    (permit_inet_interfaces, XFORWARD, smtpd_delay_reject = no) sees what
+    Postfix sees.  The transcript kept starts with XCLIENT's answer.
+    """
     base = os.path.join(outdir, case['name'])
     image, error = images.get(case['instance'], (None, 'no image for instance %s'
                                                   % case['instance']))
@@ -285,20 +305,35 @@ def run_command_case(case, outdir, template, images, timeout):
     if error:
         err = error
     else:
-        client = '%s,%s' % (case['addr'], case['cname'])
+        client = '127.0.0.1,localhost' if case['xclient'] else \
+            '%s,%s' % (case['addr'], case['cname'])
         argv = [a.replace('{image}', image).replace('{service}', case['service'])
                 .replace('{client}', client).replace('{instance}', case['instance'])
                 .replace('{case}', case['name'])
                 for a in shlex.split(template)]
         try:
-            with open(case['session'], 'rb') as stdin:
-                p = subprocess.run(argv, stdin=stdin, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, timeout=timeout)
+            with open(case['session'], 'rb') as f:
+                session = f.read()
+            if case['xclient']:
+                eol = b'\r\n' if b'\r\n' in session else b'\n'
+                session = xclient_line(case['addr'], case['cname']).encode() + eol + session
+            p = subprocess.run(argv, input=session, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=timeout)
             out = p.stdout
             if p.returncode != 0:
                 first = b' '.join(p.stderr.strip().splitlines()[:2])
                 err = '%s exited %d: %s' % (os.path.basename(argv[0]), p.returncode,
                                             first.decode('utf-8', 'replace')[:400])
+            elif case['xclient']:
+                replies = split_replies(out)
+                if len(replies) < 2 or not replies[0][-1].startswith(b'220 '):
+                    err = 'the harness client was refused before XCLIENT: %r' % out[:200]
+                elif replies[1][-1].startswith(XCLIENT_ERRORS):
+                    err = 'XCLIENT refused: %r' % b''.join(replies[1])
+                else:
+                    # XCLIENT's answer is the new greeting (or the client
+                    # restrictions' refusal at connect): kept, as smtp does.
+                    out = b''.join(b''.join(r) for r in replies[1:])
         except subprocess.TimeoutExpired:
             err = '%s: no answer within %g s' % (argv[0], timeout)
         except OSError as e:
