@@ -12,14 +12,19 @@
  *
  * The shorthand (--helo, --from, --to, --message) writes the session for
  * the caller: EHLO, MAIL FROM, each RCPT TO, DATA with the message, QUIT.
+ * --pipeline sends everything after the first EHLO (or HELO) in one
+ * write once that is answered, as a client that pipelines does; --format=json writes one object with the
+ * replies and the explanation of each exchange instead.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commands.h"
+#include "json.h"
 #include "session_run.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -31,7 +36,8 @@ static int usage(FILE *fp)
 {
     fprintf(fp, "usage: pfc trace POLICY.pfi [--service NAME] [--client ADDR[,NAME]]"
 	    " [--sasl USER]\n"
-	    "           [--dns SERVER] [--explain] < session\n"
+	    "           [--dns SERVER] [--explain] [--pipeline] [--format=text|json]"
+	    " < session\n"
 	    "       pfc trace POLICY.pfi [options] --helo NAME --from ADDR --to ADDR"
 	    " [--to ADDR...]\n"
 	    "           [--message FILE]\n");
@@ -131,10 +137,68 @@ static int run_envelopes(struct session_run *r, int explain)
     return status;
 }
 
+/*
+ * exchange_json - one exchange as JSON: what the client sent (its lines),
+ * what the server answered (reply lines, without CRLF), and the events.
+ */
+static void exchange_json(struct strbuf *json, struct session_run *r, const char *sent,
+			  size_t sent_len, const struct strbuf *replies)
+{
+    size_t count;
+    const struct run_event *events = session_run_events(r, &count);
+
+    if (json->s[json->len - 1] != '[')
+	sb_addch(json, ',');
+    sb_adds(json, "\n    {\"client\":[");
+    for (size_t off = 0, first = 1; off < sent_len; first = 0) {
+	const char *nl = memchr(sent + off, '\n', sent_len - off);
+	size_t n = nl ? (size_t) (nl - (sent + off)) : sent_len - off;
+	char *line = xstrndup(sent + off, n && sent[off + n - 1] == '\r' ? n - 1 : n);
+	if (!first)
+	    sb_addch(json, ',');
+	json_string(json, line);
+	free(line);
+	off += n + (nl != NULL);
+    }
+    sb_adds(json, "],\"replies\":[");
+    for (size_t off = 0, first = 1; off < replies->len; first = 0) {
+	const char *crlf = strstr(replies->s + off, "\r\n");
+	size_t n = crlf ? (size_t) (crlf - (replies->s + off)) : replies->len - off;
+	char *line = xstrndup(replies->s + off, n);
+	if (!first)
+	    sb_addch(json, ',');
+	json_string(json, line);
+	free(line);
+	off += n + (crlf ? 2 : 0);
+    }
+    sb_adds(json, "],\"events\":[");
+    for (size_t i = 0; i < count; i++) {
+	if (i > 0)
+	    sb_addch(json, ',');
+	sb_adds(json, "\n      ");
+	sb_adds(json, events[i].json);
+    }
+    sb_adds(json, "]}");
+}
+
+/*
+ * read_all - the whole session from stdin. A session is small; a 10 MB
+ * line is read as it is and refused by smtpd's line limit, not here.
+ */
+static int read_all(struct strbuf *in)
+{
+    char buf[65536];
+    size_t n;
+
+    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+	sb_addn(in, buf, n);
+    return ferror(stdin) ? -1 : 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
     enum { OPT_SERVICE = 1000, OPT_CLIENT, OPT_SASL, OPT_DNS, OPT_EXPLAIN, OPT_HELO,
-	OPT_FROM, OPT_TO, OPT_MESSAGE, OPT_FORMAT, OPT_ENVELOPES };
+	OPT_FROM, OPT_TO, OPT_MESSAGE, OPT_FORMAT, OPT_ENVELOPES, OPT_PIPELINE };
     static const struct option options[] = {
 	{"service", required_argument, NULL, OPT_SERVICE},
 	{"client", required_argument, NULL, OPT_CLIENT},
@@ -147,13 +211,15 @@ int cmd_trace(int argc, char **argv)
 	{"message", required_argument, NULL, OPT_MESSAGE},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"envelopes", no_argument, NULL, OPT_ENVELOPES},
+	{"pipeline", no_argument, NULL, OPT_PIPELINE},
 	{NULL, 0, NULL, 0},
     };
     const char *service = NULL, *client = "127.0.0.1,localhost", *sasl = NULL, *dns = NULL;
     const char *helo = NULL, *from = NULL, *message_file = NULL;
     char **to = NULL;
     size_t nto = 0;
-    int explain = 0, opt, use_shorthand = 0, envelopes = 0, status = EXIT_OK;
+    int explain = 0, opt, use_shorthand = 0, envelopes = 0, pipeline = 0, json = 0;
+    int status = EXIT_OK;
 
     optind = 1;
     opterr = 0;
@@ -177,6 +243,9 @@ int cmd_trace(int argc, char **argv)
 	case OPT_ENVELOPES:
 	    envelopes = 1;
 	    break;
+	case OPT_PIPELINE:
+	    pipeline = 1;
+	    break;
 	case OPT_HELO:
 	    helo = optarg, use_shorthand = 1;
 	    break;
@@ -192,12 +261,12 @@ int cmd_trace(int argc, char **argv)
 	    message_file = optarg, use_shorthand = 1;
 	    break;
 	case OPT_FORMAT:
-	    if (strcmp(optarg, "text") != 0) {
-		fprintf(stderr, "pfc: trace: --format=%s is not in this release (text only)\n",
-			optarg);
+	    if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0) {
+		fprintf(stderr, "pfc: trace: unknown format '%s' (text or json)\n", optarg);
 		free(to);
 		return EXIT_USAGE;
 	    }
+	    json = strcmp(optarg, "json") == 0;
 	    break;
 	default:
 	    fprintf(stderr, "pfc: trace: unknown option or missing argument: %s\n",
@@ -231,58 +300,93 @@ int cmd_trace(int argc, char **argv)
 	free(to);
 	return EXIT_USAGE;
     }
-    char *addr = xstrdup(client), *name = strchr(addr, ',');
-    if (name != NULL)
-	*name++ = 0;
-    struct strbuf out = STRBUF_INIT;
-    session_run_start(r, addr, name, sasl, explain ? stdout : stderr, &out);
-    free(addr);
-    if (put(&out) < 0)
-	status = EXIT_USAGE;
-
-    const char *sp = script;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    struct strbuf one = STRBUF_INIT;
-    while (status == EXIT_OK) {
-	if (script != NULL) {
-	    if (*sp == 0)
-		break;
-	    size_t len = strcspn(sp, "\n");
-	    sb_set(&one, "");
-	    sb_addn(&one, sp, len);
-	    sp += len + (sp[len] == '\n');
-	} else {
-	    if ((n = getline(&line, &cap, stdin)) <= 0)
-		break;
-	    size_t len = (size_t) n;
-	    if (line[len - 1] == '\n')
-		len--;
-	    if (len > 0 && line[len - 1] == '\r')
-		len--;
-	    sb_set(&one, "");
-	    sb_addn(&one, line, len);
-	}
-	int hungup = session_run_line(r, sb_str(&one), &out);
-	if (put(&out) < 0)
-	    status = EXIT_USAGE;
-	if (hungup)
-	    break;
-    }
-    if (ferror(stdin)) {
+    struct strbuf raw = STRBUF_INIT, in = STRBUF_INIT;
+    if (script != NULL) {
+	sb_adds(&raw, script);
+    } else if (read_all(&raw) < 0) {
 	fprintf(stderr, "pfc: trace: read error on standard input: %s\n", strerror(errno));
 	status = EXIT_USAGE;
     }
+    /* The session's lines end in LF or CRLF; the client sends each with CRLF. */
+    for (size_t i = 0; i < raw.len; i++) {
+	if (raw.s[i] == '\n' && (i == 0 || raw.s[i - 1] != '\r'))
+	    sb_addch(&in, '\r');
+	sb_addch(&in, raw.s[i]);
+    }
+    sb_free(&raw);
+    char *addr = xstrdup(client), *name = strchr(addr, ',');
+    if (name != NULL)
+	*name++ = 0;
+    struct strbuf out = STRBUF_INIT, doc = STRBUF_INIT;
+    if (json) {
+	sb_adds(&doc, "{");
+	json_field(&doc, "image", argv[optind]);
+	json_field(&doc, "service", session_run_service(r));
+	sb_adds(&doc, ",\"client\":{");
+	json_field(&doc, "address", addr);
+	json_field(&doc, "name", name ? name : "unknown");
+	sb_adds(&doc, "},\"exchanges\":[");
+    }
+    session_run_start(r, addr, name, sasl, json ? NULL : explain ? stdout : stderr, &out);
+    free(addr);
+    if (json) {
+	exchange_json(&doc, r, "", 0, &out);
+	sb_reset(&out);
+    } else if (put(&out) < 0) {
+	status = EXIT_USAGE;
+    }
+
+    /*
+     * Each line once the previous one is answered; with --pipeline, the
+     * rest at once after the first EHLO or HELO.
+     */
+    size_t off = 0;
+    int greeted = 0;
+    while (status == EXIT_OK && off < in.len) {
+	const char *line = in.s + off;
+	const char *nl = memchr(line, '\n', in.len - off);
+	size_t len = nl ? (size_t) (nl - line) + 1 : in.len - off;
+	if (pipeline && greeted)
+	    len = in.len - off;
+	else if (len >= 4 && (strncasecmp(line, "EHLO", 4) == 0 || strncasecmp(line, "HELO", 4) == 0))
+	    greeted = 1;
+	int hungup;
+	if (nl == NULL && !pipeline) {
+	    /* The last line, unterminated: the client sends it with CRLF. */
+	    struct strbuf one = STRBUF_INIT;
+	    sb_addn(&one, line, len);
+	    sb_adds(&one, "\r\n");
+	    hungup = session_run_input(r, one.s, one.len, &out);
+	    sb_free(&one);
+	} else {
+	    hungup = session_run_input(r, line, len, &out);
+	}
+	if (json) {
+	    exchange_json(&doc, r, line, len, &out);
+	    sb_reset(&out);
+	} else if (put(&out) < 0) {
+	    status = EXIT_USAGE;
+	}
+	off += len;
+	if (hungup)
+	    break;
+    }
     session_run_end(r, &out);
+    if (json) {
+	if (out.len > 0 || session_run_event_count(r) > 0)
+	    exchange_json(&doc, r, "", 0, &out);
+	sb_adds(&doc, "\n  ]\n}\n");
+	sb_reset(&out);
+	sb_addn(&out, doc.s, doc.len);
+    }
     if (put(&out) < 0) {
 	fprintf(stderr, "pfc: trace: write error on standard output: %s\n", strerror(errno));
 	status = EXIT_USAGE;
     }
-    free(line);
     free(script);
-    sb_free(&one);
+    sb_free(&in);
     sb_free(&out);
+    sb_free(&doc);
     session_run_close(r);
     free(to);
     return status;

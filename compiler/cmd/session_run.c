@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "content_checks.h"
+#include "json.h"
 #include "resolve.h"
 #include "restriction.h"
 #include "rewrite.h"
@@ -35,14 +36,23 @@ static void clear_events(struct session_run *r)
 {
     for (size_t i = 0; i < r->nevents; i++) {
 	free(r->events[i].text);
+	free(r->events[i].json);
 	free(r->events[i].result);
     }
     r->nevents = 0;
 }
 
+/*
+ * add_event - one event: its line of explanation (text) and the same as
+ * a JSON object (json, made by the caller: its members without braces).
+ */
 static struct run_event *add_event(struct session_run *r, enum run_event_kind kind,
-				   const char *text)
+				   const char *text, struct strbuf *json)
 {
+    static const char *const kinds[] = { "stage", "restriction", "probe", "note", "route",
+	"check" };
+    static const char *const indent[] = { "", "  ", "    ", "", "", "" };
+
     if (r->nevents == r->events_cap) {
 	r->events_cap = r->events_cap ? 2 * r->events_cap : 16;
 	r->events = xrealloc(r->events, r->events_cap * sizeof(*r->events));
@@ -51,14 +61,31 @@ static struct run_event *add_event(struct session_run *r, enum run_event_kind ki
     memset(ev, 0, sizeof(*ev));
     ev->kind = kind;
     ev->text = xstrdup(text);
-    if (r->explain != NULL) {
-	static const char *const indent[] = { "", "  ", "    ", "", "", "" };
-	fprintf(r->explain, "pfc: trace: %s%s\n", indent[kind], text);
+    struct strbuf obj = STRBUF_INIT;
+    sb_addch(&obj, '{');
+    json_field(&obj, "event", kinds[kind]);
+    if (json != NULL && json->len > 0) {
+	sb_addch(&obj, ',');
+	sb_addn(&obj, json->s, json->len);
     }
+    sb_addch(&obj, '}');
+    ev->json = sb_detach(&obj);
+    if (r->explain != NULL)
+	fprintf(r->explain, "# %s%s\n", indent[kind], text);
     return ev;
 }
 
-/* setting_file - where the setting behind a program was written */
+/* note_event - an event whose whole content is its text */
+static void note_event(struct session_run *r, enum run_event_kind kind, const char *text)
+{
+    struct strbuf json = STRBUF_INIT;
+
+    json_field(&json, "text", text);
+    add_event(r, kind, text, &json);
+    sb_free(&json);
+}
+
+/* program_file - where the setting behind a program was written */
 static const char *program_file(const struct image *img, uint32_t program)
 {
     if (program == IMG_NONE)
@@ -69,34 +96,51 @@ static const char *program_file(const struct image *img, uint32_t program)
 static void on_stage(void *ctx, const char *list, const char *reply_class)
 {
     struct session_run *r = ctx;
-    struct strbuf text = STRBUF_INIT;
+    struct strbuf text = STRBUF_INIT, json = STRBUF_INIT;
 
     sb_printf(&text, "%s (%s)", list, reply_class);
-    add_event(r, EV_STAGE, sb_str(&text));
+    json_field(&json, "list", list);
+    json_field(&json, "class", reply_class);
+    add_event(r, EV_STAGE, sb_str(&text), &json);
     sb_free(&text);
+    sb_free(&json);
 }
 
 static void on_restriction(void *ctx, uint32_t op, const char *arg, uint32_t program,
 			   uint32_t line, const char *result, const char *reply)
 {
     struct session_run *r = ctx;
-    struct strbuf text = STRBUF_INIT;
+    struct strbuf text = STRBUF_INIT, json = STRBUF_INIT, where = STRBUF_INIT;
     const char *name = op == RESTR_NONE ? arg : restriction_name(op);
+    const char *file = program_file(r->img, program);
 
+    /* Where it was written: a file and line, Postfix's default, or an access table's answer. */
+    if (program == IMG_NONE)
+	sb_adds(&where, "an access table");
+    else if (line != 0)
+	sb_printf(&where, "%s:%u", file, (unsigned) line);
+    else
+	sb_adds(&where, "default");
     sb_adds(&text, *name ? name : "(the caller's access table)");
     if (op != RESTR_NONE && *arg)
 	sb_printf(&text, " %s", arg);
-    if (line != 0 && program_file(r->img, program))
-	sb_printf(&text, " [%s:%u]", program_file(r->img, program), (unsigned) line);
-    else if (program == IMG_NONE)
-	sb_adds(&text, " [from an access table]");
-    sb_printf(&text, " -> %s", result);
+    sb_printf(&text, " [%s] -> %s", sb_str(&where), result);
     if (reply != NULL)
 	sb_printf(&text, ": %s", reply);
-    struct run_event *ev = add_event(r, EV_RESTRICTION, sb_str(&text));
+    json_field(&json, "restriction", *name ? name : NULL);
+    json_field(&json, "argument", op != RESTR_NONE && *arg ? arg : NULL);
+    json_field(&json, "file", program != IMG_NONE && line != 0 ? file : NULL);
+    if (program != IMG_NONE && line != 0)
+	json_field_uint(&json, "line", line);
+    json_field(&json, "from", program == IMG_NONE ? "access-table" : line ? "setting" : "default");
+    json_field(&json, "result", result);
+    json_field(&json, "reply", reply);
+    struct run_event *ev = add_event(r, EV_RESTRICTION, sb_str(&text), &json);
     ev->op = op;
     ev->result = xstrdup(result);
     sb_free(&text);
+    sb_free(&json);
+    sb_free(&where);
 }
 
 static void on_probe(void *ctx, const char *table, const char *key,
@@ -104,16 +148,26 @@ static void on_probe(void *ctx, const char *table, const char *key,
 {
     static const char *const names[] = { "miss", "hit", "skip", "fail" };
     struct session_run *r = ctx;
-    struct strbuf text = STRBUF_INIT;
+    struct strbuf text = STRBUF_INIT, json = STRBUF_INIT;
 
     sb_printf(&text, "probe %s %s: %s", table, key, names[result]);
     if (result == PROBE_HIT && value != NULL) {
 	sb_printf(&text, " \"%s\"", value);
 	if (line)
 	    sb_printf(&text, " (line %u)", (unsigned) line);
+    } else if (result == PROBE_FAIL && value != NULL && *value) {
+	sb_printf(&text, " (%s)", value);
     }
-    add_event(r, EV_PROBE, sb_str(&text));
+    json_field(&json, "table", table);
+    json_field(&json, "key", key);
+    json_field(&json, "result", names[result]);
+    if (result == PROBE_HIT || result == PROBE_FAIL)
+	json_field(&json, result == PROBE_HIT ? "value" : "error", value);
+    if (result == PROBE_HIT && line)
+	json_field_uint(&json, "line", line);
+    add_event(r, EV_PROBE, sb_str(&text), &json);
     sb_free(&text);
+    sb_free(&json);
 }
 
 static void on_note(void *ctx, const char *text)
@@ -130,10 +184,10 @@ static void on_note(void *ctx, const char *text)
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 	if (strncmp(text, checks[i], strlen(checks[i])) == 0
 	    && (strstr(text, ": header ") || strstr(text, ": body "))) {
-	    add_event(r, EV_CHECK, text);
+	    note_event(r, EV_CHECK, text);
 	    return;
 	}
-    add_event(r, EV_NOTE, text);
+    note_event(r, EV_NOTE, text);
 }
 
 /* ------------------------------------------------------------ the message */
@@ -177,23 +231,33 @@ static void msg_recipient(void *ctx, const char *addr, int notify, const char *o
     (void) notify, (void) orcpt;
     if (rewrite_recipient(&r->s, addr, &list, &err) < 0) {
 	struct strbuf text = STRBUF_INIT;
+	struct strbuf json = STRBUF_INIT;
 	sb_printf(&text, "%s: cleanup would refuse it: %s", addr, err);
-	add_event(r, EV_ROUTE, sb_str(&text));
+	json_field(&json, "recipient", addr);
+	json_field(&json, "refused", err);
+	add_event(r, EV_ROUTE, sb_str(&text), &json);
 	sb_free(&text);
+	sb_free(&json);
 	free(err);
 	return;
     }
     for (size_t i = 0; i < list.count; i++) {
 	struct resolve_reply reply;
-	struct strbuf text = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT, json = STRBUF_INIT;
 	resolve_reply_init(&reply);
 	resolve_addr(&r->s, r->s.sender ? r->s.sender : "", list.addrs[i], &reply);
 	if (strcmp(list.addrs[i], addr) != 0)
 	    sb_printf(&text, "%s -> ", addr);
 	sb_printf(&text, "%s: %s %s:%s", sb_str(&reply.recipient), class_name(reply.flags),
 		  sb_str(&reply.transport), sb_str(&reply.nexthop));
-	add_event(r, EV_ROUTE, sb_str(&text));
+	json_field(&json, "recipient", addr);
+	json_field(&json, "rewritten", sb_str(&reply.recipient));
+	json_field(&json, "class", class_name(reply.flags));
+	json_field(&json, "transport", sb_str(&reply.transport));
+	json_field(&json, "nexthop", sb_str(&reply.nexthop));
+	add_event(r, EV_ROUTE, sb_str(&text), &json);
 	sb_free(&text);
+	sb_free(&json);
 	resolve_reply_free(&reply);
     }
     rewrite_list_free(&list);
@@ -225,7 +289,7 @@ static int msg_close(void *ctx, const struct session *s, struct strbuf *why)
 	sb_printf(&text, "%s: message of %zu bytes %s", r->queue_id, r->message.len,
 		  (cr.flags & CHECKS_DISCARD) ? "accepted and discarded"
 		  : (cr.flags & CHECKS_HOLD) ? "accepted and held" : "accepted");
-	add_event(r, EV_NOTE, sb_str(&text));
+	note_event(r, EV_NOTE, sb_str(&text));
 	sb_free(&text);
     }
     checks_result_free(&cr);
@@ -308,7 +372,7 @@ static void take_output(struct session_run *r, struct strbuf *out)
     if (delay > 0) {
 	char text[64];
 	snprintf(text, sizeof(text), "(smtpd would wait %ld s before answering)", delay);
-	add_event(r, EV_NOTE, text);
+	note_event(r, EV_NOTE, text);
     }
 }
 
@@ -334,25 +398,52 @@ void session_run_start(struct session_run *r, const char *addr, const char *name
     take_output(r, out);
 }
 
+int session_run_input(struct session_run *r, const char *data, size_t len, struct strbuf *out)
+{
+    clear_events(r);
+    if (smtpd_session_hungup(r->smtpd))
+	return 1;
+    if (r->explain != NULL) {
+	/* What the client sent, a line at a time, before why it is answered so. */
+	for (const char *cp = data, *end = data + len; cp < end;) {
+	    const char *nl = memchr(cp, '\n', (size_t) (end - cp));
+	    size_t n = nl ? (size_t) (nl - cp) : (size_t) (end - cp);
+	    if (n > 0 && cp[n - 1] == '\r')
+		n--;
+	    fprintf(r->explain, "> %.*s\n", (int) (n > 200 ? 200 : n), cp);
+	    cp = nl ? nl + 1 : end;
+	}
+    }
+    smtpd_session_input(r->smtpd, data, len);
+    take_output(r, out);
+    return smtpd_session_hungup(r->smtpd);
+}
+
 int session_run_line(struct session_run *r, const char *line, struct strbuf *out)
 {
     struct strbuf wire = STRBUF_INIT;
 
-    clear_events(r);
-    if (smtpd_session_hungup(r->smtpd))
-	return 1;
     sb_adds(&wire, line);
     sb_addn(&wire, "\r\n", 2);
-    smtpd_session_input(r->smtpd, wire.s, wire.len);
+    int hungup = session_run_input(r, wire.s, wire.len, out);
     sb_free(&wire);
-    take_output(r, out);
-    return smtpd_session_hungup(r->smtpd);
+    return hungup;
 }
 
 const struct run_event *session_run_events(const struct session_run *r, size_t *count)
 {
     *count = r->nevents;
     return r->events;
+}
+
+size_t session_run_event_count(const struct session_run *r)
+{
+    return r->nevents;
+}
+
+const char *session_run_service(const struct session_run *r)
+{
+    return r->policy.service_name;
 }
 
 void session_run_end(struct session_run *r, struct strbuf *out)

@@ -26,7 +26,8 @@ enum run_event_kind {
 
 struct run_event {
     enum run_event_kind kind;
-    char *text;
+    char *text;			/* the line of explanation */
+    char *json;			/* the same as a JSON object: {"event":"probe",...} */
     uint32_t op;		/* EV_RESTRICTION: the restriction id */
     char *result;		/* EV_RESTRICTION: "reject", "permit", ... */
 };
@@ -55,8 +56,23 @@ void session_run_start(struct session_run *r, const char *addr, const char *name
  */
 int session_run_line(struct session_run *r, const char *line, struct strbuf *out);
 
+/*
+ * session_run_input - bytes from the client, as they arrive in one read:
+ * lines after the first are in smtpd's buffer while it answers the
+ * first (what reject_unauth_pipelining and smtpd_forbid_unauth_pipelining
+ * see). Returns 1 once the server has hung up.
+ */
+int session_run_input(struct session_run *r, const char *data, size_t len,
+		      struct strbuf *out);
+
 /* session_run_events - the events of the last line (or of the greeting) */
 const struct run_event *session_run_events(const struct session_run *r, size_t *count);
+
+/* session_run_event_count - how many events the last step had */
+size_t session_run_event_count(const struct session_run *r);
+
+/* session_run_service - the service whose policy runs ("" for main.cf's view) */
+const char *session_run_service(const struct session_run *r);
 
 /* session_run_end - the client goes away; what is left goes to out */
 void session_run_end(struct session_run *r, struct strbuf *out);

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "json.h"
 #include "strbuf.h"
-#include "utf8.h"
 #include "xalloc.h"
 
 #ifdef HAVE_CONFIG_H
@@ -126,76 +126,6 @@ static void print_text(const struct check *cx)
 }
 
 /* ------------------------------------------------------------ json */
-
-/* utf8_seqlen - the length a UTF-8 lead byte announces, or 0 if it is no lead byte */
-static size_t utf8_seqlen(unsigned char c)
-{
-    if (c < 0x80)
-	return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-	return 2;
-    if (c >= 0xe0 && c <= 0xef)
-	return 3;
-    if (c >= 0xf0 && c <= 0xf4)
-	return 4;
-    return 0;
-}
-
-/*
- * json_string - text as a JSON string: well-formed UTF-8 is copied as is,
- * control characters are escaped, and each byte that is not part of
- * well-formed UTF-8 becomes U+FFFD, so the output is valid JSON whatever
- * the input.
- */
-static void json_string(struct strbuf *out, const char *text)
-{
-    sb_addch(out, '"');
-    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
-	switch (*p) {
-	case '"':
-	    sb_adds(out, "\\\"");
-	    break;
-	case '\\':
-	    sb_adds(out, "\\\\");
-	    break;
-	case '\n':
-	    sb_adds(out, "\\n");
-	    break;
-	case '\t':
-	    sb_adds(out, "\\t");
-	    break;
-	case '\r':
-	    sb_adds(out, "\\r");
-	    break;
-	default:
-	    if (*p < 0x20 || *p == 0x7f) {
-		sb_printf(out, "\\u%04x", *p);
-	    } else if (*p < 0x80) {
-		sb_addch(out, (char) *p);
-	    } else {
-		size_t n = utf8_seqlen(*p), avail = 1;
-		/* Never look past the terminating NUL. */
-		while (avail < n && p[avail] != 0)
-		    avail++;
-		if (n > 1 && avail == n && utf8_valid((const char *) p, n)) {
-		    sb_addn(out, (const char *) p, n);
-		    p += n - 1;
-		} else {
-		    sb_adds(out, "\\ufffd");
-		}
-	    }
-	}
-    }
-    sb_addch(out, '"');
-}
-
-static void json_nullable(struct strbuf *out, const char *text)
-{
-    if (text == NULL)
-	sb_adds(out, "null");
-    else
-	json_string(out, text);
-}
 
 static void print_json(const struct check *cx)
 {

@@ -63,8 +63,9 @@
 #                     comparison is always live.
 #   PFC_SBS_TARGET    trace (default) or smtp (see above)
 #   PFC_SBS_COMMAND   the command of the trace target, default
-#                     "$PFC trace {image} --service {service} --client {client}"
-#                     ({instance} and {case} are filled in too)
+#                     "$PFC trace {image} --service {service} --client {client} {pipeline}"
+#                     ({instance} and {case} are filled in too; {pipeline} is
+#                     --pipeline for a case whose client pipelines after EHLO)
 #   PFC_SBS_SERVER, PFC_SBS_SERVER_STOP  the server for PFC_SBS_TARGET=smtp
 #   PFC_SBS_JOBS      sessions run at once (default 8)
 #   PFC_SBS_CASES=RE  only the cases whose name matches the extended
@@ -89,8 +90,6 @@ t_start=$(date +%s)
 KNOWN_DIFFS=$(cat <<'EOF'
 eod-reject-then-data	Postfix 3.7.11 smtpd crashes (signal 11) on DATA after a RCPT refused once smtpd_end_of_data_restrictions rejected (SPEC-runtime.md 0.4 #11); the client sees the connection close with no reply, where pfc answers
 class-loop-x	Postfix 3.7.11 smtpd recurses without end into a restriction class that names itself (cls_loop = cls_loop) and dies (signal 11): the connection closes with no reply, where pfc answers
-trace:pipe-*-pipelined-helo	pfc trace reads one command per line: its input cannot say that the client sent commands before the reply to the previous one (reject_unauth_pipelining); an SMTP target sees the pipelining
-trace:pipe-data-pipelined-ehlo	the same: the message sent with DATA, before the 354, is improper pipelining even after EHLO, and pfc trace cannot see it
 EOF
 )
 
@@ -269,7 +268,7 @@ if [ -n "${PFC_SBS_RECORD:-}" ] && [ "$TARGET" = trace ]; then
 elif [ "$TARGET" = trace ]; then
     # Each case: the command reads the session on stdin; its stdout is
     # the transcript.
-    command=${PFC_SBS_COMMAND:-"$PFC trace {image} --service {service} --client {client}"}
+    command=${PFC_SBS_COMMAND:-"$PFC trace {image} --service {service} --client {client} {pipeline}"}
     timeout 900 "$PYTHON" "$HERE/sbs_client.py" --batch "$MANIFEST" --out "$TMP/target" \
         --jobs 2 --command "$command" --images "$TMP/images.tsv" 2>"$TMP/target.err"
 else

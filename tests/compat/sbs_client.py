@@ -311,6 +311,9 @@ def run_command_case(case, outdir, template, images, timeout):
                 .replace('{client}', client).replace('{instance}', case['instance'])
                 .replace('{case}', case['name'])
                 for a in shlex.split(template)]
+        # {pipeline}: --pipeline for a case whose client pipelines after EHLO, else nothing
+        argv = [a for a in (('--pipeline' if case['pipeline'] else None) if a == '{pipeline}'
+                            else a for a in argv) if a is not None]
         try:
             with open(case['session'], 'rb') as f:
                 session = f.read()

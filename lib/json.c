@@ -1,0 +1,91 @@
+/* json - JSON strings and fields (see json.h) */
+#include <inttypes.h>
+
+#include "json.h"
+#include "utf8.h"
+
+/* utf8_seqlen - the length a UTF-8 lead byte announces, or 0 if it is no lead byte */
+static size_t utf8_seqlen(unsigned char c)
+{
+    if (c < 0x80)
+	return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+	return 2;
+    if (c >= 0xe0 && c <= 0xef)
+	return 3;
+    if (c >= 0xf0 && c <= 0xf4)
+	return 4;
+    return 0;
+}
+
+void json_string(struct strbuf *out, const char *text)
+{
+    sb_addch(out, '"');
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+	switch (*p) {
+	case '"':
+	    sb_adds(out, "\\\"");
+	    break;
+	case '\\':
+	    sb_adds(out, "\\\\");
+	    break;
+	case '\n':
+	    sb_adds(out, "\\n");
+	    break;
+	case '\t':
+	    sb_adds(out, "\\t");
+	    break;
+	case '\r':
+	    sb_adds(out, "\\r");
+	    break;
+	default:
+	    if (*p < 0x20 || *p == 0x7f) {
+		sb_printf(out, "\\u%04x", *p);
+	    } else if (*p < 0x80) {
+		sb_addch(out, (char) *p);
+	    } else {
+		size_t n = utf8_seqlen(*p), avail = 1;
+		/* Never look past the terminating NUL. */
+		while (avail < n && p[avail] != 0)
+		    avail++;
+		if (n > 1 && avail == n && utf8_valid((const char *) p, n)) {
+		    sb_addn(out, (const char *) p, n);
+		    p += n - 1;
+		} else {
+		    sb_adds(out, "\\ufffd");
+		}
+	    }
+	}
+    }
+    sb_addch(out, '"');
+}
+
+void json_nullable(struct strbuf *out, const char *text)
+{
+    if (text == NULL)
+	sb_adds(out, "null");
+    else
+	json_string(out, text);
+}
+
+/* separate - the comma before a member, unless it is the first */
+static void separate(struct strbuf *out)
+{
+    if (out->len > 0 && out->s[out->len - 1] != '{' && out->s[out->len - 1] != '[')
+	sb_addch(out, ',');
+}
+
+void json_field(struct strbuf *out, const char *name, const char *value)
+{
+    separate(out);
+    json_string(out, name);
+    sb_addch(out, ':');
+    json_nullable(out, value);
+}
+
+void json_field_uint(struct strbuf *out, const char *name, uint64_t value)
+{
+    separate(out);
+    json_string(out, name);
+    sb_printf(out, ":%" PRIu64, value);
+}
