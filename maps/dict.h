@@ -29,6 +29,8 @@
 #define DICT_FLAG_UTF8		(1u << 6)	/* smtputf8_enable: UTF-8 folding,
 						 * non-UTF-8 keys refused */
 #define DICT_FLAG_BULK		(1u << 7)	/* building a whole table at once */
+#define DICT_FLAG_REPLACE_FOREIGN (1u << 8)	/* a build may replace a .db pfc
+						 * did not write (--replace-foreign) */
 
 /* Open modes. */
 #define DICT_READ	0		/* an existing table */

@@ -10,9 +10,17 @@
 #include "tablecmd.h"
 #include "xalloc.h"
 
+const struct option table_long_options[] = {
+    { "replace-foreign", no_argument, NULL, TABLE_OPT_REPLACE_FOREIGN },
+    { NULL, 0, NULL, 0 },
+};
+
 int table_option(struct table_run *run, int ch, const char *arg)
 {
     switch (ch) {
+    case TABLE_OPT_REPLACE_FOREIGN:
+	run->dict_flags |= DICT_FLAG_REPLACE_FOREIGN;
+	return 1;
     case 'c':
 	if (setenv("MAIL_CONFIG", arg, 1) < 0)
 	    diag_fatal("out of memory");
