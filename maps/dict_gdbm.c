@@ -1097,8 +1097,9 @@ static int journal_write(struct gdbm_table *t, char **err)
     pack(&j, &stamp);
     sb_addn(&j, JOURNAL_END, 8);
     put64(&j, xxh64(j.s, j.len, 0));
+    /* As readable as the table, whatever the umask: its readers read it. */
     if ((fd = open(t->journal, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		   st.st_mode & 0666)) < 0)
+		   st.st_mode & 0666)) < 0 || fchmod(fd, st.st_mode & 0666) != 0)
 	goto fail;
     for (size_t done = 0; done < j.len;) {
 	ssize_t n = write(fd, j.s + done, j.len - done);
