@@ -163,4 +163,12 @@ void dict_gdbm_set_source_stamp(struct dict *dict, const struct dict_stamp *stam
  */
 int dict_gdbm_source_stamp(const char *db_path, struct dict_stamp *stamp, char **err);
 
+/*
+ * dict_gdbm_release - hash and btree readers keep their table's shared
+ * lock from one lookup to the next: a process that may wait (for input)
+ * calls this first, so that writers need not wait for it. The next
+ * lookup takes the lock again.
+ */
+void dict_gdbm_release(void);
+
 #endif

@@ -87,6 +87,7 @@
 #define JOURNAL_END "pfcjend1"	/* then the XXH64 of all before it */
 #define JOURNAL_HEAD 24
 #define JOURNAL_TAIL 16
+#define HOLD_NS 100000000L	/* a reader keeps its lock this long at most */
 
 enum { MODE_READ, MODE_BUILD, MODE_CHANGE };
 
@@ -125,6 +126,9 @@ struct gdbm_table {
     int fd;			/* open on file, for its lock; -1 */
     GDBM_FILE db;
     struct stat seen;		/* readers: the file as last read */
+    int holding;		/* readers: the shared lock is held */
+    struct timespec hold_since;
+    struct gdbm_table *next_holder;	/* the list of readers holding theirs */
     struct saved *saved;	/* an interrupted update's journal, sorted */
     size_t nsaved;
     int sorted;			/* btree: sequence in key order */
@@ -267,13 +271,56 @@ static char *write_error(const struct gdbm_table *t, const char *why)
 /* ---------------------------------------------------------------- */
 /* Files and locks.                                                  */
 
-/* lock - flock, again when a signal interrupts it; 0 or -1 with errno */
+/*
+ * Readers keep their shared lock from one lookup to the next (a lock and
+ * a check per lookup would cost more than the lookup), for HOLD_NS at
+ * most, and until the process may wait for input (dict_gdbm_release).
+ * A process never waits for a lock while it holds one as a reader: with
+ * several tables open, that could deadlock with a writer of two of them.
+ */
+static struct gdbm_table *holders;
+
+static void release(struct gdbm_table *t)
+{
+    if (!t->holding)
+	return;
+    (void) flock(t->fd, LOCK_UN);
+    t->holding = 0;
+    for (struct gdbm_table **p = &holders; *p != NULL; p = &(*p)->next_holder) {
+	if (*p == t) {
+	    *p = t->next_holder;
+	    break;
+	}
+    }
+}
+
+void dict_gdbm_release(void)
+{
+    while (holders != NULL)
+	release(holders);
+}
+
+/* lock - flock; waits only once this process holds no reader's lock */
 static int lock(int fd, int op)
 {
+    if (flock(fd, op | LOCK_NB) == 0)
+	return 0;
+    if (errno != EWOULDBLOCK && errno != EINTR)
+	return -1;
+    dict_gdbm_release();
     while (flock(fd, op) != 0)
 	if (errno != EINTR)
 	    return -1;
     return 0;
+}
+
+/* hold - the reader t now holds its shared lock */
+static void hold(struct gdbm_table *t)
+{
+    t->holding = 1;
+    clock_gettime(CLOCK_MONOTONIC, &t->hold_since);
+    t->next_holder = holders;
+    holders = t;
 }
 
 /*
@@ -598,34 +645,38 @@ static int reader_attach(struct gdbm_table *t, char **err)
 }
 
 /*
- * reader_begin - take the shared lock for one read, and a new handle if
- * the table was changed in place since the last (a writer leaves a new
- * modification time): GDBM keeps parts of the file in memory.
+ * reader_begin - the shared lock for a read: still held, or taken again,
+ * with a new handle if the table was changed in place meanwhile (a writer
+ * leaves a new modification time): GDBM keeps parts of the file in memory.
  */
 static int reader_begin(struct gdbm_table *t)
 {
+    struct timespec now;
     struct stat st;
     char *err = NULL;
 
+    if (t->holding && t->db != NULL) {
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - t->hold_since.tv_sec) * 1000000000L
+	    + (now.tv_nsec - t->hold_since.tv_nsec) < HOLD_NS)
+	    return 0;
+	release(t);		/* let writers in */
+    }
     if (lock(t->fd, LOCK_SH) != 0)
 	return dict_set_error(&t->dict, "lock %s: %s", t->path, strerror(errno));
     if (fstat(t->fd, &st) != 0)
 	err = dict_format_error("%s: %s", t->path, strerror(errno));
-    else if (st.st_mtim.tv_sec != t->seen.st_mtim.tv_sec
+    else if (t->db == NULL || st.st_mtim.tv_sec != t->seen.st_mtim.tv_sec
 	     || st.st_mtim.tv_nsec != t->seen.st_mtim.tv_nsec || st.st_size != t->seen.st_size)
 	(void) reader_attach(t, &err);
     if (err != NULL) {
-	(void) lock(t->fd, LOCK_UN);
+	(void) flock(t->fd, LOCK_UN);
 	dict_set_error(&t->dict, "%s", err);
 	free(err);
 	return DICT_FAIL;
     }
+    hold(t);
     return 0;
-}
-
-static void reader_end(struct gdbm_table *t)
-{
-    (void) lock(t->fd, LOCK_UN);
 }
 
 /* scan - the entry of the key text in a bucket record, as flags allow */
@@ -665,7 +716,6 @@ static int find(struct gdbm_table *t, const char *key, const char **value)
 	return status;
     bucket_key(bkey, bucket_of(key, strlen(key), t->nbuckets));
     status = fetch_record(t, bkey, BUCKET_KEY_LEN, &rec, &len);
-    reader_end(t);
     if (status < 0)
 	return dict_set_error(&t->dict, "%s", gdbm_error_text(t->db));
     if (status == 0)
@@ -1285,7 +1335,7 @@ static int collect(struct gdbm_table *t)
 	if (more < 0)
 	    status = dict_set_error(&t->dict, "%s: damaged record", t->path);
     }
-    reader_end(t);
+    release(t);			/* all of it is in memory now */
     if (status == 0 && t->sorted && t->seq_count > 1)
 	qsort(t->seq, t->seq_count, sizeof(*t->seq), compare_entries);
     return status;
@@ -1380,6 +1430,7 @@ static void free_buckets(struct gdbm_table *t)
 /* detach - close the GDBM handle and the file (its lock goes with it) */
 static void detach(struct gdbm_table *t)
 {
+    release(t);
     if (t->db != NULL)
 	gdbm_close(t->db);
     t->db = NULL;
@@ -1428,7 +1479,10 @@ static int open_reader(struct gdbm_table *t, char **err)
 	return -1;
     }
     int status = reader_attach(t, err);
-    reader_end(t);
+    if (status == 0)
+	hold(t);
+    else
+	(void) flock(t->fd, LOCK_UN);
     t->dict.sequence = gdbm_table_sequence;
     return status;
 }
@@ -1635,7 +1689,6 @@ int dict_gdbm_source_stamp(const char *db_path, struct dict_stamp *stamp, char *
 	goto done;
     }
     found = read_stamp(t);
-    reader_end(t);
     if (found < 0)
 	*err = dict_format_error("table %s: %s", db_path, gdbm_error_text(t->db));
     else if (found == 0)
