@@ -139,8 +139,8 @@ const char *dict_fold(const struct dict *dict, const char *key, struct strbuf *b
  * pfc alias record the SHA-256 and size of the source bytes a table was
  * built from, so pfc check can tell a stale table by content, not mtime;
  * and whether that build warned, and with which reader settings, so a
- * clean table's source need not be read twice. An update (-i, -d) writes
- * the table without a stamp: it then matches no source file.
+ * clean table's source need not be read twice. An update (-i, -d) puts
+ * "updated" in place of the stamp: the table then matches no source file.
  */
 struct dict_stamp {
     char sha256[65];		/* lowercase hex */

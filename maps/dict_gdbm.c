@@ -28,10 +28,11 @@
  * stamps have no stamp record at all.
  *
  * Concurrency, as postmap's: every reader holds a shared flock on the
- * file while it reads (open, each lookup, a whole -s), every writer an
- * exclusive one, so writers take turns and no reader sees a change half
- * made. A lock is taken on the file a name leads to (through symbolic
- * links), and taken again if the name was given to a new file meanwhile.
+ * file while it reads (kept from one lookup to the next, see lock()),
+ * every writer an exclusive one, so writers take turns and no reader sees
+ * a change half made. A lock is taken on the file a name leads to
+ * (through symbolic links), and taken again if the name was given to a
+ * new file meanwhile.
  *
  * Building (pfc map FILE) writes a new table in a temporary file beside
  * the old one and renames it over, under the lock (lib/publish): a
@@ -40,12 +41,18 @@
  * table (Postfix's own Berkeley DB table, say) unless told to.
  *
  * Updating (-i, -d) changes the table in place: the buckets the keys fall
- * in are read, changed in memory, and at close replaced. First the old
- * copies of those records go to NAME.db.journal, synced; then the records
- * are replaced and the table synced; then the journal is removed. A
- * writer killed in the middle leaves the journal: readers read the saved
- * records instead of the table's, and the next writer rebuilds the table
- * as it was before. So an update is all or nothing. When an update would
+ * in are read, changed in memory, and at close replaced. GDBM does not
+ * make that safe by itself (it writes the data, the bucket block and its
+ * header one after the other, reuses space it just freed, and a file left
+ * longer than its header says "needs recovery"), so first the old copies
+ * of those records go to NAME.db.journal, synced; then the records are
+ * replaced and the table synced; then the journal is removed. A writer
+ * killed in the middle leaves the journal: readers read the saved records
+ * instead of the table's, and the next writer rebuilds the table as it
+ * was before (GDBM's free-space lists may be stale then: it is not
+ * written to again). So an update is all or nothing. Records are only
+ * replaced, never added, so GDBM splits no bucket and rewrites no
+ * directory: what a killed update touched is what the journal saved. When an update would
  * touch many buckets, or the table has outgrown its bucket count, the
  * table is rebuilt instead, as a build is.
  *
