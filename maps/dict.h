@@ -29,6 +29,8 @@
 #define DICT_FLAG_UTF8		(1u << 6)	/* smtputf8_enable: UTF-8 folding,
 						 * non-UTF-8 keys refused */
 #define DICT_FLAG_BULK		(1u << 7)	/* building a whole table at once */
+#define DICT_FLAG_REPLACE_FOREIGN (1u << 8)	/* a build may replace a .db pfc
+						 * did not write (--replace-foreign) */
 
 /* Open modes. */
 #define DICT_READ	0		/* an existing table */
@@ -137,8 +139,8 @@ const char *dict_fold(const struct dict *dict, const char *key, struct strbuf *b
  * pfc alias record the SHA-256 and size of the source bytes a table was
  * built from, so pfc check can tell a stale table by content, not mtime;
  * and whether that build warned, and with which reader settings, so a
- * clean table's source need not be read twice. An update (-i, -d) writes
- * the table without a stamp: it then matches no source file.
+ * clean table's source need not be read twice. An update (-i, -d) puts
+ * "updated" in place of the stamp: the table then matches no source file.
  */
 struct dict_stamp {
     char sha256[65];		/* lowercase hex */
@@ -160,5 +162,13 @@ void dict_gdbm_set_source_stamp(struct dict *dict, const struct dict_stamp *stam
  * not a pfc table or cannot be read.
  */
 int dict_gdbm_source_stamp(const char *db_path, struct dict_stamp *stamp, char **err);
+
+/*
+ * dict_gdbm_release - hash and btree readers keep their table's shared
+ * lock from one lookup to the next: a process that may wait (for input)
+ * calls this first, so that writers need not wait for it. The next
+ * lookup takes the lock again.
+ */
+void dict_gdbm_release(void);
 
 #endif

@@ -155,7 +155,8 @@ int cmd_alias(int argc, char **argv)
     optind = 1;
     opterr = 1;
     argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
-    while ((ch = getopt(argc, argv, "+Nc:d:finopq:rsuvw")) > 0) {
+    while ((ch = getopt_long(argc, argv, "+Nc:d:finopq:rsuvw", table_long_options,
+			     NULL)) > 0) {
 	switch (ch) {
 	case 'i':
 	    run.incremental = 1;
@@ -240,8 +241,11 @@ int cmd_newaliases(int argc, char **argv)
     optind = 1;
     opterr = 1;
     argv[0] = (char *) diag_program();
-    while ((ch = getopt(argc, argv, "+C:c:o:v")) > 0) {
+    while ((ch = getopt_long(argc, argv, "+C:c:o:v", table_long_options, NULL)) > 0) {
 	switch (ch) {
+	case TABLE_OPT_REPLACE_FOREIGN:
+	    run.table.dict_flags |= DICT_FLAG_REPLACE_FOREIGN;
+	    break;
 	case 'C':
 	case 'c': {
 	    char *dir = config_dir_arg(optarg);

@@ -1,16 +1,17 @@
 /*
  * build - "pfc build [-c config_dir] [--root dir] -o policy.pfi": compile
  * the configuration into a policy image (image_write.c) and publish it
- * atomically: a temporary file beside the target, written, fsynced,
- * renamed over the target, the directory fsynced. On any failure the
- * temporary file is removed and an existing target is left as it was.
+ * atomically (lib/publish): a temporary file beside the target (through
+ * a symbolic link, beside the file it names), written, fsynced, renamed
+ * over the target, the directory fsynced. On any failure, or SIGINT,
+ * SIGTERM or SIGHUP, the temporary file is removed and an existing target
+ * is left as it was.
  * Like a compiler it prints nothing when it succeeds.
  *
  * Exit status: 0 written; 1 pfc check found errors (their findings on
  * stderr, nothing written); 2 usage, I/O or internal failure.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,8 @@
 #include "diag.h"
 #include "image.h"
 #include "image_write.h"
+#include "publish.h"
 #include "strbuf.h"
-#include "xalloc.h"
 
 static int usage(void)
 {
@@ -89,63 +90,36 @@ static int write_image_file(int fd, struct strbuf *image)
     return write_all(fd, image->s, sizeof(struct img_header), 0);
 }
 
-/* sync_dir - make the rename in path's directory survive a crash */
-static void sync_dir(const char *path)
-{
-    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-    const char *name = slash == NULL ? "." : slash == dir ? "/" : (*slash = 0, dir);
-    int fd = open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-    if (fd >= 0) {
-	(void) fsync(fd);
-	close(fd);
-    }
-    free(dir);
-}
-
 /*
- * publish - image (its body compiled, sealed here) to path, atomically.
- * A new file gets 0644 less the umask; a file being replaced keeps its
- * mode. 0, or 2 with the message printed.
+ * publish_image - image (its body compiled, sealed here) to path,
+ * atomically (lib/publish). A new file gets 0644 less the umask; a file
+ * being replaced keeps its mode. 0, or 2 with the message printed.
  */
-static int publish(const char *path, struct strbuf *image)
+static int publish_image(const char *path, struct strbuf *image)
 {
-    struct strbuf tmp = STRBUF_INIT;
+    struct publish p;
     struct stat st;
-    const char *what = "create";
-    int fd, status = 2;
-
-    sb_printf(&tmp, "%s.tmpXXXXXX", path);
-    if ((fd = mkstemp(tmp.s)) < 0) {
-	fprintf(stderr, "pfc: build: create %s: %s\n", tmp.s, strerror(errno));
-	sb_free(&tmp);
-	return 2;
-    }
     mode_t mask = umask(0);
+
     umask(mask);
     mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644 & ~mask;
-    if ((what = "chmod", fchmod(fd, mode)) == 0
-	&& (what = "write", write_image_file(fd, image)) == 0
-	&& (what = "fsync", fsync(fd)) == 0) {
-	what = "close";
-	int closed = close(fd);
-	fd = -1;
-	if (closed == 0 && (what = "rename", rename(tmp.s, path)) == 0)
-	    status = 0;
+    if (publish_begin(&p, path, mode) == 0) {
+	if (write_image_file(p.fd, image) != 0)
+	    p.what = "write";
+	else if (publish_commit(&p, 0) == 0)
+	    p.what = NULL;
     }
-    if (status != 0) {
+    if (p.what != NULL) {
 	int saved = errno;
-	if (fd >= 0)
-	    close(fd);
-	unlink(tmp.s);
-	if (strcmp(what, "rename") == 0)
-	    fprintf(stderr, "pfc: build: rename %s to %s: %s\n", tmp.s, path, strerror(saved));
+	if (strcmp(p.what, "rename") == 0)
+	    fprintf(stderr, "pfc: build: rename %s to %s: %s\n", p.tmp, p.target, strerror(saved));
 	else
-	    fprintf(stderr, "pfc: build: %s %s: %s\n", what, tmp.s, strerror(saved));
-    } else {
-	sync_dir(path);
+	    fprintf(stderr, "pfc: build: %s %s: %s\n", p.what, p.tmp ? p.tmp : p.target,
+		    strerror(saved));
+	publish_abort(&p);
     }
-    sb_free(&tmp);
+    int status = p.what != NULL ? 2 : 0;
+    publish_free(&p);
     return status;
 }
 
@@ -180,7 +154,7 @@ int cmd_build(int argc, char **argv)
     }
     int status = image_compile_body(dir, &image);
     if (status == 0)
-	status = publish(output, &image);
+	status = publish_image(output, &image);
     sb_free(&image);
     return status;
 }

@@ -39,8 +39,8 @@ struct map_run {
 
 static void usage(void)
 {
-    diag_fatal("usage: %s map [-bfhimnNoprsuvw] [-c config_dir] [-d key] [-q key] [map_type:]file...",
-	       diag_program());
+    diag_fatal("usage: %s map [-bfhimnNoprsuvw] [--replace-foreign] [-c config_dir] [-d key]"
+	       " [-q key] [map_type:]file...", diag_program());
 }
 
 static int on_message_text(void *ctx, const struct msgscan_item *item)
@@ -124,7 +124,8 @@ int cmd_map(int argc, char **argv)
     optind = 1;
     opterr = 1;
     argv[0] = (char *) diag_program();
-    while ((ch = getopt(argc, argv, "+bc:d:fFhimnNopq:rsuUvw")) > 0) {
+    while ((ch = getopt_long(argc, argv, "+bc:d:fFhimnNopq:rsuUvw", table_long_options,
+			     NULL)) > 0) {
 	switch (ch) {
 	case 'b': run.map_flags |= MAP_BODY_KEY; break;
 	case 'h': run.map_flags |= MAP_HEADER_KEY; break;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "output.h"
@@ -10,9 +11,17 @@
 #include "tablecmd.h"
 #include "xalloc.h"
 
+const struct option table_long_options[] = {
+    { "replace-foreign", no_argument, NULL, TABLE_OPT_REPLACE_FOREIGN },
+    { NULL, 0, NULL, 0 },
+};
+
 int table_option(struct table_run *run, int ch, const char *arg)
 {
     switch (ch) {
+    case TABLE_OPT_REPLACE_FOREIGN:
+	run->dict_flags |= DICT_FLAG_REPLACE_FOREIGN;
+	return 1;
     case 'c':
 	if (setenv("MAIL_CONFIG", arg, 1) < 0)
 	    diag_fatal("out of memory");
@@ -179,20 +188,61 @@ int table_batch_end(struct table_batch *b)
     return b->found ? 0 : 1;
 }
 
+/*
+ * Keys on standard input, read by hand rather than through stdio: before
+ * a read that may wait for input, the tables let their locks go, so that
+ * a writer need not wait for the next key (which takes them again).
+ */
+struct line_reader {
+    int fd;
+    char *buf;
+    size_t start, end, cap;
+    int eof;
+};
+
+/* read_line - the next line, its newline replaced by a NUL; NULL at the end */
+static char *read_line(struct line_reader *r)
+{
+    for (;;) {
+	char *line = r->buf + r->start;
+	char *nl = r->end > r->start ? memchr(line, '\n', r->end - r->start) : NULL;
+	if (nl != NULL || (r->eof && r->start < r->end)) {
+	    if (nl == NULL)
+		nl = r->buf + r->end;	/* a last line without its newline */
+	    *nl = 0;
+	    r->start = (size_t) (nl - r->buf) + (nl < r->buf + r->end);
+	    return line;
+	}
+	if (r->eof)
+	    return NULL;
+	if (r->start > 0) {
+	    memmove(r->buf, line, r->end - r->start);
+	    r->end -= r->start;
+	    r->start = 0;
+	}
+	if (r->end + 1 >= r->cap)
+	    r->buf = xrealloc(r->buf, r->cap = r->cap ? 2 * r->cap : 65536);
+	dict_gdbm_release();
+	ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end - 1);
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0)
+	    r->eof = 1;		/* a read error ends the keys, as for getline */
+	else
+	    r->end += (size_t) n;
+    }
+}
+
 int table_query_lines(const struct table_run *run, char **tables, int count)
 {
     struct table_batch b;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    struct line_reader r = { .fd = STDIN_FILENO };
+    char *line;
 
     table_batch_init(&b, run, tables, count);
-    while ((len = getline(&line, &cap, stdin)) >= 0) {
-	if (len > 0 && line[len - 1] == '\n')
-	    line[--len] = 0;
+    while ((line = read_line(&r)) != NULL)
 	table_batch_lookup(&b, line);
-    }
-    free(line);
+    free(r.buf);
     return table_batch_end(&b);
 }
 

@@ -6,6 +6,7 @@
 #ifndef PFC_TABLECMD_H
 #define PFC_TABLECMD_H
 
+#include <getopt.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -24,9 +25,16 @@ struct table_run {
 };
 
 /*
+ * --replace-foreign: a build may replace a .db that pfc did not write
+ * (pfc's own option, for pfc map, pfc alias and pfc newaliases).
+ */
+#define TABLE_OPT_REPLACE_FOREIGN 256
+extern const struct option table_long_options[];
+
+/*
  * table_option - the options postmap and postalias share: -c, -d, -q,
- * -s, -u, and how a table folds, stores NULs and handles duplicates (-f
- * -n -N -r -w -p). Returns 1 when ch was one of them.
+ * -s, -u, how a table folds, stores NULs and handles duplicates (-f -n
+ * -N -r -w -p), and --replace-foreign. Returns 1 when ch was one of them.
  */
 int table_option(struct table_run *run, int ch, const char *arg);
 

@@ -10,24 +10,7 @@ srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-$srcdir/pfc}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/build.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() {			# ok NAME COMMAND...: the command succeeds
-    local name=$1
-    shift
-    n=$((n + 1))
-    if out=$("$@" 2>&1); then
-        echo "ok $n - $name"
-    else
-        echo "not ok $n - $name"
-        printf '%s\n' "$out" | sed 's/^/# /'
-        failed=1
-    fi
-}
-skip() {		# skip NAME REASON
-    n=$((n + 1))
-    echo "ok $n - $1 # SKIP $2"
-}
+. "$srcdir/tests/cli/tap.sh"
 
 # deploy DIR ROOT [reverse]: the files of DIR under ROOT/etc/postfix, as
 # scripts/demo deploys the examples; "reverse" creates them in the
