@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "diag.h"
 #include "expand.h"
+#include "help.h"
 #include "hostinfo.h"
 #include "htorder.h"
 #include "main_cf.h"
@@ -1452,17 +1453,8 @@ static int parse_param_class(const char *text)
     return mask;
 }
 
-static void usage(void)
-{
-    diag_fatal("usage: %s conf [-c config_dir] [-C param_class] [-d (parameter defaults)]"
-	       " [-f (fold lines)] [-F (master.cf fields)] [-h (no names)]"
-	       " [-H (no values)] [-M (master.cf)] [-n (non-default parameters)]"
-	       " [-o name=value (override parameter value)] [-p (main.cf, default)]"
-	       " [-P (master.cf parameters)] [-x (expand parameter values)] [name...]",
-	       diag_program());
-}
-
-static void unsupported(int ch)
+/* refuse_postconf_option - postconf's options that pfc conf does not have */
+static void refuse_postconf_option(int ch)
 {
     static const struct { int ch; const char *what; } options[] = {
 	{'a', "server SASL types"}, {'A', "client SASL types"},
@@ -1475,7 +1467,7 @@ static void unsupported(int ch)
 	if (options[i].ch == ch)
 	    diag_fatal("option -%c (%s) is not supported by %s conf; use postconf(1)",
 		       ch, options[i].what, diag_program());
-    usage();
+    diag_fatal("option -%c is not supported by %s conf", ch, diag_program());
 }
 
 int cmd_conf(int argc, char **argv)
@@ -1490,10 +1482,14 @@ int cmd_conf(int argc, char **argv)
     strmap_init(&pc.params);
     strmap_init(&pc.dbms_visited);
     optind = 1;
-    opterr = 1;
-    argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
-    while ((ch = getopt(argc, argv, "+aAbc:C:deEfFhHlmMno:pPtT:vxX#")) > 0) {
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+:aAbc:C:defFhHlmMno:pPtT:vxX#",
+			     help_long_options, NULL)) > 0) {
 	switch (ch) {
+	case HELP_OPTION:
+	    help_print(stdout, "conf");
+	    free(overrides);
+	    return 0;
 	case 'c':
 	    if (setenv(CONFIG_ENV, optarg, 1) < 0)
 		diag_fatal("out of memory");
@@ -1517,8 +1513,12 @@ int cmd_conf(int argc, char **argv)
 	case 'P': pc.mode |= MASTER_PARAM; break;
 	case 'v': break;
 	case 'x': pc.mode |= SHOW_EVAL; break;
+	case '?':
+	case ':':
+	    free(overrides);
+	    return help_option_error("conf", ch, argv, 1);
 	default:
-	    unsupported(ch == '?' ? 0 : ch);
+	    refuse_postconf_option(ch);
 	}
     }
     if ((pc.mode & (MAIN_PARAM | MASTER_ENTRY | MASTER_FLD | MASTER_PARAM)) == 0)
