@@ -17,6 +17,22 @@
 #define ROOT_OPTION "--root dir\ttake every absolute path under dir, as a sysroot\n"
 #define HELP_LINE "-h, --help\tprint this help and exit\n"
 #define LONG_HELP_LINE "--help\tprint this help and exit\n"	/* -h is an option */
+/* What pfc map and pfc alias share (tablecmd.c). */
+#define TABLE_OPTIONS \
+    "-c config_dir\tread main.cf from config_dir\n" \
+    "-d key\tdelete key from each table; - reads keys from stdin\n" \
+    "-f\tdo not fold keys to lower case\n" \
+    "-i\tadd the entries read from stdin to an existing table\n" \
+    "-n\tkeys and values without a terminating NUL\n" \
+    "-N\tkeys and values with a terminating NUL\n" \
+    "-o\taccepted, and ignored: pfc never changes a table's owner\n" \
+    "-p\tdo not give the table the mode of its source file\n" \
+    "-q key\tlook key up in the tables; - reads keys from stdin\n" \
+    "-r\ta duplicate key replaces the earlier entry\n" \
+    "-s\tlist every entry of the first table\n" \
+    "-u\tno UTF-8 handling of keys (smtputf8_enable)\n" \
+    "-v\taccepted, and ignored\n" \
+    "-w\ta duplicate key is ignored without a warning\n"
 
 const struct command_help help_commands[] = {
     {"conf", "show main.cf and master.cf settings, as postconf(1)",
@@ -43,43 +59,16 @@ const struct command_help help_commands[] = {
      1},
     {"map", "build and query lookup tables, as postmap(1)",
      "pfc map [-bfhimnNoprsuvw] [-c config_dir] [-d key] [-q key] [map_type:]file...\n",
+     TABLE_OPTIONS
      "-b\twith -q -: look up the body lines of a message, as body_checks\n"
-     "-c config_dir\tread main.cf from config_dir\n"
-     "-d key\tdelete key from each table; - reads keys from stdin\n"
-     "-f\tdo not fold keys to lower case\n"
      "-h\twith -q -: look up the headers of a message, as header_checks\n"
-     "-i\tadd the entries read from stdin to an existing table\n"
      "-m\twith -b or -h: MIME processing of the message\n"
-     "-n\tkeys and values without a terminating NUL\n"
-     "-N\tkeys and values with a terminating NUL\n"
-     "-o\taccepted, and ignored: pfc never changes a table's owner\n"
-     "-p\tdo not give the table the mode of its source file\n"
-     "-q key\tlook key up in the tables; - reads keys from stdin\n"
-     "-r\ta duplicate key replaces the earlier entry\n"
-     "-s\tlist every entry of the first table\n"
-     "-u\tno UTF-8 handling of keys (smtputf8_enable)\n"
-     "-v\taccepted, and ignored\n"
-     "-w\ta duplicate key is ignored without a warning\n"
      LONG_HELP_LINE ROOT_OPTION
      "-F -U\tpostmap's, refused\n",
      1},
     {"alias", "build and query aliases(5) tables, as postalias(1)",
      "pfc alias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key] [map_type:]file...\n",
-     "-c config_dir\tread main.cf from config_dir\n"
-     "-d key\tdelete key from each table; - reads keys from stdin\n"
-     "-f\tdo not fold keys to lower case\n"
-     "-i\tadd the entries read from stdin to an existing table\n"
-     "-n\tkeys and values without a terminating NUL\n"
-     "-N\tkeys and values with a terminating NUL\n"
-     "-o\taccepted, and ignored: pfc never changes a table's owner\n"
-     "-p\tdo not give the table the mode of its source file\n"
-     "-q key\tlook key up in the tables; - reads keys from stdin\n"
-     "-r\ta duplicate key replaces the earlier entry\n"
-     "-s\tlist every entry of the first table\n"
-     "-u\tno UTF-8 handling of keys (smtputf8_enable)\n"
-     "-v\taccepted, and ignored\n"
-     "-w\ta duplicate key is ignored without a warning\n"
-     HELP_LINE ROOT_OPTION,
+     TABLE_OPTIONS HELP_LINE ROOT_OPTION,
      0},
     {"newaliases", "rebuild every alias_database table, as newaliases(1)",
      "pfc newaliases [-v] [-C config_dir] [-c config_dir] [-oAtype:file]\n",

@@ -78,20 +78,7 @@ src() {
 
 # report NAME: print one TAP result for the comparisons of the case
 report() {
-    local name=$1 reason
-    n=$((n + 1))
-    if [ -z "$diag" ]; then
-        identical=$((identical + 1))
-        echo "ok $n - $name"
-    elif reason=$(known_reason "$name"); then
-        # Listed differences are reported, and not counted as comparisons.
-        listed=$((listed + 1))
-        echo "ok $n - $name # SKIP $reason"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $name"
-        printf '%s' "$diag" | sed 's/^/# /'
-    fi
+    tap_result "$1" "$diag"
 }
 
 # normalise_err FILE: the mapping of Postfix's words described above
