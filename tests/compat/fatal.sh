@@ -16,8 +16,8 @@
 # tools on it with one set of options. Postfix sleeps one second before it
 # exits on a fatal error, so the comparisons run in parallel
 # (FATAL_JOBS, default 16; they sleep more than they compute).
-# Masked: the value of process_id, and process_name (postconf vs pfc);
-# postconf's "postconf: " prefix is read as "pfc: ".
+# postconf runs under the name "pfc" (exec -a), so that its messages and
+# $process_name read as pfc's; the value of process_id is masked.
 #
 # Cases named "host.*" run with a dotted hostname in a new UTS name space
 # (unshare -u), where this machine's name may have none: Postfix then never
@@ -390,31 +390,31 @@ read -r dir <"$j/dir"
 mapfile -t args <"$j/args"
 host=
 [ -f "$j/hostname" ] && read -r host <"$j/hostname"
-# in_host CMD...: CMD, in a UTS name space with that hostname when asked
+# in_host NAME CMD...: CMD run as NAME (argv[0]), in a UTS name space with
+# that hostname when asked
 in_host() {
     if [ -n "$host" ]; then
-        unshare -u sh -c 'hostname "$0" && exec "$@"' "$host" "$@"
+        unshare -u bash -c 'hostname "$0" && exec -a "$@"' "$host" "$@"
     else
-        "$@"
+        (exec -a "$@")
     fi
 }
-in_host env NORANDOMIZE=1 postconf -c "$dir" "${args[@]}" \
+# postconf runs as "pfc": its messages and $process_name then read as pfc's.
+NORANDOMIZE=1 in_host pfc postconf -c "$dir" "${args[@]}" \
     >"$j/p.out" 2>"$j/p.err" </dev/null &
 pid=$!
-in_host "$PFC" conf -c "$dir" "${args[@]}" >"$j/f.out" 2>"$j/f.err" </dev/null
+in_host pfc "$PFC" conf -c "$dir" "${args[@]}" >"$j/f.out" 2>"$j/f.err" </dev/null
 frc=$?
 wait "$pid"
 prc=$?
 diag=
 if ! cmp -s "$j/p.out" "$j/f.out"; then
-    sed -i -e 's/^process_id = [0-9]*$/process_id = PID/' \
-        -e 's/^process_name = postconf$/process_name = pfc/' "$j/p.out" "$j/f.out"
+    sed -i 's/^process_id = [0-9]*$/process_id = PID/' "$j/p.out" "$j/f.out"
     if ! cmp -s "$j/p.out" "$j/f.out"; then
         diag+="stdout differs (--- postconf, +++ pfc):"$'\n'
         diag+=$(diff -u --label postconf --label pfc "$j/p.out" "$j/f.out" | cut -c1-300 | head -n 20)$'\n'
     fi
 fi
-sed -i 's/^postconf: /pfc: /' "$j/p.err"
 if ! cmp -s "$j/p.err" "$j/f.err"; then
     diag+="stderr differs (--- postconf, +++ pfc):"$'\n'
     diag+=$(diff -u --label postconf --label pfc "$j/p.err" "$j/f.err" | cut -c1-300 | head -n 20)$'\n'
