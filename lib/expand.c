@@ -18,6 +18,14 @@
 
 #define SPACE_CHARS " \t\r\n"
 #define NESTING_LIMIT 100
+/*
+ * The operands of a relational expression are expanded as new expansions,
+ * each with its own nesting level from 0 (as Postfix does). A loop through
+ * an operand, as in "a = ${{$a} == {x}?y}", would then never end: Postfix
+ * 3.7 recurses until its stack overflows. pfc stops at this total depth,
+ * with the nesting warning.
+ */
+#define DEPTH_LIMIT 1000
 
 struct expansion {
     struct strbuf *result;
@@ -25,7 +33,8 @@ struct expansion {
     expand_lookup_fn lookup;
     void *ctx;
     int status;
-    int level;
+    int level;			/* nesting level, Postfix's count */
+    int outer;			/* the levels of the expansions around this one */
 };
 
 static int parse_template(const char *pattern, struct expansion *ex);
@@ -190,16 +199,14 @@ static int relational(struct expansion *ex, const char **value, char **bp)
 
     struct strbuf lbuf = STRBUF_INIT, rbuf = STRBUF_INIT;
     int truth = 0;
-    /*
-     * The operands start at this expression's nesting level, so that
-     * "a = ${{$a} == {x}?y}" ends at the nesting limit. (Postfix 3.7 starts
-     * them at 0 and recurses until its stack overflows.)
-     */
-    struct expansion sub = { &lbuf, ex->flags, ex->lookup, ex->ctx, 0, ex->level };
+    /* Each operand is a new expansion: its level starts at 0 (DEPTH_LIMIT). */
+    struct expansion sub = {
+	&lbuf, ex->flags, ex->lookup, ex->ctx, 0, 0, ex->outer + ex->level,
+    };
     ex->status |= parse_template(left, &sub);
     sub.result = &rbuf;
     sub.status = 0;
-    sub.level = ex->level;
+    sub.level = 0;
     ex->status |= parse_template(right, &sub);
     if ((ex->flags & EXPAND_SCAN) == 0) {
 	const char *l = sb_str(&lbuf), *r = sb_str(&rbuf);
@@ -228,8 +235,9 @@ static int relational(struct expansion *ex, const char **value, char **bp)
 }
 
 /*
- * expression - handle one $name or ${...} body (modified in place); returns 0
- * when it gave up on an error, as Postfix then skips the level bookkeeping.
+ * expression - handle one $name or ${...} body (modified in place); returns 1,
+ * or 0 when it gave up on an error, as Postfix then skips the level
+ * bookkeeping (the level stays raised).
  */
 static int expression(char *body, struct expansion *ex)
 {
@@ -321,13 +329,13 @@ static int expression(char *body, struct expansion *ex)
 	}
 	break;
     }
-    return 0;
+    return 1;
 }
 
 /* callback - one piece of the template; counts the nesting level */
 static int callback(int is_expr, char *text, struct expansion *ex)
 {
-    if (ex->level++ > NESTING_LIMIT) {
+    if (ex->level++ > NESTING_LIMIT || ex->outer + ex->level > DEPTH_LIMIT) {
 	diag_warn("unreasonable macro call nesting: \"%s\"", text);
 	syntax_error(ex);
     }

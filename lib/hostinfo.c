@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,7 +18,7 @@
 
 #define DEFAULT_DOMAIN "localdomain"
 
-char *host_myhostname(const char *mydomain)
+char *host_myhostname(char *(*mydomain)(void *ctx), void *ctx)
 {
     char name[256];
 
@@ -28,7 +27,10 @@ char *host_myhostname(const char *mydomain)
     name[sizeof(name) - 1] = 0;
     if (strchr(name, '.') != NULL)
 	return xstrdup(name);
-    return xconcat(name, ".", mydomain ? mydomain : DEFAULT_DOMAIN, (char *) NULL);
+    char *domain = mydomain(ctx);
+    char *result = xconcat(name, ".", domain ? domain : DEFAULT_DOMAIN, (char *) NULL);
+    free(domain);
+    return result;
 }
 
 char *host_mydomain(const char *myhostname)
@@ -110,17 +112,22 @@ static int prefix_length(const unsigned char *mask, size_t len)
     return bits;
 }
 
+/*
+ * host_protocols - "all", "ipv4", "ipv6" in any combination. Like every
+ * list of this file, words are split at separators whatever braces they
+ * hold: Postfix reads these lists with mystrtok(), not mystrtokq().
+ */
 int host_protocols(const char *text, int *v4, int *v6, char **err)
 {
     char *copy = xstrdup(text), *bp = copy, *word;
 
     *v4 = *v6 = 0;
-    while ((word = str_tokq(&bp, CHARS_COMMA_SP)) != NULL) {
-	if (strcasecmp(word, "all") == 0) {
+    while ((word = strtok_r(bp, CHARS_COMMA_SP, &bp)) != NULL) {
+	if (strcmp(word, "all") == 0) {
 	    *v4 = *v6 = 1;
-	} else if (strcasecmp(word, "ipv4") == 0) {
+	} else if (strcmp(word, "ipv4") == 0) {
 	    *v4 = 1;
-	} else if (strcasecmp(word, "ipv6") == 0) {
+	} else if (strcmp(word, "ipv6") == 0) {
 	    *v6 = 1;
 	} else {
 	    struct strbuf msg = STRBUF_INIT;
@@ -142,6 +149,102 @@ int host_protocols(const char *text, int *v4, int *v6, char **err)
     return 0;
 }
 
+/* addr_compare - qsort: Postfix's sock_addr_cmp_addr(), to sort as it does */
+static int addr_compare(const void *a, const void *b)
+{
+    const struct sockaddr *sa = (const struct sockaddr *) &((const struct addr *) a)->addr;
+    const struct sockaddr *sb = (const struct sockaddr *) &((const struct addr *) b)->addr;
+
+    if (sa->sa_family != sb->sa_family)
+	return sa->sa_family - sb->sa_family;
+    if (sa->sa_family == AF_INET)
+	/* Postfix returns the difference of the raw words, wrapped to int. */
+	return (int) (((const struct sockaddr_in *) sa)->sin_addr.s_addr
+		      - ((const struct sockaddr_in *) sb)->sin_addr.s_addr);
+    return memcmp(&((const struct sockaddr_in6 *) sa)->sin6_addr,
+		  &((const struct sockaddr_in6 *) sb)->sin6_addr, sizeof(struct in6_addr));
+}
+
+/* resolve - append the addresses of one inet_interfaces name; 0 if none */
+static size_t resolve(struct addr_list *found, char *host, int v4, int v6)
+{
+    struct addrinfo hints = { .ai_flags = AI_NUMERICHOST }, *res, *ai;
+    size_t before = found->n;
+
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+	host[strlen(host) - 1] = 0;
+	host++;
+    }
+    hints.ai_family = v4 && v6 ? AF_UNSPEC : v4 ? AF_INET : AF_INET6;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0) {
+	hints.ai_flags = 0;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+	    return 0;
+    }
+    for (ai = res; ai; ai = ai->ai_next)
+	if ((ai->ai_family == AF_INET && v4) || (ai->ai_family == AF_INET6 && v6))
+	    add_addr(found, ai->ai_addr, NULL);
+    freeaddrinfo(res);
+    return found->n - before;
+}
+
+/*
+ * explicit_interfaces - the addresses of the names in inet_interfaces,
+ * sorted and without duplicates as Postfix keeps them, each with the
+ * netmask of the local interface that has it. Returns -1 with *err set
+ * for the errors Postfix reports.
+ */
+static int explicit_interfaces(struct addr_list *list, const char *names,
+			       int v4, int v6, char **err)
+{
+    struct addr_list found = { NULL, 0, 0 }, local = { NULL, 0, 0 };
+    char *copy = xstrdup(names), *bp = copy, *host;
+    struct strbuf msg = STRBUF_INIT;
+    size_t kept = 0;
+
+    while ((host = strtok_r(bp, " \t,", &bp)) != NULL) {
+	if (resolve(&found, host, v4, v6) == 0) {
+	    sb_printf(&msg, "config variable inet_interfaces: host not found: %s", host);
+	    goto done;
+	}
+    }
+    if (found.n > 0)
+	qsort(found.v, found.n, sizeof(found.v[0]), addr_compare);
+    for (size_t i = 0; i < found.n; i++)
+	if (kept == 0 || addr_compare(&found.v[kept - 1], &found.v[i]) != 0)
+	    found.v[kept++] = found.v[i];
+    if (v4)
+	interface_addrs(&local, AF_INET, 0);
+    if (v6)
+	interface_addrs(&local, AF_INET6, 0);
+    for (size_t i = 0; i < kept; i++) {
+	size_t j = 0;
+	while (j < local.n && addr_compare(&found.v[i], &local.v[j]) != 0)
+	    j++;
+	if (j == local.n) {
+	    char text[INET6_ADDRSTRLEN];
+	    const struct sockaddr *sa = (const struct sockaddr *) &found.v[i].addr;
+	    inet_ntop(sa->sa_family, sa->sa_family == AF_INET
+		      ? (const void *) &((const struct sockaddr_in *) sa)->sin_addr
+		      : (const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr,
+		      text, sizeof(text));
+	    sb_printf(&msg, "parameter inet_interfaces: no local interface found for %s", text);
+	    goto done;
+	}
+	add_addr(list, (const struct sockaddr *) &found.v[i].addr,
+		 (const struct sockaddr *) &local.v[j].mask);
+    }
+  done:
+    free(copy);
+    free(found.v);
+    free(local.v);
+    if (msg.len == 0)
+	return 0;
+    *err = sb_detach(&msg);
+    return -1;
+}
+
 char *host_mynetworks(const char *inet_interfaces, const char *style,
 		      const char *inet_protocols, char **err)
 {
@@ -158,7 +261,7 @@ char *host_mynetworks(const char *inet_interfaces, const char *style,
     char *styles = xstrdup(style), *bp = styles, *word;
     unsigned bits = 0;
     mask_style = 0;
-    while ((word = str_tokq(&bp, CHARS_COMMA_SP)) != NULL) {
+    while ((word = strtok_r(bp, CHARS_COMMA_SP, &bp)) != NULL) {
 	int this = strcmp(word, "class") == 0 ? 'c' : strcmp(word, "subnet") == 0 ? 's'
 	    : strcmp(word, "host") == 0 ? 'h' : 0;
 	if (this == 0) {
@@ -177,63 +280,16 @@ char *host_mynetworks(const char *inet_interfaces, const char *style,
 	return NULL;
     }
 
-    char *ifaces = xstrdup(inet_interfaces);
-    trim_right(ifaces);
-    const char *start = ifaces + strspn(ifaces, " \t\r\n");
-    if (strcasecmp(start, "all") == 0 || strcasecmp(start, "loopback-only") == 0) {
-	int loopback = strcasecmp(start, "loopback-only") == 0;
+    if (strcmp(inet_interfaces, "all") == 0 || strcmp(inet_interfaces, "loopback-only") == 0) {
+	int loopback = strcmp(inet_interfaces, "loopback-only") == 0;
 	if (v4)
 	    interface_addrs(&list, AF_INET, loopback);
 	if (v6)
 	    interface_addrs(&list, AF_INET6, loopback);
-    } else {
-	/* Explicit addresses or names: each with the mask of its interface. */
-	struct addr_list local = { NULL, 0, 0 };
-	char *bp = ifaces, *host;
-	if (v4)
-	    interface_addrs(&local, AF_INET, 0);
-	if (v6)
-	    interface_addrs(&local, AF_INET6, 0);
-	while ((host = str_tokq(&bp, " \t,")) != NULL) {
-	    struct addrinfo hints = { .ai_flags = AI_NUMERICHOST }, *res, *ai;
-	    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		host[strlen(host) - 1] = 0;
-		host++;
-	    }
-	    hints.ai_family = v4 && v6 ? AF_UNSPEC : v4 ? AF_INET : AF_INET6;
-	    hints.ai_socktype = SOCK_STREAM;
-	    if (getaddrinfo(host, NULL, &hints, &res) != 0) {
-		hints.ai_flags = 0;
-		if (getaddrinfo(host, NULL, &hints, &res) != 0) {
-		    sb_printf(&result, "config variable inet_interfaces: host not found: %s", host);
-		    *err = sb_detach(&result);
-		    free(local.v);
-		    free(list.v);
-		    free(ifaces);
-		    return NULL;
-		}
-	    }
-	    for (ai = res; ai; ai = ai->ai_next) {
-		for (size_t i = 0; i < local.n; i++) {
-		    const struct sockaddr *la = (const struct sockaddr *) &local.v[i].addr;
-		    if (la->sa_family != ai->ai_family)
-			continue;
-		    int same = la->sa_family == AF_INET
-			? memcmp(&((const struct sockaddr_in *) la)->sin_addr,
-				 &((const struct sockaddr_in *) ai->ai_addr)->sin_addr, 4) == 0
-			: memcmp(&((const struct sockaddr_in6 *) la)->sin6_addr,
-				 &((const struct sockaddr_in6 *) ai->ai_addr)->sin6_addr, 16) == 0;
-		    if (same) {
-			add_addr(&list, la, (const struct sockaddr *) &local.v[i].mask);
-			break;
-		    }
-		}
-	    }
-	    freeaddrinfo(res);
-	}
-	free(local.v);
+    } else if (explicit_interfaces(&list, inet_interfaces, v4, v6, err) < 0) {
+	free(list.v);
+	return NULL;
     }
-    free(ifaces);
 
     struct strbuf seen = STRBUF_INIT;	/* " net1 net2 " for duplicate checks */
     sb_addch(&seen, ' ');

@@ -5,8 +5,13 @@
 #ifndef PFC_HOSTINFO_H
 #define PFC_HOSTINFO_H
 
-/* host_myhostname - gethostname(), with ".mydomain" added when it has no dot */
-char *host_myhostname(const char *mydomain);
+/*
+ * host_myhostname - gethostname(), with "." and a domain added when it has
+ * no dot: mydomain(ctx), which returns an allocated string or NULL for
+ * localdomain. As in Postfix, mydomain is not asked for otherwise, so its
+ * errors do not matter then.
+ */
+char *host_myhostname(char *(*mydomain)(void *ctx), void *ctx);
 /* host_mydomain - what follows the first dot of myhostname, or localdomain */
 char *host_mydomain(const char *myhostname);
 /*

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "diag.h"
 #include "dict.h"
+#include "help.h"
 #include "main_cf.h"
 #include "output.h"
 #include "strbuf.h"
@@ -44,8 +45,7 @@ struct alias_run {
 
 static void usage(void)
 {
-    diag_fatal("usage: %s alias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key]"
-	       " [map_type:]file...", diag_program());
+    diag_fatal("usage: %s", help_usage_line("alias"));
 }
 
 /* store - one update; only a failure stops the run (a duplicate warns) */
@@ -153,11 +153,11 @@ int cmd_alias(int argc, char **argv)
     int ch;
 
     optind = 1;
-    opterr = 1;
-    argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
-    while ((ch = getopt_long(argc, argv, "+Nc:d:finopq:rsuvw", table_long_options,
-			     NULL)) > 0) {
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+:Nc:d:fhinopq:rsuvw", table_long_options, NULL)) > 0) {
 	switch (ch) {
+	case 'h': case HELP_OPTION: help_print(stdout, "alias"); return 0;
+	case '?': case ':': return help_option_error("alias", ch, argv, 1);
 	case 'i':
 	    run.incremental = 1;
 	    break;
@@ -239,10 +239,10 @@ int cmd_newaliases(int argc, char **argv)
     int ch;
 
     optind = 1;
-    opterr = 1;
-    argv[0] = (char *) diag_program();
-    while ((ch = getopt_long(argc, argv, "+C:c:o:v", table_long_options, NULL)) > 0) {
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+:C:c:ho:v", table_long_options, NULL)) > 0) {
 	switch (ch) {
+	case 'h': case HELP_OPTION: help_print(stdout, "newaliases"); return 0;
 	case TABLE_OPT_REPLACE_FOREIGN:
 	    run.table.dict_flags |= DICT_FLAG_REPLACE_FOREIGN;
 	    break;
@@ -265,8 +265,7 @@ int cmd_newaliases(int argc, char **argv)
 	case 'v':
 	    break;
 	default:
-	    newaliases_fatal("usage: %s newaliases [-c config_dir] [-oAtype:file]",
-			     diag_program());
+	    return help_option_error("newaliases", ch, argv, NEWALIASES_FATAL_STATUS);
 	}
     }
     if (optind < argc)

@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "diag.h"
+#include "help.h"
 #include "image.h"
 #include "image_write.h"
 #include "publish.h"
@@ -28,7 +29,7 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: pfc build [-c config_dir] [--root dir] -o policy.pfi\n");
+    help_print_usage(stderr, "build");
     return 2;
 }
 
@@ -141,11 +142,13 @@ int cmd_build(int argc, char **argv)
 	} else if (strncmp(arg, "-o", 2) == 0 && arg[2] != 0) {
 	    output = arg + 2;
 	} else if (strcmp(arg, "-c") == 0 || strcmp(arg, "-o") == 0) {
-	    fprintf(stderr, "pfc: build: option %s needs a value\n", arg);
-	    return usage();
+	    return help_arg_error("build", "missing value for option", arg, 2);
+	} else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+	    help_print(stdout, "build");
+	    return 0;
 	} else {
-	    fprintf(stderr, "pfc: build: unknown option or argument '%s'\n", arg);
-	    return usage();
+	    return help_arg_error("build", arg[0] == '-' ? "unknown option"
+				  : "unexpected argument", arg, 2);
 	}
     }
     if (output == NULL || *output == 0) {

@@ -20,7 +20,9 @@
 #include "conf.h"
 #include "diag.h"
 #include "expand.h"
+#include "help.h"
 #include "hostinfo.h"
+#include "htorder.h"
 #include "main_cf.h"
 #include "master_cf.h"
 #include "output.h"
@@ -69,9 +71,20 @@ struct pnode {
     const char *service_default;	/* per-service: "default_..." */
 };
 
+/*
+ * A master.cf name space: the -o settings of every entry with the same
+ * service name and type, and the order in which postconf walks them.
+ */
+struct name_space {
+    struct strmap params;	/* -o name -> value */
+    char **order;		/* the names in htable order (htorder.h) */
+    size_t count;
+};
+
 /* Per-service parameter namespace of one master.cf entry. */
 struct master_scope {
     struct strmap *all_params;	/* -o name=value, shared by equal names */
+    char **order;		/* their names, in postconf's order */
     struct strmap valid_names;	/* user names made valid in this scope */
 };
 
@@ -80,12 +93,13 @@ static struct {
     int param_class;
     char *config_dir;
     struct strmap main_dict;	/* main.cf, -o overrides, config_directory */
+    char **main_order;		/* its names, in postconf's order */
     struct pnode *builtins;	/* parallel to param_table */
     struct strmap params;	/* other known names -> struct pnode */
     struct masterconf master;
     int master_read;
     struct master_scope *scopes;
-    struct strmap namespaces;	/* "service/type" -> shared -o dictionary */
+    struct strmap namespaces;	/* "service/type" -> struct name_space */
     struct strmap rest_classes;
     struct strmap dbms_visited;
     const struct conf_name_hooks *hooks;	/* conf_scan_names(): report, never fatal */
@@ -188,15 +202,19 @@ static char *lookup_eval(struct strmap *dict, const char *dict_name,
     return sb_detach(&buf);
 }
 
+/* main_mydomain - for host_myhostname(): main.cf's mydomain, expanded */
+static char *main_mydomain(void *unused)
+{
+    (void) unused;
+    return lookup_eval(&pc.main_dict, "mail_dict", "mydomain");
+}
+
 static const char *host_myhostname_value(void)
 {
     static char *name;
 
-    if (name == NULL) {
-	char *domain = lookup_eval(&pc.main_dict, "mail_dict", "mydomain");
-	name = host_myhostname(domain);
-	free(domain);
-    }
+    if (name == NULL)
+	name = host_myhostname(main_mydomain, NULL);
     return name;
 }
 
@@ -682,10 +700,43 @@ static void register_dbms_parameters(const char *value, size_t scope)
     sb_free(&buf);
 }
 
+/* by_seq - qsort: main.cf's names in the order they were first set */
+static int by_seq(const void *a, const void *b)
+{
+    const struct setting *x = (*(struct strmap_slot *const *) a)->value;
+    const struct setting *y = (*(struct strmap_slot *const *) b)->value;
+
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * main_order - main.cf's names in the order postconf walks them, taken
+ * before any read-only name is deleted (a deletion moves no other name).
+ */
+static char **main_order(void)
+{
+    size_t count = pc.main_dict.used, i = 0, pos = 0;
+    struct strmap_slot *slot, **slots;
+
+    if (pc.main_order != NULL)
+	return pc.main_order;
+    slots = xcalloc(count + 1, sizeof(*slots));
+    while ((slot = strmap_next(&pc.main_dict, &pos)) != NULL)
+	slots[i++] = slot;
+    qsort(slots, count, sizeof(*slots), by_seq);
+    pc.main_order = xcalloc(count + 1, sizeof(*pc.main_order));
+    for (i = 0; i < count; i++)
+	pc.main_order[i] = xstrdup(slots[i]->key);
+    htorder_sort((const char **) pc.main_order, count, HTORDER_DICT_SIZE);
+    free(slots);
+    return pc.main_order;
+}
+
 /* scope_dict - the settings of a namespace: main.cf, or a service's -o */
 struct dict_view {
     struct strmap *dict;
     int is_setting;		/* values are struct setting, not char * */
+    char **order;		/* the names, in postconf's order */
 };
 
 static const char *view_value(const struct dict_view *v, const char *name)
@@ -724,12 +775,11 @@ static void scan_namespace(struct dict_view *view, const char *dict_name,
 	}
 	sb_free(&buf);
     }
-    size_t pos = 0;
-    struct strmap_slot *slot;
-    while ((slot = strmap_next(view->dict, &pos)) != NULL) {
-	const char *name = slot->key;
-	const char *value = view->is_setting ? ((struct setting *) slot->value)->value
-	    : slot->value;
+    for (char **np = view->order; *np != NULL; np++) {
+	const char *name = *np;
+	const char *value = view_value(view, name);
+	if (value == NULL)
+	    continue;		/* a read-only name, deleted */
 	if (scope != NO_SCOPE && !strmap_has(&pc.scopes[scope].valid_names, name)
 	    && strmap_has(&pc.rest_classes, name))
 	    strmap_put(&pc.scopes[scope].valid_names, name, NULL);
@@ -738,12 +788,10 @@ static void scan_namespace(struct dict_view *view, const char *dict_name,
 	    if (node->flags & PN_READONLY) {
 		diag_warn("%s/%s: read-only parameter assignment: %s=%s",
 			  pc.config_dir, source, name, value);
-		char *key = xstrdup(name);
 		if (view->is_setting)
-		    setting_free(strmap_del(view->dict, key));
+		    setting_free(strmap_del(view->dict, name));
 		else
-		    free(strmap_del(view->dict, key));
-		free(key);
+		    free(strmap_del(view->dict, name));
 		continue;
 	    }
 	    if (node->flags & PN_LEGACY)
@@ -757,21 +805,43 @@ static void scan_namespace(struct dict_view *view, const char *dict_name,
     }
 }
 
+/* by_bucket - qsort: names by their bucket in postconf's table of names */
+static size_t name_table_size;
+
+static int by_bucket(const void *a, const void *b)
+{
+    size_t x = htorder_hash((*(const struct param_def *const *) a)->name) % name_table_size;
+    size_t y = htorder_hash((*(const struct param_def *const *) b)->name) % name_table_size;
+
+    return x < y ? -1 : x > y;
+}
+
 /*
  * scan_defaults - postconf scans the default value of every name main.cf
- * does not set, for $name. Built-in defaults name only built-in parameters
- * (gen-params.awk refuses a registry where one does not), so that scan can
- * neither define nor flag a name; what remains observable is computing the
- * host-derived defaults, which fails on a bad inet_protocols,
- * mynetworks_style or mydomain exactly as postconf fails.
+ * does not set, for $name, in the order of its table of known names.
+ * Built-in defaults name only built-in parameters (gen-params.awk refuses
+ * a registry where one does not), so that scan can neither define nor
+ * flag a name; what remains observable is computing the host-derived
+ * defaults, which evaluate main.cf's mydomain, myhostname, inet_interfaces,
+ * mynetworks_style and inet_protocols and fail on them as postconf fails,
+ * the first in that order first. No two host-derived names share a bucket.
  */
 static void scan_defaults(void)
 {
+    const struct param_def *host[8];
+    size_t count = 0;
+
     for (size_t i = 0; i < param_table_size; i++) {
 	const struct param_def *def = &param_table[i];
-	if ((def->flags & PFLAG_HOST) && setting_value(&pc.main_dict, def->name) == NULL)
-	    (void) default_value(def->name, &pc.builtins[i]);
+	if ((def->flags & PFLAG_HOST) && setting_value(&pc.main_dict, def->name) == NULL
+	    && count < sizeof(host) / sizeof(host[0]))
+	    host[count++] = def;
     }
+    name_table_size = htorder_size(HTORDER_PARAM_TABLE_SIZE,
+				   param_table_size + pc.params.used);
+    qsort(host, count, sizeof(host[0]), by_bucket);
+    for (size_t i = 0; i < count; i++)
+	(void) default_value(host[i]->name, &pc.builtins[host[i] - param_table]);
 }
 
 static void register_user_parameters(void)
@@ -790,35 +860,50 @@ static void register_user_parameters(void)
 	    if (strcmp(arg, "-o") == 0) {
 		char *copy = xstrdup(aval), *name, *value;
 		if (split_nameval(copy, &name, &value) == NULL) {
-		    struct strmap *dict = strmap_get(&pc.namespaces, e->name_space);
-		    if (dict == NULL) {
-			dict = xmalloc(sizeof(*dict));
-			strmap_init(dict);
-			strmap_put(&pc.namespaces, e->name_space, dict);
+		    struct name_space *ns = strmap_get(&pc.namespaces, e->name_space);
+		    if (ns == NULL) {
+			ns = xcalloc(1, sizeof(*ns));
+			strmap_init(&ns->params);
+			strmap_put(&pc.namespaces, e->name_space, ns);
 		    }
-		    free(strmap_put(dict, name, xstrdup(value)));
+		    char *old = strmap_put(&ns->params, name, xstrdup(value));
+		    if (old == NULL) {
+			ns->order = xrealloc(ns->order, (ns->count + 2) * sizeof(*ns->order));
+			ns->order[ns->count++] = xstrdup(name);
+			ns->order[ns->count] = NULL;
+		    }
+		    free(old);
 		}
 		free(copy);
 	    }
 	    field += 1;
 	}
-    }
-    for (size_t i = 0; i < pc.master.count; i++) {
-	struct strmap *dict = strmap_get(&pc.namespaces, pc.master.entries[i].name_space);
-	if (dict != NULL) {
-	    pc.scopes[i].all_params = dict;
+	/* An entry before the first -o of its name space has none (as postconf). */
+	struct name_space *ns = strmap_get(&pc.namespaces, e->name_space);
+	if (ns != NULL) {
+	    pc.scopes[i].all_params = &ns->params;
 	    strmap_init(&pc.scopes[i].valid_names);
 	}
     }
+    /* The names of each name space in the order postconf walks them. */
+    size_t pos = 0;
+    struct strmap_slot *slot;
+    while ((slot = strmap_next(&pc.namespaces, &pos)) != NULL) {
+	struct name_space *ns = slot->value;
+	htorder_sort((const char **) ns->order, ns->count, HTORDER_DICT_SIZE);
+    }
     for (size_t i = 0; i < pc.master.count; i++) {
 	if (pc.scopes[i].all_params != NULL) {
-	    struct dict_view view = { pc.scopes[i].all_params, 0 };
+	    struct name_space *ns = strmap_get(&pc.namespaces,
+					       pc.master.entries[i].name_space);
+	    pc.scopes[i].order = ns->order;
+	    struct dict_view view = { pc.scopes[i].all_params, 0, pc.scopes[i].order };
 	    scan_namespace(&view, pc.master.entries[i].name_space, i);
 	}
     }
     if (pc.hooks == NULL)	/* a bad host default is not a name problem */
 	scan_defaults();
-    struct dict_view main_view = { &pc.main_dict, 1 };
+    struct dict_view main_view = { &pc.main_dict, 1, main_order() };
     scan_namespace(&main_view, "mail_dict", NO_SCOPE);
 }
 
@@ -878,17 +963,15 @@ static void show_parameters(int mode, char **names, int count)
 
 static void flag_unused_main_parameters(void)
 {
-    size_t pos = 0;
-    struct strmap_slot *slot;
-
-    while ((slot = strmap_next(&pc.main_dict, &pos)) != NULL) {
-	if (find_param(slot->key) == NULL && pc.hooks != NULL) {
-	    pc.hooks->unused(pc.hooks->ctx, CONF_MAIN_SCOPE, slot->key,
-			     ((struct setting *) slot->value)->value);
-	} else if (find_param(slot->key) == NULL) {
+    for (char **np = main_order(); *np != NULL; np++) {
+	const char *value = setting_value(&pc.main_dict, *np);
+	if (value == NULL || find_param(*np) != NULL)
+	    continue;
+	if (pc.hooks != NULL) {
+	    pc.hooks->unused(pc.hooks->ctx, CONF_MAIN_SCOPE, *np, value);
+	} else {
 	    flush_output();
-	    diag_warn("%s/main.cf: unused parameter: %s=%s", pc.config_dir,
-		      slot->key, ((struct setting *) slot->value)->value);
+	    diag_warn("%s/main.cf: unused parameter: %s=%s", pc.config_dir, *np, value);
 	}
     }
 }
@@ -897,29 +980,40 @@ static void flag_unused_master_parameters(void)
 {
     for (size_t i = 0; i < pc.master.count; i++) {
 	struct strmap *dict = pc.scopes[i].all_params;
-	size_t pos = 0;
-	struct strmap_slot *slot;
 	if (dict == NULL)
 	    continue;
-	while ((slot = strmap_next(dict, &pos)) != NULL) {
-	    if (find_param(slot->key) == NULL
-		&& !strmap_has(&pc.scopes[i].valid_names, slot->key) && pc.hooks != NULL) {
-		pc.hooks->unused(pc.hooks->ctx, i, slot->key, (const char *) slot->value);
-	    } else if (find_param(slot->key) == NULL
-		&& !strmap_has(&pc.scopes[i].valid_names, slot->key)) {
+	for (char **np = pc.scopes[i].order; *np != NULL; np++) {
+	    const char *value = strmap_get(dict, *np);
+	    if (value == NULL || find_param(*np) != NULL
+		|| strmap_has(&pc.scopes[i].valid_names, *np))
+		continue;
+	    if (pc.hooks != NULL) {
+		pc.hooks->unused(pc.hooks->ctx, i, *np, value);
+	    } else {
 		flush_output();
-		diag_warn("%s/master.cf: unused parameter: %s=%s", pc.config_dir,
-			  slot->key, (const char *) slot->value);
+		diag_warn("%s/master.cf: unused parameter: %s=%s", pc.config_dir, *np, value);
 	    }
 	}
     }
 }
 
-/* free_namespace - one service's shared -o dictionary */
-static void free_namespace(void *dict)
+/* free_names - a NULL-terminated array of names */
+static void free_names(char **names)
 {
-    strmap_free(dict, free);
-    free(dict);
+    if (names != NULL)
+	for (char **np = names; *np != NULL; np++)
+	    free(*np);
+    free(names);
+}
+
+/* free_namespace - one service's shared -o dictionary */
+static void free_namespace(void *ptr)
+{
+    struct name_space *ns = ptr;
+
+    strmap_free(&ns->params, free);
+    free_names(ns->order);
+    free(ns);
 }
 
 /*
@@ -929,6 +1023,7 @@ static void free_namespace(void *dict)
 static void conf_state_free(void)
 {
     strmap_free(&pc.main_dict, setting_free);
+    free_names(pc.main_order);
     strmap_free(&pc.params, free);
     free(pc.builtins);
     if (pc.scopes != NULL)
@@ -1358,17 +1453,8 @@ static int parse_param_class(const char *text)
     return mask;
 }
 
-static void usage(void)
-{
-    diag_fatal("usage: %s conf [-c config_dir] [-C param_class] [-d (parameter defaults)]"
-	       " [-f (fold lines)] [-F (master.cf fields)] [-h (no names)]"
-	       " [-H (no values)] [-M (master.cf)] [-n (non-default parameters)]"
-	       " [-o name=value (override parameter value)] [-p (main.cf, default)]"
-	       " [-P (master.cf parameters)] [-x (expand parameter values)] [name...]",
-	       diag_program());
-}
-
-static void unsupported(int ch)
+/* refuse_postconf_option - postconf's options that pfc conf does not have */
+static void refuse_postconf_option(int ch)
 {
     static const struct { int ch; const char *what; } options[] = {
 	{'a', "server SASL types"}, {'A', "client SASL types"},
@@ -1381,7 +1467,7 @@ static void unsupported(int ch)
 	if (options[i].ch == ch)
 	    diag_fatal("option -%c (%s) is not supported by %s conf; use postconf(1)",
 		       ch, options[i].what, diag_program());
-    usage();
+    diag_fatal("option -%c is not supported by %s conf", ch, diag_program());
 }
 
 int cmd_conf(int argc, char **argv)
@@ -1396,10 +1482,14 @@ int cmd_conf(int argc, char **argv)
     strmap_init(&pc.params);
     strmap_init(&pc.dbms_visited);
     optind = 1;
-    opterr = 1;
-    argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
-    while ((ch = getopt(argc, argv, "+aAbc:C:deEfFhHlmMno:pPtT:vxX#")) > 0) {
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+:aAbc:C:defFhHlmMno:pPtT:vxX#",
+			     help_long_options, NULL)) > 0) {
 	switch (ch) {
+	case HELP_OPTION:
+	    help_print(stdout, "conf");
+	    free(overrides);
+	    return 0;
 	case 'c':
 	    if (setenv(CONFIG_ENV, optarg, 1) < 0)
 		diag_fatal("out of memory");
@@ -1423,8 +1513,12 @@ int cmd_conf(int argc, char **argv)
 	case 'P': pc.mode |= MASTER_PARAM; break;
 	case 'v': break;
 	case 'x': pc.mode |= SHOW_EVAL; break;
+	case '?':
+	case ':':
+	    free(overrides);
+	    return help_option_error("conf", ch, argv, 1);
 	default:
-	    unsupported(ch == '?' ? 0 : ch);
+	    refuse_postconf_option(ch);
 	}
     }
     if ((pc.mode & (MAIN_PARAM | MASTER_ENTRY | MASTER_FLD | MASTER_PARAM)) == 0)

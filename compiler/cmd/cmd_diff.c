@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "dump.h"
+#include "help.h"
 #include "image_write.h"
 #include "strbuf.h"
 #include "sysroot.h"
@@ -889,7 +890,7 @@ static void diff_sources(struct differ *df)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: pfc diff [--root dir] image|config_dir image|config_dir\n");
+    help_print_usage(stderr, "diff");
     return 2;
 }
 
@@ -941,10 +942,12 @@ int cmd_diff(int argc, char **argv)
 	    i++;
 	    break;
 	}
-	if (argv[i][0] == '-' && argv[i][1] != 0) {
-	    fprintf(stderr, "pfc: diff: unknown option '%s'\n", argv[i]);
-	    return usage();
+	if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+	    help_print(stdout, "diff");
+	    return 0;
 	}
+	if (argv[i][0] == '-' && argv[i][1] != 0)
+	    return help_arg_error("diff", "unknown option", argv[i], 2);
 	if (nargs == 2)
 	    return usage();
 	sides[nargs++].arg = argv[i];

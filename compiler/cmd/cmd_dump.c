@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "dump.h"
+#include "help.h"
 #include "restriction.h"
 #include "strbuf.h"
 #include "utf8.h"
@@ -914,7 +915,7 @@ int dump_image(const struct image *img, int policy_only, FILE *fp)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: pfc dump [--policy] image\n");
+    help_print_usage(stderr, "dump");
     return 2;
 }
 
@@ -929,11 +930,13 @@ int cmd_dump(int argc, char **argv)
 	    i++;
 	    break;
 	}
-	if (strcmp(argv[i], "--policy") == 0)
+	if (strcmp(argv[i], "--policy") == 0) {
 	    policy_only = 1;
-	else if (argv[i][0] == '-' && argv[i][1] != 0) {
-	    fprintf(stderr, "pfc: dump: unknown option '%s'\n", argv[i]);
-	    return usage();
+	} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+	    help_print(stdout, "dump");
+	    return 0;
+	} else if (argv[i][0] == '-' && argv[i][1] != 0) {
+	    return help_arg_error("dump", "unknown option", argv[i], 2);
 	} else if (path == NULL)
 	    path = argv[i];
 	else

@@ -50,6 +50,7 @@
 #include "config.h"
 #include "diag.h"
 #include "dict.h"
+#include "help.h"
 #include "lookup_order.h"
 #include "main_cf.h"
 #include "mapsource.h"
@@ -170,10 +171,7 @@ struct lookup_run {
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-	    "usage: %s lookup [-c config_dir] [--client=NAME[ADDR]] [--helo=NAME]\n"
-	    "           [--sender=ADDR] [--recipient=ADDR] [--etrn=DOMAIN] [--sasl=LOGIN]\n"
-	    "           [--ccert=FINGERPRINT] PARAMETER [KEY]\n", diag_program());
+    help_print_usage(fp, "lookup");
 }
 
 /* out_fields - one output record: the fields joined by TAB */
@@ -767,20 +765,19 @@ int cmd_lookup(int argc, char **argv)
 
     memset(&run, 0, sizeof(run));
     diag_set_fatal_status(EXIT_ERROR);	/* 1 means "not found" here */
-    argv[0] = (char *) diag_program();	/* getopt's messages say "pfc:" */
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "+c:h", options, NULL)) != -1) {
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+:c:h", options, NULL)) != -1) {
 	if (ch == 'c') {
 	    config_dir = optarg;
 	} else if (ch == 'h') {
-	    usage(stdout);
+	    help_print(stdout, "lookup");
 	    return EXIT_FOUND;
 	} else if (ch >= OPT_INPUT && ch < OPT_INPUT + IN_COUNT) {
 	    run.inputs[ch - OPT_INPUT] = optarg;
 	    given = 1;
 	} else {
-	    usage(stderr);
-	    return EXIT_ERROR;
+	    return help_option_error("lookup", ch, argv, EXIT_ERROR);
 	}
     }
     if (argc - optind < 1 || argc - optind > 2) {

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "diag.h"
 #include "dict.h"
+#include "help.h"
 #include "mapsource.h"
 #include "msgscan.h"
 #include "output.h"
@@ -39,8 +40,7 @@ struct map_run {
 
 static void usage(void)
 {
-    diag_fatal("usage: %s map [-bfhimnNoprsuvw] [--replace-foreign] [-c config_dir] [-d key]"
-	       " [-q key] [map_type:]file...", diag_program());
+    diag_fatal("usage: %s", help_usage_line("map"));
 }
 
 static int on_message_text(void *ctx, const struct msgscan_item *item)
@@ -122,11 +122,11 @@ int cmd_map(int argc, char **argv)
     int incremental = 0, ch;
 
     optind = 1;
-    opterr = 1;
-    argv[0] = (char *) diag_program();
-    while ((ch = getopt_long(argc, argv, "+bc:d:fFhimnNopq:rsuUvw", table_long_options,
-			     NULL)) > 0) {
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+:bc:d:fFhimnNopq:rsuUvw", table_long_options, NULL)) > 0) {
 	switch (ch) {
+	case HELP_OPTION: help_print(stdout, "map"); return 0;
+	case '?': case ':': return help_option_error("map", ch, argv, 1);
 	case 'b': run.map_flags |= MAP_BODY_KEY; break;
 	case 'h': run.map_flags |= MAP_HEADER_KEY; break;
 	case 'i': incremental = 1; break;

@@ -24,6 +24,7 @@
 
 #include "commands.h"
 #include "diag.h"
+#include "help.h"
 #include "loader.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -44,8 +45,7 @@ struct query {
 
 static int usage(FILE *fp)
 {
-    fprintf(fp, "usage: pfc query policy.pfi TABLE KEY\n"
-	    "       pfc query policy.pfi TABLE - (keys on standard input)\n");
+    help_print_usage(fp, "query");
     return 2;
 }
 
@@ -304,13 +304,15 @@ int cmd_query(int argc, char **argv)
     char *err;
     int status;
 
-    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-	usage(stdout);
+    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+	help_print(stdout, "query");
 	return 0;
     }
     if (argc > 1 && strcmp(argv[1], "--") == 0) {
 	argc--;
 	argv++;
+    } else if (argc > 1 && argv[1][0] == '-' && argv[1][1] != 0) {
+	return help_arg_error("query", "unknown option", argv[1], 2);
     }
     if (argc != 4)
 	return usage(stderr);

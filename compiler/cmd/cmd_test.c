@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "commands.h"
+#include "help.h"
 #include "restriction.h"
 #include "session_run.h"
 #include "strbuf.h"
@@ -26,9 +27,9 @@
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
 
-static int usage(FILE *fp)
+static int usage(void)
 {
-    fprintf(fp, "usage: pfc test [--service NAME] [--dns SERVER] [-v] POLICY.pfi CASES...\n");
+    help_print_usage(stderr, "test");
     return EXIT_USAGE;
 }
 
@@ -337,6 +338,7 @@ int cmd_test(int argc, char **argv)
     static const struct option options[] = {
 	{"service", required_argument, NULL, 's'},
 	{"dns", required_argument, NULL, 'd'},
+	{"help", no_argument, NULL, HELP_OPTION},
 	{NULL, 0, NULL, 0},
     };
     const char *service = NULL, *dns = NULL;
@@ -344,7 +346,7 @@ int cmd_test(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "v", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hv", options, NULL)) != -1) {
 	switch (opt) {
 	case 's':
 	    service = optarg;
@@ -354,14 +356,16 @@ int cmd_test(int argc, char **argv)
 	    break;
 	case 'v':
 	    break;
+	case 'h':
+	case HELP_OPTION:
+	    help_print(stdout, "test");
+	    return EXIT_PASS;
 	default:
-	    fprintf(stderr, "pfc: test: unknown option or missing argument: %s\n",
-		    argv[optind - 1]);
-	    return usage(stderr);
+	    return help_option_error("test", opt, argv, EXIT_USAGE);
 	}
     }
     if (argc - optind < 2)
-	return usage(stderr);
+	return usage();
     char *err = NULL;
     struct session_run *run = session_run_open(argv[optind], service, dns, &err);
     if (run == NULL) {

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "commands.h"
+#include "help.h"
 #include "json.h"
 #include "session_run.h"
 #include "strbuf.h"
@@ -32,15 +33,9 @@
 #define EXIT_OK		0
 #define EXIT_USAGE	2
 
-static int usage(FILE *fp)
+static int usage(void)
 {
-    fprintf(fp, "usage: pfc trace POLICY.pfi [--service NAME] [--client ADDR[,NAME]]"
-	    " [--sasl USER]\n"
-	    "           [--dns SERVER] [--explain] [--pipeline] [--format=text|json]"
-	    " < session\n"
-	    "       pfc trace POLICY.pfi [options] --helo NAME --from ADDR --to ADDR"
-	    " [--to ADDR...]\n"
-	    "           [--message FILE]\n");
+    help_print_usage(stderr, "trace");
     return EXIT_USAGE;
 }
 
@@ -212,6 +207,7 @@ int cmd_trace(int argc, char **argv)
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"envelopes", no_argument, NULL, OPT_ENVELOPES},
 	{"pipeline", no_argument, NULL, OPT_PIPELINE},
+	{"help", no_argument, NULL, HELP_OPTION},
 	{NULL, 0, NULL, 0},
     };
     const char *service = NULL, *client = "127.0.0.1,localhost", *sasl = NULL, *dns = NULL;
@@ -223,7 +219,7 @@ int cmd_trace(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 	switch (opt) {
 	case OPT_SERVICE:
 	    service = optarg;
@@ -268,16 +264,19 @@ int cmd_trace(int argc, char **argv)
 	    }
 	    json = strcmp(optarg, "json") == 0;
 	    break;
-	default:
-	    fprintf(stderr, "pfc: trace: unknown option or missing argument: %s\n",
-		    argv[optind - 1]);
+	case 'h':
+	case HELP_OPTION:
+	    help_print(stdout, "trace");
 	    free(to);
-	    return usage(stderr);
+	    return EXIT_OK;
+	default:
+	    free(to);
+	    return help_option_error("trace", opt, argv, EXIT_USAGE);
 	}
     }
     if (optind + 1 != argc) {
 	free(to);
-	return usage(stderr);
+	return usage();
     }
 
     char *err = NULL;

@@ -11,11 +11,12 @@
 #include <string.h>
 
 #include "commands.h"
+#include "help.h"
 #include "loader.h"
 
 static int usage(FILE *fp)
 {
-    fprintf(fp, "usage: pfc verify policy.pfi...\n");
+    help_print_usage(fp, "verify");
     return 2;
 }
 
@@ -47,16 +48,14 @@ int cmd_verify(int argc, char **argv)
 {
     int first = 1, status = 0;
 
-    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-	usage(stdout);
+    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+	help_print(stdout, "verify");
 	return 0;
     }
     if (argc > 1 && strcmp(argv[1], "--") == 0)
 	first = 2;
-    else if (argc > 1 && argv[1][0] == '-' && argv[1][1] != 0) {
-	fprintf(stderr, "pfc: verify: unknown option '%s'\n", argv[1]);
-	return usage(stderr);
-    }
+    else if (argc > 1 && argv[1][0] == '-' && argv[1][1] != 0)
+	return help_arg_error("verify", "unknown option", argv[1], 2);
     if (first >= argc)
 	return usage(stderr);
     for (int i = first; i < argc; i++) {

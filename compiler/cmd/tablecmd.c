@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "help.h"
 #include "output.h"
 #include "sha256.h"
 #include "tablecmd.h"
@@ -13,6 +14,7 @@
 
 const struct option table_long_options[] = {
     { "replace-foreign", no_argument, NULL, TABLE_OPT_REPLACE_FOREIGN },
+    { "help", no_argument, NULL, HELP_OPTION },
     { NULL, 0, NULL, 0 },
 };
 

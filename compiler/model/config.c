@@ -40,6 +40,12 @@ static char *main_value(const struct config *cfg, const char *name)
     return setting_value(&cfg->settings, name) ? config_value(cfg, name) : NULL;
 }
 
+/* main_mydomain - for host_myhostname(): main.cf's mydomain, expanded */
+static char *main_mydomain(void *cfg)
+{
+    return main_value(cfg, "mydomain");
+}
+
 /*
  * host_default - the defaults Postfix computes from the host. Like
  * Postfix, myhostname consults only a main.cf mydomain (never its
@@ -50,11 +56,8 @@ static const char *host_default(const struct config *cfg, const char *name)
     static char *hostname, *domain, *networks;
 
     if (strcmp(name, "myhostname") == 0) {
-	if (hostname == NULL) {
-	    char *mydomain = main_value(cfg, "mydomain");
-	    hostname = host_myhostname(mydomain);
-	    free(mydomain);
-	}
+	if (hostname == NULL)
+	    hostname = host_myhostname(main_mydomain, (void *) cfg);
 	return hostname;
     }
     if (strcmp(name, "mydomain") == 0) {

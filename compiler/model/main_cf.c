@@ -28,10 +28,13 @@ void setting_free(void *ptr)
 void setting_put(struct strmap *dict, const char *name, const char *value,
 		 int line)
 {
+    static unsigned long next_seq;
     struct setting *s = xmalloc(sizeof(*s));
+    const struct setting *old = strmap_get(dict, name);
 
     s->value = xstrdup(value);
     s->line = line;
+    s->seq = old != NULL ? old->seq : next_seq++;
     setting_free(strmap_put(dict, name, s));
 }
 

@@ -9,10 +9,15 @@
 #include "cfline.h"
 #include "strmap.h"
 
-/* One setting: its value and where it came from (line 0: not a file). */
+/*
+ * One setting: its value and where it came from (line 0: not a file).
+ * seq orders the names as first set (a later value keeps it), which is
+ * the order in which Postfix's dictionary received them (htorder.h).
+ */
 struct setting {
     char *value;
     int line;
+    unsigned long seq;
 };
 
 struct mainconf_hooks {

@@ -7,6 +7,9 @@
 #   known_reason NAME  the reason a case is listed in $KNOWN_DIFFS
 #                      ("NAME<TAB>REASON" lines; a NAME ending in "*" stands
 #                      for every case that starts with it); fails if unlisted
+#   tap_result NAME DIAG  one TAP line: ok when DIAG (the differences) is
+#                      empty, "ok # SKIP reason" when NAME is listed, else
+#                      "not ok" with DIAG; counts n, identical, listed, failed
 
 skip_all() {
     if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then
@@ -55,6 +58,23 @@ known_reason() {
         fi
     done <<<"${KNOWN_DIFFS:-}"
     return 1
+}
+
+tap_result() {
+    local name=$1 diag=$2 reason
+    n=$((n + 1))
+    if [ -z "$diag" ]; then
+        identical=$((identical + 1))
+        echo "ok $n - $name"
+    elif reason=$(known_reason "$name"); then
+        # Listed differences are reported, and not counted as comparisons.
+        listed=$((listed + 1))
+        echo "ok $n - $name # SKIP $reason"
+    else
+        failed=$((failed + 1))
+        echo "not ok $n - $name"
+        printf '%s' "$diag" | sed 's/^/# /'
+    fi
 }
 
 # The corpus manifest (MANIFEST must name $CORPUS/MANIFEST.tsv).

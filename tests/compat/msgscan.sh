@@ -110,18 +110,7 @@ identical=0
 
 # report NAME DIAG: print one TAP result
 report() {
-    local name=$1 diag=$2 reason
-    n=$((n + 1))
-    if [ -z "$diag" ]; then
-        identical=$((identical + 1))
-        echo "ok $n - $name"
-    elif reason=$(known_reason "$name"); then
-        echo "ok $n - $name # SKIP $reason"
-    else
-        failed=$((failed + 1))
-        echo "not ok $n - $name"
-        printf '%s' "$diag" | sed 's/^/# /'
-    fi
+    tap_result "$1" "$2"
 }
 
 # compare_outputs: compare $TMP/{p,f}.{out,err} and exit codes $prc/$frc;

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "expand.h"
@@ -26,14 +27,21 @@ static const char *lookup(const char *name, int mode, void *ctx)
     return NULL;
 }
 
-static void expect(const char *pattern, const char *want, int want_status)
+/* expect_from - pattern expands to want, with or without an error */
+static void expect_from(expand_lookup_fn fn, const char *pattern, const char *want,
+			int want_status)
 {
     struct strbuf out = STRBUF_INIT;
-    int status = expand(&out, pattern, EXPAND_RECURSE, lookup, NULL);
+    int status = expand(&out, pattern, EXPAND_RECURSE, fn, NULL);
 
     assert_string_equal(sb_str(&out), want);
     assert_int_equal(status & EXPAND_ERROR, want_status & EXPAND_ERROR);
     sb_free(&out);
+}
+
+static void expect(const char *pattern, const char *want, int want_status)
+{
+    expect_from(lookup, pattern, want, want_status);
 }
 
 static void test_plain_forms(void **state)
@@ -95,6 +103,51 @@ static void test_errors(void **state)
     expect("$loop", "", EXPAND_ERROR);
 }
 
+/* Chains: dN = $d(N-1), d0 = end; eN = $e(N-1), e0 = a relational expression. */
+static const char *chain_lookup(const char *name, int mode, void *ctx)
+{
+    static char value[64];
+    int n;
+
+    (void) mode;
+    (void) ctx;
+    if (sscanf(name, "d%d", &n) == 1 || sscanf(name, "e%d", &n) == 1) {
+	if (n > 0)
+	    snprintf(value, sizeof(value), "$%c%d", name[0], n - 1);
+	else if (name[0] == 'd')
+	    return "end";
+	else
+	    return "${{$d60} == {end}?{yes}:{no}}";
+	return value;
+    }
+    return lookup(name, mode, ctx);
+}
+
+static void expect_chain(const char *pattern, const char *want, int want_status)
+{
+    expect_from(chain_lookup, pattern, want, want_status);
+}
+
+static void test_nesting(void **state)
+{
+    struct strbuf many = STRBUF_INIT, want = STRBUF_INIT;
+
+    (void) state;
+    /* 100 nested references expand; the 101st is one too many. */
+    expect_chain("$d99", "end", 0);
+    expect_chain("$d100", "", EXPAND_ERROR);
+    /* Each reference gives its level back: 150 in a row are fine. */
+    for (int i = 0; i < 150; i++) {
+	sb_adds(&many, " $full_p");
+	sb_adds(&want, " yes");
+    }
+    expect_chain(sb_str(&many), sb_str(&want), 0);
+    /* A relational operand starts at level 0 again: 60 + 61 levels. */
+    expect_chain("$e59", "yes", 0);
+    sb_free(&many);
+    sb_free(&want);
+}
+
 /* Names are visited in both branches when scanning, and nothing is output. */
 static int visits;
 static const char *count_lookup(const char *name, int mode, void *ctx)
@@ -121,6 +174,7 @@ int main(void)
 	cmocka_unit_test(test_conditionals),
 	cmocka_unit_test(test_relational),
 	cmocka_unit_test(test_errors),
+	cmocka_unit_test(test_nesting),
 	cmocka_unit_test(test_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
