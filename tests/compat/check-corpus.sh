@@ -53,6 +53,7 @@ db-missing	no table of the corpus is built (no .db beside its source)
 db-foreign	(a warning by default) the same, for .db files pfc did not build
 unsupported-table-type	(a warning by default) mysql:, ldap:... cannot be read here
 undefined-transport@stock	the stock master.cf lacks the repository's transports
+parameter-file	nor the host files it names (myorigin = /etc/mailname): Postfix stops the same way on this host ("postmap: fatal: /etc/mailname: cannot open file")
 EOF
 )
 
