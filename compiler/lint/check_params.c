@@ -1478,13 +1478,19 @@ static const char *hostname_problem(const char *name, char *why, size_t size)
     return NULL;
 }
 
-/* value_unsure - a raw value whose expansion another rule reports or that a template fills */
+/*
+ * value_unsure - a raw value whose expansion another rule reports: it
+ * does not expand. (A template placeholder or an undefined $NAME is what
+ * Postfix gets, and judged as such: "%hostname" or an empty value stops
+ * the daemons as surely.)
+ */
 static int value_unsure(struct check *cx, const char *raw)
 {
     char *err = expansion_error(raw);
 
+    (void) cx;
     free(err);
-    return err != NULL || template_vars(cx, raw) > 0 || has_placeholder(raw);
+    return err != NULL;
 }
 
 /*
@@ -1492,21 +1498,32 @@ static int value_unsure(struct check *cx, const char *raw)
  * of the service (NULL: main.cf) sees it: every daemon stops at start
  * when it is no valid host name.
  */
-static void check_one_hostname(struct check *cx, const char *name, const char *value,
-			       const char *path, const struct cf_logical_line *where,
-			       size_t offset, const char *label)
+static void check_one_hostname(struct check *cx, const char *name, const char *raw,
+			       const char *value, const char *path,
+			       const struct cf_logical_line *where, size_t offset,
+			       const char *label)
 {
+    struct strbuf shown = STRBUF_INIT;
     char why[400];
 
     /* A '$' left: the value did not expand (expansion-syntax, expansion-nesting). */
     if (value == NULL || strchr(value, '$') != NULL
 	|| hostname_problem(value, why, sizeof(why)) == NULL)
 	return;
+    sb_adds(&shown, raw);
+    if (strcmp(raw, value) != 0)
+	sb_printf(&shown, " (\"%s\" once expanded)", value);
     struct finding *f = check_report(cx, "bad-hostname", path, where, offset,
 				     "%s = %s is no valid host name (%s): every Postfix daemon"
-				     " stops at start", label, value, why + strlen("valid_hostname: "));
-    finding_postfix(f, "file %s/main.cf: parameter %s: bad parameter value: %s",
-		    cx->config_dir, name, value);
+				     " stops at start", label, sb_str(&shown),
+				     why + strlen("valid_hostname: "));
+    sb_free(&shown);
+    /* An empty value fails mail_conf_str()'s length check before valid_hostname(). */
+    if (*value == 0)
+	finding_postfix(f, "bad string length 0 < 1: %s = ", name);
+    else
+	finding_postfix(f, "file %s/main.cf: parameter %s: bad parameter value: %s",
+			cx->config_dir, name, value);
     finding_fix(f, "use a fully qualified domain name: letters, digits, '-' and '.'");
 }
 
@@ -1525,8 +1542,8 @@ static void check_hostnames(struct check *cx)
 	if (s == NULL || value_unsure(cx, s->value))
 	    continue;
 	char *value = check_value(cx, names[i]);
-	check_one_hostname(cx, names[i], value, cx->main_path, s->where, s->value_off,
-			   names[i]);
+	check_one_hostname(cx, names[i], s->value, value, cx->main_path, s->where,
+			   s->value_off, names[i]);
 	free(value);
     }
     for (size_t i = 0; i < cx->nservices && cx->master_path != NULL; i++) {
@@ -1538,8 +1555,8 @@ static void check_hostnames(struct check *cx)
 		continue;
 	    char *value = check_service_value(cx, svc, o->name);
 	    char *label = xconcat("-o ", o->name, (char *) NULL);
-	    check_one_hostname(cx, o->name, value, cx->master_path, svc->entry->where,
-			       o->value_off, label);
+	    check_one_hostname(cx, o->name, o->value, value, cx->master_path,
+			       svc->entry->where, o->value_off, label);
 	    free(label);
 	    free(value);
 	}
