@@ -570,9 +570,10 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
     size_t len = 0;
     char *text = read_all(source, &len);
     if (text == NULL) {
-	REPORT(cx, errno == EXDEV ? "root-escape" : "table-source-missing", r,
+	int err = errno;
+	REPORT(cx, err == EXDEV ? "root-escape" : "table-source-missing", r,
 	       "%s:%s: cannot read %s: %s", type, name, name,
-	       errno == EXDEV ? "it leads outside the --root directory" : strerror(errno));
+	       err == EXDEV ? "it leads outside the --root directory" : strerror(err));
 	goto done;
     }
     /*
