@@ -4,20 +4,6 @@
 #include "json.h"
 #include "utf8.h"
 
-/* utf8_seqlen - the length a UTF-8 lead byte announces, or 0 if it is no lead byte */
-static size_t utf8_seqlen(unsigned char c)
-{
-    if (c < 0x80)
-	return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-	return 2;
-    if (c >= 0xe0 && c <= 0xef)
-	return 3;
-    if (c >= 0xf0 && c <= 0xf4)
-	return 4;
-    return 0;
-}
-
 void json_string(struct strbuf *out, const char *text)
 {
     sb_addch(out, '"');

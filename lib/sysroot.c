@@ -1,17 +1,22 @@
-/* sysroot - resolve absolute paths under --root DIR */
+/* sysroot - resolve absolute paths under --root DIR, and keep reads inside it */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sysroot.h"
 #include "xalloc.h"
 
 static char *root;
+static char *root_real;		/* realpath of root, once asked for */
 
 void sysroot_set(const char *dir)
 {
     free(root);
-    root = NULL;
+    free(root_real);
+    root = root_real = NULL;
     if (dir != NULL && *dir != 0) {
 	size_t len = strlen(dir);
 	/* "DIR/" and "DIR" name the same root; "/" is no root at all. */
@@ -32,6 +37,47 @@ char *sysroot_path(const char *path)
     if (root == NULL || path[0] != '/')
 	return xstrdup(path);
     return xconcat(root, path, (char *) NULL);
+}
+
+/* inside_root - is real (a resolved, absolute path) the root or below it? */
+static int inside_root(const char *real)
+{
+    if (root_real == NULL) {
+	/* A root that does not resolve holds nothing: compare with its name. */
+	root_real = realpath(root, NULL);
+	if (root_real == NULL)
+	    root_real = xstrdup(root);
+    }
+    size_t len = strlen(root_real);
+    return strncmp(real, root_real, len) == 0 && (real[len] == 0 || real[len] == '/');
+}
+
+char *sysroot_outside(const char *path)
+{
+    if (root == NULL)
+	return NULL;
+    char *real = realpath(path, NULL);
+    /* Nothing there (or a link to nothing): nothing can be read through it. */
+    if (real == NULL || inside_root(real)) {
+	free(real);
+	return NULL;
+    }
+    return real;
+}
+
+char *sysroot_fd_outside(int fd)
+{
+    char link[64], target[PATH_MAX];
+
+    if (root == NULL)
+	return NULL;
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    /* Without /proc the opened file cannot be named: the path check stands. */
+    if (n < 0 || (size_t) n >= sizeof(target) - 1)
+	return NULL;
+    target[n] = 0;
+    return inside_root(target) ? NULL : xstrdup(target);
 }
 
 int sysroot_take_option(int argc, char **argv)

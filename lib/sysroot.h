@@ -2,7 +2,8 @@
  * sysroot - "--root DIR": a configuration kept in a repository names its
  * files by their deployed paths (hash:/etc/postfix/virtual); with a root,
  * every absolute path pfc opens is taken under DIR, as a compiler's
- * --sysroot does. Relative paths are left alone.
+ * --sysroot does. Relative paths are left alone. For a tree that is not
+ * trusted (a pull request), sysroot_outside() tells what leads out of it.
  */
 #ifndef PFC_SYSROOT_H
 #define PFC_SYSROOT_H
@@ -13,6 +14,25 @@ const char *sysroot_get(void);
 
 /* sysroot_path - path as pfc opens it (a new string) */
 char *sysroot_path(const char *path);
+
+/*
+ * sysroot_outside - with a root: where path (as pfc opens it, absolute
+ * under the root or relative to the working directory) leads when it
+ * leads outside the root, every symbolic link and ".." followed as the
+ * kernel follows them (a new string); NULL when it stays inside, leads
+ * nowhere (nothing is there to read) or no root is set. A link inside the
+ * tree to a file inside the tree is fine; "../../etc/passwd" and
+ * "/etc/passwd" as link targets are outside. It describes the tree as it
+ * is now: a caller that then opens path by name trusts the tree not to
+ * change in between (see sysroot_fd_outside).
+ */
+char *sysroot_outside(const char *path);
+/*
+ * sysroot_fd_outside - the same for a file already open: where fd leads
+ * when that is outside the root (from /proc/self/fd; NULL without /proc).
+ * Checked after the open, it cannot be raced.
+ */
+char *sysroot_fd_outside(int fd);
 
 /*
  * sysroot_take_option - remove "--root DIR" and "--root=DIR" from argv

@@ -109,3 +109,16 @@ void utf8_casefold(struct strbuf *buf, const char *s)
 	len -= n;
     }
 }
+
+size_t utf8_seqlen(unsigned char c)
+{
+    if (c < 0x80)
+	return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+	return 2;
+    if (c >= 0xe0 && c <= 0xef)
+	return 3;
+    if (c >= 0xf0 && c <= 0xf4)
+	return 4;
+    return 0;
+}

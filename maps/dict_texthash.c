@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
@@ -37,8 +38,16 @@ static struct dict *texthash_open(const char *name, int mode, unsigned flags, ch
 	return NULL;
     }
     mt = memtable_open(&dict_type_texthash, name, flags);
-    mapsource_read(fp, name, MAPSOURCE_TEXTHASH | ((flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0),
-		   add_entry, mt);
+    if (mapsource_read(fp, name, MAPSOURCE_TEXTHASH
+		       | ((flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0), add_entry, mt) < 0) {
+	/* A directory opens, then fails to read: Postfix stops, it does not answer "not found". */
+	char *ignored = NULL;
+	*err = dict_format_error("read %s: %s", name, strerror(errno));
+	fclose(fp);
+	(void) dict_close(&mt->dict, &ignored);
+	free(ignored);
+	return NULL;
+    }
     fclose(fp);
     return &mt->dict;
 }

@@ -264,6 +264,14 @@ static const char *lookup_service(const char *name, int mode, void *ctx)
     return ro ? ro : config_raw(sl->cfg, name);
 }
 
+const char *check_raw_value(const struct check *cx, const struct check_service *svc,
+			    const char *name)
+{
+    struct service_lookup sl = { svc, cx->cfg };
+
+    return svc != NULL ? lookup_service(name, 0, &sl) : config_raw(cx->cfg, name);
+}
+
 char *check_service_value(struct check *cx, const struct check_service *svc,
 			  const char *name)
 {
@@ -566,7 +574,7 @@ void check_free(struct check *cx)
 static int usage(void)
 {
     fprintf(stderr, "usage: pfc check [-c config_dir] [--root dir] "
-	    "[--format text|json|sarif|github] [--werror] [-W rule] [-Wno-rule] "
+	    "[--format text|json|sarif|github] [-v|--notes] [--werror] [-W rule] [-Wno-rule] "
 	    "[--list-rules]\n");
     return 2;
 }
@@ -683,6 +691,8 @@ int cmd_check(int argc, char **argv)
 	    format = arg + 9;
 	} else if (strcmp(arg, "--werror") == 0) {
 	    cx.werror = 1;
+	} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--notes") == 0) {
+	    check_set_show_notes(1);
 	} else if (strcmp(arg, "-W") == 0 && i + 1 < argc) {
 	    if (set_rule(&cx, argv[++i]) < 0)
 		status = 2;

@@ -175,6 +175,13 @@ char *check_value(struct check *cx, const char *name);
 /* check_setting_find - the effective main.cf setting of name, or NULL */
 const struct check_setting *check_setting_find(const struct check *cx,
 					       const char *name);
+/*
+ * check_raw_value - the unexpanded value of name as svc sees it (its -o,
+ * else main.cf, else the default; svc NULL: main.cf), or NULL. A default
+ * computed from the host is computed here.
+ */
+const char *check_raw_value(const struct check *cx, const struct check_service *svc,
+			    const char *name);
 /* check_service_value - name as service sees it: its -o, else main.cf */
 char *check_service_value(struct check *cx, const struct check_service *svc,
 			  const char *name);
@@ -222,6 +229,13 @@ void check_table_ref(struct check *cx, const char *spec, enum table_need need,
 		     const struct cf_logical_line *where, size_t offset);
 
 /*
+ * check_table_file_ok - may the file of spec be opened by name: a readable
+ * regular file inside --root, or a type without a file? For rules that
+ * open tables through the maps layer. Defined in check_tables.c.
+ */
+int check_table_file_ok(const char *spec);
+
+/*
  * check_pattern_table - the rules for a regexp or pcre table's source
  * file (path as opened). Defined in check_patterns.c.
  */
@@ -264,6 +278,12 @@ const char *check_suggest(const char *name, const char *const *candidates,
 
 /* check_output.c: print the findings in format; returns 0, or -1 if unknown */
 int check_print(const struct check *cx, const char *format);
+/*
+ * check_set_show_notes - print notes in text and github output too (-v,
+ * --notes); by default they are only counted there. json and sarif always
+ * hold every finding: their readers filter by level themselves.
+ */
+void check_set_show_notes(int show);
 
 /* The parts of a finding, for check_output.c. */
 struct finding {

@@ -11,6 +11,8 @@
 #include "check.h"
 #include "json.h"
 #include "strbuf.h"
+#include "sysroot.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #ifdef HAVE_CONFIG_H
@@ -22,6 +24,14 @@
 
 static const char *const level_text[] = { "note", "warning", "error" };
 
+/* Notes in text and github output: 0, counted on the summary line only. */
+static int show_notes;
+
+void check_set_show_notes(int show)
+{
+    show_notes = show;
+}
+
 /* display_path - a path as findings show it: without a leading "./" */
 static const char *display_path(const char *path)
 {
@@ -31,6 +41,92 @@ static const char *display_path(const char *path)
 }
 
 /* ------------------------------------------------------------ text */
+
+/*
+ * Text that comes from the input is printed so that it cannot drive the
+ * terminal and does not flood it: control bytes (but tabs) and bytes that
+ * are not well-formed UTF-8 become '?', as postconf prints them, and long
+ * text is cut.
+ */
+#define TEXT_MAX 1024		/* bytes of a message or a fix */
+#define ECHO_WIDTH 512		/* bytes of a source line around the caret */
+
+/* clean_len - how many bytes of text (at most max) to print, ending on a character */
+static size_t clean_len(const char *text, size_t len, size_t max)
+{
+    if (len <= max)
+	return len;
+    while (max > 0 && ((unsigned char) text[max] & 0xc0) == 0x80)
+	max--;
+    return max;
+}
+
+/* put_clean - len bytes of text, each unsafe byte as '?' (one byte, one column) */
+static void put_clean(struct strbuf *out, const char *text, size_t len)
+{
+    const unsigned char *p = (const unsigned char *) text;
+
+    for (size_t i = 0; i < len; i++) {
+	if (p[i] < 0x80) {
+	    sb_addch(out, (p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f ? '?' : (char) p[i]);
+	    continue;
+	}
+	size_t n = utf8_seqlen(p[i]);
+	if (n > 1 && i + n <= len && utf8_valid((const char *) p + i, n)) {
+	    sb_addn(out, (const char *) p + i, n);
+	    i += n - 1;
+	} else {
+	    sb_addch(out, '?');
+	}
+    }
+}
+
+/* print_clean - text made safe, cut after TEXT_MAX bytes */
+static void print_clean(const char *text)
+{
+    struct strbuf out = STRBUF_INIT;
+    size_t len = strlen(text), n = clean_len(text, len, TEXT_MAX);
+
+    put_clean(&out, text, n);
+    if (n < len)
+	sb_printf(&out, "... [%zu more bytes]", len - n);
+    fwrite(out.s ? out.s : "", 1, out.len, stdout);
+    sb_free(&out);
+}
+
+/*
+ * print_echo - the source line and a caret under column: a long line is
+ * shown ECHO_WIDTH bytes around the column, with "..." where it is cut.
+ */
+static void print_echo(const char *src, int column)
+{
+    struct strbuf out = STRBUF_INIT;
+    size_t len = strlen(src), col = column > 0 ? (size_t) column - 1 : 0, start = 0;
+
+    if (col > len)
+	col = len;
+    if (len > ECHO_WIDTH && col > ECHO_WIDTH / 2) {
+	start = col - ECHO_WIDTH / 2;
+	while (start < len && ((unsigned char) src[start] & 0xc0) == 0x80)
+	    start++;
+    }
+    size_t n = clean_len(src + start, len - start, ECHO_WIDTH);
+    sb_adds(&out, " ");
+    if (start > 0)
+	sb_adds(&out, "...");
+    put_clean(&out, src + start, n);
+    if (start + n < len)
+	sb_adds(&out, "...");
+    sb_adds(&out, "\n ");
+    if (start > 0)
+	sb_adds(&out, "   ");
+    /* Keep the tabs, so the caret lines up however tabs are shown. */
+    for (size_t c = start; c < col && c < start + n; c++)
+	sb_addch(&out, src[c] == '\t' ? '\t' : ' ');
+    sb_adds(&out, "^\n");
+    fwrite(out.s, 1, out.len, stdout);
+    sb_free(&out);
+}
 
 /*
  * The file of the findings being printed, read once: findings come sorted
@@ -53,7 +149,10 @@ static void source_load(struct source_file *sf, const char *path)
     free(sf->starts);
     memset(sf, 0, sizeof(*sf));
     sf->path = xstrdup(path);
-    if (sb_read_file(&text, path) < 0) {
+    /* A file that leads outside --root is not shown (root-escape says so). */
+    char *outside = sysroot_outside(path);
+    if (outside != NULL || sb_read_file(&text, path) < 0) {
+	free(outside);
 	sb_free(&text);
 	return;
     }
@@ -93,36 +192,41 @@ static void print_text(const struct check *cx)
     for (size_t i = 0; i < cx->nfindings; i++) {
 	const struct finding *f = &cx->findings[i];
 	count[f->severity]++;
-	if (f->path == NULL)
+	if (f->severity == CHECK_NOTE && !show_notes)
+	    continue;
+	if (f->path == NULL) {
 	    printf("pfc");
-	else if (f->line == 0)
-	    printf("%s", display_path(f->path));
-	else if (f->column == 0)
-	    printf("%s:%d", display_path(f->path), f->line);
-	else
-	    printf("%s:%d:%d", display_path(f->path), f->line, f->column);
-	printf(": %s: %s [%s]\n", level_text[f->severity], f->message, f->rule);
+	} else {
+	    print_clean(display_path(f->path));
+	    if (f->line > 0)
+		printf(":%d", f->line);
+	    if (f->line > 0 && f->column > 0)
+		printf(":%d", f->column);
+	}
+	printf(": %s: ", level_text[f->severity]);
+	print_clean(f->message);
+	printf(" [%s]\n", f->rule);
 	char *src = f->path && f->line > 0 ? source_line(&sf, f->path, f->line) : NULL;
 	if (src != NULL) {
-	    printf(" %s\n ", src);
-	    /* Keep the tabs, so the caret lines up however tabs are shown. */
-	    size_t srclen = strlen(src);
-	    for (int c = 1; c < f->column; c++)
-		putchar((size_t) c <= srclen && src[c - 1] == '\t' ? '\t' : ' ');
-	    printf("^\n");
+	    print_echo(src, f->column);
 	    free(src);
 	}
-	if (f->fix != NULL)
-	    printf(" fix: %s\n", f->fix);
+	if (f->fix != NULL) {
+	    printf(" fix: ");
+	    print_clean(f->fix);
+	    putchar('\n');
+	}
     }
     free(sf.path);
     free(sf.text);
     free(sf.starts);
     if (cx->nfindings > 0)
-	printf("%zu error%s, %zu warning%s, %zu note%s\n",
+	printf("%zu error%s, %zu warning%s, %zu note%s%s\n",
 	       count[CHECK_ERROR], count[CHECK_ERROR] == 1 ? "" : "s",
 	       count[CHECK_WARNING], count[CHECK_WARNING] == 1 ? "" : "s",
-	       count[CHECK_NOTE], count[CHECK_NOTE] == 1 ? "" : "s");
+	       count[CHECK_NOTE], count[CHECK_NOTE] == 1 ? "" : "s",
+	       count[CHECK_NOTE] > 0 && !show_notes ? " (not shown: pfc check --notes shows them)"
+	       : "");
 }
 
 /* ------------------------------------------------------------ json */
@@ -231,10 +335,19 @@ static void print_sarif(const struct check *cx)
 
 /* ------------------------------------------------------------ github */
 
-/* github_escape - a workflow command's data (props: also ':' and ',') */
+/*
+ * github_escape - a workflow command's data (props: also ':' and ','),
+ * made safe and cut as the text output's is.
+ */
 static void github_escape(const char *text, int property)
 {
-    for (const char *p = text; *p; p++) {
+    struct strbuf safe = STRBUF_INIT;
+    size_t len = strlen(text), n = clean_len(text, len, TEXT_MAX);
+
+    put_clean(&safe, text, n);
+    if (n < len)
+	sb_printf(&safe, "... [%zu more bytes]", len - n);
+    for (const char *p = sb_str(&safe); *p; p++) {
 	if (*p == '%')
 	    fputs("%25", stdout);
 	else if (*p == '\r')
@@ -248,12 +361,19 @@ static void github_escape(const char *text, int property)
 	else
 	    putchar(*p);
     }
+    sb_free(&safe);
 }
 
 static void print_github(const struct check *cx)
 {
+    size_t hidden = 0;
+
     for (size_t i = 0; i < cx->nfindings; i++) {
 	const struct finding *f = &cx->findings[i];
+	if (f->severity == CHECK_NOTE && !show_notes) {
+	    hidden++;
+	    continue;
+	}
 	printf("::%s ", f->severity == CHECK_NOTE ? "notice" : level_text[f->severity]);
 	if (f->path != NULL) {
 	    printf("file=");
@@ -269,11 +389,15 @@ static void print_github(const struct check *cx)
 	printf("::");
 	github_escape(f->message, 0);
 	if (f->fix != NULL) {
-	    github_escape("\nfix: ", 0);
+	    printf("%%0Afix: ");
 	    github_escape(f->fix, 0);
 	}
 	putchar('\n');
     }
+    /* One annotation instead of one per -o override: a pull request stays readable. */
+    if (hidden > 0)
+	printf("::notice title=pfc check::%zu note%s not shown (pfc check --notes shows them)\n",
+	       hidden, hidden == 1 ? "" : "s");
 }
 
 int check_print(const struct check *cx, const char *format)

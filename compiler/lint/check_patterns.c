@@ -94,6 +94,40 @@ struct pcre_only {
     const char *meaning;	/* what POSIX makes of it */
 };
 
+/* closes_bound - does the "}" at re[at] end a bound such as {2} or {1,3}? */
+static int closes_bound(const char *re, size_t at)
+{
+    size_t j = at;
+
+    while (j > 0 && (isdigit((unsigned char) re[j - 1]) || re[j - 1] == ','))
+	j--;
+    return j > 0 && j < at && re[j - 1] == '{' && isdigit((unsigned char) re[j]);
+}
+
+/*
+ * quantifier_meaning - what POSIX makes of the quantifier first followed by
+ * second ('?': PCRE's lazy form, '+': its possessive form). POSIX reads the
+ * second as a quantifier of the first: "x+?" is "(x+)?", so the repeat
+ * becomes optional and the rule matches keys PCRE's would not (with
+ * nothing around it, every key); "x*?" and "x??" match what they did, but
+ * greedily, so only the text of the $n changes; "x++" is "(x+)+", which
+ * gives back characters where PCRE's possessive repeat would not.
+ */
+static const char *quantifier_meaning(char first, char second, int groups_used)
+{
+    if (second == '+')
+	return "POSIX has no possessive quantifiers: it repeats the repeat, which"
+	    " gives characters back where PCRE's would not, so other keys match";
+    if (first == '+' || first == '}')
+	return "POSIX has no lazy quantifiers: it makes the repeat optional,"
+	    " so the rule also matches keys without it";
+    if (groups_used)
+	return "POSIX has no lazy or possessive quantifiers: it makes the "
+	    "repeat optional and stays greedy, so this rule's $n get other text";
+    return "POSIX has no lazy quantifiers: it reads this as an optional greedy"
+	" repeat, which may match nothing";
+}
+
 /*
  * find_pcre_only - the first PCRE-only construct of a POSIX pattern, or 0.
  * glibc's own extensions (\w \W \s \S \b \B \< \> \` \') mean what they
@@ -101,9 +135,8 @@ struct pcre_only {
  * something else in POSIX (glibc matches nothing or the letter). Inside a
  * bracket expression a backslash is an ordinary character, so "[\d]" is a
  * backslash or a "d". In ERE, "(?" and "(*" do not compile, and a second
- * quantifier ("*?", "+?", "??", "*+", "}?") only makes the first optional:
- * the same keys match, but the groups differ, so that matters only when
- * groups_used ($n in the result).
+ * quantifier ("*?", "+?", "??", "}?", "*+", "++", "?+", "}+") quantifies
+ * the first: see quantifier_meaning().
  */
 static int find_pcre_only(const char *re, size_t len, int extended, int groups_used,
 			  struct pcre_only *out)
@@ -162,12 +195,11 @@ static int find_pcre_only(const char *re, size_t len, int extended, int groups_u
 	    out->meaning = "POSIX has no (?...) or (*...) groups";
 	    return 1;
 	}
-	if (groups_used && strchr("*+?}", ch) != NULL && i > 0 && i + 1 < len
-	    && (re[i + 1] == '?' || re[i + 1] == '+')) {
+	if (i > 0 && i + 1 < len && (re[i + 1] == '?' || re[i + 1] == '+')
+	    && (strchr("*+?", ch) != NULL || (ch == '}' && closes_bound(re, i)))) {
 	    out->at = i;
 	    snprintf(out->what, sizeof(out->what), "%c%c", ch, re[i + 1]);
-	    out->meaning = "POSIX has no lazy or possessive quantifiers: it makes the "
-		"repeat optional and stays greedy, so this rule's $n get other text";
+	    out->meaning = quantifier_meaning(ch, re[i + 1], groups_used);
 	    return 1;
 	}
     }
@@ -265,8 +297,12 @@ static void check_posix_pattern(struct pattern_check *pc, const struct pat_seen 
     struct finding *f = report(pc, "regexp-pcre-syntax", seen, pat->offset + pcre.at,
 			       "%s is PCRE syntax, but this is a POSIX regexp: table;"
 			       " %s", pcre.what, pcre.meaning);
-    finding_fix(f, "make this a pcre: table, or use POSIX syntax"
-		" ([[:digit:]] for \\d, [[:space:]] for \\s)");
+    if (strchr("*+?}", pcre.what[0]) != NULL)
+	finding_fix(f, "make this a pcre: table, or write the repeat without its"
+		    " second \"%c\"", pcre.what[1]);
+    else
+	finding_fix(f, "make this a pcre: table, or use POSIX syntax"
+		    " ([[:digit:]] for \\d, [[:space:]] for \\s)");
 }
 
 /* ------------------------------------------------ unknown-action */

@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "restriction.h"
+#include "strbuf.h"
 #include "textutil.h"
 #include "xalloc.h"
 
@@ -439,6 +440,189 @@ static void check_class_names(struct context *ctx, struct place *pl)
     }
 }
 
+/* ------------------------------------------------------------ class cycles */
+
+static const struct check_override *override_find(const struct check_service *svc,
+						  const char *name);
+
+/*
+ * class_refs - the classes a class's list names, in order, as generic_checks()
+ * would reach them: a built-in restriction wins over a class of the same
+ * name, and the word a restriction takes after it (a table, a domain, a
+ * policy endpoint) is no class. refs[k] indexes ctx->classes.
+ */
+static void class_refs(struct context *ctx, const char *list, size_t **refs, size_t *n)
+{
+    struct words w;
+
+    words_split(&w, list, 1);
+    for (size_t i = 0; i < w.n; i++) {
+	enum check_restriction_arg arg;
+	if (check_restriction_find(w.v[i], &arg) != NULL) {
+	    if (arg != CHECK_RARG_NONE)
+		i++;
+	    continue;
+	}
+	for (size_t c = 0; c < ctx->classes.n; c++)
+	    if (strcmp(ctx->classes.v[c], w.v[i]) == 0) {
+		*refs = xrealloc(*refs, (*n + 1) * sizeof(**refs));
+		(*refs)[(*n)++] = c;
+		break;
+	    }
+    }
+    words_free(&w);
+}
+
+/*
+ * place_list_word - the offset of word as an element of the written list
+ * (not inside a { } group such as inline:{strict=OK}), else the value's.
+ */
+static size_t place_list_word(const struct place *pl, const char *word)
+{
+    const char *text = pl->where->text;
+    size_t len = strlen(word);
+    int depth = 0;
+
+    for (size_t at = pl->value_off; at < pl->value_end; at++) {
+	if (text[at] == '{')
+	    depth++;
+	else if (text[at] == '}' && depth > 0)
+	    depth--;
+	if (depth > 0 || at + len > pl->value_end || strncmp(text + at, word, len) != 0)
+	    continue;
+	if ((at == pl->value_off || strchr(CHARS_COMMA_SP, text[at - 1]) != NULL)
+	    && (at + len == pl->value_end || text[at + len] == 0
+		|| strchr(CHARS_COMMA_SP, text[at + len]) != NULL))
+	    return at;
+    }
+    return pl->value_off;
+}
+
+/* class_place - where class is set as ctx sees it: its -o, else its main.cf line */
+static int class_place(struct context *ctx, const char *class, struct place *pl)
+{
+    const struct check_override *o = ctx->svc ? override_find(ctx->svc, class) : NULL;
+    const struct check_setting *s = check_setting_find(ctx->cx, class);
+
+    if (o != NULL)
+	place_override(pl, ctx->cx, ctx->svc, o);
+    else if (s != NULL)
+	place_main(pl, ctx->cx, s);
+    else
+	return 0;
+    return 1;
+}
+
+/*
+ * report_class_cycle - the loop path[0] -> ... -> path[len-1] -> path[0],
+ * at the word of the last class that names the first again. For a
+ * service, only a loop one of its -o makes: main.cf's own is said once.
+ */
+static void report_class_cycle(struct context *ctx, const size_t *loop, size_t len)
+{
+    struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT;
+    size_t *path = xcalloc(len, sizeof(*path)), at = len - 1;
+    struct place pl;
+
+    /* In a service, the loop is its -o's: said there, at the first such class. */
+    if (ctx->svc != NULL) {
+	at = len;
+	for (size_t i = 0; i < len && at == len; i++)
+	    if (override_find(ctx->svc, ctx->classes.v[loop[i]]) != NULL)
+		at = i;
+	if (at == len) {
+	    free(path);
+	    return;
+	}
+    }
+    /* Rotate: path[len - 1] is the class whose list closes the loop. */
+    for (size_t i = 0; i < len; i++)
+	path[i] = loop[(at + 1 + i) % len];
+    const char *last = ctx->classes.v[path[len - 1]], *first = ctx->classes.v[path[0]];
+    if (!class_place(ctx, last, &pl)) {
+	free(path);
+	return;
+    }
+    for (size_t i = 0; i < len; i++)
+	sb_printf(&text, "%s -> ", ctx->classes.v[path[i]]);
+    sb_adds(&text, first);
+    if (len == 1)
+	sb_printf(&msg, "restriction class %s names itself (%s)", last, sb_str(&text));
+    else
+	sb_printf(&msg, "restriction classes name each other in a loop (%s)", sb_str(&text));
+    if (ctx->svc != NULL)
+	sb_printf(&msg, " in service %s/%s", ctx->svc->entry->argv[MF_SERVICE],
+		  ctx->svc->entry->argv[MF_TYPE]);
+    struct finding *f = check_report(ctx->cx, "class-cycle", pl.path, pl.where,
+				     place_list_word(&pl, first),
+				     "%s: smtpd does not limit how deep classes nest, so it recurses"
+				     " until it crashes (killed by signal 11): at start when it"
+				     " looks there for the relay guard, else when a client reaches"
+				     " the loop", sb_str(&msg));
+    finding_fix(f, "break the loop: remove %s from the list of %s, or end the list"
+		" before it with permit or reject", first, last);
+    sb_free(&msg);
+    sb_free(&text);
+    free(path);
+}
+
+/*
+ * check_class_cycles - classes that reach themselves through other
+ * classes. Depth first, without recursion (a config may define thousands
+ * of classes); each loop is reported once, when its last edge is found.
+ */
+static void check_class_cycles(struct context *ctx)
+{
+    size_t n = ctx->classes.n;
+    size_t **refs = xcalloc(n + 1, sizeof(*refs)), *nrefs = xcalloc(n + 1, sizeof(*nrefs));
+    size_t *stack = xcalloc(n + 1, sizeof(*stack)), *next = xcalloc(n + 1, sizeof(*next));
+    char *color = xcalloc(n + 1, 1);	/* 0 new, 1 on the path, 2 done */
+
+    for (size_t c = 0; c < n; c++) {
+	char *value = restriction_find(ctx->classes.v[c]) == NULL
+	    ? context_value(ctx, ctx->classes.v[c]) : NULL;
+	if (value != NULL)
+	    class_refs(ctx, value, &refs[c], &nrefs[c]);
+	free(value);
+    }
+    for (size_t root = 0; root < n; root++) {
+	if (color[root] != 0)
+	    continue;
+	size_t depth = 0;
+	stack[0] = root;
+	next[0] = 0;
+	color[root] = 1;
+	while (1) {
+	    size_t u = stack[depth];
+	    if (next[depth] < nrefs[u]) {
+		size_t w = refs[u][next[depth]++];
+		if (color[w] == 1) {
+		    size_t from = depth;
+		    while (stack[from] != w)
+			from--;
+		    report_class_cycle(ctx, stack + from, depth - from + 1);
+		} else if (color[w] == 0) {
+		    color[w] = 1;
+		    stack[++depth] = w;
+		    next[depth] = 0;
+		}
+		continue;
+	    }
+	    color[u] = 2;
+	    if (depth == 0)
+		break;
+	    depth--;
+	}
+    }
+    for (size_t c = 0; c < n; c++)
+	free(refs[c]);
+    free(refs);
+    free(nrefs);
+    free(stack);
+    free(next);
+    free(color);
+}
+
 /* ------------------------------------------------------------ relay guard */
 
 /*
@@ -609,6 +793,7 @@ void check_restrictions(struct check *cx)
 
     context_init(&main_ctx, cx, NULL);
     check_main_lists(&main_ctx);
+    check_class_cycles(&main_ctx);
     for (size_t i = 0; i < cx->nservices; i++) {
 	const struct check_service *svc = &cx->services[i];
 	struct context ctx;
@@ -616,6 +801,7 @@ void check_restrictions(struct check *cx)
 	    continue;
 	context_init(&ctx, cx, svc);
 	check_service_lists(&ctx);
+	check_class_cycles(&ctx);
 	if (!service_differs(&main_ctx, &ctx)) {
 	    main_used = 1;
 	} else if (!context_has_relay_guard(&ctx)) {

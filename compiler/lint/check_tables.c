@@ -24,6 +24,7 @@
  *     (so they are not scanned here), and the .db files are ignored.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 
 #include "aliases.h"
 #include "check.h"
+#include "diag.h"
 #include "dict.h"
 #include "expand.h"
 #include "mapsource.h"
@@ -48,12 +50,39 @@
 struct ref {
     const char *param;
     const char *path;
-    const struct cf_logical_line *where;
+    const struct cf_logical_line *where;	/* NULL: at the parameter's default */
     size_t offset;
+    const char *defval;		/* the default value that names it, or NULL */
+    int relative;		/* a relative path: relative-path said so */
 };
 
-#define REPORT(cx, rule, r, ...) \
-    check_report((cx), (rule), (r)->path, (r)->where, (r)->offset, __VA_ARGS__)
+static struct finding *ref_report(struct check *cx, const char *rule, const struct ref *r,
+				  const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * ref_report - a finding where the spec is named. A table that only a
+ * default names has no line: the finding is about main.cf as a whole and
+ * says which default opens the table.
+ */
+static struct finding *ref_report(struct check *cx, const char *rule, const struct ref *r,
+				  const char *fmt, ...)
+{
+    struct strbuf msg = STRBUF_INIT;
+    va_list ap;
+
+    if (r->defval != NULL)
+	sb_printf(&msg, "%s is not set, so Postfix uses its default \"%s\": ", r->param,
+		  r->defval);
+    va_start(ap, fmt);
+    sb_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    struct finding *f = check_report(cx, rule, r->path, r->where, r->offset, "%s", sb_str(&msg));
+    sb_free(&msg);
+    return f;
+}
+
+#define REPORT(cx, rule, r, ...) ref_report((cx), (rule), (r), __VA_ARGS__)
 
 /* Postfix table types that postmap/postalias can build, pfc or not. */
 static int buildable_type(const char *type)
@@ -66,21 +95,75 @@ static int buildable_type(const char *type)
     return 0;
 }
 
+/* file_kind - what a file that is not a regular file is, for messages */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+	return "a directory, not a regular file";
+    if (S_ISCHR(mode))
+	return "a character device, not a regular file";
+    if (S_ISBLK(mode))
+	return "a block device, not a regular file";
+    if (S_ISFIFO(mode))
+	return "a FIFO, not a regular file";
+    if (S_ISSOCK(mode))
+	return "a socket, not a regular file";
+    return "not a regular file";
+}
+
 /*
  * source_problem - why path cannot be read as a table source, or NULL:
  * it must be a readable regular file (a FIFO or a device would block or
  * never end). Opened without blocking, so a FIFO is refused, not waited on.
+ * *present: something is there (a directory, a device, an unreadable file).
  */
-static const char *source_problem(const char *path)
+static const char *source_problem(const char *path, int *present)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
+    *present = fd >= 0 || errno != ENOENT;
     if (fd < 0)
 	return strerror(errno);
-    int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    int ok = fstat(fd, &st) == 0;
     close(fd);
-    return regular ? NULL : "not a regular file";
+    if (!ok)
+	return strerror(errno);
+    return S_ISREG(st.st_mode) ? NULL : file_kind(st.st_mode);
+}
+
+/* fix_unreadable - the fix for a source that cannot be read (source_problem's problem) */
+static void fix_unreadable(struct finding *f, const char *name, int present,
+			   const char *problem)
+{
+    if (present && strstr(problem, "not a regular file") != NULL)
+	finding_fix(f, "name the regular file that holds the table instead of %s", name);
+    else if (present)
+	finding_fix(f, "make %s readable", name);
+    else
+	finding_fix(f, "create %s as a readable file, or correct the name", name);
+}
+
+/*
+ * outside_root - with --root: report root-escape when the file a table
+ * names (opened as opened) leads outside the root, and return 1: nothing
+ * there may be read, or a pull request could make pfc print, or pfc build
+ * compile, any file of the machine that runs it.
+ */
+static int outside_root(struct check *cx, const struct ref *r, const char *spec,
+			const char *name, const char *opened)
+{
+    char *target = sysroot_outside(opened);
+
+    if (target == NULL)
+	return 0;
+    struct finding *f = REPORT(cx, "root-escape", r,
+			       "%s: %s leads outside the --root directory (to %s);"
+			       " pfc does not read it", spec, name, target);
+    finding_fix(f, "keep the configuration's files inside the tree: make the link"
+		" relative and pointing inside it, or copy the file in");
+    free(target);
+    return 1;
 }
 
 /* exists - anything at path (a .db that is not a file is still "there") */
@@ -107,9 +190,10 @@ static char *tool_command(struct check *cx, int aliases)
 /* ------------------------------------------------------------ sources */
 
 /*
- * read_all - the whole file, NUL-terminated, or NULL with errno. Sized
- * from fstat and read straight into place: a table source may be tens of
- * megabytes.
+ * read_all - the whole file, NUL-terminated, or NULL with errno (EXDEV:
+ * the file opened is outside --root, the tree changed since it was
+ * looked at). Sized from fstat and read straight into place: a table
+ * source may be tens of megabytes.
  */
 static char *read_all(const char *path, size_t *len)
 {
@@ -120,6 +204,14 @@ static char *read_all(const char *path, size_t *len)
 
     if (fd < 0)
 	return NULL;
+    /* What was opened, not what the path showed before: the bytes pfc build keeps. */
+    char *outside = sysroot_fd_outside(fd);
+    if (outside != NULL) {
+	free(outside);
+	close(fd);
+	errno = EXDEV;
+	return NULL;
+    }
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
 	cap = (size_t) st.st_size;
     text = xmalloc(cap + 1);
@@ -279,21 +371,84 @@ static unsigned source_flags(struct check *cx)
     return DICT_FLAG_FOLD | (utf8 ? DICT_FLAG_UTF8 : 0);
 }
 
+/* The warnings of one reading of a source, held back to be sorted. */
+struct held_warnings {
+    char **v;
+    size_t n;
+};
+
+static void hold_warning(void *ctx, const char *message)
+{
+    struct held_warnings *held = ctx;
+
+    held->v = xrealloc(held->v, (held->n + 1) * sizeof(*held->v));
+    held->v[held->n++] = xstrdup(message);
+}
+
+#define ALIAS_FORMAT_WARNING "record is in \"key: value\" format; is this an alias file?"
+
+/*
+ * report_held - the reader's warnings as table-syntax findings, but for
+ * postmap's "is this an alias file?" on every line whose key ends in ':':
+ * those lines are kept, with the ':' in the key, so no lookup of an
+ * address or domain finds them; the table is an aliases(5) file built
+ * with postmap. One aliases-format finding says so, at the first of them.
+ */
+static void report_held(struct check *cx, const struct ref *r, const char *spec,
+			const char *source, struct held_warnings *held)
+{
+    size_t aliased = 0, hint = strlen(ALIAS_FORMAT_WARNING);
+    const char *first = NULL;
+
+    check_capture_begin(cx, "table-syntax", source);
+    for (size_t i = 0; i < held->n; i++) {
+	size_t len = strlen(held->v[i]);
+	if (len >= hint && strcmp(held->v[i] + len - hint, ALIAS_FORMAT_WARNING) == 0) {
+	    if (aliased++ == 0)
+		first = held->v[i];
+	} else {
+	    diag_warn("%s", held->v[i]);
+	}
+    }
+    check_capture_end(cx);
+    if (aliased > 0) {
+	const char *at = strstr(first, ", line ");
+	int line = at ? atoi(at + strlen(", line ")) : 0;
+	struct finding *f = check_report_at(cx, "aliases-format", source, line, line ? 1 : 0,
+					    "%s: %zu line%s in aliases(5) form (key: value):"
+					    " Postfix keeps the ':' in %s, so no lookup finds %s",
+					    spec, aliased, aliased == 1 ? " is" : "s are",
+					    aliased == 1 ? "its key" : "each key",
+					    aliased == 1 ? "it" : "them");
+	finding_postfix(f, "%s", first);
+	finding_fix(f, "write the entries as postmap expects, \"key value\" without the ':'"
+		    " (for %s: \"address target\"), or name the file in alias_maps and build"
+		    " it with pfc alias", r->param);
+    }
+    for (size_t i = 0; i < held->n; i++)
+	free(held->v[i]);
+    free(held->v);
+}
+
 /*
  * scan_source - read text (the bytes of source) as pfc map or pfc alias
- * would, turning their warnings into table-syntax findings.
+ * would, turning their warnings into findings (report_held).
  */
-static void scan_source(struct check *cx, const char *source, const char *db_label,
-			char *text, size_t len, enum source_kind kind)
+static void scan_source(struct check *cx, const struct ref *r, const char *spec,
+			const char *source, const char *db_label, char *text, size_t len,
+			enum source_kind kind)
 {
     struct dup_scan scan = { .cx = cx, .source = source, .db_label = db_label, .kind = kind };
+    struct held_warnings held = { NULL, 0 };
     FILE *fp = len > 0 ? fmemopen(text, len, "r") : fopen("/dev/null", "r");
 
     if (fp == NULL)
 	return;
     scan.fold.flags = source_flags(cx);
     int utf8 = (scan.fold.flags & DICT_FLAG_UTF8) != 0;
-    check_capture_begin(cx, "table-syntax", source);
+    /* A capture of its own, so that the end restores whatever was before. */
+    check_capture_begin(cx, NULL, source);
+    diag_set_warning_hook(hold_warning, &held);
     if (kind == SOURCE_ALIASES)
 	(void) aliases_read_stream(fp, source, utf8 ? ALIASES_UTF8 : 0, on_alias_entry, &scan);
     else
@@ -302,11 +457,69 @@ static void scan_source(struct check *cx, const char *source, const char *db_lab
 			      on_map_entry, &scan);
     check_capture_end(cx);
     fclose(fp);
+    report_held(cx, r, spec, source, &held);
     key_set_free(&scan.seen);
     sb_free(&scan.buf);
 }
 
 /* ------------------------------------------------------------ table kinds */
+
+/*
+ * berkeley_db - is path a Berkeley DB hash or btree file (postmap's .db),
+ * by the magic number of its metadata page, in either byte order?
+ */
+static int berkeley_db(const char *path)
+{
+    static const uint32_t magics[] = { 0x00061561, 0x00053162 };
+    unsigned char head[16];
+    FILE *fp = fopen(path, "rb");
+    int found = 0;
+
+    if (fp == NULL)
+	return 0;
+    if (fread(head, 1, sizeof(head), fp) == sizeof(head)) {
+	uint32_t le = (uint32_t) head[12] | (uint32_t) head[13] << 8
+	    | (uint32_t) head[14] << 16 | (uint32_t) head[15] << 24;
+	uint32_t be = (uint32_t) head[15] | (uint32_t) head[14] << 8
+	    | (uint32_t) head[13] << 16 | (uint32_t) head[12] << 24;
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+	    found |= le == magics[i] || be == magics[i];
+    }
+    fclose(fp);
+    return found;
+}
+
+/*
+ * check_db_alone - a .db deployed without its source: fine when pfc can
+ * read it (pfc build compiles the table from it); db-unreadable when it is
+ * no table pfc reads, since then pfc can neither check it nor build it.
+ */
+static void check_db_alone(struct check *cx, const struct ref *r, const char *spec,
+			   const char *name, const char *db, const char *tool)
+{
+    struct dict_stamp stamp;
+    char *err = NULL;
+
+    if (dict_gdbm_source_stamp(db, &stamp, &err) >= 0) {
+	free(err);
+	return;
+    }
+    struct finding *f;
+    if (berkeley_db(db)) {
+	f = REPORT(cx, "db-unreadable", r, "%s: %s is missing and %s.db is a Berkeley DB"
+		   " file (from Postfix's postmap), which pfc cannot read: pfc can neither"
+		   " check the table nor compile it", spec, name, name);
+	finding_fix(f, "keep the source %s beside %s.db, and build it with: %s %s", name, name,
+		    tool, spec);
+    } else {
+	f = REPORT(cx, "db-unreadable", r, "%s: %s is missing and %s.db is not a database"
+		   " (%s): neither Postfix nor pfc can read it", spec, name, name,
+		   err ? err : "unreadable");
+	finding_postfix(f, "open database %s.db: Invalid argument", name);
+	finding_fix(f, "put the source %s back and run: %s %s", name, tool, spec);
+    }
+    free(err);
+}
 
 /*
  * check_indexed - hash:NAME and btree:NAME: NAME and NAME.db exist, the
@@ -317,13 +530,24 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
 {
     char *source = sysroot_path(name);
     char *db = xconcat(source, ".db", (char *) NULL);
+    char *db_name = xconcat(name, ".db", (char *) NULL);
+    char *spec = xconcat(type, ":", name, (char *) NULL);
     char *tool = tool_command(cx, aliases);
-    int have_source = exists(source), have_db = exists(db);
-    const char *problem = have_source ? source_problem(source) : NULL;
+    int have_source = exists(source), have_db = exists(db), present;
+    const char *problem = have_source ? source_problem(source, &present) : NULL;
 
+    /* Either file may be a link out of the tree: neither is read then. */
+    int escaped = outside_root(cx, r, spec, name, source);
+    escaped |= outside_root(cx, r, spec, db_name, db);
+    if (escaped)
+	goto done;
     /* The image is compiled from the source: the .db does not matter. */
     if (cx->for_build && have_source)
 	have_db = 1;
+    if (!have_source && have_db)
+	check_db_alone(cx, r, spec, name, db, tool);
+    if (!have_source && !have_db && r->relative)
+	goto done;
     if (!have_source && !have_db) {
 	struct finding *f = REPORT(cx, "table-source-missing", r,
 				   "%s:%s: neither %s nor %s.db exists", type, name, name, name);
@@ -338,7 +562,7 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
     if (problem != NULL) {
 	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: cannot read %s: %s",
 				   type, name, name, problem);
-	finding_fix(f, "make %s a readable file", name);
+	fix_unreadable(f, name, present, problem);
     }
     if (!have_source || problem != NULL)
 	goto done;
@@ -346,8 +570,10 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
     size_t len = 0;
     char *text = read_all(source, &len);
     if (text == NULL) {
-	REPORT(cx, "table-source-missing", r, "%s:%s: cannot read %s: %s",
-	       type, name, name, strerror(errno));
+	int err = errno;
+	REPORT(cx, err == EXDEV ? "root-escape" : "table-source-missing", r,
+	       "%s:%s: cannot read %s: %s", type, name, name,
+	       err == EXDEV ? "it leads outside the --root directory" : strerror(err));
 	goto done;
     }
     /*
@@ -396,13 +622,23 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
 	free(err);
     }
     if (!clean)
-	scan_source(cx, source, db, text, len, aliases ? SOURCE_ALIASES : SOURCE_MAP);
+	scan_source(cx, r, spec, source, db, text, len, aliases ? SOURCE_ALIASES : SOURCE_MAP);
     check_template_text(cx, source, text, len);
     free(text);
   done:
     free(tool);
     free(source);
     free(db);
+    free(db_name);
+    free(spec);
+}
+
+/* is_directory - is path a directory (some readers fail on one, some read nothing) */
+static int is_directory(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /*
@@ -412,26 +648,37 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
 static void check_texthash(struct check *cx, const char *name, const struct ref *r)
 {
     char *source = sysroot_path(name);
+    char *spec = xconcat("texthash:", name, (char *) NULL);
     size_t len = 0;
-    const char *problem = source_problem(source);
-    char *text = problem == NULL ? read_all(source, &len) : NULL;
+    int present = 0;
 
-    if (text == NULL) {
+    if (outside_root(cx, r, spec, name, source))
+	goto done;
+    const char *problem = source_problem(source, &present);
+    char *text = problem == NULL ? read_all(source, &len) : NULL;
+    if (text == NULL && !present && r->relative) {
+	/* Not in the current directory: the daemons look elsewhere anyway. */
+    } else if (text == NULL) {
 	if (problem == NULL)
-	    problem = strerror(errno);
+	    problem = errno == EXDEV ? "it leads outside the --root directory" : strerror(errno);
 	struct finding *f = REPORT(cx, "table-source-missing", r, "texthash:%s: cannot read %s: %s",
 				   name, name, problem);
-	finding_postfix(f, "open database %s: %s", name, problem);
-	finding_fix(f, "create %s as a readable file, or correct the name", name);
+	if (is_directory(source))
+	    finding_postfix(f, "read %s: Is a directory", name);
+	else if (!present)
+	    finding_postfix(f, "open database %s: %s", name, problem);
+	fix_unreadable(f, name, present, problem);
     } else if (cx->for_build) {
 	check_template_text(cx, source, text, len);
 	keep_source(cx, source, text, len);
 	text = NULL;
     } else {
-	scan_source(cx, source, NULL, text, len, SOURCE_TEXTHASH);
+	scan_source(cx, r, spec, source, NULL, text, len, SOURCE_TEXTHASH);
 	check_template_text(cx, source, text, len);
     }
     free(text);
+  done:
+    free(spec);
     free(source);
 }
 
@@ -440,13 +687,25 @@ static void check_loaded(struct check *cx, const char *spec, const char *type,
 			 const char *name, const struct ref *r)
 {
     char *source = sysroot_path(name), *err = NULL;
+    int present = 0;
 
-    const char *problem = *name != '{' ? source_problem(source) : NULL;
+    if (*name != '{' && outside_root(cx, r, spec, name, source)) {
+	free(source);
+	return;
+    }
+    const char *problem = *name != '{' ? source_problem(source, &present) : NULL;
+    if (problem != NULL && !present && r->relative) {
+	free(source);
+	return;
+    }
     if (problem != NULL) {
 	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: cannot read %s: %s",
 				   type, name, name, problem);
-	finding_postfix(f, "open %s: %s", name, problem);
-	finding_fix(f, "create %s as a readable file, or correct the name", name);
+	if (is_directory(source))
+	    finding_postfix(f, "%s map %s: read error: Is a directory", type, name);
+	else if (!present)
+	    finding_postfix(f, "open %s: %s", name, problem);
+	fix_unreadable(f, name, present, problem);
 	free(source);
 	return;
     }
@@ -472,19 +731,55 @@ static void check_pattern_file(struct check *cx, const char *type, const char *n
 {
     /* An inline "{ {rule}, ... }" table has no file. */
     char *source = *name == '{' ? xstrdup(name) : sysroot_path(name);
+    char *spec = xconcat(type, ":", name, (char *) NULL);
+    int present = 0;
 
-    const char *problem = *name != '{' ? source_problem(source) : NULL;
+    if (*name != '{' && outside_root(cx, r, spec, name, source))
+	goto done;
+    const char *problem = *name != '{' ? source_problem(source, &present) : NULL;
+    if (problem != NULL && !present && r->relative)
+	goto done;
     if (problem != NULL) {
 	struct finding *f = REPORT(cx, "table-source-missing", r, "%s:%s: cannot read %s: %s",
 				   type, name, name, problem);
-	finding_postfix(f, "%s:%s: open %s: %s", type, name, name, problem);
-	finding_fix(f, "create %s as a readable file, or correct the name", name);
+	/* A directory: Postfix's regexp and pcre readers find no rules, silently. */
+	if (!present)
+	    finding_postfix(f, "%s:%s: open %s: %s", type, name, name, problem);
+	fix_unreadable(f, name, present, problem);
     } else {
 	if (*name != '{')
 	    check_template_pattern_file(cx, source);
 	check_pattern_table(cx, type, source, role);
     }
+  done:
+    free(spec);
     free(source);
+}
+
+/*
+ * check_table_file_ok - may the file of a table spec be opened by name: a
+ * readable regular file inside --root, or a type without a file? Other
+ * rules that open a table through the maps layer ask first, so that a
+ * FIFO, /dev/zero or a link out of the tree is never read (check_ref
+ * reports those).
+ */
+int check_table_file_ok(const char *spec)
+{
+    const char *colon = strchr(spec, ':');
+    int present, ok = 1;
+
+    if (colon == NULL || colon[1] == '{')
+	return 1;
+    char *type = xstrndup(spec, (size_t) (colon - spec));
+    const struct dict_type *def = dict_type_find(type);
+    if (def != NULL && (def->caps & DICT_CAP_FILE)) {
+	char *opened = sysroot_path(colon + 1), *outside = sysroot_outside(opened);
+	ok = outside == NULL && source_problem(opened, &present) == NULL;
+	free(outside);
+	free(opened);
+    }
+    free(type);
+    return ok;
 }
 
 /* check_kind - is an exact-match table named where patterns are needed? */
@@ -554,6 +849,81 @@ int check_is_alias_table(struct check *cx, const char *spec)
 	free(value);
     }
     return found;
+}
+
+/* The database clients whose "type:/file" names a client configuration file. */
+static int client_file_type(const char *type)
+{
+    static const char *const types[] = { "ldap", "memcache", "mysql", "pgsql", "sqlite", NULL };
+
+    for (const char *const *t = types; *t; t++)
+	if (strcmp(*t, type) == 0)
+	    return 1;
+    return 0;
+}
+
+/*
+ * check_client_file - mysql:/etc/postfix/x.cf and the other database
+ * clients read their settings from the file named (a name that is no
+ * path names main.cf parameters instead). A missing or unreadable file
+ * is table-source-missing: postconf warns, and the daemons find the table
+ * unavailable. Returns 1 when it reported.
+ */
+static int check_client_file(struct check *cx, const char *type, const char *name,
+			     const struct ref *r)
+{
+    if (!client_file_type(type) || (*name != '/' && *name != '.'))
+	return 0;
+    char *opened = sysroot_path(name), *spec = xconcat(type, ":", name, (char *) NULL);
+    int present = 0, reported = outside_root(cx, r, spec, name, opened);
+    const char *problem = reported ? NULL : source_problem(opened, &present);
+
+    /* Unreadable to pfc's user (EACCES) is no proof: the daemons read it as root. */
+    if (problem != NULL && !(present && strcmp(problem, strerror(EACCES)) == 0)) {
+	struct finding *f = REPORT(cx, "table-source-missing", r,
+				   "%s: cannot read its client configuration %s: %s", spec, name,
+				   problem);
+	/* postconf looks at absolute names only, and is silent about EACCES. */
+	if (*name == '/')
+	    finding_postfix(f, "open \"%s\" configuration \"%s\": %s", type, name,
+			    present && strstr(problem, "not a regular file") ? "not a regular file"
+			    : problem);
+	fix_unreadable(f, name, present, problem);
+	reported = 1;
+    }
+    free(opened);
+    free(spec);
+    return reported;
+}
+
+/*
+ * check_relative - a table file named by a relative path: pfc (as
+ * postmap) opens it from the current directory, but the Postfix daemons
+ * run in queue_directory, so they open another file, or none. A path that
+ * is relative only because -c named the configuration directory so
+ * ($config_directory/virtual with -c .) is the caller's, not the
+ * configuration's. Returns 1 for a relative path: the file is then
+ * checked when it is in the current directory, and its absence there
+ * means nothing (the daemons look elsewhere).
+ */
+static int check_relative(struct check *cx, const char *spec, const char *name,
+			  const struct ref *r)
+{
+    size_t dirlen = strlen(cx->config_dir);
+
+    if (*name == '/' || (cx->config_dir[0] != '/' && strncmp(name, cx->config_dir, dirlen) == 0
+			 && name[dirlen] == '/'))
+	return 0;
+    char *queue = check_value(cx, "queue_directory");
+    const char *colon = strchr(spec, ':');
+    struct finding *f = REPORT(cx, "relative-path", r,
+			       "%s: %s is a relative path: pfc and postmap open it in the current"
+			       " directory, but the Postfix daemons in their working directory,"
+			       " queue_directory (%s)", spec, name, queue ? queue : "?");
+    finding_fix(f, "write the absolute path, such as %.*s:$config_directory/%s",
+		(int) (colon - spec), spec, name);
+    free(queue);
+    return 1;
 }
 
 /* How deep unionmap:{} and pipemap:{} may nest before pfc stops looking. */
@@ -637,12 +1007,22 @@ static void check_ref(struct check *cx, const char *spec, enum table_need need,
 	if (near != NULL)
 	    finding_fix(f, "did you mean %s:%s?", near, name);
     } else if (def->caps & DICT_CAP_UNSUPPORTED) {
-	struct finding *f = REPORT(cx, "unsupported-table-type", r,
-				   "%s: pfc does not read %s: tables, so cannot check %s",
-				   r->param, type, spec);
-	finding_fix(f, "none needed; check this table with Postfix's own tools");
+	/*
+	 * A default's nis:mail.aliases: without a NIS domain Postfix skips
+	 * it with a warning of its own, and pfc cannot read it either way.
+	 */
+	if (r->defval == NULL && !check_client_file(cx, type, name, r)) {
+	    struct finding *f = REPORT(cx, "unsupported-table-type", r,
+				       "%s: pfc does not read %s: tables, so cannot check %s",
+				       r->param, type, spec);
+	    finding_fix(f, "none needed; check this table with Postfix's own tools");
+	}
     } else {
 	int aliases = (def->caps & DICT_CAP_BUILD) && check_is_alias_table(cx, spec);
+	struct ref rel = *r;
+	if ((def->caps & DICT_CAP_FILE) && *name != '{')
+	    rel.relative = check_relative(cx, spec, name, r);
+	r = &rel;
 	if (strcmp(type, "unionmap") == 0 || strcmp(type, "pipemap") == 0)
 	    check_members(cx, type, name, need, role, r);
 	else if (def->caps & DICT_CAP_BUILD)
@@ -662,7 +1042,7 @@ void check_table_ref(struct check *cx, const char *spec, enum table_need need,
 		     enum pattern_role role, const char *param, const char *path,
 		     const struct cf_logical_line *where, size_t offset)
 {
-    struct ref r = { param ? param : "table", path, where, offset };
+    struct ref r = { param ? param : "table", path, where, offset, NULL, 0 };
 
     check_ref(cx, spec, need, role, &r);
 }
@@ -726,7 +1106,7 @@ struct list_walk {
     struct check *cx;
     const struct param_def *def;
     const char *path;
-    const struct cf_logical_line *where;
+    const struct cf_logical_line *where;	/* NULL: the default */
 };
 
 /* check_word - one list element, $names expanded, each table checked */
@@ -736,6 +1116,12 @@ static void check_word(const struct list_walk *w, const char *word, size_t offse
     enum pattern_role role;
     enum table_need need = need_of(w->def->name, &role);
 
+    /*
+     * A default's $name: a parameter main.cf sets is checked at its
+     * setting, one it does not at its own default.
+     */
+    if (strchr(word, '$') != NULL && w->where == NULL)
+	return;
     if (strchr(word, '$') != NULL && depth == 0) {
 	struct strbuf buf = STRBUF_INIT;
 	check_capture_begin(w->cx, NULL, NULL);
@@ -755,7 +1141,9 @@ static void check_word(const struct list_walk *w, const char *word, size_t offse
 	if (*word == '[' || strchr(word, ':') == NULL)
 	    return;
     }
-    check_table_ref(w->cx, word, need, role, w->def->name, w->path, w->where, offset);
+    struct ref r = { w->def->name, w->path, w->where, offset,
+	w->where == NULL ? w->def->defval : NULL, 0 };
+    check_ref(w->cx, word, need, role, &r);
 }
 
 /* check_list - every table of a value at value_off of where */
@@ -822,6 +1210,26 @@ static void check_alias_database(struct check *cx)
     free(database);
 }
 
+/*
+ * check_defaults - the tables of every table parameter main.cf leaves at
+ * its default: the daemons open those as well (alias_maps is
+ * hash:/etc/aliases, nis:mail.aliases), so a missing /etc/aliases.db is
+ * the same error whether main.cf names it or not. The findings have no
+ * line; they name the parameter and its default. Types pfc cannot read
+ * are not reported there (without a NIS domain Postfix skips nis: itself).
+ */
+static void check_defaults(struct check *cx)
+{
+    for (size_t i = 0; i < param_table_size; i++) {
+	const struct param_def *def = &param_table[i];
+	/* alias_database is newaliases' list, not a daemon's (alias-database-mismatch). */
+	if (!table_param(def) || *def->defval == 0 || check_setting_find(cx, def->name) != NULL
+	    || (def->flags & PFLAG_HOST) || strcmp(def->name, "alias_database") == 0)
+	    continue;
+	check_list(cx, def, def->defval, cx->main_path, NULL, 0);
+    }
+}
+
 void check_tables(struct check *cx)
 {
     for (size_t i = 0; i < cx->nsettings; i++) {
@@ -838,5 +1246,6 @@ void check_tables(struct check *cx)
 		check_list(cx, def, o->value, cx->master_path, svc->entry->where, o->value_off);
 	}
     }
+    check_defaults(cx);
     check_alias_database(cx);
 }

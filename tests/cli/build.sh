@@ -41,7 +41,7 @@ quiet() {
 }
 
 examples=("$srcdir"/examples/*/)
-echo "1..$((3 * ${#examples[@]} + 11))"
+echo "1..$((3 * ${#examples[@]} + 15))"
 
 # ------------------------------------------------------------ the examples
 for dir in "${examples[@]}"; do
@@ -63,7 +63,7 @@ done
 # image keeps them unexpanded, so it is the same on every machine.
 mkdir -p "$tmp/host/etc/postfix"
 cp "$srcdir/tests/check/base/master.cf" "$tmp/host/etc/postfix/"
-printf 'compatibility_level = 3.6\nsmtpd_banner = $myhostname ESMTP\n' \
+printf 'compatibility_level = 3.6\nsmtpd_banner = $myhostname ESMTP\nalias_maps =\n' \
     > "$tmp/host/etc/postfix/main.cf"
 build "$tmp/host" "$tmp/host.1.pfi" >/dev/null 2>&1
 if unshare -u true 2>/dev/null; then
@@ -104,7 +104,7 @@ ok "the in-memory reader reads what the shared one reads" \
 # ------------------------------------------------------------ errors
 mkdir -p "$tmp/broken"
 cp "$srcdir/tests/check/base/master.cf" "$tmp/broken/"
-printf 'compatibility_level = 3.6\nsmtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destinatoin\n' \
+printf 'compatibility_level = 3.6\nsmtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destinatoin\nalias_maps =\n' \
     > "$tmp/broken/main.cf"
 (cd "$tmp/broken" && "$PFC" build -c . -o new.pfi >out 2>err)
 rc=$?
@@ -117,6 +117,32 @@ ok "a check error: nothing written" \
 cp "$img" "$tmp/broken/old.pfi"
 (cd "$tmp/broken" && "$PFC" build -c . -o old.pfi >/dev/null 2>&1)
 ok "a check error: an existing image is left as it was" cmp "$img" "$tmp/broken/old.pfi"
+
+# What every Postfix daemon stops on, and what pfc cannot read, is a
+# refusal too: the finding on stderr, exit 1, no image.
+refused() {  # refused NAME RULE: the configuration in $tmp/refused
+    (cd "$tmp/refused" && "$PFC" build -c . -o new.pfi >out 2>err)
+    local rc=$?
+    ok "$1: exit 1, $2 on stderr, no image" \
+        bash -c 'test "$0" = 1 && grep -q "\[$1\]$" "$2/err" && test ! -e "$2/new.pfi" && test ! -s "$2/out"' \
+        "$rc" "$2" "$tmp/refused"
+}
+mkdir -p "$tmp/refused"
+cp "$srcdir/tests/check/base/master.cf" "$tmp/refused/"
+printf 'compatibility_level = 3.6\nalias_maps =\nmyhostname = $mydomain\nmydomain = $myhostname\n' \
+    > "$tmp/refused/main.cf"
+refused "a \$myhostname <-> \$mydomain loop" expansion-nesting
+{ printf 'compatibility_level = 3.6\nalias_maps =\nsmtpd_banner = $p0\n'
+  i=0; while [ $i -lt 2000 ]; do echo "p$i = \$p$((i + 1))"; i=$((i + 1)); done
+  echo "p2000 = end"; } > "$tmp/refused/main.cf"
+refused "a \$p0 -> ... -> \$p2000 chain" expansion-nesting
+printf 'compatibility_level = 3.6\nalias_maps =\nsmtpd_restriction_classes = a, b\na = permit_mynetworks, b\nb = a\n' \
+    > "$tmp/refused/main.cf"
+refused "a restriction class loop" class-cycle
+printf 'compatibility_level = 3.6\nalias_maps =\nvirtual_alias_maps = hash:$config_directory/virtual\n' \
+    > "$tmp/refused/main.cf"
+printf 'not a database\n' > "$tmp/refused/virtual.db"
+refused "a .db pfc cannot read, without its source" db-unreadable
 
 out=$("$PFC" build --root "$tmp/small-company.a" -c /etc/postfix 2>&1)
 rc=$?

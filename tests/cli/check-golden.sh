@@ -5,8 +5,11 @@
 # stock master.cf of tests/check/base/ is added unless the case has one, or
 # a file "no-master.cf"), "args" (extra pfc check arguments, one per line;
 # optional), expect.out (stdout) and expect.rc. pfc runs as
-# "pfc check -c . ARGS" inside a scratch copy of the case, so paths in the
-# findings are relative.
+# "pfc check --root . -c . ARGS" inside a scratch copy of the case, so paths
+# in the findings are relative, and the system files Postfix's defaults name
+# are the case's, not this machine's: the scratch copy has an etc/aliases
+# (tests/check/base/aliases) with its aliases.db built, as alias_maps'
+# default wants, before "setup" runs.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-$srcdir/pfc}
@@ -14,6 +17,13 @@ cases=("$srcdir"/tests/check/cases/*/)
 echo "1..${#cases[@]}"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/check-golden.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
+# The system files of every case's root, built once with an empty main.cf.
+mkdir -p "$scratch/host/etc/postfix"
+: >"$scratch/host/etc/postfix/main.cf"
+cp "$srcdir/tests/check/base/aliases" "$scratch/host/etc/aliases"
+(cd "$scratch/host" && "$PFC" alias --root . -c /etc/postfix hash:/etc/aliases) ||
+    { echo "Bail out! cannot build etc/aliases.db"; exit 1; }
+rm -r "$scratch/host/etc/postfix"
 n=0 failed=0
 for dir in "${cases[@]}"; do
     n=$((n + 1))
@@ -24,6 +34,7 @@ for dir in "${cases[@]}"; do
         cp "$srcdir/tests/check/base/master.cf" "$work/"
     cp -R "$dir/." "$work/"
     rm -f "$work/args" "$work/expect.out" "$work/expect.rc" "$work/no-master.cf"
+    cp -R "$scratch/host/etc" "$work/"
     # A case may need a built table or a touched file: "setup" runs first.
     if [ -x "$dir/setup" ]; then
         (cd "$work" && PFC="$PFC" ./setup) || { echo "not ok $n - $name: setup failed"; failed=1; continue; }
@@ -31,7 +42,7 @@ for dir in "${cases[@]}"; do
     fi
     args=()
     [ -f "$dir/args" ] && mapfile -t args < "$dir/args"
-    out=$(cd "$work" && "$PFC" check -c . "${args[@]}" 2>&1)
+    out=$(cd "$work" && "$PFC" check --root . -c . "${args[@]}" 2>&1)
     rc=$?
     problems=""
     [ "$out" = "$(cat "$dir/expect.out")" ] || problems+=" stdout"

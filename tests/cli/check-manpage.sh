@@ -11,6 +11,8 @@
 #     ==> commands <==      (optional: shell lines, run first)
 # Each "==> NAME <==" starts a file of etc/postfix in a scratch root; the
 # stock master.cf of tests/check/base/ is added unless the example has one.
+# The root has /etc/aliases (tests/check/base/aliases) with its aliases.db
+# built, as a deployed system has for alias_maps' default.
 # The commands run with bash -e in that directory, with "pfc" on PATH and
 # MAIL_CONFIG set to that directory (so "pfc map hash:virtual" works, to
 # build a table, say). Then
@@ -103,6 +105,13 @@ for d in "$tmp"/ex/*/; do
     [ -n "${is_rule[$id]:-}" ] || bogus+=("$id")
 done
 
+# The system files of every example's root, built once with an empty main.cf.
+mkdir -p "$tmp/host/etc/postfix"
+: >"$tmp/host/etc/postfix/main.cf"
+cp "$srcdir/tests/check/base/aliases" "$tmp/host/etc/aliases"
+"$PFC" alias --root "$tmp/host" -c /etc/postfix hash:/etc/aliases ||
+    { echo "Bail out! cannot build etc/aliases.db"; exit 1; }
+
 echo "1..$(( ${#rules[@]} + ${#bogus[@]} ))"
 n=0 failed=0
 for rule in "${rules[@]}"; do
@@ -127,6 +136,7 @@ for rule in "${rules[@]}"; do
             [ "$(basename "$f")" = commands ] || cp "$f" "$cfg/"
         done
         [ -e "$cfg/master.cf" ] || cp "$srcdir/tests/check/base/master.cf" "$cfg/"
+        cp "$tmp/host/etc/aliases" "$tmp/host/etc/aliases.db" "$root/etc/"
         if [ -f "$ex/files/commands" ]; then
             if ! (cd "$cfg" && MAIL_CONFIG=$cfg PATH="$tmp/bin:$PATH" bash -e "$ex/files/commands") \
                     >"$tmp/cmd.out" 2>&1 </dev/null; then

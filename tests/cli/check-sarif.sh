@@ -6,7 +6,9 @@
 #   --format=github  one workflow command per finding, in the order of the
 #                    JSON findings: "::error|warning|notice file=F,line=L,
 #                    col=C,title=RULE::message" (line and col where the
-#                    finding has them).
+#                    finding has them); notes only with --notes or -v,
+#                    else one last "::notice title=pfc check::N notes not
+#                    shown ..." counts them.
 # Configurations: a clean one (the stock master.cf of tests/check/base/ and
 # an empty main.cf), every case of tests/check/cases/ (set up as
 # tests/cli/check-golden.sh sets it up; cases of usage errors, which exit 2
@@ -90,14 +92,24 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
-# check_github JSON GITHUB - the github lines match the JSON findings.
+# check_github JSON GITHUB NOTES - the github lines match the JSON findings
+# (NOTES=1: the notes are shown, else counted on a last line).
 check_github() {
-    "$PYTHON" - "$1" "$2" <<'EOF'
+    "$PYTHON" - "$1" "$2" "$3" <<'EOF'
 import json, re, sys
 findings = json.load(open(sys.argv[1], encoding="utf-8"))["findings"]
 lines = open(sys.argv[2], encoding="utf-8", errors="replace").read().splitlines()
 level = {"error": "error", "warning": "warning", "note": "notice"}
 bad = []
+if sys.argv[3] != "1":
+    hidden = sum(1 for f in findings if f["severity"] == "note")
+    findings = [f for f in findings if f["severity"] != "note"]
+    if hidden:
+        want = "::notice title=pfc check::%d note%s not shown (pfc check --notes shows them)" % (
+            hidden, "" if hidden == 1 else "s")
+        if not lines or lines[-1] != want:
+            bad.append("last line %r, expected %r" % (lines[-1] if lines else None, want))
+        lines = lines[:-1]
 if len(lines) != len(findings):
     bad.append("%d lines for %d findings" % (len(lines), len(findings)))
 line_re = re.compile(r"^::(error|warning|notice) ([^:]*)::(.*)$")
@@ -237,7 +249,11 @@ for c in "${configs[@]}"; do
                 if ! "$PYTHON" -m json.tool "$scratch/out.json" >/dev/null 2>&1; then
                     problems+="no JSON findings to compare with"$'\n'
                 else
-                    out=$(check_github "$scratch/out.json" "$scratch/out.github" 2>&1) ||
+                    notes=0
+                    for a in "${args[@]}"; do
+                        case $a in --notes|-v) notes=1 ;; esac
+                    done
+                    out=$(check_github "$scratch/out.json" "$scratch/out.github" $notes 2>&1) ||
                         problems+=$out$'\n'
                 fi ;;
         esac

@@ -53,6 +53,7 @@ db-missing	no table of the corpus is built (no .db beside its source)
 db-foreign	(a warning by default) the same, for .db files pfc did not build
 unsupported-table-type	(a warning by default) mysql:, ldap:... cannot be read here
 undefined-transport@stock	the stock master.cf lacks the repository's transports
+parameter-file	nor the host files it names (myorigin = /etc/mailname): Postfix stops the same way on this host ("postmap: fatal: /etc/mailname: cannot open file")
 EOF
 )
 
@@ -62,6 +63,10 @@ FILE_ERRORS=$(cat <<'EOF'
 main.cf/012_iredmail_main.cf	bad-number	PH_* placeholders in numeric fields: every daemon stops with "bad numerical configuration"
 main.cf/012_iredmail_main.cf	bad-size	the same, for message_size_limit = PH_MESSAGE_SIZE_LIMIT_BYTES
 main.cf/012_iredmail_main.cf	unknown-table-type	PH_POSTFIX_DEFAULT_DB_TYPE:...: "unsupported dictionary type" at the first lookup
+main.cf/095_simpleone-mailserver_main.cf	bad-hostname	myhostname = ${MAIL_DOMAIN}, undefined: empty, every daemon stops with "bad string length 0 < 1: myhostname = "
+main.cf/102_froxlor-mail_main.cf	bad-hostname	myhostname = $ENV_MAIL_HOSTNAME, undefined: the same
+master.cf/096_simpleone-mailserver_master.cf	bad-hostname	paired with 095's main.cf: the same
+master.cf/103_froxlor-mail_master.cf	bad-hostname	paired with 102's main.cf: the same
 main.cf/114_outbound-mail_main.cf	relay-guard	no relay guard and no compatibility_level: smtpd refuses to start (its fatal text is the finding's)
 master.cf/115_outbound-mail_master.cf	relay-guard	paired with 114's main.cf: the same
 master.cf/132_elaine_submission.cf	undefined-transport	a submission-only fragment, not a whole master.cf: smtp, local and relay are not in it

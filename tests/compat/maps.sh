@@ -856,6 +856,8 @@ t_same "no table named" -q a
 # a source that is a directory
 mkdir "$D/p/adir" "$D/f/adir"
 t_same "source is a directory" hash:adir
+# texthash: reads its source when it opens: a directory is a read error
+t_same "texthash: -q on a directory" -q a texthash:adir
 # a .db that is not a database
 printf 'garbage\n' >"$D/p/junk.db"
 printf 'garbage\n' >"$D/f/junk.db"
