@@ -173,9 +173,10 @@ static const char *fold(uint32_t flags, const char *key, struct image_lookup_buf
 }
 
 /*
- * lazy_entry - on a lazy image, slot i of exact table t and the entry it
- * names checked before they are read (the key's string when it is to be
- * compared: same_hash); 0, or -1 with *err
+ * lazy_entry - on a lazy image, slot i of exact table t (the probes-th
+ * of this probe) and the entry it names, checked before they are read,
+ * and the entry's key string when its hash is the key's (it is compared
+ * then); 0, or -1 with *err
  */
 static int lazy_entry(const struct image *img, uint32_t t, uint64_t i, uint64_t probes,
 		      uint32_t hash, char **err)

@@ -1139,11 +1139,24 @@ static uint32_t pcre_options(uint32_t options)
     return out;
 }
 
+/* free_program - a compiled pattern (NULL: none) */
+static void free_program(struct regex_program *prog)
+{
+    if (prog == NULL)
+	return;
+    if (prog->kind == IMG_TABLE_REGEXP)
+	regfree(&prog->u.re);
+    else if (prog->kind == IMG_TABLE_PCRE)
+	pcre2_code_free(prog->u.code);
+    free(prog);
+}
+
 /*
  * compile - one pattern of rule r of regexp or pcre table t into *progp
  * (allocated here, so that image_close() frees what a failure half-way
- * leaves). need_groups: the rule's $n will ask for groups. Returns
- * IMAGE_OK or the refusal.
+ * leaves; what a lazy image's earlier refused try left is freed first).
+ * need_groups: the rule's $n will ask for groups. Returns IMAGE_OK or
+ * the refusal.
  */
 static enum image_status compile(struct verify *v, uint32_t t, uint32_t r,
 				 uint32_t pattern, uint32_t options, int need_groups,
@@ -1152,6 +1165,8 @@ static enum image_status compile(struct verify *v, uint32_t t, uint32_t r,
     const struct image *img = v->img;
     const struct img_rule *rule = &img->rules[r];
     const char *text = str(v, pattern);
+
+    free_program(*progp);
     struct regex_program *prog = *progp = xcalloc(1, sizeof(*prog));
     char why[256];
     uint32_t ngroups = 0;
@@ -1484,16 +1499,8 @@ void image_close(struct image *img)
     if (img == NULL)
 	return;
     for (uint32_t r = 0; img->compiled != NULL && r < img->nrules; r++) {
-	struct regex_program *p[2] = { img->compiled[r], img->compiled2[r] };
-	for (int i = 0; i < 2; i++) {
-	    if (p[i] == NULL)
-		continue;
-	    if (p[i]->kind == IMG_TABLE_REGEXP)
-		regfree(&p[i]->u.re);
-	    else if (p[i]->kind == IMG_TABLE_PCRE)
-		pcre2_code_free(p[i]->u.code);
-	    free(p[i]);
-	}
+	free_program(img->compiled[r]);
+	free_program(img->compiled2[r]);
     }
     free(img->compiled);
     free(img->compiled2);
