@@ -1,4 +1,4 @@
-/* textutil - name=value splitting, brace-aware tokens, brace extraction, fold test */
+/* textutil - name=value splitting, brace-aware tokens, brace extraction, fold test, composite members */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -198,4 +198,35 @@ int fold_may_change(const char *s, size_t len)
     memcpy(&w, s + len - sizeof(w), sizeof(w));
     any |= ascii_capitals(w) | (w & 0x8080808080808080ULL);
     return any != 0;
+}
+
+char **composite_split(const char *name)
+{
+    size_t len = strlen(name), n = 0;
+    char **v;
+
+    if (!brace_group(name))
+	return NULL;
+    char *inner = xstrndup(name + 1, len - 2), *cp = inner, *item;
+    v = xcalloc(len / 2 + 2, sizeof(*v));	/* a member takes at least 2 bytes */
+    while ((item = str_tokq(&cp, CHARS_COMMA_SP)) != NULL) {
+	if (strchr(item, ':') == NULL) {
+	    n = 0;
+	    break;
+	}
+	v[n++] = xstrdup(item);
+    }
+    free(inner);
+    if (n == 0) {
+	strv_free(v);
+	return NULL;
+    }
+    return v;
+}
+
+void strv_free(char **v)
+{
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+	free(v[i]);
+    free(v);
 }

@@ -58,4 +58,15 @@ int conv_time(const char *s, int *seconds, int def_unit);
 /* trim_right - drop trailing whitespace in place; returns s */
 char *trim_right(char *s);
 
+/*
+ * composite_split - the member tables of a unionmap: or pipemap: table
+ * whose name (after "type:") is name, as Postfix's dict_union and
+ * dict_pipe split it: one balanced "{...}" group, its elements separated
+ * by commas and white space ({ } keep theirs), each a "type:name". A new
+ * NULL-ended array of new strings (strv_free() frees it), or NULL when
+ * name is not such a list of at least one table.
+ */
+char **composite_split(const char *name);
+void strv_free(char **v);
+
 #endif

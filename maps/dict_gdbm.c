@@ -71,6 +71,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "diag.h"
 #include "dict.h"
@@ -78,7 +79,6 @@
 #include "strbuf.h"
 #include "strmap.h"
 #include "xalloc.h"
-#include "xxh64.h"
 
 #define FORMAT_VERSION 1
 #define BUCKET_TARGET 32	/* entries per bucket, on average, after a build */
@@ -492,7 +492,7 @@ static int journal_read(struct gdbm_table *t)
     const unsigned char *p = (const unsigned char *) j.s, *end = p + j.len;
     if (j.len >= JOURNAL_HEAD + JOURNAL_TAIL && memcmp(p, JOURNAL_MAGIC, 8) == 0
 	&& memcmp(end - JOURNAL_TAIL, JOURNAL_END, 8) == 0
-	&& get64(end - 8) == xxh64(p, j.len - 8, 0)
+	&& get64(end - 8) == XXH64(p, j.len - 8, 0)
 	&& fstat(t->fd, &st) == 0 && get64(p + 8) == (uint64_t) st.st_dev
 	&& get64(p + 16) == (uint64_t) st.st_ino) {
 	size_t cap = 0;
@@ -1153,7 +1153,7 @@ static int journal_write(struct gdbm_table *t, char **err)
     pack(&j, &meta);
     pack(&j, &stamp);
     sb_addn(&j, JOURNAL_END, 8);
-    put64(&j, xxh64(j.s, j.len, 0));
+    put64(&j, XXH64(j.s, j.len, 0));
     /* As readable as the table, whatever the umask: its readers read it. */
     if ((fd = open(t->journal, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 		   st.st_mode & 0666)) < 0 || fchmod(fd, st.st_mode & 0666) != 0)

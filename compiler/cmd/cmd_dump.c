@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "dump.h"
 #include "help.h"
+#include "image_host.h"
 #include "restriction.h"
 #include "strbuf.h"
 #include "utf8.h"
@@ -510,6 +512,7 @@ struct dumper {
     struct strbuf out;
     FILE *fp;
     int failed;
+    struct image_host *host;	/* --host: values on this host; else NULL */
 };
 
 static void end_line(struct dumper *d)
@@ -585,7 +588,7 @@ static void setting_annotation(struct dumper *d, const struct img_setting *s)
     sb_free(&origin);
 }
 
-/* setting_details - the indented lines under a setting: expansion, tables */
+/* setting_details - the indented lines under a setting: expansion, value here, tables */
 static void setting_details(struct dumper *d, const struct img_setting *s, const char *indent)
 {
     const struct image *img = d->img;
@@ -599,6 +602,22 @@ static void setting_details(struct dumper *d, const struct img_setting *s, const
 	    dump_escape(&d->out, expanded, 0);
 	}
 	end_line(d);
+    }
+    if (d->host != NULL && (s->flags & IMG_SETTING_HOST)) {
+	char *err, *value = image_setting_value(img, s, d->host, &err);
+	if (value == NULL) {
+	    fprintf(stderr, "pfc: dump: %s: %s\n", image_str(img, s->name), err);
+	    free(err);
+	} else {
+	    sb_adds(&d->out, indent);
+	    sb_adds(&d->out, "on-host");
+	    if (*value != 0) {
+		sb_addch(&d->out, ' ');
+		dump_escape(&d->out, value, 0);
+	    }
+	    end_line(d);
+	    free(value);
+	}
     }
     for (uint32_t i = 0; i < s->refs_count; i++) {
 	sb_adds(&d->out, indent);
@@ -896,9 +915,9 @@ static void dump_programs(struct dumper *d)
     free(order);
 }
 
-int dump_image(const struct image *img, int policy_only, FILE *fp)
+int dump_image(const struct image *img, int policy_only, struct image_host *host, FILE *fp)
 {
-    struct dumper d = { img, policy_only, STRBUF_INIT, fp, 0 };
+    struct dumper d = { img, policy_only, STRBUF_INIT, fp, 0, host };
 
     dump_head(&d);
     dump_params(&d);
@@ -922,7 +941,7 @@ static int usage(void)
 int cmd_dump(int argc, char **argv)
 {
     const char *path = NULL;
-    int policy_only = 0;
+    int policy_only = 0, on_host = 0;
     int i;
 
     for (i = 1; i < argc; i++) {
@@ -932,6 +951,8 @@ int cmd_dump(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "--policy") == 0) {
 	    policy_only = 1;
+	} else if (strcmp(argv[i], "--host") == 0) {
+	    on_host = 1;
 	} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 	    help_print(stdout, "dump");
 	    return 0;
@@ -961,7 +982,10 @@ int cmd_dump(int argc, char **argv)
 	return st == IMAGE_ERR_IO ? 2 : 1;
     }
     /* dump_image() buffers a megabyte at a time: a million entries are some 50 MB */
-    int rc = dump_image(img, policy_only, stdout);
+    struct image_host host;
+    image_host_init(&host, "pfc", (long) getpid());
+    int rc = dump_image(img, policy_only, on_host ? &host : NULL, stdout);
+    image_host_free(&host);
     image_close(img);
     if (rc < 0) {
 	fprintf(stderr, "pfc: dump: write error on standard output: %s\n", strerror(errno));

@@ -13,6 +13,12 @@
  * a failure half-way leaves the same bytes behind; the buffer itself is
  * larger, and the keys of "-" are pipelined (see query_lines), for
  * millions of keys a second.
+ *
+ * One KEY opens the image lazily (image_open_lazy()): what the lookup
+ * reads is verified as it is read, so one lookup in a 100 MB image costs
+ * about what starting the process does; "-" verifies the whole image
+ * first, as pfcd does, since its keys read all of it anyway. Damage is
+ * refused either way, with the verifier's message and exit status 2.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -117,6 +123,12 @@ static int lookup(struct query *q, const char *key, const uint32_t *hash, const 
     int status = hash ? image_lookup_prefetched(q->img, q->table, key, *hash, value, &q->buf)
 	: image_lookup(q->img, q->table, key, value, &q->buf);
 
+    if (status == IMAGE_REFUSED) {
+	/* The image, not the table: refused as image_open() would have. */
+	write_out(q->out, q->used / BLOCK * BLOCK);
+	fprintf(stderr, "pfc: %s\n", q->buf.error);
+	exit(2);
+    }
     if (status == IMAGE_FAIL) {
 	const char *why = q->buf.error ? q->buf.error : "";
 	const char *db = image_table_indexed(q->img, q->table) ? ".db" : "";
@@ -282,20 +294,10 @@ static uint32_t resolve(struct query *q, const char *name)
 /* set_utf8 - show messages as pfc map would under the image's smtputf8_enable */
 static void set_utf8(const struct image *img)
 {
-    uint32_t lo = 0, hi = img->nparams;
+    uint32_t p = image_param_find(img, "smtputf8_enable");
 
-    while (lo < hi) {
-	uint32_t mid = lo + (hi - lo) / 2;
-	int c = strcmp("smtputf8_enable", image_str(img, img->params[mid].name));
-	if (c == 0) {
-	    diag_set_utf8(strcasecmp(image_str(img, img->params[mid].expanded), "yes") == 0);
-	    return;
-	}
-	if (c < 0)
-	    hi = mid;
-	else
-	    lo = mid + 1;
-    }
+    if (p != IMG_NONE)
+	diag_set_utf8(strcasecmp(image_str(img, img->params[p].expanded), "yes") == 0);
 }
 
 int cmd_query(int argc, char **argv)
@@ -318,7 +320,9 @@ int cmd_query(int argc, char **argv)
 	return usage(stderr);
     memset(&q, 0, sizeof(q));
     q.path = argv[1];
-    if (image_open(q.path, &q.img, &err) != IMAGE_OK) {
+    int one_key = strcmp(argv[3], "-") != 0;
+    if ((one_key ? image_open_lazy(q.path, &q.img, &err)
+	 : image_open(q.path, &q.img, &err)) != IMAGE_OK) {
 	/* Not "not found": a bad image is an error whatever its kind. */
 	fprintf(stderr, "pfc: %s\n", err);
 	free(err);
@@ -331,10 +335,10 @@ int cmd_query(int argc, char **argv)
     q.spec = image_str(q.img, q.img->tables[q.table].spec);
     set_utf8(q.img);
     q.out = xmalloc(OUT_SIZE);
-    if (strcmp(argv[3], "-") == 0)
-	status = query_lines(&q);
-    else
+    if (one_key)
 	status = query_one(&q, argv[3]);
+    else
+	status = query_lines(&q);
     free(q.out);
     image_lookup_done(&q.buf);
     image_close(q.img);

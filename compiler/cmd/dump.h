@@ -97,9 +97,11 @@ const char *dump_table_file(const struct image *img, uint32_t t);
 /*
  * dump_image - the canonical text of img on fp (see pfc(1), DUMP FORMAT).
  * With policy_only, no content id, no source manifest and no file:line:
- * two configurations that mean the same policy dump the same. Returns 0,
- * or -1 on a write error.
+ * two configurations that mean the same policy dump the same. With host,
+ * each setting that depends on the host gets an "on-host VALUE" line: its
+ * value on this host. Returns 0, or -1 on a write error.
  */
-int dump_image(const struct image *img, int policy_only, FILE *fp);
+struct image_host;
+int dump_image(const struct image *img, int policy_only, struct image_host *host, FILE *fp);
 
 #endif

@@ -112,8 +112,9 @@ const struct command_help help_commands[] = {
      HELP_LINE ROOT_OPTION,
      0},
     {"dump", "print a policy image as canonical, sorted text",
-     "pfc dump [--policy] image\n",
+     "pfc dump [--policy] [--host] image\n",
      "--policy\tonly what decides mail: no source manifest\n"
+     "--host\tthe HOST section: what the image was built from, on which host\n"
      HELP_LINE ROOT_OPTION,
      0},
     {"diff", "show what changes between two images or configurations",

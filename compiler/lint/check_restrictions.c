@@ -457,9 +457,9 @@ static void class_refs(struct context *ctx, const char *list, size_t **refs, siz
 
     words_split(&w, list, 1);
     for (size_t i = 0; i < w.n; i++) {
-	enum check_restriction_arg arg;
-	if (check_restriction_find(w.v[i], &arg) != NULL) {
-	    if (arg != CHECK_RARG_NONE)
+	const struct restriction_def *def = restriction_find(w.v[i]);
+	if (def != NULL) {
+	    if (def->arg != RARG_NONE)
 		i++;
 	    continue;
 	}

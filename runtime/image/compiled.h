@@ -1,8 +1,9 @@
 /*
- * compiled - what the loader makes of a rule's pattern, shared by the
- * verifier (loader.c), which compiles every pattern once at load so that
- * one that does not compile refuses the image, and by the lookups
- * (lookup.c), which run them. Private to runtime/.
+ * compiled - what the loader makes of a regexp or pcre rule's pattern,
+ * shared by the verifier (loader.c), which compiles every pattern it
+ * checks so that one that does not compile refuses the image, and by the
+ * lookups (image_lookup.c), which run them. (A cidr rule needs nothing:
+ * its network is stored in binary, NETS.) Private to runtime/.
  */
 #ifndef PFC_RUNTIME_COMPILED_H
 #define PFC_RUNTIME_COMPILED_H
@@ -14,15 +15,13 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "cidr.h"
 #include "image.h"
 
 struct regex_program {
-    uint32_t kind;		/* IMG_TABLE_REGEXP, _PCRE or _CIDR */
+    uint32_t kind;		/* IMG_TABLE_REGEXP or _PCRE; 0 while being compiled */
     union {
 	regex_t re;
 	pcre2_code *code;
-	struct cidr_net cidr;
     } u;
 };
 

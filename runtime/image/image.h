@@ -1,27 +1,47 @@
 /*
  * image - the policy image (.pfi): the one definition of its bytes.
- * pfc build writes it (compiler/emit/), the loader and verifier
- * read it (runtime/image/loader.c), pfc-image(5) describes it for anyone who
+ * pfc build writes it (compiler/emit/), the loader and verifier read it
+ * (runtime/image/loader.c), pfc-image(5) describes it for anyone who
  * wants to write a second reader.
  *
  * Shape, in the spirit of cdb and LMDB: one file, little-endian, read in
  * place through mmap; no pointers, only offsets; every section starts on
  * an 8-byte boundary; every record is a fixed number of 32-bit words.
  *
- *   header (96 bytes) | section table | sections ... | (end = file_size)
+ *   header (96 bytes) | section table | sections ... | SUMS (= file_size)
  *
- * Everything after the checksum field is covered by the checksum, so a
- * flipped bit anywhere past the magic and version is caught before a
- * single offset is followed. The content id (SHA-256 of the section
- * table and the sections) names the policy: the same inputs give the
- * same bytes and the same id on every machine.
+ * Checksums cover every byte past the magic and the version, in pieces
+ * a reader can check one at a time: the header's checksum covers the
+ * rest of the header and the section table; the body after the section
+ * table is cut into 64 KiB blocks, each with its own checksum in SUMS,
+ * the last section; the header holds the checksum of SUMS. A full
+ * reader checks them all before it follows a single offset; a reader
+ * that looks one key up checks the header, SUMS and just the blocks it
+ * reads. The content id (SHA-256 of the section table and the sections)
+ * names the policy: the same inputs give the same bytes and the same id
+ * on every machine.
  *
- * This header is shared by writer and reader and holds no code.
+ * Shared by writer and reader: the layout, the section list, the masks
+ * and limits, and the two hashes as inline functions.
  */
 #ifndef PFC_IMAGE_H
 #define PFC_IMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <xxhash.h>
+
+/*
+ * The records are read in place: the file's byte order must be the
+ * host's. pfc is built for little-endian hosts only (configure does not
+ * look; this does, at compile time).
+ */
+#if !defined(__BYTE_ORDER__) || !defined(__ORDER_LITTLE_ENDIAN__)
+#error "the compiler does not say the byte order; the image needs a little-endian host"
+#endif
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "the policy image is read in place: a big-endian host cannot read it");
 
 /*
  * The magic: a byte with the high bit set (caught by 7-bit transfers),
@@ -41,33 +61,71 @@
 
 #define IMG_ALIGN		8
 #define IMG_NONE		0xffffffffu	/* "no index" in any index field */
-#define IMG_CHECKSUM_FROM	24		/* the checksum covers [24, file_size) */
+#define IMG_CHECKSUM_FROM	24		/* the header's checksum starts here */
 
 /*
- * The header, at offset 0. All integers little-endian (the struct is the
- * layout on a little-endian host; big-endian hosts are refused at build
- * time, see configure.ac).
+ * The blocks of the body, each with its checksum in SUMS: 64 KiB, so a
+ * lookup checks a few hundred KiB of an image of any size, and the sums
+ * of a 100 MB image are 12 KiB.
  */
+#define IMG_BLOCK_SHIFT		16
+#define IMG_BLOCK_SIZE		((uint64_t) 1 << IMG_BLOCK_SHIFT)
+
+/*
+ * How deep unionmap:{} and pipemap:{} may nest. Postfix sets no limit
+ * (it recurses until its stack runs out); real configurations nest one
+ * or two levels. pfc check stops following members at this depth and
+ * reports it, pfc build compiles no deeper, and a reader refuses deeper
+ * (or cyclic) nesting, so a lookup's recursion is bounded by it.
+ */
+#define IMG_MAX_NESTING		20
+
+/* img_xxh64 - XXH64, seed 0: the one use of the hash library in pfc */
+static inline uint64_t img_xxh64(const void *data, size_t len)
+{
+    return XXH64(data, len, 0);
+}
+
+/*
+ * img_hash - the hash of an exact table's key: the low 32 bits of XXH64
+ * (seed 0) of the key's bytes without the NUL. Fixed, never seeded, so
+ * images are the same everywhere.
+ */
+static inline uint32_t img_hash(const char *key, size_t len)
+{
+    return (uint32_t) img_xxh64(key, len);
+}
+
+/* The header, at offset 0. All integers little-endian. */
 struct img_header {
     uint8_t magic[IMG_MAGIC_SIZE];	/* IMG_MAGIC */
     uint16_t major;		/* IMG_VERSION_MAJOR */
     uint16_t minor;		/* IMG_VERSION_MINOR */
     uint32_t header_size;	/* sizeof(struct img_header) = 96 */
-    /* XXH64 (seed 0) of bytes [24, file_size): everything after this field. */
+    /*
+     * XXH64 (seed 0) of bytes [24, 96 + 24 * section_count): the rest of
+     * the header (sums_checksum, so SUMS and so every block, included)
+     * and the section table.
+     */
     uint64_t checksum;
     uint64_t file_size;		/* the whole file, in bytes */
     uint64_t section_table;	/* offset of the section table (= 96) */
     uint32_t section_count;
-    uint32_t flags;		/* 0; a reader refuses other values */
+    uint32_t flags;		/* IMG_HEADER_FLAGS (none) */
     uint8_t content_id[32];	/* SHA-256 of bytes [section_table, file_size) */
-    uint8_t reserved[16];	/* zero */
+    uint64_t sums_checksum;	/* XXH64 (seed 0) of the SUMS section */
+    uint8_t reserved[8];	/* zero */
 };
+
+/* Header flags: none yet; a reader refuses any bit. */
+#define IMG_HEADER_FLAGS	0u
 
 /*
  * The section table: section_count entries sorted by offset, sections
  * not overlapping, each tag at most once, each offset a multiple of
- * IMG_ALIGN, each section inside the file. Padding between sections is
- * zero bytes. Tags are four ASCII letters read as a little-endian u32.
+ * IMG_ALIGN, each section inside the file; SUMS is the last and ends the
+ * file. Padding between sections is zero bytes. Tags are four ASCII
+ * letters read as a little-endian u32.
  */
 struct img_section {
     uint32_t tag;
@@ -79,20 +137,45 @@ struct img_section {
 #define IMG_TAG(a, b, c, d) \
     ((uint32_t) (a) | (uint32_t) (b) << 8 | (uint32_t) (c) << 16 | (uint32_t) (d) << 24)
 
-/* The sections of version 1.0; all are required (possibly empty). */
-#define IMG_SEC_STRINGS		IMG_TAG('S', 'T', 'R', 'S')	/* bytes */
-#define IMG_SEC_SOURCES		IMG_TAG('S', 'R', 'C', 'S')	/* img_source */
-#define IMG_SEC_PARAMS		IMG_TAG('P', 'A', 'R', 'M')	/* img_setting */
-#define IMG_SEC_SERVICES	IMG_TAG('S', 'E', 'R', 'V')	/* img_service */
-#define IMG_SEC_OVERRIDES	IMG_TAG('O', 'V', 'R', 'D')	/* img_setting */
-#define IMG_SEC_TABLES		IMG_TAG('T', 'A', 'B', 'L')	/* img_table */
-#define IMG_SEC_REFS		IMG_TAG('T', 'R', 'E', 'F')	/* uint32_t */
-#define IMG_SEC_ENTRIES		IMG_TAG('E', 'N', 'T', 'R')	/* img_entry */
-#define IMG_SEC_SLOTS		IMG_TAG('S', 'L', 'O', 'T')	/* uint32_t */
-#define IMG_SEC_RULES		IMG_TAG('R', 'U', 'L', 'E')	/* img_rule */
-#define IMG_SEC_PIECES		IMG_TAG('P', 'I', 'E', 'C')	/* img_piece */
-#define IMG_SEC_PROGRAMS	IMG_TAG('P', 'R', 'O', 'G')	/* img_program */
-#define IMG_SEC_INSNS		IMG_TAG('I', 'N', 'S', 'N')	/* img_insn */
+/*
+ * The sections of version 2.0, all required (possibly empty), in the
+ * order pfc build lays them out: the string pool first (it is written
+ * in place as the build goes), the small sections a reader needs at
+ * once, the table contents, and SUMS last. A reader relies on the
+ * offsets only. X(id, tag letters, record type, what).
+ */
+#define IMG_SECTIONS(X) \
+    X(STRS, 'S', 'T', 'R', 'S', char, "string pool") \
+    X(SRCS, 'S', 'R', 'C', 'S', struct img_source, "source manifest") \
+    X(PARM, 'P', 'A', 'R', 'M', struct img_setting, "parameters") \
+    X(SERV, 'S', 'E', 'R', 'V', struct img_service, "services") \
+    X(OVRD, 'O', 'V', 'R', 'D', struct img_setting, "service overrides") \
+    X(HOST, 'H', 'O', 'S', 'T', struct img_host_piece, "host-dependent values") \
+    X(TABL, 'T', 'A', 'B', 'L', struct img_table, "tables") \
+    X(TREF, 'T', 'R', 'E', 'F', uint32_t, "table references") \
+    X(PROG, 'P', 'R', 'O', 'G', struct img_program, "restriction programs") \
+    X(INSN, 'I', 'N', 'S', 'N', struct img_insn, "instructions") \
+    X(RULE, 'R', 'U', 'L', 'E', struct img_rule, "pattern rules") \
+    X(PIEC, 'P', 'I', 'E', 'C', struct img_piece, "rule result pieces") \
+    X(NETS, 'N', 'E', 'T', 'S', struct img_net, "cidr networks") \
+    X(ENTR, 'E', 'N', 'T', 'R', struct img_entry, "exact table entries") \
+    X(SLOT, 'S', 'L', 'O', 'T', uint32_t, "hash index slots") \
+    X(SUMS, 'S', 'U', 'M', 'S', uint64_t, "block checksums")
+
+/* IMG_S_STRS ... IMG_S_SUMS: a section's place in that list */
+enum img_section_id {
+#define IMG_SECTION_ID_(id, a, b, c, d, type, what) IMG_S_##id,
+    IMG_SECTIONS(IMG_SECTION_ID_)
+#undef IMG_SECTION_ID_
+    IMG_S_COUNT
+};
+
+/* IMG_SEC_STRS ... IMG_SEC_SUMS: the tags */
+enum {
+#define IMG_SECTION_TAG_(id, a, b, c, d, type, what) IMG_SEC_##id = IMG_TAG(a, b, c, d),
+    IMG_SECTIONS(IMG_SECTION_TAG_)
+#undef IMG_SECTION_TAG_
+};
 
 /*
  * STRS - the string pool. A string is named by its byte offset in the
@@ -119,15 +202,18 @@ enum img_origin {
     IMG_ORIGIN_MAIN = 1,	/* main.cf, at line */
     IMG_ORIGIN_OVERRIDE = 2,	/* a master.cf "-o name=value", at line */
 };
+#define IMG_ORIGIN_MAX		IMG_ORIGIN_OVERRIDE
 
-/* img_setting flags */
 /*
- * The expanded value depends on the build host (myhostname, mydomain,
- * mynetworks and what uses them, when main.cf leaves them unset): the
- * image keeps expanded = raw, and the runtime expands it on its host.
- * Without this an image would differ from machine to machine.
+ * img_setting flags. HOST: the value depends on the host that runs the
+ * image (myhostname, mydomain, mynetworks when main.cf leaves them to
+ * the host, the process's own name and id, and what uses them): expanded
+ * is then the raw value, and the expanded value is the setting's HOST run
+ * joined on that host (see img_host_piece). Without it an image would
+ * differ from machine to machine.
  */
 #define IMG_SETTING_HOST	(1u << 0)
+#define IMG_SETTING_FLAGS	IMG_SETTING_HOST
 
 /*
  * PARM - every parameter of main.cf and of Postfix's defaults, sorted by
@@ -137,7 +223,7 @@ enum img_origin {
 struct img_setting {
     uint32_t name;		/* string */
     uint32_t raw;		/* string: as written (or the default) */
-    uint32_t expanded;		/* string: $name expanded */
+    uint32_t expanded;		/* string: $name expanded; with HOST, raw */
     uint32_t origin;		/* enum img_origin */
     uint32_t line;		/* main.cf or master.cf line; 0 for defaults */
     uint32_t flags;		/* IMG_SETTING_* */
@@ -148,6 +234,45 @@ struct img_setting {
      */
     uint32_t refs_first;
     uint32_t refs_count;
+    /* With HOST: the value's pieces, HOST[first .. first+count); else 0, 0. */
+    uint32_t host_first;
+    uint32_t host_count;
+};
+
+/*
+ * HOST - the expanded value of each HOST setting, pre-split: its pieces
+ * joined in order give the value on the host that runs the image, so a
+ * runtime needs no $name expander, only the host's own values. A run
+ * has at least one piece that is not TEXT.
+ */
+enum img_host_kind {
+    IMG_HOST_TEXT = 0,		/* text: literal bytes */
+    /*
+     * myhostname's default on the host: its name (gethostname()); when
+     * that has no dot, followed by "." and text (main.cf's mydomain, as
+     * Postfix reads it for this, or "localdomain").
+     */
+    IMG_HOST_MYHOSTNAME = 1,
+    /*
+     * mydomain's default on the host: what follows the first dot of
+     * IMG_HOST_MYHOSTNAME with the same text, or "localdomain".
+     */
+    IMG_HOST_MYDOMAIN = 2,
+    /*
+     * mynetworks' default on the host: the networks of its interfaces,
+     * as mynetworks_style says, from the values of inet_interfaces,
+     * mynetworks_style and inet_protocols in PARM (on this host: their
+     * own runs may use the kinds above, never this one). text 0.
+     */
+    IMG_HOST_MYNETWORKS = 3,
+    IMG_HOST_PROCESS_NAME = 4,	/* the running process's name; text 0 */
+    IMG_HOST_PROCESS_ID = 5,	/* its process id, in decimal; text 0 */
+};
+#define IMG_HOST_KIND_MAX	IMG_HOST_PROCESS_ID
+
+struct img_host_piece {
+    uint32_t kind;		/* enum img_host_kind */
+    uint32_t text;		/* string, by kind */
 };
 
 /* SERV - master.cf services in file order, the fields as written. */
@@ -188,6 +313,7 @@ enum img_table_kind {
 #define IMG_TABLE_FOLD		(1u << 0)	/* keys lowercased (ASCII) */
 #define IMG_TABLE_UTF8		(1u << 1)	/* ... UTF-8 aware; non-UTF-8 keys fail */
 #define IMG_TABLE_ALIASES	(1u << 2)	/* aliases(5) source (alias_maps) */
+#define IMG_TABLE_FLAGS		(IMG_TABLE_FOLD | IMG_TABLE_UTF8 | IMG_TABLE_ALIASES)
 
 /*
  * TABL - every table the configuration names (and the members of
@@ -196,7 +322,8 @@ enum img_table_kind {
  *
  * For IMG_TABLE_EXACT: a = first entry in ENTR, b = entry count,
  * c = first slot in SLOT, d = log2 of the slot count.
- * For REGEXP, PCRE, CIDR: a = first rule in RULE, b = rule count.
+ * For REGEXP, PCRE: a = first rule in RULE, b = rule count.
+ * For CIDR: a, b as for REGEXP; c = first network in NETS, one per rule.
  * For STATIC: a = the value (string). UNION, PIPE: a, b = TREF run.
  * Unused fields are zero.
  */
@@ -231,12 +358,6 @@ struct img_entry {
  * empty slot. Each entry is in exactly one slot.
  */
 
-/*
- * img_hash - the hash of an exact table's key: the low 32 bits of XXH64
- * (seed 0) of the key's bytes without the NUL. Fixed, never seeded, so
- * images are the same everywhere.
- */
-
 /* img_rule ops */
 enum img_rule_op {
     IMG_RULE_MATCH = 1,		/* if the pattern(s) apply: answer result */
@@ -252,6 +373,7 @@ enum img_rule_op {
  */
 #define IMG_RULE_HAS2		(1u << 2)
 #define IMG_RULE_NEGATE2	(1u << 1)	/* with HAS2: b must not match */
+#define IMG_RULE_FLAGS		(IMG_RULE_NEGATE | IMG_RULE_NEGATE2 | IMG_RULE_HAS2)
 
 /*
  * RULE - the rules of regexp, pcre and cidr tables, each table's run
@@ -259,7 +381,8 @@ enum img_rule_op {
  * are not in the image.
  *
  * pattern: regexp, pcre - the text between the delimiters; cidr - the
- * network as written ("192.168.0.0/16", "[::1]/128", "10.0.0.1").
+ * network as written ("192.168.0.0/16", "[::1]/128", "10.0.0.1"), for
+ * people: lookups use the rule's img_net.
  * options: regexp - REG_* bits after the flags (REG_ICASE 1, REG_EXTENDED
  * 2, REG_NEWLINE 4, as IMG_REGEXP_*), pcre - PCRE2 option bits
  * (IMG_PCRE_*); cidr - 0.
@@ -289,6 +412,7 @@ struct img_rule {
 #define IMG_REGEXP_ICASE	(1u << 0)
 #define IMG_REGEXP_EXTENDED	(1u << 1)
 #define IMG_REGEXP_NEWLINE	(1u << 2)
+#define IMG_REGEXP_OPTIONS	(IMG_REGEXP_ICASE | IMG_REGEXP_EXTENDED | IMG_REGEXP_NEWLINE)
 
 /* pcre options (the image's own bits; the loader maps them to PCRE2_*) */
 #define IMG_PCRE_CASELESS	(1u << 0)	/* i */
@@ -298,6 +422,9 @@ struct img_rule {
 #define IMG_PCRE_ANCHORED	(1u << 4)	/* A */
 #define IMG_PCRE_DOLLAR_ENDONLY	(1u << 5)	/* E */
 #define IMG_PCRE_UNGREEDY	(1u << 6)	/* U */
+#define IMG_PCRE_OPTIONS	(IMG_PCRE_CASELESS | IMG_PCRE_MULTILINE | IMG_PCRE_DOTALL \
+				 | IMG_PCRE_EXTENDED | IMG_PCRE_ANCHORED \
+				 | IMG_PCRE_DOLLAR_ENDONLY | IMG_PCRE_UNGREEDY)
 /* Never PCRE2_UTF: Postfix's pcre tables match bytes, smtputf8 or not. */
 
 /*
@@ -310,6 +437,23 @@ struct img_piece {
     uint32_t offset;
     uint32_t len;
 };
+
+/*
+ * NETS - the network of each rule of a cidr table, in binary, so that
+ * nothing is parsed at load: each cidr table's run parallel to its rules
+ * (NETS[c + i] is rule a + i's). family 4 or 6; prefix at most 32 or
+ * 128; addr the network in network byte order, every bit past the prefix
+ * zero (Postfix refuses "non-null host address bits"), an IPv4 network
+ * in the first four bytes and the rest zero. An ENDIF rule's is all zero.
+ */
+struct img_net {
+    uint8_t family;		/* IMG_NET_V4, IMG_NET_V6; 0 for ENDIF */
+    uint8_t prefix;		/* bits of addr that must match */
+    uint8_t reserved[2];	/* zero */
+    uint8_t addr[16];
+};
+#define IMG_NET_V4		4
+#define IMG_NET_V6		6
 
 /*
  * PROG - restriction programs: each restriction list of main.cf
@@ -356,5 +500,51 @@ struct img_insn {
  */
 #define IMG_INSN_IMPLICIT	(1u << 0)
 #define IMG_INSN_FLAGS		IMG_INSN_IMPLICIT
+
+/*
+ * SUMS - the checksum of each block of the body: block i is bytes
+ * [start + i * IMG_BLOCK_SIZE, start + (i + 1) * IMG_BLOCK_SIZE) cut at
+ * the start of SUMS, where start is the end of the section table (96 +
+ * 24 * section_count); SUMS[i] is XXH64 (seed 0) of its bytes. There are
+ * as many as the body has blocks (none for an empty body).
+ */
+
+struct img_section_kind {
+    uint32_t tag;
+    uint32_t record;		/* record size in bytes */
+    const char *what;
+};
+
+/* img_section_kind - tag, record size and description of section id (IMG_SECTIONS) */
+static inline const struct img_section_kind *img_section_kind(enum img_section_id id)
+{
+    static const struct img_section_kind kinds[IMG_S_COUNT] = {
+#define IMG_SECTION_KIND_(id, a, b, c, d, type, what) { IMG_TAG(a, b, c, d), sizeof(type), what },
+	IMG_SECTIONS(IMG_SECTION_KIND_)
+#undef IMG_SECTION_KIND_
+    };
+
+    return &kinds[id];
+}
+
+/* The sizes every reader relies on: the records are read in place. */
+_Static_assert(sizeof(struct img_header) == 96, "img_header is 96 bytes");
+_Static_assert(offsetof(struct img_header, checksum) == 16, "checksum at 16");
+_Static_assert(offsetof(struct img_header, file_size) == IMG_CHECKSUM_FROM,
+	       "the checksum covers what follows it");
+_Static_assert(offsetof(struct img_header, content_id) == 48, "content id at 48");
+_Static_assert(offsetof(struct img_header, sums_checksum) == 80, "sums_checksum at 80");
+_Static_assert(sizeof(struct img_section) == 24, "img_section is 24 bytes");
+_Static_assert(sizeof(struct img_source) == 48, "img_source is 48 bytes");
+_Static_assert(sizeof(struct img_setting) == 40, "img_setting is 40 bytes");
+_Static_assert(sizeof(struct img_host_piece) == 8, "img_host_piece is 8 bytes");
+_Static_assert(sizeof(struct img_service) == 48, "img_service is 48 bytes");
+_Static_assert(sizeof(struct img_table) == 32, "img_table is 32 bytes");
+_Static_assert(sizeof(struct img_entry) == 16, "img_entry is 16 bytes");
+_Static_assert(sizeof(struct img_rule) == 48, "img_rule is 48 bytes");
+_Static_assert(sizeof(struct img_piece) == 12, "img_piece is 12 bytes");
+_Static_assert(sizeof(struct img_net) == 20, "img_net is 20 bytes");
+_Static_assert(sizeof(struct img_program) == 24, "img_program is 24 bytes");
+_Static_assert(sizeof(struct img_insn) == 16, "img_insn is 16 bytes");
 
 #endif

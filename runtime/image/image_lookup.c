@@ -5,22 +5,29 @@
  * rules with IF/ENDIF jumps, "!" and "/a/!/b/", $n results, cidr rules,
  * static, fail, unionmap and pipemap, and dict_lookup()'s UTF-8 checks.
  *
- * Nothing here checks the image again: image_open() has. Nothing here
- * allocates on the path of a plain lookup either: keys are folded and
- * answers built in the caller's image_lookup_buf, which only grows.
- * Answers point into the image whenever they can.
+ * Nothing here checks an image that image_open() verified. On a lazy
+ * image (image_open_lazy()), a table's contents are verified before its
+ * first lookup (lazy_table()), and an exact table's probe checks each
+ * slot, entry and string before it reads it (lazy.h): the only checks
+ * here, each behind "if (img->lazy)". Nothing here allocates on the
+ * path of a plain lookup either: keys are folded and answers built in
+ * the caller's image_lookup_buf, which only grows. Answers point into
+ * the image whenever they can.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <xxhash.h>
 
+#include "cidr.h"
 #include "compiled.h"
 #include "diag.h"
+#include "lazy.h"
 #include "loader.h"
 #include "strbuf.h"
 #include "table_unix.h"
@@ -30,14 +37,19 @@
 
 #define UTF8_ERROR "malformed UTF-8 or invalid codepoint"
 
-uint32_t image_table_find(const struct image *img, const char *spec)
+/*
+ * find_sorted - the index of name among count records (size bytes each,
+ * from base) sorted bytewise by the string at field, or IMG_NONE
+ */
+static uint32_t find_sorted(const struct image *img, const void *base, uint32_t count,
+			    size_t size, size_t field, const char *name)
 {
-    uint32_t lo = 0, hi = img->ntables;
+    uint32_t lo = 0, hi = count;
 
-    /* Tables are sorted by spec (bytewise), each spec once. */
     while (lo < hi) {
-	uint32_t mid = lo + (hi - lo) / 2;
-	int c = strcmp(spec, image_str(img, img->tables[mid].spec));
+	uint32_t mid = lo + (hi - lo) / 2, off;
+	memcpy(&off, (const char *) base + (size_t) mid * size + field, sizeof(off));
+	int c = strcmp(name, image_str(img, off));
 
 	if (c == 0)
 	    return mid;
@@ -47,6 +59,18 @@ uint32_t image_table_find(const struct image *img, const char *spec)
 	    lo = mid + 1;
     }
     return IMG_NONE;
+}
+
+uint32_t image_table_find(const struct image *img, const char *spec)
+{
+    return find_sorted(img, img->tables, img->ntables, sizeof(*img->tables),
+		       offsetof(struct img_table, spec), spec);
+}
+
+uint32_t image_param_find(const struct image *img, const char *name)
+{
+    return find_sorted(img, img->params, img->nparams, sizeof(*img->params),
+		       offsetof(struct img_setting, name), name);
 }
 
 int image_table_indexed(const struct image *img, uint32_t table)
@@ -95,6 +119,14 @@ static int lookup_fail(struct image_lookup_buf *buf, const char *fmt, ...)
     return IMAGE_FAIL;
 }
 
+/* refused - a lazy image's damage, found by a lookup: err (from lazy.h) is the message */
+static int refused(struct image_lookup_buf *buf, char *err)
+{
+    free(buf->error);
+    buf->error = err;
+    return IMAGE_REFUSED;
+}
+
 /* spec_name - the part of a spec after "type:" */
 static const char *spec_name(const char *spec)
 {
@@ -141,30 +173,84 @@ static const char *fold(uint32_t flags, const char *key, struct image_lookup_buf
     return buf->data + base;
 }
 
-/* find_exact - key in an exact table; known: its hash, when the caller has it */
-static int find_exact(const struct image *img, const struct img_table *tb, const char *key,
+/*
+ * lazy_entry - on a lazy image, slot i of exact table t (the probes-th
+ * of this probe) and the entry it names, checked before they are read,
+ * and the entry's key string when its hash is the key's (it is compared
+ * then); 0, or -1 with *err
+ */
+static int lazy_entry(const struct image *img, uint32_t t, uint64_t i, uint64_t probes,
+		      uint32_t hash, char **err)
+{
+    const struct img_table *tb = &img->tables[t];
+    const uint32_t *slot = &img->slots[tb->c + i];
+    const char *spec = image_str(img, tb->spec);
+
+    if (probes > ((uint64_t) 1 << tb->d)) {
+	*err = lazy_corrupt(img, "table %u (%.200s): no empty slot, so a probe for a"
+			    " missing key never ends", (unsigned) t, spec);
+	return -1;
+    }
+    if (lazy_bytes(img, slot, sizeof(*slot), err) < 0)
+	return -1;
+    if (*slot == 0)
+	return 0;
+    if (*slot > tb->b) {
+	*err = lazy_corrupt(img, "table %u (%.200s): slot %llu names entry %u of %u",
+			    (unsigned) t, spec, (unsigned long long) i, (unsigned) (*slot - 1),
+			    (unsigned) tb->b);
+	return -1;
+    }
+    uint32_t index = tb->a + *slot - 1;
+    const struct img_entry *e = &img->entries[index];
+    if (lazy_bytes(img, e, sizeof(*e), err) < 0)
+	return -1;
+    if (e->key >= img->strings_size || e->value >= img->strings_size) {
+	int bad_key = e->key >= img->strings_size;
+	*err = lazy_corrupt(img, "entry %u (line %u): %s string offset %u is outside the"
+			    " string pool (%u bytes)", (unsigned) index, (unsigned) e->line,
+			    bad_key ? "key" : "value", (unsigned) (bad_key ? e->key : e->value),
+			    (unsigned) img->strings_size);
+	return -1;
+    }
+    if (e->hash == hash && lazy_string(img, e->key, err) < 0)
+	return -1;
+    return 0;
+}
+
+/*
+ * find_exact - key in exact table t; known: its hash, when the caller has
+ * it. The verifier saw an empty slot in every table, so the probe ends;
+ * on a lazy image, lazy_entry() counts the probes instead.
+ */
+static int find_exact(const struct image *img, uint32_t t, const char *key,
 		      struct image_lookup_buf *buf, size_t base, const char **value,
 		      const uint32_t *known)
 {
+    const struct img_table *tb = &img->tables[t];
     size_t len;
+    char *err;
 
     if (tb->flags & IMG_TABLE_FOLD)
 	key = fold(tb->flags, key, buf, base, &len);
     else
 	len = strlen(key);
 
-    uint32_t hash = known ? *known : (uint32_t) XXH64(key, len, 0);
+    uint32_t hash = known ? *known : img_hash(key, len);
     uint32_t mask = (uint32_t) (((uint64_t) 1 << tb->d) - 1);
     const uint32_t *slot = img->slots + tb->c;
     const struct img_entry *entry = img->entries + tb->a;
 
-    /* The verifier saw an empty slot in every table: the probe ends. */
-    for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+    for (uint64_t i = hash & mask, probes = 1;; i = (i + 1) & mask, probes++) {
+	if (img->lazy && lazy_entry(img, t, i, probes, hash, &err) < 0)
+	    return refused(buf, err);
 	uint32_t s = slot[i];
 	if (s == 0)
 	    return IMAGE_NOTFOUND;
 	const struct img_entry *e = &entry[s - 1];
 	if (e->hash == hash && strcmp(img->strings + e->key, key) == 0) {
+	    if (img->lazy && lazy_string(img, e->value, &err) < 0)
+		return refused(buf, err);
 	    *value = img->strings + e->value;
 	    buf->line = e->line;
 	    return IMAGE_FOUND;
@@ -184,7 +270,9 @@ uint32_t image_prefetch_start(const struct image *img, uint32_t table, const cha
 	key = fold(tb->flags, key, buf, 0, &len);
     else
 	len = strlen(key);
-    uint32_t hash = (uint32_t) XXH64(key, len, 0);
+    uint32_t hash = img_hash(key, len);
+    if (img->lazy)
+	return hash;		/* nothing is read before it is checked */
     __builtin_prefetch(img->slots + tb->c + (hash & (uint32_t) (((uint64_t) 1 << tb->d) - 1)));
     return hash;
 }
@@ -193,7 +281,7 @@ void image_prefetch_step(const struct image *img, uint32_t table, uint32_t hash,
 {
     const struct img_table *tb = &img->tables[table];
 
-    if (tb->kind != IMG_TABLE_EXACT)
+    if (tb->kind != IMG_TABLE_EXACT || img->lazy)
 	return;
     uint32_t s = img->slots[tb->c + (hash & (uint32_t) (((uint64_t) 1 << tb->d) - 1))];
     if (s == 0)
@@ -213,9 +301,25 @@ void image_prefetch_step(const struct image *img, uint32_t table, uint32_t hash,
 struct pattern_key {
     const char *text;
     size_t len;
-    int family;			/* cidr: of the key */
-    unsigned char addr[CIDR_MAX_BYTES];
+    unsigned family;		/* cidr: IMG_NET_V4 or IMG_NET_V6 */
+    unsigned char addr[16];
 };
+
+/*
+ * net_match - is the key's address in network n? 1 yes, 0 no, -1 an
+ * address of the other family, which no rule matches, negated or not
+ * (Postfix's cidr_match)
+ */
+static int net_match(const struct img_net *n, const struct pattern_key *k)
+{
+    unsigned whole = n->prefix / 8, bits = n->prefix % 8;
+
+    if (n->family != k->family)
+	return -1;
+    if (memcmp(n->addr, k->addr, whole) != 0)
+	return 0;
+    return bits == 0 || ((n->addr[whole] ^ k->addr[whole]) & (0xff00u >> bits)) == 0;
+}
 
 /* match_warn - an engine error, in Postfix's "KIND map NAME, line N: ..." */
 static void match_warn(const struct image *img, const struct img_table *tb,
@@ -226,15 +330,20 @@ static void match_warn(const struct image *img, const struct img_table *tb,
 }
 
 /*
- * exec - does pattern p apply to the key? 1 yes, 0 no, -1 neither (an
- * engine error, or a cidr rule of the other address family): such a
- * rule fails whether or not it is negated, as in Postfix. want_groups
- * asks for the capture groups of the rule's $n.
+ * exec - does pattern p of rule r (its network, in a cidr table) apply
+ * to the key? 1 yes, 0 no, -1 neither (an engine error, or a cidr rule
+ * of the other address family): such a rule fails whether or not it is
+ * negated, as in Postfix. want_groups asks for the capture groups of
+ * the rule's $n.
  */
-static int exec(const struct image *img, const struct img_table *tb,
-		const struct img_rule *rule, const struct regex_program *p,
-		const struct pattern_key *k, int want_groups, struct image_lookup_buf *buf)
+static int exec(const struct image *img, const struct img_table *tb, uint32_t r,
+		const struct regex_program *p, const struct pattern_key *k, int want_groups,
+		struct image_lookup_buf *buf)
 {
+    const struct img_rule *rule = &img->rules[r];
+
+    if (tb->kind == IMG_TABLE_CIDR)
+	return net_match(&img->nets[tb->c + (r - tb->a)], k);
     switch (p->kind) {
     case IMG_TABLE_REGEXP: {
 	size_t nmatch = want_groups ? (size_t) rule->max_group + 1 : 0;
@@ -276,8 +385,6 @@ static int exec(const struct image *img, const struct img_table *tb,
 	match_warn(img, tb, rule, "pcre", text);
 	return -1;
     }
-    case IMG_TABLE_CIDR:
-	return cidr_match(&p->u.cidr, k->family, k->addr);
     }
     return -1;
 }
@@ -347,9 +454,10 @@ static int find_rules(const struct image *img, const struct img_table *tb, const
 
     if (tb->kind == IMG_TABLE_CIDR) {
 	/* A key that is not an address matches no rule, not even a "!" one. */
-	k.family = cidr_family(key);
-	if (inet_pton(k.family, key, k.addr) != 1)
+	int family = cidr_family(key);
+	if (inet_pton(family, key, k.addr) != 1)
 	    return IMAGE_NOTFOUND;
+	k.family = family == AF_INET6 ? IMG_NET_V6 : IMG_NET_V4;
     }
     for (uint32_t i = 0; i < tb->b; i++) {
 	uint32_t r = tb->a + i;
@@ -357,18 +465,18 @@ static int find_rules(const struct image *img, const struct img_table *tb, const
 
 	switch (rule->op) {
 	case IMG_RULE_MATCH:
-	    if (exec(img, tb, rule, img->compiled[r], &k, rule->max_group > 0, buf)
+	    if (exec(img, tb, r, img->compiled[r], &k, rule->max_group > 0, buf)
 		!= !(rule->flags & IMG_RULE_NEGATE))
 		continue;
 	    if (img->compiled2[r] != NULL
-		&& exec(img, tb, rule, img->compiled2[r], &k, 0, buf)
+		&& exec(img, tb, r, img->compiled2[r], &k, 0, buf)
 		!= !(rule->flags & IMG_RULE_NEGATE2))
 		continue;
 	    *value = answer(img, tb, rule, key, buf, base);
 	    buf->line = rule->line;
 	    return IMAGE_FOUND;
 	case IMG_RULE_IF:
-	    if (exec(img, tb, rule, img->compiled[r], &k, 0, buf)
+	    if (exec(img, tb, r, img->compiled[r], &k, 0, buf)
 		== !(rule->flags & IMG_RULE_NEGATE))
 		continue;
 	    i = rule->next - 1;	/* the loop's i++ lands on next */
@@ -447,8 +555,8 @@ static int find_union(const struct image *img, const struct img_table *tb, const
 	const char *found;
 	int status = find(img, img->refs[tb->a + i], key, buf, base + len + 1, &found);
 
-	if (status == IMAGE_FAIL)
-	    return IMAGE_FAIL;
+	if (status == IMAGE_FAIL || status == IMAGE_REFUSED)
+	    return status;
 	if (status != IMAGE_FOUND)
 	    continue;
 	line = answers++ == 0 ? buf->line : 0;
@@ -517,7 +625,7 @@ static int find(const struct image *img, uint32_t table, const char *key,
 
     switch (tb->kind) {
     case IMG_TABLE_EXACT:
-	return find_exact(img, tb, key, buf, base, value, NULL);
+	return find_exact(img, table, key, buf, base, value, NULL);
     case IMG_TABLE_REGEXP:
     case IMG_TABLE_PCRE:
     case IMG_TABLE_CIDR:
@@ -542,10 +650,12 @@ static int lookup(const struct image *img, uint32_t table, const char *key,
 		  const uint32_t *known, const char **value, struct image_lookup_buf *buf)
 {
     const struct img_table *tb = &img->tables[table];
-    char *own = NULL;
+    char *own = NULL, *err;
     int status;
 
     *value = NULL;
+    if (img->lazy && lazy_table(img, table, &err) < 0)
+	return refused(buf, err);
     /* A key from the last answer (a caller's own pipemap) moves with buf. */
     if (in_buf(buf, key))
 	key = own = xstrdup(key);
@@ -556,7 +666,8 @@ static int lookup(const struct image *img, uint32_t table, const char *key,
 	status = IMAGE_NOTFOUND;
     } else {
 	status = known && tb->kind == IMG_TABLE_EXACT
-	    ? find_exact(img, tb, key, buf, 0, value, known) : find(img, table, key, buf, 0, value);
+	    ? find_exact(img, table, key, buf, 0, value, known)
+	    : find(img, table, key, buf, 0, value);
 	if (status == IMAGE_FOUND && (tb->flags & IMG_TABLE_UTF8)
 	    && !utf8_valid(*value, strlen(*value))) {
 	    diag_warn("%s%s: key \"%s\": non-UTF-8 value \"%s\": %s", image_str(img, tb->spec),

@@ -1,13 +1,21 @@
 /*
- * loader - map a policy image and verify all of it, once, before anything
- * reads it (see loader.h). The verifier is one pass in the order a
- * reader depends on things: the header's magic and version, the sizes,
- * the checksum over every byte past it (before a single offset is
- * followed, so random damage stops here with a plain message), then
- * the section table, the string pool, and every record of every
- * section: each offset, index, run, slot, rule, jump and instruction
- * in range, and every pattern compiled. What passes is safe to read
- * without another check, whatever bytes a hostile writer chose.
+ * loader - map a policy image and verify it before anything reads it
+ * (see loader.h). The verifier goes in the order a reader depends on
+ * things: the header's magic and version, the sizes, the header's
+ * checksum (which covers the section table and, through sums_checksum,
+ * the block checksums), the section table, then every block of the body
+ * against its checksum (before a single offset in it is followed, so
+ * random damage stops here with a plain message), then the string pool
+ * and every record of every section: each offset, index, run, hash,
+ * slot, rule, network, jump and instruction in range, and every pattern
+ * compiled. What passes is safe to read without another check, whatever
+ * bytes a hostile writer chose.
+ *
+ * A lazy open (image_open_lazy()) runs the same checks on everything but
+ * the tables' contents, checking only the blocks those records lie in;
+ * a table's contents are checked on first use (lazy_table()), and an
+ * exact table's slots, entries and strings by the probe that reads them
+ * (image_lookup.c through lazy_bytes() and lazy_string()).
  *
  * Arithmetic on values from the file is done in uint64_t and compared
  * before it is added (cdb's "pos > size || size - pos < len"), so no
@@ -15,7 +23,6 @@
  * slots are checked in one linear sweep, so a 1,000,000-entry image
  * loads in a few tens of milliseconds.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -23,58 +30,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "compiled.h"
+#include "lazy.h"
 #include "loader.h"
 #include "restriction.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
-_Static_assert(sizeof(struct img_header) == 96, "img_header is 96 bytes");
-_Static_assert(sizeof(struct img_section) == 24, "img_section is 24 bytes");
-_Static_assert(sizeof(struct img_source) == 48, "img_source is 48 bytes");
-_Static_assert(sizeof(struct img_setting) == 32, "img_setting is 32 bytes");
-_Static_assert(sizeof(struct img_service) == 48, "img_service is 48 bytes");
-_Static_assert(sizeof(struct img_table) == 32, "img_table is 32 bytes");
-_Static_assert(sizeof(struct img_entry) == 16, "img_entry is 16 bytes");
-_Static_assert(sizeof(struct img_rule) == 48, "img_rule is 48 bytes");
-_Static_assert(sizeof(struct img_piece) == 12, "img_piece is 12 bytes");
-_Static_assert(sizeof(struct img_program) == 24, "img_program is 24 bytes");
-_Static_assert(sizeof(struct img_insn) == 16, "img_insn is 16 bytes");
-
 #define HEADER_SIZE	((uint64_t) sizeof(struct img_header))
-/* How deep unionmap/pipemap may nest (pfc check stops at 20). */
-#define MAX_NESTING	32
 /* Longest piece of a string quoted in a message. */
 #define QUOTE		"%.200s"
 
-/* The sections of version 1.0, in the order they are verified. */
-enum {
-    S_STRS, S_SRCS, S_PARM, S_SERV, S_OVRD, S_TABL, S_TREF, S_ENTR, S_SLOT,
-    S_RULE, S_PIEC, S_PROG, S_INSN, S_COUNT
-};
-
-static const struct section_kind {
-    uint32_t tag;
-    uint32_t record;		/* record size in bytes */
-} section_kinds[S_COUNT] = {
-    [S_STRS] = { IMG_SEC_STRINGS, 1 },
-    [S_SRCS] = { IMG_SEC_SOURCES, sizeof(struct img_source) },
-    [S_PARM] = { IMG_SEC_PARAMS, sizeof(struct img_setting) },
-    [S_SERV] = { IMG_SEC_SERVICES, sizeof(struct img_service) },
-    [S_OVRD] = { IMG_SEC_OVERRIDES, sizeof(struct img_setting) },
-    [S_TABL] = { IMG_SEC_TABLES, sizeof(struct img_table) },
-    [S_TREF] = { IMG_SEC_REFS, sizeof(uint32_t) },
-    [S_ENTR] = { IMG_SEC_ENTRIES, sizeof(struct img_entry) },
-    [S_SLOT] = { IMG_SEC_SLOTS, sizeof(uint32_t) },
-    [S_RULE] = { IMG_SEC_RULES, sizeof(struct img_rule) },
-    [S_PIEC] = { IMG_SEC_PIECES, sizeof(struct img_piece) },
-    [S_PROG] = { IMG_SEC_PROGRAMS, sizeof(struct img_program) },
-    [S_INSN] = { IMG_SEC_INSNS, sizeof(struct img_insn) },
+/* What a lazy image has checked so far. */
+struct image_lazy {
+    char *label;
+    uint64_t body;		/* where block 0 starts: the end of the section table */
+    uint64_t sums_at;		/* where the blocks end: SUMS */
+    unsigned char *block_ok;	/* per block: its checksum matched */
+    unsigned char *table_ok;	/* per table: its contents were checked */
 };
 
 struct verify {
@@ -83,6 +59,7 @@ struct verify {
     const char *label;
     char **err;
     struct image *img;
+    struct image_lazy *lazy;	/* NULL: the full pass, every block checked first */
     uint32_t *rule_owner;	/* the table each rule belongs to, or IMG_NONE */
     uint64_t *where;		/* check_slots(): where each entry is */
     unsigned char *depth;	/* unionmap/pipemap nesting, 0: not known yet */
@@ -180,6 +157,91 @@ static const char *str(const struct verify *v, uint32_t off)
     return v->img->strings + off;
 }
 
+/* body_start - the end of the section table, where block 0 starts */
+static uint64_t body_start(const struct img_header *h)
+{
+    return HEADER_SIZE + (uint64_t) h->section_count * sizeof(struct img_section);
+}
+
+/* ------------------------------------------------------------ checksums */
+
+/* check_block - block i of the body against its checksum */
+static enum image_status check_block(struct verify *v, uint64_t body, uint64_t sums_at,
+				     uint64_t i)
+{
+    uint64_t from = body + i * IMG_BLOCK_SIZE;
+    uint64_t len = sums_at - from < IMG_BLOCK_SIZE ? sums_at - from : IMG_BLOCK_SIZE;
+
+    if (img_xxh64(v->base + from, (size_t) len) != v->img->sums[i])
+	CORRUPT("checksum mismatch in bytes %llu to %llu", (unsigned long long) from,
+		(unsigned long long) (from + len - 1));
+    return IMAGE_OK;
+}
+
+/*
+ * need - on a lazy image, the blocks that hold bytes [off, off+len) of
+ * the file, checked (once each); bytes before the body or in SUMS are
+ * covered by the checks at open. Nothing to do in the full pass.
+ */
+static enum image_status need(struct verify *v, uint64_t off, uint64_t len)
+{
+    struct image_lazy *lz = v->lazy;
+    enum image_status st;
+
+    if (lz == NULL || len == 0)
+	return IMAGE_OK;
+    uint64_t end = off + len;
+    if (off < lz->body)
+	off = lz->body;
+    if (end > lz->sums_at)
+	end = lz->sums_at;
+    if (off >= end)
+	return IMAGE_OK;
+    for (uint64_t i = (off - lz->body) >> IMG_BLOCK_SHIFT;
+	 i <= (end - 1 - lz->body) >> IMG_BLOCK_SHIFT; i++) {
+	if (lz->block_ok[i])
+	    continue;
+	if ((st = check_block(v, lz->body, lz->sums_at, i)) != IMAGE_OK)
+	    return st;
+	lz->block_ok[i] = 1;
+    }
+    return IMAGE_OK;
+}
+
+/* need_at - need() for len bytes at p, a pointer into the image */
+static enum image_status need_at(struct verify *v, const void *p, uint64_t len)
+{
+    return need(v, (uint64_t) ((const unsigned char *) p - v->base), len);
+}
+
+/*
+ * need_string - on a lazy image, string off of the pool (in range)
+ * checked block by block up to its NUL; the pool's last byte is a NUL
+ * (check_strings), so the walk ends inside it.
+ */
+static enum image_status need_string(struct verify *v, uint32_t off)
+{
+    const struct image *img = v->img;
+    uint64_t at, pool_end;
+    enum image_status st;
+
+    if (v->lazy == NULL)
+	return IMAGE_OK;
+    at = (uint64_t) ((const unsigned char *) img->strings + off - v->base);
+    pool_end = (uint64_t) ((const unsigned char *) img->strings + img->strings_size - v->base);
+    for (;;) {
+	uint64_t block_end = v->lazy->body
+	    + (((at - v->lazy->body) >> IMG_BLOCK_SHIFT) + 1) * IMG_BLOCK_SIZE;
+	if (block_end > pool_end)
+	    block_end = pool_end;
+	if ((st = need(v, at, block_end - at)) != IMAGE_OK)
+	    return st;
+	if (memchr(v->base + at, 0, (size_t) (block_end - at)) != NULL)
+	    return IMAGE_OK;
+	at = block_end;
+    }
+}
+
 /* ---------------------------------------------------------- the header */
 
 /* not_image - "not an image", with the likely cause when it is known */
@@ -204,9 +266,9 @@ static enum image_status not_image(struct verify *v)
 
 /*
  * check_header - magic, version, sizes and the fixed header fields, then
- * the checksum. The version is checked as soon as it can be read, so
- * that a future format gets "rebuild" rather than a complaint about a
- * header it does not have.
+ * the header's checksum. The version is checked as soon as it can be
+ * read, so that a future format gets "rebuild" rather than a complaint
+ * about a header it does not have.
  */
 static enum image_status check_header(struct verify *v)
 {
@@ -240,14 +302,12 @@ static enum image_status check_header(struct verify *v)
 		      (unsigned long long) v->size, (unsigned long long) h->file_size);
     if (h->file_size < v->size) {
 	/* Appended bytes, if what the header covers is intact; else damage. */
-	if (h->file_size < HEADER_SIZE
-	    || XXH64(v->base + IMG_CHECKSUM_FROM, (size_t) (h->file_size - IMG_CHECKSUM_FROM), 0)
-	    != h->checksum)
+	if (!image_sums_match(v->base, (size_t) h->file_size))
 	    CORRUPT("checksum mismatch");
 	CORRUPT("%llu bytes, the header says %llu: bytes were added at the end",
 		(unsigned long long) v->size, (unsigned long long) h->file_size);
     }
-    if (h->flags != 0)
+    if ((h->flags & ~IMG_HEADER_FLAGS) != 0)
 	CORRUPT("header flags 0x%x, expected 0", (unsigned) h->flags);
     for (size_t i = 0; i < sizeof(h->reserved); i++)
 	if (h->reserved[i] != 0)
@@ -255,9 +315,12 @@ static enum image_status check_header(struct verify *v)
     if (h->section_table != HEADER_SIZE)
 	CORRUPT("section table at %llu, expected %llu",
 		(unsigned long long) h->section_table, (unsigned long long) HEADER_SIZE);
-    if (XXH64(v->base + IMG_CHECKSUM_FROM, (size_t) (h->file_size - IMG_CHECKSUM_FROM), 0)
+    if (h->section_count > (h->file_size - HEADER_SIZE) / sizeof(struct img_section))
+	CORRUPT("section table of %llu entries runs past the end of the file",
+		(unsigned long long) h->section_count);
+    if (img_xxh64(v->base + IMG_CHECKSUM_FROM, (size_t) (body_start(h) - IMG_CHECKSUM_FROM))
 	!= h->checksum)
-	CORRUPT("checksum mismatch");
+	CORRUPT("checksum mismatch in the header or the section table");
     return IMAGE_OK;
 }
 
@@ -273,7 +336,8 @@ static int all_zero(const unsigned char *p, uint64_t len)
 
 /*
  * check_sections - the table's bounds, order, alignment, tags and record
- * sizes; padding between sections is zero. Sets the image's arrays.
+ * sizes, SUMS last and sized for the body, its checksum. Sets the
+ * image's arrays. Reads nothing of the body.
  */
 static enum image_status check_sections(struct verify *v)
 {
@@ -281,23 +345,19 @@ static enum image_status check_sections(struct verify *v)
     uint64_t file_size = h->file_size;
     uint64_t count = h->section_count;
     const struct img_section *sec = (const struct img_section *) (v->base + HEADER_SIZE);
-    const struct img_section *found[S_COUNT] = { NULL };
+    const struct img_section *found[IMG_S_COUNT] = { NULL };
+    uint64_t end = body_start(h);	/* no wrap: check_header bounded count */
     char tag[16];
-
-    if (count > (file_size - HEADER_SIZE) / sizeof(struct img_section))
-	CORRUPT("section table of %llu entries runs past the end of the file",
-		(unsigned long long) count);
-    uint64_t end = HEADER_SIZE + count * sizeof(struct img_section);	/* no wrap: checked */
 
     for (uint64_t i = 0; i < count; i++) {
 	const struct img_section *s = &sec[i];
 	int kind = -1;
 
-	for (int k = 0; k < S_COUNT; k++)
-	    if (section_kinds[k].tag == s->tag)
+	for (int k = 0; k < IMG_S_COUNT; k++)
+	    if (img_section_kind(k)->tag == s->tag)
 		kind = k;
 	tag_name(s->tag, tag, sizeof(tag));
-	/* Version 1.0 knows every section; a newer minor is refused above. */
+	/* Version 2.0 knows every section; a newer minor is refused above. */
 	if (kind < 0)
 	    CORRUPT("section %llu: unknown tag %s", (unsigned long long) i, tag);
 	if (found[kind] != NULL)
@@ -316,39 +376,113 @@ static enum image_status check_sections(struct verify *v)
 	    CORRUPT("section %s (offset %llu, %llu bytes) runs past the end of the file"
 		    " (%llu bytes)", tag, (unsigned long long) s->offset,
 		    (unsigned long long) s->length, (unsigned long long) file_size);
-	if (s->length % section_kinds[kind].record != 0)
+	uint32_t record = img_section_kind(kind)->record;
+	if (s->length % record != 0)
 	    CORRUPT("section %s: %llu bytes is not a whole number of %u-byte records",
-		    tag, (unsigned long long) s->length, (unsigned) section_kinds[kind].record);
-	if (s->length / section_kinds[kind].record > UINT32_MAX)
+		    tag, (unsigned long long) s->length, (unsigned) record);
+	if (s->length / record > UINT32_MAX)
 	    CORRUPT("section %s: more than %u records", tag, (unsigned) UINT32_MAX);
-	if (!all_zero(v->base + end, s->offset - end))
-	    CORRUPT("padding before section %s is not zero", tag);
 	end = s->offset + s->length;
     }
-    if (!all_zero(v->base + end, file_size - end))
-	CORRUPT("bytes after the last section are not zero");
-    for (int k = 0; k < S_COUNT; k++)
+    for (int k = 0; k < IMG_S_COUNT; k++)
 	if (found[k] == NULL)
-	    CORRUPT("section %s is missing", tag_name(section_kinds[k].tag, tag, sizeof(tag)));
+	    CORRUPT("section %s is missing", tag_name(img_section_kind(k)->tag, tag,
+						      sizeof(tag)));
+
+    /* SUMS: last, up to the end of the file, a checksum for every block. */
+    const struct img_section *sums = found[IMG_S_SUMS];
+    if (sums != &sec[count - 1] || end != file_size)
+	CORRUPT("section SUMS does not end the file (it ends at %llu of %llu bytes)",
+		(unsigned long long) (sums->offset + sums->length),
+		(unsigned long long) file_size);
+    uint64_t blocks = (sums->offset - body_start(h) + IMG_BLOCK_SIZE - 1) >> IMG_BLOCK_SHIFT;
+    if (sums->length / sizeof(uint64_t) != blocks)
+	CORRUPT("section SUMS: %llu checksums for %llu blocks",
+		(unsigned long long) (sums->length / sizeof(uint64_t)),
+		(unsigned long long) blocks);
+    if (img_xxh64(v->base + sums->offset, (size_t) sums->length) != h->sums_checksum)
+	CORRUPT("checksum mismatch in the block checksums (SUMS)");
 
     struct image *img = v->img;
 #define SECTION(k, type, ptr, n) \
     (img->ptr = (type) (const void *) (v->base + found[k]->offset), \
-     img->n = (uint32_t) (found[k]->length / section_kinds[k].record))
-    SECTION(S_STRS, const char *, strings, strings_size);
-    SECTION(S_SRCS, const struct img_source *, sources, nsources);
-    SECTION(S_PARM, const struct img_setting *, params, nparams);
-    SECTION(S_SERV, const struct img_service *, services, nservices);
-    SECTION(S_OVRD, const struct img_setting *, overrides, noverrides);
-    SECTION(S_TABL, const struct img_table *, tables, ntables);
-    SECTION(S_TREF, const uint32_t *, refs, nrefs);
-    SECTION(S_ENTR, const struct img_entry *, entries, nentries);
-    SECTION(S_SLOT, const uint32_t *, slots, nslots);
-    SECTION(S_RULE, const struct img_rule *, rules, nrules);
-    SECTION(S_PIEC, const struct img_piece *, pieces, npieces);
-    SECTION(S_PROG, const struct img_program *, programs, nprograms);
-    SECTION(S_INSN, const struct img_insn *, insns, ninsns);
+     img->n = (uint32_t) (found[k]->length / img_section_kind(k)->record))
+    SECTION(IMG_S_STRS, const char *, strings, strings_size);
+    SECTION(IMG_S_SRCS, const struct img_source *, sources, nsources);
+    SECTION(IMG_S_PARM, const struct img_setting *, params, nparams);
+    SECTION(IMG_S_SERV, const struct img_service *, services, nservices);
+    SECTION(IMG_S_OVRD, const struct img_setting *, overrides, noverrides);
+    SECTION(IMG_S_HOST, const struct img_host_piece *, host_pieces, nhost_pieces);
+    SECTION(IMG_S_TABL, const struct img_table *, tables, ntables);
+    SECTION(IMG_S_TREF, const uint32_t *, refs, nrefs);
+    SECTION(IMG_S_PROG, const struct img_program *, programs, nprograms);
+    SECTION(IMG_S_INSN, const struct img_insn *, insns, ninsns);
+    SECTION(IMG_S_RULE, const struct img_rule *, rules, nrules);
+    SECTION(IMG_S_PIEC, const struct img_piece *, pieces, npieces);
+    SECTION(IMG_S_NETS, const struct img_net *, nets, nnets);
+    SECTION(IMG_S_ENTR, const struct img_entry *, entries, nentries);
+    SECTION(IMG_S_SLOT, const uint32_t *, slots, nslots);
+    SECTION(IMG_S_SUMS, const uint64_t *, sums, nsums);
 #undef SECTION
+    return IMAGE_OK;
+}
+
+/* check_blocks - the full pass: every block against its checksum */
+static enum image_status check_blocks(struct verify *v)
+{
+    const struct image *img = v->img;
+    uint64_t body = body_start((const struct img_header *) v->base);
+    uint64_t sums_at = (uint64_t) ((const unsigned char *) img->sums - v->base);
+    enum image_status st;
+
+    for (uint64_t i = 0; i < img->nsums; i++)
+	if ((st = check_block(v, body, sums_at, i)) != IMAGE_OK)
+	    return st;
+    return IMAGE_OK;
+}
+
+/* check_padding - the full pass: the bytes between sections are zero */
+static enum image_status check_padding(struct verify *v)
+{
+    const struct img_header *h = (const struct img_header *) v->base;
+    const struct img_section *sec = (const struct img_section *) (v->base + HEADER_SIZE);
+    uint64_t end = body_start(h);
+    char tag[16];
+
+    for (uint32_t i = 0; i < h->section_count; i++) {
+	if (!all_zero(v->base + end, sec[i].offset - end))
+	    CORRUPT("padding before section %s is not zero",
+		    tag_name(sec[i].tag, tag, sizeof(tag)));
+	end = sec[i].offset + sec[i].length;
+    }
+    return IMAGE_OK;
+}
+
+/*
+ * need_small - a lazy open: the blocks of the sections checked whole at
+ * open (everything but the pool and the tables' contents)
+ */
+static enum image_status need_small(struct verify *v)
+{
+    static const enum img_section_id small[] = {
+	IMG_S_SRCS, IMG_S_PARM, IMG_S_SERV, IMG_S_OVRD, IMG_S_HOST, IMG_S_TABL, IMG_S_TREF,
+	IMG_S_PROG, IMG_S_INSN,
+    };
+    const struct image *img = v->img;
+    const void *at[] = {
+	img->sources, img->params, img->services, img->overrides, img->host_pieces,
+	img->tables, img->refs, img->programs, img->insns,
+    };
+    const uint32_t n[] = {
+	img->nsources, img->nparams, img->nservices, img->noverrides, img->nhost_pieces,
+	img->ntables, img->nrefs, img->nprograms, img->ninsns,
+    };
+    enum image_status st;
+
+    for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++)
+	if ((st = need_at(v, at[i], (uint64_t) n[i] * img_section_kind(small[i])->record))
+	    != IMAGE_OK)
+	    return st;
     return IMAGE_OK;
 }
 
@@ -357,9 +491,13 @@ static enum image_status check_sections(struct verify *v)
 static enum image_status check_strings(struct verify *v)
 {
     const struct image *img = v->img;
+    enum image_status st;
 
     if (img->strings_size == 0)
 	CORRUPT("string pool is empty (it must hold at least the empty string)");
+    if ((st = need_at(v, img->strings, 1)) != IMAGE_OK
+	|| (st = need_at(v, img->strings + img->strings_size - 1, 1)) != IMAGE_OK)
+	return st;
     if (img->strings[0] != 0)
 	CORRUPT("string pool does not start with a NUL");
     if (img->strings[img->strings_size - 1] != 0)
@@ -367,7 +505,10 @@ static enum image_status check_strings(struct verify *v)
     return IMAGE_OK;
 }
 
-/* A string reference: WHAT is the field, for the message. */
+/*
+ * A string reference: WHAT is the field, for the message. On a lazy
+ * image, the string's blocks are checked too, before anything reads it.
+ */
 #define STRING(off, ...) do { \
 	if ((off) >= v->img->strings_size) { \
 	    struct strbuf where_ = STRBUF_INIT; \
@@ -378,6 +519,11 @@ static enum image_status check_strings(struct verify *v)
 					    (unsigned) v->img->strings_size); \
 	    sb_free(&where_); \
 	    return st_; \
+	} \
+	if (v->lazy != NULL) { \
+	    enum image_status st_ = need_string(v, (off)); \
+	    if (st_ != IMAGE_OK) \
+		return st_; \
 	} \
     } while (0)
 
@@ -400,6 +546,60 @@ static enum image_status check_sources(struct verify *v)
     return IMAGE_OK;
 }
 
+/* host_kind_name - an img_host_piece kind, for messages */
+static const char *host_kind_name(uint32_t kind)
+{
+    static const char *const names[] = {
+	"text", "myhostname", "mydomain", "mynetworks", "process_name", "process_id",
+    };
+
+    return kind <= IMG_HOST_KIND_MAX ? names[kind] : "unknown";
+}
+
+/*
+ * check_host_run - the HOST run of a setting with the HOST flag: pieces
+ * of known kinds, strings where the kind has one, at least one piece
+ * that comes from the host; no_networks: the setting is one mynetworks
+ * is computed from, so its run cannot need mynetworks
+ */
+static enum image_status check_host_run(struct verify *v, const struct img_setting *s,
+					const char *what, uint32_t i, int no_networks)
+{
+    const struct image *img = v->img;
+    int from_host = 0;
+
+    for (uint32_t k = s->host_first; k < s->host_first + s->host_count; k++) {
+	const struct img_host_piece *p = &img->host_pieces[k];
+
+	if (p->kind > IMG_HOST_KIND_MAX)
+	    CORRUPT("%s %u (" QUOTE "): host piece %u: unknown kind %u", what, i,
+		    str(v, s->name), (unsigned) k, (unsigned) p->kind);
+	if (p->kind == IMG_HOST_TEXT || p->kind == IMG_HOST_MYHOSTNAME
+	    || p->kind == IMG_HOST_MYDOMAIN)
+	    STRING(p->text, "%s %u (" QUOTE ") host piece %u", what, i, str(v, s->name),
+		   (unsigned) k);
+	else if (p->text != 0)
+	    CORRUPT("%s %u (" QUOTE "): host piece %u (%s) has text", what, i,
+		    str(v, s->name), (unsigned) k, host_kind_name(p->kind));
+	if (p->kind == IMG_HOST_MYNETWORKS && no_networks)
+	    CORRUPT("%s %u (" QUOTE "): host piece %u: mynetworks is computed from this"
+		    " parameter, it cannot use mynetworks", what, i, str(v, s->name),
+		    (unsigned) k);
+	from_host |= p->kind != IMG_HOST_TEXT;
+    }
+    if (!from_host)
+	CORRUPT("%s %u (" QUOTE "): HOST, but none of its pieces comes from the host",
+		what, i, str(v, s->name));
+    return IMAGE_OK;
+}
+
+/* mynetworks_input - is name one of the parameters mynetworks is computed from? */
+static int mynetworks_input(const char *name)
+{
+    return strcmp(name, "inet_interfaces") == 0 || strcmp(name, "mynetworks_style") == 0
+	|| strcmp(name, "inet_protocols") == 0;
+}
+
 /* check_setting - one parameter or -o override (what: "parameter 3") */
 static enum image_status check_setting(struct verify *v, const struct img_setting *s,
 				       const char *what, uint32_t i)
@@ -409,17 +609,32 @@ static enum image_status check_setting(struct verify *v, const struct img_settin
     STRING(s->name, "%s %u name", what, i);
     STRING(s->raw, "%s %u (" QUOTE ") raw value", what, i, str(v, s->name));
     STRING(s->expanded, "%s %u (" QUOTE ") expanded value", what, i, str(v, s->name));
-    if (s->origin > IMG_ORIGIN_OVERRIDE)
+    if (s->origin > IMG_ORIGIN_MAX)
 	CORRUPT("%s %u (" QUOTE "): unknown origin %u", what, i, str(v, s->name),
 		(unsigned) s->origin);
-    if (s->flags & ~IMG_SETTING_HOST)
+    if ((s->flags & ~IMG_SETTING_FLAGS) != 0)
 	CORRUPT("%s %u (" QUOTE "): unknown flags 0x%x", what, i, str(v, s->name),
 		(unsigned) s->flags);
     if (!in_run(s->refs_first, s->refs_count, img->nrefs))
 	CORRUPT("%s %u (" QUOTE "): table references %u..+%u outside TREF (%u)", what, i,
 		str(v, s->name), (unsigned) s->refs_first, (unsigned) s->refs_count,
 		(unsigned) img->nrefs);
-    return IMAGE_OK;
+    if (!in_run(s->host_first, s->host_count, img->nhost_pieces))
+	CORRUPT("%s %u (" QUOTE "): host pieces %u..+%u outside HOST (%u)", what, i,
+		str(v, s->name), (unsigned) s->host_first, (unsigned) s->host_count,
+		(unsigned) img->nhost_pieces);
+    if (!(s->flags & IMG_SETTING_HOST)) {
+	if ((s->host_first | s->host_count) != 0)
+	    CORRUPT("%s %u (" QUOTE "): host pieces without the HOST flag", what, i,
+		    str(v, s->name));
+	return IMAGE_OK;
+    }
+    if (s->host_count == 0)
+	CORRUPT("%s %u (" QUOTE "): HOST without host pieces", what, i, str(v, s->name));
+    if (s->expanded != s->raw)
+	CORRUPT("%s %u (" QUOTE "): HOST, but the expanded value is not the raw one",
+		what, i, str(v, s->name));
+    return check_host_run(v, s, what, i, mynetworks_input(str(v, s->name)));
 }
 
 static enum image_status check_settings(struct verify *v)
@@ -471,18 +686,30 @@ static enum image_status check_refs(struct verify *v)
     return IMAGE_OK;
 }
 
+/*
+ * check_entries - the full pass: every entry's strings in the pool, and
+ * its stored hash the hash of its key, which a probe for that key
+ * follows: a wrong one would hide the entry from lookups and not from
+ * pfc dump. Keys are in the pool in entry order, so this reads it in
+ * one sweep.
+ */
 static enum image_status check_entries(struct verify *v)
 {
     const struct image *img = v->img;
     const struct img_entry *e = img->entries;
     uint32_t limit = img->strings_size;
 
-    /* The hot loop of a big image: two compares per entry. */
-    for (uint32_t i = 0; i < img->nentries; i++)
+    for (uint32_t i = 0; i < img->nentries; i++) {
 	if (e[i].key >= limit || e[i].value >= limit)
 	    CORRUPT("entry %u (line %u): %s string offset %u is outside the string pool"
 		    " (%u bytes)", i, (unsigned) e[i].line, e[i].key >= limit ? "key" : "value",
 		    (unsigned) (e[i].key >= limit ? e[i].key : e[i].value), (unsigned) limit);
+	const char *key = img->strings + e[i].key;
+	uint32_t hash = img_hash(key, strlen(key));
+	if (hash != e[i].hash)
+	    CORRUPT("entry %u (line %u): hash 0x%08x, but its key " QUOTE " hashes to 0x%08x",
+		    i, (unsigned) e[i].line, (unsigned) e[i].hash, key, (unsigned) hash);
+    }
     return IMAGE_OK;
 }
 
@@ -528,10 +755,9 @@ static enum image_status slots_not_one_to_one(struct verify *v, uint32_t t)
 /*
  * check_slots - the hash index of an exact table: every slot empty or
  * naming an entry of the table, every entry in exactly one slot, some
- * slot empty, and each entry inside the probe chain of its stored hash
- * (no empty slot between its home slot and its own), which is what a
- * lookup needs to find it and to stop. Keys are not rehashed: a wrong
- * stored hash can only make a key not found, never a crash.
+ * slot empty, and each entry inside the probe chain of its hash (no
+ * empty slot between its home slot and its own), which is what a lookup
+ * needs to find it and to stop. check_entries() has checked each hash.
  *
  * Two linear passes, no random reads: the slots are swept starting just
  * after an empty one, so "how many full slots end here" is a counter,
@@ -608,18 +834,22 @@ static int composite_depth(struct verify *v, uint32_t t, int level)
 	return 0;
     if (v->depth[t] != 0)
 	return v->depth[t];
-    if (level >= MAX_NESTING)
-	return MAX_NESTING + 1;
+    if (level >= IMG_MAX_NESTING)
+	return IMG_MAX_NESTING + 1;
     for (uint32_t i = 0; i < tb->b; i++) {
 	int d = composite_depth(v, img->refs[tb->a + i], level + 1);
 	if (d > deepest)
 	    deepest = d;
     }
-    v->depth[t] = (unsigned char) (deepest + 1 > MAX_NESTING + 1 ? MAX_NESTING + 1
+    v->depth[t] = (unsigned char) (deepest + 1 > IMG_MAX_NESTING + 1 ? IMG_MAX_NESTING + 1
 				   : deepest + 1);
     return v->depth[t];
 }
 
+/*
+ * check_tables - every table record, in the context of the sections its
+ * fields point into; in the full pass, each exact table's slots too
+ */
 static enum image_status check_tables(struct verify *v)
 {
     const struct image *img = v->img;
@@ -632,7 +862,7 @@ static enum image_status check_tables(struct verify *v)
 	STRING(tb->spec, "table %u spec", i);
 	if (i > 0 && strcmp(str(v, img->tables[i - 1].spec), str(v, tb->spec)) >= 0)
 	    CORRUPT(TFMT ": not sorted after " TFMT, TARG(i), TARG(i - 1));
-	if (tb->flags & ~(IMG_TABLE_FOLD | IMG_TABLE_UTF8 | IMG_TABLE_ALIASES))
+	if ((tb->flags & ~IMG_TABLE_FLAGS) != 0)
 	    CORRUPT(TFMT ": unknown flags 0x%x", TARG(i), (unsigned) tb->flags);
 	if (tb->source != IMG_NONE && tb->source >= img->nsources)
 	    CORRUPT(TFMT ": source %u of %u", TARG(i), (unsigned) tb->source,
@@ -659,7 +889,10 @@ static enum image_status check_tables(struct verify *v)
 	    if (!in_run(tb->a, tb->b, img->nrules))
 		CORRUPT(TFMT ": rules %u..+%u outside RULE (%u)", TARG(i), (unsigned) tb->a,
 			(unsigned) tb->b, (unsigned) img->nrules);
-	    if (tb->c != 0 || tb->d != 0)
+	    if (tb->kind == IMG_TABLE_CIDR && !in_run(tb->c, tb->b, img->nnets))
+		CORRUPT(TFMT ": networks %u..+%u outside NETS (%u)", TARG(i),
+			(unsigned) tb->c, (unsigned) tb->b, (unsigned) img->nnets);
+	    if ((tb->kind != IMG_TABLE_CIDR && tb->c != 0) || tb->d != 0)
 		CORRUPT(TFMT ": unused fields are not zero", TARG(i));
 	    for (uint32_t r = tb->a; r < tb->a + tb->b; r++) {
 		/* One compiled pattern per rule: a rule serves one table. */
@@ -693,9 +926,11 @@ static enum image_status check_tables(struct verify *v)
     }
     /* Refs are checked (< ntables) before the tables: nesting can be followed. */
     for (uint32_t i = 0; i < img->ntables; i++)
-	if (composite_depth(v, i, 0) > MAX_NESTING)
+	if (composite_depth(v, i, 0) > IMG_MAX_NESTING)
 	    CORRUPT(TFMT ": tables nested more than %d deep, or nested in themselves",
-		    TARG(i), MAX_NESTING);
+		    TARG(i), IMG_MAX_NESTING);
+    if (v->lazy != NULL)
+	return IMAGE_OK;	/* the slots: probe by probe */
     v->where = xmalloc(((size_t) max_entries + 1) * sizeof(uint64_t));
     for (uint32_t i = 0; i < img->ntables; i++)
 	if (img->tables[i].kind == IMG_TABLE_EXACT && (st = check_slots(v, i)) != IMAGE_OK)
@@ -737,10 +972,11 @@ static enum image_status check_rule(struct verify *v, uint32_t r, uint32_t t)
     uint32_t kind = t == IMG_NONE ? 0 : img->tables[t].kind;
     uint32_t index = t == IMG_NONE ? 0 : r - img->tables[t].a;
     uint32_t run_count = t == IMG_NONE ? 0 : img->tables[t].b;
+    enum image_status st;
 
     if (rule->op < IMG_RULE_MATCH || rule->op > IMG_RULE_ENDIF)
 	RCORRUPT("unknown op %u", (unsigned) rule->op);
-    if (rule->flags & ~(IMG_RULE_NEGATE | IMG_RULE_NEGATE2 | IMG_RULE_HAS2))
+    if ((rule->flags & ~IMG_RULE_FLAGS) != 0)
 	RCORRUPT("unknown flags 0x%x", (unsigned) rule->flags);
     STRING(rule->pattern, "rule %u (line %u) pattern", (unsigned) r, (unsigned) rule->line);
     STRING(rule->pattern2, "rule %u (line %u) second pattern", (unsigned) r,
@@ -766,9 +1002,8 @@ static enum image_status check_rule(struct verify *v, uint32_t r, uint32_t t)
 	&& ((rule->flags & IMG_RULE_NEGATE2) || rule->pattern2 != 0 || rule->options2 != 0))
 	RCORRUPT("%s", "a second pattern's fields without IMG_RULE_HAS2");
     if (t != IMG_NONE) {
-	unsigned allowed = kind == IMG_TABLE_REGEXP
-	    ? IMG_REGEXP_ICASE | IMG_REGEXP_EXTENDED | IMG_REGEXP_NEWLINE
-	    : kind == IMG_TABLE_PCRE ? 0x7fu : 0u;
+	uint32_t allowed = kind == IMG_TABLE_REGEXP ? IMG_REGEXP_OPTIONS
+	    : kind == IMG_TABLE_PCRE ? IMG_PCRE_OPTIONS : 0u;
 	if ((rule->options | rule->options2) & ~allowed)
 	    RCORRUPT("unknown options 0x%x", (unsigned) (rule->options | rule->options2));
     }
@@ -779,6 +1014,9 @@ static enum image_status check_rule(struct verify *v, uint32_t r, uint32_t t)
 	size_t len = strlen(str(v, rule->result));
 	uint32_t max_group = 0;
 
+	if ((st = need_at(v, &img->pieces[rule->pieces_first],
+			  (uint64_t) rule->pieces_count * sizeof(struct img_piece))) != IMAGE_OK)
+	    return st;
 	for (uint32_t p = rule->pieces_first; p < rule->pieces_first + rule->pieces_count; p++) {
 	    const struct img_piece *piece = &img->pieces[p];
 
@@ -801,6 +1039,67 @@ static enum image_status check_rule(struct verify *v, uint32_t r, uint32_t t)
     if (rule->max_group > 0 && ((rule->flags & IMG_RULE_NEGATE)
 				|| (t != IMG_NONE && kind == IMG_TABLE_CIDR)))
 	RCORRUPT("$%u in a rule that has no groups", (unsigned) rule->max_group);
+    return IMAGE_OK;
+}
+
+/*
+ * net_problem - what is wrong with a network on its own, or NULL: a known
+ * family, a prefix that fits it, the address bits past the prefix zero
+ * (Postfix's "non-null host address bits"), reserved bytes zero. A net
+ * of family 0 (an ENDIF's) is all zero.
+ */
+static const char *net_problem(const struct img_net *n, char *buf, size_t size)
+{
+    unsigned bytes = n->family == IMG_NET_V4 ? 4 : 16;
+
+    if (n->reserved[0] != 0 || n->reserved[1] != 0)
+	return "reserved bytes are not zero";
+    if (n->family == 0) {
+	if (n->prefix != 0 || !all_zero(n->addr, sizeof(n->addr)))
+	    return "a network without a family";
+	return NULL;
+    }
+    if (n->family != IMG_NET_V4 && n->family != IMG_NET_V6) {
+	snprintf(buf, size, "unknown family %u", (unsigned) n->family);
+	return buf;
+    }
+    if (n->prefix > bytes * 8) {
+	snprintf(buf, size, "prefix /%u is longer than an IPv%u address", (unsigned) n->prefix,
+		 (unsigned) n->family);
+	return buf;
+    }
+    for (unsigned i = 0; i < sizeof(n->addr); i++) {
+	unsigned keep = n->prefix >= 8 * (i + 1) ? 8 : n->prefix > 8 * i ? n->prefix - 8 * i : 0;
+	if (i >= bytes ? n->addr[i] != 0 : (n->addr[i] & (0xffu >> keep)) != 0) {
+	    snprintf(buf, size, "non-null host address bits past /%u", (unsigned) n->prefix);
+	    return buf;
+	}
+    }
+    return NULL;
+}
+
+/* check_nets - the networks of cidr table t, one per rule: an ENDIF's is empty */
+static enum image_status check_nets(struct verify *v, uint32_t t)
+{
+    const struct image *img = v->img;
+    const struct img_table *tb = &img->tables[t];
+    enum image_status st;
+    char why[80];
+
+    if ((st = need_at(v, &img->nets[tb->c], (uint64_t) tb->b * sizeof(struct img_net)))
+	!= IMAGE_OK)
+	return st;
+    for (uint32_t i = 0; i < tb->b; i++) {
+	const struct img_net *n = &img->nets[tb->c + i];
+	uint32_t r = tb->a + i;
+	const char *problem = net_problem(n, why, sizeof(why));
+
+	if (problem != NULL)
+	    RCORRUPT("network %u: %s", (unsigned) (tb->c + i), problem);
+	if ((n->family == 0) != (img->rules[r].op == IMG_RULE_ENDIF))
+	    RCORRUPT("network %u: %s", (unsigned) (tb->c + i), n->family == 0
+		     ? "a rule without a network" : "an ENDIF with a network");
+    }
     return IMAGE_OK;
 }
 
@@ -840,33 +1139,47 @@ static uint32_t pcre_options(uint32_t options)
     return out;
 }
 
+/* free_program - a compiled pattern (NULL: none) */
+static void free_program(struct regex_program *prog)
+{
+    if (prog == NULL)
+	return;
+    if (prog->kind == IMG_TABLE_REGEXP)
+	regfree(&prog->u.re);
+    else if (prog->kind == IMG_TABLE_PCRE)
+	pcre2_code_free(prog->u.code);
+    free(prog);
+}
+
 /*
- * compile - one pattern of rule r into prog. need_groups: the rule's $n
- * will ask for groups. Returns IMAGE_OK or the refusal.
+ * compile - one pattern of rule r of regexp or pcre table t into *progp
+ * (allocated here, so that image_close() frees what a failure half-way
+ * leaves; what a lazy image's earlier refused try left is freed first).
+ * need_groups: the rule's $n will ask for groups. Returns IMAGE_OK or
+ * the refusal.
  */
 static enum image_status compile(struct verify *v, uint32_t t, uint32_t r,
 				 uint32_t pattern, uint32_t options, int need_groups,
-				 struct regex_program *prog)
+				 struct regex_program **progp)
 {
     const struct image *img = v->img;
     const struct img_rule *rule = &img->rules[r];
     const char *text = str(v, pattern);
+
+    free_program(*progp);
+    struct regex_program *prog = *progp = xcalloc(1, sizeof(*prog));
     char why[256];
     uint32_t ngroups = 0;
 
-    prog->kind = img->tables[t].kind;
-    switch (prog->kind) {
-    case IMG_TABLE_REGEXP: {
+    if (img->tables[t].kind == IMG_TABLE_REGEXP) {
 	int status = regcomp(&prog->u.re, text, regexp_flags(options, need_groups));
 	if (status != 0) {
 	    regerror(status, &prog->u.re, why, sizeof(why));
-	    prog->kind = 0;	/* nothing to free */
 	    RCORRUPT("pattern does not compile: %s", why);
 	}
+	prog->kind = IMG_TABLE_REGEXP;
 	ngroups = prog->u.re.re_nsub > UINT32_MAX ? UINT32_MAX : (uint32_t) prog->u.re.re_nsub;
-	break;
-    }
-    case IMG_TABLE_PCRE: {
+    } else {
 	int status;
 	PCRE2_SIZE offset;
 	prog->u.code = pcre2_compile((PCRE2_SPTR) text, PCRE2_ZERO_TERMINATED,
@@ -874,27 +1187,12 @@ static enum image_status compile(struct verify *v, uint32_t t, uint32_t r,
 	if (prog->u.code == NULL) {
 	    if (pcre2_get_error_message(status, (PCRE2_UCHAR *) why, sizeof(why)) <= 0)
 		snprintf(why, sizeof(why), "unexpected pcre2 error code %d", status);
-	    prog->kind = 0;
 	    RCORRUPT("pattern does not compile: error in regex at offset %lu: %s",
 		     (unsigned long) offset, why);
 	}
+	prog->kind = IMG_TABLE_PCRE;
 	if (pcre2_pattern_info(prog->u.code, PCRE2_INFO_CAPTURECOUNT, &ngroups) != 0)
 	    ngroups = 0;
-	break;
-    }
-    case IMG_TABLE_CIDR: {
-	/* The message quotes the pattern: one of any length is no network. */
-	char copy[INET6_ADDRSTRLEN + 64];
-	struct strbuf reason = STRBUF_INIT;
-	if (strlen(text) >= sizeof(copy))
-	    sb_printf(&reason, "bad address pattern: \"%.60s...\"", text);
-	else if (cidr_parse(strcpy(copy, text), &prog->u.cidr, 0, &reason) == 0)
-	    break;
-	snprintf(why, sizeof(why), "%s", sb_str(&reason));
-	sb_free(&reason);
-	prog->kind = 0;
-	RCORRUPT("network does not parse: %s", why);
-    }
     }
     if (need_groups && rule->max_group > ngroups)
 	RCORRUPT("the result names group %u, the pattern has %u", (unsigned) rule->max_group,
@@ -902,51 +1200,67 @@ static enum image_status compile(struct verify *v, uint32_t t, uint32_t r,
     return IMAGE_OK;
 }
 
+/* compile_table - every pattern of regexp or pcre table t, kept for the lookups */
+static enum image_status compile_table(struct verify *v, uint32_t t)
+{
+    struct image *img = v->img;
+    const struct img_table *tb = &img->tables[t];
+    enum image_status st;
+
+    for (uint32_t r = tb->a; r < tb->a + tb->b; r++) {
+	const struct img_rule *rule = &img->rules[r];
+
+	if (rule->op == IMG_RULE_ENDIF)
+	    continue;
+	if ((st = compile(v, t, r, rule->pattern, rule->options,
+			  rule->op == IMG_RULE_MATCH && rule->max_group > 0,
+			  &img->compiled[r])) != IMAGE_OK)
+	    return st;
+	if (rule_has_pattern2(rule)
+	    && (st = compile(v, t, r, rule->pattern2, rule->options2, 0,
+			     &img->compiled2[r])) != IMAGE_OK)
+	    return st;
+    }
+    return IMAGE_OK;
+}
+
 /*
- * check_rules - every rule on its own, then every pattern of a pattern
- * table compiled. The compiled patterns live in one array, which
- * compiled[nrules] (one past the rules) holds for image_close().
+ * table_rules - pattern table t's contents: each rule, its pieces and
+ * (cidr) networks, then its patterns compiled
+ */
+static enum image_status table_rules(struct verify *v, uint32_t t)
+{
+    const struct img_table *tb = &v->img->tables[t];
+    enum image_status st;
+
+    if ((st = need_at(v, &v->img->rules[tb->a], (uint64_t) tb->b * sizeof(struct img_rule)))
+	!= IMAGE_OK)
+	return st;
+    for (uint32_t r = tb->a; r < tb->a + tb->b; r++)
+	if ((st = check_rule(v, r, t)) != IMAGE_OK)
+	    return st;
+    if (tb->kind == IMG_TABLE_CIDR)
+	return check_nets(v, t);
+    return compile_table(v, t);
+}
+
+/*
+ * check_rules - the full pass: every rule on its own (those no table
+ * uses too), then each pattern table's rules, networks and patterns
  */
 static enum image_status check_rules(struct verify *v)
 {
     struct image *img = v->img;
     enum image_status st;
-    uint32_t npatterns = 0;
 
-    for (uint32_t r = 0; r < img->nrules; r++) {
-	uint32_t t = v->rule_owner[r];
-
-	if ((st = check_rule(v, r, t)) != IMAGE_OK)
+    for (uint32_t r = 0; r < img->nrules; r++)
+	if (v->rule_owner[r] == IMG_NONE && (st = check_rule(v, r, IMG_NONE)) != IMAGE_OK)
 	    return st;
-	if (t != IMG_NONE && img->rules[r].op != IMG_RULE_ENDIF)
-	    npatterns += 1 + rule_has_pattern2(&img->rules[r]);
-    }
-    if (img->nrules == 0)
-	return IMAGE_OK;
-
-    struct regex_program *progs = xcalloc((size_t) npatterns + 1, sizeof(*progs));
-    img->compiled = xcalloc((size_t) img->nrules + 1, sizeof(*img->compiled));
-    img->compiled2 = xcalloc(img->nrules, sizeof(*img->compiled2));
-    img->compiled[img->nrules] = progs;
-    size_t used = 0;
-    for (uint32_t r = 0; r < img->nrules; r++) {
-	const struct img_rule *rule = &img->rules[r];
-	uint32_t t = v->rule_owner[r];
-
-	if (t == IMG_NONE || rule->op == IMG_RULE_ENDIF)
-	    continue;
-	/* Set before compiling: a failure half-way is freed by image_close(). */
-	img->compiled[r] = &progs[used++];
-	if ((st = compile(v, t, r, rule->pattern, rule->options,
-			  rule->op == IMG_RULE_MATCH && rule->max_group > 0,
-			  img->compiled[r])) != IMAGE_OK)
+    for (uint32_t t = 0; t < img->ntables; t++) {
+	uint32_t kind = img->tables[t].kind;
+	if ((kind == IMG_TABLE_REGEXP || kind == IMG_TABLE_PCRE || kind == IMG_TABLE_CIDR)
+	    && (st = table_rules(v, t)) != IMAGE_OK)
 	    return st;
-	if (rule_has_pattern2(rule)) {
-	    img->compiled2[r] = &progs[used++];
-	    if ((st = compile(v, t, r, rule->pattern2, rule->options2, 0,
-			      img->compiled2[r])) != IMAGE_OK)
-		return st;
-	}
     }
     return IMAGE_OK;
 }
@@ -1024,33 +1338,57 @@ static enum image_status check_programs(struct verify *v)
 
 /* -------------------------------------------------------------- driver */
 
+/*
+ * verify - the checks at open, in order: all of them in the full pass;
+ * on a lazy image all but the tables' contents, each record's blocks
+ * checked as it is read
+ */
 static enum image_status verify(struct verify *v)
 {
+    struct image *img = v->img;
     enum image_status st;
 
-    if ((st = check_header(v)) != IMAGE_OK
-	|| (st = check_sections(v)) != IMAGE_OK
+    if ((st = check_header(v)) != IMAGE_OK || (st = check_sections(v)) != IMAGE_OK)
+	return st;
+    if (v->lazy != NULL) {
+	struct image_lazy *lz = v->lazy;
+	lz->body = body_start((const struct img_header *) v->base);
+	lz->sums_at = (uint64_t) ((const unsigned char *) img->sums - v->base);
+	lz->block_ok = xcalloc((size_t) img->nsums + 1, 1);
+	lz->table_ok = xcalloc((size_t) img->ntables + 1, 1);
+	st = need_small(v);
+    } else if ((st = check_blocks(v)) == IMAGE_OK) {
+	st = check_padding(v);
+    }
+    if (st != IMAGE_OK
 	|| (st = check_strings(v)) != IMAGE_OK
 	|| (st = check_sources(v)) != IMAGE_OK
 	|| (st = check_settings(v)) != IMAGE_OK
 	|| (st = check_refs(v)) != IMAGE_OK
-	|| (st = check_entries(v)) != IMAGE_OK)
+	|| (v->lazy == NULL && (st = check_entries(v)) != IMAGE_OK))
 	return st;
-    v->rule_owner = xmalloc(((size_t) v->img->nrules + 1) * sizeof(uint32_t));
-    memset(v->rule_owner, 0xff, ((size_t) v->img->nrules + 1) * sizeof(uint32_t));
-    v->depth = xcalloc((size_t) v->img->ntables + 1, 1);
+    v->rule_owner = xmalloc(((size_t) img->nrules + 1) * sizeof(uint32_t));
+    memset(v->rule_owner, 0xff, ((size_t) img->nrules + 1) * sizeof(uint32_t));
+    v->depth = xcalloc((size_t) img->ntables + 1, 1);
+    img->compiled = xcalloc((size_t) img->nrules + 1, sizeof(*img->compiled));
+    img->compiled2 = xcalloc((size_t) img->nrules + 1, sizeof(*img->compiled2));
     if ((st = check_tables(v)) != IMAGE_OK
-	|| (st = check_rules(v)) != IMAGE_OK
+	|| (v->lazy == NULL && (st = check_rules(v)) != IMAGE_OK)
 	|| (st = check_programs(v)) != IMAGE_OK)
 	return st;
     return IMAGE_OK;
 }
 
 /* load - verify base[0..size) as img (already holding base, size, mapped) */
-static enum image_status load(struct image *img, const char *label, struct image **out,
-			      char **err)
+static enum image_status load(struct image *img, const char *label, int lazy,
+			      struct image **out, char **err)
 {
-    struct verify v = { img->base, img->size, label, err, img, NULL, NULL, NULL };
+    struct verify v = { img->base, img->size, label, err, img, NULL, NULL, NULL, NULL };
+
+    if (lazy) {
+	img->lazy = v.lazy = xcalloc(1, sizeof(*v.lazy));
+	img->lazy->label = xstrdup(label);
+    }
     enum image_status st = verify(&v);
 
     free(v.rule_owner);
@@ -1065,8 +1403,8 @@ static enum image_status load(struct image *img, const char *label, struct image
     return IMAGE_OK;
 }
 
-enum image_status image_from_memory(const void *data, size_t size, const char *label,
-				    struct image **out, char **err)
+static enum image_status from_memory(const void *data, size_t size, const char *label,
+				     int lazy, struct image **out, char **err)
 {
     struct image *img = xcalloc(1, sizeof(*img));
 
@@ -1081,10 +1419,28 @@ enum image_status image_from_memory(const void *data, size_t size, const char *l
 	img->base = copy;
 	img->mapped = 2;
     }
-    return load(img, label, out, err);
+    return load(img, label, lazy, out, err);
 }
 
-enum image_status image_open(const char *path, struct image **out, char **err)
+enum image_status image_from_memory(const void *data, size_t size, const char *label,
+				    struct image **out, char **err)
+{
+    return from_memory(data, size, label, 0, out, err);
+}
+
+enum image_status image_from_memory_lazy(const void *data, size_t size, const char *label,
+					 struct image **out, char **err)
+{
+    return from_memory(data, size, label, 1, out, err);
+}
+
+/*
+ * open_file - map path and load it. The file is opened without waiting
+ * (a FIFO would block open() until a writer came) and refused unless it
+ * is a regular file. The full pass reads all of it, so it is mapped with
+ * MAP_POPULATE; a lazy image is left to fault in the pages it reads.
+ */
+static enum image_status open_file(const char *path, int lazy, struct image **out, char **err)
 {
     struct strbuf msg = STRBUF_INIT;
     struct stat st;
@@ -1092,7 +1448,7 @@ enum image_status image_open(const char *path, struct image **out, char **err)
 
     *out = NULL;
     *err = NULL;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 	sb_printf(&msg, "open %s: %s", path, strerror(errno));
     } else if (fstat(fd, &st) != 0) {
 	sb_printf(&msg, "stat %s: %s", path, strerror(errno));
@@ -1104,7 +1460,8 @@ enum image_status image_open(const char *path, struct image **out, char **err)
 	struct image *img = xcalloc(1, sizeof(*img));
 	img->size = (size_t) st.st_size;
 	if (img->size > 0) {
-	    void *base = mmap(NULL, img->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	    void *base = mmap(NULL, img->size, PROT_READ,
+			      MAP_PRIVATE | (lazy ? 0 : MAP_POPULATE), fd, 0);
 	    if (base == MAP_FAILED) {
 		sb_printf(&msg, "mmap %s: %s", path, strerror(errno));
 		free(img);
@@ -1119,7 +1476,7 @@ enum image_status image_open(const char *path, struct image **out, char **err)
 	    img->base = empty;
 	}
 	close(fd);
-	return load(img, path, out, err);
+	return load(img, path, lazy, out, err);
     }
     if (fd >= 0)
 	close(fd);
@@ -1127,29 +1484,113 @@ enum image_status image_open(const char *path, struct image **out, char **err)
     return IMAGE_ERR_IO;
 }
 
+enum image_status image_open(const char *path, struct image **out, char **err)
+{
+    return open_file(path, 0, out, err);
+}
+
+enum image_status image_open_lazy(const char *path, struct image **out, char **err)
+{
+    return open_file(path, 1, out, err);
+}
+
 void image_close(struct image *img)
 {
     if (img == NULL)
 	return;
-    if (img->compiled != NULL) {
-	for (uint32_t r = 0; r < img->nrules; r++) {
-	    struct regex_program *p[2] = { img->compiled[r], img->compiled2[r] };
-	    for (int i = 0; i < 2; i++) {
-		if (p[i] == NULL)
-		    continue;
-		if (p[i]->kind == IMG_TABLE_REGEXP)
-		    regfree(&p[i]->u.re);
-		else if (p[i]->kind == IMG_TABLE_PCRE)
-		    pcre2_code_free(p[i]->u.code);
-	    }
-	}
-	free(img->compiled[img->nrules]);
-	free(img->compiled);
-	free(img->compiled2);
+    for (uint32_t r = 0; img->compiled != NULL && r < img->nrules; r++) {
+	free_program(img->compiled[r]);
+	free_program(img->compiled2[r]);
+    }
+    free(img->compiled);
+    free(img->compiled2);
+    if (img->lazy != NULL) {
+	free(img->lazy->label);
+	free(img->lazy->block_ok);
+	free(img->lazy->table_ok);
+	free(img->lazy);
     }
     if (img->mapped == 1)
 	munmap((void *) img->base, img->size);
     else if (img->mapped == 2)
 	free((void *) img->base);
     free(img);
+}
+
+/* ------------------------------------------------------- lazy lookups */
+
+/*
+ * lazy_verify - a verify context for a lazy image after its open. The
+ * image is const to its readers; only its lazy state and its compiled
+ * patterns are written.
+ */
+static struct verify lazy_verify(const struct image *img, char **err)
+{
+    struct verify v = {
+	img->base, img->size, img->lazy->label, err, (struct image *) img, img->lazy,
+	NULL, NULL, NULL,
+    };
+
+    return v;
+}
+
+/* table_contents - lazy_table() of t, with its members */
+static enum image_status table_contents(struct verify *v, uint32_t t)
+{
+    const struct img_table *tb = &v->img->tables[t];
+    enum image_status st = IMAGE_OK;
+
+    if (v->lazy->table_ok[t])
+	return IMAGE_OK;
+    switch (tb->kind) {
+    case IMG_TABLE_REGEXP:
+    case IMG_TABLE_PCRE:
+    case IMG_TABLE_CIDR:
+	st = table_rules(v, t);
+	break;
+    case IMG_TABLE_UNION:
+    case IMG_TABLE_PIPE:
+	/* The nesting was bounded at open: this recursion ends. */
+	for (uint32_t i = 0; i < tb->b && st == IMAGE_OK; i++)
+	    st = table_contents(v, v->img->refs[tb->a + i]);
+	break;
+    default:
+	break;			/* exact: probe by probe; the rest has no contents */
+    }
+    if (st == IMAGE_OK)
+	v->lazy->table_ok[t] = 1;
+    return st;
+}
+
+int lazy_table(const struct image *img, uint32_t t, char **err)
+{
+    struct verify v = lazy_verify(img, err);
+
+    return table_contents(&v, t) == IMAGE_OK ? 0 : -1;
+}
+
+int lazy_bytes(const struct image *img, const void *p, size_t len, char **err)
+{
+    struct verify v = lazy_verify(img, err);
+
+    return need_at(&v, p, len) == IMAGE_OK ? 0 : -1;
+}
+
+int lazy_string(const struct image *img, uint32_t off, char **err)
+{
+    struct verify v = lazy_verify(img, err);
+
+    return need_string(&v, off) == IMAGE_OK ? 0 : -1;
+}
+
+char *lazy_corrupt(const struct image *img, const char *fmt, ...)
+{
+    struct strbuf msg = STRBUF_INIT;
+    va_list ap;
+
+    sb_printf(&msg, "%s: corrupt: ", img->lazy->label);
+    va_start(ap, fmt);
+    sb_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    return sb_detach(&msg);
 }

@@ -1,11 +1,20 @@
 /*
- * loader - open a policy image, verify all of it once, then answer from
- * it. The verifier trusts nothing: every offset, index, string, slot,
- * rule, instruction and pattern is checked before any is followed, so a
- * damaged or hostile image is refused with a message, never a crash.
- * After image_open() succeeds, the accessors and image_lookup() do no
- * further checks. This is what pfc verify, pfc dump, pfc diff, pfc query
- * and pfcd use; it never includes anything from compiler/ or grammar/.
+ * loader - open a policy image, verify it, then answer from it. The
+ * verifier trusts nothing: every checksum, offset, index, string, slot,
+ * rule, network, instruction and pattern is checked before any is
+ * followed, so a damaged or hostile image is refused with a message,
+ * never a crash. Two ways to open one:
+ *
+ *   image_open()       all of it, once (pfc verify, dump, diff, query of
+ *                      many keys, pfcd); then the accessors and
+ *                      image_lookup() do no further checks;
+ *   image_open_lazy()  for a lookup or two (pfc query of one key): all
+ *                      but the tables' contents at once, and each table's
+ *                      contents when a lookup first reads them - a pattern
+ *                      table whole, an exact table probe by probe - so a
+ *                      lookup in a 100 MB image checks a few blocks of it.
+ *
+ * It never includes anything from compiler/ or grammar/.
  */
 #ifndef PFC_LOADER_H
 #define PFC_LOADER_H
@@ -26,6 +35,7 @@ enum image_status {
 };
 
 struct regex_program;		/* a compiled rule pattern (loader-private) */
+struct image_lazy;		/* what a lazy image has checked so far (loader-private) */
 
 /*
  * A verified image. The arrays point into the mapping; counts are record
@@ -63,9 +73,17 @@ struct image {
     uint32_t nprograms;
     const struct img_insn *insns;
     uint32_t ninsns;
+    const struct img_host_piece *host_pieces;
+    uint32_t nhost_pieces;
+    const struct img_net *nets;
+    uint32_t nnets;
+    const uint64_t *sums;
+    uint32_t nsums;
     /* one compiled pattern per rule pattern (NULL where none) */
     struct regex_program **compiled;
     struct regex_program **compiled2;
+    /* NULL when all of it was verified at open; else image_open_lazy()'s state */
+    struct image_lazy *lazy;
 };
 
 /*
@@ -83,6 +101,19 @@ enum image_status image_open(const char *path, struct image **img, char **err);
  */
 enum image_status image_from_memory(const void *data, size_t size, const char *label,
 				    struct image **img, char **err);
+
+/*
+ * image_open_lazy, image_from_memory_lazy - the same, verifying at once
+ * everything but the contents of the tables (ENTR, SLOT, RULE, PIEC,
+ * NETS and the strings they name), which a lookup verifies as it first
+ * reads them: the blocks it reads against their checksums, and each
+ * record and string it reads as image_open() would. A lookup that meets
+ * damage answers IMAGE_REFUSED. Only for the tables, parameters and
+ * lookups: image_open() is for reading everything.
+ */
+enum image_status image_open_lazy(const char *path, struct image **img, char **err);
+enum image_status image_from_memory_lazy(const void *data, size_t size, const char *label,
+					 struct image **img, char **err);
 
 void image_close(struct image *img);
 
@@ -108,6 +139,11 @@ int image_table_indexed(const struct image *img, uint32_t table);
 #define IMAGE_FOUND	0
 #define IMAGE_NOTFOUND	1
 #define IMAGE_FAIL	(-1)
+/*
+ * A lazy image is damaged where the lookup read it: the error is the
+ * refusal, "LABEL: corrupt: ...", as image_open() would have given it.
+ */
+#define IMAGE_REFUSED	(-2)
 
 /*
  * A lookup's scratch space: the answer may be built here (pattern
@@ -142,7 +178,7 @@ int image_lookup(const struct image *img, uint32_t table, const char *key,
 void image_lookup_done(struct image_lookup_buf *buf);
 
 /*
- * Batch lookups in an exact table cost a cache miss at each of three
+ * Batch lookups (on an image verified whole) in an exact table cost a cache miss at each of three
  * places (its slot, its entry, the entry's key); spread over a batch,
  * the misses of different keys overlap. image_prefetch_start() folds and
  * hashes a key and starts loading its home slot; some keys later,
@@ -162,5 +198,24 @@ void image_prefetch_step(const struct image *img, uint32_t table, uint32_t hash,
  */
 int image_lookup_prefetched(const struct image *img, uint32_t table, const char *key,
 			    uint32_t hash, const char **value, struct image_lookup_buf *buf);
+
+/*
+ * image_param_find - the index in PARM of the parameter name, or IMG_NONE
+ * (parameters are sorted by name)
+ */
+uint32_t image_param_find(const struct image *img, const char *name);
+
+/*
+ * image_sum_body - SUMS and the header's sums_checksum for the bytes of
+ * an image laid out in memory (pfc build, once the body is final; a test
+ * that damages an image on purpose, so the damage gets past them).
+ * image_sum_header - then the header's own checksum. Both do nothing
+ * where the header or the section table does not say where things are.
+ */
+void image_sum_body(void *data, size_t size);
+void image_sum_header(void *data, size_t size);
+
+/* image_sums_match - do all its checksums match the bytes? (1 or 0) */
+int image_sums_match(const void *data, size_t size);
 
 #endif

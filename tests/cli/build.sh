@@ -2,9 +2,11 @@
 # build.sh - pfc build: every example configuration compiles to an image
 # the verifier accepts; two builds from the same inputs are the same bytes,
 # whatever the order the files were created in, the time zone, the locale
-# or the host name; a configuration with errors writes nothing and leaves
-# an existing image alone; usage and I/O failures exit 2 and leave no
-# temporary file; the header is what pfc-image(5) says (TAP).
+# or the host name; the values the host decides are joined on the host
+# that reads the image, as Postfix's postconf computes them there, and a
+# comparison of one is refused; a configuration with errors writes nothing
+# and leaves an existing image alone; usage and I/O failures exit 2 and
+# leave no temporary file; the header is what pfc-image(5) says (TAP).
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-$srcdir/pfc}
@@ -41,7 +43,7 @@ quiet() {
 }
 
 examples=("$srcdir"/examples/*/)
-echo "1..$((3 * ${#examples[@]} + 15))"
+echo "1..$((3 * ${#examples[@]} + 16))"
 
 # ------------------------------------------------------------ the examples
 for dir in "${examples[@]}"; do
@@ -60,10 +62,15 @@ done
 
 # ------------------------------------------------------------ the host
 # Left unset, myhostname, mydomain and mynetworks come from the host: the
-# image keeps them unexpanded, so it is the same on every machine.
+# image keeps what uses them as pieces joined where it is read, so it is
+# the same on every machine. ${x?..} and ${x:..} of a host value are
+# decided at build time (the host's values are never empty).
 mkdir -p "$tmp/host/etc/postfix"
 cp "$srcdir/tests/check/base/master.cf" "$tmp/host/etc/postfix/"
-printf 'compatibility_level = 3.6\nsmtpd_banner = $myhostname ESMTP\nalias_maps =\n' \
+printf '%s\n' 'compatibility_level = 3.6' 'smtpd_banner = $myhostname ESMTP' \
+    'myorigin = ${myhostname?{$mydomain}:{nothing}}' 'relayhost = ${mynetworks:none}' \
+    'smtp_helo_name = ${myhostname?{helo.$mydomain}}' \
+    'mydestination = $myhostname, localhost.$mydomain, localhost' 'alias_maps =' \
     > "$tmp/host/etc/postfix/main.cf"
 build "$tmp/host" "$tmp/host.1.pfi" >/dev/null 2>&1
 if unshare -u true 2>/dev/null; then
@@ -73,6 +80,64 @@ if unshare -u true 2>/dev/null; then
 else
     skip "the same bytes under another host name" "unshare -u is not permitted here"
 fi
+
+# host_values IMAGE: "name<TAB>value" of each setting as pfc dump --host
+# shows it here: its value on this host, else its expansion, else as written
+host_values() {
+    "$PFC" dump --host "$1" | awk -F'\t' '
+        /^param / { if (name != "") print name "\t" value
+                    name = $1; sub(/^param /, "", name); sub(/ =.*/, "", name)
+                    value = $1; sub(/^[^=]*= ?/, "", value); host = 0; next }
+        /^  expanded/ { if (!host) value = substr($0, 12); next }
+        /^  on-host/ { value = substr($0, 11); host = 1; next }
+        END { if (name != "") print name "\t" value }'
+}
+# same_as_postfix IMAGE DIR NAME...: each value as postconf -x computes it
+# on this host from DIR's main.cf (white space runs made one, as postconf
+# prints lists)
+same_as_postfix() {
+    local img=$1 dir=$2 name want got bad=""
+    shift 2
+    sleep 1.1		# Postfix reads a main.cf only once it is a second old
+    host_values "$img" > "$tmp/values"
+    for name in "$@"; do
+        got=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$tmp/values" |
+            sed 's/\\x20/ /g; s/  */ /g; s/ $//')
+        want=$(postconf -c "$dir" -xh "$name" 2>/dev/null | sed 's/  */ /g; s/ $//')
+        [ "$got" = "$want" ] || bad="$bad$name: pfc [$got], postconf [$want]; "
+    done
+    [ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+host_params="myhostname mydomain mynetworks smtpd_banner myorigin relayhost smtp_helo_name
+    mydestination local_transport proxy_read_maps smtpd_client_event_limit_exceptions"
+# shellcheck disable=SC2086
+ok "host values: dump --host = postconf -x on this host" \
+    same_as_postfix "$tmp/host.1.pfi" "$tmp/host/etc/postfix" $host_params
+ok "host values: ?: of a host value decided at build time" \
+    bash -c '"$0" dump "$1" | grep -qx "param relayhost = \${mynetworks:none}	# main.cf:4" &&
+        "$0" dump "$1" | grep -A1 "^param smtp_helo_name " | grep -q "# main.cf:5, host"' \
+    "$PFC" "$tmp/host.1.pfi"
+if unshare -u true 2>/dev/null; then
+    ok "host values: joined on the host that reads the image" \
+        unshare -u sh -c 'hostname pfc-read-test.invalid &&
+            "$0" dump --host "$1" | grep -A1 "^param smtpd_banner " |
+            grep -qx "  on-host pfc-read-test.invalid ESMTP"' "$PFC" "$tmp/host.1.pfi"
+else
+    skip "host values: joined on the host that reads the image" "unshare -u is not permitted here"
+fi
+
+# A comparison of a host value: no piece can hold it; refused, nothing written.
+mkdir -p "$tmp/compare"
+cp "$srcdir/tests/check/base/master.cf" "$tmp/compare/"
+printf '%s\n' 'compatibility_level = 3.6' \
+    'smtpd_banner = ${{$myhostname} == {mail.example.com} ? {main} : {other}} ESMTP' \
+    > "$tmp/compare/main.cf"
+(cd "$tmp/compare" && "$PFC" build -c . -o new.pfi >out 2>err)
+rc=$?
+ok "a relational expression of a host value: exit 1, nothing written" \
+    bash -c 'test "$0" = 1 && test ! -e "$1/new.pfi" && test ! -s "$1/out"' "$rc" "$tmp/compare"
+ok "a relational expression of a host value: the reason and the fix" \
+    test "$(cat "$tmp/compare/err")" = 'main.cf:2:16: error: smtpd_banner: a relational expression ({a} == {b}, ...) compares $myhostname, which the host decides (main.cf does not set it); an image cannot hold a value that depends on that comparison: set myhostname in main.cf'
 
 # ------------------------------------------------------------ the header
 img=$tmp/small-company.1.pfi

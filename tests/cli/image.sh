@@ -11,7 +11,9 @@
 #     very long, no final newline);
 #   - damaged copies (empty, text, truncated, line ends converted both
 #     ways, one byte flipped, version bumped) are refused by verify and
-#     query with their own message and exit status.
+#     query with their own message and exit status;
+#   - a FIFO or a directory given to verify, dump or query is refused at
+#     once (no open() waiting for a writer), exit 2.
 # The tables are named by absolute paths in a temporary directory, so
 # both tools name them the same way.
 set -u
@@ -258,7 +260,12 @@ cp "$img" "$bad"
 byte=$(od -An -tu1 -j $((size / 2)) -N1 "$img" | tr -d ' ')
 printf "\\$(printf %03o $(( (byte + 1) % 256 )))" |
     dd of="$bad" bs=1 seek=$((size / 2)) count=1 conv=notrunc 2>/dev/null
-refused "one byte changed" 1 "$bad: corrupt: checksum mismatch"
+# The block the byte is in: 64 KiB blocks from the end of the section
+# table (96 + 16 * 24 bytes) up to SUMS, the last section.
+sums=$(od -An -tu8 -j $((96 + 15 * 24 + 8)) -N8 "$img" | tr -d ' ')
+from=$(( 480 + (size / 2 - 480) / 65536 * 65536 ))
+to=$(( from + 65535 < sums - 1 ? from + 65535 : sums - 1 ))
+refused "one byte changed" 1 "$bad: corrupt: checksum mismatch in bytes $from to $to"
 cp "$img" "$bad"
 printf '\001' | dd of="$bad" bs=1 seek=8 count=1 conv=notrunc 2>/dev/null
 refused "a version 1 image" 1 \
@@ -275,5 +282,16 @@ rm -f "$bad"
 refused "a missing file" 2 "open $bad: No such file or directory"
 mkdir "$bad"
 refused "a directory" 2 "$bad: not a regular file"
+rmdir "$bad"
+# A FIFO: open() would wait for a writer; each command must refuse it at once.
+mkfifo "$bad"
+run "verify: a FIFO, at once" 2 '^$' "pfc: $bad: not a regular file" \
+    timeout 10 "$PFC" verify "$bad"
+run "query: a FIFO, at once" 2 '^$' "pfc: $bad: not a regular file" \
+    timeout 10 "$PFC" query "$bad" "hash:$cfg/virtual" alice@example.com
+run "query -: a FIFO, at once" 2 '^$' "pfc: $bad: not a regular file" \
+    timeout 10 "$PFC" query "$bad" "hash:$cfg/virtual" - </dev/null
+run "dump: a FIFO, at once" 2 '^$' "pfc: dump: $bad: not a regular file" \
+    timeout 10 "$PFC" dump "$bad"
 
 finish

@@ -1,12 +1,15 @@
 /*
  * fuzz_image - the loader and verifier of policy images (runtime/image/loader.h).
- * Each input is verified twice: as it is, and with its checksum and
+ * Each input is verified twice: as it is, and with its checksums and
  * content id made right, since a mutated image almost never has them
- * right and the verifier would stop at the checksum every time. When an
+ * right and the verifier would stop at a checksum every time. When an
  * input verifies, everything it holds is walked as pfc dump would walk it,
  * with the format's rules checked again here (a rule the verifier let
  * through is a bug), and each table is asked for its own keys and for
- * fixed ones, as pfc query would.
+ * fixed ones, as pfc query would. Each is also opened lazily, as pfc
+ * query of one key opens it: what verifies whole must open so, and none
+ * of its lookups may be refused; the lookups of what opens only lazily
+ * may be, and must not crash.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 
 #include "fuzz.h"
 #include "image.h"
+#include "image_host.h"
 #include "loader.h"
 #include "restriction.h"
 #include "sha256.h"
@@ -46,8 +50,9 @@ static const char *str(const struct image *img, uint32_t off)
     return s;
 }
 
+/* ask - key in table t; refusable: a lazy image that did not verify whole */
 static void ask(const struct image *img, uint32_t t, const char *key,
-		struct image_lookup_buf *buf)
+		struct image_lookup_buf *buf, int refusable)
 {
     const char *value = NULL;
     /* The batch path's hints first: they must be safe on any table. */
@@ -56,7 +61,8 @@ static void ask(const struct image *img, uint32_t t, const char *key,
     image_prefetch_step(img, t, hash, 2);
     int status = image_lookup(img, t, key, &value, buf);
 
-    REQUIRE(status == IMAGE_FOUND || status == IMAGE_NOTFOUND || status == IMAGE_FAIL);
+    REQUIRE(status == IMAGE_FOUND || status == IMAGE_NOTFOUND || status == IMAGE_FAIL
+	    || (status == IMAGE_REFUSED && refusable));
     if (status == IMAGE_FOUND)
 	fuzz_use(value);
     else if (status == IMAGE_FAIL && buf->error != NULL)
@@ -65,19 +71,45 @@ static void ask(const struct image *img, uint32_t t, const char *key,
 
 static void walk_settings(const struct image *img, const struct img_setting *s, uint32_t n)
 {
+    struct image_host host;
+
+    image_host_init(&host, "fuzz", 1);
     for (uint32_t i = 0; i < n; i++) {
 	str(img, s[i].name);
 	str(img, s[i].raw);
 	str(img, s[i].expanded);
+	REQUIRE(s[i].host_first <= img->nhost_pieces
+		&& s[i].host_count <= img->nhost_pieces - s[i].host_first);
+	REQUIRE(((s[i].flags & IMG_SETTING_HOST) != 0) == (s[i].host_count > 0));
+	for (uint32_t k = 0; k < s[i].host_count; k++) {
+	    const struct img_host_piece *p = &img->host_pieces[s[i].host_first + k];
+	    REQUIRE(p->kind <= IMG_HOST_KIND_MAX);
+	    str(img, p->text);
+	}
+	/* Not mynetworks: it asks the host's interfaces, too slow for a fuzzer. */
+	int networks = 0;
+	for (uint32_t k = 0; k < s[i].host_count; k++)
+	    networks |= img->host_pieces[s[i].host_first + k].kind == IMG_HOST_MYNETWORKS;
+	if (!networks) {
+	    char *err = NULL, *value = image_setting_value(img, &s[i], &host, &err);
+	    REQUIRE(value != NULL);
+	    fuzz_use(value);
+	    free(value);
+	}
 	REQUIRE(s[i].refs_first <= img->nrefs && s[i].refs_count <= img->nrefs - s[i].refs_first);
 	for (uint32_t r = 0; r < s[i].refs_count; r++) {
 	    REQUIRE(img->refs[s[i].refs_first + r] < img->ntables);
 	    str(img, img->tables[img->refs[s[i].refs_first + r]].spec);
 	}
     }
+    image_host_free(&host);
 }
 
-static void walk_tables(const struct image *img, struct image_lookup_buf *buf)
+/*
+ * walk_tables - every table: asked for fixed keys and, on an image
+ * verified whole, its contents read and asked for their own keys
+ */
+static void walk_tables(const struct image *img, struct image_lookup_buf *buf, int refusable)
 {
     for (uint32_t t = 0; t < img->ntables; t++) {
 	const struct img_table *tab = &img->tables[t];
@@ -89,7 +121,9 @@ static void walk_tables(const struct image *img, struct image_lookup_buf *buf)
 	if (t >= 32)
 	    continue;		/* enough lookups for one input */
 	for (size_t k = 0; k < sizeof(fixed_keys) / sizeof(fixed_keys[0]); k++)
-	    ask(img, t, fixed_keys[k], buf);
+	    ask(img, t, fixed_keys[k], buf, refusable);
+	if (img->lazy != NULL)
+	    continue;		/* its contents are the lookups' to check */
 	switch (tab->kind) {
 	case IMG_TABLE_EXACT:
 	    REQUIRE(tab->a <= img->nentries && tab->b <= img->nentries - tab->a);
@@ -99,7 +133,7 @@ static void walk_tables(const struct image *img, struct image_lookup_buf *buf)
 	     */
 	    for (uint32_t e = 0; e < tab->b && e < 4; e++) {
 		const struct img_entry *entry = &img->entries[tab->a + e];
-		ask(img, t, str(img, entry->key), buf);
+		ask(img, t, str(img, entry->key), buf, 0);
 		str(img, entry->value);
 	    }
 	    break;
@@ -107,6 +141,8 @@ static void walk_tables(const struct image *img, struct image_lookup_buf *buf)
 	case IMG_TABLE_PCRE:
 	case IMG_TABLE_CIDR:
 	    REQUIRE(tab->a <= img->nrules && tab->b <= img->nrules - tab->a);
+	    if (tab->kind == IMG_TABLE_CIDR)
+		REQUIRE(tab->c <= img->nnets && tab->b <= img->nnets - tab->c);
 	    for (uint32_t r = 0; r < tab->b; r++) {
 		const struct img_rule *rule = &img->rules[tab->a + r];
 		REQUIRE(rule->op >= IMG_RULE_MATCH && rule->op <= IMG_RULE_ENDIF);
@@ -124,7 +160,7 @@ static void walk_tables(const struct image *img, struct image_lookup_buf *buf)
 		const char *pattern = str(img, rule->pattern);
 		str(img, rule->pattern2);
 		if (r < 4)
-		    ask(img, t, pattern, buf);
+		    ask(img, t, pattern, buf, 0);
 	    }
 	    break;
 	case IMG_TABLE_STATIC:
@@ -148,7 +184,7 @@ static void walk_tables(const struct image *img, struct image_lookup_buf *buf)
 		      "no:such-table") == 0);
 }
 
-static void walk(const struct image *img)
+static void walk(const struct image *img, int refusable)
 {
     struct image_lookup_buf buf;
 
@@ -199,11 +235,14 @@ static void walk(const struct image *img)
 	    }
 	}
     }
-    walk_tables(img, &buf);
+    walk_tables(img, &buf, refusable);
     image_lookup_done(&buf);
 }
 
-/* verify - one verification, and the walk when it passes */
+/*
+ * verify - one verification, whole and lazy, and the walk of what
+ * passes: what verifies whole opens lazily and answers every lookup
+ */
 static void verify(const uint8_t *data, size_t size)
 {
     struct image *img = NULL;
@@ -215,10 +254,21 @@ static void verify(const uint8_t *data, size_t size)
 	fprintf(stderr, "fuzz_image: %s\n", status == IMAGE_OK ? "verified" : err);
     if (status == IMAGE_OK) {
 	REQUIRE(img != NULL);
-	walk(img);
+	walk(img, 0);
 	image_close(img);
     } else {
 	REQUIRE(err != NULL);
+	fuzz_use(err);
+    }
+    free(err);
+
+    err = NULL;
+    enum image_status lazy = image_from_memory_lazy(data, size, "fuzz.pfi", &img, &err);
+    REQUIRE(status != IMAGE_OK || lazy == IMAGE_OK);
+    if (lazy == IMAGE_OK) {
+	walk(img, status != IMAGE_OK);
+	image_close(img);
+    } else {
 	fuzz_use(err);
     }
     free(err);
@@ -231,12 +281,6 @@ static uint64_t get64(const uint8_t *p)
     for (int i = 7; i >= 0; i--)
 	v = v << 8 | p[i];
     return v;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++, v >>= 8)
-	p[i] = (uint8_t) v;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -252,21 +296,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < sizeof(struct img_header))
 	return 0;
 
-    /* The same bytes with the content id and then the checksum made right. */
+    /* The same bytes with the block checksums, the content id and the header's made right. */
     uint8_t *copy = malloc(size);
     if (copy == NULL)
 	return 0;
     memcpy(copy, data, size);
+    image_sum_body(copy, size);
     uint64_t end = get64(copy + offsetof(struct img_header, file_size));
     uint64_t table = get64(copy + offsetof(struct img_header, section_table));
-    size_t sum_from = offsetof(struct img_header, checksum) + sizeof(uint64_t);
-    if (end > size || end < sum_from)
+    if (end > size)
 	end = size;
     if (table <= end)
 	sha256_digest(copy + table, (size_t) (end - table),
 		      copy + offsetof(struct img_header, content_id));
-    put64(copy + offsetof(struct img_header, checksum),
-	  XXH64(copy + sum_from, (size_t) end - sum_from, 0));
+    image_sum_header(copy, size);
     if (memcmp(copy, data, size) != 0)
 	verify(copy, size);
     free(copy);

@@ -13,14 +13,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
+#include "hostinfo.h"
 #include "image.h"
+#include "image_host.h"
 #include "loader.h"
 #include "restriction.h"
 #include "sha256.h"
@@ -29,13 +34,11 @@
 
 /* ------------------------------------------------------------ the writer */
 
-enum { STRS, SRCS, PARM, SERV, OVRD, TABL, TREF, ENTR, SLOT, RULE, PIEC, PROG, INSN, NSEC };
-
-static const uint32_t tags[NSEC] = {
-    IMG_SEC_STRINGS, IMG_SEC_SOURCES, IMG_SEC_PARAMS, IMG_SEC_SERVICES, IMG_SEC_OVERRIDES,
-    IMG_SEC_TABLES, IMG_SEC_REFS, IMG_SEC_ENTRIES, IMG_SEC_SLOTS, IMG_SEC_RULES,
-    IMG_SEC_PIECES, IMG_SEC_PROGRAMS, IMG_SEC_INSNS,
-};
+/*
+ * The sections are image.h's list (IMG_S_*), laid out in its order; the
+ * checksums are computed here, independently of image_sums.c.
+ */
+#define NSEC IMG_S_COUNT
 
 struct writer {
     struct strbuf sec[NSEC];
@@ -44,7 +47,7 @@ struct writer {
 static void w_init(struct writer *w)
 {
     memset(w, 0, sizeof(*w));
-    sb_addn(&w->sec[STRS], "", 1);	/* offset 0: the empty string */
+    sb_addn(&w->sec[IMG_S_STRS], "", 1);	/* offset 0: the empty string */
 }
 
 static void w_free(struct writer *w)
@@ -60,8 +63,8 @@ static uint32_t w_str(struct writer *w, const char *s)
 
     if (*s == 0)
 	return 0;
-    off = (uint32_t) w->sec[STRS].len;
-    sb_addn(&w->sec[STRS], s, strlen(s) + 1);
+    off = (uint32_t) w->sec[IMG_S_STRS].len;
+    sb_addn(&w->sec[IMG_S_STRS], s, strlen(s) + 1);
     return off;
 }
 
@@ -77,31 +80,64 @@ static uint32_t w_add(struct writer *w, int sec, const void *rec, size_t size)
 #define W_COUNT(w, k, type) ((uint32_t) ((w)->sec[k].len / sizeof(type)))
 #define W_REC(w, k, type, i) (&((type *) (void *) (w)->sec[k].s)[i])
 
+/* find_section - the section table's entry of tag, or NULL */
+static struct img_section *find_section(unsigned char *data, size_t size, uint32_t tag)
+{
+    struct img_header *h = (struct img_header *) (void *) data;
+    struct img_section *s = (struct img_section *) (void *) (data + sizeof(*h));
+
+    for (uint32_t i = 0; i < h->section_count && sizeof(*h) + (i + 1) * sizeof(*s) <= size; i++)
+	if (s[i].tag == tag)
+	    return &s[i];
+    return NULL;
+}
+
+/*
+ * reseal - the checksums made right for the bytes as they are: each
+ * block's in SUMS, SUMS's own, the header's (over the section table)
+ */
 static void reseal(unsigned char *img, size_t size)
 {
     struct img_header *h = (struct img_header *) (void *) img;
+    uint64_t table_end = sizeof(*h) + (uint64_t) h->section_count * sizeof(struct img_section);
+    struct img_section *sums = table_end <= size ? find_section(img, size, IMG_SEC_SUMS) : NULL;
 
-    h->checksum = XXH64(img + IMG_CHECKSUM_FROM, size - IMG_CHECKSUM_FROM, 0);
+    if (sums != NULL && sums->offset <= size && sums->length <= size - sums->offset
+	&& sums->offset >= table_end) {
+	uint64_t *sum = (uint64_t *) (void *) (img + sums->offset);
+	for (uint64_t i = 0, at = table_end; at < sums->offset && i < sums->length / 8;
+	     i++, at += IMG_BLOCK_SIZE) {
+	    uint64_t len = sums->offset - at < IMG_BLOCK_SIZE ? sums->offset - at : IMG_BLOCK_SIZE;
+	    sum[i] = img_xxh64(img + at, (size_t) len);
+	}
+	h->sums_checksum = img_xxh64(img + sums->offset, (size_t) sums->length);
+    }
+    if (table_end > size)
+	table_end = size;
+    h->checksum = img_xxh64(img + IMG_CHECKSUM_FROM, (size_t) table_end - IMG_CHECKSUM_FROM);
 }
 
 /*
  * w_finish - lay the image out: header, section table, each section on an
- * 8-byte boundary; then the content id and the checksum. skip: a section
- * to leave out, or -1.
+ * 8-byte boundary, SUMS last; then the content id and the checksums.
+ * skip: a section to leave out, or -1.
  */
 static unsigned char *w_finish(struct writer *w, int skip, size_t *sizep)
 {
     uint32_t count = 0;
-    uint64_t off = sizeof(struct img_header) + NSEC * sizeof(struct img_section);
-    uint64_t offsets[NSEC];
+    uint64_t offsets[NSEC], lengths[NSEC];
 
+    for (int i = 0; i < NSEC; i++)
+	count += i != skip;
+    uint64_t body = sizeof(struct img_header) + count * sizeof(struct img_section), off = body;
     for (int i = 0; i < NSEC; i++) {
 	if (i == skip)
 	    continue;
-	count++;
 	off = (off + 7) & ~(uint64_t) 7;
 	offsets[i] = off;
-	off += w->sec[i].len;
+	lengths[i] = i == IMG_S_SUMS ? ((off - body + IMG_BLOCK_SIZE - 1) / IMG_BLOCK_SIZE) * 8
+	    : w->sec[i].len;
+	off += lengths[i];
     }
     size_t size = (size_t) off;
     unsigned char *img = xcalloc(1, size);
@@ -118,12 +154,14 @@ static unsigned char *w_finish(struct writer *w, int skip, size_t *sizep)
     for (int i = 0, n = 0; i < NSEC; i++) {
 	if (i == skip)
 	    continue;
-	s[n].tag = tags[i];
+	s[n].tag = img_section_kind(i)->tag;
 	s[n].offset = offsets[i];
-	s[n].length = w->sec[i].len;
+	s[n].length = lengths[i];
 	n++;
-	memcpy(img + offsets[i], w->sec[i].s, w->sec[i].len);
+	if (i != IMG_S_SUMS)
+	    memcpy(img + offsets[i], w->sec[i].s, w->sec[i].len);
     }
+    reseal(img, size);
     sha256_digest(img + h->section_table, size - h->section_table, h->content_id);
     reseal(img, size);
     *sizep = size;
@@ -138,17 +176,17 @@ static void w_exact(struct writer *w, struct img_table *t, const char *const *kv
     while (((uint32_t) 1 << d) < 2 * n)
 	d++;
     t->kind = IMG_TABLE_EXACT;
-    t->a = W_COUNT(w, ENTR, struct img_entry);
+    t->a = W_COUNT(w, IMG_S_ENTR, struct img_entry);
     t->b = (uint32_t) n;
-    t->c = W_COUNT(w, SLOT, uint32_t);
+    t->c = W_COUNT(w, IMG_S_SLOT, uint32_t);
     t->d = d;
     uint32_t *slots = xcalloc((size_t) 1 << d, sizeof(uint32_t));
     for (size_t i = 0; i < n; i++) {
 	struct img_entry e = {
 	    w_str(w, kv[2 * i]), w_str(w, kv[2 * i + 1]), (uint32_t) i + 1,
-	    (uint32_t) XXH64(kv[2 * i], strlen(kv[2 * i]), 0),
+	    img_hash(kv[2 * i], strlen(kv[2 * i])),
 	};
-	w_add(w, ENTR, &e, sizeof(e));
+	w_add(w, IMG_S_ENTR, &e, sizeof(e));
 	uint32_t mask = ((uint32_t) 1 << d) - 1;
 	for (uint32_t s = e.hash & mask;; s = (s + 1) & mask)
 	    if (slots[s] == 0) {
@@ -156,7 +194,7 @@ static void w_exact(struct writer *w, struct img_table *t, const char *const *kv
 		break;
 	    }
     }
-    sb_addn(&w->sec[SLOT], (const char *) slots, ((size_t) 1 << d) * sizeof(uint32_t));
+    sb_addn(&w->sec[IMG_S_SLOT], (const char *) slots, ((size_t) 1 << d) * sizeof(uint32_t));
     free(slots);
 }
 
@@ -177,7 +215,7 @@ static void w_rules(struct writer *w, struct img_table *t, uint32_t kind,
 		    const struct r *rules, size_t n)
 {
     t->kind = kind;
-    t->a = W_COUNT(w, RULE, struct img_rule);
+    t->a = W_COUNT(w, IMG_S_RULE, struct img_rule);
     t->b = (uint32_t) n;
     for (size_t i = 0; i < n; i++) {
 	const struct r *r = &rules[i];
@@ -188,18 +226,45 @@ static void w_rules(struct writer *w, struct img_table *t, uint32_t kind,
 	    .pattern2 = r->pattern2 ? w_str(w, r->pattern2) : 0,
 	    .options2 = r->pattern2 ? r->options : 0, .next = r->next,
 	    .result = r->result ? w_str(w, r->result) : 0,
-	    .pieces_first = W_COUNT(w, PIEC, struct img_piece), .pieces_count = r->npieces,
+	    .pieces_first = W_COUNT(w, IMG_S_PIEC, struct img_piece), .pieces_count = r->npieces,
 	};
 	for (uint32_t p = 0; p < r->npieces; p++) {
 	    struct img_piece piece = { r->pieces[3 * p], r->pieces[3 * p + 1],
 				       r->pieces[3 * p + 2] };
 	    if (piece.group > rule.max_group)
 		rule.max_group = piece.group;
-	    w_add(w, PIEC, &piece, sizeof(piece));
+	    w_add(w, IMG_S_PIEC, &piece, sizeof(piece));
 	}
-	w_add(w, RULE, &rule, sizeof(rule));
+	w_add(w, IMG_S_RULE, &rule, sizeof(rule));
     }
 }
+
+/* w_net - a cidr rule's network (text: its address) */
+static void w_net(struct writer *w, uint8_t family, uint8_t prefix, const char *text)
+{
+    struct img_net n;
+
+    memset(&n, 0, sizeof(n));
+    n.family = family;
+    n.prefix = prefix;
+    if (inet_pton(family == IMG_NET_V6 ? AF_INET6 : AF_INET, text, n.addr) != 1)
+	fail_msg("bad address %s", text);
+    w_add(w, IMG_S_NETS, &n, sizeof(n));
+}
+
+/* w_host - a piece of a host-dependent value (text NULL: none) */
+static void w_host(struct writer *w, uint32_t kind, const char *text)
+{
+    struct img_host_piece p = { kind, text ? w_str(w, text) : 0 };
+
+    w_add(w, IMG_S_HOST, &p, sizeof(p));
+}
+
+/* The parameters of the fixture, in name order (their indexes). */
+enum {
+    P_ALIAS_MAPS, P_INET_INTERFACES, P_INET_PROTOCOLS, P_MYHOSTNAME, P_MYNETWORKS,
+    P_MYNETWORKS_STYLE, P_SMTPD_BANNER, P_SMTPUTF8, NPARAMS
+};
 
 /* The tables of the fixture, in spec order (their indexes). */
 enum {
@@ -227,8 +292,8 @@ static void fixture(struct writer *w)
 	{ w_str(w, "/etc/postfix/main.cf"), 0, 120, { 1 } },
 	{ w_str(w, "/etc/postfix/virtual"), 0, 4000, { 2 } },
     };
-    w_add(w, SRCS, &src[0], sizeof(src[0]));
-    w_add(w, SRCS, &src[1], sizeof(src[1]));
+    w_add(w, IMG_S_SRCS, &src[0], sizeof(src[0]));
+    w_add(w, IMG_S_SRCS, &src[1], sizeof(src[1]));
 
     /* cidr: a v4 network, a v6 network, a negated v4 one */
     static const struct r cidr[] = {
@@ -238,6 +303,10 @@ static void fixture(struct writer *w)
     };
     t[T_CIDR].spec = w_str(w, "cidr:/etc/postfix/clients");
     w_rules(w, &t[T_CIDR], IMG_TABLE_CIDR, cidr, 3);
+    t[T_CIDR].c = W_COUNT(w, IMG_S_NETS, struct img_net);
+    w_net(w, IMG_NET_V4, 16, "192.168.0.0");
+    w_net(w, IMG_NET_V6, 32, "2001:db8::");
+    w_net(w, IMG_NET_V4, 8, "10.0.0.0");
 
     t[T_FAIL].spec = w_str(w, "fail:down");
     t[T_FAIL].kind = IMG_TABLE_FAIL;
@@ -275,12 +344,12 @@ static void fixture(struct writer *w)
 
     t[T_PIPE].spec = w_str(w, "pipemap:{hash:/etc/postfix/virtual, regexp:/etc/postfix/rewrite}");
     t[T_PIPE].kind = IMG_TABLE_PIPE;
-    t[T_PIPE].a = W_COUNT(w, TREF, uint32_t);
+    t[T_PIPE].a = W_COUNT(w, IMG_S_TREF, uint32_t);
     t[T_PIPE].b = 2;
     uint32_t ref = T_HASH;
-    w_add(w, TREF, &ref, sizeof(ref));
+    w_add(w, IMG_S_TREF, &ref, sizeof(ref));
     ref = T_REGEXP;
-    w_add(w, TREF, &ref, sizeof(ref));
+    w_add(w, IMG_S_TREF, &ref, sizeof(ref));
 
     /*
      * regexp:
@@ -316,52 +385,76 @@ static void fixture(struct writer *w)
 
     t[T_UNION1].spec = w_str(w, "unionmap:{hash:/etc/postfix/virtual, static:OK}");
     t[T_UNION1].kind = IMG_TABLE_UNION;
-    t[T_UNION1].a = W_COUNT(w, TREF, uint32_t);
+    t[T_UNION1].a = W_COUNT(w, IMG_S_TREF, uint32_t);
     t[T_UNION1].b = 2;
     t[T_UNION1].source = IMG_NONE;
     ref = T_HASH;
-    w_add(w, TREF, &ref, sizeof(ref));
+    w_add(w, IMG_S_TREF, &ref, sizeof(ref));
     ref = T_STATIC;
-    w_add(w, TREF, &ref, sizeof(ref));
+    w_add(w, IMG_S_TREF, &ref, sizeof(ref));
 
     t[T_UNION2].spec = w_str(w, "unionmap:{static:OK, fail:down}");
     t[T_UNION2].kind = IMG_TABLE_UNION;
-    t[T_UNION2].a = W_COUNT(w, TREF, uint32_t);
+    t[T_UNION2].a = W_COUNT(w, IMG_S_TREF, uint32_t);
     t[T_UNION2].b = 2;
     t[T_UNION2].source = IMG_NONE;
     ref = T_STATIC;
-    w_add(w, TREF, &ref, sizeof(ref));
+    w_add(w, IMG_S_TREF, &ref, sizeof(ref));
     ref = T_FAIL;
-    w_add(w, TREF, &ref, sizeof(ref));
+    w_add(w, IMG_S_TREF, &ref, sizeof(ref));
 
     t[T_CIDR].source = t[T_FAIL].source = IMG_NONE;
     for (int i = 0; i < NTABLES; i++)
-	w_add(w, TABL, &t[i], sizeof(t[i]));
+	w_add(w, IMG_S_TABL, &t[i], sizeof(t[i]));
 
-    /* parameters (sorted), a service and its override */
-    uint32_t alias_ref = W_COUNT(w, TREF, uint32_t);
+    /*
+     * parameters (sorted): three the host decides, one that uses such a
+     * value, the inputs of mynetworks; a service and its override
+     */
+    uint32_t alias_ref = W_COUNT(w, IMG_S_TREF, uint32_t);
     ref = T_HASH;
-    w_add(w, TREF, &ref, sizeof(ref));
+    w_add(w, IMG_S_TREF, &ref, sizeof(ref));
+    uint32_t banner = w_str(w, "$myhostname ESMTP $process_name");
+    uint32_t h_banner = W_COUNT(w, IMG_S_HOST, struct img_host_piece);
+    w_host(w, IMG_HOST_MYHOSTNAME, "example.org");
+    w_host(w, IMG_HOST_TEXT, " ESMTP ");
+    w_host(w, IMG_HOST_PROCESS_NAME, NULL);
+    uint32_t h_hostname = W_COUNT(w, IMG_S_HOST, struct img_host_piece);
+    w_host(w, IMG_HOST_MYHOSTNAME, "");
+    uint32_t h_networks = W_COUNT(w, IMG_S_HOST, struct img_host_piece);
+    w_host(w, IMG_HOST_TEXT, "10.9.0.0/16 ");
+    w_host(w, IMG_HOST_MYNETWORKS, NULL);
+    uint32_t networks = w_str(w, "10.9.0.0/16 $mynetworks");
     struct img_setting params[] = {
 	{ w_str(w, "alias_maps"), w_str(w, "hash:/etc/postfix/virtual"),
-	  w_str(w, "hash:/etc/postfix/virtual"), IMG_ORIGIN_MAIN, 3, 0, alias_ref, 1 },
-	{ w_str(w, "myhostname"), w_str(w, "host.example"), w_str(w, "host.example"),
-	  IMG_ORIGIN_DEFAULT, 0, IMG_SETTING_HOST, 0, 0 },
+	  w_str(w, "hash:/etc/postfix/virtual"), IMG_ORIGIN_MAIN, 3, 0, alias_ref, 1, 0, 0 },
+	{ w_str(w, "inet_interfaces"), w_str(w, "loopback-only"), w_str(w, "loopback-only"),
+	  IMG_ORIGIN_MAIN, 4, 0, 0, 0, 0, 0 },
+	{ w_str(w, "inet_protocols"), w_str(w, "ipv4"), w_str(w, "ipv4"),
+	  IMG_ORIGIN_MAIN, 5, 0, 0, 0, 0, 0 },
+	{ w_str(w, "myhostname"), 0, 0, IMG_ORIGIN_DEFAULT, 0, IMG_SETTING_HOST, 0, 0,
+	  h_hostname, 1 },
+	{ w_str(w, "mynetworks"), networks, networks, IMG_ORIGIN_MAIN, 6, IMG_SETTING_HOST,
+	  0, 0, h_networks, 2 },
+	{ w_str(w, "mynetworks_style"), w_str(w, "host"), w_str(w, "host"),
+	  IMG_ORIGIN_MAIN, 7, 0, 0, 0, 0, 0 },
+	{ w_str(w, "smtpd_banner"), banner, banner, IMG_ORIGIN_MAIN, 8, IMG_SETTING_HOST, 0, 0,
+	  h_banner, 3 },
 	{ w_str(w, "smtputf8_enable"), w_str(w, "yes"), w_str(w, "yes"),
-	  IMG_ORIGIN_DEFAULT, 0, 0, 0, 0 },
+	  IMG_ORIGIN_DEFAULT, 0, 0, 0, 0, 0, 0 },
     };
-    for (size_t i = 0; i < 3; i++)
-	w_add(w, PARM, &params[i], sizeof(params[i]));
+    for (size_t i = 0; i < NPARAMS; i++)
+	w_add(w, IMG_S_PARM, &params[i], sizeof(params[i]));
     struct img_setting override = {
 	w_str(w, "smtpd_client_restrictions"), w_str(w, "permit"), w_str(w, "permit"),
-	IMG_ORIGIN_OVERRIDE, 12, 0, 0, 0,
+	IMG_ORIGIN_OVERRIDE, 12, 0, 0, 0, 0, 0,
     };
-    w_add(w, OVRD, &override, sizeof(override));
+    w_add(w, IMG_S_OVRD, &override, sizeof(override));
     struct img_service smtp = {
 	w_str(w, "smtp"), w_str(w, "inet"), w_str(w, "n"), w_str(w, "-"), w_str(w, "y"),
 	w_str(w, "-"), w_str(w, "-"), w_str(w, "smtpd"), 11, 0, 1, 0,
     };
-    w_add(w, SERV, &smtp, sizeof(smtp));
+    w_add(w, IMG_S_SERV, &smtp, sizeof(smtp));
 
     /* programs (sorted by name): a class, and a list that calls it */
     struct img_insn insns[] = {
@@ -372,13 +465,13 @@ static void fixture(struct writer *w)
 	{ RESTR_CLASS, 0, 7, 0 },
     };
     for (size_t i = 0; i < 5; i++)
-	w_add(w, INSN, &insns[i], sizeof(insns[i]));
+	w_add(w, IMG_S_INSN, &insns[i], sizeof(insns[i]));
     struct img_program progs[] = {
 	{ w_str(w, "restrictive"), IMG_NONE, 5, 0, 1, 0 },
 	{ w_str(w, "smtpd_recipient_restrictions"), IMG_NONE, 7, 1, 4, 0 },
     };
-    w_add(w, PROG, &progs[0], sizeof(progs[0]));
-    w_add(w, PROG, &progs[1], sizeof(progs[1]));
+    w_add(w, IMG_S_PROG, &progs[0], sizeof(progs[0]));
+    w_add(w, IMG_S_PROG, &progs[1], sizeof(progs[1]));
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -431,14 +524,11 @@ static unsigned char *good(size_t *size)
 
 static struct img_section *section(unsigned char *data, uint32_t tag)
 {
-    struct img_header *h = (struct img_header *) (void *) data;
-    struct img_section *s = (struct img_section *) (void *) (data + h->section_table);
+    struct img_section *s = find_section(data, SIZE_MAX, tag);
 
-    for (uint32_t i = 0; i < h->section_count; i++)
-	if (s[i].tag == tag)
-	    return &s[i];
-    fail_msg("no section %08x", (unsigned) tag);
-    return NULL;
+    if (s == NULL)
+	fail_msg("no section %08x", (unsigned) tag);
+    return s;
 }
 
 /* ------------------------------------------------------------ good ones */
@@ -454,9 +544,12 @@ static void test_good(void **state)
     assert_int_equal(load(data, size, &img, &err), IMAGE_OK);
     assert_null(err);
     assert_int_equal(img->ntables, NTABLES);
-    assert_int_equal(img->nparams, 3);
+    assert_int_equal(img->nparams, NPARAMS);
     assert_int_equal(img->nprograms, 2);
-    assert_string_equal(image_str(img, img->params[2].name), "smtputf8_enable");
+    assert_string_equal(image_str(img, img->params[P_SMTPUTF8].name), "smtputf8_enable");
+    assert_int_equal(image_param_find(img, "smtputf8_enable"), P_SMTPUTF8);
+    assert_int_equal(image_param_find(img, "alias_maps"), P_ALIAS_MAPS);
+    assert_int_equal(image_param_find(img, "nosuch"), IMG_NONE);
     assert_int_equal(image_table_find(img, "hash:/etc/postfix/virtual"), T_HASH);
     assert_int_equal(image_table_find(img, "unionmap:{static:OK, fail:down}"), T_UNION2);
     assert_int_equal(image_table_find(img, "hash:/etc/postfix/nothing"), IMG_NONE);
@@ -489,6 +582,17 @@ static void test_good(void **state)
     assert_int_equal(image_open("/", &img, &err), IMAGE_ERR_IO);
     assert_non_null(strstr(err, "not a regular file"));
     free(err);
+    /* A FIFO is refused at once: open() must not wait for a writer. */
+    snprintf(path, sizeof(path), "%s/test_image.fifo.%ld", dir, (long) getpid());
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    assert_int_equal(image_open(path, &img, &err), IMAGE_ERR_IO);
+    assert_non_null(strstr(err, "not a regular file"));
+    free(err);
+    assert_int_equal(image_open_lazy(path, &img, &err), IMAGE_ERR_IO);
+    free(err);
+    alarm(0);
+    unlink(path);
     free(data);
 }
 
@@ -555,7 +659,17 @@ static void test_header_damage(void **state)
     /* One flipped bit anywhere past the checksum field. */
     FRESH();
     copy[size / 2] ^= 0x10;
-    refused(copy, size, IMAGE_ERR_CORRUPT, "test.pfi: corrupt: checksum mismatch");
+    snprintf(want, sizeof(want), "test.pfi: corrupt: checksum mismatch in bytes 480 to %zu",
+	     (size_t) section(copy, IMG_SEC_SUMS)->offset - 1);
+    refused(copy, size, IMAGE_ERR_CORRUPT, want);
+    FRESH();
+    copy[200] ^= 0x10;		/* the section table */
+    refused(copy, size, IMAGE_ERR_CORRUPT,
+	    "test.pfi: corrupt: checksum mismatch in the header or the section table");
+    FRESH();
+    copy[size - 3] ^= 0x10;	/* SUMS */
+    refused(copy, size, IMAGE_ERR_CORRUPT,
+	    "test.pfi: corrupt: checksum mismatch in the block checksums (SUMS)");
     FRESH();
     h->content_id[3] ^= 1;
     refused(copy, size, IMAGE_ERR_CORRUPT, "checksum mismatch");
@@ -592,38 +706,51 @@ static void test_section_damage(void **state)
     (void) state;
 #define FRESH() memcpy(copy, data, size)
     FRESH();
-    section(copy, IMG_SEC_RULES)->length = (uint64_t) 1 << 62;
+    section(copy, IMG_SEC_RULE)->length = (uint64_t) 1 << 62;
     reseal(copy, size);
     refused(copy, size, IMAGE_ERR_CORRUPT, "section RULE (offset");
     FRESH();
-    section(copy, IMG_SEC_RULES)->offset = UINT64_MAX - 7;
+    section(copy, IMG_SEC_RULE)->offset = UINT64_MAX - 7;
     reseal(copy, size);
     refused(copy, size, IMAGE_ERR_CORRUPT, "runs past the end of the file");
 
     FRESH();
-    section(copy, IMG_SEC_SOURCES)->offset = section(copy, IMG_SEC_STRINGS)->offset;
+    section(copy, IMG_SEC_SRCS)->offset = section(copy, IMG_SEC_STRS)->offset;
     reseal(copy, size);
     refused(copy, size, IMAGE_ERR_CORRUPT, "section SRCS at offset");
 
     FRESH();
-    section(copy, IMG_SEC_STRINGS)->offset += 4;
+    section(copy, IMG_SEC_STRS)->offset += 4;
     reseal(copy, size);
     refused(copy, size, IMAGE_ERR_CORRUPT, "not a multiple of 8");
 
     FRESH();
-    section(copy, IMG_SEC_ENTRIES)->length -= 4;
+    section(copy, IMG_SEC_ENTR)->length -= 4;
     reseal(copy, size);
     refused(copy, size, IMAGE_ERR_CORRUPT, "not a whole number of 16-byte records");
 
     FRESH();
-    section(copy, IMG_SEC_ENTRIES)->tag = IMG_TAG('E', 'N', 'T', 'X');
+    section(copy, IMG_SEC_ENTR)->tag = IMG_TAG('E', 'N', 'T', 'X');
     reseal(copy, size);
     refused(copy, size, IMAGE_ERR_CORRUPT, "unknown tag ENTX");
 
     FRESH();
-    section(copy, IMG_SEC_ENTRIES)->tag = IMG_SEC_SLOTS;
+    section(copy, IMG_SEC_ENTR)->tag = IMG_SEC_SLOT;
     reseal(copy, size);
     refused(copy, size, IMAGE_ERR_CORRUPT, "section SLOT appears twice");
+
+    FRESH();
+    section(copy, IMG_SEC_SUMS)->length -= 8;
+    reseal(copy, size);
+    refused(copy, size, IMAGE_ERR_CORRUPT, "section SUMS does not end the file");
+    /* One checksum too many: SUMS 8 bytes longer, and the file. */
+    unsigned char *longer = xcalloc(1, size + 8);
+    memcpy(longer, data, size);
+    section(longer, IMG_SEC_SUMS)->length += 8;
+    ((struct img_header *) (void *) longer)->file_size += 8;
+    reseal(longer, size + 8);
+    refused(longer, size + 8, IMAGE_ERR_CORRUPT, "section SUMS: 2 checksums for 1 blocks");
+    free(longer);
 
     FRESH();
     h->section_count = 1000000;
@@ -634,7 +761,7 @@ static void test_section_damage(void **state)
     struct writer w;
     size_t size2;
     fixture(&w);
-    unsigned char *no_pieces = w_finish(&w, PIEC, &size2);
+    unsigned char *no_pieces = w_finish(&w, IMG_S_PIEC, &size2);
     refused(no_pieces, size2, IMAGE_ERR_CORRUPT, "test.pfi: corrupt: section PIEC is missing");
     free(no_pieces);
     w_free(&w);
@@ -647,22 +774,22 @@ static void test_section_damage(void **state)
 
 static void pool_unterminated(struct writer *w)
 {
-    sb_adds(&w->sec[STRS], "tail");
+    sb_adds(&w->sec[IMG_S_STRS], "tail");
 }
 
 static void pool_no_leading_nul(struct writer *w)
 {
-    w->sec[STRS].s[0] = 'x';
+    w->sec[IMG_S_STRS].s[0] = 'x';
 }
 
 static void value_out_of_pool(struct writer *w)
 {
-    W_REC(w, ENTR, struct img_entry, 3)->value = (uint32_t) w->sec[STRS].len;
+    W_REC(w, IMG_S_ENTR, struct img_entry, 3)->value = (uint32_t) w->sec[IMG_S_STRS].len;
 }
 
 static void spec_out_of_pool(struct writer *w)
 {
-    W_REC(w, TABL, struct img_table, 2)->spec = 0xfffffff0u;
+    W_REC(w, IMG_S_TABL, struct img_table, 2)->spec = 0xfffffff0u;
 }
 
 static void test_string_damage(void **state)
@@ -678,10 +805,10 @@ static void test_string_damage(void **state)
 
 static uint32_t *hash_slots(struct writer *w, uint32_t *count)
 {
-    struct img_table *t = W_REC(w, TABL, struct img_table, T_HASH);
+    struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, T_HASH);
 
     *count = (uint32_t) 1 << t->d;
-    return W_REC(w, SLOT, uint32_t, t->c);
+    return W_REC(w, IMG_S_SLOT, uint32_t, t->c);
 }
 
 static void slot_out_of_range(struct writer *w)
@@ -726,8 +853,8 @@ static void entry_off_chain(struct writer *w)
 static void no_empty_slot(struct writer *w)
 {
     /* texthash: 3 entries in 8 slots; fill them all */
-    struct img_table *t = W_REC(w, TABL, struct img_table, T_TEXTHASH);
-    uint32_t *s = W_REC(w, SLOT, uint32_t, t->c);
+    struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, T_TEXTHASH);
+    uint32_t *s = W_REC(w, IMG_S_SLOT, uint32_t, t->c);
 
     for (uint32_t i = 0; i < ((uint32_t) 1 << t->d); i++)
 	s[i] = i % t->b + 1;
@@ -735,34 +862,34 @@ static void no_empty_slot(struct writer *w)
 
 static void too_few_slots(struct writer *w)
 {
-    W_REC(w, TABL, struct img_table, T_HASH)->d = 7;	/* 128 < 2 * 104 */
+    W_REC(w, IMG_S_TABL, struct img_table, T_HASH)->d = 7;	/* 128 < 2 * 104 */
 }
 
 static void unknown_kind(struct writer *w)
 {
-    W_REC(w, TABL, struct img_table, T_STATIC)->kind = 42;
+    W_REC(w, IMG_S_TABL, struct img_table, T_STATIC)->kind = 42;
 }
 
 static void unsorted_tables(struct writer *w)
 {
-    W_REC(w, TABL, struct img_table, T_FAIL)->spec = w_str(w, "zzz:last");
+    W_REC(w, IMG_S_TABL, struct img_table, T_FAIL)->spec = w_str(w, "zzz:last");
 }
 
 static void union_in_itself(struct writer *w)
 {
-    struct img_table *t = W_REC(w, TABL, struct img_table, T_UNION1);
+    struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, T_UNION1);
 
-    *W_REC(w, TREF, uint32_t, t->a) = T_UNION1;
+    *W_REC(w, IMG_S_TREF, uint32_t, t->a) = T_UNION1;
 }
 
 static void ref_out_of_range(struct writer *w)
 {
-    *W_REC(w, TREF, uint32_t, 0) = NTABLES;
+    *W_REC(w, IMG_S_TREF, uint32_t, 0) = NTABLES;
 }
 
 static void entries_out_of_range(struct writer *w)
 {
-    W_REC(w, TABL, struct img_table, T_TEXTHASH)->b = 0xffffffffu;
+    W_REC(w, IMG_S_TABL, struct img_table, T_TEXTHASH)->b = 0xffffffffu;
 }
 
 static void test_table_damage(void **state)
@@ -787,7 +914,7 @@ static void test_table_damage(void **state)
 
 static struct img_rule *regexp_rule(struct writer *w, uint32_t i)
 {
-    return W_REC(w, RULE, struct img_rule, W_REC(w, TABL, struct img_table, T_REGEXP)->a + i);
+    return W_REC(w, IMG_S_RULE, struct img_rule, W_REC(w, IMG_S_TABL, struct img_table, T_REGEXP)->a + i);
 }
 
 static void if_backwards(struct writer *w)
@@ -817,25 +944,61 @@ static void bad_regexp(struct writer *w)
 
 static void bad_pcre(struct writer *w)
 {
-    W_REC(w, RULE, struct img_rule, W_REC(w, TABL, struct img_table, T_PCRE)->a)->pattern
+    W_REC(w, IMG_S_RULE, struct img_rule, W_REC(w, IMG_S_TABL, struct img_table, T_PCRE)->a)->pattern
 	= w_str(w, "a(?<");
 }
 
-static void bad_cidr(struct writer *w)
+static struct img_net *cidr_net(struct writer *w, uint32_t i)
 {
-    W_REC(w, RULE, struct img_rule, 0)->pattern = w_str(w, "300.1.1.0/24");
+    return W_REC(w, IMG_S_NETS, struct img_net, W_REC(w, IMG_S_TABL, struct img_table, T_CIDR)->c + i);
 }
 
-static void cidr_host_bits(struct writer *w)
+/* The pattern text is for people: nothing parses it (a bad one verifies). */
+static void cidr_text_is_text(struct writer *w)
 {
-    W_REC(w, RULE, struct img_rule, 0)->pattern = w_str(w, "192.168.1.1/16");
+    W_REC(w, IMG_S_RULE, struct img_rule, 0)->pattern = w_str(w, "300.1.1.0/24");
+}
+
+static void net_family(struct writer *w)
+{
+    cidr_net(w, 0)->family = 5;
+}
+
+static void net_prefix(struct writer *w)
+{
+    cidr_net(w, 0)->prefix = 33;
+}
+
+static void net_host_bits(struct writer *w)
+{
+    cidr_net(w, 0)->addr[3] = 1;	/* 192.168.0.1/16 */
+}
+
+static void net_v4_tail(struct writer *w)
+{
+    cidr_net(w, 2)->addr[12] = 1;
+}
+
+static void net_reserved(struct writer *w)
+{
+    cidr_net(w, 1)->reserved[1] = 1;
+}
+
+static void net_missing(struct writer *w)
+{
+    memset(cidr_net(w, 1), 0, sizeof(struct img_net));
+}
+
+static void nets_out_of_range(struct writer *w)
+{
+    W_REC(w, IMG_S_TABL, struct img_table, T_CIDR)->c = 1;
 }
 
 static void group_too_big(struct writer *w)
 {
     struct img_rule *r = regexp_rule(w, 1);
 
-    W_REC(w, PIEC, struct img_piece, r->pieces_first)->group = 3;
+    W_REC(w, IMG_S_PIEC, struct img_piece, r->pieces_first)->group = 3;
     r->max_group = 3;
 }
 
@@ -848,7 +1011,7 @@ static void piece_outside_result(struct writer *w)
 {
     struct img_rule *r = regexp_rule(w, 1);
 
-    W_REC(w, PIEC, struct img_piece, r->pieces_first + 1)->len = 2;	/* result is "!" */
+    W_REC(w, IMG_S_PIEC, struct img_piece, r->pieces_first + 1)->len = 2;	/* result is "!" */
 }
 
 static void negated_with_groups(struct writer *w)
@@ -858,7 +1021,7 @@ static void negated_with_groups(struct writer *w)
 
 static void rule_in_two_tables(struct writer *w)
 {
-    W_REC(w, TABL, struct img_table, T_PCRE)->a = W_REC(w, TABL, struct img_table, T_REGEXP)->a;
+    W_REC(w, IMG_S_TABL, struct img_table, T_PCRE)->a = W_REC(w, IMG_S_TABL, struct img_table, T_REGEXP)->a;
 }
 
 static void test_rule_damage(void **state)
@@ -875,9 +1038,19 @@ static void test_rule_damage(void **state)
     damaged(bad_pcre, IMAGE_ERR_CORRUPT,
 	    "table 4 (pcre:/etc/postfix/checks.pcre): rule 0 (line 10): pattern does not"
 	    " compile: error in regex at offset");
-    damaged(bad_cidr, IMAGE_ERR_CORRUPT, "network does not parse: bad network value in"
-	    " \"300.1.1.0/24\"");
-    damaged(cidr_host_bits, IMAGE_ERR_CORRUPT, "non-null host address bits");
+    damaged(net_family, IMAGE_ERR_CORRUPT,
+	    "table 0 (cidr:/etc/postfix/clients): rule 0 (line 10): network 0: unknown family 5");
+    damaged(net_prefix, IMAGE_ERR_CORRUPT,
+	    "rule 0 (line 10): network 0: prefix /33 is longer than an IPv4 address");
+    damaged(net_host_bits, IMAGE_ERR_CORRUPT,
+	    "rule 0 (line 10): network 0: non-null host address bits past /16");
+    damaged(net_v4_tail, IMAGE_ERR_CORRUPT,
+	    "rule 2 (line 12): network 2: non-null host address bits past /8");
+    damaged(net_reserved, IMAGE_ERR_CORRUPT, "network 1: reserved bytes are not zero");
+    damaged(net_missing, IMAGE_ERR_CORRUPT,
+	    "rule 1 (line 11): network 1: a rule without a network");
+    damaged(nets_out_of_range, IMAGE_ERR_CORRUPT,
+	    "table 0 (cidr:/etc/postfix/clients): networks 1..+3 outside NETS (3)");
     damaged(group_too_big, IMAGE_ERR_CORRUPT, "the result names group 3, the pattern has 2");
     damaged(max_group_wrong, IMAGE_ERR_CORRUPT, "largest group is 2, the rule says 1");
     damaged(piece_outside_result, IMAGE_ERR_CORRUPT, "is outside the result (1 bytes)");
@@ -889,69 +1062,69 @@ static void test_rule_damage(void **state)
 
 static void unknown_insn_op(struct writer *w)
 {
-    W_REC(w, INSN, struct img_insn, 1)->op = RESTR_COUNT;
+    W_REC(w, IMG_S_INSN, struct img_insn, 1)->op = RESTR_COUNT;
 }
 
 static void implicit_without_table(struct writer *w)
 {
-    W_REC(w, INSN, struct img_insn, 1)->flags = IMG_INSN_IMPLICIT;
+    W_REC(w, IMG_S_INSN, struct img_insn, 1)->flags = IMG_INSN_IMPLICIT;
 }
 
 static void unknown_insn_flag(struct writer *w)
 {
-    W_REC(w, INSN, struct img_insn, 2)->flags = 2;
+    W_REC(w, IMG_S_INSN, struct img_insn, 2)->flags = 2;
 }
 
 static void domain_outside_pool(struct writer *w)
 {
-    W_REC(w, INSN, struct img_insn, 3)->arg = 0xfffffff0u;
+    W_REC(w, IMG_S_INSN, struct img_insn, 3)->arg = 0xfffffff0u;
 }
 
 /* A number where a table goes: the op says table, so it is one. */
 static void table_for_number(struct writer *w)
 {
-    W_REC(w, INSN, struct img_insn, 2)->op = RESTR_SLEEP;
-    W_REC(w, INSN, struct img_insn, 3)->op = RESTR_CHECK_CLIENT_ACCESS;
+    W_REC(w, IMG_S_INSN, struct img_insn, 2)->op = RESTR_SLEEP;
+    W_REC(w, IMG_S_INSN, struct img_insn, 3)->op = RESTR_CHECK_CLIENT_ACCESS;
 }
 
 static void table_arg_out_of_range(struct writer *w)
 {
-    W_REC(w, INSN, struct img_insn, 2)->arg = NTABLES;
+    W_REC(w, IMG_S_INSN, struct img_insn, 2)->arg = NTABLES;
 }
 
 static void class_out_of_range(struct writer *w)
 {
-    W_REC(w, INSN, struct img_insn, 4)->arg = 2;
+    W_REC(w, IMG_S_INSN, struct img_insn, 4)->arg = 2;
 }
 
 static void plain_with_arg(struct writer *w)
 {
-    W_REC(w, INSN, struct img_insn, 1)->arg = 1;
+    W_REC(w, IMG_S_INSN, struct img_insn, 1)->arg = 1;
 }
 
 static void insns_out_of_range(struct writer *w)
 {
-    W_REC(w, PROG, struct img_program, 1)->insns_count = 5;
+    W_REC(w, IMG_S_PROG, struct img_program, 1)->insns_count = 5;
 }
 
 static void service_out_of_range(struct writer *w)
 {
-    W_REC(w, PROG, struct img_program, 1)->service = 1;
+    W_REC(w, IMG_S_PROG, struct img_program, 1)->service = 1;
 }
 
 static void unsorted_params(struct writer *w)
 {
-    W_REC(w, PARM, struct img_setting, 0)->name = w_str(w, "zzz");
+    W_REC(w, IMG_S_PARM, struct img_setting, 0)->name = w_str(w, "zzz");
 }
 
 static void bad_origin(struct writer *w)
 {
-    W_REC(w, OVRD, struct img_setting, 0)->origin = 3;
+    W_REC(w, IMG_S_OVRD, struct img_setting, 0)->origin = 3;
 }
 
 static void overrides_out_of_range(struct writer *w)
 {
-    W_REC(w, SERV, struct img_service, 0)->overrides_count = 2;
+    W_REC(w, IMG_S_SERV, struct img_service, 0)->overrides_count = 2;
 }
 
 static void test_program_damage(void **state)
@@ -974,9 +1147,128 @@ static void test_program_damage(void **state)
     damaged(plain_with_arg, IMAGE_ERR_CORRUPT, "an argument where there is none");
     damaged(insns_out_of_range, IMAGE_ERR_CORRUPT, "instructions 1..+5 outside INSN (5)");
     damaged(service_out_of_range, IMAGE_ERR_CORRUPT, "service 1 of 1");
-    damaged(unsorted_params, IMAGE_ERR_CORRUPT, "parameter 1 (myhostname): not sorted");
+    damaged(unsorted_params, IMAGE_ERR_CORRUPT, "parameter 1 (inet_interfaces): not sorted");
     damaged(bad_origin, IMAGE_ERR_CORRUPT, "override 0 (smtpd_client_restrictions): unknown origin 3");
     damaged(overrides_out_of_range, IMAGE_ERR_CORRUPT, "service 0 (smtp): overrides 0..+2");
+}
+
+/* ------------------------------------------------------ entries, host */
+
+/* w_reindex - table t's slots made again from its entries' stored hashes */
+static void w_reindex(struct writer *w, uint32_t t)
+{
+    struct img_table *tb = W_REC(w, IMG_S_TABL, struct img_table, t);
+    uint32_t *slots = W_REC(w, IMG_S_SLOT, uint32_t, tb->c), mask = (1u << tb->d) - 1;
+
+    memset(slots, 0, ((size_t) mask + 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i < tb->b; i++) {
+	uint32_t s = W_REC(w, IMG_S_ENTR, struct img_entry, tb->a + i)->hash & mask;
+	while (slots[s] != 0)
+	    s = (s + 1) & mask;
+	slots[s] = i + 1;
+    }
+}
+
+/*
+ * A crafted image: an entry whose stored hash is not its key's, placed
+ * consistently with the wrong one. The slots are all in order, so only
+ * hashing the key again shows that no lookup of "Key" can find it.
+ */
+static void entry_wrong_hash(struct writer *w)
+{
+    struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, T_TEXTHASH);
+
+    W_REC(w, IMG_S_ENTR, struct img_entry, t->a)->hash ^= 0x5a5a5a5au;
+    w_reindex(w, T_TEXTHASH);
+}
+
+static struct img_setting *param(struct writer *w, uint32_t i)
+{
+    return W_REC(w, IMG_S_PARM, struct img_setting, i);
+}
+
+static struct img_host_piece *piece_of(struct writer *w, uint32_t p, uint32_t k)
+{
+    return W_REC(w, IMG_S_HOST, struct img_host_piece, param(w, p)->host_first + k);
+}
+
+static void host_without_pieces(struct writer *w)
+{
+    param(w, P_MYHOSTNAME)->host_count = 0;
+}
+
+static void pieces_without_host(struct writer *w)
+{
+    param(w, P_SMTPUTF8)->host_first = param(w, P_MYHOSTNAME)->host_first;
+    param(w, P_SMTPUTF8)->host_count = 1;
+}
+
+static void host_unknown_kind(struct writer *w)
+{
+    piece_of(w, P_SMTPD_BANNER, 2)->kind = 9;
+}
+
+static void host_text_outside(struct writer *w)
+{
+    piece_of(w, P_SMTPD_BANNER, 1)->text = 0xfffffff0u;
+}
+
+static void host_networks_text(struct writer *w)
+{
+    piece_of(w, P_MYNETWORKS, 1)->text = 1;
+}
+
+static void host_only_text(struct writer *w)
+{
+    piece_of(w, P_MYHOSTNAME, 0)->kind = IMG_HOST_TEXT;
+}
+
+static void host_expanded(struct writer *w)
+{
+    param(w, P_SMTPD_BANNER)->expanded = w_str(w, "mail.example.org ESMTP");
+}
+
+/* mynetworks computed from a parameter that needs mynetworks: a loop */
+static void host_networks_loop(struct writer *w)
+{
+    struct img_setting *s = param(w, P_INET_INTERFACES);
+
+    s->flags = IMG_SETTING_HOST;
+    s->expanded = s->raw;
+    s->host_first = param(w, P_MYNETWORKS)->host_first;
+    s->host_count = 2;
+}
+
+static void host_run_outside(struct writer *w)
+{
+    param(w, P_MYHOSTNAME)->host_count = 99;
+}
+
+static void test_entry_and_host_damage(void **state)
+{
+    (void) state;
+    damaged(entry_wrong_hash, IMAGE_ERR_CORRUPT,
+	    "entry 104 (line 1): hash 0x");
+    damaged(entry_wrong_hash, IMAGE_ERR_CORRUPT, ", but its key Key hashes to 0x");
+    damaged(host_without_pieces, IMAGE_ERR_CORRUPT,
+	    "parameter 3 (myhostname): HOST without host pieces");
+    damaged(pieces_without_host, IMAGE_ERR_CORRUPT,
+	    "parameter 7 (smtputf8_enable): host pieces without the HOST flag");
+    damaged(host_unknown_kind, IMAGE_ERR_CORRUPT,
+	    "parameter 6 (smtpd_banner): host piece 2: unknown kind 9");
+    damaged(host_text_outside, IMAGE_ERR_CORRUPT,
+	    "parameter 6 (smtpd_banner) host piece 1: string offset 4294967280 is outside");
+    damaged(host_networks_text, IMAGE_ERR_CORRUPT,
+	    "parameter 4 (mynetworks): host piece 5 (mynetworks) has text");
+    damaged(host_only_text, IMAGE_ERR_CORRUPT,
+	    "parameter 3 (myhostname): HOST, but none of its pieces comes from the host");
+    damaged(host_expanded, IMAGE_ERR_CORRUPT,
+	    "parameter 6 (smtpd_banner): HOST, but the expanded value is not the raw one");
+    damaged(host_networks_loop, IMAGE_ERR_CORRUPT,
+	    "parameter 1 (inet_interfaces): host piece 5: mynetworks is computed from this"
+	    " parameter, it cannot use mynetworks");
+    damaged(host_run_outside, IMAGE_ERR_CORRUPT,
+	    "parameter 3 (myhostname): host pieces 3..+99 outside HOST (6)");
 }
 
 /* --------------------------------------------------------------- lookups */
@@ -987,19 +1279,31 @@ struct fixture_image {
     struct image_lookup_buf buf;
 };
 
-static int setup_lookups(void **state)
+/* setup - the fixture image, verified whole (lazy 0) or for lookups (lazy 1) */
+static int setup(void **state, int lazy)
 {
     struct fixture_image *f = xcalloc(1, sizeof(*f));
     size_t size;
     char *err = NULL;
 
     f->data = good(&size);
-    if (load(f->data, size, &f->img, &err) != IMAGE_OK) {
+    if ((lazy ? image_from_memory_lazy(f->data, size, "test.pfi", &f->img, &err)
+	 : load(f->data, size, &f->img, &err)) != IMAGE_OK) {
 	fprintf(stderr, "%s\n", err);
 	return -1;
     }
     *state = f;
     return 0;
+}
+
+static int setup_full(void **state)
+{
+    return setup(state, 0);
+}
+
+static int setup_lazy(void **state)
+{
+    return setup(state, 1);
 }
 
 static int teardown_lookups(void **state)
@@ -1160,6 +1464,292 @@ static void test_empty_second_pattern(void **state)
     w_free(&w);
 }
 
+/* The cidr rules' text is for people; lookups use the binary networks. */
+static void test_cidr_binary(void **state)
+{
+    struct writer w;
+    struct fixture_image f = { NULL, NULL, { 0 } };
+    size_t size;
+    char *err = NULL;
+
+    (void) state;
+    fixture(&w);
+    cidr_text_is_text(&w);
+    f.data = w_finish(&w, -1, &size);
+    assert_int_equal(load(f.data, size, &f.img, &err), IMAGE_OK);
+    answers(&f, T_CIDR, "192.168.1.2", "OK");
+    answers(&f, T_CIDR, "10.1.2.3", NULL);
+    image_lookup_done(&f.buf);
+    image_close(f.img);
+    free(f.data);
+    w_free(&w);
+}
+
+/* setting_value - a parameter's value on this host, as image_host.h computes it */
+static char *setting_value(const struct image *img, uint32_t p, struct image_host *host,
+			   char **err)
+{
+    return image_setting_value(img, &img->params[p], host, err);
+}
+
+/* domain_of - for host_myhostname(): the domain ctx names ("": none) */
+static char *domain_of(void *ctx)
+{
+    const char *domain = ctx;
+
+    return *domain ? xstrdup(domain) : NULL;
+}
+
+static void test_host_values(void **state)
+{
+    struct fixture_image *f = *state;
+    struct image_host host;
+    char *err, *value, *hostname, *networks;
+    struct strbuf want = STRBUF_INIT;
+
+    image_host_init(&host, "smtpd", 4242);
+    hostname = host_myhostname(domain_of, (void *) "example.org");
+    sb_printf(&want, "%s ESMTP smtpd", hostname);
+    value = setting_value(f->img, P_SMTPD_BANNER, &host, &err);
+    assert_string_equal(value, sb_str(&want));
+    free(value);
+    free(hostname);
+
+    hostname = host_myhostname(domain_of, (void *) "");	/* text "": localdomain */
+    value = setting_value(f->img, P_MYHOSTNAME, &host, &err);
+    assert_string_equal(value, hostname);
+    free(value);
+    free(hostname);
+
+    networks = host_mynetworks("loopback-only", "host", "ipv4", &err);
+    assert_non_null(networks);
+    sb_reset(&want);
+    sb_printf(&want, "10.9.0.0/16 %s", networks);
+    value = setting_value(f->img, P_MYNETWORKS, &host, &err);
+    assert_string_equal(value, sb_str(&want));
+    free(value);
+    free(networks);
+
+    /* Not from the host: the expanded value. */
+    value = setting_value(f->img, P_ALIAS_MAPS, &host, &err);
+    assert_string_equal(value, "hash:/etc/postfix/virtual");
+    free(value);
+    image_host_free(&host);
+    sb_free(&want);
+}
+
+/* mynetworks from values Postfix refuses, or from none: an error, no value */
+static void no_interfaces(struct writer *w)
+{
+    param(w, P_INET_INTERFACES)->name = w_str(w, "inet_interfacez");
+}
+
+static void bad_style(struct writer *w)
+{
+    param(w, P_MYNETWORKS_STYLE)->expanded = w_str(w, "bogus");
+}
+
+static void host_error(void (*change)(struct writer *w), const char *want)
+{
+    struct writer w;
+    struct image *img;
+    struct image_host host;
+    size_t size;
+    char *err = NULL;
+
+    fixture(&w);
+    change(&w);
+    unsigned char *data = w_finish(&w, -1, &size);
+    assert_int_equal(load(data, size, &img, &err), IMAGE_OK);
+    image_host_init(&host, "smtpd", 1);
+    assert_null(setting_value(img, P_MYNETWORKS, &host, &err));
+    assert_non_null(err);
+    if (strstr(err, want) == NULL)
+	fail_msg("expected \"%s\", got \"%s\"", want, err);
+    free(err);
+    image_host_free(&host);
+    image_close(img);
+    free(data);
+    w_free(&w);
+}
+
+static void test_host_errors(void **state)
+{
+    (void) state;
+    host_error(no_interfaces, "mynetworks: the image has no inet_interfaces to compute it from");
+    host_error(bad_style, "unknown mynetworks mask style value \"bogus\" in \"bogus\"");
+}
+
+/* ------------------------------------------------------------- lazy */
+
+#define BIG 30000		/* entries: the body spans a few dozen blocks */
+
+/*
+ * big_image - a table of BIG entries ("key00042" = a long value), a
+ * regexp table whose only pattern does not compile, and their union;
+ * change() (NULL: none) alters it before the layout
+ */
+static unsigned char *big_image(size_t *size, void (*change)(struct writer *w))
+{
+    struct writer w;
+    struct img_table t[3];
+    static char keys[BIG][16], values[BIG][64];
+    static const char *kv[2 * BIG];
+
+    w_init(&w);
+    memset(t, 0, sizeof(t));
+    t[0].spec = w_str(&w, "hash:/big");
+    t[1].spec = w_str(&w, "regexp:/bad");
+    t[2].spec = w_str(&w, "unionmap:{hash:/big, regexp:/bad}");
+    for (int i = 0; i < BIG; i++) {
+	snprintf(keys[i], sizeof(keys[i]), "key%05d", i);
+	snprintf(values[i], sizeof(values[i]), "value %05d, long enough to fill blocks", i);
+	kv[2 * i] = keys[i];
+	kv[2 * i + 1] = values[i];
+    }
+    t[0].source = t[1].source = t[2].source = IMG_NONE;
+    w_exact(&w, &t[0], kv, BIG);
+    static const struct r bad[] = {
+	{ IMG_RULE_MATCH, "(unclosed", RE_DEFAULT, 0, NULL, 0, "x", NULL, 0 },
+    };
+    w_rules(&w, &t[1], IMG_TABLE_REGEXP, bad, 1);
+    t[2].kind = IMG_TABLE_UNION;
+    t[2].a = 0;
+    t[2].b = 2;
+    uint32_t refs[] = { 0, 1 };
+    w_add(&w, IMG_S_TREF, &refs[0], sizeof(refs[0]));
+    w_add(&w, IMG_S_TREF, &refs[1], sizeof(refs[1]));
+    for (int i = 0; i < 3; i++)
+	w_add(&w, IMG_S_TABL, &t[i], sizeof(t[i]));
+    if (change != NULL)
+	change(&w);
+    unsigned char *data = w_finish(&w, -1, size);
+    w_free(&w);
+    return data;
+}
+
+/* lazy_lookup - key in table t of a lazy image: the status, the answer or the refusal */
+static int lazy_lookup(const struct image *img, uint32_t t, const char *key, char **out)
+{
+    struct image_lookup_buf buf;
+    const char *value = NULL;
+
+    memset(&buf, 0, sizeof(buf));
+    int status = image_lookup(img, t, key, &value, &buf);
+    *out = xstrdup(status == IMAGE_FOUND ? value : buf.error ? buf.error : "");
+    image_lookup_done(&buf);
+    return status;
+}
+
+/* lazy_answers - key in table t of a lazy image: status, and the answer or refusal has want */
+static void lazy_answers(const struct image *img, uint32_t t, const char *key, int status,
+			 const char *want)
+{
+    char *got;
+    int st = lazy_lookup(img, t, key, &got);
+
+    if (st != status || strstr(got, want) == NULL)
+	fail_msg("%s: expected %d with \"%s\", got %d: %s", key, status, want, st, got);
+    free(got);
+}
+
+static struct img_entry *big_entry(struct writer *w, const char *key)
+{
+    for (uint32_t i = 0; i < BIG; i++) {
+	struct img_entry *e = W_REC(w, IMG_S_ENTR, struct img_entry, i);
+	if (strcmp(w->sec[IMG_S_STRS].s + e->key, key) == 0)
+	    return e;
+    }
+    fail_msg("no entry %s", key);
+    return NULL;
+}
+
+static uint32_t *home_slot(struct writer *w, const char *key)
+{
+    const struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, 0);
+
+    return W_REC(w, IMG_S_SLOT, uint32_t,
+		 t->c + (img_hash(key, strlen(key)) & ((1u << t->d) - 1)));
+}
+
+static void slot_too_far(struct writer *w)
+{
+    *home_slot(w, "key20000") = BIG + 5;
+}
+
+static void key_outside_pool(struct writer *w)
+{
+    big_entry(w, "key20000")->key = 0xfffffff0u;
+}
+
+static void all_slots_full(struct writer *w)
+{
+    const struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, 0);
+
+    for (uint32_t i = 0; i < (1u << t->d); i++)
+	*W_REC(w, IMG_S_SLOT, uint32_t, t->c + i) = i % BIG + 1;
+}
+
+/*
+ * A lazy image checks what a lookup reads, as it reads it: a table
+ * whose pattern does not compile is refused when it is first asked (the
+ * full pass refuses the whole image), damage in one block refuses the
+ * lookups that read it and not the others, and a crafted slot or entry
+ * is refused by the probe that reaches it.
+ */
+static void test_lazy(void **state)
+{
+    size_t size;
+    unsigned char *data = big_image(&size, NULL);
+    struct image *img;
+    char *err = NULL, *got;
+
+    (void) state;
+    assert_true(size > 10 * IMG_BLOCK_SIZE);
+    refused(data, size, IMAGE_ERR_CORRUPT, "table 1 (regexp:/bad): rule 0 (line 10):"
+	    " pattern does not compile");
+    assert_int_equal(image_from_memory_lazy(data, size, "big.pfi", &img, &err), IMAGE_OK);
+    lazy_answers(img, 0, "key12345", IMAGE_FOUND, "value 12345, long");
+    lazy_answers(img, 0, "KEY00001", IMAGE_NOTFOUND, "");
+    lazy_answers(img, 1, "x", IMAGE_REFUSED, "big.pfi: corrupt: table 1 (regexp:/bad): rule 0"
+		 " (line 10): pattern does not compile");
+    lazy_answers(img, 2, "key00007", IMAGE_REFUSED, "pattern does not compile");
+    /* Refused again, as long as it is asked (and nothing of the tries leaks). */
+    lazy_answers(img, 1, "y", IMAGE_REFUSED, "pattern does not compile");
+    image_close(img);
+
+    /* A byte of one entry's value flipped, no checksum made again. */
+    const char *value = memmem(data, size, "value 20000,", 12);
+    assert_non_null(value);
+    data[value - (const char *) data + 6] ^= 1;
+    refused(data, size, IMAGE_ERR_CORRUPT, "test.pfi: corrupt: checksum mismatch in bytes");
+    assert_int_equal(image_from_memory_lazy(data, size, "big.pfi", &img, &err), IMAGE_OK);
+    lazy_answers(img, 0, "key00001", IMAGE_FOUND, "value 00001");
+    lazy_answers(img, 0, "key20000", IMAGE_REFUSED, "big.pfi: corrupt: checksum mismatch in bytes");
+    assert_int_equal(lazy_lookup(img, 0, "key20000", &got), IMAGE_REFUSED);
+    free(got);
+    image_close(img);
+    free(data);
+
+    /* Crafted, the checksums made right: the probe refuses what it reads. */
+    static const struct {
+	void (*change)(struct writer *w);
+	const char *key, *want;
+    } crafted[] = {
+	{ slot_too_far, "key20000", "table 0 (hash:/big): slot " },
+	{ key_outside_pool, "key20000", ": key string offset 4294967280 is outside" },
+	{ all_slots_full, "nokey", "table 0 (hash:/big): no empty slot" },
+    };
+    for (size_t i = 0; i < sizeof(crafted) / sizeof(crafted[0]); i++) {
+	data = big_image(&size, crafted[i].change);
+	assert_int_equal(image_from_memory_lazy(data, size, "big.pfi", &img, &err), IMAGE_OK);
+	lazy_answers(img, 0, "key00001", IMAGE_FOUND, "value 00001");
+	lazy_answers(img, 0, crafted[i].key, IMAGE_REFUSED, crafted[i].want);
+	image_close(img);
+	free(data);
+    }
+}
+
 /*
  * write_seed - with PFC_IMAGE_SEED=FILE, write the hand-made image there
  * for the image fuzzer's corpus (tests/fuzz/make-image-seeds.sh).
@@ -1177,6 +1767,11 @@ static int write_seed(const char *path)
     return ok ? 0 : 1;
 }
 
+/* Each lookup test runs on the image verified whole and on a lazy one. */
+#define BOTH(test) \
+    cmocka_unit_test_setup_teardown(test, setup_full, teardown_lookups), \
+    cmocka_unit_test_setup_teardown(test, setup_lazy, teardown_lookups)
+
 int main(void)
 {
     if (getenv("PFC_IMAGE_SEED") != NULL)
@@ -1189,13 +1784,18 @@ int main(void)
 	cmocka_unit_test(test_table_damage),
 	cmocka_unit_test(test_rule_damage),
 	cmocka_unit_test(test_program_damage),
-	cmocka_unit_test(test_exact),
-	cmocka_unit_test(test_regexp),
-	cmocka_unit_test(test_pcre),
-	cmocka_unit_test(test_cidr),
-	cmocka_unit_test(test_composites),
+	cmocka_unit_test(test_entry_and_host_damage),
+	BOTH(test_exact),
+	BOTH(test_regexp),
+	BOTH(test_pcre),
+	BOTH(test_cidr),
+	BOTH(test_composites),
+	BOTH(test_host_values),
 	cmocka_unit_test(test_empty_second_pattern),
+	cmocka_unit_test(test_cidr_binary),
+	cmocka_unit_test(test_host_errors),
+	cmocka_unit_test(test_lazy),
     };
 
-    return cmocka_run_group_tests(tests, setup_lookups, teardown_lookups) != 0;
+    return cmocka_run_group_tests(tests, NULL, NULL) != 0;
 }
