@@ -68,7 +68,7 @@ const struct command_help help_commands[] = {
      "-F -U\tpostmap's, refused\n",
      1},
     {"alias", "build and query aliases(5) tables, as postalias(1)",
-     "pfc alias [-Nfinoprsuvw] [--replace-foreign] [-c config_dir] [-d key] [-q key] [map_type:]file...\n",
+     "pfc alias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key] [map_type:]file...\n",
      TABLE_OPTIONS HELP_LINE ROOT_OPTION,
      0},
     {"newaliases", "rebuild every alias_database table, as newaliases(1)",
@@ -96,9 +96,10 @@ const struct command_help help_commands[] = {
      HELP_LINE ROOT_OPTION,
      0},
     {"check", "lint main.cf, master.cf and every table they name",
-     "pfc check [-c config_dir] [--root dir] [--format text|json|sarif|github] [--werror] [-W rule] [-Wno-rule] [--list-rules]\n",
+     "pfc check [-c config_dir] [--root dir] [--format text|json|sarif|github] [-v|--notes] [--werror] [-W rule] [-Wno-rule] [--list-rules]\n",
      "-c config_dir\tread main.cf and master.cf from config_dir\n"
      "--format format\tthe report: text (the default), json, sarif or github\n"
+     "-v, --notes\tprint the notes one by one (by default a line counts them)\n"
      "--werror\ttreat warnings as errors\n"
      "-W rule\tturn a rule on\n"
      "-Wno-rule\tturn a rule off\n"

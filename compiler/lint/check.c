@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "expand.h"
+#include "help.h"
 #include "main_cf.h"
 #include "strbuf.h"
 #include "sysroot.h"
@@ -573,9 +574,7 @@ void check_free(struct check *cx)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: pfc check [-c config_dir] [--root dir] "
-	    "[--format text|json|sarif|github] [-v|--notes] [--werror] [-W rule] [-Wno-rule] "
-	    "[--list-rules]\n");
+    help_print_usage(stderr, "check");
     return 2;
 }
 

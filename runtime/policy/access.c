@@ -144,7 +144,7 @@ int server_error(struct session *s)
     return check_reject(s, ERR_SOFTWARE, 451, "4.3.5", "Server configuration error");
 }
 
-int dict_retry(struct session *s, const char *reply_name)
+int lookup_retry(struct session *s, const char *reply_name)
 {
     return check_reject(s, ERR_DATA, 451, "4.3.0", "<%s>: Temporary lookup failure", reply_name);
 }
@@ -445,7 +445,7 @@ int access_mail(struct session *s, uint32_t t, const char *addr, int *found,
     resolve_addr(s, is_sender ? (s->recipient ? s->recipient : "")
 		 : (s->sender ? s->sender : ""), addr, &reply);
     if (reply.flags & RESOLVE_FLAG_FAIL) {
-	status = dict_retry(s, addr);
+	status = lookup_retry(s, addr);
     } else if (strrchr(sb_str(&reply.recipient), '@') == NULL) {
 	engine_warn(s, "check_mail_access: no @domain in address: %s", sb_str(&reply.recipient));
 	status = CHECK_DUNNO;

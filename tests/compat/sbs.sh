@@ -89,7 +89,6 @@ t_start=$(date +%s)
 # target only.  Each must be a real difference that pfc should not copy.
 KNOWN_DIFFS=$(cat <<'EOF'
 eod-reject-then-data	Postfix 3.7.11 smtpd crashes (signal 11) on DATA after a RCPT refused once smtpd_end_of_data_restrictions rejected (SPEC-runtime.md 0.4 #11); the client sees the connection close with no reply, where pfc answers
-class-loop-x	Postfix 3.7.11 smtpd recurses without end into a restriction class that names itself (cls_loop = cls_loop) and dies (signal 11): the connection closes with no reply, where pfc answers
 EOF
 )
 
