@@ -115,6 +115,7 @@ struct queue_msg {
     const char *content;	/* headers, empty line, body; every line ends in LF */
     size_t content_len;
     long size;			/* Postfix's message size: content with CRLF line ends */
+    struct queue_msg_own *own;	/* strings copied out of records */
 };
 
 /*
@@ -174,6 +175,9 @@ void queue_writer_content(struct queue_writer *w, const char *data, size_t len);
 int queue_writer_finish(struct queue_writer *w, int flags, char **path, struct strbuf *err);
 int queue_writer_fd(const struct queue_writer *w);
 void queue_writer_abort(struct queue_writer *w);
+
+/* queue_sync_dir - fsync a directory (its new names survive a crash); 0 or -1 */
+int queue_sync_dir(const char *dir);
 
 /*
  * What a delivery agent reports for one recipient: the outcome, the
