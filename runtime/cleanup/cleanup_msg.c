@@ -1,11 +1,13 @@
 /* cleanup_msg - a received message made ready for the queue (see cleanup_msg.h) */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleanup_msg.h"
 #include "content_checks.h"
@@ -341,14 +343,14 @@ static void add_rcpt(struct cleanup_msg *cm, struct session *s, const char *addr
 }
 
 enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, struct strbuf *why,
-				  char **path)
+				  int *sync_fd)
 {
     struct strbuf msg = STRBUF_INIT, final = STRBUF_INIT;
     struct checks_result cr;
     enum cleanup_result result = CLEANUP_QUEUED;
     struct strbuf err = STRBUF_INIT;
 
-    *path = NULL;
+    *sync_fd = -1;
     /* Access-table PREPEND lines come first, smtpd's Received after them. */
     size_t skip = 0;
     for (size_t i = 0; i < s->nprepend; i++) {
@@ -425,7 +427,15 @@ enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, str
     if (hold)
 	queue_writer_attr(w, "hold", "1");
     cm->w = NULL;
-    if (queue_writer_finish(w, 0, path, &err) < 0) {
+    *sync_fd = dup(queue_writer_fd(w));
+    if (*sync_fd < 0 || queue_writer_finish(w, 0, NULL, &err) < 0) {
+	if (*sync_fd < 0) {
+	    sb_printf(&err, "dup: %s", strerror(errno));
+	    queue_writer_abort(w);
+	} else {
+	    close(*sync_fd);
+	    *sync_fd = -1;
+	}
 	if (cm->cfg->log) {
 	    struct strbuf text = STRBUF_INIT;
 	    sb_printf(&text, "warning: %s", sb_str(&err));

@@ -45,7 +45,7 @@ void cleanup_content(struct cleanup_msg *cm, int type, const char *data, size_t 
 
 /* What cleanup_close() did. */
 enum cleanup_result {
-    CLEANUP_QUEUED,		/* written; *path must be synced before the 250 */
+    CLEANUP_QUEUED,		/* written; *sync_fd must be fsynced before the 250 */
     CLEANUP_DISCARDED,		/* accepted and dropped: no file */
     CLEANUP_REFUSED,		/* not accepted: the reply is in *why */
 };
@@ -53,10 +53,11 @@ enum cleanup_result {
 /*
  * cleanup_close - finish the message: checks, headers, queue file
  * (written and made ready, not yet fsynced: the caller syncs many at
- * once). *path: the file (the caller frees it). Frees cm.
+ * once). *sync_fd: the file, open, for the caller to fsync and close
+ * (by descriptor: the queue manager may rename it meanwhile). Frees cm.
  */
 enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, struct strbuf *why,
-				  char **path);
+				  int *sync_fd);
 
 /* cleanup_abort - the transaction went away: the file is removed. Frees cm. */
 void cleanup_abort(struct cleanup_msg *cm);

@@ -57,7 +57,7 @@ struct conn {
     struct session s;
     struct smtpd_session *ss;
     struct cleanup_msg *cm;
-    char *sync_path;		/* a queue file to fsync before the output goes */
+    int sync_fd;		/* a queue file to fsync before the output goes, or -1 */
     struct strbuf out;
     size_t out_off;
     time_t deadline;		/* smtpd_timeout */
@@ -201,15 +201,18 @@ static int msg_close(void *ctx, const struct session *s, struct strbuf *why)
 	sb_set(why, "451 4.3.0 Error: queue file write error");
 	return 1;
     }
-    char *path = NULL;
-    enum cleanup_result r = cleanup_close(c->cm, &c->s, why, &path);
+    int fd = -1;
+    enum cleanup_result r = cleanup_close(c->cm, &c->s, why, &fd);
     c->cm = NULL;
     if (r == CLEANUP_REFUSED)
 	return 1;
     if (r == CLEANUP_QUEUED) {
-	/* One session finishes one message per round at most: the 250 waits for it. */
-	free(c->sync_path);
-	c->sync_path = path;
+	/* Pipelined messages may finish several per round: sync the older one now. */
+	if (c->sync_fd >= 0) {
+	    fdatasync(c->sync_fd);
+	    close(c->sync_fd);
+	}
+	c->sync_fd = fd;
     }
     return 0;
 }
@@ -331,7 +334,8 @@ static void conn_free(struct server *sv, struct conn *c)
     cleanup_abort(c->cm);
     session_free(&c->s);
     close(c->fd);
-    free(c->sync_path);
+    if (c->sync_fd >= 0)
+	close(c->sync_fd);
     sb_free(&c->out);
     sv->active[c->listener - sv->cfg->listeners]--;
     view_release(c->view);
@@ -371,6 +375,7 @@ static void accept_one(struct server *sv, size_t li)
 
     struct conn *c = xcalloc(1, sizeof(*c));
     c->fd = fd;
+    c->sync_fd = -1;
     c->listener = l;
     c->view = sv->views[li];
     c->view->refs++;
@@ -472,12 +477,10 @@ static void group_commit(struct server *sv)
 
     for (size_t i = 0; i < sv->nconns; i++) {
 	struct conn *c = sv->conns[i];
-	if (c->sync_path == NULL)
+	if (c->sync_fd < 0)
 	    continue;
-	int fd = open(c->sync_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fdatasync(fd) < 0) {
-	    pfcd_log("smtpd", "warning: fsync %s: %m", c->sync_path);
-	    unlink(c->sync_path);
+	if (fdatasync(c->sync_fd) < 0) {
+	    pfcd_log("smtpd", "warning: fsync queue file: %m");
 	    /* Replace the 250 (the last "250 2.0.0 Ok: ..." line) with a 451. */
 	    char *ok = c->out.s ? strstr(c->out.s + c->out_off, "250 2.0.0 Ok:") : NULL;
 	    if (ok) {
@@ -489,12 +492,11 @@ static void group_commit(struct server *sv)
 		sb_addn(&c->out, rest.s ? rest.s : "", rest.len);
 		sb_free(&rest);
 	    }
-	    free(c->sync_path);
-	    c->sync_path = NULL;
+	} else {
+	    n++;
 	}
-	if (fd >= 0)
-	    close(fd);
-	n += c->sync_path != NULL;
+	close(c->sync_fd);
+	c->sync_fd = -1;
     }
     if (n == 0)
 	return;
@@ -502,10 +504,6 @@ static void group_commit(struct server *sv)
     if (queue_sync_dir(dir) < 0)
 	pfcd_log("smtpd", "warning: fsync %s: %m", dir);
     free(dir);
-    for (size_t i = 0; i < sv->nconns; i++) {
-	free(sv->conns[i]->sync_path);
-	sv->conns[i]->sync_path = NULL;
-    }
     if (sv->cfg->wake_fd >= 0) {
 	ssize_t w = write(sv->cfg->wake_fd, "m", 1);
 	(void) w;		/* a full pipe already says "look" */

@@ -157,9 +157,12 @@ grep -q "(550, b'5.1.1 <x@example.org>: Recipient address rejected: outgoing mai
     grep -q "(250, b'2.0.0 Ok: queued as" "$tmp/py.out"
 check "smtplib: the error transport refused at RCPT, the rest queued" $? "$(cat "$tmp/py.out")"
 pid2=$(sed -n "s/.*queued as \([0-9A-F]*\).*/\1/p" "$tmp/py.out")
-wait_for "$log" "message-id=<[0-9]\{14\}\.[0-9A-F]*@host.example.com>"
-bare=$(sed -n "s/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<[0-9]\{14\}\.[0-9A-F]*@host.example.com>.*/\1/p" "$log" | tail -n 1)
-bf=$(find "$q" -name "$bare" -type f)
+for i in $(seq 50); do
+    bf=$(grep -rl "^Subject: bare$" "$q" 2>/dev/null | head -n 1)
+    [ -n "$bf" ] && break
+    sleep 0.1
+done
+bare=$(basename "${bf:-none}")
 grep -q "^Subject: bare$" "$bf" && grep -q "^Message-Id: <[0-9]\{14\}\.$bare@host.example.com>$" "$bf" &&
     grep -qP "^Date: \w{3}, [ 0-9]\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4} \(\w+\)$" "$bf" &&
     grep -q "^From: bob@host.example.com$" "$bf" &&
