@@ -127,6 +127,8 @@ struct smtpd_session {
     struct strbuf bdat_line;	/* a line in progress across chunks */
     int bdat_prev_cont;
     long delay;			/* seconds smtpd would have slept */
+    /* Per command (commands[] order, then "unknown"): for the disconnect log line. */
+    int cmd_ok[16], cmd_total[16];
     struct strbuf why;
     struct strbuf reply;	/* scratch for one reply */
 };
@@ -1591,6 +1593,9 @@ static const struct command commands[] = {
     {"QUIT", cmd_quit, CMD_PRE_TLS},
 };
 
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+_Static_assert(NCOMMANDS < 16, "cmd_ok and cmd_total have room for commands[] and unknown");
+
 /* is_header_line - Postfix's is_header(): "Name:" with a printable ASCII name */
 static int is_header_line(const char *text)
 {
@@ -1675,6 +1680,7 @@ static void command(struct smtpd_session *ss, char *line)
 	reply(ss, "500 5.5.2 Error: command not recognized");
 	s->error_mask |= ERR_PROTOCOL;
 	ss->error_count++;
+	ss->cmd_total[NCOMMANDS]++;
 	free_tokens(argv, argc);
 	return;
     }
@@ -1696,8 +1702,12 @@ static void command(struct smtpd_session *ss, char *line)
 	    return;
 	}
     }
+    size_t idx = (size_t) (cmd - commands);
+    ss->cmd_total[idx]++;
     if (cmd->action(ss, argv, argc) != 0)
 	ss->error_count++;
+    else
+	ss->cmd_ok[idx]++;
     if ((cmd->flags & CMD_LIMIT) && ss->junk_cmds++ > ss->junk_limit)
 	ss->error_count++;
     free_tokens(argv, argc);
@@ -2052,4 +2062,30 @@ void smtpd_session_close(struct smtpd_session *ss)
     sb_free(&ss->why);
     sb_free(&ss->reply);
     free(ss);
+}
+
+void smtpd_session_counts(const struct smtpd_session *ss, struct strbuf *out)
+{
+    int ok = 0, total = 0;
+
+    for (size_t i = 0; i <= NCOMMANDS; i++) {
+	if (ss->cmd_total[i] == 0)
+	    continue;
+	char name[16];
+	const char *src = i < NCOMMANDS ? commands[i].name : "unknown";
+	size_t n = 0;
+	for (; src[n] && n + 1 < sizeof(name); n++)
+	    name[n] = (char) tolower((unsigned char) src[n]);
+	name[n] = 0;
+	if (ss->cmd_ok[i] == ss->cmd_total[i])
+	    sb_printf(out, " %s=%d", name, ss->cmd_ok[i]);
+	else
+	    sb_printf(out, " %s=%d/%d", name, ss->cmd_ok[i], ss->cmd_total[i]);
+	ok += ss->cmd_ok[i];
+	total += ss->cmd_total[i];
+    }
+    if (ok == total)
+	sb_printf(out, " commands=%d", ok);
+    else
+	sb_printf(out, " commands=%d/%d", ok, total);
 }

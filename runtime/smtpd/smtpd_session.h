@@ -75,6 +75,12 @@ int smtpd_session_hungup(const struct smtpd_session *sess);
  */
 long smtpd_session_delay(struct smtpd_session *sess);
 
+/*
+ * smtpd_session_counts - the command counts of smtpd's disconnect log
+ * line (" ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4"), appended to out.
+ */
+void smtpd_session_counts(const struct smtpd_session *sess, struct strbuf *out);
+
 void smtpd_session_close(struct smtpd_session *sess);
 
 #endif

@@ -41,6 +41,9 @@
 #         check of the harness, gives identical: M/M:
 #           PFC_SBS_TARGET=smtp PFC_SBS_SERVER='postfix -c {config} start'
 #           PFC_SBS_SERVER_STOP='postfix -c {config} stop'
+#       PFC_SBS_TARGET=pfcd: the smtp target with pfcd itself as the server:
+#         `pfcd -f --log=FILE IMAGE` per instance (PFCD names the binary,
+#         default: pfcd beside PFC); its logs stay in the work directory.
 #  5. sbs_compare.py compares each pair with queue ids masked; each case is
 #     one TAP result, a listed known difference (KNOWN_DIFFS below) is a
 #     SKIP with its reason, and the last lines say "identical: N/M" and
@@ -61,7 +64,7 @@
 #                     developing the target; with the trace target only
 #                     Postfix's half runs then.  They are never goldens: the
 #                     comparison is always live.
-#   PFC_SBS_TARGET    trace (default) or smtp (see above)
+#   PFC_SBS_TARGET    trace (default), smtp or pfcd (see above)
 #   PFC_SBS_COMMAND   the command of the trace target, default
 #                     "$PFC trace {image} --service {service} --client {client} {pipeline}"
 #                     ({instance} and {case} are filled in too; {pipeline} is
@@ -101,7 +104,13 @@ id "$(postconf -d -h mail_owner 2>/dev/null)" >/dev/null 2>&1 || skip_all "no ma
 case $TARGET in
     trace) ;;
     smtp) [ -n "${PFC_SBS_SERVER:-}" ] || { echo "Bail out! PFC_SBS_TARGET=smtp needs PFC_SBS_SERVER"; exit 1; } ;;
-    *) echo "Bail out! PFC_SBS_TARGET must be trace or smtp"; exit 1 ;;
+    pfcd)
+        PFCD=${PFCD:-$(dirname "${PFC:-./pfc}")/pfcd}
+        [ -x "$PFCD" ] || { echo "Bail out! PFC_SBS_TARGET=pfcd: no pfcd at $PFCD"; exit 1; }
+        PFC_SBS_SERVER="$PFCD -f --log={image}.log {image}"
+        unset PFC_SBS_SERVER_STOP
+        ;;
+    *) echo "Bail out! PFC_SBS_TARGET must be trace, smtp or pfcd"; exit 1 ;;
 esac
 find_pfc
 
