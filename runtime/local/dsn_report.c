@@ -10,6 +10,7 @@
 #include "dsn_report.h"
 #include "expand.h"
 #include "mail_date.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /*
@@ -175,6 +176,36 @@ static const char *addr_type(const struct dsn_report_msg *msg, const char *addr)
 		return "utf-8";
     }
     return "rfc822";
+}
+
+/*
+ * logged - a value as bounce(8) reads it back from its log (bounce_log.c):
+ * control characters, and bytes that are not UTF-8 (or with SMTPUTF8
+ * off, not ASCII), made '?'; with quote, the address quoted as a header
+ * has it. A new string.
+ */
+static char *logged(const char *value, int quote, int utf8)
+{
+    struct strbuf out = STRBUF_INIT;
+
+    if (quote)
+	a822_quote_local(&out, value, A822_QUOTE_8BITCLEAN);
+    else
+	sb_adds(&out, value);
+    for (size_t i = 0; i < out.len;) {
+	unsigned char c = (unsigned char) out.s[i];
+	if (c >= 0x80 && utf8) {
+	    size_t n = utf8_seqlen(c);
+	    if (n > 1 && i + n <= out.len && utf8_valid(out.s + i, n)) {
+		i += n;
+		continue;
+	    }
+	}
+	if (c < 0x20 || c >= 0x7f)
+	    out.s[i] = '?';
+	i++;
+    }
+    return sb_detach(&out);
 }
 
 /* ------------------------------------------------------------ the original */
@@ -367,14 +398,28 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 	    line(out, sb_str(&tmp));
 	}
     }
+    /* The recipients as the bounce log keeps them. */
+    struct logged_rcpt {
+	char *address, *orig, *reason, *dtext;
+    } *lr = xcalloc(nrcpts + 1, sizeof(*lr));
+    int utf8 = conf->smtputf8_enable;
     for (size_t i = 0; i < nrcpts; i++) {
 	const struct dsn_report_rcpt *r = &rcpts[i];
+	lr[i].address = *r->address ? logged(r->address, 1, utf8) : xstrdup("(MAILER-DAEMON)");
+	/* An original recipient the same as the final one is not logged. */
+	lr[i].orig = r->orig_addr && *r->orig_addr && strcasecmp(r->orig_addr, r->address) != 0
+	    ? logged(r->orig_addr, 1, utf8) : NULL;
+	lr[i].reason = logged(r->reason, 0, utf8);
+	lr[i].dtext = r->diag_text ? logged(r->diag_text, 0, utf8) : NULL;
+    }
+    for (size_t i = 0; i < nrcpts; i++) {
 	line(out, "");
 	sb_reset(&tmp);
-	if (r->orig_addr && *r->orig_addr)
-	    sb_printf(&tmp, "<%s> (expanded from <%s>): %s", r->address, r->orig_addr, r->reason);
+	if (lr[i].orig)
+	    sb_printf(&tmp, "<%s> (expanded from <%s>): %s", lr[i].address, lr[i].orig,
+		      lr[i].reason);
 	else
-	    sb_printf(&tmp, "<%s>: %s", r->address, r->reason);
+	    sb_printf(&tmp, "<%s>: %s", lr[i].address, lr[i].reason);
 	dsn_report_wrap(out, sb_str(&tmp), 79, 4);
     }
 
@@ -400,12 +445,11 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
     for (size_t i = 0; i < nrcpts; i++) {
 	const struct dsn_report_rcpt *r = &rcpts[i];
 	line(out, "");
-	sb_printf(out, "Final-Recipient: %s; %s\n", addr_type(msg, r->address), r->address);
+	sb_printf(out, "Final-Recipient: %s; %s\n", addr_type(msg, lr[i].address), lr[i].address);
 	if (r->dsn_orcpt && *r->dsn_orcpt)
 	    sb_printf(out, "Original-Recipient: %s\n", r->dsn_orcpt);
-	else if (r->orig_addr && *r->orig_addr)
-	    sb_printf(out, "Original-Recipient: %s; %s\n", addr_type(msg, r->orig_addr),
-		      r->orig_addr);
+	else if (lr[i].orig)
+	    sb_printf(out, "Original-Recipient: %s; %s\n", addr_type(msg, lr[i].orig), lr[i].orig);
 	sb_printf(out, "Action: %s\n", kind == DSN_REPORT_FAILURE ? "failed" : r->action);
 	sb_printf(out, "Status: %s\n", r->status);
 	if (r->mta_type && *r->mta_type && r->mta_name && *r->mta_name) {
@@ -414,10 +458,10 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 	    dsn_report_wrap(out, sb_str(&tmp), 79, 4);
 	}
 	sb_reset(&tmp);
-	if (r->diag_type && *r->diag_type && r->diag_text && *r->diag_text)
-	    sb_printf(&tmp, "Diagnostic-Code: %s; %s", r->diag_type, r->diag_text);
+	if (r->diag_type && *r->diag_type && lr[i].dtext && *lr[i].dtext)
+	    sb_printf(&tmp, "Diagnostic-Code: %s; %s", r->diag_type, lr[i].dtext);
 	else
-	    sb_printf(&tmp, "Diagnostic-Code: X-%s; %s", mail_name, r->reason);
+	    sb_printf(&tmp, "Diagnostic-Code: X-%s; %s", mail_name, lr[i].reason);
 	dsn_report_wrap(out, sb_str(&tmp), 79, 4);
 	if (kind == DSN_REPORT_DELAY) {
 	    sb_reset(&tmp);
@@ -448,6 +492,13 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
     line(out, "");
     sb_printf(out, "--%s--\n", sb_str(&boundary));
 
+    for (size_t i = 0; i < nrcpts; i++) {
+	free(lr[i].address);
+	free(lr[i].orig);
+	free(lr[i].reason);
+	free(lr[i].dtext);
+    }
+    free(lr);
     free(mail_name);
     sb_free(&tmp);
     sb_free(&sender);
