@@ -125,7 +125,8 @@ static void add_rcpt(struct qmsg *m, const char *address, const char *orig, cons
     m->rcpts = xrealloc(m->rcpts, (m->nrcpts + 1) * sizeof(*m->rcpts));
     struct qrcpt *r = &m->rcpts[m->nrcpts++];
     r->address = xstrdup(address);
-    r->orig = xstrdup(orig ? orig : "");
+    /* cleanup: a recipient without an original one is its own. */
+    r->orig = xstrdup(orig && *orig ? orig : address);
     /* cleanup: no ORCPT given, "rfc822;" and the address. */
     r->orcpt = orcpt && *orcpt ? xstrdup(orcpt) : xconcat("rfc822;", address, (char *) NULL);
     r->notify = notify;
