@@ -121,8 +121,9 @@ def main():
         c.result("spool mailbox of %s: mode and owner" % u, owner_mode(a), owner_mode(b))
 
     # Maildirs: the files of new/ as a multiset, the directories' modes.
-    for u in users:
-        a, b = os.path.join(pf, "home", u, "Maildir"), os.path.join(pc, "home", u, "Maildir")
+    for rel in ["home/%s/Maildir" % u for u in users] + ["out/md"]:
+        a, b = os.path.join(pf, rel), os.path.join(pc, rel)
+        u = rel
         if not os.path.isdir(a) and not os.path.isdir(b):
             continue
         files = []
@@ -146,7 +147,8 @@ def main():
         c.result("Maildir of %s: names, modes and owners" % u, shape[0], shape[1])
 
     # /files of aliases and .forward.
-    for rel in ["out/alias-file.mbox"] + ["home/%s/fwd-file.mbox" % u for u in users]:
+    for rel in ["out/alias-file.mbox", "out/incl-file.mbox", "out/shell.txt"] + \
+            ["home/%s/%s" % (u, f) for u in users for f in ("fwd-file.mbox", "Mailbox")]:
         a, b = os.path.join(pf, rel), os.path.join(pc, rel)
         if not os.path.exists(a) and not os.path.exists(b):
             continue

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "dsn_report.h"
 #include "image_host.h"
 #include "loader.h"
@@ -378,6 +379,13 @@ static void deliver_message(struct qmsg *m)
 	sb_free(&texts[i]);
 }
 
+/* Warnings go to the log, as local(8)'s do. */
+static void log_warning(void *ctx, const char *message)
+{
+    (void) ctx;
+    printf("warning: %s\n", message);
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: local-driver [--root DIR] [-i QUEUEID] [-f SENDER] [-o ORIG] "
@@ -395,6 +403,7 @@ int main(int argc, char **argv)
 
     if ((argc = sysroot_take_option(argc, argv)) < 0)
 	usage();
+    diag_set_warning_hook(log_warning, NULL);
     while ((opt = getopt(argc, argv, "i:f:o:N:O:R:E:C:")) != -1) {
 	switch (opt) {
 	case 'i': id = optarg; break;

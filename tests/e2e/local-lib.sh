@@ -2,12 +2,18 @@
 #
 #   local_init NAME    checks (root, useradd, python3, the driver), the work
 #                      directory $T, the EXIT trap; NAME prefixes the users
-#   local_users        creates the users $ALICE $BOB $CAROL $DAVE (homes
-#                      under $T/home, shell /bin/sh), removed at exit
+#   local_users        creates the users $ALICE $BOB $CAROL $DAVE $ERIN
+#                      $FRANK $GRACE (homes under $T/home, shell /bin/sh),
+#                      removed at exit
 #   local_config DIR   main.cf, master.cf, aliases, include files, transport,
 #                      the capture command, .forward of $DAVE, as
 #                      SPEC-runtime.md section 10 has them (the users'
-#                      names replacing alice, bob, carol, dave)
+#                      names replacing alice, bob, carol, dave), and more:
+#                      commands that fail each way, the local(8) variants
+#                      localmc (mailbox_command, for $ERIN), localsmall
+#                      (mailbox_size_limit, 2 lock attempts, for $FRANK),
+#                      localhm (home_mailbox = Mailbox, for $GRACE) and
+#                      localluser (luser_relay, for lost@)
 #   local_image DIR ROOT  pfc's tables and image of DIR's configuration,
 #                      under --root ROOT (tables built with pfc alias/map
 #                      there): $ROOT/policy.pfi
@@ -86,13 +92,14 @@ local_init() {
     trap 'exit 1' HUP INT TERM
     # Short names, unique per run: $$ keeps parallel runs apart.
     P=$1$(($$ % 100000))
-    ALICE=${P}a BOB=${P}b CAROL=${P}c DAVE=${P}d
+    ALICE=${P}a BOB=${P}b CAROL=${P}c DAVE=${P}d ERIN=${P}e FRANK=${P}f GRACE=${P}g
+    USERS=("$ALICE" "$BOB" "$CAROL" "$DAVE" "$ERIN" "$FRANK" "$GRACE")
 }
 
 local_users() {
     local u
     mkdir -p "$T/home"
-    for u in "$ALICE" "$BOB" "$CAROL" "$DAVE"; do
+    for u in "${USERS[@]}"; do
         if id "$u" >/dev/null 2>&1; then
             userdel "$u" >/dev/null 2>&1
         fi
@@ -125,6 +132,18 @@ cat > \$f.stdin
 exit 0
 EOF
     chmod 755 "$d/bin/capture.sh"
+    cat >"$d/bin/exitwith.sh" <<'EOF'
+#!/bin/sh
+# exitwith.sh CODE [OUTPUT...] - read the message, say OUTPUT, exit CODE
+# (CODE "signal": die by SIGTERM)
+code=$1
+shift
+cat >/dev/null
+[ $# -gt 0 ] && echo "$*"
+[ "$code" = signal ] && kill -TERM $$
+exit "$code"
+EOF
+    chmod 755 "$d/bin/exitwith.sh"
     cat >"$d/etc/main.cf" <<EOF
 compatibility_level = 3.7
 config_directory = $d/etc
@@ -174,6 +193,17 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+    cat >>"$d/etc/master.cf" <<EOF
+localmc   unix  -       n       n       -       -       local
+  -o { mailbox_command = $d/bin/capture.sh mboxcmd "\$EXTENSION" }
+localsmall unix -       n       n       -       -       local
+  -o mailbox_size_limit=2000 -o message_size_limit=1800
+  -o deliver_lock_attempts=2 -o deliver_lock_delay=1s
+localhm   unix  -       n       n       -       -       local
+  -o home_mailbox=Mailbox
+localluser unix -       n       n       -       -       local
+  -o luser_relay=$ALICE+\$user
+EOF
     cat >"$d/etc/aliases" <<EOF
 postmaster: root
 root: $ALICE
@@ -186,12 +216,30 @@ ghost: nosuchuser
 list1: $BOB, nosuchuser2
 owner-list1: $ALICE
 incl2: :include:$d/etc/include2.list
+incl3: :include:$d/etc/include3.list
+cmd75: "|$d/bin/exitwith.sh 75"
+cmd67: "|$d/bin/exitwith.sh 67 no such mailbox here"
+cmddsn: "|$d/bin/exitwith.sh 1 5.7.3 custom dsn text"
+cmd3: "|$d/bin/exitwith.sh 3"
+cmdsig: "|$d/bin/exitwith.sh signal"
+cmdshell: "|echo shell-meta \$SENDER >> $d/out/shell.txt; cat > /dev/null"
+homefile: ~/x
+relpath: :include:relative.list
+maildirfile: $d/out/md/
 EOF
     echo "pipebob: \"|$d/bin/capture.sh ownerbob\"" >"$d/etc/aliases2"
     echo "$BOB" >"$d/etc/include.list"
     # Deliberately unquoted: two addresses.
     echo "|$d/bin/capture.sh inclarg" >"$d/etc/include2.list"
-    echo "$CAROL@mail.pfxlab.test localmd:" >"$d/etc/transport"
+    # A /file in an :include: file: restricted by allow_mail_to_files.
+    echo "$d/out/incl-file.mbox" >"$d/etc/include3.list"
+    cat >"$d/etc/transport" <<EOF
+$CAROL@mail.pfxlab.test localmd:
+$ERIN@mail.pfxlab.test localmc:
+$FRANK@mail.pfxlab.test localsmall:
+$GRACE@mail.pfxlab.test localhm:
+lost@mail.pfxlab.test localluser:
+EOF
     printf '\\%s\n"|%s/bin/capture.sh fwdarg"\n%s/home/%s/fwd-file.mbox\n' \
         "$DAVE" "$d" "$T" "$DAVE" >"$T/home/$DAVE/.forward"
     chown "$DAVE:" "$T/home/$DAVE/.forward"

@@ -93,6 +93,10 @@ open(sys.argv[1], "w").write("Subject: s3 long\n\n" + "x" * 3000 + "\n..leading 
 EOF
 printf 'Subject: s3 loop\nDelivered-To: %s@mail.pfxlab.test\n\nlooping\n' "$BOB" >"$MSG/loop"
 printf 'Subject: no final newline\n\nlast line' >"$MSG/partial"
+python3 - "$MSG/medium" <<'EOF'
+import sys
+open(sys.argv[1], "w").write("Subject: s3 medium\n\n" + ("y" * 69 + "\n") * 10)
+EOF
 
 # name|sender|rcpts (comma)|mail options|rcpt options|message
 cat >"$T/cases.list" <<EOF
@@ -120,6 +124,22 @@ ret-hdrs-envid|$ALICE@mail.pfxlab.test|ghost@mail.pfxlab.test|RET=HDRS ENVID=env
 notify-success|$ALICE@mail.pfxlab.test|$BOB@mail.pfxlab.test||NOTIFY=SUCCESS|plain
 notify-never|$ALICE@mail.pfxlab.test|ghost@mail.pfxlab.test||NOTIFY=NEVER|plain
 two-rcpts|$ALICE@mail.pfxlab.test|$BOB@mail.pfxlab.test,fwd@mail.pfxlab.test|||plain
+cmd-tempfail|$ALICE@mail.pfxlab.test|cmd75@mail.pfxlab.test|||plain
+cmd-nouser|$ALICE@mail.pfxlab.test|cmd67@mail.pfxlab.test|||plain
+cmd-dsn-output|$ALICE@mail.pfxlab.test|cmddsn@mail.pfxlab.test|||plain
+cmd-status3|$ALICE@mail.pfxlab.test|cmd3@mail.pfxlab.test|||plain
+cmd-signal|$ALICE@mail.pfxlab.test|cmdsig@mail.pfxlab.test|||plain
+cmd-shell|$ALICE@mail.pfxlab.test|cmdshell@mail.pfxlab.test|||plain
+include-file|$ALICE@mail.pfxlab.test|incl3@mail.pfxlab.test|||plain
+home-file|$ALICE@mail.pfxlab.test|homefile@mail.pfxlab.test|||plain
+include-relative|$ALICE@mail.pfxlab.test|relpath@mail.pfxlab.test|||plain
+maildir-file|$ALICE@mail.pfxlab.test|maildirfile@mail.pfxlab.test|||plain
+mailbox-command|$ALICE@mail.pfxlab.test|$ERIN+ext@mail.pfxlab.test|||plain
+home-mbox|$ALICE@mail.pfxlab.test|$GRACE@mail.pfxlab.test|||plain
+luser-relay|$ALICE@mail.pfxlab.test|lost@mail.pfxlab.test|||plain
+size-limit-1|$ALICE@mail.pfxlab.test|$FRANK@mail.pfxlab.test|||medium
+size-limit-2|$ALICE@mail.pfxlab.test|$FRANK@mail.pfxlab.test|||medium
+locked|$ALICE@mail.pfxlab.test|$FRANK@mail.pfxlab.test|||plain
 EOF
 
 # send_case: one message over SMTP; prints the held queue id
@@ -150,14 +170,23 @@ for line in sys.stdin:
     return 1
 }
 
-# queue_empty: wait (20 s at most) until Postfix has nothing queued
-queue_empty() {
+# queue_settled: wait (30 s at most) until Postfix has nothing queued but
+# deferred mail, then drop that (a deferral is logged; no retry is wanted)
+queue_settled() {
     local _
-    for _ in $(seq 200); do
-        [ -z "$(postqueue -c "$PF/etc" -j)" ] && return 0
+    for _ in $(seq 300); do
+        if ! postqueue -c "$PF/etc" -j | grep -qv '"queue_name": *"deferred"'; then
+            postsuper -c "$PF/etc" -d ALL deferred >/dev/null 2>&1
+            return 0
+        fi
         sleep 0.1
     done
     return 1
+}
+
+# A held dotlock makes the "locked" case (2 attempts a second apart).
+lock_file() {
+    case $1 in locked) echo "$2$PF/spool/$FRANK.lock" ;; esac
 }
 
 while IFS='|' read -r name sender rcpts mopts ropts msg; do
@@ -169,9 +198,12 @@ while IFS='|' read -r name sender rcpts mopts ropts msg; do
     postcat -c "$PF/etc" -bh -q "$id" >"$T/cases/$name.content" 2>"$T/postcat.err" ||
         { echo "Bail out! postcat $id: $(cat "$T/postcat.err")"; exit 1; }
     echo "$id" >"$T/cases/$name.id"
+    lock=$(lock_file "$name" "")
+    [ -n "$lock" ] && touch "$lock"
     postsuper -c "$PF/etc" -H "$id" >/dev/null 2>&1
     postqueue -c "$PF/etc" -i "$id" >/dev/null 2>&1
-    queue_empty || { echo "Bail out! $name: Postfix did not deliver within 20 s"; exit 1; }
+    queue_settled || { echo "Bail out! $name: Postfix did not deliver within 30 s"; exit 1; }
+    [ -n "$lock" ] && rm -f "$lock"
 done <"$T/cases.list"
 stop_postfix
 
@@ -182,10 +214,11 @@ collect() {
     local dst=$1 base=$2 u
     mkdir -p "$dst/spool" "$dst/home" "$dst/out"
     cp -a "$base$PF/spool/." "$dst/spool/" 2>/dev/null
-    for u in "$ALICE" "$BOB" "$CAROL" "$DAVE"; do
+    for u in "${USERS[@]}"; do
         mkdir -p "$dst/home/$u"
-        [ -d "$base$T/home/$u/Maildir" ] && cp -a "$base$T/home/$u/Maildir" "$dst/home/$u/"
-        [ -f "$base$T/home/$u/fwd-file.mbox" ] && cp -a "$base$T/home/$u/fwd-file.mbox" "$dst/home/$u/"
+        for f in Maildir fwd-file.mbox Mailbox; do
+            [ -e "$base$T/home/$u/$f" ] && cp -a "$base$T/home/$u/$f" "$dst/home/$u/"
+        done
     done
     cp -a "$base$PF/out/." "$dst/out/" 2>/dev/null
     # Commands write where they are told, outside --root.
@@ -193,7 +226,7 @@ collect() {
     return 0
 }
 collect "$R/postfix" ""
-rm -rf "$PF/out"/* "$T/home/$CAROL/Maildir" "$T/home/$DAVE/fwd-file.mbox"
+rm -rf "$PF/out"/* "$T/home/$CAROL/Maildir" "$T/home/$DAVE/fwd-file.mbox" "$T/home/$GRACE/Mailbox"
 grep ' postfix/local\[' "$PF/maillog" | sed 's/^.*postfix\/local\[[0-9]*\]: //' >"$R/postfix/log"
 grep ' postfix/bounce\[' "$PF/maillog" | sed 's/^.*postfix\/bounce\[[0-9]*\]: //' >>"$R/postfix/log"
 
@@ -203,7 +236,7 @@ grep ' postfix/bounce\[' "$PF/maillog" | sed 's/^.*postfix\/bounce\[[0-9]*\]: //
 mkdir -p "$ROOT$PF/spool" "$ROOT$PF/out" "$ROOT$PF/queue" "$ROOT$T/home"
 chown root:mail "$ROOT$PF/spool" && chmod 2775 "$ROOT$PF/spool"
 chmod 1777 "$ROOT$PF/out"
-for u in "$ALICE" "$BOB" "$CAROL" "$DAVE"; do
+for u in "${USERS[@]}"; do
     mkdir -p "$ROOT$T/home/$u"
     chown "$u:" "$ROOT$T/home/$u"
 done
@@ -226,14 +259,14 @@ while IFS='|' read -r name sender rcpts mopts ropts msg; do
         esac
     done
     IFS=, read -ra rcpt_list <<<"$rcpts"
+    lock=$(lock_file "$name" "$ROOT")
+    [ -n "$lock" ] && touch "$lock"
     "$LOCAL_DRIVER" --root "$ROOT" "${args[@]}" "$ROOT/policy.pfi" "${rcpt_list[@]}" \
         <"$T/cases/$name.content" >>"$R/pfc/log" 2>>"$R/pfc/stderr"
+    [ -n "$lock" ] && rm -f "$lock"
 done <"$T/cases.list"
 collect "$R/pfc" "$ROOT"
 
 # ---------------------------------------------------------------- compare
-python3 "$HERE/local-compare.py" --root "$ROOT" --users "$ALICE,$BOB,$CAROL,$DAVE" \
-    "$R/postfix" "$R/pfc"
-status=$?
-echo "1..$(($(cat "$T/compare.count" 2>/dev/null || echo 0)))" >/dev/null
-exit $status
+users=$(IFS=,; echo "${USERS[*]}")
+python3 "$HERE/local-compare.py" --root "$ROOT" --users "$users" "$R/postfix" "$R/pfc"
