@@ -30,6 +30,29 @@ char *local_real_path(const char *path)
     return sysroot_path(path);
 }
 
+char *local_outside(const char *path)
+{
+    if (sysroot_get() == NULL)
+	return NULL;
+    char *p = xstrdup(path);
+    for (;;) {
+	char *real = realpath(p, NULL);
+	if (real != NULL) {
+	    /* The deepest part that exists: inside, or where it leads. */
+	    free(real);
+	    char *outside = sysroot_outside(p);
+	    free(p);
+	    return outside;
+	}
+	char *slash = strrchr(p, '/');
+	if (errno != ENOENT || slash == NULL || slash == p) {
+	    free(p);
+	    return NULL;
+	}
+	*slash = 0;
+    }
+}
+
 static int pw_copy(struct passwd *p, struct local_pw *pw)
 {
     pw->uid = p->pw_uid;

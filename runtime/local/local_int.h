@@ -343,6 +343,14 @@ void local_scan_delivered(const struct local_message *msg, struct strmap *set, i
 /* local_real_path - path as the process opens it: under --root (a new string) */
 char *local_real_path(const char *path);
 
+/*
+ * local_outside - with --root: where path (as opened) leads when its
+ * deepest existing part resolves outside the root, every symbolic link
+ * followed (a new string); NULL when it stays inside. Asked before a
+ * file or directory is created, so that nothing is made outside.
+ */
+char *local_outside(const char *path);
+
 /* A passwd entry, copied (getpwnam()'s is overwritten by the next call). */
 struct local_pw {
     uid_t uid;

@@ -76,6 +76,18 @@ static int maildir_deliver(struct local_job *job, struct local_why *why)
     int status = KIND_FAIL, fd;
     struct stat st;
 
+    char *outside = local_outside(tmpdir);
+    if (outside == NULL)
+	outside = local_outside(newdir);
+    if (outside != NULL) {
+	why_set(why, "5.2.0", "create maildir file: it leads outside %s (to %s)", sysroot_get(),
+		outside);
+	free(outside);
+	free(tmpdir);
+	free(newdir);
+	free(curdir);
+	return KIND_FAIL;
+    }
     gettimeofday(&start, NULL);
     snprintf(name, sizeof(name), "%lu.P%d.%s", (unsigned long) start.tv_sec, (int) getpid(),
 	     a->hostname);
@@ -90,8 +102,7 @@ static int maildir_deliver(struct local_job *job, struct local_why *why)
 	goto done;
     }
     (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    char *outside = sysroot_fd_outside(fd);
-    if (outside != NULL) {
+    if ((outside = sysroot_fd_outside(fd)) != NULL) {
 	why_set(why, "5.2.0", "create maildir file: it leads outside %s (to %s)", sysroot_get(),
 		outside);
 	free(outside);

@@ -170,6 +170,13 @@ static int mbox_deliver(struct local_job *job, struct local_why *why)
     struct stat st;
 
     job->end = 0;
+    char *outside = local_outside(path);
+    if (outside != NULL) {
+	why_set(why, "5.2.0", "cannot open file: it leads outside %s (to %s)", sysroot_get(),
+		outside);
+	free(outside);
+	goto done;
+    }
     /*
      * The dotlock first, and only for a regular file (or none yet): not
      * for /dev/null and friends.
@@ -193,8 +200,7 @@ static int mbox_deliver(struct local_job *job, struct local_why *why)
 	goto done;
     }
     (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    char *outside = sysroot_fd_outside(fd);
-    if (outside != NULL) {
+    if ((outside = sysroot_fd_outside(fd)) != NULL) {
 	why_set(why, "5.2.0", "cannot open file: it leads outside %s (to %s)", sysroot_get(),
 		outside);
 	free(outside);

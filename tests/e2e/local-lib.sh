@@ -56,6 +56,15 @@ check() {
     if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
 }
 
+# expect NAME WANT GOT: ok when GOT has the line (or part of one) WANT
+expect() {
+    if grep -qF -- "$2" <<<"$3"; then
+        ok "$1"
+    else
+        not_ok "$1" "$(printf 'want: %s\ngot:\n%s' "$2" "$3")"
+    fi
+}
+
 created_users=()
 
 local_cleanup() {
