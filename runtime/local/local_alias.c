@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "addr822.h"
 #include "diag.h"
@@ -173,11 +174,7 @@ int deliver_include(struct run *run, struct attr at, struct usr usr, const char 
 	    goto done;
 	}
 	if (pw.uid != 0) {
-	    usr.uid = pw.uid;
-	    usr.gid = pw.gid;
-	    usr.home = keep(run, pw.dir);
-	    usr.logname = keep(run, pw.name);
-	    usr.shell = keep(run, pw.shell);
+	    usr_from_pw(run, &pw, &usr);
 	    /* ... and the owner's rights read it too. */
 	    if (local_read_as(a, usr.uid, usr.gid, &path, 1, 0, &file, &why) < 0) {
 		status = r_defer(run, &at, &why);
@@ -212,7 +209,6 @@ int deliver_include(struct run *run, struct attr at, struct usr usr, const char 
 int deliver_dotforward(struct run *run, struct attr at, struct usr usr, int *statusp)
 {
     struct local_agent *a = run->a;
-    struct local_pw pw;
     struct local_file file = { 0 };
     struct local_why why = { 0 };
     int found, forward_found = NO, status = 0;
@@ -220,26 +216,14 @@ int deliver_dotforward(struct run *run, struct attr at, struct usr usr, int *sta
     at.level++;
     if (*a->forward_path == 0)
 	return NO;
-    /* A user that does not exist: the mailbox delivery will say so. */
-    if ((found = local_getpwnam(at.user, &pw)) < 0) {
-	diag_warn("error looking up passwd info for %s: %s", at.user, strerror(errno));
-	*statusp = r_simple(run, &at, "4.0.0", "user lookup error");
-	return YES;
-    }
-    if (found == 0)
-	return NO;
-    keep(run, pw.name);
-    keep(run, pw.dir);
-    keep(run, pw.shell);
-
+    /*
+     * A user that does not exist: the mailbox delivery will say so. One
+     * that does: the recipient's rights, and the file must be theirs.
+     */
+    if ((found = lookup_user(run, &at, at.user, &usr, statusp)) <= 0)
+	return found < 0 ? YES : NO;
     if (!a->frozen_delivered)
 	at.delivered = at.rcpt.address;
-    /* The recipient's rights, and the file must be the recipient's. */
-    usr.uid = pw.uid;
-    usr.gid = pw.gid;
-    usr.home = pw.dir;
-    usr.logname = pw.name;
-    usr.shell = pw.shell;
     at.exp_type = EXP_TYPE_FWD;
     /* Include files do not set the sender; other users are forwarded to. */
     at.owner = at.user;
@@ -263,7 +247,21 @@ int deliver_dotforward(struct run *run, struct attr at, struct usr usr, int *sta
     }
     free(copy);
 
-    if (npaths > 0
+    /*
+     * Most users have no .forward: when root cannot see one either, the
+     * child that would look with the user's rights is not worth its
+     * fork. (Where root sees one, the child decides, with the user's
+     * rights, as local(8) does.)
+     */
+    int any = 0;
+    for (size_t i = 0; i < npaths && !any; i++) {
+	char *real = local_real_path(paths[i]);
+	struct stat st;
+	any = geteuid() != 0 || lstat(real, &st) == 0 || errno != ENOENT;
+	free(real);
+    }
+    file.index = -1;
+    if (any
 	&& local_read_as(a, usr.uid, usr.gid, paths, npaths, READ_LSTAT | READ_OWNER, &file,
 			 &why) < 0) {
 	*statusp = r_defer(run, &at, &why);
@@ -432,11 +430,7 @@ int deliver_alias(struct run *run, struct attr at, struct usr usr, const char *n
 		    *statusp = r_simple(run, &at, "4.3.0", "cannot find alias database owner");
 		    return YES;
 		}
-		usr.uid = pw.uid;
-		usr.gid = pw.gid;
-		usr.home = keep(run, pw.dir);
-		usr.logname = keep(run, pw.name);
-		usr.shell = keep(run, pw.shell);
+		usr_from_pw(run, &pw, &usr);
 		break;
 	    }
 	}

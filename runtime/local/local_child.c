@@ -153,9 +153,11 @@ static void child_setup(const struct local_agent *a)
 {
     sigset_t none;
 
-    for (int sig = 1; sig < NSIG; sig++)
-	if (sig != SIGKILL && sig != SIGSTOP)
-	    signal(sig, SIG_DFL);
+    /* The parent's handlers are not the child's business. */
+    static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2,
+	SIGALRM, SIGIO, SIGURG, SIGWINCH };
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	signal(sigs[i], SIG_DFL);
     /* A command that stops reading, a file at its size limit: errors, not deaths. */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);

@@ -182,6 +182,17 @@ int r_simple(struct run *run, const struct attr *at, const char *dsn, const char
 /* bounce_workaround - r_bounce/r_defer, or a bounce to the owner- alias now */
 int bounce_workaround(struct run *run, struct attr at, const struct local_why *why);
 
+struct local_pw;
+
+/* usr_from_pw - usr with pw's rights and names (pw's strings kept for the run) */
+void usr_from_pw(struct run *run, struct local_pw *pw, struct usr *usr);
+/*
+ * lookup_user - name's passwd entry as *usr: 1 found, 0 no such user,
+ * -1 the lookup failed (warned, and the recipient deferred: *statusp).
+ */
+int lookup_user(struct run *run, const struct attr *at, const char *name, struct usr *usr,
+		int *statusp);
+
 /* The delivery graph (local_recipient.c, local_alias.c). */
 int deliver_recipient(struct run *run, struct attr at, struct usr usr);
 int deliver_alias(struct run *run, struct attr at, struct usr usr, const char *name, int *status);

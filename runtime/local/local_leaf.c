@@ -57,6 +57,13 @@ static void biff(const char *logname, off_t offset)
     close(sock);
 }
 
+/* refuse_root - why a mailbox of root is not written */
+static void refuse_root(struct local_why *why, const char *user)
+{
+    why_set(why, "4.3.0", "pfcd does not deliver as root: give %s an alias "
+	    "(\"%s: someone\" in aliases(5))", user, user);
+}
+
 int deliver_mailbox_file(struct run *run, struct attr at, struct usr usr)
 {
     struct local_agent *a = run->a;
@@ -110,8 +117,7 @@ int deliver_mailbox_file(struct run *run, struct attr at, struct usr usr)
 	free(spool);
     }
     if (usr.uid == 0) {
-	why_set(&why, "4.3.0", "pfcd does not deliver as root: give %s an alias "
-		"(\"%s: someone\" in aliases(5))", at.user, at.user);
+	refuse_root(&why, at.user);
 	goto failed;
     }
 
@@ -154,8 +160,7 @@ int deliver_maildir(struct run *run, struct attr at, struct usr usr, const char 
 	job.copy_flags |= COPY_DELIVERED;
 
     if (usr.uid == 0)
-	why_set(&why, "4.3.0", "pfcd does not deliver as root: give %s an alias "
-		"(\"%s: someone\" in aliases(5))", at.user, at.user);
+	refuse_root(&why, at.user);
     status = usr.uid == 0 ? KIND_FAIL : local_run_kind(&local_kind_maildir, &job, &why);
     if (status == KIND_OK) {
 	why_free(&why);

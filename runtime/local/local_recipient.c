@@ -215,6 +215,33 @@ int deliver_resolve_token(struct run *run, struct attr at, struct usr usr, const
     return deliver_resolve_internal(run, at, usr, addr);
 }
 
+/* ------------------------------------------------------------ users */
+
+void usr_from_pw(struct run *run, struct local_pw *pw, struct usr *usr)
+{
+    usr->uid = pw->uid;
+    usr->gid = pw->gid;
+    usr->home = keep(run, pw->dir);
+    usr->logname = keep(run, pw->name);
+    usr->shell = keep(run, pw->shell);
+}
+
+int lookup_user(struct run *run, const struct attr *at, const char *name, struct usr *usr,
+		int *statusp)
+{
+    struct local_pw pw;
+    int found = local_getpwnam(name, &pw);
+
+    if (found < 0) {
+	diag_warn("error looking up passwd info for %s: %s", name, strerror(errno));
+	*statusp = r_simple(run, at, "4.0.0", "user lookup error");
+	return -1;
+    }
+    if (found > 0)
+	usr_from_pw(run, &pw, usr);
+    return found;
+}
+
 /* ------------------------------------------------------------ unknown users */
 
 int deliver_unknown(struct run *run, struct attr at, struct usr usr)
@@ -260,7 +287,6 @@ int deliver_unknown(struct run *run, struct attr at, struct usr usr)
 int deliver_mailbox(struct run *run, struct attr at, struct usr usr, int *statusp)
 {
     struct local_agent *a = run->a;
-    struct local_pw pw;
     const char *map_command = NULL;
     int status, found;
     uint32_t n;
@@ -276,20 +302,9 @@ int deliver_mailbox(struct run *run, struct attr at, struct usr usr, int *status
 	return YES;
     }
 
-    /* No such user: let the caller try the next thing. */
-    if ((found = local_getpwnam(at.user, &pw)) < 0) {
-	diag_warn("error looking up passwd info for %s: %s", at.user, strerror(errno));
-	*statusp = r_simple(run, &at, "4.0.0", "user lookup error");
-	return YES;
-    }
-    if (found == 0)
-	return NO;
-    /* The recipient's rights. */
-    usr.uid = pw.uid;
-    usr.gid = pw.gid;
-    usr.home = keep(run, pw.dir);
-    usr.logname = keep(run, pw.name);
-    usr.shell = keep(run, pw.shell);
+    /* No such user: let the caller try the next thing. With one: the recipient's rights. */
+    if ((found = lookup_user(run, &at, at.user, &usr, statusp)) <= 0)
+	return found < 0 ? YES : NO;
 
     size_t len_home = strlen(a->home_mailbox), len_spool = strlen(a->spool_dir);
     found = maps_find(&a->session, "mailbox_command_maps", at.user, &map_command);
@@ -355,23 +370,13 @@ static int deliver_switch(struct run *run, struct attr at, struct usr usr)
 	return deliver_indirect(run, at);
 
     if (a->stat_home_dir) {
-	struct local_pw pw;
-	int found = local_getpwnam(at.user, &pw);
-	if (found < 0) {
-	    diag_warn("error looking up passwd info for %s: %s", at.user, strerror(errno));
-	    return r_simple(run, &at, "4.0.0", "user lookup error");
-	}
-	if (found > 0) {
-	    int rc = local_stat_as(a, pw.uid, pw.gid, pw.dir);
-	    int err = errno;
-	    if (rc < 0) {
-		status = r_simple(run, &at, "4.3.0", "cannot access home directory %s: %s",
-				  pw.dir, strerror(err));
-		local_pw_free(&pw);
-		return status;
-	    }
-	    local_pw_free(&pw);
-	}
+	struct usr home = { 0 };
+	int found = lookup_user(run, &at, at.user, &home, &status);
+	if (found < 0)
+	    return status;
+	if (found > 0 && local_stat_as(a, home.uid, home.gid, home.home) < 0)
+	    return r_simple(run, &at, "4.3.0", "cannot access home directory %s: %s",
+			    home.home, strerror(errno));
     }
     if (deliver_dotforward(run, at, usr, &status) == NO
 	&& deliver_mailbox(run, at, usr, &status) == NO)

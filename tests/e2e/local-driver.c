@@ -310,12 +310,12 @@ static void deliver_message(struct qmsg *m)
     };
     struct dsn_report_rcpt *failed = NULL, *success = NULL;
     size_t nfailed = 0, nsuccess = 0;
-    struct local_report rep[64];
+    struct local_report *rep = xcalloc(m->nrcpts + 1, sizeof(*rep));
     size_t nrep = 0;
-    struct strbuf texts[64];
+    struct strbuf *texts = xcalloc(m->nrcpts * 8 + 1, sizeof(*texts));
     size_t ntexts = 0;
 
-    for (size_t i = 0; i < m->nrcpts && nrep < 64; i++) {
+    for (size_t i = 0; i < m->nrcpts; i++) {
 	struct qrcpt *r = &m->rcpts[i];
 	struct resolve_reply reply;
 	resolve_reply_init(&reply);
@@ -352,7 +352,7 @@ static void deliver_message(struct qmsg *m)
 		failed[nfailed++] = d;
 	    } else if ((res->action == LOCAL_SENT || res->action == LOCAL_EXPANDED)
 		       && (res->dsn_notify & LOCAL_NOTIFY_SUCCESS)) {
-		if (ntexts == 64)
+		if (ntexts == m->nrcpts * 8)
 		    continue;
 		struct strbuf *text = &texts[ntexts++];
 		*text = (struct strbuf) STRBUF_INIT;
@@ -377,6 +377,8 @@ static void deliver_message(struct qmsg *m)
 	local_report_free(&rep[i]);
     for (size_t i = 0; i < ntexts; i++)
 	sb_free(&texts[i]);
+    free(rep);
+    free(texts);
 }
 
 /* Warnings go to the log, as local(8)'s do. */

@@ -17,7 +17,8 @@
 #   local_image DIR ROOT  pfc's tables and image of DIR's configuration,
 #                      under --root ROOT (tables built with pfc alias/map
 #                      there): $ROOT/policy.pfi
-#   ok NAME / not_ok NAME DIAG / skip_all REASON   TAP output
+#   ok NAME / not_ok NAME DIAG / check NAME CMD... / expect NAME WANT GOT
+#                      TAP output (skip_all REASON: tests/compat/lib.sh's)
 #
 # Environment: PFC (pfc), LOCAL_DRIVER (tests/e2e/local-driver),
 # PFC_REQUIRE_ALL=1 (a missing tool is a failure, not a skip).
@@ -25,17 +26,11 @@
 set -u
 export LC_ALL=C
 
+srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$srcdir/tests/compat/lib.sh"
+
 n=0
 failed=0
-
-skip_all() {
-    if [ "${PFC_REQUIRE_ALL:-0}" = 1 ]; then
-        echo "Bail out! $1 (PFC_REQUIRE_ALL=1)"
-        exit 1
-    fi
-    echo "1..0 # SKIP $1"
-    exit 0
-}
 
 ok() {
     n=$((n + 1))
@@ -86,7 +81,6 @@ local_init() {
     for c in useradd userdel python3; do
         command -v $c >/dev/null 2>&1 || skip_all "$c not found"
     done
-    srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
     HERE=$srcdir/tests/e2e
     PFC=${PFC:-./pfc}
     LOCAL_DRIVER=${LOCAL_DRIVER:-tests/e2e/local-driver}
