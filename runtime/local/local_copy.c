@@ -274,7 +274,7 @@ int local_copy(const struct local_message *msg, local_sink_fn sink, void *ctx, u
     reader_init(&r, msg);
     const char *line;
     size_t len;
-    int got;
+    int got = 0;
     while (!w.failed && (got = next_line(&r, &line, &len)) > 0) {
 	if ((flags & COPY_QUOTE) && len >= 5 && memcmp(line, "From ", 5) == 0)
 	    w_add(&w, ">", 1);
