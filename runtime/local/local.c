@@ -447,7 +447,7 @@ const char *local_agent_service(const struct local_agent *agent)
 
 /* ------------------------------------------------------------ delivery */
 
-void local_deliver(struct local_agent *a, const struct local_message *msg,
+void local_deliver_rcpt(struct local_agent *a, const struct local_message *msg,
 		   const struct local_rcpt *rcpt, const struct local_forward_ops *fwd,
 		   void *fwd_ctx, struct local_report *report)
 {

@@ -28,6 +28,9 @@
  * users, addresses of other transports) is handed back to the queue
  * through local_forward_ops as a new message, as local(8) resubmits it
  * to cleanup.
+ *
+ * (The name local_deliver is left to the queue side's adapter, which
+ * maps its queue file onto these structs: queue_file.h's agreement.)
  */
 #ifndef PFC_LOCAL_H
 #define PFC_LOCAL_H
@@ -167,13 +170,13 @@ void local_agent_close(struct local_agent *agent);
 const char *local_agent_service(const struct local_agent *agent);
 
 /*
- * local_deliver - deliver rcpt of msg; the results are appended to report
+ * local_deliver_rcpt - deliver rcpt of msg; the results are appended to report
  * (report->retry set when the recipient must stay queued). fwd (with its
  * ctx) takes forwarded mail; NULL: forwarding is deferred ("unable to
  * forward message"). Must run as root to deliver to other users; as
  * another user it delivers only to that user (and defers the rest).
  */
-void local_deliver(struct local_agent *agent, const struct local_message *msg,
+void local_deliver_rcpt(struct local_agent *agent, const struct local_message *msg,
 		   const struct local_rcpt *rcpt, const struct local_forward_ops *fwd,
 		   void *fwd_ctx, struct local_report *report);
 

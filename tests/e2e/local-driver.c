@@ -332,7 +332,7 @@ static void deliver_message(struct qmsg *m)
 	struct local_rcpt rcpt = { r->address, r->orig, r->orcpt, r->notify };
 	struct local_report *report = &rep[nrep++];
 	memset(report, 0, sizeof(*report));
-	local_deliver(agent, &msg, &rcpt, &forward_ops, NULL, report);
+	local_deliver_rcpt(agent, &msg, &rcpt, &forward_ops, NULL, report);
 	for (size_t k = 0; k < report->count; k++) {
 	    struct local_result *res = &report->results[k];
 	    struct strbuf line = STRBUF_INIT;
