@@ -3,7 +3,7 @@
 
 #include "mail_date.h"
 
-void mail_date(struct strbuf *out, time_t when)
+void local_mail_date(time_t when, struct strbuf *out)
 {
     struct tm gmt, lt;
     char buf[128];

@@ -11,7 +11,11 @@
 
 #include "strbuf.h"
 
-/* mail_date - the date of when, appended to out */
-void mail_date(struct strbuf *out, time_t when);
+/*
+ * local_mail_date - the date of when, appended to out. (pfcd's cleanup
+ * has the same function as mail_date(): one of the two should go to lib/
+ * when both are in one tree.)
+ */
+void local_mail_date(time_t when, struct strbuf *out);
 
 #endif
