@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "help.h"
+#include "hostaddr.h"
 #include "restriction.h"
 #include "session_run.h"
 #include "strbuf.h"
@@ -26,6 +27,9 @@
 #define EXIT_PASS	0
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
+
+/* The longest line of a case file. */
+#define CASE_LINE_MAX	65536
 
 static int usage(void)
 {
@@ -175,12 +179,45 @@ static void end_case(struct test_case *tc, int *passed, int *failed)
     tc->file = file;
 }
 
-/* syntax - a malformed case file: file:line:col and exit 2 */
+/*
+ * syntax - a malformed case file: file:line:col and exit 2; the word it
+ * names is shown as smtpd's log shows client text, its first 40 bytes.
+ */
 static int syntax(const char *file, int line, int col, const char *msg, const char *word)
 {
-    fprintf(stderr, "pfc: test: %s:%d:%d: %s%s%s%s\n", file, line, col, msg,
-	    word ? " \"" : "", word ? word : "", word ? "\"" : "");
+    fprintf(stderr, "pfc: test: %s:%d:%d: %s", file, line, col, msg);
+    if (word != NULL) {
+	size_t len = strlen(word);
+	fputs(" \"", stderr);
+	session_run_printable(stderr, word, len > 40 ? 40 : len);
+	fputs(len > 40 ? "...\"" : "\"", stderr);
+    }
+    fputc('\n', stderr);
     return -1;
+}
+
+/*
+ * case_line - the next line of fp into line, without its line end: its
+ * length, -1 at the end, -2 for a line that cannot be one (too long, a
+ * NUL byte; reported).
+ */
+static long case_line(FILE *fp, struct strbuf *line, const char *file, int lineno)
+{
+    int c;
+
+    sb_reset(line);
+    while ((c = getc(fp)) != EOF && c != '\n') {
+	if (line->len == CASE_LINE_MAX)
+	    return syntax(file, lineno, CASE_LINE_MAX + 1, "line longer than 65536 bytes", NULL) - 1;
+	if (c == 0)
+	    return syntax(file, lineno, (int) line->len + 1, "a NUL byte", NULL) - 1;
+	sb_addch(line, (char) c);
+    }
+    if (c == EOF && line->len == 0)
+	return -1;
+    while (line->len > 0 && line->s[line->len - 1] == '\r')
+	sb_truncate(line, line->len - 1);
+    return (long) line->len;
 }
 
 /*
@@ -190,10 +227,9 @@ static int syntax(const char *file, int line, int col, const char *msg, const ch
 static int run_file(struct session_run *run, const char *file, int *passed, int *failed)
 {
     FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int lineno = 0, status = 0, in_data = 0;
+    struct strbuf text = STRBUF_INIT;
+    long n;
+    int lineno = 0, status = 0, in_data = 0, data_line = 0, send_message = 0;
     struct test_case tc;
     struct strbuf buf = STRBUF_INIT;
 
@@ -204,14 +240,18 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
     memset(&tc, 0, sizeof(tc));
     tc.run = run;
     tc.file = file;
-    while (status == 0 && (n = getline(&line, &cap, fp)) > 0) {
+    while (status == 0 && (n = case_line(fp, &text, file, lineno + 1)) >= -1) {
+	if (n == -1)
+	    break;
 	lineno++;
-	size_t len = (size_t) n;
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-	    line[--len] = 0;
+	char *line = text.s ? text.s : (char *) "";
 	if (in_data) {
-	    /* The message, up to a line with a lone ".": sent as written. */
-	    send(&tc, line);
+	    /*
+	     * The message, up to a line with a lone ".": sent as written
+	     * when DATA was answered 354, as a client that listens does.
+	     */
+	    if (send_message)
+		send(&tc, line);
 	    if (strcmp(line, ".") == 0)
 		in_data = 0;
 	    continue;
@@ -255,6 +295,10 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 	    if (*name)
 		*name++ = 0;
 	    name += strspn(name, " \t");
+	    if (!valid_hostaddr(arg, 0)) {
+		status = syntax(file, lineno, col + 7, "not an IPv4 or IPv6 address", arg);
+		break;
+	    }
 	    tc.client_addr = xstrdup(arg);
 	    tc.client_name = *name && strcmp(name, "unknown") != 0 ? xstrdup(name) : NULL;
 	} else if (strcmp(word, "sasl") == 0) {
@@ -272,10 +316,11 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 		      strcmp(arg, "<>") == 0 ? "" : arg);
 	    send(&tc, sb_str(&buf));
 	} else if (strcmp(word, "data") == 0) {
+	    /* The message follows in the file whatever the server answers. */
 	    send(&tc, "DATA");
-	    /* The message follows only when the server said 354. */
-	    if (strncmp(sb_str(&tc.replies), "354", 3) == 0)
-		in_data = 1;
+	    send_message = strncmp(sb_str(&tc.replies), "354", 3) == 0;
+	    in_data = 1;
+	    data_line = lineno;
 	} else if (strcmp(word, "quit") == 0) {
 	    send(&tc, "QUIT");
 	} else if (strcmp(word, "expect") == 0) {
@@ -285,7 +330,7 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 		fail(&tc, lineno, "expected a reply starting \"%s\", got \"%s\"", arg, got);
 	} else if (strcmp(word, "decided-by") == 0) {
 	    const char *got = decided_by(&tc);
-	    if (strcasecmp(got, arg) != 0)
+	    if (strcasecmp(got, strcmp(arg, "none") == 0 ? "" : arg) != 0)
 		fail(&tc, lineno, "expected the decision of \"%s\", got %s%s%s", arg,
 		     *got ? "\"" : "none", got, *got ? "\"" : "");
 	} else if (strcmp(word, "route") == 0) {
@@ -306,8 +351,10 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 	    status = syntax(file, lineno, col, "unknown keyword", word);
 	}
     }
+    if (n < -1)
+	status = -1;
     if (status == 0 && in_data)
-	status = syntax(file, lineno, 1, "the message of \"data\" has no \".\" line", NULL);
+	status = syntax(file, data_line, 1, "the message of \"data\" has no \".\" line", NULL);
     if (status == 0 && ferror(fp)) {
 	fprintf(stderr, "pfc: test: read error on %s: %s\n", file, strerror(errno));
 	status = -1;
@@ -328,7 +375,7 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
     }
     if (fp != stdin)
 	fclose(fp);
-    free(line);
+    sb_free(&text);
     sb_free(&buf);
     return status;
 }
