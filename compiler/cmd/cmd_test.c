@@ -37,12 +37,51 @@ static int usage(void)
     return EXIT_USAGE;
 }
 
+/*
+ * The image opened once for each service a case asks for: the first is
+ * the default service (--service, else the first inet smtpd).
+ */
+struct runs {
+    const char *image, *dns;
+    size_t count;
+    char **services;
+    struct session_run **runs;
+};
+
+/* runs_get - the run for service (NULL: the default); NULL with *err */
+static struct session_run *runs_get(struct runs *rs, const char *service, char **err)
+{
+    for (size_t i = 0; i < rs->count; i++)
+	if (service == NULL ? i == 0
+	    : rs->services[i] != NULL && strcmp(rs->services[i], service) == 0)
+	    return rs->runs[i];
+    struct session_run *run = session_run_open(rs->image, service, rs->dns, err);
+    if (run == NULL)
+	return NULL;
+    rs->services = xrealloc(rs->services, (rs->count + 1) * sizeof(*rs->services));
+    rs->runs = xrealloc(rs->runs, (rs->count + 1) * sizeof(*rs->runs));
+    rs->services[rs->count] = service ? xstrdup(service) : NULL;
+    rs->runs[rs->count++] = run;
+    return run;
+}
+
+static void runs_close(struct runs *rs)
+{
+    for (size_t i = 0; i < rs->count; i++) {
+	session_run_close(rs->runs[i]);
+	free(rs->services[i]);
+    }
+    free(rs->runs);
+    free(rs->services);
+}
+
 /* One case being run. */
 struct test_case {
     const char *file;
     int line;			/* where "test" is */
     char *name;
-    struct session_run *run;
+    struct runs *runs;
+    struct session_run *run;	/* the run of the case's service */
     int started, failed, hungup;
     char *client_addr, *client_name, *sasl;
     struct strbuf replies;	/* the replies to the last command */
@@ -135,19 +174,35 @@ static const char *decided_by(const struct test_case *tc)
     return decided;
 }
 
-/* has_event - an event of kind whose text contains want */
-static int has_event(const struct test_case *tc, enum run_event_kind kind, const char *want,
-		     int prefix)
+/*
+ * has_event - an event of kind whose text starts with want. A rewritten
+ * recipient's route, "addr -> rewritten: class transport:nexthop", is
+ * also "addr: class ..." and "rewritten: class ...".
+ */
+static int has_event(const struct test_case *tc, enum run_event_kind kind, const char *want)
 {
-    size_t count;
+    size_t count, len = strlen(want);
     const struct run_event *ev = session_run_events(tc->run, &count);
+    struct strbuf alt = STRBUF_INIT;
+    int found = 0;
 
-    for (size_t i = 0; i < count; i++)
-	if (ev[i].kind == kind
-	    && (prefix ? strncasecmp(ev[i].text, want, strlen(want)) == 0
-		: strstr(ev[i].text, want) != NULL))
-	    return 1;
-    return 0;
+    for (size_t i = 0; i < count && !found; i++) {
+	if (ev[i].kind != kind)
+	    continue;
+	const char *text = ev[i].text;
+	const char *arrow = kind == EV_ROUTE ? strstr(text, " -> ") : NULL;
+	const char *colon = arrow ? strstr(arrow, ": ") : NULL;
+	sb_reset(&alt);
+	if (colon != NULL) {
+	    sb_addn(&alt, text, (size_t) (arrow - text));
+	    sb_adds(&alt, colon);
+	}
+	found = strncasecmp(text, want, len) == 0
+	    || (colon != NULL && (strncasecmp(arrow + 4, want, len) == 0
+				  || strncasecmp(sb_str(&alt), want, len) == 0));
+    }
+    sb_free(&alt);
+    return found;
 }
 
 static void end_case(struct test_case *tc, int *passed, int *failed)
@@ -172,10 +227,11 @@ static void end_case(struct test_case *tc, int *passed, int *failed)
     sb_free(&tc->replies);
     sb_free(&tc->last_command);
     sb_free(&tc->log);
-    struct session_run *run = tc->run;
+    struct runs *runs = tc->runs;
     const char *file = tc->file;
     memset(tc, 0, sizeof(*tc));
-    tc->run = run;
+    tc->runs = runs;
+    tc->run = runs->runs[0];
     tc->file = file;
 }
 
@@ -224,7 +280,7 @@ static long case_line(FILE *fp, struct strbuf *line, const char *file, int linen
  * run_file - every case of one file. Returns 0, or -1 after a syntax
  * error (reported).
  */
-static int run_file(struct session_run *run, const char *file, int *passed, int *failed)
+static int run_file(struct runs *runs, const char *file, int *passed, int *failed)
 {
     FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
     struct strbuf text = STRBUF_INIT;
@@ -238,7 +294,8 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 	return -1;
     }
     memset(&tc, 0, sizeof(tc));
-    tc.run = run;
+    tc.runs = runs;
+    tc.run = runs->runs[0];
     tc.file = file;
     while (status == 0 && (n = case_line(fp, &text, file, lineno + 1)) >= -1) {
 	if (n == -1)
@@ -301,6 +358,18 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 	    }
 	    tc.client_addr = xstrdup(arg);
 	    tc.client_name = *name && strcmp(name, "unknown") != 0 ? xstrdup(name) : NULL;
+	} else if (strcmp(word, "service") == 0) {
+	    if (tc.started) {
+		status = syntax(file, lineno, col, "\"service\" must come before the first command",
+				NULL);
+		break;
+	    }
+	    char *err = NULL;
+	    if ((tc.run = runs_get(runs, arg, &err)) == NULL) {
+		status = syntax(file, lineno, col + 8, err, NULL);
+		free(err);
+		break;
+	    }
 	} else if (strcmp(word, "sasl") == 0) {
 	    free(tc.sasl);
 	    tc.sasl = xstrdup(arg);
@@ -340,12 +409,12 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 	    if (*rest)
 		*rest++ = 0;
 	    sb_printf(&buf, "%s: %s", arg, rest + strspn(rest, " \t"));
-	    if (!has_event(&tc, EV_ROUTE, sb_str(&buf), 1))
+	    if (!has_event(&tc, EV_ROUTE, sb_str(&buf)))
 		fail(&tc, lineno, "expected the route \"%s\"", sb_str(&buf));
 	} else if (strcmp(word, "check") == 0) {
 	    sb_reset(&buf);
 	    sb_printf(&buf, "%s: ", arg);
-	    if (!has_event(&tc, EV_CHECK, sb_str(&buf), 1))
+	    if (!has_event(&tc, EV_CHECK, sb_str(&buf)))
 		fail(&tc, lineno, "expected a header or body check to %s", arg);
 	} else {
 	    status = syntax(file, lineno, col, "unknown keyword", word);
@@ -414,16 +483,16 @@ int cmd_test(int argc, char **argv)
     if (argc - optind < 2)
 	return usage();
     char *err = NULL;
-    struct session_run *run = session_run_open(argv[optind], service, dns, &err);
-    if (run == NULL) {
+    struct runs runs = { argv[optind], dns, 0, NULL, NULL };
+    if (runs_get(&runs, service, &err) == NULL) {
 	fprintf(stderr, "pfc: test: %s\n", err);
 	free(err);
 	return EXIT_USAGE;
     }
     for (int i = optind + 1; i < argc && status == EXIT_PASS; i++)
-	if (run_file(run, argv[i], &passed, &failed) < 0)
+	if (run_file(&runs, argv[i], &passed, &failed) < 0)
 	    status = EXIT_USAGE;
-    session_run_close(run);
+    runs_close(&runs);
     printf("%d passed, %d failed\n", passed, failed);
     if (fflush(stdout) != 0) {
 	fprintf(stderr, "pfc: test: write error on standard output: %s\n", strerror(errno));

@@ -1619,8 +1619,12 @@ static int pending_input(const struct smtpd_session *ss)
     return ss->in.len > ss->in_pos;
 }
 
-/* command - one command line (smtpd_proto()'s loop body) */
-static void command(struct smtpd_session *ss, char *line)
+/*
+ * command - one command line of len bytes (smtpd_proto()'s loop body).
+ * The line may hold NUL bytes: the UTF-8 check sees all of it, as
+ * smtpd's does, the tokens end at the first.
+ */
+static void command(struct smtpd_session *ss, char *line, size_t len)
 {
     struct session *s = ss->s;
     struct token *argv;
@@ -1631,7 +1635,7 @@ static void command(struct smtpd_session *ss, char *line)
 	ss->hangup = 1;
 	return;
     }
-    if (ss->smtputf8 && !utf8_valid(line, strlen(line))) {
+    if (ss->smtputf8 && !utf8_valid(line, len)) {
 	s->error_mask |= ERR_PROTOCOL;
 	reply(ss, "500 5.5.2 Error: bad UTF-8 syntax");
 	ss->error_count++;
@@ -1926,7 +1930,7 @@ int smtpd_session_input(struct smtpd_session *ss, const char *data, size_t len)
 	char *line = next_line(ss, ss->line_limit, 0, &len_line, &cont);
 	if (line == NULL)
 	    break;
-	command(ss, line);
+	command(ss, line, len_line);
 	free(line);
 	check_error_limit(ss);
     }
