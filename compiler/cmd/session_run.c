@@ -430,6 +430,14 @@ void session_run_start(struct session_run *r, const char *addr, const char *name
     ops = message_ops_template;
     ops.ctx = r;
     r->smtpd = smtpd_session_open(r->engine, &r->s, &ops);
+    /* What smtpd would ask its milters is not here: say so, not nothing. */
+    const char *milters = policy_value(&r->policy, "smtpd_milters");
+    if (*milters) {
+	char *text = xconcat("warning: smtpd_milters are not run here: ", milters,
+			     (char *) NULL);
+	note_event(r, EV_NOTE, text);
+	free(text);
+    }
     take_output(r, out);
 }
 
