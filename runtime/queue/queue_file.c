@@ -373,7 +373,8 @@ int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
     }
     if ((st.st_mode & S_IRWXU) != 0700) {
 	sb_printf(err, "%s: not complete (mode %03o)", path, (unsigned) (st.st_mode & 0777));
-	goto fail;
+	queue_msg_close(m);
+	return -2;
     }
     if (st.st_size == 0) {
 	sb_printf(err, "%s: empty", path);

@@ -121,7 +121,9 @@ struct queue_msg {
 /*
  * queue_msg_open - read the queue file at path. Returns 0, or -1 with
  * the reason in *err ("not a queue file", "truncated", ...): a file that
- * is not complete (mode not 0700, no QREC_END) is not a message.
+ * is not complete (no QREC_END) is not a message. A file whose mode is
+ * not 0700 when opened is one still being written (or left by a crash
+ * while it was): -2, with the reason in *err.
  */
 int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err);
 
