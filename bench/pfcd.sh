@@ -2,7 +2,8 @@
 # pfcd.sh - pfcd against a real Postfix 3.7 on the same machine, side by
 # side (issue 14 point 10), as root:
 #
-#  1. Throughput: smtp-source (Debian's postfix package) with SESSIONS
+#  1. Throughput (and the CPU time each server's processes used, which
+#     the machine's other load does not inflate): smtp-source (Debian's postfix package) with SESSIONS
 #     sessions sending MESSAGES messages of SIZE bytes, one per session,
 #     to each server on its own loopback port; the time from the first
 #     connection to the log line of the last delivery; msgs/s of each and
@@ -124,25 +125,43 @@ start_pfcd() {
 }
 stop_pfcd() { kill -TERM "$pfcd_pid"; wait "$pfcd_pid" 2>/dev/null; pfcd_pid=; }
 
-# flow PORT LOG RCPT: smtp-source, then the last delivery; prints seconds
+# cpu_tree PID: CPU seconds (user + system) of PID, its reaped children
+# and its live children: what a server used, whatever else the machine runs
+cpu_tree() {
+    local hz kids
+    hz=$(getconf CLK_TCK)
+    kids=$(ps -o pid= --ppid "$1" | tr -d ' ')
+    # shellcheck disable=SC2086
+    for p in "$1" $kids; do
+        sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
+            awk -v top="$([ "$p" = "$1" ] && echo 1)" '{ t = $12 + $13; if (top) t += $14 + $15; print t }'
+    done | awk -v hz="$hz" '{ s += $1 } END { printf "%.2f\n", s / hz }'
+}
+
+# flow PORT LOG RCPT SERVER_PID: smtp-source, then the last delivery;
+# prints the seconds and the CPU seconds of SERVER_PID's tree
 flow() {
-    local t0 t1
+    local t0 t1 c0
+    c0=$(cpu_tree "$4")
     t0=$(now)
     "$SMTP_SOURCE" -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f sender@client.example \
         -t "$3" "127.0.0.1:$1" >"$tmp/source.out" 2>&1 || die "smtp-source: $(tail -n 3 "$tmp/source.out")"
     wait_count "$2" "$MESSAGES" || die "not all delivered: $(grep -c 'status=sent' "$2") of $MESSAGES"
     t1=$(now)
-    echo "$t1 - $t0" | bc -l
+    echo "$(echo "$t1 - $t0" | bc -l) $(echo "$(cpu_tree "$4") - $c0" | bc -l)"
 }
 
-report() {		# report LABEL PFCD_SECONDS POSTFIX_SECONDS
-    local a b
-    a=$(echo "$MESSAGES / $2" | bc -l)
-    printf '%-9s pfcd:    %6.2f s  %8.1f msgs/s\n' "$1" "$2" "$a"
+report() {		# report LABEL "PFCD_SECONDS CPU" "POSTFIX_SECONDS CPU"
+    local a b t c pt pc
+    read -r t c <<<"$2"
+    a=$(echo "$MESSAGES / $t" | bc -l)
+    printf '%-9s pfcd:    %6.2f s  %8.1f msgs/s  (server CPU %.2f s)\n' "$1" "$t" "$a" "$c"
     if [ -n "$3" ]; then
-        b=$(echo "$MESSAGES / $3" | bc -l)
-        printf '%-9s Postfix: %6.2f s  %8.1f msgs/s\n' "$1" "$3" "$b"
-        printf '%-9s ratio pfcd/Postfix: %.2fx\n' "$1" "$(echo "$a / $b" | bc -l)"
+        read -r pt pc <<<"$3"
+        b=$(echo "$MESSAGES / $pt" | bc -l)
+        printf '%-9s Postfix: %6.2f s  %8.1f msgs/s  (server CPU %.2f s)\n' "$1" "$pt" "$b" "$pc"
+        printf '%-9s ratio pfcd/Postfix: %.2fx msgs/s, %.2fx less CPU\n' "$1" \
+            "$(echo "$a / $b" | bc -l)" "$(echo "$pc / $c" | bc -l)"
     fi
 }
 
@@ -161,13 +180,13 @@ for mode in $modes; do
     port=$(freeport)
     pfcd_config "$mode" "$port"
     start_pfcd "$mode" "$port"
-    t_pfcd=$(flow "$port" "$tmp/pfcd-$mode.log" "$rcpt") || exit 2
+    t_pfcd=$(flow "$port" "$tmp/pfcd-$mode.log" "$rcpt" "$pfcd_pid") || exit 2
     stop_pfcd
     t_pf=
     if [ -z "${NO_POSTFIX:-}" ]; then
         pf_dir=$tmp/cf-$mode
         pfp_start "$pf_dir" "$port" || die "postfix did not start: $(tail -n 3 "$pf_dir/start.out" "$pf_dir/maillog" 2>/dev/null)"
-        t_pf=$(flow "$port" "$pf_dir/maillog" "$rcpt") || exit 2
+        t_pf=$(flow "$port" "$pf_dir/maillog" "$rcpt" "$(tr -d ' ' <"$pf_dir/queue/pid/master.pid")") || exit 2
         pfp_stop "$pf_dir"
         pf_dir=
     fi

@@ -416,6 +416,9 @@ static void process(struct qmgr *q, const char *from, const char *id)
 	    pfcd_log("qmgr", "%s: removed", m.id);
 	free(apath);
     } else {
+	/* What was delivered stays delivered: the marks reach the disk before the file waits. */
+	if (queue_msg_sync(&m) < 0)
+	    pfcd_log("qmgr", "warning: %s: update queue file: %m", m.id);
 	/* Next try: the message's age, between the backoff bounds (qmgr_active.c). */
 	long backoff = age < q->min_backoff ? q->min_backoff
 	    : age > q->max_backoff ? q->max_backoff : age;

@@ -508,12 +508,17 @@ int queue_msg_mark(struct queue_msg *m, size_t index, enum qrcpt_status status,
     for (const char *cp = reason; *cp; cp++)
 	sb_addch(&data, *cp == '\n' || *cp == '\r' ? ' ' : *cp);
     put_rec(&rec, QREC_UPDATE, data.s, data.len);
-    int rc = write_all(m->fd, rec.s, rec.len) < 0 || fdatasync(m->fd) < 0 ? -1 : 0;
+    int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
     if (rc == 0)
 	apply_update(m, data.s, data.len);
     sb_free(&data);
     sb_free(&rec);
     return rc;
+}
+
+int queue_msg_sync(struct queue_msg *m)
+{
+    return fdatasync(m->fd);
 }
 
 int queue_msg_done(const struct queue_msg *m)
