@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr822.h"
 #include "cleanup_msg.h"
 #include "dns.h"
 #include "engine.h"
@@ -66,6 +67,9 @@ struct conn {
     struct policy_trace trace;
     struct smtpd_message_ops ops;	/* the message sink: cleanup, then the queue */
 };
+
+/* Replies not yet taken by the client beyond which its input waits. */
+#define OUTPUT_BACKLOG_MAX	(64 * 1024)
 
 static volatile sig_atomic_t got_term, got_hup;
 
@@ -273,6 +277,46 @@ static void tr_note(void *ctx, const char *text)
 	}
 }
 
+/* log_addr - an address as info_log_address_format wants it in a log line */
+static void log_addr(struct strbuf *out, const struct policy *p, const char *addr)
+{
+    if (strcmp(policy_value(p, "info_log_address_format"), "internal") == 0 || *addr == 0)
+	sb_adds(out, addr);
+    else
+	a822_quote_local(out, addr, A822_QUOTE_8BITCLEAN);
+}
+
+/*
+ * tr_whatsup - smtpd's log_whatsup(): "ID: reject: RCPT from name[addr]:
+ * TEXT; from=<...> to=<...> proto=ESMTP helo=<...>", each part present
+ * only when the session has it at that moment, as smtpd logs it.
+ */
+static void tr_whatsup(void *ctx, const char *action, const char *text)
+{
+    struct conn *c = ctx;
+    const struct session *s = &c->s;
+    struct strbuf line = STRBUF_INIT;
+
+    sb_printf(&line, "%s: %s: %s from %s: %s;", c->cm ? cleanup_id(c->cm) : "NOQUEUE",
+	      action, s->where, s->namaddr, text);
+    if (s->sender) {
+	sb_adds(&line, " from=<");
+	log_addr(&line, &c->view->policy, s->sender);
+	sb_adds(&line, ">");
+    }
+    if (s->recipient) {
+	sb_adds(&line, " to=<");
+	log_addr(&line, &c->view->policy, s->recipient);
+	sb_adds(&line, ">");
+    }
+    if (s->protocol)
+	sb_printf(&line, " proto=%s", s->protocol);
+    if (s->helo_name)
+	sb_printf(&line, " helo=<%s>", s->helo_name);
+    pfcd_log("smtpd", "%s", sb_str(&line));
+    sb_free(&line);
+}
+
 /* ------------------------------------------------------------ connections */
 
 struct server {
@@ -386,6 +430,7 @@ static void accept_one(struct server *sv, size_t li)
     c->trace.restriction = tr_restriction;
     c->trace.probe = tr_probe;
     c->trace.note = tr_note;
+    c->trace.whatsup = tr_whatsup;
     c->s.trace = &c->trace;
     session_set_client(&c->s, shown, name, rev, port);
     c->deadline = time(NULL) + c->view->timeout;
@@ -625,7 +670,12 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
 		if (ms < wait_ms)
 		    wait_ms = ms;
 	    } else {
-		if (!c->hungup)
+		/*
+		 * A client that sends without reading (a pipelining flood)
+		 * is not read further while its replies pile up: smtpd
+		 * blocks in write() there, and memory stays bounded.
+		 */
+		if (!c->hungup && c->out.len - c->out_off < OUTPUT_BACKLOG_MAX)
 		    ev |= POLLIN;
 		if (c->out_off < c->out.len)
 		    ev |= POLLOUT;

@@ -336,10 +336,16 @@ static void process(struct qmgr *q, const char *from, const char *id)
     struct timeval active;
 
     char *path = qpath(q, from, id);
-    if (queue_msg_open(&m, path, &err) < 0) {
-	struct stat st;
-	/* A file still being written (0600) is not ours yet; a damaged one is kept aside. */
-	if (stat(path, &st) == 0 && (st.st_mode & S_IRWXU) == 0700) {
+    int rc = queue_msg_open(&m, path, &err);
+    if (rc < 0) {
+	/*
+	 * A file still being written (0600 when opened) is not ours yet: it
+	 * is looked at again when cleanup finishes it. Judged by the mode
+	 * seen at open, never by a second stat(): cleanup may finish it in
+	 * between, and a finished message is not corrupt. A damaged one is
+	 * kept aside.
+	 */
+	if (rc == -1) {
 	    pfcd_log("qmgr", "warning: %s: %s: moved to %s", id, sb_str(&err), QUEUE_CORRUPT);
 	    move(q, from, QUEUE_CORRUPT, id);
 	}
@@ -410,6 +416,9 @@ static void process(struct qmgr *q, const char *from, const char *id)
 	    pfcd_log("qmgr", "%s: removed", m.id);
 	free(apath);
     } else {
+	/* What was delivered stays delivered: the marks reach the disk before the file waits. */
+	if (queue_msg_sync(&m) < 0)
+	    pfcd_log("qmgr", "warning: %s: update queue file: %m", m.id);
 	/* Next try: the message's age, between the backoff bounds (qmgr_active.c). */
 	long backoff = age < q->min_backoff ? q->min_backoff
 	    : age > q->max_backoff ? q->max_backoff : age;

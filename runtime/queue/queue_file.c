@@ -373,7 +373,8 @@ int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
     }
     if ((st.st_mode & S_IRWXU) != 0700) {
 	sb_printf(err, "%s: not complete (mode %03o)", path, (unsigned) (st.st_mode & 0777));
-	goto fail;
+	queue_msg_close(m);
+	return -2;
     }
     if (st.st_size == 0) {
 	sb_printf(err, "%s: empty", path);
@@ -507,12 +508,17 @@ int queue_msg_mark(struct queue_msg *m, size_t index, enum qrcpt_status status,
     for (const char *cp = reason; *cp; cp++)
 	sb_addch(&data, *cp == '\n' || *cp == '\r' ? ' ' : *cp);
     put_rec(&rec, QREC_UPDATE, data.s, data.len);
-    int rc = write_all(m->fd, rec.s, rec.len) < 0 || fdatasync(m->fd) < 0 ? -1 : 0;
+    int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
     if (rc == 0)
 	apply_update(m, data.s, data.len);
     sb_free(&data);
     sb_free(&rec);
     return rc;
+}
+
+int queue_msg_sync(struct queue_msg *m)
+{
+    return fdatasync(m->fd);
 }
 
 int queue_msg_done(const struct queue_msg *m)

@@ -121,7 +121,9 @@ struct queue_msg {
 /*
  * queue_msg_open - read the queue file at path. Returns 0, or -1 with
  * the reason in *err ("not a queue file", "truncated", ...): a file that
- * is not complete (mode not 0700, no QREC_END) is not a message.
+ * is not complete (no QREC_END) is not a message. A file whose mode is
+ * not 0700 when opened is one still being written (or left by a crash
+ * while it was): -2, with the reason in *err.
  */
 int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err);
 
@@ -130,12 +132,20 @@ const char *queue_msg_attr(const struct queue_msg *m, const char *name);
 
 /*
  * queue_msg_mark - record an attempt for recipient index: append one
- * QREC_UPDATE and fdatasync (so "sent" is never reported twice after a
- * crash, short of a crash between the delivery and this call). Updates
+ * QREC_UPDATE (not synced: see queue_msg_sync()). Updates
  * m->rcpts[index]. Returns 0, or -1 with errno.
  */
 int queue_msg_mark(struct queue_msg *m, size_t index, enum qrcpt_status status,
 		   const char *dsn, const char *reason);
+
+/*
+ * queue_msg_sync - the marks so far on stable storage (fdatasync), so
+ * that what was delivered is not delivered again after a crash. The
+ * queue manager calls it once per attempt, when the file stays in the
+ * queue; a file removed at once needs none (a crash before the removal
+ * delivers it again: at least once). Returns 0, or -1 with errno.
+ */
+int queue_msg_sync(struct queue_msg *m);
 
 /* queue_msg_done - has every recipient a final status (sent or bounced)? */
 int queue_msg_done(const struct queue_msg *m);

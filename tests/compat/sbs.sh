@@ -44,6 +44,9 @@
 #       PFC_SBS_TARGET=pfcd: the smtp target with pfcd itself as the server:
 #         `pfcd -f --log=FILE IMAGE` per instance (PFCD names the binary,
 #         default: pfcd beside PFC); its logs stay in the work directory.
+#         An instance that pfc build refuses (c) gets no server: its
+#         cases are skipped with pfc build's reason, as for trace.
+#         tests/compat/sbs-pfcd.sh is this target in make check.
 #  5. sbs_compare.py compares each pair with queue ids masked; each case is
 #     one TAP result, a listed known difference (KNOWN_DIFFS below) is a
 #     SKIP with its reason, and the last lines say "identical: N/M" and
@@ -280,17 +283,32 @@ elif [ "$TARGET" = trace ]; then
     timeout 900 "$PYTHON" "$HERE/sbs_client.py" --batch "$MANIFEST" --out "$TMP/target" \
         --jobs 2 --command "$command" --images "$TMP/images.tsv" 2>"$TMP/target.err"
 else
+    # An instance whose image pfc build refused has no server: its cases
+    # are not sent, and each says why (compared as --refused below).
+    served=()
     for inst in "${instances[@]}"; do
+        why=$(awk -F'\t' -v i="$inst" '$1 == i && $2 == "" { print $3 }' "$TMP/images.tsv")
+        if [ -n "$why" ] && [ "$TARGET" = pfcd ]; then
+            awk -F'\t' -v i="$inst" '$2 == i { print $1 }' "$MANIFEST" | while read -r name; do
+                printf '%s\n' "$why" >"$TMP/target/$name.err"
+            done
+        else
+            served+=("$inst")
+        fi
+    done
+    printf '%s\n' "${served[@]}" >"$TMP/served"
+    awk -F'\t' 'NR == FNR { s[$1] = 1; next } $2 in s' "$TMP/served" "$MANIFEST" >"$TMP/gen/target.tsv"
+    for inst in "${served[@]}"; do
         cmd=$(server_command "$PFC_SBS_SERVER" "$inst")
         server_insts+=("$inst")
         setsid bash -c "exec $cmd" >"$TMP/server.$inst" 2>&1 </dev/null &
         server_pids+=($!)
     done
-    for inst in "${instances[@]}"; do
+    for inst in "${served[@]}"; do
         port=$(awk -F'\t' -v i="$inst" '$2 == i { split($3, a, ":"); print a[2]; exit }' "$TMP/gen/cases.tsv")
         wait_port "$port" || echo "# target server for instance $inst does not listen on $port"
     done
-    timeout 600 "$PYTHON" "$HERE/sbs_client.py" --batch "$MANIFEST" --out "$TMP/target" \
+    timeout 600 "$PYTHON" "$HERE/sbs_client.py" --batch "$TMP/gen/target.tsv" --out "$TMP/target" \
         --jobs "$JOBS" 2>"$TMP/target.err"
     stop_servers
 fi
@@ -308,7 +326,7 @@ if [ -n "${PFC_SBS_RECORD:-}" ]; then
 fi
 printf '%s\n' "$KNOWN_DIFFS" >"$TMP/known.tsv"
 # Instance c holds what pfc check calls errors: pfc build must refuse it.
-[ "$TARGET" = trace ] && compare_opts+=(--refused c)
+[ "$TARGET" = trace ] || [ "$TARGET" = pfcd ] && compare_opts+=(--refused c)
 timeout 300 "$PYTHON" "$HERE/sbs_compare.py" --known "$TMP/known.tsv" --target "$TARGET" \
     "${compare_opts[@]}" "$MANIFEST" "$TMP/postfix" "$TMP/target" 2>"$TMP/compare.err"
 rc=$?
