@@ -28,6 +28,7 @@
 #include "image_write.h"
 #include "publish.h"
 #include "strbuf.h"
+#include "sysroot.h"
 
 static int usage(void)
 {
@@ -162,7 +163,10 @@ int cmd_build(int argc, char **argv)
 	fprintf(stderr, "pfc: build: no output file: name it with -o policy.pfi\n");
 	return usage();
     }
-    int status = image_compile_body(dir, &image);
+    /* One spelling of the directory, one content id (dir/, ./dir, /abs/dir). */
+    char *config_dir = sysroot_config_dir(dir);
+    int status = image_compile_body(config_dir, &image);
+    free(config_dir);
     if (status == 0)
 	status = publish_image(output, &image);
     sb_free(&image);
