@@ -6,7 +6,8 @@
 # the queue manager hands it to local(8)'s code: the spool mbox in
 # mail_spool_directory, a Maildir (home_mailbox = Maildir/ on a local
 # service of its own), an alias to two users, an unknown user bounced
-# with a DSN to the sender, which lands in the sender's own mailbox.
+# with a DSN to the sender, which lands in the sender's own mailbox; a
+# .forward to another user, queued as a new message and delivered.
 # s-nail and Python's mailbox module read what was delivered.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -42,7 +43,7 @@ for u in "$mbox" "$md"; do
 done
 
 n=0
-echo "1..12"
+echo "1..14"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -164,6 +165,17 @@ assert m.get_payload()[2].get_content_type() == 'message/rfc822'
 PY
 check "the DSN (multipart/report, 5.1.1, the message attached) is in the sender's mailbox" $? \
     "$nid: $(cat "$tmp/py.out") $(grep "$nid" "$log")"
+
+# 13-14: a .forward to another user: forwarded as a new queued message, delivered in turn.
+echo "$mbox@localhost" >"$root/home/$md/.forward" && chown "$md:" "$root/home/$md/.forward"
+id=$(send "$mbox@localhost" "$md@localhost" "forwarded one")
+wait_for "$log" "$id: removed"
+fid=$(sed -n "s/.*postfix\/local\[[0-9]*\]: $id: to=<$md@localhost>, relay=localmd, .*dsn=2.0.0, status=sent (forwarded as \([0-9A-F]*\))$/\1/p" "$log")
+[ -n "$fid" ]
+check "a .forward to another user: forwarded as a new message" $? "$(grep "$id" "$log")"
+wait_for "$log" "$fid: to=<$mbox@localhost>, orig_to=<$md@localhost>, relay=local, .*status=sent (delivered to mailbox)" &&
+    grep -q "^Subject: forwarded one$" "$spool/$mbox"
+check "the forwarded message is queued and delivered to the mailbox" $? "$(grep "$fid" "$log")"
 
 kill -TERM "$master"
 wait "$master"
