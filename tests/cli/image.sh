@@ -13,7 +13,8 @@
 #     ways, one byte flipped, version bumped) are refused by verify and
 #     query with their own message and exit status;
 #   - a FIFO or a directory given to verify, dump or query is refused at
-#     once (no open() waiting for a writer), exit 2.
+#     once (no open() waiting for a writer), exit 2; so is a texthash:
+#     source that is a FIFO or a device.
 # The tables are named by absolute paths in a temporary directory, so
 # both tools name them the same way.
 set -u
@@ -293,5 +294,11 @@ run "query -: a FIFO, at once" 2 '^$' "pfc: $bad: not a regular file" \
     timeout 10 "$PFC" query "$bad" "hash:$cfg/virtual" - </dev/null
 run "dump: a FIFO, at once" 2 '^$' "pfc: dump: $bad: not a regular file" \
     timeout 10 "$PFC" dump "$bad"
+# A texthash: source is read whole at open: a FIFO would block the open
+# and /dev/zero the read, for ever (pfc lookup and pfc map -q hung).
+run "map -q texthash: a FIFO, at once" 1 '^$' "pfc: fatal: open database $bad: not a regular file" \
+    timeout 10 "$PFC" map -q k "texthash:$bad"
+run "map -q texthash:/dev/zero, at once" 1 '^$' "pfc: fatal: open database /dev/zero: not a regular file" \
+    timeout 10 "$PFC" map -q k texthash:/dev/zero
 
 finish
