@@ -106,7 +106,9 @@ static int run_envelopes(struct session_run *r, int explain)
 	while (nf < 4 && (fields[nf] = strsep(&cp, " \t")) != NULL)
 	    if (*fields[nf] != 0)
 		nf++;
-	if (nf != 4) {
+	if (nf != 4 || (cp != NULL && cp[strspn(cp, " \t")] != 0)) {
+	    /* The answers so far first: they do not depend on the buffer's size. */
+	    put(&out);
 	    fprintf(stderr, "pfc: trace: stdin:%lu: need CLIENT HELO SENDER RECIPIENT\n",
 		    lineno);
 	    status = EXIT_USAGE;
