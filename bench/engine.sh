@@ -95,6 +95,7 @@ done
 command -v "$PYTHON" >/dev/null 2>&1 || postfix_skip="$PYTHON not installed"
 [ -n "$postfix_skip" ] || [ "$(id -u)" = 0 ] || postfix_skip="postfix start needs root"
 
+load_before=$(uptime | sed 's/.*load average: //')
 tmp=$(mktemp -d) || die "mktemp failed"
 # Postfix's daemons run as mail_owner and must reach the instance below.
 chmod 755 "$tmp"
@@ -336,7 +337,7 @@ echo "config:   examples/small-company + client_access, recipient_access and vir
 echo "image:    $(du -k "$tmp/policy.pfi" | cut -f1) KiB"
 echo "answers:  $(awk '{ c[substr($1, 1, 1)]++ } END {
     printf "%d accepted, %d refused (5xx), %d deferred (4xx)", c[2], c[5], c[4] }' "$tmp/pfc.out")"
-echo "load:     $(uptime | sed 's/.*load average/load average/') on $(nproc) CPUs"
+echo "load:     $load_before at the start, $(uptime | sed 's/.*load average: //') at the end (1, 5, 15 min), $(nproc) CPUs"
 echo "pfc trace --envelopes, whole process, $RUNS runs after a warm-up (the local ones: 1), median CPU (user+system) and wall:"
 printf "  %-34s %7s  %8s  %11s  %10s   %8s  %11s\n" "envelopes" "count" "CPU" "rate" "each" "wall" "rate"
 row all "all"
