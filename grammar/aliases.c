@@ -165,6 +165,7 @@ enum aliases_status aliases_parse_line(const char *text, size_t len,
 struct read_state {
     const char *path;
     unsigned flags;
+    const struct diag_sink *sink;
     aliases_entry_fn fn;
     void *ctx;
     struct strbuf key;
@@ -176,6 +177,10 @@ struct read_state {
 static void on_line(void *ptr, const struct cf_logical_line *line)
 {
     struct read_state *st = ptr;
+    struct diag at = {
+	.severity = DIAG_WARNING, .path = st->path, .line = line->first_line,
+	.wording = DIAG_SAY_LINE,
+    };
 
     switch (aliases_parse_line(line->text, line->len, st->flags,
 			       &st->key, &st->value)) {
@@ -185,33 +190,39 @@ static void on_line(void *ptr, const struct cf_logical_line *line)
     case ALIASES_EMPTY:
 	return;				/* postalias skips it quietly */
     case ALIASES_NEED_PAIR:
-	diag_warn("%s, line %d: need name:value pair", st->path, line->first_line);
+	diag_reportf(st->sink, &at, "need name:value pair");
 	break;
     case ALIASES_NOT_LOCAL:
-	diag_warn("%s, line %d: name must be local", st->path, line->first_line);
+	diag_reportf(st->sink, &at, "name must be local");
 	break;
     case ALIASES_NON_UTF8:
-	diag_warn("%s, line %d: non-UTF-8 input \"%s\" -- ignoring this line",
-		  st->path, line->first_line, line->text);
+	diag_reportf(st->sink, &at, "non-UTF-8 input \"%s\" -- ignoring this line",
+		     line->text);
 	break;
     }
     st->skipped++;
 }
 
-int aliases_read_stream(FILE *fp, const char *path, unsigned flags,
-			aliases_entry_fn fn, void *ctx)
+int aliases_read_to(FILE *fp, const char *path, unsigned flags,
+		    const struct diag_sink *sink, aliases_entry_fn fn, void *ctx)
 {
     /* The reader itself warns about a line that starts with whitespace. */
     static const struct cf_reader_ops ops = { on_line, NULL };
     struct read_state st = {
-	.path = path, .flags = flags, .fn = fn, .ctx = ctx,
+	.path = path, .flags = flags, .sink = sink, .fn = fn, .ctx = ctx,
 	.key = STRBUF_INIT, .value = STRBUF_INIT,
     };
-    int status = cf_read_stream(fp, path, &ops, &st);
+    int status = cf_read_to(fp, path, &ops, sink, &st);
     int saved = errno;
 
     sb_free(&st.key);
     sb_free(&st.value);
     errno = saved;
     return status < 0 ? -1 : st.skipped;
+}
+
+int aliases_read_stream(FILE *fp, const char *path, unsigned flags,
+			aliases_entry_fn fn, void *ctx)
+{
+    return aliases_read_to(fp, path, flags, NULL, fn, ctx);
 }

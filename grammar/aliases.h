@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct diag_sink;
 struct strbuf;
 
 #define ALIASES_FOLD	(1u << 0)	/* lowercase keys (ASCII only) */
@@ -47,16 +48,20 @@ typedef void (*aliases_entry_fn)(void *ctx, const char *key,
 				 const char *value, int line);
 
 /*
- * aliases_read_stream - read every entry of fp. path names the source in
- * warnings, as postalias names it ("aliases", "/etc/aliases", "stdin"):
- *   pfc: warning: PATH, line N: need name:value pair
- *   pfc: warning: PATH, line N: name must be local
- *   pfc: warning: PATH, line N: non-UTF-8 input "TEXT" -- ignoring this line
- *   pfc: warning: PATH: logical line must not start with whitespace: "TEXT"
+ * aliases_read_to - read every entry of fp. path names the source in
+ * warnings, as postalias names it ("aliases", "/etc/aliases", "stdin"),
+ * and they are reported to sink (NULL: the process's) with their line:
+ *   PATH, line N: need name:value pair
+ *   PATH, line N: name must be local
+ *   PATH, line N: non-UTF-8 input "TEXT" -- ignoring this line
+ *   PATH: logical line must not start with whitespace: "TEXT"
  * (the last one from the logical-line reader). Bad lines are skipped and
  * the rest still loads. Returns the number of entries refused (not
  * counting lines that start with whitespace), or -1 on a read error.
  */
+int aliases_read_to(FILE *fp, const char *path, unsigned flags,
+		    const struct diag_sink *sink, aliases_entry_fn fn, void *ctx);
+/* aliases_read_stream - aliases_read_to() with the process's sink */
 int aliases_read_stream(FILE *fp, const char *path, unsigned flags,
 			aliases_entry_fn fn, void *ctx);
 

@@ -19,6 +19,7 @@ int cf_lex_destroy(yyscan_t scanner);
 struct cf_parser {
     const char *path;
     const struct cf_reader_ops *ops;
+    const struct diag_sink *sink;
     void *ctx;
     struct strbuf text;
     struct cf_segment *segs;
@@ -53,6 +54,19 @@ void cf_parser_append(struct cf_parser *p, struct cf_token *tok, int line)
     add_piece(p, tok, line);
 }
 
+/* warn_leading_space - Postfix's warning about a line it drops */
+static void warn_leading_space(const struct diag_sink *sink, const char *path,
+			       const struct cf_logical_line *line)
+{
+    struct diag at = {
+	.severity = DIAG_WARNING, .path = path, .line = line->first_line, .column = 1,
+	.wording = DIAG_SAY_PATH,
+    };
+
+    diag_reportf(sink, &at, "logical line must not start with whitespace: \"%.30s%s\"",
+		 line->text, line->len > 30 ? "..." : "");
+}
+
 void cf_parser_end(struct cf_parser *p, int leading_space)
 {
     struct cf_logical_line line = {
@@ -67,17 +81,16 @@ void cf_parser_end(struct cf_parser *p, int leading_space)
 	if (p->ops->on_leading_space)
 	    p->ops->on_leading_space(p->ctx, &line);
 	else
-	    diag_warn("%s: logical line must not start with whitespace: \"%.30s%s\"",
-		      p->path, line.text, line.len > 30 ? "..." : "");
+	    warn_leading_space(p->sink, p->path, &line);
     } else {
 	p->ops->on_line(p->ctx, &line);
     }
 }
 
-int cf_read_stream(FILE *fp, const char *path, const struct cf_reader_ops *ops,
-		   void *ctx)
+int cf_read_to(FILE *fp, const char *path, const struct cf_reader_ops *ops,
+	       const struct diag_sink *sink, void *ctx)
 {
-    struct cf_parser parser = { .path = path, .ops = ops, .ctx = ctx };
+    struct cf_parser parser = { .path = path, .ops = ops, .sink = sink, .ctx = ctx };
     yyscan_t scanner;
     int lineno = 0;
     int status;
@@ -100,6 +113,12 @@ int cf_read_stream(FILE *fp, const char *path, const struct cf_reader_ops *ops,
     return 0;
 }
 
+int cf_read_stream(FILE *fp, const char *path, const struct cf_reader_ops *ops,
+		   void *ctx)
+{
+    return cf_read_to(fp, path, ops, NULL, ctx);
+}
+
 void cf_position(const struct cf_logical_line *line, size_t offset,
 		 int *lineno, int *column)
 {
@@ -109,6 +128,14 @@ void cf_position(const struct cf_logical_line *line, size_t offset,
 	i++;
     *lineno = line->segs[i].line;
     *column = (int) (offset - line->segs[i].offset) + 1;
+}
+
+int cf_column(const struct cf_logical_line *line, size_t offset)
+{
+    int lineno, column;
+
+    cf_position(line, offset, &lineno, &column);
+    return lineno == line->first_line ? column : 0;
 }
 
 struct cf_logical_line *cf_line_copy(const struct cf_logical_line *line)

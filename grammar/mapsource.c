@@ -1,5 +1,6 @@
 /* mapsource - "key whitespace value" records on the logical-line reader */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,22 +14,31 @@
 struct source_state {
     const char *path;
     unsigned flags;
+    const struct diag_sink *sink;
     mapsource_entry_fn on_entry;
     void *ctx;
 };
 
-/* warn - a warning about the source, unless this reading is quiet */
-static void warn(const struct source_state *st, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/*
+ * warn - postmap's warning about a logical line, "PATH, line N: ...", at
+ * byte offset of it (SIZE_MAX: no column), unless this reading is quiet.
+ */
+static void warn(const struct source_state *st, const struct cf_logical_line *line,
+		 size_t offset, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void warn(const struct source_state *st, const char *fmt, ...)
+static void warn(const struct source_state *st, const struct cf_logical_line *line,
+		 size_t offset, const char *fmt, ...)
 {
+    struct diag d = {
+	.severity = DIAG_WARNING, .path = st->path, .line = line->first_line,
+	.column = offset == SIZE_MAX ? 0 : cf_column(line, offset), .wording = DIAG_SAY_LINE,
+    };
     va_list ap;
 
     if (st->flags & MAPSOURCE_QUIET)
 	return;
     va_start(ap, fmt);
-    diag_vwarn(fmt, ap);
+    diag_vreportf(st->sink, &d, fmt, ap);
     va_end(ap);
 }
 
@@ -66,8 +76,8 @@ enum mapsource_split_status mapsource_split(const char *text, size_t len,
 	} else if (key_byte[c] == KEY_SPACE) {
 	    if (!in_quotes)
 		break;
-	} else {
-	    in_quotes = !in_quotes;
+	} else if ((in_quotes = !in_quotes)) {
+	    rec->open_quote = i;
 	}
     }
     if (in_quotes)
@@ -90,20 +100,18 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
 
     if ((st->flags & MAPSOURCE_UTF8) && !all_ascii(line->text)
 	&& !utf8_valid(line->text, line->len)) {
-	warn(st, "%s, line %d: non-UTF-8 input \"%s\" -- ignoring this line",
-		  st->path, line->first_line, line->text);
+	warn(st, line, SIZE_MAX, "non-UTF-8 input \"%s\" -- ignoring this line", line->text);
 	return;
     }
     /* The text ends at a NUL byte, as everywhere a C string is read. */
     switch (mapsource_split(line->text, strlen(line->text), &rec)) {
     case MAPSOURCE_UNBALANCED:
-	warn(st, "%s, line %d: unbalanced '\"' in '%s' -- ignoring this line",
-		  st->path, line->first_line, line->text);
+	warn(st, line, rec.open_quote, "unbalanced '\"' in '%s' -- ignoring this line",
+	     line->text);
 	return;
     case MAPSOURCE_NOT_KEY_VALUE:
-	warn(st, "%s, line %d: expected format: key whitespace value%s",
-		  st->path, line->first_line,
-		  (st->flags & MAPSOURCE_TEXTHASH) ? " -- ignoring this line" : "");
+	warn(st, line, SIZE_MAX, "expected format: key whitespace value%s",
+	     (st->flags & MAPSOURCE_TEXTHASH) ? " -- ignoring this line" : "");
 	return;
     case MAPSOURCE_RECORD:
 	break;
@@ -111,8 +119,7 @@ static void on_line(void *ctx, const struct cf_logical_line *line)
     char *key = xstrndup(line->text, rec.key_len);
     char *value = xstrndup(line->text + rec.value_start, rec.value_end - rec.value_start);
     if (key[rec.key_len - 1] == ':')
-	warn(st, "%s, line %d: record is in \"key: value\" format; is this an alias file?",
-		  st->path, line->first_line);
+	warn(st, line, rec.key_len - 1, "%s", MAPSOURCE_ALIAS_FORMAT);
     st->on_entry(st->ctx, key, value, line->first_line);
     free(key);
     free(value);
@@ -125,12 +132,19 @@ static void ignore_line(void *ctx, const struct cf_logical_line *line)
     (void) line;
 }
 
-int mapsource_read(FILE *fp, const char *path, unsigned flags,
-		   mapsource_entry_fn on_entry, void *ctx)
+int mapsource_read_to(FILE *fp, const char *path, unsigned flags,
+		      const struct diag_sink *sink, mapsource_entry_fn on_entry,
+		      void *ctx)
 {
     static const struct cf_reader_ops ops = { on_line, NULL };
     static const struct cf_reader_ops quiet_ops = { on_line, ignore_line };
-    struct source_state st = { path, flags, on_entry, ctx };
+    struct source_state st = { path, flags, sink, on_entry, ctx };
 
-    return cf_read_stream(fp, st.path, (flags & MAPSOURCE_QUIET) ? &quiet_ops : &ops, &st);
+    return cf_read_to(fp, st.path, (flags & MAPSOURCE_QUIET) ? &quiet_ops : &ops, sink, &st);
+}
+
+int mapsource_read(FILE *fp, const char *path, unsigned flags,
+		   mapsource_entry_fn on_entry, void *ctx)
+{
+    return mapsource_read_to(fp, path, flags, NULL, on_entry, ctx);
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct diag_sink;
+
 #define MAPSOURCE_UTF8	(1u << 0)	/* drop lines that are not UTF-8 */
 #define MAPSOURCE_QUIET	(1u << 1)	/* no warnings: a second reading */
 /* Postfix's texthash reader words one warning differently from postmap's. */
@@ -27,6 +29,7 @@ typedef void (*mapsource_entry_fn)(void *ctx, const char *key, const char *value
  */
 struct mapsource_record {
     size_t key_len, value_start, value_end;
+    size_t open_quote;		/* MAPSOURCE_UNBALANCED: the '"' left open */
 };
 
 /* mapsource_split's verdicts: a record, or why the line is not one */
@@ -46,10 +49,21 @@ enum mapsource_split_status mapsource_split(const char *text, size_t len,
 					    struct mapsource_record *rec);
 
 /*
- * mapsource_read - read fp (named path in warnings) and call on_entry for
- * each record. Lines that are not records get postmap's warning and are
- * skipped. Returns 0, or -1 on a read error.
+ * postmap's warning about a record whose key ends in ':' (the record is
+ * kept, ':' and all), for callers that tell it from the others.
  */
+#define MAPSOURCE_ALIAS_FORMAT "record is in \"key: value\" format; is this an alias file?"
+
+/*
+ * mapsource_read_to - read fp and call on_entry for each record. Lines
+ * that are not records are skipped with postmap's warning, "PATH, line N:
+ * ...", reported to sink (NULL: the process's) with the column where the
+ * reader knows it. Returns 0, or -1 on a read error.
+ */
+int mapsource_read_to(FILE *fp, const char *path, unsigned flags,
+		      const struct diag_sink *sink, mapsource_entry_fn on_entry,
+		      void *ctx);
+/* mapsource_read - mapsource_read_to() with the process's sink */
 int mapsource_read(FILE *fp, const char *path, unsigned flags,
 		   mapsource_entry_fn on_entry, void *ctx);
 

@@ -1,13 +1,21 @@
 /* json - JSON strings and fields (see json.h) */
 #include <inttypes.h>
+#include <string.h>
 
 #include "json.h"
 #include "utf8.h"
 
 void json_string(struct strbuf *out, const char *text)
 {
+    json_string_len(out, text, strlen(text));
+}
+
+void json_string_len(struct strbuf *out, const char *text, size_t len)
+{
+    const unsigned char *end = (const unsigned char *) text + len;
+
     sb_addch(out, '"');
-    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *) text; p < end; p++) {
 	switch (*p) {
 	case '"':
 	    sb_adds(out, "\\\"");
@@ -30,11 +38,8 @@ void json_string(struct strbuf *out, const char *text)
 	    } else if (*p < 0x80) {
 		sb_addch(out, (char) *p);
 	    } else {
-		size_t n = utf8_seqlen(*p), avail = 1;
-		/* Never look past the terminating NUL. */
-		while (avail < n && p[avail] != 0)
-		    avail++;
-		if (n > 1 && avail == n && utf8_valid((const char *) p, n)) {
+		size_t n = utf8_seqlen(*p);
+		if (n > 1 && n <= (size_t) (end - p) && utf8_valid((const char *) p, n)) {
 		    sb_addn(out, (const char *) p, n);
 		    p += n - 1;
 		} else {

@@ -6,6 +6,7 @@
 #ifndef PFC_JSON_H
 #define PFC_JSON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "strbuf.h"
@@ -16,6 +17,8 @@
  * well-formed UTF-8 becomes U+FFFD.
  */
 void json_string(struct strbuf *out, const char *text);
+/* json_string_len - the same for len bytes, NUL bytes included (as \u0000) */
+void json_string_len(struct strbuf *out, const char *text, size_t len);
 
 /* json_nullable - json_string(), or null for NULL */
 void json_nullable(struct strbuf *out, const char *text);

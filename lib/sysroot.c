@@ -52,6 +52,66 @@ static int inside_root(const char *real)
     return strncmp(real, root_real, len) == 0 && (real[len] == 0 || real[len] == '/');
 }
 
+/* tidy_path - path without "." or empty components, ".." taken off lexically */
+static char *tidy_path(const char *path)
+{
+    size_t len = strlen(path), n = 0, kept = 0;	/* kept: components that ".." may take off */
+    char *out = xmalloc(len + 2);
+    int absolute = path[0] == '/';
+
+    if (absolute)
+	out[n++] = '/';
+    for (const char *p = path; *p != 0;) {
+	size_t clen = strcspn(p, "/");
+	if (clen == 2 && p[0] == '.' && p[1] == '.' && kept > 0) {
+	    while (n > (size_t) absolute && out[n - 1] != '/')
+		n--;
+	    if (n > (size_t) absolute)
+		n--;
+	    kept--;
+	} else if (clen == 2 && p[0] == '.' && p[1] == '.' && absolute) {
+	    /* "/.." is "/" */
+	} else if (clen > 0 && !(clen == 1 && p[0] == '.')) {
+	    if (n > (size_t) absolute)
+		out[n++] = '/';
+	    memcpy(out + n, p, clen);
+	    n += clen;
+	    /* a leading ".." of a relative path stays, and stays put */
+	    if (!(clen == 2 && p[0] == '.' && p[1] == '.'))
+		kept++;
+	}
+	p += clen;
+	while (*p == '/')
+	    p++;
+    }
+    if (n == 0)
+	out[n++] = '.';
+    out[n] = 0;
+    return out;
+}
+
+char *sysroot_config_dir(const char *dir)
+{
+    if (dir == NULL && (dir = getenv("MAIL_CONFIG")) == NULL)
+	dir = "/etc/postfix";
+    if (dir[0] == '/' || dir[0] == 0)
+	return tidy_path(dir[0] ? dir : ".");
+    char *cwd = getcwd(NULL, 0);
+    const char *base = cwd;
+    if (cwd != NULL && root != NULL) {
+	inside_root("/");	/* sets root_real */
+	size_t len = strlen(root_real);
+	base = inside_root(cwd) ? cwd + len : NULL;
+	if (base != NULL && *base == 0)
+	    base = "/";
+    }
+    char *joined = base ? xconcat(base, "/", dir, (char *) NULL) : xstrdup(dir);
+    char *tidy = tidy_path(joined);
+    free(joined);
+    free(cwd);
+    return tidy;
+}
+
 char *sysroot_outside(const char *path)
 {
     if (root == NULL)

@@ -16,6 +16,18 @@ const char *sysroot_get(void);
 char *sysroot_path(const char *path);
 
 /*
+ * sysroot_config_dir - the configuration directory named by -c dir (NULL:
+ * $MAIL_CONFIG, else /etc/postfix) in one spelling, so that "dir",
+ * "dir/", "./dir" and its absolute path give the same config_directory,
+ * source paths and image content id: absolute ("/etc/postfix" under a
+ * root when the working directory is inside it), no "." or empty
+ * components, ".." taken off lexically (as Postfix joins the names it
+ * opens, no link is followed), no trailing "/". A relative name whose
+ * working directory is outside the root is only tidied. A new string.
+ */
+char *sysroot_config_dir(const char *dir);
+
+/*
  * sysroot_outside - with a root: where path (as pfc opens it, absolute
  * under the root or relative to the working directory) leads when it
  * leads outside the root, every symbolic link and ".." followed as the

@@ -62,6 +62,16 @@ void *xrealloc(void *ptr, size_t size)
     return large(p, size);
 }
 
+void *xgrow(void *ptr, size_t *cap, size_t size)
+{
+    size_t want = *cap ? 2 * *cap : 16;
+
+    if (want < *cap || want > SIZE_MAX / size)
+	out_of_memory(SIZE_MAX);
+    *cap = want;
+    return xrealloc(ptr, want * size);
+}
+
 char *xstrndup(const char *s, size_t len)
 {
     char *p = xmalloc(len + 1);

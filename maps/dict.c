@@ -11,6 +11,7 @@
 #include "xalloc.h"
 
 #define DEFAULT_DATABASE_TYPE "hash"
+#define UTF8_ERROR "malformed UTF-8 or invalid codepoint"
 
 struct dict *dict_alloc(const struct dict_type *type, const char *name,
 			unsigned flags, size_t size)
@@ -78,7 +79,8 @@ const char *dict_fold(const struct dict *dict, const char *key, struct strbuf *b
     return sb_str(buf);
 }
 
-struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err)
+struct dict *dict_open_to(const char *spec, int mode, unsigned flags,
+			  const struct diag_sink *sink, char **err)
 {
     const char *colon = strchr(spec, ':');
     char *type_name = colon ? xstrndup(spec, (size_t) (colon - spec))
@@ -116,28 +118,46 @@ struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err)
     } else {
 	/* File-based tables are opened under --root. */
 	char *opened = (type->caps & DICT_CAP_FILE) ? sysroot_path(name) : xstrdup(name);
-	dict = type->open(opened, mode, flags, err);
+	dict = type->open(opened, mode, flags, sink, err);
 	free(opened);
+	if (dict != NULL)
+	    dict->sink = sink;
     }
     free(type_name);
     return dict;
 }
 
-#define UTF8_ERROR "malformed UTF-8 or invalid codepoint"
+struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err)
+{
+    return dict_open_to(spec, mode, flags, NULL, err);
+}
+
+/* utf8_warn - Postfix's UTF-8 layer's warning, "TYPE:LABEL: ..." */
+static void utf8_warn(const struct dict *dict, const char *key, const char *value)
+{
+    struct diag at = {
+	.severity = DIAG_WARNING, .path = dict->label, .wording = DIAG_SAY_TABLE,
+	.type = dict->type->name,
+    };
+
+    if (value == NULL)
+	diag_reportf(dict->sink, &at, "non-UTF-8 key \"%s\": %s", key, UTF8_ERROR);
+    else
+	diag_reportf(dict->sink, &at, "key \"%s\": non-UTF-8 value \"%s\": %s", key, value,
+		     UTF8_ERROR);
+}
 
 int dict_lookup(struct dict *dict, const char *key, const char **value)
 {
     *value = NULL;
     if ((dict->flags & DICT_FLAG_UTF8) && !utf8_valid(key, strlen(key))) {
-	diag_warn("%s:%s: non-UTF-8 key \"%s\": %s", dict->type->name, dict->label,
-		  key, UTF8_ERROR);
+	utf8_warn(dict, key, NULL);
 	return DICT_NOTFOUND;
     }
     int status = dict->lookup(dict, key, value);
     if (status == DICT_FOUND && (dict->flags & DICT_FLAG_UTF8)
 	&& !utf8_valid(*value, strlen(*value))) {
-	diag_warn("%s:%s: key \"%s\": non-UTF-8 value \"%s\": %s", dict->type->name,
-		  dict->label, key, *value, UTF8_ERROR);
+	utf8_warn(dict, key, *value);
 	*value = NULL;
 	free(dict->error);
 	dict->error = xstrdup("");	/* a configuration error */
@@ -150,13 +170,11 @@ int dict_update(struct dict *dict, const char *key, const char *value)
 {
     if (dict->flags & DICT_FLAG_UTF8) {
 	if (!utf8_valid(key, strlen(key))) {
-	    diag_warn("%s:%s: non-UTF-8 key \"%s\": %s", dict->type->name, dict->label,
-		      key, UTF8_ERROR);
+	    utf8_warn(dict, key, NULL);
 	    return DICT_NOTFOUND;
 	}
 	if (!utf8_valid(value, strlen(value))) {
-	    diag_warn("%s:%s: key \"%s\": non-UTF-8 value \"%s\": %s", dict->type->name,
-		      dict->label, key, value, UTF8_ERROR);
+	    utf8_warn(dict, key, value);
 	    return DICT_NOTFOUND;
 	}
     }

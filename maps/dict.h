@@ -46,16 +46,19 @@
 #define DICT_CAP_FILE		(1u << 4)	/* names a file (opened under --root) */
 
 struct dict;
+struct diag_sink;
 
 struct dict_type {
     const char *name;
     unsigned caps;
     /*
-     * open - open the table named by name (the text after "type:"). On
-     * failure return NULL and set *err to a message in Postfix's words,
-     * e.g. "open database /x/f.db: No such file or directory".
+     * open - open the table named by name (the text after "type:"),
+     * reporting what its source warns about to sink. On failure return
+     * NULL and set *err to a message in Postfix's words, e.g. "open
+     * database /x/f.db: No such file or directory".
      */
-    struct dict *(*open)(const char *name, int mode, unsigned flags, char **err);
+    struct dict *(*open)(const char *name, int mode, unsigned flags,
+			 const struct diag_sink *sink, char **err);
     /* The file extension of an indexed table (".db"), or NULL. */
     const char *suffix;
 };
@@ -69,6 +72,8 @@ struct dict {
      */
     const char *label;
     unsigned flags;
+    /* sink - where the table's warnings go (NULL: the process's sink) */
+    const struct diag_sink *sink;
     /*
      * caps - what this table can do: its type's caps, except for unionmap
      * and pipemap, which take DICT_CAP_FIXED or DICT_CAP_PATTERN from their
@@ -101,10 +106,15 @@ struct dict {
 const struct dict_type *dict_type_find(const char *name);
 
 /*
- * dict_open - open "type:name". A name without a type uses
- * default_database_type (hash). Returns NULL with *err set ("unsupported
+ * dict_open_to - open "type:name". A name without a type uses
+ * default_database_type (hash). The table reports its warnings (about
+ * its source as it opens, about keys later) to sink, NULL: the process's;
+ * sink must outlive the table. Returns NULL with *err set ("unsupported
  * dictionary type: bogus", or the type's own open error).
  */
+struct dict *dict_open_to(const char *spec, int mode, unsigned flags,
+			  const struct diag_sink *sink, char **err);
+/* dict_open - dict_open_to() with the process's sink */
 struct dict *dict_open(const char *spec, int mode, unsigned flags, char **err);
 int dict_close(struct dict *dict, char **err);
 

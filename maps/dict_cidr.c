@@ -31,6 +31,7 @@ struct cidr_table {
 struct cidr_reading {
     struct pat_list *list;
     const char *name;
+    const struct diag_sink *sink;
     struct strbuf why;		/* why the current rule is skipped */
 };
 
@@ -141,7 +142,7 @@ static void cidr_line(void *ctx, char *text, const struct cf_logical_line *logic
     if (parse_rule(st, text, line) != 0) {
 	struct pat_where where = { "cidr", st->name, line };
 
-	pat_warn(&where, "%s: skipping this rule", sb_str(&st->why));
+	pat_warn(&where, st->sink, "%s: skipping this rule", sb_str(&st->why));
     }
 }
 
@@ -182,24 +183,33 @@ static int cidr_close(struct dict *dict, char **err)
     return 0;
 }
 
-static struct dict *cidr_open(const char *name, int mode, unsigned flags, char **err);
+static struct dict *cidr_open(const char *name, int mode, unsigned flags,
+			      const struct diag_sink *sink, char **err);
 
-int cidr_load(struct pat_list *list, const char *name, char **err)
+/* load_rules - cidr_load(), the warnings to sink */
+static int load_rules(struct pat_list *list, const char *name, const struct diag_sink *sink,
+		      char **err)
 {
-    struct cidr_reading st = { list, name, STRBUF_INIT };
-    int status = pat_read_source("cidr", name, 1, cidr_line, &st, err);
+    struct cidr_reading st = { list, name, sink, STRBUF_INIT };
+    int status = pat_read_source("cidr", name, 1, sink, cidr_line, &st, err);
 
     sb_free(&st.why);
     if (status == 0)
-	pat_list_finish(list, "cidr", name);
+	pat_list_finish(list, "cidr", name, sink);
     return status;
+}
+
+int cidr_load(struct pat_list *list, const char *name, char **err)
+{
+    return load_rules(list, name, NULL, err);
 }
 
 const struct dict_type dict_type_cidr = {
     "cidr", DICT_CAP_PATTERN | DICT_CAP_FILE, cidr_open, NULL,
 };
 
-static struct dict *cidr_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *cidr_open(const char *name, int mode, unsigned flags,
+			      const struct diag_sink *sink, char **err)
 {
     struct cidr_table *t;
 
@@ -210,8 +220,7 @@ static struct dict *cidr_open(const char *name, int mode, unsigned flags, char *
     t = (struct cidr_table *) dict_alloc(&dict_type_cidr, name, flags, sizeof(*t));
     t->dict.lookup = cidr_lookup;
     t->dict.close = cidr_close;
-
-    if (cidr_load(&t->rules, name, err) != 0) {
+    if (load_rules(&t->rules, name, sink, err) != 0) {
 	cidr_close(&t->dict, NULL);
 	return NULL;
     }

@@ -13,7 +13,7 @@ static char *bad_syntax(const char *type, const char *name)
 }
 
 int dict_list_open(struct dict_list *list, const char *type, const char *name,
-		   unsigned flags, char **err)
+		   unsigned flags, const struct diag_sink *sink, char **err)
 {
     size_t len = strlen(name);
 
@@ -30,7 +30,7 @@ int dict_list_open(struct dict_list *list, const char *type, const char *name,
 	    *err = bad_syntax(type, name);
 	    break;
 	}
-	if ((dict = dict_open(item, DICT_READ, flags, err)) == NULL)
+	if ((dict = dict_open_to(item, DICT_READ, flags, sink, err)) == NULL)
 	    break;
 	list->tables = xrealloc(list->tables, (list->count + 1) * sizeof(*list->tables));
 	list->tables[list->count++] = dict;

@@ -10,12 +10,12 @@ struct dict_list {
 };
 
 /*
- * dict_list_open - open each "type:name" of "{t1:n1, t2:n2, ...}". Errors
- * use Postfix's words for the composite type (e.g. "bad syntax:
- * \"unionmap:...\"; need \"unionmap:{type:name...}\"").
+ * dict_list_open - open each "type:name" of "{t1:n1, t2:n2, ...}", their
+ * warnings to sink. Errors use Postfix's words for the composite type
+ * (e.g. "bad syntax: \"unionmap:...\"; need \"unionmap:{type:name...}\"").
  */
 int dict_list_open(struct dict_list *list, const char *type, const char *name,
-		   unsigned flags, char **err);
+		   unsigned flags, const struct diag_sink *sink, char **err);
 void dict_list_close(struct dict_list *list);
 
 #endif

@@ -15,12 +15,14 @@ static int fail_close(struct dict *dict, char **err)
     return 0;
 }
 
-static struct dict *fail_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *fail_open(const char *name, int mode, unsigned flags,
+			      const struct diag_sink *sink, char **err)
 {
     extern const struct dict_type dict_type_fail;
     struct dict *dict = dict_alloc(&dict_type_fail, name, flags, sizeof(*dict));
 
     (void) mode;
+    (void) sink;
     (void) err;
     dict->lookup = fail_lookup;
     dict->close = fail_close;

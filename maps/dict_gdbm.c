@@ -794,10 +794,12 @@ static int store_nul(struct dict *dict)
 static void existing_entry(struct gdbm_table *t, struct entry *e, const char *folded,
 			   const char *value, int nul)
 {
+    struct diag at = { .severity = DIAG_WARNING, .path = t->path, .wording = DIAG_SAY_PATH };
+
     if (t->dict.flags & DICT_FLAG_DUP_REPLACE)
 	new_value(e, value, strlen(value) + (size_t) nul);
     else if ((t->dict.flags & DICT_FLAG_DUP_IGNORE) == 0)
-	diag_warn("%s: duplicate entry: \"%s\"", t->path, folded);
+	diag_reportf(t->dict.sink, &at, "duplicate entry: \"%s\"", folded);
 }
 
 /* removable - whether -d may remove e: only the stored form the flags allow */
@@ -1640,15 +1642,21 @@ static struct dict *open_table(const struct dict_type *type, const char *name,
     return &t->dict;
 }
 
-static struct dict *hash_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *hash_open(const char *name, int mode, unsigned flags,
+			      const struct diag_sink *sink, char **err)
 {
     extern const struct dict_type dict_type_hash;
+
+    (void) sink;
     return open_table(&dict_type_hash, name, mode, flags, err);
 }
 
-static struct dict *btree_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *btree_open(const char *name, int mode, unsigned flags,
+			       const struct diag_sink *sink, char **err)
 {
     extern const struct dict_type dict_type_btree;
+
+    (void) sink;
     return open_table(&dict_type_btree, name, mode, flags, err);
 }
 

@@ -11,7 +11,8 @@
 #include "utf8.h"
 #include "xalloc.h"
 
-static struct dict *inline_open(const char *name, int mode, unsigned flags, char **err);
+static struct dict *inline_open(const char *name, int mode, unsigned flags,
+				const struct diag_sink *sink, char **err);
 
 const struct dict_type dict_type_inline = {
     "inline", DICT_CAP_FIXED, inline_open, NULL,
@@ -57,7 +58,8 @@ static const char *split_quoted_nameval(char *buf, char **name, char **value)
     return NULL;
 }
 
-static struct dict *inline_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *inline_open(const char *name, int mode, unsigned flags,
+				const struct diag_sink *sink, char **err)
 {
     size_t len = strlen(name);
     char *inner, *cp, *item;
@@ -66,6 +68,7 @@ static struct dict *inline_open(const char *name, int mode, unsigned flags, char
     int count = 0;
 
     (void) mode;
+    (void) sink;
     if ((flags & DICT_FLAG_UTF8) && !utf8_valid(name, len)) {
 	*err = dict_format_error("bad UTF-8 syntax: \"inline:%s\"; need \"inline:{name=value...}\"", name);
 	return NULL;

@@ -53,6 +53,7 @@ struct pcre_table {
 
 static int pcre_flag(const struct pat_where *where, int ch, unsigned *options)
 {
+    (void) where;
     switch (ch) {
     case 'i':
 	*options ^= PCRE2_CASELESS;
@@ -76,9 +77,8 @@ static int pcre_flag(const struct pat_where *where, int ch, unsigned *options)
 	*options ^= PCRE2_UNGREEDY;
 	return 0;
     case 'X':
-	/* PCRE_EXTRA has no PCRE2 counterpart. */
-	pat_warn(where, "ignoring obsolete regexp option \"%c\"", ch);
-	return 0;
+	/* PCRE_EXTRA has no PCRE2 counterpart: Postfix ignores it. */
+	return 1;
     default:
 	return -1;
     }
@@ -386,7 +386,7 @@ static int pcre_exec(void *ctx, const struct pat_rule *rule, const void *ptr,
     char text[PCRE_ERROR_TEXT_LEN];
     struct pat_where where = { "pcre", t->dict.name, rule->line };
 
-    pat_warn(&where, "%s", pcre_error_text(rc, text, sizeof(text)));
+    pat_warn(&where, t->dict.sink, "%s", pcre_error_text(rc, text, sizeof(text)));
     return -1;
 }
 
@@ -443,13 +443,15 @@ const struct pat_syntax dict_pcre_syntax = {
     .free_expr = pcre_free_expr,
 };
 
-static struct dict *pcre_open(const char *name, int mode, unsigned flags, char **err);
+static struct dict *pcre_open(const char *name, int mode, unsigned flags,
+			      const struct diag_sink *sink, char **err);
 
 const struct dict_type dict_type_pcre = {
     "pcre", DICT_CAP_PATTERN | DICT_CAP_FILE, pcre_open, NULL,
 };
 
-static struct dict *pcre_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *pcre_open(const char *name, int mode, unsigned flags,
+			      const struct diag_sink *sink, char **err)
 {
     struct pcre_table *t;
 
@@ -460,7 +462,7 @@ static struct dict *pcre_open(const char *name, int mode, unsigned flags, char *
     t = (struct pcre_table *) dict_alloc(&dict_type_pcre, name, flags, sizeof(*t));
     t->dict.lookup = pcre_lookup;
     t->dict.close = pcre_close;
-    if (pat_load(&t->rules, &dict_pcre_syntax, name, err) != 0) {
+    if (pat_load(&t->rules, &dict_pcre_syntax, name, sink, err) != 0) {
 	pcre_close(&t->dict, NULL);
 	return NULL;
     }

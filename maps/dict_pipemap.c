@@ -44,18 +44,20 @@ static int pipe_close(struct dict *dict, char **err)
     return 0;
 }
 
-static struct dict *pipe_open(const char *name, int mode, unsigned flags, char **err);
+static struct dict *pipe_open(const char *name, int mode, unsigned flags,
+			      const struct diag_sink *sink, char **err);
 
 const struct dict_type dict_type_pipemap = {
     "pipemap", DICT_CAP_FIXED, pipe_open, NULL,
 };
 
-static struct dict *pipe_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *pipe_open(const char *name, int mode, unsigned flags,
+			      const struct diag_sink *sink, char **err)
 {
     struct dict_list list;
 
     (void) mode;
-    if (dict_list_open(&list, "pipemap", name, flags, err) < 0)
+    if (dict_list_open(&list, "pipemap", name, flags, sink, err) < 0)
 	return NULL;
     struct pipe_table *pt = (struct pipe_table *)
 	dict_alloc(&dict_type_pipemap, name, flags, sizeof(*pt));

@@ -41,12 +41,13 @@ static int regexp_flag(const struct pat_where *where, int ch, unsigned *options)
 }
 
 /* regexp_warn - a regexec error in regerror()'s words */
-static void regexp_warn(const struct pat_where *where, int error, const regex_t *re)
+static void regexp_warn(const struct pat_where *where, const struct diag_sink *sink,
+			int error, const regex_t *re)
 {
     char text[256];
 
     (void) regerror(error, re, text, sizeof(text));
-    pat_warn(where, "%s", text);
+    pat_warn(where, sink, "%s", text);
 }
 
 static void *regexp_compile(const struct pat_where *where, const char *pattern,
@@ -90,7 +91,7 @@ static int regexp_exec(void *ctx, const struct pat_rule *rule, const void *expr,
 	return 0;
     struct pat_where where = { "regexp", t->dict.name, rule->line };
 
-    regexp_warn(&where, error, expr);
+    regexp_warn(&where, t->dict.sink, error, expr);
     return -1;
 }
 
@@ -142,13 +143,15 @@ const struct pat_syntax dict_regexp_syntax = {
     .free_expr = regexp_free,
 };
 
-static struct dict *regexp_open(const char *name, int mode, unsigned flags, char **err);
+static struct dict *regexp_open(const char *name, int mode, unsigned flags,
+				const struct diag_sink *sink, char **err);
 
 const struct dict_type dict_type_regexp = {
     "regexp", DICT_CAP_PATTERN | DICT_CAP_FILE, regexp_open, NULL,
 };
 
-static struct dict *regexp_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *regexp_open(const char *name, int mode, unsigned flags,
+				const struct diag_sink *sink, char **err)
 {
     struct regexp_table *t;
 
@@ -159,7 +162,7 @@ static struct dict *regexp_open(const char *name, int mode, unsigned flags, char
     t = (struct regexp_table *) dict_alloc(&dict_type_regexp, name, flags, sizeof(*t));
     t->dict.lookup = regexp_lookup;
     t->dict.close = regexp_close;
-    if (pat_load(&t->rules, &dict_regexp_syntax, name, err) != 0) {
+    if (pat_load(&t->rules, &dict_regexp_syntax, name, sink, err) != 0) {
 	regexp_close(&t->dict, NULL);
 	return NULL;
     }

@@ -26,17 +26,20 @@ static int static_close(struct dict *dict, char **err)
     return 0;
 }
 
-static struct dict *static_open(const char *name, int mode, unsigned flags, char **err);
+static struct dict *static_open(const char *name, int mode, unsigned flags,
+				const struct diag_sink *sink, char **err);
 
 const struct dict_type dict_type_static = {
     "static", DICT_CAP_FIXED, static_open, NULL,
 };
 
-static struct dict *static_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *static_open(const char *name, int mode, unsigned flags,
+				const struct diag_sink *sink, char **err)
 {
     char *copy = xstrdup(name), *value = copy, *problem;
 
     (void) mode;
+    (void) sink;
     if (name[0] == '{' && (problem = extract_braces(&value, 1)) != NULL) {
 	*err = dict_format_error("bad static:name syntax: %s", problem);
 	free(problem);

@@ -17,17 +17,24 @@ static void add_entry(void *ctx, const char *key, const char *value, int line)
     unsigned flags = mt->dict.flags;
 
     if (memtable_put(mt, key, value, (flags & DICT_FLAG_DUP_REPLACE) != 0)
-	&& (flags & (DICT_FLAG_DUP_IGNORE | DICT_FLAG_DUP_REPLACE)) == 0)
-	diag_warn("%s, line %d: duplicate entry: \"%s\"", mt->dict.name, line, key);
+	&& (flags & (DICT_FLAG_DUP_IGNORE | DICT_FLAG_DUP_REPLACE)) == 0) {
+	struct diag at = {
+	    .severity = DIAG_WARNING, .path = mt->dict.name, .line = line,
+	    .wording = DIAG_SAY_LINE,
+	};
+	diag_reportf(mt->dict.sink, &at, "duplicate entry: \"%s\"", key);
+    }
 }
 
-static struct dict *texthash_open(const char *name, int mode, unsigned flags, char **err);
+static struct dict *texthash_open(const char *name, int mode, unsigned flags,
+				  const struct diag_sink *sink, char **err);
 
 const struct dict_type dict_type_texthash = {
     "texthash", DICT_CAP_FIXED | DICT_CAP_FILE, texthash_open, NULL,
 };
 
-static struct dict *texthash_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *texthash_open(const char *name, int mode, unsigned flags,
+				  const struct diag_sink *sink, char **err)
 {
     struct memtable *mt;
     FILE *fp;
@@ -38,8 +45,10 @@ static struct dict *texthash_open(const char *name, int mode, unsigned flags, ch
 	return NULL;
     }
     mt = memtable_open(&dict_type_texthash, name, flags);
-    if (mapsource_read(fp, name, MAPSOURCE_TEXTHASH
-		       | ((flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0), add_entry, mt) < 0) {
+    mt->dict.sink = sink;
+    if (mapsource_read_to(fp, name, MAPSOURCE_TEXTHASH
+			  | ((flags & DICT_FLAG_UTF8) ? MAPSOURCE_UTF8 : 0), sink, add_entry,
+			  mt) < 0) {
 	/* A directory opens, then fails to read: Postfix stops, it does not answer "not found". */
 	char *ignored = NULL;
 	*err = dict_format_error("read %s: %s", name, strerror(errno));

@@ -42,18 +42,20 @@ static int union_close(struct dict *dict, char **err)
     return 0;
 }
 
-static struct dict *union_open(const char *name, int mode, unsigned flags, char **err);
+static struct dict *union_open(const char *name, int mode, unsigned flags,
+			       const struct diag_sink *sink, char **err);
 
 const struct dict_type dict_type_unionmap = {
     "unionmap", DICT_CAP_FIXED, union_open, NULL,
 };
 
-static struct dict *union_open(const char *name, int mode, unsigned flags, char **err)
+static struct dict *union_open(const char *name, int mode, unsigned flags,
+			       const struct diag_sink *sink, char **err)
 {
     struct dict_list list;
 
     (void) mode;
-    if (dict_list_open(&list, "unionmap", name, flags, err) < 0)
+    if (dict_list_open(&list, "unionmap", name, flags, sink, err) < 0)
 	return NULL;
     struct union_table *ut = (struct union_table *)
 	dict_alloc(&dict_type_unionmap, name, flags, sizeof(*ut));

@@ -31,17 +31,58 @@ static int is_blank(int ch)
     return is_space((unsigned char) ch);
 }
 
-void pat_warn(const struct pat_where *where, const char *fmt, ...)
+/* where_diag - a warning about where, in Postfix's "KIND map MAP, line N" */
+static struct diag where_diag(const struct pat_where *where)
 {
-    struct strbuf msg = STRBUF_INIT;
+    struct diag d = {
+	.severity = DIAG_WARNING, .path = where->map, .line = where->line,
+	.wording = DIAG_SAY_MAP, .type = where->kind,
+    };
+
+    return d;
+}
+
+void pat_warn(const struct pat_where *where, const struct diag_sink *sink,
+	      const char *fmt, ...)
+{
+    struct diag d = where_diag(where);
     va_list ap;
 
     va_start(ap, fmt);
-    sb_vprintf(&msg, fmt, ap);
+    diag_vreportf(sink, &d, fmt, ap);
     va_end(ap);
-    diag_warn("%s map %s, line %d: %s", where->kind, where->map, where->line,
-	      sb_str(&msg));
-    sb_free(&msg);
+}
+
+/* The rule line being parsed: the place of its warnings. */
+struct place {
+    struct pat_where where;
+    const struct diag_sink *sink;
+    const struct cf_logical_line *text;	/* the line as read */
+    const char *base;			/* the parser's copy of text->text */
+};
+
+/* place_diag - a warning about the byte at of the line (NULL: the line) */
+static struct diag place_diag(const struct place *pl, const char *at)
+{
+    struct diag d = where_diag(&pl->where);
+
+    if (at != NULL)
+	d.column = cf_column(pl->text, (size_t) (at - pl->base));
+    return d;
+}
+
+/* warn_at - pat_warn() with the column of at (NULL: none) */
+static void warn_at(const struct place *pl, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void warn_at(const struct place *pl, const char *at, const char *fmt, ...)
+{
+    struct diag d = place_diag(pl, at);
+    va_list ap;
+
+    va_start(ap, fmt);
+    diag_vreportf(pl->sink, &d, fmt, ap);
+    va_end(ap);
 }
 
 /* ------------------------------------------------------------ rule list */
@@ -78,14 +119,14 @@ size_t pat_list_depth(const struct pat_list *list)
     return list->depth;
 }
 
-void pat_list_finish(struct pat_list *list, const char *kind, const char *map)
+void pat_list_finish(struct pat_list *list, const char *kind, const char *map,
+		     const struct diag_sink *sink)
 {
     /* Innermost first, as Postfix unwinds its stack. */
     while (list->depth > 0) {
-	struct pat_where where = {
-	    kind, map, list->rules[list->open_ifs[--list->depth]].line
-	};
-	pat_warn(&where, "IF has no matching ENDIF");
+	struct pat_where where = { kind, map, list->rules[list->open_ifs[--list->depth]].line };
+
+	pat_warn(&where, sink, "IF has no matching ENDIF");
     }
     free(list->open_ifs);
     list->open_ifs = NULL;
@@ -196,7 +237,8 @@ static char *inline_rules(const char *name, struct strbuf *text)
 }
 
 int pat_read_source(const char *kind, const char *name, int dir_is_error,
-		    pat_line_fn on_line, void *ctx, char **err)
+		    const struct diag_sink *sink, pat_line_fn on_line, void *ctx,
+		    char **err)
 {
     static const struct cf_reader_ops ops = { one_line, NULL };
     struct source_state st = { on_line, ctx, STRBUF_INIT };
@@ -233,7 +275,7 @@ int pat_read_source(const char *kind, const char *name, int dir_is_error,
 	fp = NULL;
     }
     if (fp != NULL) {
-	if (cf_read_stream(fp, name, &ops, &st) != 0 && dir_is_error) {
+	if (cf_read_to(fp, name, &ops, sink, &st) != 0 && dir_is_error) {
 	    *err = dict_format_error("%s map %s: read error: %s", kind, name,
 				     strerror(errno));
 	    status = -1;
@@ -258,6 +300,7 @@ struct load_state {
     struct pat_list *list;
     const struct pat_syntax *syntax;
     const char *name;
+    const struct diag_sink *sink;
     pat_observe_fn observe;	/* NULL: plain pat_load() */
     void *observe_ctx;
     const char *base;		/* the line being parsed, for offsets */
@@ -269,12 +312,12 @@ struct load_state {
  * rule_problem - a problem that an observer reports itself: hand it over
  * in Postfix's words, or warn as Postfix does.
  */
-static void rule_problem(struct load_state *st, const struct pat_where *where,
-			 enum pat_problem problem, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void rule_problem(struct load_state *st, const struct place *pl,
+			 const char *at, enum pat_problem problem, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static void rule_problem(struct load_state *st, const struct pat_where *where,
-			 enum pat_problem problem, const char *fmt, ...)
+static void rule_problem(struct load_state *st, const struct place *pl,
+			 const char *at, enum pat_problem problem, const char *fmt, ...)
 {
     struct strbuf msg = STRBUF_INIT;
     va_list ap;
@@ -283,11 +326,12 @@ static void rule_problem(struct load_state *st, const struct pat_where *where,
     sb_vprintf(&msg, fmt, ap);
     va_end(ap);
     if (st->observe == NULL) {
-	pat_warn(where, "%s", sb_str(&msg));
+	warn_at(pl, at, "%s", sb_str(&msg));
     } else {
+	struct diag d = place_diag(pl, at);
+	d.message = sb_str(&msg);
 	sb_reset(&st->postfix);
-	sb_printf(&st->postfix, "%s map %s, line %d: %s", where->kind, where->map,
-		  where->line, sb_str(&msg));
+	diag_text(&st->postfix, &d);
 	st->seen.problem = problem;
 	st->seen.postfix = sb_str(&st->postfix);
     }
@@ -309,18 +353,19 @@ static void observe_pattern(struct load_state *st, const struct pattern *pat)
 }
 
 /* compile_pattern - the engine's compile, its error as a rule problem */
-static void *compile_pattern(struct load_state *st, const struct pat_where *where,
+static void *compile_pattern(struct load_state *st, const struct place *pl,
 			     const struct pattern *pat, size_t index, int need_groups,
 			     size_t *ngroups)
 {
     struct pat_error error = { "", -1 };
-    void *expr = st->syntax->compile(where, pat->text, pat->options, need_groups,
+    void *expr = st->syntax->compile(&pl->where, pat->text, pat->options, need_groups,
 				     ngroups, &error);
 
     if (expr == NULL) {
 	st->seen.bad_pattern = index;
 	st->seen.error = error;
-	rule_problem(st, where, PAT_BAD_PATTERN, "%s", error.text);
+	rule_problem(st, pl, error.offset >= 0 ? pat->text + error.offset : pat->text,
+		     PAT_BAD_PATTERN, "%s", error.text);
     } else if (index < st->seen.npatterns) {
 	st->seen.pattern[index].ngroups = *ngroups;
     }
@@ -328,7 +373,7 @@ static void *compile_pattern(struct load_state *st, const struct pat_where *wher
 }
 
 /* get_pattern - "!!/re/flags": the pattern text, options and sense */
-static int get_pattern(const struct pat_syntax *syn, const struct pat_where *where,
+static int get_pattern(const struct pat_syntax *syn, const struct place *pl,
 		       char **bufp, struct pattern *pat)
 {
     char *p = *bufp;
@@ -342,7 +387,7 @@ static int get_pattern(const struct pat_syntax *syn, const struct pat_where *whe
 	    break;
     }
     if (*p == 0) {
-	pat_warn(where, "no regexp: skipping this rule");
+	warn_at(pl, p, "no regexp: skipping this rule");
 	return 0;
     }
     delim = *p++;
@@ -362,17 +407,20 @@ static int get_pattern(const struct pat_syntax *syn, const struct pat_where *whe
 	p++;
     }
     if (*p == 0) {
-	pat_warn(where, "no closing regexp delimiter \"%c\": %s this rule",
-		 delim, syn->unclosed_verb);
+	warn_at(pl, pat->text - 1, "no closing regexp delimiter \"%c\": %s this rule",
+		delim, syn->unclosed_verb);
 	return 0;
     }
     *p++ = 0;
     pat->options = syn->default_options;
     while (*p && !is_blank(*p) && !(syn->second_pattern && *p == '!')) {
-	if (syn->flag(where, *p, &pat->options) < 0) {
-	    pat_warn(where, "unknown regexp option \"%c\": skipping this rule", *p);
+	int known = syn->flag(&pl->where, *p, &pat->options);
+	if (known < 0) {
+	    warn_at(pl, p, "unknown regexp option \"%c\": skipping this rule", *p);
 	    return 0;
 	}
+	if (known > 0)
+	    warn_at(pl, p, "ignoring obsolete regexp option \"%c\"", *p);
 	p++;
     }
     pat->flags_len = (size_t) (p - pat->text) - strlen(pat->text) - 1;
@@ -392,19 +440,32 @@ static void add_piece(struct pat_rule *rule, size_t *cap, size_t group,
 }
 
 /* group_index - check one $name as Postfix's prescan does; 0 if bad */
-static size_t group_index(const struct pat_syntax *syn, const struct pat_where *where,
-			  const char *name)
+static size_t group_index(const struct pat_syntax *syn, const struct place *pl,
+			  const char *at, const char *name)
 {
     if (!all_digits(name)) {
-	pat_warn(where, "non-numeric replacement index \"%s\"", name);
+	warn_at(pl, at, "non-numeric replacement index \"%s\"", name);
 	return 0;
     }
     /* Postfix converts with atoi(): huge numbers wrap as an int does. */
     size_t n = (size_t) (int) strtol(name, NULL, 10);
 
     if (n < 1)
-	pat_warn(where, "%s replacement index \"%s\"", syn->zero_index, name);
+	warn_at(pl, at, "%s replacement index \"%s\"", syn->zero_index, name);
     return n;
+}
+
+/*
+ * macro_warn - Postfix's mac_parse() warning, which names no place: the
+ * place is in the diagnostic all the same
+ */
+static void macro_warn(const struct place *pl, const char *at, const char *what,
+		       const char *value)
+{
+    struct diag d = place_diag(pl, at);
+
+    d.wording = DIAG_SAY_NOTHING;
+    diag_reportf(pl->sink, &d, "%s: \"%s\"", what, value);
 }
 
 /*
@@ -413,7 +474,7 @@ static size_t group_index(const struct pat_syntax *syn, const struct pat_where *
  * warnings; like them it goes on after a bad index, to report them all.
  * Fills rule->text, pieces and max_sub. Returns 0, or -1 on bad syntax.
  */
-static int parse_result(const struct pat_syntax *syn, const struct pat_where *where,
+static int parse_result(const struct pat_syntax *syn, const struct place *pl,
 			const char *value, struct pat_rule *rule)
 {
     struct strbuf text = STRBUF_INIT;
@@ -435,7 +496,7 @@ static int parse_result(const struct pat_syntax *syn, const struct pat_where *wh
 	if (text.len > literal)
 	    add_piece(rule, &cap, 0, literal, text.len - literal);
 	literal = text.len;
-	vp++;
+	const char *dollar = vp++;
 	sb_reset(&name);
 	if (*vp == '{' || *vp == '(') {
 	    char open = *vp, close = (open == '{') ? '}' : ')';
@@ -451,7 +512,7 @@ static int parse_result(const struct pat_syntax *syn, const struct pat_where *wh
 		    level--;
 	    }
 	    if (level > 0) {
-		diag_warn("truncated macro reference: \"%s\"", value);
+		macro_warn(pl, dollar, "truncated macro reference", value);
 		failed = 1;
 		break;
 	    }
@@ -466,11 +527,11 @@ static int parse_result(const struct pat_syntax *syn, const struct pat_where *wh
 	    vp = ep;
 	}
 	if (name.len == 0) {
-	    diag_warn("empty macro name: \"%s\"", value);
+	    macro_warn(pl, dollar, "empty macro name", value);
 	    failed = 1;
 	    break;
 	}
-	size_t n = group_index(syn, where, sb_str(&name));
+	size_t n = group_index(syn, pl, dollar, sb_str(&name));
 
 	if (n < 1) {
 	    failed = 1;
@@ -497,15 +558,15 @@ static int parse_result(const struct pat_syntax *syn, const struct pat_where *wh
  * parse_match - "[!]/re/flags[!/re2/flags] result". The checks run in
  * Postfix's order, so that a rule with several faults gets its warnings.
  */
-static void parse_match(struct load_state *st, const struct pat_where *where, char *p)
+static void parse_match(struct load_state *st, const struct place *pl, char *p)
 {
     const struct pat_syntax *syn = st->syntax;
     struct pattern first, second = { NULL, 0, 0, 1 };
     size_t ngroups = 0, unused;
 
-    if (!get_pattern(syn, where, &p, &first))
+    if (!get_pattern(syn, pl, &p, &first))
 	return;
-    if (syn->second_pattern && *p == '!' && !get_pattern(syn, where, &p, &second))
+    if (syn->second_pattern && *p == '!' && !get_pattern(syn, pl, &p, &second))
 	return;
     observe_pattern(st, &first);
     if (second.text != NULL)
@@ -513,36 +574,36 @@ static void parse_match(struct load_state *st, const struct pat_where *where, ch
     while (*p && is_blank(*p))
 	p++;
     if (*p == 0)
-	pat_warn(where, "no replacement text: using empty string");
+	warn_at(pl, p, "no replacement text: using empty string");
     st->seen.value_offset = (size_t) (p - st->base);
 
     /* Build the rule in place; a failed check takes it back off. */
-    struct pat_rule *rule = pat_list_add(st->list, PAT_MATCH, where->line);
+    struct pat_rule *rule = pat_list_add(st->list, PAT_MATCH, pl->where.line);
 
     rule->match = first.match;
     rule->match2 = second.match;
-    if (parse_result(syn, where, p, rule) < 0) {
-	pat_warn(where, "bad replacement syntax: skipping this rule");
+    if (parse_result(syn, pl, p, rule) < 0) {
+	warn_at(pl, p, "bad replacement syntax: skipping this rule");
 	goto skip;
     }
     st->seen.max_sub = rule->max_sub;
     if (rule->max_sub > 0 && !first.match) {
-	rule_problem(st, where, PAT_BAD_INDEX,
+	rule_problem(st, pl, p, PAT_BAD_INDEX,
 		     "$number found in negative match replacement text: "
 		     "skipping this rule");
 	goto skip;
     }
-    rule->expr = compile_pattern(st, where, &first, 0, rule->max_sub > 0, &ngroups);
+    rule->expr = compile_pattern(st, pl, &first, 0, rule->max_sub > 0, &ngroups);
     if (rule->expr == NULL)
 	goto skip;
     if (rule->max_sub > ngroups) {
-	rule_problem(st, where, PAT_BAD_INDEX,
+	rule_problem(st, pl, p, PAT_BAD_INDEX,
 		     "out of range replacement index \"%d\": skipping this rule",
 		     (int) rule->max_sub);
 	goto skip;
     }
     if (second.text != NULL
-	&& (rule->expr2 = compile_pattern(st, where, &second, 1, 0, &unused)) == NULL)
+	&& (rule->expr2 = compile_pattern(st, pl, &second, 1, 0, &unused)) == NULL)
 	goto skip;
     if (rule->max_sub > st->list->max_sub)
 	st->list->max_sub = rule->max_sub;
@@ -558,7 +619,7 @@ static void parse_match(struct load_state *st, const struct pat_where *where, ch
 }
 
 /* parse_if - "if [!]/re/flags": opens a block */
-static void parse_if(struct load_state *st, const struct pat_where *where, char *p)
+static void parse_if(struct load_state *st, const struct place *pl, char *p)
 {
     const struct pat_syntax *syn = st->syntax;
     struct pattern pat;
@@ -567,18 +628,18 @@ static void parse_if(struct load_state *st, const struct pat_where *where, char 
 
     for (p += 2; *p && is_blank(*p); p++)
 	 /* void */ ;
-    if (!get_pattern(syn, where, &p, &pat))
+    if (!get_pattern(syn, pl, &p, &pat))
 	return;
     observe_pattern(st, &pat);
     while (*p && is_blank(*p))
 	p++;
     if (*p) {
-	pat_warn(where, "ignoring extra text after IF statement: \"%s\"", p);
-	pat_warn(where, "do not prepend whitespace to statements between IF and ENDIF");
+	warn_at(pl, p, "ignoring extra text after IF statement: \"%s\"", p);
+	warn_at(pl, p, "do not prepend whitespace to statements between IF and ENDIF");
     }
-    if ((expr = compile_pattern(st, where, &pat, 0, 0, &ngroups)) == NULL)
+    if ((expr = compile_pattern(st, pl, &pat, 0, 0, &ngroups)) == NULL)
 	return;
-    struct pat_rule *rule = pat_list_add(st->list, PAT_IF, where->line);
+    struct pat_rule *rule = pat_list_add(st->list, PAT_IF, pl->where.line);
 
     rule->expr = expr;
     rule->match = pat.match;
@@ -586,17 +647,17 @@ static void parse_if(struct load_state *st, const struct pat_where *where, char 
 }
 
 /* parse_endif - "endif": closes the innermost open block */
-static void parse_endif(struct load_state *st, const struct pat_where *where, char *p)
+static void parse_endif(struct load_state *st, const struct place *pl, char *p)
 {
     if (pat_list_depth(st->list) == 0) {
-	pat_warn(where, "ignoring ENDIF without matching IF");
+	warn_at(pl, p, "ignoring ENDIF without matching IF");
 	return;
     }
     for (p += 5; *p && is_blank(*p); p++)
 	 /* void */ ;
     if (*p)
-	pat_warn(where, "ignoring extra text after ENDIF");
-    pat_list_add(st->list, PAT_ENDIF, where->line);
+	warn_at(pl, p, "ignoring extra text after ENDIF");
+    pat_list_add(st->list, PAT_ENDIF, pl->where.line);
     st->seen.kept = 1;
 }
 
@@ -604,7 +665,9 @@ static void parse_endif(struct load_state *st, const struct pat_where *where, ch
 static void parse_line(void *ctx, char *p, const struct cf_logical_line *line)
 {
     struct load_state *st = ctx;
-    struct pat_where where = { st->syntax->kind, st->name, line->first_line };
+    struct place pl = {
+	{ st->syntax->kind, st->name, line->first_line }, st->sink, line, p,
+    };
     enum pat_op op;
 
     trim_right(p);
@@ -616,15 +679,15 @@ static void parse_line(void *ctx, char *p, const struct cf_logical_line *line)
     st->base = p;
     if (!is_alnum(*p)) {
 	op = PAT_MATCH;
-	parse_match(st, &where, p);
+	parse_match(st, &pl, p);
     } else if (strncasecmp(p, "IF", 2) == 0 && !is_alnum(p[2])) {
 	op = PAT_IF;
-	parse_if(st, &where, p);
+	parse_if(st, &pl, p);
     } else if (strncasecmp(p, "ENDIF", 5) == 0 && !is_alnum(p[5])) {
 	op = PAT_ENDIF;
-	parse_endif(st, &where, p);
+	parse_endif(st, &pl, p);
     } else {
-	pat_warn(&where, "ignoring unrecognized request");
+	warn_at(&pl, p, "ignoring unrecognized request");
 	return;
     }
     st->seen.op = op;
@@ -632,9 +695,9 @@ static void parse_line(void *ctx, char *p, const struct cf_logical_line *line)
 	st->observe(st->observe_ctx, &st->seen);
 }
 
-int pat_load_observed(struct pat_list *list, const struct pat_syntax *syntax,
-		      const char *name, pat_observe_fn observe, void *ctx,
-		      char **err)
+/* load - pat_load() and pat_load_observed() */
+static int load(struct pat_list *list, const struct pat_syntax *syntax, const char *name,
+		const struct diag_sink *sink, pat_observe_fn observe, void *ctx, char **err)
 {
     struct load_state st;
     int status = 0;
@@ -643,18 +706,26 @@ int pat_load_observed(struct pat_list *list, const struct pat_syntax *syntax,
     st.list = list;
     st.syntax = syntax;
     st.name = name;
+    st.sink = sink;
     st.observe = observe;
     st.observe_ctx = ctx;
-    if (pat_read_source(syntax->kind, name, 0, parse_line, &st, err) != 0)
+    if (pat_read_source(syntax->kind, name, 0, sink, parse_line, &st, err) != 0)
 	status = -1;
     else
-	pat_list_finish(list, syntax->kind, name);
+	pat_list_finish(list, syntax->kind, name, sink);
     sb_free(&st.postfix);
     return status;
 }
 
-int pat_load(struct pat_list *list, const struct pat_syntax *syntax,
-	     const char *name, char **err)
+int pat_load_observed(struct pat_list *list, const struct pat_syntax *syntax,
+		      const char *name, pat_observe_fn observe, void *ctx,
+		      char **err)
 {
-    return pat_load_observed(list, syntax, name, NULL, NULL, err);
+    return load(list, syntax, name, NULL, observe, ctx, err);
+}
+
+int pat_load(struct pat_list *list, const struct pat_syntax *syntax,
+	     const char *name, const struct diag_sink *sink, char **err)
+{
+    return load(list, syntax, name, sink, NULL, NULL, err);
 }

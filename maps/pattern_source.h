@@ -17,6 +17,7 @@
 
 struct strbuf;
 struct cf_logical_line;
+struct diag_sink;
 
 /* Where a warning is about: "KIND map MAP, line LINE: ...". */
 struct pat_where {
@@ -25,9 +26,12 @@ struct pat_where {
     int line;
 };
 
-/* pat_warn - one warning about a table line, in Postfix's shape */
-void pat_warn(const struct pat_where *where, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/*
+ * pat_warn - one warning about a table line, in Postfix's words, to sink
+ * (NULL: the process's)
+ */
+void pat_warn(const struct pat_where *where, const struct diag_sink *sink,
+	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 enum pat_op { PAT_MATCH, PAT_IF, PAT_ENDIF };
 
@@ -73,7 +77,8 @@ struct pat_list {
 struct pat_rule *pat_list_add(struct pat_list *list, enum pat_op op, int line);
 size_t pat_list_depth(const struct pat_list *list);
 /* pat_list_finish - warn "IF has no matching ENDIF" for each open block */
-void pat_list_finish(struct pat_list *list, const char *kind, const char *map);
+void pat_list_finish(struct pat_list *list, const char *kind, const char *map,
+		     const struct diag_sink *sink);
 /* pat_list_free - free the list; free_expr gets each non-NULL expr */
 void pat_list_free(struct pat_list *list, void (*free_expr)(void *expr));
 
@@ -107,13 +112,15 @@ typedef void (*pat_line_fn)(void *ctx, char *text, const struct cf_logical_line 
 
 /*
  * pat_read_source - read a table: a file, or inline text when name starts
- * with '{'. Returns 0, or -1 with *err set to Postfix's fatal message
- * ("open NAME: No such file or directory", "regexp map: missing '}' in
- * ..."). A directory reads as an empty file, as Postfix's does, unless
- * dir_is_error (cidr: "cidr map NAME: read error: Is a directory").
+ * with '{', the reader's warnings to sink. Returns 0, or -1 with *err set
+ * to Postfix's fatal message ("open NAME: No such file or directory",
+ * "regexp map: missing '}' in ..."). A directory reads as an empty file,
+ * as Postfix's does, unless dir_is_error (cidr: "cidr map NAME: read
+ * error: Is a directory").
  */
 int pat_read_source(const char *kind, const char *name, int dir_is_error,
-		    pat_line_fn on_line, void *ctx, char **err);
+		    const struct diag_sink *sink, pat_line_fn on_line, void *ctx,
+		    char **err);
 
 /* Why a pattern did not compile, in the engine's words. */
 struct pat_error {
@@ -129,7 +136,10 @@ struct pat_syntax {
     int trailing_backslash_closes; /* regexp: a final '\' ends the pattern */
     const char *unclosed_verb;	/* "skipping" or "ignoring" this rule */
     const char *zero_index;	/* "out-of-range" or "out of range" */
-    /* flag - apply option letter ch to *options; -1 if unknown */
+    /*
+     * flag - apply option letter ch to *options: 0; 1 for a letter
+     * Postfix ignores with a warning (the caller gives it); -1 if unknown
+     */
     int (*flag)(const struct pat_where *where, int ch, unsigned *options);
     /*
      * compile - compile one pattern, or fill *error and return NULL.
@@ -143,11 +153,12 @@ struct pat_syntax {
 };
 
 /*
- * pat_load - read a regexp or pcre table into list, warning about and
- * skipping every bad rule. Returns 0, or -1 with *err as pat_read_source.
+ * pat_load - read a regexp or pcre table into list, warning (to sink)
+ * about and skipping every bad rule. Returns 0, or -1 with *err as
+ * pat_read_source.
  */
 int pat_load(struct pat_list *list, const struct pat_syntax *syntax,
-	     const char *name, char **err);
+	     const char *name, const struct diag_sink *sink, char **err);
 
 /* The two table types, for pat_load_observed() (dict_regexp.c, dict_pcre.c). */
 extern const struct pat_syntax dict_regexp_syntax;
@@ -191,8 +202,8 @@ struct pat_seen {
  * pat_load_observed - pat_load() for pfc check: observe(ctx, seen) gets
  * every rule, IF and ENDIF line as read. The problems of enum pat_problem
  * are handed to observe (seen->postfix) instead of being warned, so that
- * the caller reports them under its own rules; every other warning is
- * given as pat_load() gives it.
+ * the caller reports them under its own rules; every other warning goes
+ * to the process's sink.
  */
 typedef void (*pat_observe_fn)(void *ctx, const struct pat_seen *seen);
 int pat_load_observed(struct pat_list *list, const struct pat_syntax *syntax,

@@ -9,9 +9,11 @@
  * Like a compiler it prints nothing when it succeeds.
  *
  * Exit status: 0 written; 1 pfc check found errors (their findings on
- * stderr, nothing written); 2 usage, I/O or internal failure.
+ * stderr, nothing written); 2 usage (a second -o too), I/O or internal
+ * failure.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #include "image_write.h"
 #include "publish.h"
 #include "strbuf.h"
+#include "sysroot.h"
 
 static int usage(void)
 {
@@ -128,34 +131,42 @@ int cmd_build(int argc, char **argv)
 {
     const char *dir = NULL, *output = NULL;
     struct strbuf image = STRBUF_INIT;
+    int opt;
 
     /* An internal failure must not read as "the configuration has errors". */
     diag_set_fatal_status(2);
-    for (int i = 1; i < argc; i++) {
-	const char *arg = argv[i];
-	if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
-	    dir = argv[++i];
-	} else if (strncmp(arg, "-c", 2) == 0 && arg[2] != 0) {
-	    dir = arg + 2;
-	} else if (strcmp(arg, "-o") == 0 && i + 1 < argc) {
-	    output = argv[++i];
-	} else if (strncmp(arg, "-o", 2) == 0 && arg[2] != 0) {
-	    output = arg + 2;
-	} else if (strcmp(arg, "-c") == 0 || strcmp(arg, "-o") == 0) {
-	    return help_arg_error("build", "missing value for option", arg, 2);
-	} else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":c:o:h", help_long_options, NULL)) != -1) {
+	switch (opt) {
+	case 'c':
+	    dir = optarg;
+	    break;
+	case 'o':
+	    /* Two outputs are a mistake in a script: taking the last hides it. */
+	    if (output != NULL)
+		return help_arg_error("build", "-o given twice, the second time with", optarg,
+				      2);
+	    output = optarg;
+	    break;
+	case 'h':
+	case HELP_OPTION:
 	    help_print(stdout, "build");
 	    return 0;
-	} else {
-	    return help_arg_error("build", arg[0] == '-' ? "unknown option"
-				  : "unexpected argument", arg, 2);
+	default:
+	    return help_option_error("build", opt, argv, 2);
 	}
     }
+    if (optind < argc)
+	return help_arg_error("build", "unexpected argument", argv[optind], 2);
     if (output == NULL || *output == 0) {
 	fprintf(stderr, "pfc: build: no output file: name it with -o policy.pfi\n");
 	return usage();
     }
-    int status = image_compile_body(dir, &image);
+    /* One spelling of the directory, one content id (dir/, ./dir, /abs/dir). */
+    char *config_dir = sysroot_config_dir(dir);
+    int status = image_compile_body(config_dir, &image);
+    free(config_dir);
     if (status == 0)
 	status = publish_image(output, &image);
     sb_free(&image);

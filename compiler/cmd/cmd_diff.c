@@ -909,7 +909,10 @@ static int load_side(struct side *s)
 
     free(rooted);
     if (is_dir) {
-	int rc = image_compile(s->arg, &s->bytes);
+	/* Two spellings of one directory compile to one image. */
+	char *config_dir = sysroot_config_dir(s->arg);
+	int rc = image_compile(config_dir, &s->bytes);
+	free(config_dir);
 	if (rc != 0) {
 	    if (rc == 1)
 		fprintf(stderr, "pfc: diff: %s: not compiled: pfc check found errors\n",

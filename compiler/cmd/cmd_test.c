@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "help.h"
+#include "hostaddr.h"
 #include "restriction.h"
 #include "session_run.h"
 #include "strbuf.h"
@@ -27,10 +28,51 @@
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
 
+/* The longest line of a case file. */
+#define CASE_LINE_MAX	65536
+
 static int usage(void)
 {
     help_print_usage(stderr, "test");
     return EXIT_USAGE;
+}
+
+/*
+ * The image opened once for each service a case asks for: the first is
+ * the default service (--service, else the first inet smtpd).
+ */
+struct runs {
+    const char *image, *dns;
+    size_t count;
+    char **services;
+    struct session_run **runs;
+};
+
+/* runs_get - the run for service (NULL: the default); NULL with *err */
+static struct session_run *runs_get(struct runs *rs, const char *service, char **err)
+{
+    for (size_t i = 0; i < rs->count; i++)
+	if (service == NULL ? i == 0
+	    : rs->services[i] != NULL && strcmp(rs->services[i], service) == 0)
+	    return rs->runs[i];
+    struct session_run *run = session_run_open(rs->image, service, rs->dns, err);
+    if (run == NULL)
+	return NULL;
+    rs->services = xrealloc(rs->services, (rs->count + 1) * sizeof(*rs->services));
+    rs->runs = xrealloc(rs->runs, (rs->count + 1) * sizeof(*rs->runs));
+    rs->services[rs->count] = service ? xstrdup(service) : NULL;
+    rs->runs[rs->count++] = run;
+    return run;
+}
+
+static void runs_close(struct runs *rs)
+{
+    for (size_t i = 0; i < rs->count; i++) {
+	session_run_close(rs->runs[i]);
+	free(rs->services[i]);
+    }
+    free(rs->runs);
+    free(rs->services);
 }
 
 /* One case being run. */
@@ -38,7 +80,8 @@ struct test_case {
     const char *file;
     int line;			/* where "test" is */
     char *name;
-    struct session_run *run;
+    struct runs *runs;
+    struct session_run *run;	/* the run of the case's service */
     int started, failed, hungup;
     char *client_addr, *client_name, *sasl;
     struct strbuf replies;	/* the replies to the last command */
@@ -131,19 +174,35 @@ static const char *decided_by(const struct test_case *tc)
     return decided;
 }
 
-/* has_event - an event of kind whose text contains want */
-static int has_event(const struct test_case *tc, enum run_event_kind kind, const char *want,
-		     int prefix)
+/*
+ * has_event - an event of kind whose text starts with want. A rewritten
+ * recipient's route, "addr -> rewritten: class transport:nexthop", is
+ * also "addr: class ..." and "rewritten: class ...".
+ */
+static int has_event(const struct test_case *tc, enum run_event_kind kind, const char *want)
 {
-    size_t count;
+    size_t count, len = strlen(want);
     const struct run_event *ev = session_run_events(tc->run, &count);
+    struct strbuf alt = STRBUF_INIT;
+    int found = 0;
 
-    for (size_t i = 0; i < count; i++)
-	if (ev[i].kind == kind
-	    && (prefix ? strncasecmp(ev[i].text, want, strlen(want)) == 0
-		: strstr(ev[i].text, want) != NULL))
-	    return 1;
-    return 0;
+    for (size_t i = 0; i < count && !found; i++) {
+	if (ev[i].kind != kind)
+	    continue;
+	const char *text = ev[i].text;
+	const char *arrow = kind == EV_ROUTE ? strstr(text, " -> ") : NULL;
+	const char *colon = arrow ? strstr(arrow, ": ") : NULL;
+	sb_reset(&alt);
+	if (colon != NULL) {
+	    sb_addn(&alt, text, (size_t) (arrow - text));
+	    sb_adds(&alt, colon);
+	}
+	found = strncasecmp(text, want, len) == 0
+	    || (colon != NULL && (strncasecmp(arrow + 4, want, len) == 0
+				  || strncasecmp(sb_str(&alt), want, len) == 0));
+    }
+    sb_free(&alt);
+    return found;
 }
 
 static void end_case(struct test_case *tc, int *passed, int *failed)
@@ -168,32 +227,65 @@ static void end_case(struct test_case *tc, int *passed, int *failed)
     sb_free(&tc->replies);
     sb_free(&tc->last_command);
     sb_free(&tc->log);
-    struct session_run *run = tc->run;
+    struct runs *runs = tc->runs;
     const char *file = tc->file;
     memset(tc, 0, sizeof(*tc));
-    tc->run = run;
+    tc->runs = runs;
+    tc->run = runs->runs[0];
     tc->file = file;
 }
 
-/* syntax - a malformed case file: file:line:col and exit 2 */
+/*
+ * syntax - a malformed case file: file:line:col and exit 2; the word it
+ * names is shown as smtpd's log shows client text, its first 40 bytes.
+ */
 static int syntax(const char *file, int line, int col, const char *msg, const char *word)
 {
-    fprintf(stderr, "pfc: test: %s:%d:%d: %s%s%s%s\n", file, line, col, msg,
-	    word ? " \"" : "", word ? word : "", word ? "\"" : "");
+    fprintf(stderr, "pfc: test: %s:%d:%d: %s", file, line, col, msg);
+    if (word != NULL) {
+	size_t len = strlen(word);
+	fputs(" \"", stderr);
+	session_run_printable(stderr, word, len > 40 ? 40 : len);
+	fputs(len > 40 ? "...\"" : "\"", stderr);
+    }
+    fputc('\n', stderr);
     return -1;
+}
+
+/*
+ * case_line - the next line of fp into line, without its line end: its
+ * length, -1 at the end, -2 for a line that cannot be one (too long, a
+ * NUL byte; reported).
+ */
+static long case_line(FILE *fp, struct strbuf *line, const char *file, int lineno)
+{
+    int c;
+
+    sb_reset(line);
+    while ((c = getc(fp)) != EOF && c != '\n') {
+	if (line->len == CASE_LINE_MAX)
+	    return syntax(file, lineno, CASE_LINE_MAX + 1, "line longer than 65536 bytes", NULL) - 1;
+	if (c == 0)
+	    return syntax(file, lineno, (int) line->len + 1, "a NUL byte", NULL) - 1;
+	sb_addch(line, (char) c);
+    }
+    if (c == EOF && line->len == 0)
+	return -1;
+    while (line->len > 0 && line->s[line->len - 1] == '\r')
+	sb_truncate(line, line->len - 1);
+    return (long) line->len;
 }
 
 /*
  * run_file - every case of one file. Returns 0, or -1 after a syntax
  * error (reported).
  */
-static int run_file(struct session_run *run, const char *file, int *passed, int *failed)
+static int run_file(struct runs *runs, const char *file, int *passed, int *failed)
 {
     FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int lineno = 0, status = 0, in_data = 0;
+    struct strbuf text = STRBUF_INIT;
+    long n;
+    int lineno = 0, status = 0, in_data = 0, data_line = 0, send_message = 0;
     struct test_case tc;
     struct strbuf buf = STRBUF_INIT;
 
@@ -202,16 +294,21 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 	return -1;
     }
     memset(&tc, 0, sizeof(tc));
-    tc.run = run;
+    tc.runs = runs;
+    tc.run = runs->runs[0];
     tc.file = file;
-    while (status == 0 && (n = getline(&line, &cap, fp)) > 0) {
+    while (status == 0 && (n = case_line(fp, &text, file, lineno + 1)) >= -1) {
+	if (n == -1)
+	    break;
 	lineno++;
-	size_t len = (size_t) n;
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-	    line[--len] = 0;
+	char *line = text.s ? text.s : (char *) "";
 	if (in_data) {
-	    /* The message, up to a line with a lone ".": sent as written. */
-	    send(&tc, line);
+	    /*
+	     * The message, up to a line with a lone ".": sent as written
+	     * when DATA was answered 354, as a client that listens does.
+	     */
+	    if (send_message)
+		send(&tc, line);
 	    if (strcmp(line, ".") == 0)
 		in_data = 0;
 	    continue;
@@ -255,8 +352,24 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 	    if (*name)
 		*name++ = 0;
 	    name += strspn(name, " \t");
+	    if (!valid_hostaddr(arg, 0)) {
+		status = syntax(file, lineno, col + 7, "not an IPv4 or IPv6 address", arg);
+		break;
+	    }
 	    tc.client_addr = xstrdup(arg);
 	    tc.client_name = *name && strcmp(name, "unknown") != 0 ? xstrdup(name) : NULL;
+	} else if (strcmp(word, "service") == 0) {
+	    if (tc.started) {
+		status = syntax(file, lineno, col, "\"service\" must come before the first command",
+				NULL);
+		break;
+	    }
+	    char *err = NULL;
+	    if ((tc.run = runs_get(runs, arg, &err)) == NULL) {
+		status = syntax(file, lineno, col + 8, err, NULL);
+		free(err);
+		break;
+	    }
 	} else if (strcmp(word, "sasl") == 0) {
 	    free(tc.sasl);
 	    tc.sasl = xstrdup(arg);
@@ -272,10 +385,11 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 		      strcmp(arg, "<>") == 0 ? "" : arg);
 	    send(&tc, sb_str(&buf));
 	} else if (strcmp(word, "data") == 0) {
+	    /* The message follows in the file whatever the server answers. */
 	    send(&tc, "DATA");
-	    /* The message follows only when the server said 354. */
-	    if (strncmp(sb_str(&tc.replies), "354", 3) == 0)
-		in_data = 1;
+	    send_message = strncmp(sb_str(&tc.replies), "354", 3) == 0;
+	    in_data = 1;
+	    data_line = lineno;
 	} else if (strcmp(word, "quit") == 0) {
 	    send(&tc, "QUIT");
 	} else if (strcmp(word, "expect") == 0) {
@@ -285,7 +399,7 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 		fail(&tc, lineno, "expected a reply starting \"%s\", got \"%s\"", arg, got);
 	} else if (strcmp(word, "decided-by") == 0) {
 	    const char *got = decided_by(&tc);
-	    if (strcasecmp(got, arg) != 0)
+	    if (strcasecmp(got, strcmp(arg, "none") == 0 ? "" : arg) != 0)
 		fail(&tc, lineno, "expected the decision of \"%s\", got %s%s%s", arg,
 		     *got ? "\"" : "none", got, *got ? "\"" : "");
 	} else if (strcmp(word, "route") == 0) {
@@ -295,19 +409,21 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
 	    if (*rest)
 		*rest++ = 0;
 	    sb_printf(&buf, "%s: %s", arg, rest + strspn(rest, " \t"));
-	    if (!has_event(&tc, EV_ROUTE, sb_str(&buf), 1))
+	    if (!has_event(&tc, EV_ROUTE, sb_str(&buf)))
 		fail(&tc, lineno, "expected the route \"%s\"", sb_str(&buf));
 	} else if (strcmp(word, "check") == 0) {
 	    sb_reset(&buf);
 	    sb_printf(&buf, "%s: ", arg);
-	    if (!has_event(&tc, EV_CHECK, sb_str(&buf), 1))
+	    if (!has_event(&tc, EV_CHECK, sb_str(&buf)))
 		fail(&tc, lineno, "expected a header or body check to %s", arg);
 	} else {
 	    status = syntax(file, lineno, col, "unknown keyword", word);
 	}
     }
+    if (n < -1)
+	status = -1;
     if (status == 0 && in_data)
-	status = syntax(file, lineno, 1, "the message of \"data\" has no \".\" line", NULL);
+	status = syntax(file, data_line, 1, "the message of \"data\" has no \".\" line", NULL);
     if (status == 0 && ferror(fp)) {
 	fprintf(stderr, "pfc: test: read error on %s: %s\n", file, strerror(errno));
 	status = -1;
@@ -328,7 +444,7 @@ static int run_file(struct session_run *run, const char *file, int *passed, int 
     }
     if (fp != stdin)
 	fclose(fp);
-    free(line);
+    sb_free(&text);
     sb_free(&buf);
     return status;
 }
@@ -367,16 +483,16 @@ int cmd_test(int argc, char **argv)
     if (argc - optind < 2)
 	return usage();
     char *err = NULL;
-    struct session_run *run = session_run_open(argv[optind], service, dns, &err);
-    if (run == NULL) {
+    struct runs runs = { argv[optind], dns, 0, NULL, NULL };
+    if (runs_get(&runs, service, &err) == NULL) {
 	fprintf(stderr, "pfc: test: %s\n", err);
 	free(err);
 	return EXIT_USAGE;
     }
     for (int i = optind + 1; i < argc && status == EXIT_PASS; i++)
-	if (run_file(run, argv[i], &passed, &failed) < 0)
+	if (run_file(&runs, argv[i], &passed, &failed) < 0)
 	    status = EXIT_USAGE;
-    session_run_close(run);
+    runs_close(&runs);
     printf("%d passed, %d failed\n", passed, failed);
     if (fflush(stdout) != 0) {
 	fprintf(stderr, "pfc: test: write error on standard output: %s\n", strerror(errno));

@@ -12,9 +12,15 @@
  *
  * The shorthand (--helo, --from, --to, --message) writes the session for
  * the caller: EHLO, MAIL FROM, each RCPT TO, DATA with the message, QUIT.
- * --pipeline sends everything after the first EHLO (or HELO) in one
- * write once that is answered, as a client that pipelines does; --format=json writes one object with the
- * replies and the explanation of each exchange instead.
+ * --pipeline sends everything after the first EHLO (or HELO) at once
+ * when that is answered, as a client that pipelines does; --format=json
+ * writes one object with the replies and the explanation of each
+ * exchange instead. --envelopes runs the engine alone on one envelope a
+ * line.
+ *
+ * The session is read as it is sent, never whole: what pfc holds stays
+ * bounded whatever comes on standard input (a line of 10 MB, no line end
+ * at all), as smtpd's does.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,13 +31,23 @@
 
 #include "commands.h"
 #include "help.h"
+#include "hostaddr.h"
 #include "json.h"
 #include "session_run.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
 #define EXIT_OK		0
+#define EXIT_UNFINISHED	1	/* the session ends without QUIT */
 #define EXIT_USAGE	2
+
+/* The most the client sends in one write, and what pfc holds of the input. */
+#define WRITE_MAX	65536
+/* The most of one client line that --explain and --format=json show. */
+#define ECHO_MAX	200
+#define JSON_LINE_MAX	4096
+/* The longest line of --envelopes. */
+#define ENVELOPE_MAX	4096
 
 static int usage(void)
 {
@@ -39,43 +55,84 @@ static int usage(void)
     return EXIT_USAGE;
 }
 
-/* shorthand - the session the shorthand options describe, one line each */
-static char *shorthand(const char *helo, const char *from, char **to, size_t nto,
-		       const char *message_file)
-{
-    struct strbuf session = STRBUF_INIT, message = STRBUF_INIT;
+/* ------------------------------------------------------------ the input */
 
-    sb_printf(&session, "EHLO %s\n", helo ? helo : "client.example");
-    sb_printf(&session, "MAIL FROM:<%s>\n", from ? from : "");
-    for (size_t i = 0; i < nto; i++)
-	sb_printf(&session, "RCPT TO:<%s>\n", to[i]);
-    sb_adds(&session, "DATA\n");
-    if (message_file != NULL) {
-	if (sb_read_file(&message, message_file) < 0) {
-	    fprintf(stderr, "pfc: trace: cannot read %s: %s\n", message_file, strerror(errno));
-	    sb_free(&message);
-	    sb_free(&session);
-	    return NULL;
-	}
-	/* Dot-stuffed, as a client sends it. */
-	const char *cp = sb_str(&message);
-	while (*cp) {
-	    size_t len = strcspn(cp, "\n");
-	    if (*cp == '.')
-		sb_addch(&session, '.');
-	    sb_addn(&session, cp, len);
-	    sb_addch(&session, '\n');
-	    cp += len + (cp[len] == '\n');
-	}
-    } else {
-	sb_adds(&session, "Subject: pfc trace\n\ntest message\n");
-    }
-    sb_adds(&session, ".\nQUIT\n");
-    sb_free(&message);
-    return sb_detach(&session);
+/* Where the client's bytes come from: standard input or the shorthand's text. */
+struct reader {
+    FILE *fp;			/* NULL: text */
+    const char *text;
+    size_t text_len, text_pos;
+    int mid_line;		/* bytes of a line were given, its end was not */
+    int prev_cr;		/* the last byte given was a CR */
+    int eof;
+    int err;			/* errno of a read error */
+};
+
+static int reader_getc(struct reader *rd)
+{
+    if (rd->fp == NULL)
+	return rd->text_pos < rd->text_len ? (unsigned char) rd->text[rd->text_pos++] : EOF;
+    int c = getc(rd->fp);
+    if (c == EOF && ferror(rd->fp))
+	rd->err = errno ? errno : EIO;
+    return c;
 }
 
-/* put - replies to standard output, as they come */
+/*
+ * read_write - the client's next write, into piece: with whole_lines, the
+ * rest of the current line and its end, or WRITE_MAX bytes of a longer
+ * line; else about WRITE_MAX bytes whatever the lines, cut inside a line,
+ * so that every command of a pipelined stream but the last finds more
+ * input waiting, as smtpd finds it after one large write. A line end is
+ * sent as CRLF whether the input has CRLF or LF; a last line without one
+ * gets it. Returns 1 when the piece ends a line; piece is empty at the end.
+ */
+static int read_write(struct reader *rd, struct strbuf *piece, int whole_lines)
+{
+    int c;
+
+    sb_reset(piece);
+    while (!rd->eof) {
+	if (piece->len >= WRITE_MAX
+	    && (whole_lines || piece->s[piece->len - 1] != '\n' || piece->len >= 2 * WRITE_MAX))
+	    return 0;
+	if ((c = reader_getc(rd)) == EOF) {
+	    rd->eof = 1;
+	    if (!rd->mid_line)
+		break;
+	    /* The last line, unterminated: the client sends it with its line end. */
+	    c = '\n';
+	    rd->prev_cr = 0;
+	}
+	if (c == '\n' && !rd->prev_cr)
+	    sb_addch(piece, '\r');
+	sb_addch(piece, (char) c);
+	rd->prev_cr = c == '\r';
+	rd->mid_line = c != '\n';
+	if (c == '\n' && whole_lines)
+	    return 1;
+    }
+    return piece->len > 0 && piece->s[piece->len - 1] == '\n';
+}
+
+/* ------------------------------------------------------------ what to show */
+
+/*
+ * One exchange: what the client sent since the last one and what came
+ * back. Text output writes the replies as they come; JSON output keeps
+ * them, with the client's lines and the events, until the exchange ends.
+ */
+struct exchange {
+    int json;
+    FILE *explain;		/* text: where "> line" goes, or NULL */
+    int at_line_start;		/* the next byte the client sends starts a line */
+    struct strbuf line;		/* JSON: the client's line in progress (at most JSON_LINE_MAX) */
+    size_t line_cut;		/* JSON: the bytes of it left out */
+    struct strbuf client, replies, events;	/* JSON: the members being built */
+    int first;			/* JSON: no exchange written yet */
+};
+
+/* put - what is in out to standard output; -1 on a write error */
 static int put(struct strbuf *out)
 {
     if (out->len > 0 && fwrite(out->s, 1, out->len, stdout) != out->len)
@@ -84,112 +141,302 @@ static int put(struct strbuf *out)
     return fflush(stdout) == 0 ? 0 : -1;
 }
 
+/* end_client_line - JSON: the line in progress is one of the client's */
+static void end_client_line(struct exchange *x)
+{
+    size_t len = x->line.len;
+
+    if (len > 0 && x->line.s[len - 1] == '\r' && x->line_cut == 0)
+	len--;
+    if (x->client.len > 0)
+	sb_addch(&x->client, ',');
+    if (x->line_cut > 0) {
+	sb_printf(&x->line, "... (%zu more bytes)", x->line_cut);
+	len = x->line.len;
+    }
+    json_string_len(&x->client, x->line.s ? x->line.s : "", len);
+    sb_reset(&x->line);
+    x->line_cut = 0;
+}
+
+/*
+ * sent - the client sends data: each line it starts is shown ("> " on
+ * the explanation, or kept for JSON), cut to what a reader needs.
+ */
+static void sent(struct exchange *x, const char *data, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+	const char *nl = memchr(data + i, '\n', len - i);
+	size_t end = nl ? (size_t) (nl - data) : len;
+	size_t n = end - i;
+	if (x->json) {
+	    size_t room = x->line.len < JSON_LINE_MAX ? JSON_LINE_MAX - x->line.len : 0;
+	    sb_addn(&x->line, data + i, n < room ? n : room);
+	    x->line_cut += n < room ? 0 : n - room;
+	    if (nl != NULL)
+		end_client_line(x);
+	} else if (x->explain != NULL && x->at_line_start) {
+	    if (nl != NULL && n > 0 && data[end - 1] == '\r')
+		n--;
+	    fputs("> ", x->explain);
+	    session_run_printable(x->explain, data + i, n > ECHO_MAX ? ECHO_MAX : n);
+	    fputs(n > ECHO_MAX || nl == NULL ? "...\n" : "\n", x->explain);
+	}
+	x->at_line_start = nl != NULL;
+	i = end + (nl != NULL);
+    }
+}
+
+/* answered - what the server did with the last write: its replies and events */
+static int answered(struct exchange *x, struct session_run *r, struct strbuf *out)
+{
+    if (!x->json)
+	return put(out);
+    sb_addn(&x->replies, out->s ? out->s : "", out->len);
+    sb_reset(out);
+    size_t count;
+    const struct run_event *events = session_run_events(r, &count);
+    for (size_t i = 0; i < count; i++) {
+	sb_adds(&x->events, x->events.len > 0 ? ",\n      " : "\n      ");
+	sb_adds(&x->events, events[i].json);
+    }
+    return 0;
+}
+
+/*
+ * exchange_end - JSON: the exchange as one object of "exchanges": the
+ * client's lines, the reply lines (without CRLF) and the events.
+ */
+static int exchange_end(struct exchange *x)
+{
+    struct strbuf obj = STRBUF_INIT;
+
+    if (!x->json)
+	return 0;
+    if (x->line.len > 0 || x->line_cut > 0)
+	end_client_line(x);
+    sb_adds(&obj, x->first ? "\n    {\"client\":[" : ",\n    {\"client\":[");
+    sb_addn(&obj, x->client.s ? x->client.s : "", x->client.len);
+    sb_adds(&obj, "],\"replies\":[");
+    for (size_t off = 0; off < x->replies.len;) {
+	const char *start = x->replies.s + off;
+	const char *crlf = strstr(start, "\r\n");
+	size_t n = crlf ? (size_t) (crlf - start) : x->replies.len - off;
+	if (off > 0)
+	    sb_addch(&obj, ',');
+	json_string_len(&obj, start, n);
+	off += n + (crlf ? 2 : 0);
+    }
+    sb_adds(&obj, "],\"events\":[");
+    sb_addn(&obj, x->events.s ? x->events.s : "", x->events.len);
+    sb_adds(&obj, "]}");
+    x->first = 0;
+    sb_reset(&x->client);
+    sb_reset(&x->replies);
+    sb_reset(&x->events);
+    int status = put(&obj);
+    sb_free(&obj);
+    return status;
+}
+
+/* ------------------------------------------------------------ the session */
+
+/*
+ * shorthand - the session the shorthand options describe, one line each,
+ * into session; -1 when the message cannot be read (reported).
+ */
+static int shorthand(struct strbuf *session, const char *helo, const char *from, char **to,
+		     size_t nto, const char *message_file)
+{
+    struct strbuf message = STRBUF_INIT;
+
+    sb_printf(session, "EHLO %s\n", helo ? helo : "client.example");
+    sb_printf(session, "MAIL FROM:<%s>\n", from && strcmp(from, "<>") != 0 ? from : "");
+    for (size_t i = 0; i < nto; i++)
+	sb_printf(session, "RCPT TO:<%s>\n", to[i]);
+    sb_adds(session, "DATA\n");
+    if (message_file != NULL) {
+	if (sb_read_file(&message, message_file) < 0) {
+	    fprintf(stderr, "pfc: trace: cannot read %s: %s\n", message_file, strerror(errno));
+	    sb_free(&message);
+	    return -1;
+	}
+	/* Dot-stuffed, as a client sends it; NUL bytes and all. */
+	for (size_t off = 0; off < message.len;) {
+	    const char *line = message.s + off;
+	    const char *nl = memchr(line, '\n', message.len - off);
+	    size_t len = nl ? (size_t) (nl - line) : message.len - off;
+	    if (*line == '.')
+		sb_addch(session, '.');
+	    sb_addn(session, line, len);
+	    sb_addch(session, '\n');
+	    off += len + (nl != NULL);
+	}
+    } else {
+	sb_adds(session, "Subject: pfc trace\n\ntest message\n");
+    }
+    sb_adds(session, ".\nQUIT\n");
+    sb_free(&message);
+    return 0;
+}
+
+/*
+ * run_session - the conversation: the greeting, then each write of the
+ * client once the previous one is answered; with pipeline, the rest at
+ * once after the first EHLO or HELO.
+ */
+static int run_session(struct session_run *r, struct reader *rd, const char *image,
+		       const char *client, const char *sasl, int explain, int pipeline, int json)
+{
+    struct exchange x = { json, NULL, 1, STRBUF_INIT, 0, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT,
+	1 };
+    struct strbuf out = STRBUF_INIT, piece = STRBUF_INIT, doc = STRBUF_INIT;
+    char *addr = xstrdup(client), *name = strchr(addr, ',');
+    int status = EXIT_OK, io_error = 0, greeted = 0, hungup = 0;
+
+    if (name != NULL)
+	*name++ = 0;
+    x.explain = json ? NULL : explain ? stdout : stderr;
+    if (json) {
+	sb_adds(&doc, "{");
+	json_field(&doc, "image", image);
+	json_field(&doc, "service", session_run_service(r));
+	sb_adds(&doc, ",\"client\":{");
+	json_field(&doc, "address", addr);
+	json_field(&doc, "name", name ? name : "unknown");
+	sb_adds(&doc, "},\"exchanges\":[");
+	io_error |= put(&doc);
+    }
+    session_run_start(r, addr, name, sasl, x.explain, &out);
+    io_error |= answered(&x, r, &out) | exchange_end(&x);
+
+    while (!hungup && !io_error) {
+	int whole_lines = !(pipeline && greeted);
+	int line_end = read_write(rd, &piece, whole_lines);
+	if (piece.len == 0)
+	    break;
+	if (x.at_line_start && piece.len >= 4
+	    && (strncasecmp(piece.s, "EHLO", 4) == 0 || strncasecmp(piece.s, "HELO", 4) == 0))
+	    greeted = 1;
+	sent(&x, piece.s, piece.len);
+	hungup = session_run_input(r, piece.s, piece.len, &out);
+	io_error |= answered(&x, r, &out);
+	/* A line comes in pieces of WRITE_MAX bytes; its exchange ends with it. */
+	if (line_end || !whole_lines || hungup)
+	    io_error |= exchange_end(&x);
+    }
+    if (rd->err != 0) {
+	fprintf(stderr, "pfc: trace: read error on standard input: %s\n", strerror(rd->err));
+	status = EXIT_USAGE;
+    }
+    int in_message = session_run_in_message(r);
+    const char *lost = session_run_end(r, &out);
+    io_error |= answered(&x, r, &out);
+    if (json && (x.replies.len > 0 || x.events.len > 0))
+	io_error |= exchange_end(&x);
+    if (json) {
+	sb_adds(&doc, "\n  ]\n}\n");
+	io_error |= put(&doc);
+    }
+    if (io_error) {
+	fprintf(stderr, "pfc: trace: write error on standard output: %s\n", strerror(errno));
+	status = EXIT_USAGE;
+    } else if (lost != NULL && status == EXIT_OK) {
+	fprintf(stderr, "pfc: trace: the session ends %s (%s)\n",
+		in_message ? "inside DATA, before the \".\" line" : "without QUIT", lost);
+	status = EXIT_UNFINISHED;
+    }
+    free(addr);
+    sb_free(&out);
+    sb_free(&piece);
+    sb_free(&doc);
+    sb_free(&x.line);
+    sb_free(&x.client);
+    sb_free(&x.replies);
+    sb_free(&x.events);
+    return status;
+}
+
+/*
+ * envelope_line - the next line of --envelopes into line (without its
+ * line end): 1, 0 at the end, -1 for a line that is too long or holds a
+ * NUL byte (reported).
+ */
+static int envelope_line(char *line, unsigned long lineno)
+{
+    size_t len = 0;
+    int c, nul = 0;
+
+    while ((c = getc(stdin)) != EOF && c != '\n') {
+	if (len == ENVELOPE_MAX) {
+	    fprintf(stderr, "pfc: trace: stdin:%lu: line longer than %d bytes\n", lineno,
+		    ENVELOPE_MAX);
+	    return -1;
+	}
+	nul |= c == 0;
+	line[len++] = (char) c;
+    }
+    if (c == EOF && len == 0)
+	return 0;
+    if (nul) {
+	fprintf(stderr, "pfc: trace: stdin:%lu: a NUL byte in the line\n", lineno);
+	return -1;
+    }
+    if (len > 0 && line[len - 1] == '\r')
+	len--;
+    line[len] = 0;
+    return 1;
+}
+
 /*
  * run_envelopes - the batch mode: "CLIENT[,NAME] HELO SENDER RECIPIENT"
  * per line ("<>" the null sender), the RCPT stage's answer per line.
  */
-static int run_envelopes(struct session_run *r, int explain)
+static int run_envelopes(struct session_run *r, const char *sasl, int explain)
 {
     struct strbuf out = STRBUF_INIT;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    char line[ENVELOPE_MAX + 1];
     unsigned long lineno = 0;
-    int status = EXIT_OK;
+    int status = EXIT_OK, more;
 
-    (void) explain;
-    while ((n = getline(&line, &cap, stdin)) > 0) {
-	char *fields[4], *cp = line;
+    session_run_batch(r, sasl, explain ? stdout : NULL);
+    while ((more = envelope_line(line, ++lineno)) > 0) {
+	char *fields[5], *cp = line;
 	int nf = 0;
-	lineno++;
-	line[strcspn(line, "\r\n")] = 0;
-	while (nf < 4 && (fields[nf] = strsep(&cp, " \t")) != NULL)
+	while (nf < 5 && (fields[nf] = strsep(&cp, " \t")) != NULL)
 	    if (*fields[nf] != 0)
 		nf++;
-	if (nf != 4 || (cp != NULL && cp[strspn(cp, " \t")] != 0)) {
-	    /* The answers so far first: they do not depend on the buffer's size. */
-	    put(&out);
+	if (nf != 4) {
+	    more = -1;
 	    fprintf(stderr, "pfc: trace: stdin:%lu: need CLIENT HELO SENDER RECIPIENT\n",
 		    lineno);
-	    status = EXIT_USAGE;
 	    break;
 	}
 	char *name = strchr(fields[0], ',');
 	if (name != NULL)
 	    *name++ = 0;
+	if (explain)
+	    printf("> %s%s%s %s %s %s\n", fields[0], name ? "," : "", name ? name : "",
+		   fields[1], fields[2], fields[3]);
 	const char *sender = strcmp(fields[2], "<>") == 0 ? "" : fields[2];
 	const char *reply = session_run_envelope(r, fields[0], name, fields[1], sender,
 						 fields[3]);
 	sb_adds(&out, reply ? reply : "250 2.1.5 Ok");
 	sb_addch(&out, '\n');
-	if (out.len >= 65536 && put(&out) < 0) {
-	    status = EXIT_USAGE;
+	if ((explain || out.len >= WRITE_MAX) && put(&out) < 0)
 	    break;
-	}
     }
-    if (status == EXIT_OK && put(&out) < 0)
+    if (put(&out) < 0) {
+	fprintf(stderr, "pfc: trace: write error on standard output: %s\n", strerror(errno));
 	status = EXIT_USAGE;
-    free(line);
+    } else if (more < 0) {
+	status = EXIT_USAGE;
+    } else if (ferror(stdin)) {
+	fprintf(stderr, "pfc: trace: read error on standard input: %s\n", strerror(errno));
+	status = EXIT_USAGE;
+    }
     sb_free(&out);
     return status;
-}
-
-/*
- * exchange_json - one exchange as JSON: what the client sent (its lines),
- * what the server answered (reply lines, without CRLF), and the events.
- */
-static void exchange_json(struct strbuf *json, struct session_run *r, const char *sent,
-			  size_t sent_len, const struct strbuf *replies)
-{
-    size_t count;
-    const struct run_event *events = session_run_events(r, &count);
-
-    if (json->s[json->len - 1] != '[')
-	sb_addch(json, ',');
-    sb_adds(json, "\n    {\"client\":[");
-    for (size_t off = 0, first = 1; off < sent_len; first = 0) {
-	const char *nl = memchr(sent + off, '\n', sent_len - off);
-	size_t n = nl ? (size_t) (nl - (sent + off)) : sent_len - off;
-	char *line = xstrndup(sent + off, n && sent[off + n - 1] == '\r' ? n - 1 : n);
-	if (!first)
-	    sb_addch(json, ',');
-	json_string(json, line);
-	free(line);
-	off += n + (nl != NULL);
-    }
-    sb_adds(json, "],\"replies\":[");
-    for (size_t off = 0, first = 1; off < replies->len; first = 0) {
-	const char *crlf = strstr(replies->s + off, "\r\n");
-	size_t n = crlf ? (size_t) (crlf - (replies->s + off)) : replies->len - off;
-	char *line = xstrndup(replies->s + off, n);
-	if (!first)
-	    sb_addch(json, ',');
-	json_string(json, line);
-	free(line);
-	off += n + (crlf ? 2 : 0);
-    }
-    sb_adds(json, "],\"events\":[");
-    for (size_t i = 0; i < count; i++) {
-	if (i > 0)
-	    sb_addch(json, ',');
-	sb_adds(json, "\n      ");
-	sb_adds(json, events[i].json);
-    }
-    sb_adds(json, "]}");
-}
-
-/*
- * read_all - the whole session from stdin. A session is small; a 10 MB
- * line is read as it is and refused by smtpd's line limit, not here.
- */
-static int read_all(struct strbuf *in)
-{
-    char buf[65536];
-    size_t n;
-
-    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
-	sb_addn(in, buf, n);
-    return ferror(stdin) ? -1 : 0;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -213,11 +460,11 @@ int cmd_trace(int argc, char **argv)
 	{NULL, 0, NULL, 0},
     };
     const char *service = NULL, *client = "127.0.0.1,localhost", *sasl = NULL, *dns = NULL;
-    const char *helo = NULL, *from = NULL, *message_file = NULL;
+    const char *helo = NULL, *from = NULL, *message_file = NULL, *conflict = NULL;
     char **to = NULL;
     size_t nto = 0;
     int explain = 0, opt, use_shorthand = 0, envelopes = 0, pipeline = 0, json = 0;
-    int status = EXIT_OK;
+    int client_given = 0;
 
     optind = 1;
     opterr = 0;
@@ -227,7 +474,7 @@ int cmd_trace(int argc, char **argv)
 	    service = optarg;
 	    break;
 	case OPT_CLIENT:
-	    client = optarg;
+	    client = optarg, client_given = 1;
 	    break;
 	case OPT_SASL:
 	    sasl = optarg;
@@ -280,6 +527,30 @@ int cmd_trace(int argc, char **argv)
 	free(to);
 	return usage();
     }
+    /* Options that ask for two things at once. */
+    if (use_shorthand && nto == 0)
+	conflict = "the shorthand (--helo, --from, --message) needs --to";
+    else if (envelopes && use_shorthand)
+	conflict = "--envelopes reads its envelopes from standard input, not from --helo, --from, --to or --message";
+    else if (envelopes && (json || pipeline || client_given))
+	conflict = "--envelopes takes neither --format=json, --pipeline nor --client (each line names its client)";
+    else if (json && explain)
+	conflict = "--format=json holds the explanation; --explain goes with text";
+    if (conflict != NULL) {
+	fprintf(stderr, "pfc: trace: %s\n", conflict);
+	free(to);
+	return EXIT_USAGE;
+    }
+    size_t addr_len = strcspn(client, ",");
+    char *addr = xstrndup(client, addr_len);
+    int addr_ok = valid_hostaddr(addr, 0);
+    free(addr);
+    if (!addr_ok) {
+	fprintf(stderr, "pfc: trace: --client %.*s: not an IPv4 or IPv6 address\n",
+		(int) addr_len, client);
+	free(to);
+	return EXIT_USAGE;
+    }
 
     char *err = NULL;
     struct session_run *r = session_run_open(argv[optind], service, dns, &err);
@@ -289,105 +560,24 @@ int cmd_trace(int argc, char **argv)
 	free(to);
 	return EXIT_USAGE;
     }
+    int status;
     if (envelopes) {
-	status = run_envelopes(r, explain);
-	session_run_close(r);
-	free(to);
-	return status;
-    }
-    char *script = use_shorthand ? shorthand(helo, from, to, nto, message_file) : NULL;
-    if (use_shorthand && script == NULL) {
-	session_run_close(r);
-	free(to);
-	return EXIT_USAGE;
-    }
-    struct strbuf raw = STRBUF_INIT, in = STRBUF_INIT;
-    if (script != NULL) {
-	sb_adds(&raw, script);
-    } else if (read_all(&raw) < 0) {
-	fprintf(stderr, "pfc: trace: read error on standard input: %s\n", strerror(errno));
-	status = EXIT_USAGE;
-    }
-    /* The session's lines end in LF or CRLF; the client sends each with CRLF. */
-    for (size_t i = 0; i < raw.len; i++) {
-	if (raw.s[i] == '\n' && (i == 0 || raw.s[i - 1] != '\r'))
-	    sb_addch(&in, '\r');
-	sb_addch(&in, raw.s[i]);
-    }
-    sb_free(&raw);
-    char *addr = xstrdup(client), *name = strchr(addr, ',');
-    if (name != NULL)
-	*name++ = 0;
-    struct strbuf out = STRBUF_INIT, doc = STRBUF_INIT;
-    if (json) {
-	sb_adds(&doc, "{");
-	json_field(&doc, "image", argv[optind]);
-	json_field(&doc, "service", session_run_service(r));
-	sb_adds(&doc, ",\"client\":{");
-	json_field(&doc, "address", addr);
-	json_field(&doc, "name", name ? name : "unknown");
-	sb_adds(&doc, "},\"exchanges\":[");
-    }
-    session_run_start(r, addr, name, sasl, json ? NULL : explain ? stdout : stderr, &out);
-    free(addr);
-    if (json) {
-	exchange_json(&doc, r, "", 0, &out);
-	sb_reset(&out);
-    } else if (put(&out) < 0) {
-	status = EXIT_USAGE;
-    }
-
-    /*
-     * Each line once the previous one is answered; with --pipeline, the
-     * rest at once after the first EHLO or HELO.
-     */
-    size_t off = 0;
-    int greeted = 0;
-    while (status == EXIT_OK && off < in.len) {
-	const char *line = in.s + off;
-	const char *nl = memchr(line, '\n', in.len - off);
-	size_t len = nl ? (size_t) (nl - line) + 1 : in.len - off;
-	if (pipeline && greeted)
-	    len = in.len - off;
-	else if (len >= 4 && (strncasecmp(line, "EHLO", 4) == 0 || strncasecmp(line, "HELO", 4) == 0))
-	    greeted = 1;
-	int hungup;
-	if (nl == NULL && !pipeline) {
-	    /* The last line, unterminated: the client sends it with CRLF. */
-	    struct strbuf one = STRBUF_INIT;
-	    sb_addn(&one, line, len);
-	    sb_adds(&one, "\r\n");
-	    hungup = session_run_input(r, one.s, one.len, &out);
-	    sb_free(&one);
-	} else {
-	    hungup = session_run_input(r, line, len, &out);
-	}
-	if (json) {
-	    exchange_json(&doc, r, line, len, &out);
-	    sb_reset(&out);
-	} else if (put(&out) < 0) {
+	status = run_envelopes(r, sasl, explain);
+    } else {
+	struct reader rd = { stdin, NULL, 0, 0, 0, 0, 0, 0 };
+	struct strbuf script = STRBUF_INIT;
+	if (use_shorthand && shorthand(&script, helo, from, to, nto, message_file) < 0) {
 	    status = EXIT_USAGE;
+	} else {
+	    if (use_shorthand) {
+		rd.fp = NULL;
+		rd.text = script.s;
+		rd.text_len = script.len;
+	    }
+	    status = run_session(r, &rd, argv[optind], client, sasl, explain, pipeline, json);
 	}
-	off += len;
-	if (hungup)
-	    break;
+	sb_free(&script);
     }
-    session_run_end(r, &out);
-    if (json) {
-	if (out.len > 0 || session_run_event_count(r) > 0)
-	    exchange_json(&doc, r, "", 0, &out);
-	sb_adds(&doc, "\n  ]\n}\n");
-	sb_reset(&out);
-	sb_addn(&out, doc.s, doc.len);
-    }
-    if (put(&out) < 0) {
-	fprintf(stderr, "pfc: trace: write error on standard output: %s\n", strerror(errno));
-	status = EXIT_USAGE;
-    }
-    free(script);
-    sb_free(&in);
-    sb_free(&out);
-    sb_free(&doc);
     session_run_close(r);
     free(to);
     return status;

@@ -68,7 +68,7 @@ const struct command_help help_commands[] = {
      "-F -U\tpostmap's, refused\n",
      1},
     {"alias", "build and query aliases(5) tables, as postalias(1)",
-     "pfc alias [-Nfinoprsuvw] [--replace-foreign] [-c config_dir] [-d key] [-q key] [map_type:]file...\n",
+     "pfc alias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key] [map_type:]file...\n",
      TABLE_OPTIONS HELP_LINE ROOT_OPTION,
      0},
     {"newaliases", "rebuild every alias_database table, as newaliases(1)",
@@ -96,9 +96,10 @@ const struct command_help help_commands[] = {
      HELP_LINE ROOT_OPTION,
      0},
     {"check", "lint main.cf, master.cf and every table they name",
-     "pfc check [-c config_dir] [--root dir] [--format text|json|sarif|github] [--werror] [-W rule] [-Wno-rule] [--list-rules]\n",
+     "pfc check [-c config_dir] [--root dir] [--format text|json|sarif|github] [-v|--notes] [--werror] [-W rule] [-Wno-rule] [--list-rules]\n",
      "-c config_dir\tread main.cf and master.cf from config_dir\n"
      "--format format\tthe report: text (the default), json, sarif or github\n"
+     "-v, --notes\tprint the notes one by one (by default a line counts them)\n"
      "--werror\ttreat warnings as errors\n"
      "-W rule\tturn a rule on\n"
      "-Wno-rule\tturn a rule off\n"
@@ -133,29 +134,33 @@ const struct command_help help_commands[] = {
     {"trace", "answer an SMTP session from a policy image, as smtpd would, and say why",
      "pfc trace policy.pfi [--service name] [--client addr[,name]] [--sasl user] [--dns server]\n"
      "          [--explain] [--pipeline] [--format text|json] < session\n"
-     "pfc trace policy.pfi [options] --helo name --from addr --to addr [--to addr ...]\n"
+     "pfc trace policy.pfi [options] [--helo name] [--from addr] --to addr [--to addr ...]\n"
      "          [--message file]\n"
-     "pfc trace policy.pfi [options] --envelopes < envelopes\n",
-     "--service name\tthe master.cf service whose -o overrides apply (default: the first\n"
-     "\tinet smtpd service)\n"
-     "--client addr[,name]\tthe SMTP client (default: 127.0.0.1,localhost)\n"
+     "pfc trace policy.pfi [--service name] [--sasl user] [--dns server] [--explain]\n"
+     "          --envelopes < envelopes\n",
+     "--service name\tthe master.cf service whose overrides apply, name or name/type\n"
+     "\t(default: the first inet service that runs smtpd)\n"
+     "--client addr[,name]\tthe SMTP client's address and name (default: 127.0.0.1,localhost)\n"
      "--sasl user\tthe client has logged in with SASL as user\n"
-     "--dns server\tthe DNS server for DNS-based checks (address[:port]); default: none,\n"
-     "\tevery DNS lookup fails temporarily\n"
+     "--dns server\tthe DNS server of the DNS-based checks (address[:port]), or system:\n"
+     "\tresolv.conf's; default: none, every DNS lookup fails temporarily\n"
      "--explain\tthe reasons on standard output, between the replies\n"
-     "--pipeline\tsend the rest of the session in one write after the first EHLO\n"
+     "--pipeline\tsend the rest of the session at once after the first EHLO or HELO\n"
      "--format format\ttext (the default), or json: one object with the replies and reasons\n"
-     "--helo name\twith --from and --to: the session is made from these\n"
-     "--from addr\tthe envelope sender (<> for the null sender)\n"
-     "--to addr\tan envelope recipient; may be repeated\n"
-     "--message file\tsend this message after DATA\n"
-     "--envelopes\tone envelope a line (client helo sender recipient): one result a line\n"
+     "--helo name\tthe session is made from these: EHLO name (default: client.example),\n"
+     "--from addr\tMAIL FROM (default, and <>: the null sender),\n"
+     "--to addr\tRCPT TO, at least one; may be repeated,\n"
+     "--message file\tthe message after DATA (default: a Subject: line and a body line)\n"
+     "--envelopes\tone envelope a line (client[,name] helo sender recipient): the answer\n"
+     "\tof the RCPT stage a line, from the restrictions alone\n"
      HELP_LINE ROOT_OPTION,
      0},
     {"test", "run pfc-test(5) cases against a policy image",
      "pfc test [--service name] [--dns server] [-v] policy.pfi cases...\n",
-     "--service name\tthe master.cf service whose -o overrides apply\n"
-     "--dns server\tthe DNS server for DNS-based checks (address[:port])\n"
+     "--service name\tthe service of the cases that name none (default: the first inet\n"
+     "\tservice that runs smtpd)\n"
+     "--dns server\tthe DNS server of the DNS-based checks (address[:port]), or system;\n"
+     "\tdefault: none, every DNS lookup fails temporarily\n"
      "-v\taccepted, and ignored\n"
      HELP_LINE ROOT_OPTION,
      0},

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #include "content_checks.h"
 #include "json.h"
 #include "resolve.h"
@@ -16,7 +18,7 @@ struct session_run {
     struct image *img;
     struct policy policy;
     struct policy cleanup;	/* the smtpd service's cleanup service */
-    struct dns_resolver *dns;
+    struct dns_resolver *dns;	/* NULL: none, the DNS is down */
     struct engine *engine;
     struct session s;
     int session_live;
@@ -70,9 +72,28 @@ static struct run_event *add_event(struct session_run *r, enum run_event_kind ki
     }
     sb_addch(&obj, '}');
     ev->json = sb_detach(&obj);
-    if (r->explain != NULL)
-	fprintf(r->explain, "# %s%s\n", indent[kind], text);
+    if (r->explain != NULL) {
+	fprintf(r->explain, "# %s", indent[kind]);
+	session_run_printable(r->explain, text, strlen(text));
+	putc('\n', r->explain);
+    }
     return ev;
+}
+
+void session_run_printable(FILE *fp, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+	unsigned char c = (unsigned char) text[i];
+	size_t n = c < 0x80 ? 1 : utf8_seqlen(c);
+	if (c < 0x20 || c == 0x7f) {
+	    putc('?', fp);
+	} else if (n > 1 && n <= len - i && utf8_valid(text + i, n)) {
+	    fwrite(text + i, 1, n, fp);
+	    i += n - 1;
+	} else {
+	    putc(c < 0x80 ? c : '?', fp);
+	}
+    }
 }
 
 /* note_event - an event whose whole content is its text */
@@ -318,7 +339,20 @@ struct session_run *session_run_open(const char *image, const char *service,
     }
     if (policy_open(&r->policy, r->img, service, err) < 0)
 	goto fail;
-    if ((r->dns = dns_system_resolver(dns_server, err)) == NULL)
+    if (r->policy.service != IMG_NONE) {
+	const struct img_service *svc = &r->img->services[r->policy.service];
+	const char *command = image_str(r->img, svc->command);
+	size_t len = strcspn(command, " \t");
+	if (len != 5 || strncmp(command, "smtpd", 5) != 0) {
+	    *err = xconcat("service ", r->policy.service_name, "/", image_str(r->img, svc->type),
+			   " runs ", command, ", not smtpd", (char *) NULL);
+	    goto fail;
+	}
+    }
+    /* "system": resolv.conf's servers; an address: that server alone. */
+    if (dns_server != NULL
+	&& (r->dns = dns_system_resolver(strcmp(dns_server, "system") == 0 ? NULL : dns_server,
+					 err)) == NULL)
 	goto fail;
     char *start_err = NULL;
     if ((r->engine = engine_open(&r->policy, r->dns, &start_err)) == NULL) {
@@ -345,6 +379,7 @@ struct session_run *session_run_open(const char *image, const char *service,
   fail:
     if (r->dns)
 	r->dns->free(r->dns);
+    policy_close(&r->policy);
     image_close(r->img);
     free(r);
     return NULL;
@@ -395,6 +430,14 @@ void session_run_start(struct session_run *r, const char *addr, const char *name
     ops = message_ops_template;
     ops.ctx = r;
     r->smtpd = smtpd_session_open(r->engine, &r->s, &ops);
+    /* What smtpd would ask its milters is not here: say so, not nothing. */
+    const char *milters = policy_value(&r->policy, "smtpd_milters");
+    if (*milters) {
+	char *text = xconcat("warning: smtpd_milters are not run here: ", milters,
+			     (char *) NULL);
+	note_event(r, EV_NOTE, text);
+	free(text);
+    }
     take_output(r, out);
 }
 
@@ -403,17 +446,6 @@ int session_run_input(struct session_run *r, const char *data, size_t len, struc
     clear_events(r);
     if (smtpd_session_hungup(r->smtpd))
 	return 1;
-    if (r->explain != NULL) {
-	/* What the client sent, a line at a time, before why it is answered so. */
-	for (const char *cp = data, *end = data + len; cp < end;) {
-	    const char *nl = memchr(cp, '\n', (size_t) (end - cp));
-	    size_t n = nl ? (size_t) (nl - cp) : (size_t) (end - cp);
-	    if (n > 0 && cp[n - 1] == '\r')
-		n--;
-	    fprintf(r->explain, "> %.*s\n", (int) (n > 200 ? 200 : n), cp);
-	    cp = nl ? nl + 1 : end;
-	}
-    }
     smtpd_session_input(r->smtpd, data, len);
     take_output(r, out);
     return smtpd_session_hungup(r->smtpd);
@@ -430,15 +462,16 @@ int session_run_line(struct session_run *r, const char *line, struct strbuf *out
     return hungup;
 }
 
+int session_run_in_message(const struct session_run *r)
+{
+    return r->smtpd != NULL && !smtpd_session_hungup(r->smtpd)
+	&& smtpd_session_in_message(r->smtpd);
+}
+
 const struct run_event *session_run_events(const struct session_run *r, size_t *count)
 {
     *count = r->nevents;
     return r->events;
-}
-
-size_t session_run_event_count(const struct session_run *r)
-{
-    return r->nevents;
 }
 
 const char *session_run_service(const struct session_run *r)
@@ -446,15 +479,34 @@ const char *session_run_service(const struct session_run *r)
     return r->policy.service_name;
 }
 
-void session_run_end(struct session_run *r, struct strbuf *out)
+const char *session_run_end(struct session_run *r, struct strbuf *out)
 {
+    const char *lost = NULL;
+
     if (r->smtpd == NULL)
-	return;
+	return NULL;
     clear_events(r);
-    if (!smtpd_session_hungup(r->smtpd))
+    if (!smtpd_session_hungup(r->smtpd)) {
+	/* smtpd_session_eof() notes one line: "lost connection after ..." */
 	smtpd_session_eof(r->smtpd);
+	for (size_t i = 0; i < r->nevents; i++)
+	    if (r->events[i].kind == EV_NOTE)
+		lost = r->events[i].text;
+    }
     take_output(r, out);
     end_conversation(r);
+    return lost;
+}
+
+void session_run_batch(struct session_run *r, const char *sasl, FILE *explain)
+{
+    if (!r->session_live) {
+	engine_session(r->engine, &r->s);
+	r->session_live = 1;
+    }
+    r->explain = explain;
+    session_set(&r->s.sasl_username, sasl);
+    session_set(&r->s.sasl_method, sasl ? "PLAIN" : NULL);
 }
 
 const char *session_run_envelope(struct session_run *r, const char *addr, const char *name,
@@ -466,6 +518,7 @@ const char *session_run_envelope(struct session_run *r, const char *addr, const 
 	engine_session(r->engine, &r->s);
 	r->session_live = 1;
     }
+    clear_events(r);
     r->s.trace = r->explain ? &r->trace : NULL;
     session_set_client(&r->s, addr, name, NULL, "0");
     session_reset_transaction(&r->s);
@@ -498,7 +551,11 @@ void session_run_close(struct session_run *r)
     free(r->events);
     sb_free(&r->message);
     engine_close(r->engine);
-    r->dns->free(r->dns);
+    if (r->dns != NULL)
+	r->dns->free(r->dns);
+    if (r->cleanup.memo != r->policy.memo)
+	policy_close(&r->cleanup);
+    policy_close(&r->policy);
     image_close(r->img);
     free(r);
 }

@@ -35,8 +35,10 @@ struct run_event {
 struct session_run;
 
 /*
- * session_run_open - image path, service (NULL: the first inet smtpd),
- * DNS server (NULL: the system's). NULL with *err (the caller frees it).
+ * session_run_open - image path, service (NULL: the first inet smtpd;
+ * else NAME or NAME/TYPE of a master.cf service that runs smtpd), DNS
+ * server (NULL: none, every DNS lookup fails temporarily). NULL with
+ * *err (the caller frees it).
  */
 struct session_run *session_run_open(const char *image, const char *service,
 				     const char *dns_server, char **err);
@@ -60,22 +62,36 @@ int session_run_line(struct session_run *r, const char *line, struct strbuf *out
  * session_run_input - bytes from the client, as they arrive in one read:
  * lines after the first are in smtpd's buffer while it answers the
  * first (what reject_unauth_pipelining and smtpd_forbid_unauth_pipelining
- * see). Returns 1 once the server has hung up.
+ * see). A line may come in several reads. Returns 1 once the server has
+ * hung up.
  */
 int session_run_input(struct session_run *r, const char *data, size_t len,
 		      struct strbuf *out);
 
+/* session_run_in_message - is the client sending a message (DATA, BDAT)? */
+int session_run_in_message(const struct session_run *r);
+
 /* session_run_events - the events of the last line (or of the greeting) */
 const struct run_event *session_run_events(const struct session_run *r, size_t *count);
-
-/* session_run_event_count - how many events the last step had */
-size_t session_run_event_count(const struct session_run *r);
 
 /* session_run_service - the service whose policy runs ("" for main.cf's view) */
 const char *session_run_service(const struct session_run *r);
 
-/* session_run_end - the client goes away; what is left goes to out */
-void session_run_end(struct session_run *r, struct strbuf *out);
+/*
+ * session_run_end - the client goes away; what is left goes to out.
+ * Returns NULL when the server had ended the conversation (QUIT, a 421,
+ * a protocol violation), else what smtpd logs when a client leaves
+ * without QUIT ("lost connection after MAIL from ..."), valid until the
+ * next call.
+ */
+const char *session_run_end(struct session_run *r, struct strbuf *out);
+
+/*
+ * session_run_batch - for session_run_envelope(): the client's SASL login
+ * (NULL: none) and where each envelope's events go as lines (NULL:
+ * nowhere, and none is recorded).
+ */
+void session_run_batch(struct session_run *r, const char *sasl, FILE *explain);
 
 /*
  * session_run_envelope - the engine alone, without the protocol: the
@@ -88,5 +104,12 @@ const char *session_run_envelope(struct session_run *r, const char *addr, const 
 				 const char *helo, const char *sender, const char *recipient);
 
 void session_run_close(struct session_run *r);
+
+/*
+ * session_run_printable - len bytes of what a client sent, for a reader:
+ * control characters and bytes that are not UTF-8 as "?", as smtpd's
+ * logging shows them.
+ */
+void session_run_printable(FILE *fp, const char *text, size_t len);
 
 #endif

@@ -27,14 +27,7 @@
 #include "image.h"
 #include "strbuf.h"
 #include "strmap.h"
-
-/* GROW - make room for one more element of a growing array */
-#define GROW(arr, n, cap) do { \
-	if ((n) == (cap)) { \
-	    (cap) = (cap) ? 2 * (cap) : 16; \
-	    (arr) = xrealloc((arr), (cap) * sizeof(*(arr))); \
-	} \
-    } while (0)
+#include "xalloc.h"		/* GROW */
 
 /* The pool starts right after the header and the section table. */
 #define POOL_BASE (sizeof(struct img_header) + IMG_S_COUNT * sizeof(struct img_section))

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "expand.h"
+#include "help.h"
 #include "main_cf.h"
 #include "strbuf.h"
 #include "sysroot.h"
@@ -133,67 +134,66 @@ void finding_postfix(struct finding *f, const char *fmt, ...)
 /* ------------------------------------------------------------ capture */
 
 struct capture {
+    struct diag_sink sink;	/* its ctx: this capture */
     struct check *cx;
     const char *rule;		/* NULL: discard */
     const char *path;
+    const struct diag_sink *saved;	/* the process's sink before */
 };
 
 /*
  * Captures nest (a value looked up while a table loads captures quietly):
- * each begin saves the one it interrupts, each end brings it back.
+ * each begin saves the sink it interrupts, each end brings it back.
  */
 #define CAPTURE_MAX_DEPTH 8
 static struct capture captures[CAPTURE_MAX_DEPTH];
 static int capture_depth;
 
 /*
- * captured_warning - a shared reader's warning as a finding. Postfix's
- * table messages say "TYPE map PATH, line N: ..." or "PATH, line N: ...".
+ * captured - a shared reader's warning as a finding, where the reader
+ * says it is; anything graver is not the linter's, and goes on.
  */
-static void captured_warning(void *ctx, const char *message)
+static void captured(void *ctx, const struct diag *d)
 {
     struct capture *cap = ctx;
-    const char *at = strstr(message, ", line ");
-    char *path = NULL;
-    int line = 0;
+    struct strbuf text = STRBUF_INIT;
 
+    if (d->severity != DIAG_WARNING) {
+	cap->saved->report(cap->saved->ctx, d);
+	return;
+    }
     if (cap->rule == NULL)
 	return;
-    if (at != NULL) {
-	const char *start = at;
-	while (start > message && start[-1] != ' ')
-	    start--;
-	path = xstrndup(start, (size_t) (at - start));
-	line = atoi(at + strlen(", line "));
-    }
+    diag_text(&text, d);
     struct finding *f = check_report_at(cap->cx, cap->rule,
-					path && *path ? path : cap->path,
-					line, line ? 1 : 0, "%s", message);
-    finding_postfix(f, "%s", message);
+					cap->path != NULL ? cap->path : d->path, d->line,
+					d->column > 0 ? d->column : d->line > 0 ? 1 : 0,
+					"%s", sb_str(&text));
+    finding_postfix(f, "%s", sb_str(&text));
     finding_fix(f, "Postfix skips what it warns about here: correct the line, or remove it");
-    free(path);
+    sb_free(&text);
 }
 
-void check_capture_begin(struct check *cx, const char *rule, const char *path)
+const struct diag_sink *check_capture_begin(struct check *cx, const char *rule,
+					    const char *path)
 {
     if (capture_depth == CAPTURE_MAX_DEPTH)
 	diag_fatal("internal error: check captures nested too deep");
     struct capture *cap = &captures[capture_depth++];
+    cap->sink.report = captured;
+    cap->sink.ctx = cap;
     cap->cx = cx;
     cap->rule = rule;
     cap->path = path;
-    diag_set_warning_hook(captured_warning, cap);
+    cap->saved = diag_set_sink(&cap->sink);
+    return &cap->sink;
 }
 
 void check_capture_end(struct check *cx)
 {
     (void) cx;
     if (capture_depth > 0)
-	capture_depth--;
-    if (capture_depth > 0)
-	diag_set_warning_hook(captured_warning, &captures[capture_depth - 1]);
-    else
-	diag_set_warning_hook(NULL, NULL);
+	(void) diag_set_sink(captures[--capture_depth].saved);
 }
 
 /* ------------------------------------------------------------ values */
@@ -573,9 +573,7 @@ void check_free(struct check *cx)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: pfc check [-c config_dir] [--root dir] "
-	    "[--format text|json|sarif|github] [-v|--notes] [--werror] [-W rule] [-Wno-rule] "
-	    "[--list-rules]\n");
+    help_print_usage(stderr, "check");
     return 2;
 }
 

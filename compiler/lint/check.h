@@ -156,13 +156,14 @@ void finding_postfix(struct finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * check_capture_begin, check_capture_end - between them, warnings that
- * shared readers (table loaders, the master.cf reader) send to diag_warn()
- * become findings of rule, located at "PATH, line N" when the message
- * names one, else at path. Postfix's text is kept as the finding's
- * "postfix" text.
+ * check_capture_begin, check_capture_end - between them, the warnings
+ * that shared readers (table loaders, the master.cf reader) report to the
+ * sink begin returns, or to the process's sink, become findings of rule
+ * (NULL: none) in path, at the line and column the reader gives. Postfix's
+ * text is the finding's message and its "postfix" text.
  */
-void check_capture_begin(struct check *cx, const char *rule, const char *path);
+const struct diag_sink *check_capture_begin(struct check *cx, const char *rule,
+					    const char *path);
 void check_capture_end(struct check *cx);
 
 /*

@@ -183,6 +183,24 @@ static char *source_line(struct source_file *sf, const char *path, int lineno)
     return xstrndup(sf->text + start, end - start);
 }
 
+/*
+ * message_text - the message less a location it repeats: a table reader's
+ * warning reads "PATH, line N: ..." (or "TYPE map PATH, line N: ..."), and
+ * text and github output already show PATH:N before it.
+ */
+static const char *message_text(const struct finding *f)
+{
+    const char *at = strstr(f->message, ", line ");
+
+    if (f->line <= 0 || at == NULL || memchr(f->message, ':', (size_t) (at - f->message)))
+	return f->message;
+    char *end;
+    long line = strtol(at + strlen(", line "), &end, 10);
+    if (line != f->line || end[0] != ':' || end[1] != ' ')
+	return f->message;
+    return end + 2;
+}
+
 static void print_text(const struct check *cx)
 {
     size_t count[3] = { 0, 0, 0 };
@@ -204,7 +222,7 @@ static void print_text(const struct check *cx)
 		printf(":%d", f->column);
 	}
 	printf(": %s: ", level_text[f->severity]);
-	print_clean(f->message);
+	print_clean(message_text(f));
 	printf(" [%s]\n", f->rule);
 	char *src = f->path && f->line > 0 ? source_line(&sf, f->path, f->line) : NULL;
 	if (src != NULL) {
@@ -387,7 +405,7 @@ static void print_github(const struct check *cx)
 	printf("title=");
 	github_escape(f->rule, 1);
 	printf("::");
-	github_escape(f->message, 0);
+	github_escape(message_text(f), 0);
 	if (f->fix != NULL) {
 	    printf("%%0Afix: ");
 	    github_escape(f->fix, 0);

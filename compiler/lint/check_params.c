@@ -1,6 +1,6 @@
 /*
  * check_params - the parameter rules of pfc check: names Postfix does not
- * know (postconf's own analysis, from conf.c), $name uses, expansion
+ * know (postconf's own analysis, from cmd_conf.c), $name uses, expansion
  * syntax, template leftovers, glued lines, value types, address classes.
  */
 #include <ctype.h>
@@ -286,7 +286,7 @@ static void check_names(struct check *cx)
     st.undefined_service = xcalloc(cx->nservices + 1, sizeof(*st.undefined_service));
     for (size_t i = 0; i < cx->nservices; i++)
 	strmap_init(&st.undefined_service[i]);
-    /* conf.c's other warnings (database client files...) are not ours. */
+    /* cmd_conf.c's other warnings (database client files...) are not ours. */
     check_capture_begin(cx, NULL, NULL);
     conf_scan_names(cx->config_dir, &hooks);
     check_capture_end(cx);

@@ -373,19 +373,22 @@ static unsigned source_flags(struct check *cx)
 
 /* The warnings of one reading of a source, held back to be sorted. */
 struct held_warnings {
-    char **v;
-    size_t n;
+    struct diag *v;
+    size_t n, cap;
 };
 
-static void hold_warning(void *ctx, const char *message)
+/* hold_warning - keep a copy of what a reader reports */
+static void hold_warning(void *ctx, const struct diag *d)
 {
     struct held_warnings *held = ctx;
 
-    held->v = xrealloc(held->v, (held->n + 1) * sizeof(*held->v));
-    held->v[held->n++] = xstrdup(message);
+    GROW(held->v, held->n, held->cap);
+    struct diag *copy = &held->v[held->n++];
+    *copy = *d;
+    copy->path = d->path != NULL ? xstrdup(d->path) : NULL;
+    copy->message = xstrdup(d->message);
+    copy->type = d->type != NULL ? xstrdup(d->type) : NULL;
 }
-
-#define ALIAS_FORMAT_WARNING "record is in \"key: value\" format; is this an alias file?"
 
 /*
  * report_held - the reader's warnings as table-syntax findings, but for
@@ -397,36 +400,40 @@ static void hold_warning(void *ctx, const char *message)
 static void report_held(struct check *cx, const struct ref *r, const char *spec,
 			const char *source, struct held_warnings *held)
 {
-    size_t aliased = 0, hint = strlen(ALIAS_FORMAT_WARNING);
-    const char *first = NULL;
+    const struct diag *first = NULL;
+    size_t aliased = 0;
 
-    check_capture_begin(cx, "table-syntax", source);
+    const struct diag_sink *sink = check_capture_begin(cx, "table-syntax", source);
     for (size_t i = 0; i < held->n; i++) {
-	size_t len = strlen(held->v[i]);
-	if (len >= hint && strcmp(held->v[i] + len - hint, ALIAS_FORMAT_WARNING) == 0) {
+	if (strcmp(held->v[i].message, MAPSOURCE_ALIAS_FORMAT) == 0) {
 	    if (aliased++ == 0)
-		first = held->v[i];
+		first = &held->v[i];
 	} else {
-	    diag_warn("%s", held->v[i]);
+	    sink->report(sink->ctx, &held->v[i]);
 	}
     }
     check_capture_end(cx);
     if (aliased > 0) {
-	const char *at = strstr(first, ", line ");
-	int line = at ? atoi(at + strlen(", line ")) : 0;
-	struct finding *f = check_report_at(cx, "aliases-format", source, line, line ? 1 : 0,
+	struct strbuf text = STRBUF_INIT;
+	diag_text(&text, first);
+	struct finding *f = check_report_at(cx, "aliases-format", source, first->line,
+					    first->column,
 					    "%s: %zu line%s in aliases(5) form (key: value):"
 					    " Postfix keeps the ':' in %s, so no lookup finds %s",
 					    spec, aliased, aliased == 1 ? " is" : "s are",
 					    aliased == 1 ? "its key" : "each key",
 					    aliased == 1 ? "it" : "them");
-	finding_postfix(f, "%s", first);
+	finding_postfix(f, "%s", sb_str(&text));
 	finding_fix(f, "write the entries as postmap expects, \"key value\" without the ':'"
 		    " (for %s: \"address target\"), or name the file in alias_maps and build"
 		    " it with pfc alias", r->param);
+	sb_free(&text);
     }
-    for (size_t i = 0; i < held->n; i++)
-	free(held->v[i]);
+    for (size_t i = 0; i < held->n; i++) {
+	free((char *) held->v[i].path);
+	free((char *) held->v[i].message);
+	free((char *) held->v[i].type);
+    }
     free(held->v);
 }
 
@@ -439,22 +446,23 @@ static void scan_source(struct check *cx, const struct ref *r, const char *spec,
 			enum source_kind kind)
 {
     struct dup_scan scan = { .cx = cx, .source = source, .db_label = db_label, .kind = kind };
-    struct held_warnings held = { NULL, 0 };
+    struct held_warnings held = { NULL, 0, 0 };
+    struct diag_sink hold = { hold_warning, &held };
     FILE *fp = len > 0 ? fmemopen(text, len, "r") : fopen("/dev/null", "r");
 
     if (fp == NULL)
 	return;
     scan.fold.flags = source_flags(cx);
     int utf8 = (scan.fold.flags & DICT_FLAG_UTF8) != 0;
-    /* A capture of its own, so that the end restores whatever was before. */
+    /* The reader's warnings are held; nothing else said meanwhile is wanted. */
     check_capture_begin(cx, NULL, source);
-    diag_set_warning_hook(hold_warning, &held);
     if (kind == SOURCE_ALIASES)
-	(void) aliases_read_stream(fp, source, utf8 ? ALIASES_UTF8 : 0, on_alias_entry, &scan);
+	(void) aliases_read_to(fp, source, utf8 ? ALIASES_UTF8 : 0, &hold, on_alias_entry,
+			       &scan);
     else
-	(void) mapsource_read(fp, source, (utf8 ? MAPSOURCE_UTF8 : 0)
-			      | (kind == SOURCE_TEXTHASH ? MAPSOURCE_TEXTHASH : 0),
-			      on_map_entry, &scan);
+	(void) mapsource_read_to(fp, source, (utf8 ? MAPSOURCE_UTF8 : 0)
+				 | (kind == SOURCE_TEXTHASH ? MAPSOURCE_TEXTHASH : 0), &hold,
+				 on_map_entry, &scan);
     check_capture_end(cx);
     fclose(fp);
     report_held(cx, r, spec, source, &held);
@@ -711,8 +719,9 @@ static void check_loaded(struct check *cx, const char *spec, const char *type,
     }
     if (*name != '{')
 	check_template_file(cx, source);
-    check_capture_begin(cx, "table-syntax", source);
-    struct dict *dict = dict_open(spec, DICT_READ, DICT_FLAG_FOLD | DICT_FLAG_DUP_WARN, &err);
+    const struct diag_sink *sink = check_capture_begin(cx, "table-syntax", source);
+    struct dict *dict = dict_open_to(spec, DICT_READ, DICT_FLAG_FOLD | DICT_FLAG_DUP_WARN,
+				     sink, &err);
     check_capture_end(cx);
     if (dict != NULL) {
 	char *close_err = NULL;

@@ -61,7 +61,7 @@ FILENAME ~ /params\.tsv$/ {
     dbms[ndbms++] = sprintf("    {%s, %s},", cstr($1), cstr($2))
 }
 END {
-    # conf.c relies on this: a built-in default that is not raw may only
+    # cmd_conf.c relies on this: a built-in default that is not raw may only
     # name built-in parameters, so scanning it for $name changes nothing.
     for (n in defaults) {
         d = defaults[n]

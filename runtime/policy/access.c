@@ -100,6 +100,8 @@ static int vcheck_reject(struct session *s, unsigned error_class, int code, cons
 	text->s[0] = '4';
     /* The DSN class follows the reply code. */
     text->s[4] = text->s[0];
+    if (s->trace && s->trace->whatsup)
+	s->trace->whatsup(s->trace->ctx, warn ? "reject_warning" : "reject", sb_str(text));
     if (warn && s->trace && s->trace->note) {
 	struct strbuf note = STRBUF_INIT;
 	sb_printf(&note, "reject_warning: %s", sb_str(text));
@@ -144,7 +146,7 @@ int server_error(struct session *s)
     return check_reject(s, ERR_SOFTWARE, 451, "4.3.5", "Server configuration error");
 }
 
-int dict_retry(struct session *s, const char *reply_name)
+int lookup_retry(struct session *s, const char *reply_name)
 {
     return check_reject(s, ERR_DATA, 451, "4.3.0", "<%s>: Temporary lookup failure", reply_name);
 }
@@ -445,7 +447,7 @@ int access_mail(struct session *s, uint32_t t, const char *addr, int *found,
     resolve_addr(s, is_sender ? (s->recipient ? s->recipient : "")
 		 : (s->sender ? s->sender : ""), addr, &reply);
     if (reply.flags & RESOLVE_FLAG_FAIL) {
-	status = dict_retry(s, addr);
+	status = lookup_retry(s, addr);
     } else if (strrchr(sb_str(&reply.recipient), '@') == NULL) {
 	engine_warn(s, "check_mail_access: no @domain in address: %s", sb_str(&reply.recipient));
 	status = CHECK_DUNNO;

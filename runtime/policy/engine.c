@@ -177,7 +177,7 @@ int permit_result(struct session *s, int match, const char *reply_name)
     if (match == MATCH_YES)
 	return CHECK_OK;
     if (match == MATCH_FAIL)
-	return dict_retry(s, reply_name);
+	return lookup_retry(s, reply_name);
     return CHECK_DUNNO;
 }
 
@@ -441,7 +441,7 @@ int permit_auth_destination(struct session *s, const char *recipient, int *faile
     resolve_addr(s, s->sender ? s->sender : "", recipient, &reply);
     if (reply.flags & RESOLVE_FLAG_FAIL) {
 	*failed = 1;
-	status = dict_retry(s, recipient);
+	status = lookup_retry(s, recipient);
     } else if (strrchr(sb_str(&reply.recipient), '@') == NULL) {
 	status = CHECK_OK;	/* "not supposed to happen" */
     } else if (!engine_of(s)->allow_untrusted_routing && (reply.flags & RESOLVE_FLAG_ROUTED)) {
@@ -531,7 +531,7 @@ static int rcpt_maps_find(struct session *s, const char *param, const char *addr
     int r = maps_addr_find(s, param, NULL, 0, LO_ADDRESS, addr, &value, NULL);
 
     if (r == MAPS_FAIL) {
-	*status = dict_retry(s, reply_name);
+	*status = lookup_retry(s, reply_name);
 	return MAPS_FAIL;
     }
     return r;
@@ -553,7 +553,7 @@ static int check_rcpt_maps(struct session *s, const char *sender, const char *re
     resolve_reply_init(&reply);
     resolve_addr(s, sender ? sender : "", recipient, &reply);
     if (reply.flags & RESOLVE_FLAG_FAIL) {
-	status = dict_retry(s, recipient);
+	status = lookup_retry(s, recipient);
 	goto done;
     }
     const char *rcpt = sb_str(&reply.recipient);
@@ -719,13 +719,13 @@ static int sender_owners(struct session *s, const char *sender, const char **own
     resolve_reply_init(&reply);
     resolve_addr(s, s->recipient ? s->recipient : "", sender, &reply);
     if (reply.flags & RESOLVE_FLAG_FAIL) {
-	*status = dict_retry(s, sender);
+	*status = lookup_retry(s, sender);
 	r = MAPS_FAIL;
     } else {
 	r = maps_addr_find(s, "smtpd_sender_login_maps", NULL, 0, LO_ADDRESS,
 			   sb_str(&reply.recipient), owners, NULL);
 	if (r == MAPS_FAIL)
-	    *status = dict_retry(s, sender);
+	    *status = lookup_retry(s, sender);
     }
     resolve_reply_free(&reply);
     return r;

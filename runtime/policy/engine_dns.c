@@ -343,7 +343,7 @@ static int reject_unknown_address(struct session *s, const char *addr,
 		 ? (s->recipient ? s->recipient : "") : (s->sender ? s->sender : ""),
 		 addr, &reply);
     if (reply.flags & RESOLVE_FLAG_FAIL)
-	status = dict_retry(s, addr);
+	status = lookup_retry(s, addr);
     else if ((domain = strrchr(sb_str(&reply.recipient), '@')) != NULL
 	     && !(reply.flags & RESOLVE_CLASS_FINAL)
 	     && !(domain[1] == '[' && domain[strlen(domain) - 1] == ']'))
@@ -544,7 +544,7 @@ static int mx_backup(struct session *s, const char *recipient, const char *reply
     resolve_addr(s, s->sender ? s->sender : "", recipient, &reply);
     if (reply.flags & RESOLVE_FLAG_FAIL) {
 	resolve_reply_free(&reply);
-	return dict_retry(s, recipient);
+	return lookup_retry(s, recipient);
     }
     /* Our own and relayed destinations pass, as permit_auth_destination. */
     if ((at = strrchr(sb_str(&reply.recipient), '@')) == NULL) {

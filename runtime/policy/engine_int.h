@@ -127,13 +127,13 @@ int defer_if(struct session_defer *defer, unsigned error_class, int code, const 
 /* server_error - 451 4.3.5 Server configuration error (with smtpd's warning) */
 int server_error(struct session *s);
 
-/* dict_retry - 451 4.3.0 <name>: Temporary lookup failure */
-int dict_retry(struct session *s, const char *reply_name);
+/* lookup_retry - 451 4.3.0 <name>: Temporary lookup failure */
+int lookup_retry(struct session *s, const char *reply_name);
 
 /* engine_warn - what smtpd logs as a warning, told to the trace */
 void engine_warn(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* permit_result - MATCH_YES: CHECK_OK; MATCH_FAIL: dict_retry(); else DUNNO */
+/* permit_result - MATCH_YES: CHECK_OK; MATCH_FAIL: lookup_retry(); else DUNNO */
 int permit_result(struct session *s, int match, const char *reply_name);
 
 /*

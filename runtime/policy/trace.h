@@ -41,6 +41,13 @@ struct policy_trace {
 		  enum trace_probe_result result, const char *value, uint32_t line);
     /* Anything else worth a line ("resolve <a@b>: local:mail.example"). */
     void (*note)(void *ctx, const char *text);
+    /*
+     * What smtpd's log_whatsup() logs when a restriction rejects:
+     * action "reject" or "reject_warning" and the reply text, at the
+     * moment the session's where, sender and recipient are the logged
+     * ones. NULL: not wanted (pfc trace shows the reply itself).
+     */
+    void (*whatsup)(void *ctx, const char *action, const char *text);
 };
 
 #endif

@@ -97,6 +97,14 @@ struct smtpd_session {
     /* conversation state */
     struct strbuf in;		/* unread input */
     size_t in_pos;
+    /*
+     * A command line longer than line_length_limit: smtpd keeps its first
+     * line_length_limit bytes and skips the rest up to the line end
+     * (smtp_get()'s SMTP_GET_FLAG_SKIP), so the input held stays bounded
+     * whatever the client sends. cmd_skip: the rest is still coming and
+     * is dropped; cmd_cut: the kept part, at in_pos, is a complete line.
+     */
+    int cmd_skip, cmd_cut;
     struct strbuf out;		/* replies to send */
     enum input_mode mode;
     int hangup;
@@ -127,6 +135,8 @@ struct smtpd_session {
     struct strbuf bdat_line;	/* a line in progress across chunks */
     int bdat_prev_cont;
     long delay;			/* seconds smtpd would have slept */
+    /* Per command (commands[] order, then "unknown"): for the disconnect log line. */
+    int cmd_ok[16], cmd_total[16];
     struct strbuf why;
     struct strbuf reply;	/* scratch for one reply */
 };
@@ -1591,6 +1601,9 @@ static const struct command commands[] = {
     {"QUIT", cmd_quit, CMD_PRE_TLS},
 };
 
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+_Static_assert(NCOMMANDS < 16, "cmd_ok and cmd_total have room for commands[] and unknown");
+
 /* is_header_line - Postfix's is_header(): "Name:" with a printable ASCII name */
 static int is_header_line(const char *text)
 {
@@ -1611,8 +1624,12 @@ static int pending_input(const struct smtpd_session *ss)
     return ss->in.len > ss->in_pos;
 }
 
-/* command - one command line (smtpd_proto()'s loop body) */
-static void command(struct smtpd_session *ss, char *line)
+/*
+ * command - one command line of len bytes (smtpd_proto()'s loop body).
+ * The line may hold NUL bytes: the UTF-8 check sees all of it, as
+ * smtpd's does, the tokens end at the first.
+ */
+static void command(struct smtpd_session *ss, char *line, size_t len)
 {
     struct session *s = ss->s;
     struct token *argv;
@@ -1623,7 +1640,7 @@ static void command(struct smtpd_session *ss, char *line)
 	ss->hangup = 1;
 	return;
     }
-    if (ss->smtputf8 && !utf8_valid(line, strlen(line))) {
+    if (ss->smtputf8 && !utf8_valid(line, len)) {
 	s->error_mask |= ERR_PROTOCOL;
 	reply(ss, "500 5.5.2 Error: bad UTF-8 syntax");
 	ss->error_count++;
@@ -1675,6 +1692,7 @@ static void command(struct smtpd_session *ss, char *line)
 	reply(ss, "500 5.5.2 Error: command not recognized");
 	s->error_mask |= ERR_PROTOCOL;
 	ss->error_count++;
+	ss->cmd_total[NCOMMANDS]++;
 	free_tokens(argv, argc);
 	return;
     }
@@ -1696,8 +1714,12 @@ static void command(struct smtpd_session *ss, char *line)
 	    return;
 	}
     }
+    size_t idx = (size_t) (cmd - commands);
+    ss->cmd_total[idx]++;
     if (cmd->action(ss, argv, argc) != 0)
 	ss->error_count++;
+    else
+	ss->cmd_ok[idx]++;
     if ((cmd->flags & CMD_LIMIT) && ss->junk_cmds++ > ss->junk_limit)
 	ss->error_count++;
     free_tokens(argv, argc);
@@ -1744,9 +1766,25 @@ static char *next_line(struct smtpd_session *ss, long limit, int data, size_t *l
 {
     const char *base = ss->in.s + ss->in_pos;
     size_t avail = ss->in.len - ss->in_pos;
-    const char *nl = memchr(base, '\n', avail);
+    const char *nl = ss->cmd_cut || ss->cmd_skip ? NULL : memchr(base, '\n', avail);
 
     *cont = 0;
+    if (!data && (ss->cmd_cut || (nl == NULL && avail > (size_t) limit))) {
+	if (ss->cmd_skip)
+	    return NULL;
+	if (!ss->cmd_cut) {
+	    /* Keep what smtpd keeps of the line; drop the rest as it comes. */
+	    sb_truncate(&ss->in, ss->in_pos + (size_t) limit);
+	    ss->cmd_skip = 1;
+	    return NULL;
+	}
+	ss->cmd_cut = 0;
+	ss->in_pos += (size_t) limit;
+	ss->got_bare_lf = 0;
+	note(ss, "warning: %s: request longer than %ld: %.30s...", ss->s->namaddr, limit, base);
+	*lenp = (size_t) limit;
+	return xstrndup(base, (size_t) limit);
+    }
     if (nl == NULL) {
 	/* A data record longer than the limit need not wait for its end. */
 	if (data && avail > (size_t) limit) {
@@ -1872,8 +1910,18 @@ int smtpd_session_input(struct smtpd_session *ss, const char *data, size_t len)
     size_t len_line;
     int cont;
 
+    if (ss->cmd_skip) {
+	/* The rest of an over-long command: dropped up to its line end. */
+	const char *nl = memchr(data, '\n', len);
+	if (nl == NULL)
+	    return ss->hangup;
+	ss->cmd_skip = 0;
+	ss->cmd_cut = 1;
+	len -= (size_t) (nl + 1 - data);
+	data = nl + 1;
+    }
     sb_addn(&ss->in, data, len);
-    while (!ss->hangup && ss->in_pos < ss->in.len) {
+    while (!ss->hangup && (ss->in_pos < ss->in.len || ss->cmd_cut)) {
 	if (ss->mode == IN_DATA) {
 	    if (data_input(ss) != 0)
 		ss->error_count++;
@@ -1892,7 +1940,7 @@ int smtpd_session_input(struct smtpd_session *ss, const char *data, size_t len)
 	char *line = next_line(ss, ss->line_limit, 0, &len_line, &cont);
 	if (line == NULL)
 	    break;
-	command(ss, line);
+	command(ss, line, len_line);
 	free(line);
 	check_error_limit(ss);
     }
@@ -1935,6 +1983,11 @@ void smtpd_session_timeout(struct smtpd_session *ss)
 struct strbuf *smtpd_session_output(struct smtpd_session *ss)
 {
     return &ss->out;
+}
+
+int smtpd_session_in_message(const struct smtpd_session *ss)
+{
+    return ss->mode != IN_COMMAND;
 }
 
 int smtpd_session_hungup(const struct smtpd_session *ss)
@@ -2052,4 +2105,30 @@ void smtpd_session_close(struct smtpd_session *ss)
     sb_free(&ss->why);
     sb_free(&ss->reply);
     free(ss);
+}
+
+void smtpd_session_counts(const struct smtpd_session *ss, struct strbuf *out)
+{
+    int ok = 0, total = 0;
+
+    for (size_t i = 0; i <= NCOMMANDS; i++) {
+	if (ss->cmd_total[i] == 0)
+	    continue;
+	char name[16];
+	const char *src = i < NCOMMANDS ? commands[i].name : "unknown";
+	size_t n = 0;
+	for (; src[n] && n + 1 < sizeof(name); n++)
+	    name[n] = (char) tolower((unsigned char) src[n]);
+	name[n] = 0;
+	if (ss->cmd_ok[i] == ss->cmd_total[i])
+	    sb_printf(out, " %s=%d", name, ss->cmd_ok[i]);
+	else
+	    sb_printf(out, " %s=%d/%d", name, ss->cmd_ok[i], ss->cmd_total[i]);
+	ok += ss->cmd_ok[i];
+	total += ss->cmd_total[i];
+    }
+    if (ok == total)
+	sb_printf(out, " commands=%d", ok);
+    else
+	sb_printf(out, " commands=%d/%d", ok, total);
 }

@@ -65,6 +65,13 @@ void smtpd_session_timeout(struct smtpd_session *sess);
 /* smtpd_session_output - the replies so far (the caller sends and resets it) */
 struct strbuf *smtpd_session_output(struct smtpd_session *sess);
 
+/*
+ * smtpd_session_in_message - is the client sending message content (after
+ * DATA's 354, or inside a BDAT chunk)? A client that goes away then ends
+ * the session in the middle of a message.
+ */
+int smtpd_session_in_message(const struct smtpd_session *sess);
+
 /* smtpd_session_hungup - has the server ended the conversation? */
 int smtpd_session_hungup(const struct smtpd_session *sess);
 
@@ -74,6 +81,12 @@ int smtpd_session_hungup(const struct smtpd_session *sess);
  * by the call. pfcd waits that long; pfc trace reports it.
  */
 long smtpd_session_delay(struct smtpd_session *sess);
+
+/*
+ * smtpd_session_counts - the command counts of smtpd's disconnect log
+ * line (" ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4"), appended to out.
+ */
+void smtpd_session_counts(const struct smtpd_session *sess, struct strbuf *out);
 
 void smtpd_session_close(struct smtpd_session *sess);
 

@@ -43,7 +43,7 @@ quiet() {
 }
 
 examples=("$srcdir"/examples/*/)
-echo "1..$((3 * ${#examples[@]} + 16))"
+echo "1..$((3 * ${#examples[@]} + 21))"
 
 # ------------------------------------------------------------ the examples
 for dir in "${examples[@]}"; do
@@ -213,6 +213,12 @@ out=$("$PFC" build --root "$tmp/small-company.a" -c /etc/postfix 2>&1)
 rc=$?
 ok "no -o: usage, exit 2" \
     bash -c 'test "$0" = 2 && printf "%s\n" "$1" | grep -q "^usage: pfc build"' "$rc" "$out"
+out=$("$PFC" build --root "$tmp/small-company.a" -c /etc/postfix -o "$tmp/one.pfi" \
+    -o "$tmp/two.pfi" 2>&1)
+rc=$?
+ok "two -o: refused, exit 2, neither image written" \
+    bash -c 'test "$0" = 2 && test "$1" = "pfc: build: -o given twice, the second time with '"'"'$2/two.pfi'"'"'; see '"'"'pfc help build'"'"'" &&
+             test ! -e "$2/one.pfi" && test ! -e "$2/two.pfi"' "$rc" "$out" "$tmp"
 
 # An output that cannot be written: in a directory that is a file (before
 # the temporary file), and over a directory (at the rename, after it).

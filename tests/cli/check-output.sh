@@ -3,6 +3,8 @@
 # notes are counted, not shown, unless asked for (TAP):
 #   - control bytes of the input (ESC of a colour code) reach the terminal
 #     as '?', as postconf prints them, in messages, source lines and paths;
+#   - a table reader's warning does not repeat the location that the
+#     finding starts with (virtual:2:1: warning: ./virtual, line 2: ...);
 #   - a 1 MB line is not echoed whole: the message and the source line are
 #     cut, and the output stays small;
 #   - examples/submission, deployed as its README says, has only notes
@@ -15,7 +17,7 @@ PFC=${PFC:-$srcdir/pfc}
 case $PFC in /*) ;; *) PFC=$(pwd)/$PFC ;; esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-output.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..11"
+echo "1..13"
 n=0 failed=0
 check() {  # check NAME COMMAND...: the command succeeds
     n=$((n + 1))
@@ -35,6 +37,18 @@ check "it is shown as ? (as postconf shows it)" grep -qF 'foo?[31m is not a Post
 check "the source line too" grep -qxF ' foo?[31m = red?[0m' "$tmp/esc.out"
 "$PFC" check -c "$d" --format=github >"$tmp/esc.github" 2>&1
 check "github output has no ESC byte either" bash -c '! grep -q "$(printf "\033")" "$0"' "$tmp/esc.github"
+
+# ------------------------------------------------------------ one location
+d=$tmp/loc
+mkdir -p "$d"
+cp "$srcdir/tests/check/base/master.cf" "$d/"
+printf 'compatibility_level = 3.6\nalias_maps =\nvirtual_alias_maps = texthash:%s/virtual\n' "$d" >"$d/main.cf"
+printf 'a@example.com b@example.com\nnovalue\n' >"$d/virtual"
+"$PFC" check -c "$d" >"$tmp/loc.out" 2>&1
+check "a table reader's warning: the location once" \
+    grep -qx "$d/virtual:2:1: warning: expected format: key whitespace value -- ignoring this line \\[table-syntax\\]" "$tmp/loc.out"
+"$PFC" check -c "$d" --format=json >"$tmp/loc.json" 2>&1
+check "... json keeps Postfix's own words" grep -qF "\"postfix\": \"$d/virtual, line 2: expected format" "$tmp/loc.json"
 
 # ------------------------------------------------------------ a 1 MB line
 d=$tmp/long

@@ -11,8 +11,9 @@
 #                    shown ..." counts them.
 # Configurations: a clean one (the stock master.cf of tests/check/base/ and
 # an empty main.cf), every case of tests/check/cases/ (set up as
-# tests/cli/check-golden.sh sets it up; cases of usage errors, which exit 2
-# and print no report, are left out), and one with many findings.
+# tests/cli/check-golden.sh sets it up, by golden-lib.sh's check_case_copy;
+# cases of usage errors, which exit 2 and print no report, are left out),
+# and one with many findings.
 # A first test feeds the validator a broken SARIF log: it must say no, or
 # the rest proves nothing.
 #
@@ -28,6 +29,7 @@ export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-$srcdir/pfc}
 case $PFC in /*) ;; *) PFC=$(pwd)/$PFC ;; esac
+. "$srcdir/tests/cli/golden-lib.sh"
 SARIF_SCHEMA=${SARIF_SCHEMA:-/usr/local/share/pfc/sarif-2.1.0-rtm.5.json}
 
 skip_all() {
@@ -152,15 +154,7 @@ for dir in "$srcdir"/tests/check/cases/*/; do
     # A usage error (exit 2) prints no report to validate.
     [ "$(cat "$dir/expect.rc" 2>/dev/null)" = 2 ] && continue
     d=$scratch/case-$name
-    mkdir -p "$d"
-    [ -e "$dir/master.cf" ] || [ -e "$dir/no-master.cf" ] ||
-        cp "$srcdir/tests/check/base/master.cf" "$d/"
-    cp -R "$dir/." "$d/"
-    rm -f "$d/args" "$d/expect.out" "$d/expect.rc" "$d/no-master.cf"
-    if [ -x "$dir/setup" ]; then
-        (cd "$d" && PFC="$PFC" ./setup) >/dev/null 2>&1 || continue  # check-golden.sh reports it
-        rm -f "$d/setup"
-    fi
+    check_case_copy "$dir" "$d" >/dev/null 2>&1 || continue  # check-golden.sh reports it
     configs+=("case $name"$'\t'"$d"$'\t'"$dir/args")
 done
 

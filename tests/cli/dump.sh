@@ -17,7 +17,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/dump.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 examples=(local-only small-company submission)
-echo "1..$((${#examples[@]} + 21))"
+echo "1..$((${#examples[@]} + 24))"
 n=0 failed=0
 
 ok() {  # ok NAME COMMAND...: the command succeeds
@@ -111,6 +111,24 @@ rc=$?
 n=$((n + 1))
 if [ "$rc" = 0 ] && [ ! -s diff.out ]; then echo "ok $n - diff of a directory with itself: exit 0, no output"
 else echo "not ok $n - diff of a directory with itself: exit $rc"; head -20 diff.out | sed 's/^/# /'; failed=1; fi
+
+# One directory by other spellings (issue 11, point 9): "dir/", "./dir",
+# "." and the absolute path give one config_directory, the same source
+# paths and so the same content id; diff finds nothing.
+ok "diff of one directory as /etc/postfix/ and . (inside the root): no output" \
+    bash -c 'out=$(cd root-submission/etc/postfix && "$0" diff --root ../.. /etc/postfix/ .) && [ -z "$out" ]' "$PFC"
+mkdir -p spell/cfg && cp root-submission/etc/postfix/master.cf spell/cfg/ &&
+    printf '%s\n' 'myhostname = mx.example.com' 'alias_maps =' 'alias_database =' \
+        'smtpd_relay_restrictions = reject_unauth_destination' \
+        'virtual_alias_maps = hash:$config_directory/virtual' > spell/cfg/main.cf &&
+    printf 'a@example.com b@example.org\n' > spell/cfg/virtual &&
+    "$PFC" map -c spell/cfg hash:spell/cfg/virtual
+ok "diff of cfg/, ./cfg and its absolute path (no root): no output" \
+    bash -c 'cd spell && out=$("$0" diff cfg/ ./cfg && "$0" diff cfg "$PWD/cfg/" &&
+             cd cfg && "$0" diff . ..//cfg) && [ -z "$out" ]' "$PFC"
+ok "pfc build -c cfg/ and -c \$PWD/cfg: one content id" \
+    bash -c 'cd spell && "$0" build -c cfg/ -o a.pfi && "$0" build -c "$PWD/./cfg" -o b.pfi &&
+             [ "$("$0" verify a.pfi | sed "s/^a.pfi//")" = "$("$0" verify b.pfi | sed "s/^b.pfi//")" ]' "$PFC"
 
 # Two configuration directories under one root: a parameter changed and
 # one set, an -o override changed, a restriction list shortened.

@@ -31,9 +31,9 @@ mkdir "$tmp/cf"
 export MAIL_CONFIG=$tmp/cf
 
 # Every command, with its exit status for a usage error.
-COMMANDS=(conf map alias newaliases lookup check build dump diff verify query help)
+COMMANDS=(conf map alias newaliases lookup check build dump diff verify query trace test help)
 declare -A USAGE_STATUS=([conf]=1 [map]=1 [alias]=1 [newaliases]=75 [lookup]=2
-    [check]=2 [build]=2 [dump]=2 [diff]=2 [verify]=2 [query]=2 [help]=2)
+    [check]=2 [build]=2 [dump]=2 [diff]=2 [verify]=2 [query]=2 [trace]=2 [test]=2 [help]=2)
 # Commands whose -h is an option of their own, not help.
 declare -A H_IS_OPTION=([conf]=1 [map]=1)
 # Known gaps: "# TODO" tests (XFAIL while they fail).
@@ -99,7 +99,7 @@ problem=
 [[ $rc = 0 && $out =~ ^pfc\ [0-9] && -z $err ]] || problem="exit $rc, stdout '$out', stderr '$err'"
 result "pfc --version" "$problem"
 
-for args in "nosuch" "--bogus" "trace" "help nosuch"; do
+for args in "nosuch" "--bogus" "queue" "help nosuch"; do
     # shellcheck disable=SC2086
     run $args
     problem=
@@ -162,7 +162,7 @@ done
 
 # A usage error that is not an unknown option prints the usage lines, the
 # text of the help, on stderr.
-for args in "build" "dump" "diff x" "verify" "query x" "lookup"; do
+for args in "build" "dump" "diff x" "verify" "query x" "lookup" "trace" "test x"; do
     c=${args%% *}
     usage=$("$PFC" help "$c" | sed '/^$/,$d')
     # shellcheck disable=SC2086

@@ -1,14 +1,19 @@
 #!/bin/bash
-# manpage-examples.sh - the examples in man/pfc.1 are true.
+# manpage-examples.sh - the examples in man/pfc.1 and man/pfc-test.5 are
+# true.
 #
-# An example is a ".Bd -literal" block, anywhere in man/pfc.1, whose first
+# An example is a ".Bd -literal" block, anywhere in a page, whose first
 # line starts with "$ "; in the EXAMPLES section every literal block must
-# be one.  Each line of the block that starts with "$ " is a command, and
-# the lines after it, up to the next command or the end of the block, are
-# its exact standard output.  A comment line
+# be one, or a file.  Each line of the block that starts with "$ " is a
+# command, and the lines after it, up to the next command or the end of
+# the block, are its exact standard output.  A comment line
 #     .\" exit N ...
 # right before the ".Bd" gives the exit status of each command of the
-# block in turn; without it every command must exit 0.
+# block in turn; without it every command must exit 0.  A comment line
+#     .\" file NAME
+# right before a ".Bd" makes the block a file: its lines are written to
+# NAME in the directory of every example that follows it in the page (a
+# case file of pfc-test(5), say, that the next example runs).
 #
 # Each block runs in a scratch directory of its own that holds a fresh copy
 # of $srcdir/examples, so that "examples/..." paths work and tables built
@@ -30,17 +35,19 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${srcdir:-$here/../..}
 srcdir=$(cd "$srcdir" && pwd)
-page=$srcdir/man/pfc.1
+pages=(man/pfc.1 man/pfc-test.5)
 PFC=${PFC:-./pfc}
 case $PFC in
 /*) ;;
 */*) PFC=$(pwd)/$PFC ;;
 esac
 
-if [ ! -f "$page" ]; then
-    echo "Bail out! man/pfc.1 not found under srcdir"
-    exit 1
-fi
+for page in "${pages[@]}"; do
+    if [ ! -f "$srcdir/$page" ]; then
+        echo "Bail out! $page not found under srcdir"
+        exit 1
+    fi
+done
 if [ ! -d "$srcdir/examples" ]; then
     echo "Bail out! examples/ not found under srcdir"
     exit 1
@@ -54,12 +61,16 @@ tmp=$(mktemp -d) || exit 1
 trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
-# Split the examples out of the page.  For block N: $tmp/N.line (its line
-# in the page), N.exit (the statuses of its ".\" exit" comment, if any),
-# N.count (its number of commands), and for its command K: N.K.cmd (without
-# "$ ") and N.K.want (the expected output).  A literal block of EXAMPLES
-# that is not an example gets N.bad.
-awk -v dir="$tmp" '
+# Split the examples out of the pages.  For block N: $tmp/N.line (its page
+# and line), N.exit (the statuses of its ".\" exit" comment, if any),
+# N.count (its number of commands), N.files (the files to write first:
+# NAME, then the path of its text, a line each), and for its command K:
+# N.K.cmd (without "$ ") and N.K.want (the expected output).  A literal
+# block of EXAMPLES that is neither an example nor a file gets N.bad.
+count=0
+for pidx in "${!pages[@]}"; do
+    page=${pages[$pidx]}
+awk -v dir="$tmp" -v page="$page" -v pidx="$pidx" -v n="$count" '
     function undo(s) {
         gsub(/\\&/, "", s)
         gsub(/\\e/, "\\", s)
@@ -67,17 +78,25 @@ awk -v dir="$tmp" '
     }
     /^\.Sh / { inex = ($0 == ".Sh EXAMPLES"); prev = $0; next }
     !inbd && /^\.Bd -literal/ {
-        inbd = 1; first = 1; cur = ""
+        inbd = 1; first = 1; cur = ""; file = ""
         exits = (prev ~ /^\.\\" exit( [0-9]+)+$/) ? substr(prev, 10) : ""
+        if (prev ~ /^\.\\" file [^ \/]+$/) {
+            nfiles++
+            file = dir "/" pidx "." nfiles ".file"
+            files = files substr(prev, 10) "\n" file "\n"
+            printf "" > file
+        }
         prev = $0
         next
     }
     !inbd { prev = $0; next }
     /^\.Ed/ {
         if (cur != "") { close(want); print k > (cur ".count"); close(cur ".count") }
-        inbd = 0; cur = ""; prev = $0
+        if (file != "") close(file)
+        inbd = 0; cur = ""; file = ""; prev = $0
         next
     }
+    file != "" { print undo($0) > file; next }
     {
         line = undo($0)
         if (first) {
@@ -85,7 +104,7 @@ awk -v dir="$tmp" '
             if (line !~ /^\$ /) {
                 if (inex) {
                     n++
-                    print FNR > (dir "/" n ".line"); close(dir "/" n ".line")
+                    print page ":" FNR > (dir "/" n ".line"); close(dir "/" n ".line")
                     print "" > (dir "/" n ".bad"); close(dir "/" n ".bad")
                     print 0 > (dir "/" n ".count"); close(dir "/" n ".count")
                 }
@@ -94,8 +113,9 @@ awk -v dir="$tmp" '
             n++
             cur = dir "/" n
             k = 0
-            print FNR > (cur ".line"); close(cur ".line")
+            print page ":" FNR > (cur ".line"); close(cur ".line")
             if (exits != "") { print exits > (cur ".exit"); close(cur ".exit") }
+            printf "%s", files > (cur ".files"); close(cur ".files")
         }
         if (cur == "") next
         if (line ~ /^\$ /) {
@@ -110,14 +130,14 @@ awk -v dir="$tmp" '
         printf "%s\n", line > want
     }
     END { print n + 0 > (dir "/count") }
-' "$page"
-
-count=$(cat "$tmp/count")
-if [ "$count" -eq 0 ]; then
-    echo "1..1"
-    echo "not ok 1 - man/pfc.1 has examples"
-    exit 1
-fi
+' "$srcdir/$page"
+    if [ "$(cat "$tmp/count")" -eq "$count" ]; then
+        echo "1..1"
+        echo "not ok 1 - $page has examples"
+        exit 1
+    fi
+    count=$(cat "$tmp/count")
+done
 
 export PFC
 export LC_ALL=C
@@ -133,7 +153,7 @@ as_bash() {
 echo "1..$count"
 failed=0
 for i in $(seq 1 "$count"); do
-    where="man/pfc.1:$(cat "$tmp/$i.line")"
+    where=$(cat "$tmp/$i.line")
     if [ -f "$tmp/$i.bad" ]; then
         failed=1
         echo "not ok $i - $where: a literal block in EXAMPLES that is no example"
@@ -153,6 +173,9 @@ for i in $(seq 1 "$count"); do
     work=$tmp/run$i
     mkdir "$work" && cp -R "$srcdir/examples" "$work/" && chmod -R u+w "$work" ||
         { echo "Bail out! cannot copy examples into $work"; exit 1; }
+    while IFS= read -r name && IFS= read -r text; do
+        cp "$text" "$work/$name"
+    done <"$tmp/$i.files"
 
     for k in $(seq 1 "$n"); do
         [ "${#problems[@]}" -gt 0 ] && break

@@ -264,8 +264,10 @@ interrupt() {
     local sig=$1 temp=$2 seen=0 attempt pid rc
     shift 2
     for attempt in 1 2 3; do
-        # An asynchronous command starts with SIGINT ignored: undo that.
-        (trap - INT; exec "$@" 2>/dev/null) &
+        # An asynchronous command starts with SIGINT ignored, and the
+        # test itself may run with SIGINT or SIGHUP ignored (in the
+        # background, under nohup), which a shell cannot undo: env can.
+        env --default-signal=INT,HUP,TERM "$@" 2>/dev/null &
         pid=$!
         while kill -0 "$pid" 2>/dev/null && [ -z "$(compgen -G "$temp.tmp??????")" ]; do :; done
         [ -n "$(compgen -G "$temp.tmp??????")" ] && seen=1

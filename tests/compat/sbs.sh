@@ -41,6 +41,12 @@
 #         check of the harness, gives identical: M/M:
 #           PFC_SBS_TARGET=smtp PFC_SBS_SERVER='postfix -c {config} start'
 #           PFC_SBS_SERVER_STOP='postfix -c {config} stop'
+#       PFC_SBS_TARGET=pfcd: the smtp target with pfcd itself as the server:
+#         `pfcd -f --log=FILE IMAGE` per instance (PFCD names the binary,
+#         default: pfcd beside PFC); its logs stay in the work directory.
+#         An instance that pfc build refuses (c) gets no server: its
+#         cases are skipped with pfc build's reason, as for trace.
+#         tests/compat/sbs-pfcd.sh is this target in make check.
 #  5. sbs_compare.py compares each pair with queue ids masked; each case is
 #     one TAP result, a listed known difference (KNOWN_DIFFS below) is a
 #     SKIP with its reason, and the last lines say "identical: N/M" and
@@ -61,7 +67,7 @@
 #                     developing the target; with the trace target only
 #                     Postfix's half runs then.  They are never goldens: the
 #                     comparison is always live.
-#   PFC_SBS_TARGET    trace (default) or smtp (see above)
+#   PFC_SBS_TARGET    trace (default), smtp or pfcd (see above)
 #   PFC_SBS_COMMAND   the command of the trace target, default
 #                     "$PFC trace {image} --service {service} --client {client} {pipeline}"
 #                     ({instance} and {case} are filled in too; {pipeline} is
@@ -89,7 +95,6 @@ t_start=$(date +%s)
 # target only.  Each must be a real difference that pfc should not copy.
 KNOWN_DIFFS=$(cat <<'EOF'
 eod-reject-then-data	Postfix 3.7.11 smtpd crashes (signal 11) on DATA after a RCPT refused once smtpd_end_of_data_restrictions rejected (SPEC-runtime.md 0.4 #11); the client sees the connection close with no reply, where pfc answers
-class-loop-x	Postfix 3.7.11 smtpd recurses without end into a restriction class that names itself (cls_loop = cls_loop) and dies (signal 11): the connection closes with no reply, where pfc answers
 EOF
 )
 
@@ -102,7 +107,13 @@ id "$(postconf -d -h mail_owner 2>/dev/null)" >/dev/null 2>&1 || skip_all "no ma
 case $TARGET in
     trace) ;;
     smtp) [ -n "${PFC_SBS_SERVER:-}" ] || { echo "Bail out! PFC_SBS_TARGET=smtp needs PFC_SBS_SERVER"; exit 1; } ;;
-    *) echo "Bail out! PFC_SBS_TARGET must be trace or smtp"; exit 1 ;;
+    pfcd)
+        PFCD=${PFCD:-$(dirname "${PFC:-./pfc}")/pfcd}
+        [ -x "$PFCD" ] || { echo "Bail out! PFC_SBS_TARGET=pfcd: no pfcd at $PFCD"; exit 1; }
+        PFC_SBS_SERVER="$PFCD -f --log={image}.log {image}"
+        unset PFC_SBS_SERVER_STOP
+        ;;
+    *) echo "Bail out! PFC_SBS_TARGET must be trace, smtp or pfcd"; exit 1 ;;
 esac
 find_pfc
 
@@ -272,17 +283,32 @@ elif [ "$TARGET" = trace ]; then
     timeout 900 "$PYTHON" "$HERE/sbs_client.py" --batch "$MANIFEST" --out "$TMP/target" \
         --jobs 2 --command "$command" --images "$TMP/images.tsv" 2>"$TMP/target.err"
 else
+    # An instance whose image pfc build refused has no server: its cases
+    # are not sent, and each says why (compared as --refused below).
+    served=()
     for inst in "${instances[@]}"; do
+        why=$(awk -F'\t' -v i="$inst" '$1 == i && $2 == "" { print $3 }' "$TMP/images.tsv")
+        if [ -n "$why" ] && [ "$TARGET" = pfcd ]; then
+            awk -F'\t' -v i="$inst" '$2 == i { print $1 }' "$MANIFEST" | while read -r name; do
+                printf '%s\n' "$why" >"$TMP/target/$name.err"
+            done
+        else
+            served+=("$inst")
+        fi
+    done
+    printf '%s\n' "${served[@]}" >"$TMP/served"
+    awk -F'\t' 'NR == FNR { s[$1] = 1; next } $2 in s' "$TMP/served" "$MANIFEST" >"$TMP/gen/target.tsv"
+    for inst in "${served[@]}"; do
         cmd=$(server_command "$PFC_SBS_SERVER" "$inst")
         server_insts+=("$inst")
         setsid bash -c "exec $cmd" >"$TMP/server.$inst" 2>&1 </dev/null &
         server_pids+=($!)
     done
-    for inst in "${instances[@]}"; do
+    for inst in "${served[@]}"; do
         port=$(awk -F'\t' -v i="$inst" '$2 == i { split($3, a, ":"); print a[2]; exit }' "$TMP/gen/cases.tsv")
         wait_port "$port" || echo "# target server for instance $inst does not listen on $port"
     done
-    timeout 600 "$PYTHON" "$HERE/sbs_client.py" --batch "$MANIFEST" --out "$TMP/target" \
+    timeout 600 "$PYTHON" "$HERE/sbs_client.py" --batch "$TMP/gen/target.tsv" --out "$TMP/target" \
         --jobs "$JOBS" 2>"$TMP/target.err"
     stop_servers
 fi
@@ -300,7 +326,7 @@ if [ -n "${PFC_SBS_RECORD:-}" ]; then
 fi
 printf '%s\n' "$KNOWN_DIFFS" >"$TMP/known.tsv"
 # Instance c holds what pfc check calls errors: pfc build must refuse it.
-[ "$TARGET" = trace ] && compare_opts+=(--refused c)
+[ "$TARGET" = trace ] || [ "$TARGET" = pfcd ] && compare_opts+=(--refused c)
 timeout 300 "$PYTHON" "$HERE/sbs_compare.py" --known "$TMP/known.tsv" --target "$TARGET" \
     "${compare_opts[@]}" "$MANIFEST" "$TMP/postfix" "$TMP/target" 2>"$TMP/compare.err"
 rc=$?

@@ -296,13 +296,12 @@ recipient_delimiter = +
 # (A class defined empty is fatal for smtpd: "restriction class `x' needs a
 # definition".)
 smtpd_restriction_classes = cls_reject, cls_permit, cls_nested, cls_dip,
-    cls_dir, cls_loop, cls_inline, cls_warn
+    cls_dir, cls_inline, cls_warn
 cls_reject = reject
 cls_permit = permit
 cls_nested = check_recipient_access texthash:{E}/nested, cls_reject
 cls_dip = defer_if_permit
 cls_dir = defer_if_reject
-cls_loop = cls_loop
 cls_inline = check_client_access
     inline:{ { 10.8.0.1 = REJECT inline reject }, 10.8.0.2=OK },
     reject_unauth_destination
@@ -310,8 +309,11 @@ cls_warn = warn_if_reject reject
 """
 
 # Instance c: instance a's configuration, for the services that `pfc check`
-# calls errors, and one more class.
-MAIN_C = MAIN_A.replace('cls_dir, cls_loop,', 'cls_dir, cls_loop, cls_bad,') + """\
+# calls errors, and two more classes: one that names itself (smtpd crashes
+# when it reaches it; pfc build refuses it) and one that names no
+# restriction.
+MAIN_C = MAIN_A.replace('cls_dir, cls_inline,', 'cls_dir, cls_loop, cls_inline, cls_bad,') + """\
+cls_loop = cls_loop
 cls_bad = reject_nothing_here
 """
 
@@ -707,7 +709,7 @@ def restriction_cases(a, c):
     s.case('nested-ok', IN, tx(rcpts=('x@n-ok.test',), tag='b'))
     s.case('nested-fallthrough', IN, tx(rcpts=('x@n-other.test',), tag='c'))
     # In the relay or recipient list, has_required() recurses at smtpd start.
-    s = svc('class-loop', 'smtpd_client_restrictions=cls_loop')
+    s = bad('class-loop', 'smtpd_client_restrictions=cls_loop')
     s.case('x', IN, tx(tag='x'))
     s = bad('class-undefined', 'smtpd_recipient_restrictions=cls_nosuch')
     s.case('x', IN, tx(tag='x'))

@@ -206,7 +206,9 @@ def run_session(host, port, lines, client=None, pipeline=False, timeout=10.0):
                 while j < len(lines) and lines[j] != b'.':
                     j += 1
                 if j == len(lines):
-                    raise HarnessError('session ends inside DATA (no "." line)')
+                    # The session was written to end here (a server
+                    # that crashes after DATA): so does the client.
+                    break
                 c.send(b''.join(l + b'\r\n' for l in lines[i:j + 1]))
                 i = j + 1
                 r = c.reply()
@@ -323,7 +325,11 @@ def run_command_case(case, outdir, template, images, timeout):
             p = subprocess.run(argv, input=session, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=timeout)
             out = p.stdout
-            if p.returncode != 0:
+            # pfc trace exits 1 when the session ends without QUIT (a
+            # case that tests that): its replies are the transcript all
+            # the same.
+            unfinished = p.returncode == 1 and b'the session ends ' in p.stderr
+            if p.returncode != 0 and not unfinished:
                 first = b' '.join(p.stderr.strip().splitlines()[:2])
                 err = '%s exited %d: %s' % (os.path.basename(argv[0]), p.returncode,
                                             first.decode('utf-8', 'replace')[:400])

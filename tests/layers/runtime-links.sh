@@ -10,7 +10,7 @@ prog=${RUNTIME_ONLY:-tests/layers/runtime_only}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/layers.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 n=0
-echo "1..3"
+echo "1..4"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "# $3"; fi
@@ -19,12 +19,22 @@ check() {		# check NAME RESULT DETAIL
 [ -x "$prog" ]
 check "runtime_only is linked from runtime/ and lib/ alone" $? "$prog is missing"
 
-# Defined or undefined, any of these names means a parser-side object got in.
-bad=$(nm "$prog" | awk '{ print $NF }' |
-    grep -E '^(yy|cfline_|cf_logical|tok822_|dict_|gdbm_|mapsource_|aliases_|pat_|memtable_)' |
-    sort -u | head -n 5 | tr '\n' ' ')
+# parser_symbols BINARY: defined or undefined, any of these names means a
+# parser-side object got in.
+parser_symbols() {
+    nm "$1" 2>/dev/null | awk '{ print $NF }' |
+        grep -E '^(yy|cfline_|cf_logical|tok822_|dict_|gdbm_|mapsource_|aliases_|pat_|memtable_)' |
+        sort -u | head -n 5 | tr '\n' ' '
+}
+bad=$(parser_symbols "$prog")
 [ -z "$bad" ]
 check "no parser, table-layer or GDBM symbol in it" $? "found: $bad"
+
+# pfcd itself, linked the same way (Makefile.am).
+pfcd=${PFCD:-$(dirname "$PFC")/pfcd}
+bad=$(parser_symbols "$pfcd")
+[ -x "$pfcd" ] && [ -z "$bad" ] && nm "$pfcd" | grep -q ' T smtpd_session_open$'
+check "pfcd holds no parser, table-layer or GDBM symbol" $? "pfcd: $pfcd, found: $bad"
 
 mkdir -p "$tmp/etc/postfix" && cp -R "$srcdir/examples/local-only/." "$tmp/etc/postfix/" &&
     "$PFC" build --root "$tmp" -c /etc/postfix -o "$tmp/p.pfi" > "$tmp/out" 2>&1 &&

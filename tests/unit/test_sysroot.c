@@ -162,6 +162,51 @@ static void test_no_root(void **state)
     assert_null(sysroot_get());
 }
 
+/* One spelling of a configuration directory (issue 11, point 9). */
+static void test_config_dir(void **state)
+{
+    struct tree *t = *state;
+    char cwd[PATH_MAX], want[PATH_MAX + 32], *d;
+
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    sysroot_set(NULL);
+    static const char *const same[] = {"/etc/postfix", "/etc/postfix/", "//etc/./postfix//",
+	"/etc/x/../postfix", "/../etc/postfix"};
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+	d = sysroot_config_dir(same[i]);
+	assert_string_equal(d, "/etc/postfix");
+	free(d);
+    }
+    d = sysroot_config_dir("/");
+    assert_string_equal(d, "/");
+    free(d);
+    /* Relative: against the working directory. */
+    snprintf(want, sizeof(want), "%s/cfg", strcmp(cwd, "/") == 0 ? "" : cwd);
+    static const char *const rel[] = {"cfg", "cfg/", "./cfg", "x/../cfg"};
+    for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+	d = sysroot_config_dir(rel[i]);
+	assert_string_equal(d, want);
+	free(d);
+    }
+    /* Under a root, from a working directory inside it: the root's path. */
+    char conf[PATH_MAX + 32];
+    snprintf(conf, sizeof(conf), "%s/etc/postfix", t->root);
+    assert_int_equal(chdir(conf), 0);
+    sysroot_set(t->root);
+    d = sysroot_config_dir(".");
+    assert_string_equal(d, "/etc/postfix");
+    free(d);
+    d = sysroot_config_dir("../postfix/");
+    assert_string_equal(d, "/etc/postfix");
+    free(d);
+    /* ... from outside it: only tidied. */
+    assert_int_equal(chdir(t->top), 0);
+    d = sysroot_config_dir("./root/etc//postfix/");
+    assert_string_equal(d, "root/etc/postfix");
+    free(d);
+    assert_int_equal(chdir(cwd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +215,7 @@ int main(void)
 	cmocka_unit_test_setup_teardown(test_links_out, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_open_file, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_no_root, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_config_dir, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,242 @@
+#!/bin/bash
+# pfcd.sh - pfcd against a real Postfix 3.7 on the same machine, side by
+# side (issue 14 point 10), as root:
+#
+#  1. Throughput (and the CPU time each server's processes used, which
+#     the machine's other load does not inflate): smtp-source (Debian's postfix package) with SESSIONS
+#     sessions sending MESSAGES messages of SIZE bytes, one per session,
+#     to each server on its own loopback port; the time from the first
+#     connection to the log line of the last delivery; msgs/s of each and
+#     the ratio pfcd/Postfix.  Both with the same durability: Postfix's
+#     cleanup fsyncs each queue file before smtpd's 250, pfcd syncs its
+#     queue files (group commit) before its 250s.  The transport is
+#     discard: (both log "status=sent" for each message), and, when pfcd
+#     was built with local delivery (runtime/local in the source tree),
+#     a second run delivers to a local user's Maildir/ on both.
+#  2. pfcd's SMTP process RSS with IDLE idle sessions (each greeted).
+#  3. Boot to ready: from exec to the first accepted connection, for pfcd
+#     (median of 5) and, for reference, "postfix start" (once).
+#
+# The machine is shared: print `uptime` with the figures (this script
+# does, before and after).
+#
+# Environment:
+#   PFC, PFCD  the binaries (default: ../pfc and ../pfcd beside bench/,
+#              as in an in-tree build; set them for _build/dev)
+#   SESSIONS (20), MESSAGES (5000), SIZE (1000), IDLE (1000)
+#   NO_POSTFIX=1  pfcd alone
+
+set -u
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+PFC=${PFC:-$here/../pfc}
+PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
+PYTHON=${PYTHON:-python3}
+SESSIONS=${SESSIONS:-20}
+MESSAGES=${MESSAGES:-5000}
+SIZE=${SIZE:-1000}
+IDLE=${IDLE:-1000}
+. "$here/../tests/e2e/postfix_private.sh"
+
+die() { echo "pfcd.sh: $*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "run as root (pfcd binds and changes user; postfix start)"
+[ -x "$PFC" ] && [ -x "$PFCD" ] || die "pfc or pfcd not found (set PFC and PFCD)"
+SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
+[ -x "$SMTP_SOURCE" ] || die "smtp-source not found (Debian: postfix)"
+[ -n "${NO_POSTFIX:-}" ] || command -v postfix >/dev/null 2>&1 || die "postfix not installed (or NO_POSTFIX=1)"
+for v in SESSIONS MESSAGES SIZE IDLE; do
+    case ${!v} in ''|*[!0-9]*|0) die "$v must be a positive integer" ;; esac
+done
+ulimit -n $((IDLE + 1000)) 2>/dev/null || die "cannot raise the descriptor limit for $IDLE sessions"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-bench.XXXXXX") || exit 1
+chmod 755 "$tmp"
+owner=pfcdbench$$
+owner=${owner:0:31}
+luser=pfcdbmbox$$
+luser=${luser:0:31}
+pfcd_pid=
+pf_dir=
+cleanup() {
+    [ -n "$pfcd_pid" ] && kill -TERM "$pfcd_pid" 2>/dev/null && wait "$pfcd_pid" 2>/dev/null
+    [ -n "$pf_dir" ] && pfp_stop "$pf_dir"
+    userdel "$owner" >/dev/null 2>&1
+    userdel -r "$luser" >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || die "useradd $owner"
+
+freeport() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+# wait_count FILE N: until FILE has N delivery lines (status=sent); at most 600 s
+wait_count() {
+    local i
+    for i in $(seq 6000); do
+        [ "$(grep -c 'status=sent' "$1" 2>/dev/null)" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+local_built=
+[ -d "$here/../runtime/local" ] && local_built=1
+
+# main.cf of both: MODE discard sends everything to discard:, maildir to
+# $luser's Maildir/ by local(8).
+main_cf() {
+    cat <<EOCF
+myhostname = bench.example.com
+mydestination = bench.example.com
+alias_maps =
+default_transport = discard:
+relay_transport = discard:
+default_process_limit = $((IDLE + 100))
+smtpd_client_event_limit_exceptions = 127.0.0.0/8
+home_mailbox = Maildir/
+EOCF
+    [ "$1" = discard ] && echo "local_transport = discard:"
+}
+
+# pfcd_config MODE PORT: its image in $tmp/pfcd-MODE.pfi
+pfcd_config() {
+    local root=$tmp/pfcd-$1
+    mkdir -p "$root/etc/postfix"
+    pfp_config "$tmp/cf-$1" "$2" "$(main_cf "$1")"
+    grep -v '^\(queue_directory\|data_directory\|maillog_file\)' "$tmp/cf-$1/etc/main.cf" >"$root/etc/postfix/main.cf"
+    echo "mail_owner = $owner" >>"$root/etc/postfix/main.cf"
+    cp "$tmp/cf-$1/etc/master.cf" "$root/etc/postfix/master.cf"
+    "$PFC" build --root "$root" -c /etc/postfix -o "$tmp/pfcd-$1.pfi" >"$tmp/build.out" 2>&1 ||
+        die "pfc build: $(cat "$tmp/build.out")"
+}
+
+# start_pfcd MODE PORT: started, ready
+start_pfcd() {
+    local i
+    "$PFCD" -f --root "$tmp/pfcd-$1" --log="$tmp/pfcd-$1.log" "$tmp/pfcd-$1.pfi" 2>"$tmp/pfcd.err" &
+    pfcd_pid=$!
+    for i in $(seq 300); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+        sleep 0.02
+    done
+    die "pfcd did not start: $(cat "$tmp/pfcd.err")"
+}
+stop_pfcd() { kill -TERM "$pfcd_pid"; wait "$pfcd_pid" 2>/dev/null; pfcd_pid=; }
+
+# cpu_tree PID: CPU seconds (user + system) of PID, its reaped children
+# and its live children: what a server used, whatever else the machine runs
+cpu_tree() {
+    local hz kids
+    hz=$(getconf CLK_TCK)
+    kids=$(ps -o pid= --ppid "$1" | tr -d ' ')
+    # shellcheck disable=SC2086
+    for p in "$1" $kids; do
+        sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
+            awk -v top="$([ "$p" = "$1" ] && echo 1)" '{ t = $12 + $13; if (top) t += $14 + $15; print t }'
+    done | awk -v hz="$hz" '{ s += $1 } END { printf "%.2f\n", s / hz }'
+}
+
+# flow PORT LOG RCPT SERVER_PID: smtp-source, then the last delivery;
+# prints the seconds and the CPU seconds of SERVER_PID's tree
+flow() {
+    local t0 t1 c0
+    c0=$(cpu_tree "$4")
+    t0=$(now)
+    "$SMTP_SOURCE" -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f sender@client.example \
+        -t "$3" "127.0.0.1:$1" >"$tmp/source.out" 2>&1 || die "smtp-source: $(tail -n 3 "$tmp/source.out")"
+    wait_count "$2" "$MESSAGES" || die "not all delivered: $(grep -c 'status=sent' "$2") of $MESSAGES"
+    t1=$(now)
+    echo "$(echo "$t1 - $t0" | bc -l) $(echo "$(cpu_tree "$4") - $c0" | bc -l)"
+}
+
+report() {		# report LABEL "PFCD_SECONDS CPU" "POSTFIX_SECONDS CPU"
+    local a b t c pt pc
+    read -r t c <<<"$2"
+    a=$(echo "$MESSAGES / $t" | bc -l)
+    printf '%-9s pfcd:    %6.2f s  %8.1f msgs/s  (server CPU %.2f s)\n' "$1" "$t" "$a" "$c"
+    if [ -n "$3" ]; then
+        read -r pt pc <<<"$3"
+        b=$(echo "$MESSAGES / $pt" | bc -l)
+        printf '%-9s Postfix: %6.2f s  %8.1f msgs/s  (server CPU %.2f s)\n' "$1" "$pt" "$b" "$pc"
+        printf '%-9s ratio pfcd/Postfix: %.2fx msgs/s, %.2fx less CPU\n' "$1" \
+            "$(echo "$a / $b" | bc -l)" "$(echo "$pc / $c" | bc -l)"
+    fi
+}
+
+echo "# uptime before: $(uptime)"
+echo "# $(nproc) CPUs; $SESSIONS sessions, $MESSAGES messages of $SIZE bytes (smtp-source), one per session"
+modes=discard
+if [ -n "$local_built" ]; then
+    modes="discard maildir"
+    useradd --create-home --shell /usr/sbin/nologin "$luser" || die "useradd $luser"
+else
+    echo "# runtime/local is not in this tree: no Maildir run (discard: only)"
+fi
+for mode in $modes; do
+    rcpt=bench@relay.example.org
+    [ "$mode" = maildir ] && rcpt=$luser@bench.example.com
+    port=$(freeport)
+    pfcd_config "$mode" "$port"
+    start_pfcd "$mode" "$port"
+    t_pfcd=$(flow "$port" "$tmp/pfcd-$mode.log" "$rcpt" "$pfcd_pid") || exit 2
+    stop_pfcd
+    t_pf=
+    if [ -z "${NO_POSTFIX:-}" ]; then
+        pf_dir=$tmp/cf-$mode
+        pfp_start "$pf_dir" "$port" || die "postfix did not start: $(tail -n 3 "$pf_dir/start.out" "$pf_dir/maillog" 2>/dev/null)"
+        t_pf=$(flow "$port" "$pf_dir/maillog" "$rcpt" "$(tr -d ' ' <"$pf_dir/queue/pid/master.pid")") || exit 2
+        pfp_stop "$pf_dir"
+        pf_dir=
+    fi
+    [ "$mode" = maildir ] && rm -rf "$(getent passwd "$luser" | cut -d: -f6)/Maildir"
+    report "$mode" "$t_pfcd" "$t_pf"
+done
+
+# Idle sessions: RSS of pfcd's SMTP process (the one running as mail_owner).
+port=$(freeport)
+pfcd_config idle "$port"
+start_pfcd idle "$port"
+smtp_pid=$(ps -o pid= --ppid "$pfcd_pid" | tr -d ' ' | while read -r p; do
+    [ "$(ps -o user= -p "$p" | tr -d ' ')" = "$owner" ] && echo "$p"; done | head -n 1)
+rss0=$(ps -o rss= -p "$smtp_pid" | tr -d ' ')
+"$PYTHON" - "$port" "$IDLE" "$tmp/idle.ready" >"$tmp/idle.out" 2>&1 <<'PYEOF' &
+import socket, sys, time
+port, n, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+conns = [socket.create_connection(('127.0.0.1', port), timeout=60) for _ in range(n)]
+greeted = sum(1 for c in conns if c.recv(512).startswith(b'220 '))
+print('greeted %d' % greeted, flush=True)
+open(ready, 'w').close()
+time.sleep(30)
+PYEOF
+idle=$!
+for i in $(seq 600); do [ -e "$tmp/idle.ready" ] && break; sleep 0.1; done
+rss1=$(ps -o rss= -p "$smtp_pid" | tr -d ' ')
+total=$(ps -o rss= --ppid "$pfcd_pid" | awk -v m="$(ps -o rss= -p "$pfcd_pid")" '{ s += $1 } END { print s + m }')
+kill "$idle" 2>/dev/null
+wait "$idle" 2>/dev/null
+echo "idle:     $(cat "$tmp/idle.out"); pfcd SMTP process RSS ${rss0} KiB before, ${rss1} KiB with $IDLE idle sessions; all pfcd processes ${total} KiB"
+stop_pfcd
+
+# Boot to ready: exec to the first accepted connection, pfcd 5 times.
+boots=()
+for r in 1 2 3 4 5; do
+    t0=$(now)
+    start_pfcd idle "$port"
+    boots+=("$(echo "($(now) - $t0) * 1000" | bc -l)")
+    stop_pfcd
+done
+median=$(printf '%s\n' "${boots[@]}" | sort -n | sed -n 3p)
+printf 'boot:     pfcd exec to ready: median %.1f ms of 5 (%s)\n' "$median" \
+    "$(printf '%.1f ' "${boots[@]}")"
+if [ -z "${NO_POSTFIX:-}" ]; then
+    pf_dir=$tmp/cf-idle
+    t0=$(now)
+    pfp_start "$pf_dir" "$port" || die "postfix did not start"
+    printf 'boot:     postfix start to ready: %.1f ms (once, for reference)\n' \
+        "$(echo "($(now) - $t0) * 1000" | bc -l)"
+    pfp_stop "$pf_dir"
+    pf_dir=
+fi
+echo "# uptime after: $(uptime)"

@@ -1,0 +1,457 @@
+/* cleanup_msg - a received message made ready for the queue (see cleanup_msg.h) */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup_msg.h"
+#include "content_checks.h"
+#include "matchlist.h"
+#include "queue_file.h"
+#include "rewrite.h"
+#include "smtpd_session.h"
+#include "xalloc.h"
+
+struct cleanup_msg {
+    const struct cleanup_config *cfg;
+    struct queue_writer *w;
+    struct timeval arrival;
+    struct strbuf content;	/* as received, LF line ends */
+    char *first_rcpt;		/* the first RCPT as given, for "for <...>" */
+    int nrcpt;
+    /* The RCPTs as given: rewritten at the end, when the session is complete. */
+    struct cleanup_rcpt {
+	char *addr, *orcpt;
+	int notify;
+    } *rcpts;
+    size_t rcap;
+    int failed;			/* a rewrite failed: cleanup would refuse */
+    struct strbuf fail_text;
+};
+
+/* ------------------------------------------------------------ dates */
+
+void mail_date(time_t when, struct strbuf *out)
+{
+    struct tm lt, gmt;
+    char buf[128];
+
+    localtime_r(&when, &lt);
+    gmtime_r(&when, &gmt);
+    /* The offset from UTC, as mail_date() computes it (no tm_gmtoff assumption). */
+    long gmtoff = (lt.tm_hour - gmt.tm_hour) * 60 + (lt.tm_min - gmt.tm_min);
+    if (lt.tm_year != gmt.tm_year)
+	gmtoff += lt.tm_year < gmt.tm_year ? -24 * 60 : 24 * 60;
+    else if (lt.tm_yday != gmt.tm_yday)
+	gmtoff += lt.tm_yday < gmt.tm_yday ? -24 * 60 : 24 * 60;
+    strftime(buf, sizeof(buf), "%a, %e %b %Y %H:%M:%S ", &lt);
+    sb_adds(out, buf);
+    sb_printf(out, "%+03ld%02ld", gmtoff / 60, labs(gmtoff % 60));
+    strftime(buf, sizeof(buf), " (%Z)", &lt);
+    sb_adds(out, buf);
+}
+
+/* ------------------------------------------------------------ the sink */
+
+struct cleanup_msg *cleanup_open(const struct cleanup_config *cfg, struct session *s,
+				 struct strbuf *err)
+{
+    int long_ids = policy_bool(cfg->cleanup, "enable_long_queue_ids");
+    struct queue_writer *w = queue_writer_open(cfg->queue_dir, long_ids, err);
+
+    (void) s;
+    if (w == NULL)
+	return NULL;
+    struct cleanup_msg *cm = xcalloc(1, sizeof(*cm));
+    cm->cfg = cfg;
+    cm->w = w;
+    gettimeofday(&cm->arrival, NULL);
+    return cm;
+}
+
+const char *cleanup_id(const struct cleanup_msg *cm)
+{
+    return queue_writer_id(cm->w);
+}
+
+void cleanup_recipient(struct cleanup_msg *cm, const char *addr, int notify, const char *orcpt)
+{
+    if ((size_t) cm->nrcpt == cm->rcap) {
+	cm->rcap = cm->rcap ? 2 * cm->rcap : 4;
+	cm->rcpts = xrealloc(cm->rcpts, cm->rcap * sizeof(*cm->rcpts));
+    }
+    struct cleanup_rcpt *r = &cm->rcpts[cm->nrcpt++];
+    r->addr = xstrdup(addr);
+    r->orcpt = xstrdup(orcpt ? orcpt : "");
+    r->notify = notify;
+    if (cm->first_rcpt == NULL)
+	cm->first_rcpt = xstrdup(addr);
+}
+
+void cleanup_content(struct cleanup_msg *cm, int type, const char *data, size_t len)
+{
+    sb_addn(&cm->content, data, len);
+    if (type == SMTPD_REC_NORM)
+	sb_addch(&cm->content, '\n');
+}
+
+static void msg_free(struct cleanup_msg *cm)
+{
+    sb_free(&cm->content);
+    sb_free(&cm->fail_text);
+    free(cm->first_rcpt);
+    for (int i = 0; i < cm->nrcpt; i++) {
+	free(cm->rcpts[i].addr);
+	free(cm->rcpts[i].orcpt);
+    }
+    free(cm->rcpts);
+    free(cm);
+}
+
+void cleanup_abort(struct cleanup_msg *cm)
+{
+    if (cm == NULL)
+	return;
+    queue_writer_abort(cm->w);
+    msg_free(cm);
+}
+
+/* ------------------------------------------------------------ headers */
+
+/* received - smtpd's Received header (SPEC-runtime 2.1), into out */
+static void received(struct cleanup_msg *cm, struct session *s, struct strbuf *out)
+{
+    const char *helo = s->helo_name && *s->helo_name ? s->helo_name : s->name;
+    const char *proto = (s->flags & SESSION_SMTPUTF8) ? "UTF8SMTP"
+	: s->protocol ? s->protocol : "SMTP";
+
+    sb_printf(out, "Received: from %s (%s [%s])\n", helo, s->name, s->addr);
+    sb_printf(out, "\tby %s (Postfix) with %s id %s", policy_value(cm->cfg->smtpd,
+								     "myhostname"), proto,
+	      queue_writer_id(cm->w));
+    if (cm->nrcpt == 1) {
+	sb_printf(out, "\n\tfor <%s>; ", cm->first_rcpt);
+    } else {
+	sb_adds(out, ";\n\t");
+    }
+    mail_date(cm->arrival.tv_sec, out);
+    sb_addch(out, '\n');
+}
+
+/* in_list - is name (a header name) in the comma/space list value, any case? */
+static int in_list(const char *value, const char *name, size_t len)
+{
+    const char *cp = value;
+
+    while (*cp) {
+	cp += strspn(cp, ", \t\n");
+	size_t n = strcspn(cp, ", \t\n");
+	if (n == len && strncasecmp(cp, name, len) == 0)
+	    return 1;
+	cp += n;
+    }
+    return 0;
+}
+
+/*
+ * header_rewrite_client - does the client get cleanup's local header
+ * treatment (local_header_rewrite_clients)? The permit_* forms Postfix
+ * allows there; a table entry matches the client address.
+ */
+static int header_rewrite_client(struct cleanup_msg *cm, struct session *s)
+{
+    const char *value = policy_value(cm->cfg->smtpd, "local_header_rewrite_clients");
+    char *copy = xstrdup(value), *cp = copy, *word;
+    int yes = 0;
+
+    while (!yes && (word = strsep(&cp, ", \t\n")) != NULL) {
+	if (*word == 0)
+	    continue;
+	if (strcmp(word, "permit_inet_interfaces") == 0)
+	    yes = match_inet_interfaces(s, s->addr) == MATCH_YES;
+	else if (strcmp(word, "permit_mynetworks") == 0)
+	    yes = match_list_in(s, cm->cfg->smtpd, "mynetworks", MATCH_KIND_ADDR, s->name,
+				s->addr) == MATCH_YES;
+	else if (strcmp(word, "permit_sasl_authenticated") == 0)
+	    yes = s->sasl_username != NULL;
+	else if (strcmp(word, "static:all") == 0)
+	    yes = 1;
+    }
+    free(copy);
+    return yes;
+}
+
+/* header_value - the value of a header line (after "Name:"), trimmed, as a new string */
+static char *header_value(const char *h, size_t len)
+{
+    const char *colon = memchr(h, ':', len), *end = h + len;
+
+    if (colon == NULL)
+	return xstrdup("");
+    const char *v = colon + 1;
+    while (v < end && isspace((unsigned char) *v))
+	v++;
+    while (end > v && isspace((unsigned char) end[-1]))
+	end--;
+    char *out = xmalloc((size_t) (end - v) + 1);
+    size_t n = 0;
+    for (; v < end; v++)
+	if (*v != '\n')
+	    out[n++] = *v;
+    out[n] = 0;
+    return out;
+}
+
+/*
+ * finish_headers - message_drop_headers out, the missing Message-Id,
+ * Date, From (and To per undisclosed_recipients_header) in, at the end of
+ * the primary headers; msg becomes out. Logs message-id=.
+ */
+static void finish_headers(struct cleanup_msg *cm, struct session *s, const char *sender,
+			   const char *msg, size_t len, struct strbuf *out)
+{
+    const struct policy *cp = cm->cfg->cleanup;
+    const char *drop = policy_value(cp, "message_drop_headers");
+    int resent = 0, have_mid = 0, have_date = 0, have_from = 0, have_rcpt_hdr = 0;
+    int have_rmid = 0, have_rdate = 0, have_rfrom = 0;
+    char *mid = NULL, *rmid = NULL;
+    size_t pos = 0;
+
+    /* Walk the primary headers: each logical header is a line plus its continuations. */
+    while (pos < len) {
+	const char *line = msg + pos;
+	const char *nl = memchr(line, '\n', len - pos);
+	size_t llen = nl ? (size_t) (nl - line) + 1 : len - pos;
+	if (llen == 1 || line[0] == ' ' || line[0] == '\t')
+	    break;		/* the empty line, or not a header */
+	size_t name_len = 0;
+	while (name_len < llen && line[name_len] != ':' && line[name_len] > ' '
+	       && line[name_len] < 127)
+	    name_len++;
+	size_t j = name_len;
+	while (j < llen && (line[j] == ' ' || line[j] == '\t'))
+	    j++;
+	if (name_len == 0 || j >= llen || line[j] != ':')
+	    break;		/* not a header: the body starts here */
+	size_t hlen = llen;
+	while (pos + hlen < len && (msg[pos + hlen] == ' ' || msg[pos + hlen] == '\t')) {
+	    const char *more = memchr(msg + pos + hlen, '\n', len - pos - hlen);
+	    hlen = more ? (size_t) (more - msg - pos) + 1 : len - pos;
+	}
+#define IS(n) (name_len == sizeof(n) - 1 && strncasecmp(line, n, name_len) == 0)
+	if (name_len > 7 && strncasecmp(line, "Resent-", 7) == 0)
+	    resent = 1;
+	if (IS("Message-Id")) {
+	    have_mid = 1;
+	    if (mid == NULL)
+		mid = header_value(line, hlen);
+	} else if (IS("Date"))
+	    have_date = 1;
+	else if (IS("From"))
+	    have_from = 1;
+	else if (IS("To") || IS("Cc") || IS("Bcc"))
+	    have_rcpt_hdr = 1;
+	else if (IS("Resent-Message-Id")) {
+	    have_rmid = 1;
+	    if (rmid == NULL)
+		rmid = header_value(line, hlen);
+	} else if (IS("Resent-Date"))
+	    have_rdate = 1;
+	else if (IS("Resent-From"))
+	    have_rfrom = 1;
+#undef IS
+	if (!in_list(drop, line, name_len))
+	    sb_addn(out, line, hlen);
+	pos += hlen;
+    }
+
+    int add = policy_bool(cp, "always_add_missing_headers") || header_rewrite_client(cm, s);
+    const char *host = policy_value(cp, "myhostname");
+    const char *id = queue_writer_id(cm->w);
+    struct strbuf made = STRBUF_INIT;
+    if (add) {
+	struct tm gmt;
+	char stamp[32];
+	gmtime_r(&cm->arrival.tv_sec, &gmt);
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &gmt);
+	if (policy_bool(cp, "enable_long_queue_ids"))
+	    sb_printf(&made, "<%s@%s>", id, host);
+	else
+	    sb_printf(&made, "<%s.%s@%s>", stamp, id, host);
+	const char *pre = resent ? "Resent-" : "";
+	if (resent ? !have_rmid : !have_mid) {
+	    sb_printf(out, "%sMessage-Id: %s\n", pre, sb_str(&made));
+	    if (resent)
+		rmid = xstrdup(sb_str(&made));
+	    else
+		mid = xstrdup(sb_str(&made));
+	}
+	if (resent ? !have_rdate : !have_date) {
+	    sb_printf(out, "%sDate: ", pre);
+	    mail_date(cm->arrival.tv_sec, out);
+	    sb_addch(out, '\n');
+	}
+	if (resent ? !have_rfrom : !have_from)
+	    sb_printf(out, "%sFrom: %s\n", pre, *sender ? sender : "MAILER-DAEMON");
+	const char *undisclosed = policy_value(cp, "undisclosed_recipients_header");
+	if (!resent && !have_rcpt_hdr && *undisclosed)
+	    sb_printf(out, "%s\n", undisclosed);
+    }
+    /* The rest: the empty line and the body; supply the empty line when there was none. */
+    if (pos >= len)
+	sb_addch(out, '\n');
+    else if (msg[pos] != '\n')
+	sb_addch(out, '\n');
+    sb_addn(out, msg + pos, len - pos);
+
+    if (cm->cfg->log) {
+	struct strbuf text = STRBUF_INIT;
+	sb_printf(&text, "%s: message-id=%s", id, mid ? mid : "<>");
+	cm->cfg->log("cleanup", sb_str(&text));
+	if (rmid) {
+	    sb_reset(&text);
+	    sb_printf(&text, "%s: resent-message-id=%s", id, rmid);
+	    cm->cfg->log("cleanup", sb_str(&text));
+	}
+	sb_free(&text);
+    }
+    free(mid);
+    free(rmid);
+    sb_free(&made);
+}
+
+/* add_rcpt - one envelope recipient after canonical and virtual rewriting */
+static void add_rcpt(struct cleanup_msg *cm, struct session *s, const char *addr,
+		     const char *orig, int notify, const char *orcpt)
+{
+    struct rewrite_list list = { NULL, 0, 0 };
+    char *err = NULL;
+
+    if (rewrite_recipient(s, addr, &list, &err) < 0) {
+	cm->failed = 1;
+	sb_printf(&cm->fail_text, "%s: %s", addr, err);
+	free(err);
+    }
+    for (size_t i = 0; i < list.count; i++)
+	queue_writer_rcpt(cm->w, list.addrs[i], orig, orcpt, notify);
+    rewrite_list_free(&list);
+}
+
+enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, struct strbuf *why,
+				  int *sync_fd)
+{
+    struct strbuf msg = STRBUF_INIT, final = STRBUF_INIT;
+    struct checks_result cr;
+    enum cleanup_result result = CLEANUP_QUEUED;
+    struct strbuf err = STRBUF_INIT;
+
+    *sync_fd = -1;
+    /* Access-table PREPEND lines come first, smtpd's Received after them. */
+    size_t skip = 0;
+    for (size_t i = 0; i < s->nprepend; i++) {
+	const char *nl = memchr(cm->content.s + skip, '\n', cm->content.len - skip);
+	if (nl == NULL)
+	    break;
+	skip = (size_t) (nl - cm->content.s) + 1;
+    }
+    sb_addn(&msg, cm->content.s ? cm->content.s : "", skip);
+    received(cm, s, &msg);
+    sb_addn(&msg, cm->content.s ? cm->content.s + skip : "", cm->content.len - skip);
+
+    checks_result_init(&cr);
+    if (content_checks(s, cm->cfg->cleanup, msg.s, msg.len, &cr) < 0) {
+	sb_set(why, "451 4.3.0 Error: queue file write error");
+	result = CLEANUP_REFUSED;
+	goto done;
+    }
+    if (cr.flags & (CHECKS_REJECT | CHECKS_DEFER)) {
+	checks_reply(&cr, why);
+	result = CLEANUP_REFUSED;
+	goto done;
+    }
+    if ((cr.flags & CHECKS_DISCARD) || (s->saved_flags & SESSION_DISCARD) || s->discard) {
+	result = CLEANUP_DISCARDED;
+	goto done;
+    }
+
+    char *sender = rewrite_sender(s, s->sender ? s->sender : "");
+    queue_writer_time(cm->w, cm->arrival.tv_sec, cm->arrival.tv_usec);
+    queue_writer_sender(cm->w, sender);
+
+    /* The recipients, REDIRECT replacing them all. */
+    const char *redirect = cr.redirect ? cr.redirect : s->saved_redirect;
+    struct queue_writer *w = cm->w;
+    for (int i = 0; i < cm->nrcpt; i++) {
+	struct cleanup_rcpt *r = &cm->rcpts[i];
+	add_rcpt(cm, s, redirect ? redirect : r->addr, r->addr, r->notify, r->orcpt);
+    }
+    for (size_t i = 0; i < s->nsaved_bcc; i++)
+	add_rcpt(cm, s, s->saved_bcc[i], s->saved_bcc[i], QNOTIFY_NEVER, "");
+    for (size_t i = 0; i < cr.nbcc; i++)
+	add_rcpt(cm, s, cr.bcc[i], cr.bcc[i], QNOTIFY_NEVER, "");
+    if (cm->failed) {
+	free(sender);
+	if (cm->cfg->log) {
+	    struct strbuf text = STRBUF_INIT;
+	    sb_printf(&text, "warning: %s: %s", queue_writer_id(cm->w), sb_str(&cm->fail_text));
+	    cm->cfg->log("cleanup", sb_str(&text));
+	    sb_free(&text);
+	}
+	sb_set(why, "451 4.3.0 Error: queue file write error");
+	result = CLEANUP_REFUSED;
+	goto done;
+    }
+
+    queue_writer_attr(w, QATTR_CLIENT_NAME, s->name);
+    queue_writer_attr(w, QATTR_REVERSE_NAME, s->reverse_name ? s->reverse_name : s->name);
+    queue_writer_attr(w, QATTR_CLIENT_ADDR, s->addr);
+    queue_writer_attr(w, QATTR_CLIENT_PORT, s->port ? s->port : "");
+    queue_writer_attr(w, QATTR_HELO_NAME, s->helo_name ? s->helo_name : "");
+    queue_writer_attr(w, QATTR_PROTOCOL, (s->flags & SESSION_SMTPUTF8) ? "UTF8SMTP"
+		      : s->protocol ? s->protocol : "SMTP");
+    queue_writer_attr(w, QATTR_ORIGIN, s->namaddr);
+    if (s->flags & SESSION_SMTPUTF8)
+	queue_writer_attr(w, QATTR_SMTPUTF8, "1");
+    if (cr.filter || s->saved_filter)
+	queue_writer_attr(w, "content_filter", cr.filter ? cr.filter : s->saved_filter);
+
+    finish_headers(cm, s, sender, cr.message.s ? cr.message.s : "", cr.message.len, &final);
+    free(sender);
+    queue_writer_content(w, final.s ? final.s : "", final.len);
+    int hold = (cr.flags & CHECKS_HOLD) || (s->saved_flags & SESSION_HOLD);
+    if (hold)
+	queue_writer_attr(w, "hold", "1");
+    cm->w = NULL;
+    *sync_fd = dup(queue_writer_fd(w));
+    if (*sync_fd < 0 || queue_writer_finish(w, 0, NULL, &err) < 0) {
+	if (*sync_fd < 0) {
+	    sb_printf(&err, "dup: %s", strerror(errno));
+	    queue_writer_abort(w);
+	} else {
+	    close(*sync_fd);
+	    *sync_fd = -1;
+	}
+	if (cm->cfg->log) {
+	    struct strbuf text = STRBUF_INIT;
+	    sb_printf(&text, "warning: %s", sb_str(&err));
+	    cm->cfg->log("cleanup", sb_str(&text));
+	    sb_free(&text);
+	}
+	sb_set(why, "451 4.3.0 Error: queue file write error");
+	result = CLEANUP_REFUSED;
+    }
+  done:
+    if (cm->w != NULL)
+	queue_writer_abort(cm->w);
+    checks_result_free(&cr);
+    sb_free(&msg);
+    sb_free(&final);
+    sb_free(&err);
+    msg_free(cm);
+    return result;
+}

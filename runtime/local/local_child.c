@@ -1,0 +1,485 @@
+/*
+ * local_child - the child processes local deliveries run in. local(8)
+ * switches its effective uid back and forth (set_eugid()) inside one
+ * root process; here each write to a mailbox, file or command, and each
+ * read of a user's .forward or :include: file, happens in a child that
+ * gives up root for good first (setgid, setgroups to that one group as
+ * Postfix does, setuid), and the parent only reads what it reports:
+ * a status and a reason, and for reads the file's bytes.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "local_int.h"
+#include "sysroot.h"
+#include "xalloc.h"
+
+char *local_real_path(const char *path)
+{
+    return sysroot_path(path);
+}
+
+char *local_outside(const char *path)
+{
+    if (sysroot_get() == NULL)
+	return NULL;
+    char *p = xstrdup(path);
+    for (;;) {
+	char *real = realpath(p, NULL);
+	if (real != NULL) {
+	    /* The deepest part that exists: inside, or where it leads. */
+	    free(real);
+	    char *outside = sysroot_outside(p);
+	    free(p);
+	    return outside;
+	}
+	char *slash = strrchr(p, '/');
+	if (errno != ENOENT || slash == NULL || slash == p) {
+	    free(p);
+	    return NULL;
+	}
+	*slash = 0;
+    }
+}
+
+static int pw_copy(struct passwd *p, struct local_pw *pw)
+{
+    pw->uid = p->pw_uid;
+    pw->gid = p->pw_gid;
+    pw->name = xstrdup(p->pw_name);
+    pw->dir = xstrdup(p->pw_dir ? p->pw_dir : "");
+    pw->shell = xstrdup(p->pw_shell ? p->pw_shell : "");
+    return 1;
+}
+
+/* A missing entry is "none"; only a failure of the lookup itself is an error. */
+static int pw_result(struct passwd *p, struct local_pw *pw)
+{
+    if (p != NULL)
+	return pw_copy(p, pw);
+    if (errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF || errno == EPERM)
+	return 0;
+    return -1;
+}
+
+int local_getpwnam(const char *name, struct local_pw *pw)
+{
+    errno = 0;
+    return pw_result(getpwnam(name), pw);
+}
+
+int local_getpwuid(uid_t uid, struct local_pw *pw)
+{
+    errno = 0;
+    return pw_result(getpwuid(uid), pw);
+}
+
+void local_pw_free(struct local_pw *pw)
+{
+    free(pw->name);
+    free(pw->dir);
+    free(pw->shell);
+    memset(pw, 0, sizeof(*pw));
+}
+
+/* What the child reports through its status pipe. */
+struct child_status {
+    int32_t status;		/* KIND_* */
+    char dsn[DSN_SIZE];
+};
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+	ssize_t n = write(fd, p, len);
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0)
+	    return -1;
+	p += n;
+	len -= (size_t) n;
+    }
+    return 0;
+}
+
+/* drop_privileges - become uid/gid for good; 0, or -1 with why */
+static int drop_privileges(uid_t uid, gid_t gid, struct local_why *why)
+{
+    if (uid == 0) {
+	why_set(why, "4.3.0", "delivery as root is not done");
+	return -1;
+    }
+    if (geteuid() == 0 || getuid() == 0) {
+	if (setgid(gid) < 0 || setgroups(1, &gid) < 0 || setuid(uid) < 0) {
+	    why_set(why, "4.3.0", "cannot change to uid %ld gid %ld: %s", (long) uid,
+		    (long) gid, strerror(errno));
+	    return -1;
+	}
+	/* Gone for good: there is no way back to root. */
+	if (setuid(0) == 0 || seteuid(0) == 0) {
+	    why_set(why, "4.3.0", "could not give up root privileges");
+	    return -1;
+	}
+	return 0;
+    }
+    /* Not root: the process can deliver as itself only. */
+    if (uid != geteuid()) {
+	why_set(why, "4.3.0", "cannot deliver as uid %ld: running as uid %ld, not root",
+		(long) uid, (long) geteuid());
+	return -1;
+    }
+    if (gid != getegid() && setgid(gid) < 0) {
+	why_set(why, "4.3.0", "cannot change to gid %ld: %s", (long) gid, strerror(errno));
+	return -1;
+    }
+    return 0;
+}
+
+/* child_setup - signals, umask, directory and the file size limit of a delivery */
+static void child_setup(const struct local_agent *a)
+{
+    sigset_t none;
+
+    /* The parent's handlers are not the child's business. */
+    static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2,
+	SIGALRM, SIGIO, SIGURG, SIGWINCH };
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	signal(sigs[i], SIG_DFL);
+    /* A command that stops reading, a file at its size limit: errors, not deaths. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    umask(077);
+    /* local(8) runs in the queue directory; commands see it as their cwd. */
+    if (a->queue_dir == NULL || chdir(a->queue_dir) < 0)
+	(void) chdir("/");
+    /*
+     * mailbox_size_limit is a file size limit, as local(8) sets it: a
+     * write past it fails with EFBIG ("5.2.2 ... File too large").
+     */
+    if (a->mailbox_limit > 0) {
+	struct rlimit rl = { (rlim_t) a->mailbox_limit, (rlim_t) a->mailbox_limit };
+	(void) setrlimit(RLIMIT_FSIZE, &rl);
+    }
+}
+
+int local_run_as(const struct local_agent *a, uid_t uid, gid_t gid,
+		 int (*fn)(void *ctx, struct local_why *why, int out), void *ctx,
+		 struct local_why *why, struct strbuf *payload, size_t limit)
+{
+    int status_pipe[2], data_pipe[2];
+    pid_t pid;
+
+    if (uid == 0) {
+	why_set(why, "4.3.0", "delivery as root is not done");
+	return KIND_FAIL;
+    }
+    if (pipe(status_pipe) < 0) {
+	why_set(why, "4.3.0", "Delivery failed: pipe: %s", strerror(errno));
+	return KIND_FAIL;
+    }
+    if (pipe(data_pipe) < 0) {
+	why_set(why, "4.3.0", "Delivery failed: pipe: %s", strerror(errno));
+	close(status_pipe[0]);
+	close(status_pipe[1]);
+	return KIND_FAIL;
+    }
+    switch (pid = fork()) {
+    case -1:
+	why_set(why, "4.3.0", "Delivery failed: fork: %s", strerror(errno));
+	close(status_pipe[0]);
+	close(status_pipe[1]);
+	close(data_pipe[0]);
+	close(data_pipe[1]);
+	return KIND_FAIL;
+    case 0:{
+	    struct child_status cs;
+	    close(status_pipe[0]);
+	    close(data_pipe[0]);
+	    child_setup(a);
+	    if (drop_privileges(uid, gid, why) < 0)
+		cs.status = KIND_FAIL;
+	    else
+		cs.status = fn(ctx, why, data_pipe[1]);
+	    close(data_pipe[1]);
+	    memcpy(cs.dsn, why->dsn, sizeof(cs.dsn));
+	    /* The status, the reason, a NUL, the x-unix text. */
+	    if (write_all(status_pipe[1], &cs, sizeof(cs)) < 0
+		|| write_all(status_pipe[1], sb_str(&why->reason), why->reason.len) < 0
+		|| write_all(status_pipe[1], "", 1) < 0
+		|| write_all(status_pipe[1], sb_str(&why->dtext), why->dtext.len) < 0)
+		_exit(1);
+	    _exit(0);
+	}
+    default:
+	break;
+    }
+
+    /* The parent: the payload first (the child writes it before its status). */
+    close(status_pipe[1]);
+    close(data_pipe[1]);
+    char buf[8192];
+    ssize_t n;
+    size_t got = 0;
+    while ((n = read(data_pipe[0], buf, sizeof(buf))) != 0) {
+	if (n < 0) {
+	    if (errno == EINTR)
+		continue;
+	    break;
+	}
+	if (payload != NULL && got < limit) {
+	    size_t take = (size_t) n < limit - got ? (size_t) n : limit - got;
+	    sb_addn(payload, buf, take);
+	}
+	got += (size_t) n;
+    }
+    close(data_pipe[0]);
+
+    struct child_status cs;
+    size_t have = 0;
+    struct strbuf reason = STRBUF_INIT;
+    while ((n = read(status_pipe[0], buf, sizeof(buf))) != 0) {
+	if (n < 0) {
+	    if (errno == EINTR)
+		continue;
+	    break;
+	}
+	size_t off = 0;
+	if (have < sizeof(cs)) {
+	    size_t take = (size_t) n < sizeof(cs) - have ? (size_t) n : sizeof(cs) - have;
+	    memcpy((char *) &cs + have, buf, take);
+	    have += take;
+	    off = take;
+	}
+	sb_addn(&reason, buf + off, (size_t) n - off);
+    }
+    close(status_pipe[0]);
+
+    int wstatus = 0;
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+	continue;
+    int result;
+    if (have < sizeof(cs)) {
+	if (WIFSIGNALED(wstatus))
+	    why_set(why, "4.3.0", "delivery process died with signal %d", WTERMSIG(wstatus));
+	else
+	    why_set(why, "4.3.0", "delivery process failed with status %d",
+		    WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+	result = KIND_FAIL;
+    } else {
+	cs.dsn[DSN_SIZE - 1] = 0;
+	memcpy(why->dsn, cs.dsn, sizeof(why->dsn));
+	size_t rlen = strnlen(sb_str(&reason), reason.len);
+	sb_reset(&why->reason);
+	sb_addn(&why->reason, sb_str(&reason), rlen);
+	sb_reset(&why->dtext);
+	if (rlen < reason.len)
+	    sb_addn(&why->dtext, sb_str(&reason) + rlen + 1, reason.len - rlen - 1);
+	result = cs.status;
+    }
+    sb_free(&reason);
+    return result;
+}
+
+/* The trampoline from local_run_as() to a kind. */
+struct kind_call {
+    const struct local_kind *kind;
+    struct local_job *job;
+};
+
+static int kind_fn(void *ctx, struct local_why *why, int out)
+{
+    struct kind_call *call = ctx;
+    int status = call->kind->deliver(call->job, why);
+
+    /* What the parent wants back: the mailbox size before (for biff). */
+    (void) write_all(out, &call->job->end, sizeof(call->job->end));
+    return status;
+}
+
+int local_run_kind(const struct local_kind *kind, struct local_job *job, struct local_why *why)
+{
+    struct kind_call call = { kind, job };
+    struct strbuf back = STRBUF_INIT;
+    int status = local_run_as(job->a, job->uid, job->gid, kind_fn, &call, why, &back,
+			      sizeof(job->end));
+
+    if (back.len == sizeof(job->end))
+	memcpy(&job->end, back.s, sizeof(job->end));
+    sb_free(&back);
+    return status;
+}
+
+/* ------------------------------------------------------------ stat, read */
+
+static int stat_fn(void *ctx, struct local_why *why, int out)
+{
+    struct stat st;
+    int32_t err = stat((const char *) ctx, &st) < 0 ? errno : 0;
+
+    (void) why;
+    return write_all(out, &err, sizeof(err)) < 0 ? KIND_FAIL : KIND_OK;
+}
+
+int local_stat_as(const struct local_agent *a, uid_t uid, gid_t gid, const char *path)
+{
+    char *real = local_real_path(path);
+    struct local_why why = { 0 };
+    struct strbuf back = STRBUF_INIT;
+    int32_t err = EIO;
+
+    if (uid == 0) {
+	struct stat st;
+	err = stat(real, &st) < 0 ? errno : 0;
+    } else if (local_run_as(a, uid, gid, stat_fn, real, &why, &back, sizeof(err)) == KIND_OK
+	       && back.len == sizeof(err)) {
+	memcpy(&err, back.s, sizeof(err));
+    }
+    free(real);
+    why_free(&why);
+    sb_free(&back);
+    errno = err;
+    return err ? -1 : 0;
+}
+
+#define READ_LIMIT	(64 * 1024 * 1024)
+
+/* The fixed part of what a read reports. */
+struct file_head {
+    int32_t index, err, opened, outside;
+    uint32_t mode, uid;
+};
+
+struct read_call {
+    const char *const *paths;	/* as opened (under --root) */
+    size_t npaths;
+    unsigned flags;
+    uid_t uid;
+};
+
+/* probe - the search and the read, wherever they run; content to out (fd) or file */
+static void probe(const struct read_call *call, struct file_head *head, int out,
+		  struct strbuf *content)
+{
+    struct stat st;
+
+    memset(head, 0, sizeof(*head));
+    head->index = -1;
+    for (size_t i = 0; i < call->npaths; i++) {
+	int rc = (call->flags & READ_LSTAT) ? lstat(call->paths[i], &st) : stat(call->paths[i], &st);
+	if (rc == 0) {
+	    head->index = (int32_t) i;
+	    break;
+	}
+	head->err = errno;
+    }
+    if (head->index < 0)
+	return;
+    head->err = 0;
+    head->mode = st.st_mode;
+    head->uid = st.st_uid;
+    if (!S_ISREG(st.st_mode) || (st.st_mode & S_IWOTH)
+	|| ((call->flags & READ_OWNER) && st.st_uid != 0 && st.st_uid != call->uid))
+	return;
+    int fd = open(call->paths[head->index], O_RDONLY | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+	head->err = errno;
+	return;
+    }
+    char *outside = sysroot_fd_outside(fd);
+    if (outside != NULL) {
+	free(outside);
+	close(fd);
+	head->outside = 1;
+	head->err = EPERM;
+	return;
+    }
+    head->opened = 1;
+    if (out >= 0 && write_all(out, head, sizeof(*head)) < 0) {
+	close(fd);
+	return;
+    }
+    char buf[8192];
+    ssize_t n;
+    size_t total = 0;
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	if (n < 0) {
+	    if (errno == EINTR)
+		continue;
+	    break;
+	}
+	if ((total += (size_t) n) > READ_LIMIT)
+	    break;
+	if (out >= 0) {
+	    if (write_all(out, buf, (size_t) n) < 0)
+		break;
+	} else {
+	    sb_addn(content, buf, (size_t) n);
+	}
+    }
+    close(fd);
+}
+
+static int read_fn(void *ctx, struct local_why *why, int out)
+{
+    struct file_head head;
+
+    (void) why;
+    probe(ctx, &head, out, NULL);
+    /* Not opened: the head was not written yet. */
+    if (!head.opened && write_all(out, &head, sizeof(head)) < 0)
+	return KIND_FAIL;
+    return KIND_OK;
+}
+
+int local_read_as(const struct local_agent *a, uid_t uid, gid_t gid, const char *const *paths,
+		  size_t npaths, unsigned flags, struct local_file *file, struct local_why *why)
+{
+    char **real = xcalloc(npaths + 1, sizeof(*real));
+    struct read_call call = { (const char *const *) real, npaths, flags, uid };
+    struct file_head head;
+    int rc = 0;
+
+    for (size_t i = 0; i < npaths; i++)
+	real[i] = local_real_path(paths[i]);
+    sb_reset(&file->content);
+    if (uid == 0) {
+	probe(&call, &head, -1, &file->content);
+    } else {
+	struct strbuf back = STRBUF_INIT;
+	if (local_run_as(a, uid, gid, read_fn, &call, why, &back, READ_LIMIT + sizeof(head))
+	    != KIND_OK || back.len < sizeof(head)) {
+	    rc = -1;
+	} else {
+	    memcpy(&head, back.s, sizeof(head));
+	    sb_addn(&file->content, back.s + sizeof(head), back.len - sizeof(head));
+	}
+	sb_free(&back);
+    }
+    if (rc == 0) {
+	file->index = head.index;
+	file->err = head.err;
+	file->opened = head.opened;
+	file->outside = head.outside;
+	file->mode = head.mode;
+	file->uid = head.uid;
+    }
+    for (size_t i = 0; i < npaths; i++)
+	free(real[i]);
+    free(real);
+    return rc;
+}

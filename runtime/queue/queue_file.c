@@ -1,0 +1,551 @@
+/* queue_file - write and read pfcd's queue files (see queue_file.h, pfc-queue(5)) */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "queue_file.h"
+#include "queue_id.h"
+#include "xalloc.h"
+
+/* ------------------------------------------------------------ records */
+
+/* put_rec - one record: TYPE LENGTH ':' DATA '\n' */
+static void put_rec(struct strbuf *out, int type, const char *data, size_t len)
+{
+    sb_printf(out, "%c%zu:", type, len);
+    sb_addn(out, data, len);
+    sb_addch(out, '\n');
+}
+
+static void put_str(struct strbuf *out, int type, const char *s)
+{
+    put_rec(out, type, s, strlen(s));
+}
+
+/*
+ * get_rec - the record at *pos of map[0..size): its type, data and
+ * length; *pos moves past it. Returns 0, or -1 when no whole record is
+ * there (end of file, a torn append, damage).
+ */
+static int get_rec(const char *map, size_t size, size_t *pos, int *type,
+		   const char **data, size_t *len)
+{
+    size_t p = *pos, n = 0;
+
+    if (p >= size)
+	return -1;
+    *type = (unsigned char) map[p++];
+    if (p >= size || map[p] < '0' || map[p] > '9')
+	return -1;
+    while (p < size && map[p] >= '0' && map[p] <= '9') {
+	if (n > (size_t) 1 << 40)
+	    return -1;
+	n = n * 10 + (size_t) (map[p++] - '0');
+    }
+    if (p >= size || map[p++] != ':')
+	return -1;
+    if (size - p < n + 1 || map[p + n] != '\n')
+	return -1;
+    *data = map + p;
+    *len = n;
+    *pos = p + n + 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ writer */
+
+struct qw_rcpt {
+    char *address, *orig, *orcpt;
+    int notify;
+};
+
+struct queue_writer {
+    char *dir;			/* queue_dir/incoming */
+    char *path;
+    char id[32];
+    int fd;
+    time_t sec;
+    long usec;
+    char *sender;
+    struct strbuf attrs;	/* QREC_ATTR records, ready */
+    struct qw_rcpt *rcpts;
+    size_t nrcpts, cap;
+    struct strbuf content;
+};
+
+struct queue_writer *queue_writer_open(const char *queue_dir, int long_ids, struct strbuf *err)
+{
+    struct queue_writer *w = xcalloc(1, sizeof(*w));
+    static unsigned long serial;
+
+    w->fd = -1;
+    w->dir = xconcat(queue_dir, "/" QUEUE_INCOMING, (char *) NULL);
+    for (int attempt = 0; attempt < 100; attempt++) {
+	struct timeval tv;
+	struct stat st;
+	char tmp[64];
+
+	gettimeofday(&tv, NULL);
+	snprintf(tmp, sizeof(tmp), "%ld.%ld.%lu", (long) tv.tv_usec, (long) getpid(), serial++);
+	char *tpath = xconcat(w->dir, "/", tmp, (char *) NULL);
+	int fd = open(tpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+	    sb_printf(err, "create file %s: %s", tpath, strerror(errno));
+	    free(tpath);
+	    break;
+	}
+	if (fstat(fd, &st) < 0) {
+	    sb_printf(err, "fstat %s: %s", tpath, strerror(errno));
+	    close(fd);
+	    unlink(tpath);
+	    free(tpath);
+	    break;
+	}
+	queue_id_make(w->id, sizeof(w->id), tv.tv_sec, tv.tv_usec, st.st_ino, long_ids);
+	char *path = xconcat(w->dir, "/", w->id, (char *) NULL);
+	/* link() refuses to replace: an ID in use elsewhere in incoming/ is not taken. */
+	if (link(tpath, path) == 0) {
+	    unlink(tpath);
+	    free(tpath);
+	    w->fd = fd;
+	    w->path = path;
+	    w->sec = tv.tv_sec;
+	    w->usec = tv.tv_usec;
+	    return w;
+	}
+	int saved = errno;
+	close(fd);
+	unlink(tpath);
+	free(tpath);
+	free(path);
+	if (saved != EEXIST) {
+	    sb_printf(err, "link to %s/%s: %s", w->dir, w->id, strerror(saved));
+	    break;
+	}
+    }
+    if (err->len == 0)
+	sb_printf(err, "no free queue ID in %s", w->dir);
+    free(w->dir);
+    free(w);
+    return NULL;
+}
+
+const char *queue_writer_id(const struct queue_writer *w)
+{
+    return w->id;
+}
+
+int queue_writer_fd(const struct queue_writer *w)
+{
+    return w->fd;
+}
+
+void queue_writer_time(struct queue_writer *w, time_t sec, long usec)
+{
+    w->sec = sec;
+    w->usec = usec;
+}
+
+void queue_writer_sender(struct queue_writer *w, const char *sender)
+{
+    free(w->sender);
+    w->sender = xstrdup(sender);
+}
+
+void queue_writer_attr(struct queue_writer *w, const char *name, const char *value)
+{
+    struct strbuf rec = STRBUF_INIT;
+
+    sb_printf(&rec, "%s=%s", name, value);
+    put_rec(&w->attrs, QREC_ATTR, rec.s, rec.len);
+    sb_free(&rec);
+}
+
+void queue_writer_rcpt(struct queue_writer *w, const char *address, const char *orig,
+		       const char *orcpt, int notify)
+{
+    if (w->nrcpts == w->cap) {
+	w->cap = w->cap ? 2 * w->cap : 8;
+	w->rcpts = xrealloc(w->rcpts, w->cap * sizeof(*w->rcpts));
+    }
+    struct qw_rcpt *r = &w->rcpts[w->nrcpts++];
+    r->address = xstrdup(address);
+    r->orig = xstrdup(orig ? orig : "");
+    r->orcpt = xstrdup(orcpt ? orcpt : "");
+    r->notify = notify;
+}
+
+void queue_writer_content(struct queue_writer *w, const char *data, size_t len)
+{
+    sb_addn(&w->content, data, len);
+}
+
+static void writer_free(struct queue_writer *w)
+{
+    if (w->fd >= 0)
+	close(w->fd);
+    for (size_t i = 0; i < w->nrcpts; i++) {
+	free(w->rcpts[i].address);
+	free(w->rcpts[i].orig);
+	free(w->rcpts[i].orcpt);
+    }
+    free(w->rcpts);
+    sb_free(&w->attrs);
+    sb_free(&w->content);
+    free(w->sender);
+    free(w->path);
+    free(w->dir);
+    free(w);
+}
+
+void queue_writer_abort(struct queue_writer *w)
+{
+    if (w == NULL)
+	return;
+    if (w->path)
+	unlink(w->path);
+    writer_free(w);
+}
+
+/* write_all - write(2) until done */
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+	ssize_t n = write(fd, data, len);
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0)
+	    return -1;
+	data += n;
+	len -= (size_t) n;
+    }
+    return 0;
+}
+
+/* queue_sync_dir - fsync a directory, so the names in it survive a crash */
+int queue_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+	return -1;
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+int queue_writer_finish(struct queue_writer *w, int flags, char **path, struct strbuf *err)
+{
+    struct strbuf out = STRBUF_INIT;
+    char tbuf[64];
+
+    put_str(&out, QREC_VERSION, QUEUE_FILE_MAGIC);
+    put_str(&out, QREC_ID, w->id);
+    snprintf(tbuf, sizeof(tbuf), "%lld.%06ld", (long long) w->sec, w->usec);
+    put_str(&out, QREC_TIME, tbuf);
+    put_str(&out, QREC_SENDER, w->sender ? w->sender : "");
+    sb_addn(&out, w->attrs.s ? w->attrs.s : "", w->attrs.len);
+    for (size_t i = 0; i < w->nrcpts; i++) {
+	struct qw_rcpt *r = &w->rcpts[i];
+	put_str(&out, QREC_RCPT, r->address);
+	if (*r->orig)
+	    put_str(&out, QREC_ORIG, r->orig);
+	if (*r->orcpt)
+	    put_str(&out, QREC_ORCPT, r->orcpt);
+	if (r->notify) {
+	    snprintf(tbuf, sizeof(tbuf), "%d", r->notify);
+	    put_str(&out, QREC_NOTIFY, tbuf);
+	}
+    }
+    /* The content as received may end without a line end: give it one. */
+    if (w->content.len > 0 && w->content.s[w->content.len - 1] != '\n')
+	sb_addch(&w->content, '\n');
+    put_rec(&out, QREC_CONTENT, w->content.s ? w->content.s : "", w->content.len);
+    put_rec(&out, QREC_END, "", 0);
+
+    int rc = 0;
+    if (w->nrcpts == 0) {
+	sb_printf(err, "%s: no recipients", w->id);
+	rc = -1;
+    } else if (write_all(w->fd, out.s, out.len) < 0) {
+	sb_printf(err, "write queue file %s: %s", w->path, strerror(errno));
+	rc = -1;
+    } else if (fchmod(w->fd, 0700) < 0) {
+	sb_printf(err, "fchmod queue file %s: %s", w->path, strerror(errno));
+	rc = -1;
+    } else if ((flags & QW_SYNC) && (fsync(w->fd) < 0 || queue_sync_dir(w->dir) < 0)) {
+	sb_printf(err, "fsync queue file %s: %s", w->path, strerror(errno));
+	rc = -1;
+    }
+    sb_free(&out);
+    if (rc < 0) {
+	queue_writer_abort(w);
+	return -1;
+    }
+    if (path != NULL) {
+	*path = w->path;
+	w->path = NULL;
+    }
+    writer_free(w);
+    return 0;
+}
+
+/* ------------------------------------------------------------ reader */
+
+/* owned - a string the message owns (an update made after it was read) */
+static const char *owned(struct queue_msg *m, const char *data, size_t len);
+
+struct queue_msg_own {
+    char **strs;
+    size_t n, cap;
+};
+
+static const char *owned(struct queue_msg *m, const char *data, size_t len)
+{
+    struct queue_msg_own *o = m->own;
+
+    if (o->n == o->cap) {
+	o->cap = o->cap ? 2 * o->cap : 8;
+	o->strs = xrealloc(o->strs, o->cap * sizeof(*o->strs));
+    }
+    char *s = xmalloc(len + 1);
+    memcpy(s, data, len);
+    s[len] = 0;
+    o->strs[o->n++] = s;
+    return s;
+}
+
+/* apply_update - "INDEX STATUS DSN REASON" onto the recipient it names */
+static void apply_update(struct queue_msg *m, const char *data, size_t len)
+{
+    const char *end = data + len, *cp = data;
+    size_t index = 0;
+
+    if (cp == end || *cp < '0' || *cp > '9')
+	return;
+    while (cp < end && *cp >= '0' && *cp <= '9')
+	index = index * 10 + (size_t) (*cp++ - '0');
+    if (index >= m->nrcpts || end - cp < 3 || cp[0] != ' ' || cp[2] != ' ')
+	return;
+    int status = cp[1];
+    if (status != QRCPT_DEFERRED && status != QRCPT_SENT && status != QRCPT_BOUNCED)
+	return;
+    cp += 3;
+    const char *sp = memchr(cp, ' ', (size_t) (end - cp));
+    if (sp == NULL)
+	return;
+    struct queue_rcpt *r = &m->rcpts[index];
+    r->status = (enum qrcpt_status) status;
+    r->dsn = owned(m, cp, (size_t) (sp - cp));
+    r->reason = owned(m, sp + 1, (size_t) (end - sp - 1));
+}
+
+/* nul_str - a record's data as a string: copied, since records are not NUL-ended */
+static const char *nul_str(struct queue_msg *m, const char *data, size_t len)
+{
+    return owned(m, data, len);
+}
+
+int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
+{
+    struct stat st;
+    size_t rcap = 0, acap = 0;
+
+    memset(m, 0, sizeof(*m));
+    m->fd = -1;
+    m->own = xcalloc(1, sizeof(struct queue_msg_own));
+    m->path = xstrdup(path);
+    if ((m->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
+	sb_printf(err, "open %s: %s", path, strerror(errno));
+	goto fail;
+    }
+    if (fstat(m->fd, &st) < 0) {
+	sb_printf(err, "fstat %s: %s", path, strerror(errno));
+	goto fail;
+    }
+    if ((st.st_mode & S_IRWXU) != 0700) {
+	sb_printf(err, "%s: not complete (mode %03o)", path, (unsigned) (st.st_mode & 0777));
+	queue_msg_close(m);
+	return -2;
+    }
+    if (st.st_size == 0) {
+	sb_printf(err, "%s: empty", path);
+	goto fail;
+    }
+    m->map_len = (size_t) st.st_size;
+    void *map = mmap(NULL, m->map_len, PROT_READ, MAP_SHARED, m->fd, 0);
+    if (map == MAP_FAILED) {
+	m->map = NULL;
+	sb_printf(err, "mmap %s: %s", path, strerror(errno));
+	goto fail;
+    }
+    m->map = map;
+
+    size_t pos = 0, len;
+    int type, ended = 0, have_content = 0;
+    const char *data;
+    if (get_rec(m->map, m->map_len, &pos, &type, &data, &len) < 0 || type != QREC_VERSION
+	|| len != strlen(QUEUE_FILE_MAGIC) || memcmp(data, QUEUE_FILE_MAGIC, len) != 0) {
+	sb_printf(err, "%s: not a pfcd queue file", path);
+	goto fail;
+    }
+    m->sender = "";
+    while (!ended) {
+	if (get_rec(m->map, m->map_len, &pos, &type, &data, &len) < 0) {
+	    sb_printf(err, "%s: truncated or damaged at byte %zu", path, pos);
+	    goto fail;
+	}
+	switch (type) {
+	case QREC_ID:
+	    snprintf(m->id, sizeof(m->id), "%.*s", (int) (len < 31 ? len : 31), data);
+	    break;
+	case QREC_TIME:{
+		const char *t = nul_str(m, data, len);
+		char *dot;
+		m->arrival = (time_t) strtoll(t, &dot, 10);
+		m->arrival_usec = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
+		break;
+	    }
+	case QREC_SENDER:
+	    m->sender = nul_str(m, data, len);
+	    break;
+	case QREC_ATTR:{
+		const char *eq = memchr(data, '=', len);
+		if (eq == NULL)
+		    break;
+		if (m->nattrs == acap) {
+		    acap = acap ? 2 * acap : 16;
+		    m->attrs = xrealloc(m->attrs, acap * sizeof(*m->attrs));
+		}
+		m->attrs[m->nattrs].name = nul_str(m, data, (size_t) (eq - data));
+		m->attrs[m->nattrs].value = nul_str(m, eq + 1, (size_t) (data + len - eq - 1));
+		m->nattrs++;
+		break;
+	    }
+	case QREC_RCPT:
+	    if (m->nrcpts == rcap) {
+		rcap = rcap ? 2 * rcap : 8;
+		m->rcpts = xrealloc(m->rcpts, rcap * sizeof(*m->rcpts));
+	    }
+	    memset(&m->rcpts[m->nrcpts], 0, sizeof(*m->rcpts));
+	    m->rcpts[m->nrcpts].address = nul_str(m, data, len);
+	    m->rcpts[m->nrcpts].orig = m->rcpts[m->nrcpts].orcpt = "";
+	    m->rcpts[m->nrcpts].dsn = m->rcpts[m->nrcpts].reason = "";
+	    m->nrcpts++;
+	    break;
+	case QREC_ORIG:
+	case QREC_ORCPT:
+	case QREC_NOTIFY:
+	    if (m->nrcpts == 0) {
+		sb_printf(err, "%s: recipient attribute before any recipient", path);
+		goto fail;
+	    }
+	    if (type == QREC_ORIG)
+		m->rcpts[m->nrcpts - 1].orig = nul_str(m, data, len);
+	    else if (type == QREC_ORCPT)
+		m->rcpts[m->nrcpts - 1].orcpt = nul_str(m, data, len);
+	    else
+		m->rcpts[m->nrcpts - 1].notify = atoi(nul_str(m, data, len));
+	    break;
+	case QREC_CONTENT:
+	    m->content = data;
+	    m->content_len = len;
+	    have_content = 1;
+	    break;
+	case QREC_END:
+	    ended = 1;
+	    break;
+	default:
+	    sb_printf(err, "%s: unknown record type '%c' at byte %zu", path, type, pos);
+	    goto fail;
+	}
+    }
+    if (!have_content || m->nrcpts == 0 || m->id[0] == 0) {
+	sb_printf(err, "%s: incomplete envelope", path);
+	goto fail;
+    }
+    /* Updates: a torn last one (a crash while appending) ends the list. */
+    while (get_rec(m->map, m->map_len, &pos, &type, &data, &len) == 0)
+	if (type == QREC_UPDATE)
+	    apply_update(m, data, len);
+    m->size = (long) m->content_len;
+    for (const char *cp = m->content, *end = m->content + m->content_len;
+	 (cp = memchr(cp, '\n', (size_t) (end - cp))) != NULL; cp++)
+	m->size++;
+    return 0;
+  fail:
+    queue_msg_close(m);
+    return -1;
+}
+
+const char *queue_msg_attr(const struct queue_msg *m, const char *name)
+{
+    for (size_t i = 0; i < m->nattrs; i++)
+	if (strcmp(m->attrs[i].name, name) == 0)
+	    return m->attrs[i].value;
+    return NULL;
+}
+
+int queue_msg_mark(struct queue_msg *m, size_t index, enum qrcpt_status status,
+		   const char *dsn, const char *reason)
+{
+    struct strbuf data = STRBUF_INIT, rec = STRBUF_INIT;
+
+    if (index >= m->nrcpts) {
+	errno = EINVAL;
+	return -1;
+    }
+    sb_printf(&data, "%zu %c %s ", index, (int) status, *dsn ? dsn : "-");
+    /* One line: a reason never spans records. */
+    for (const char *cp = reason; *cp; cp++)
+	sb_addch(&data, *cp == '\n' || *cp == '\r' ? ' ' : *cp);
+    put_rec(&rec, QREC_UPDATE, data.s, data.len);
+    int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
+    if (rc == 0)
+	apply_update(m, data.s, data.len);
+    sb_free(&data);
+    sb_free(&rec);
+    return rc;
+}
+
+int queue_msg_sync(struct queue_msg *m)
+{
+    return fdatasync(m->fd);
+}
+
+int queue_msg_done(const struct queue_msg *m)
+{
+    for (size_t i = 0; i < m->nrcpts; i++)
+	if (m->rcpts[i].status != QRCPT_SENT && m->rcpts[i].status != QRCPT_BOUNCED)
+	    return 0;
+    return 1;
+}
+
+void queue_msg_close(struct queue_msg *m)
+{
+    struct queue_msg_own *o = m->own;
+
+    if (m->map != NULL)
+	munmap((void *) m->map, m->map_len);
+    if (m->fd >= 0)
+	close(m->fd);
+    if (o != NULL) {
+	for (size_t i = 0; i < o->n; i++)
+	    free(o->strs[i]);
+	free(o->strs);
+	free(o);
+    }
+    free(m->attrs);
+    free(m->rcpts);
+    free(m->path);
+    memset(m, 0, sizeof(*m));
+    m->fd = -1;
+}

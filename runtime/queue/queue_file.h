@@ -1,0 +1,219 @@
+/*
+ * queue_file - one queued message on disk, and the API that writes and
+ * reads it (pfc-queue(5) describes the bytes). pfcd's cleanup writes a
+ * queue file, the queue manager reads it and hands each recipient to a
+ * delivery agent, and the agents report back through queue_msg_mark().
+ *
+ * A queue file is a sequence of records, each
+ *
+ *	TYPE LENGTH ':' DATA '\n'
+ *
+ * TYPE one letter, LENGTH the decimal byte count of DATA (which may hold
+ * any byte, newlines included), so a reader never scans DATA. The
+ * envelope comes first, then the message content as one record, then
+ * QREC_END. The file is written under incoming/ with mode 0600 and made
+ * 0700 once complete and on stable storage (fsync of the file and of
+ * its directory): only a 0700 file is a message, as in Postfix.
+ * Everything after QREC_END is appended later: one QREC_UPDATE per
+ * delivery attempt of one recipient. Appending is the only change ever
+ * made to a complete file, so a crash can leave at most a torn last
+ * update, which readers ignore (the attempt is then made again: at
+ * least once, never lost).
+ */
+#ifndef PFC_QUEUE_FILE_H
+#define PFC_QUEUE_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "strbuf.h"
+
+/* Record types. */
+#define QREC_VERSION	'V'	/* first record: QUEUE_FILE_MAGIC */
+#define QREC_ID		'I'	/* the queue ID */
+#define QREC_TIME	'T'	/* arrival: "SECONDS.MICROSECONDS" */
+#define QREC_SENDER	'S'	/* envelope sender; empty: the null sender */
+#define QREC_ATTR	'A'	/* "name=value": a named attribute (QATTR_*) */
+#define QREC_RCPT	'R'	/* a recipient; the O, D, N records after it belong to it */
+#define QREC_ORIG	'O'	/* ...its original recipient, as first received */
+#define QREC_ORCPT	'D'	/* ...its DSN ORCPT ("rfc822;addr"), as the client gave it */
+#define QREC_NOTIFY	'N'	/* ...its DSN NOTIFY mask, decimal (QNOTIFY_*) */
+#define QREC_CONTENT	'M'	/* headers and body, lines ended by LF */
+#define QREC_END	'E'	/* end of the envelope: the file is complete */
+#define QREC_UPDATE	'U'	/* "INDEX STATUS DSN REASON": one delivery attempt */
+
+#define QUEUE_FILE_MAGIC "pfcq 1"
+
+/* The queues: directories under queue_directory. */
+#define QUEUE_INCOMING	"incoming"	/* new messages, not yet looked at */
+#define QUEUE_ACTIVE	"active"	/* being delivered */
+#define QUEUE_DEFERRED	"deferred"	/* waiting for a retry; mtime = next retry */
+#define QUEUE_HOLD	"hold"		/* held (HOLD action, pfc queue -h) */
+#define QUEUE_CORRUPT	"corrupt"	/* unreadable files, kept for a human */
+
+/* DSN NOTIFY, as smtpd_session passes it; 0: not given (FAILURE|DELAY). */
+#define QNOTIFY_SUCCESS	1
+#define QNOTIFY_FAILURE	2
+#define QNOTIFY_DELAY	4
+#define QNOTIFY_NEVER	8
+
+/* Named attributes (QREC_ATTR): names as Postfix's queue file uses them. */
+#define QATTR_CLIENT_NAME	"client_name"
+#define QATTR_REVERSE_NAME	"reverse_client_name"
+#define QATTR_CLIENT_ADDR	"client_address"
+#define QATTR_CLIENT_PORT	"client_port"
+#define QATTR_HELO_NAME		"helo_name"
+#define QATTR_PROTOCOL		"protocol_name"	/* SMTP, ESMTP, UTF8SMTP, ... */
+#define QATTR_ENVID		"envid"		/* MAIL ... ENVID= */
+#define QATTR_RET		"ret"		/* MAIL ... RET=: "FULL" or "HDRS" */
+#define QATTR_ENCODING		"encoding"	/* MAIL ... BODY=: "7BIT", "8BITMIME" */
+#define QATTR_SMTPUTF8		"smtputf8"	/* "1": MAIL ... SMTPUTF8 */
+#define QATTR_ORIGIN		"log_message_origin"	/* "name[addr]", or "local" */
+
+/* What became of a recipient (QREC_UPDATE's STATUS letter). */
+enum qrcpt_status {
+    QRCPT_TODO = 0,		/* no attempt yet */
+    QRCPT_DEFERRED = 'd',	/* temporary failure: try again later */
+    QRCPT_SENT = 's',		/* delivered (or forwarded, or discarded): done */
+    QRCPT_BOUNCED = 'b',	/* permanent failure: done, the sender gets a bounce */
+};
+
+struct queue_rcpt {
+    const char *address;	/* where to deliver (after cleanup's rewriting) */
+    const char *orig;		/* the original recipient; "" when not known */
+    const char *orcpt;		/* DSN ORCPT as given; "" when none */
+    int notify;			/* QNOTIFY_* mask; 0: not given */
+    /* The last QREC_UPDATE for it. */
+    enum qrcpt_status status;
+    const char *dsn;		/* "4.2.0", "" before the first attempt */
+    const char *reason;		/* "delivered to mailbox", "" before the first attempt */
+};
+
+struct queue_attr {
+    const char *name;
+    const char *value;
+};
+
+/*
+ * A message as read from its queue file: every pointer points into the
+ * file's read-only mapping and lives until queue_msg_close().
+ */
+struct queue_msg {
+    char id[32];
+    char *path;			/* as opened */
+    int fd;			/* open read-write, for queue_msg_mark() */
+    const char *map;
+    size_t map_len;
+    time_t arrival;		/* seconds */
+    long arrival_usec;
+    const char *sender;		/* "" for the null sender */
+    struct queue_attr *attrs;
+    size_t nattrs;
+    struct queue_rcpt *rcpts;
+    size_t nrcpts;
+    const char *content;	/* headers, empty line, body; every line ends in LF */
+    size_t content_len;
+    long size;			/* Postfix's message size: content with CRLF line ends */
+    struct queue_msg_own *own;	/* strings copied out of records */
+};
+
+/*
+ * queue_msg_open - read the queue file at path. Returns 0, or -1 with
+ * the reason in *err ("not a queue file", "truncated", ...): a file that
+ * is not complete (no QREC_END) is not a message. A file whose mode is
+ * not 0700 when opened is one still being written (or left by a crash
+ * while it was): -2, with the reason in *err.
+ */
+int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err);
+
+/* queue_msg_attr - the value of a named attribute, or NULL */
+const char *queue_msg_attr(const struct queue_msg *m, const char *name);
+
+/*
+ * queue_msg_mark - record an attempt for recipient index: append one
+ * QREC_UPDATE (not synced: see queue_msg_sync()). Updates
+ * m->rcpts[index]. Returns 0, or -1 with errno.
+ */
+int queue_msg_mark(struct queue_msg *m, size_t index, enum qrcpt_status status,
+		   const char *dsn, const char *reason);
+
+/*
+ * queue_msg_sync - the marks so far on stable storage (fdatasync), so
+ * that what was delivered is not delivered again after a crash. The
+ * queue manager calls it once per attempt, when the file stays in the
+ * queue; a file removed at once needs none (a crash before the removal
+ * delivers it again: at least once). Returns 0, or -1 with errno.
+ */
+int queue_msg_sync(struct queue_msg *m);
+
+/* queue_msg_done - has every recipient a final status (sent or bounced)? */
+int queue_msg_done(const struct queue_msg *m);
+
+void queue_msg_close(struct queue_msg *m);
+
+/*
+ * Writing a new message. queue_writer_open() creates the file in
+ * queue_dir/incoming (mode 0600) and names it by its queue ID (Postfix's
+ * short form, microseconds and inode in hex, or the long form when
+ * long_ids); the caller then adds the envelope and the content in any
+ * order of calls (the writer keeps records in the order pfc-queue(5)
+ * gives), and queue_writer_finish() writes them, makes the file 0700 and,
+ * unless the caller syncs it itself (queue_writer_fd(), group commit),
+ * fsyncs the file and its directory.
+ */
+struct queue_writer;
+
+struct queue_writer *queue_writer_open(const char *queue_dir, int long_ids, struct strbuf *err);
+const char *queue_writer_id(const struct queue_writer *w);
+void queue_writer_time(struct queue_writer *w, time_t sec, long usec);
+void queue_writer_sender(struct queue_writer *w, const char *sender);
+void queue_writer_attr(struct queue_writer *w, const char *name, const char *value);
+void queue_writer_rcpt(struct queue_writer *w, const char *address, const char *orig,
+		       const char *orcpt, int notify);
+/* queue_writer_content - append bytes of the content (LF line ends) */
+void queue_writer_content(struct queue_writer *w, const char *data, size_t len);
+
+#define QW_SYNC		1	/* fsync the file and its directory before returning */
+/*
+ * queue_writer_finish - write and close. Returns 0 with the final path
+ * in *path (the caller frees it) when path is not NULL, or -1 with *err
+ * (the file is removed). Without QW_SYNC the caller must fsync the file
+ * (queue_writer_fd() before finish, or open the path) and its directory
+ * before it tells anyone the message is queued.
+ */
+int queue_writer_finish(struct queue_writer *w, int flags, char **path, struct strbuf *err);
+int queue_writer_fd(const struct queue_writer *w);
+void queue_writer_abort(struct queue_writer *w);
+
+/* queue_sync_dir - fsync a directory (its new names survive a crash); 0 or -1 */
+int queue_sync_dir(const char *dir);
+
+/*
+ * What a delivery agent reports for one recipient: the outcome, the
+ * enhanced status code, and the text of Postfix's log line and bounce
+ * ("delivered to mailbox", "unknown user: \"x\"", "forwarded as ID").
+ * relay is the log's relay= ("local", "none", a transport name).
+ */
+struct delivery_status {
+    enum qrcpt_status status;	/* QRCPT_SENT, QRCPT_DEFERRED or QRCPT_BOUNCED */
+    char dsn[16];		/* "2.0.0", "4.2.0", "5.1.1" */
+    struct strbuf reason;
+    char relay[64];
+};
+
+/*
+ * The queue manager calls local delivery (runtime/local/) once per
+ * recipient whose transport is a local(8) service, as
+ *
+ *	void local_deliver(const struct policy *service, const struct queue_msg *m,
+ *			   size_t rcpt, struct delivery_status *st);
+ *
+ * (service: the view of the master.cf service the recipient resolved
+ * to), and records st with queue_msg_mark(). Aliases and .forward that
+ * make new messages submit them with queue_writer_*() (QW_SYNC) and
+ * report "forwarded as ID". Declared by runtime/local/; this comment is
+ * the agreement.
+ */
+
+#endif

@@ -1,0 +1,1 @@
+pfc trace policy.pfi --client mail.example.net < session.txt

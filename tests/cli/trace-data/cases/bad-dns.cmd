@@ -1,0 +1,1 @@
+pfc trace policy.pfi --dns ns.example < session.txt

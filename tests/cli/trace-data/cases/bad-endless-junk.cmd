@@ -1,0 +1,1 @@
+{ yes || true; } | pfc trace policy.pfi

@@ -1,0 +1,1 @@
+pfc trace policy.pfi --envelopes --to postmaster@example.com < envelopes.txt

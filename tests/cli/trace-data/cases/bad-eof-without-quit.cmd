@@ -1,0 +1,1 @@
+printf 'EHLO a.example\nMAIL FROM:<alice@example.net>\n' | pfc trace policy.pfi

@@ -1,0 +1,1 @@
+pfc trace policy.pfi --format=xml < session.txt

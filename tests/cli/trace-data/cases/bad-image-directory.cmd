@@ -1,0 +1,1 @@
+mkdir d.pfi && pfc trace d.pfi < session.txt

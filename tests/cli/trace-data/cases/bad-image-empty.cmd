@@ -1,0 +1,1 @@
+: > e.pfi && pfc trace e.pfi < session.txt

@@ -1,0 +1,1 @@
+mkfifo p.pfi && pfc trace p.pfi < session.txt

@@ -1,0 +1,1 @@
+pfc trace nosuch.pfi < session.txt

@@ -1,0 +1,1 @@
+pfc trace session.txt < session.txt

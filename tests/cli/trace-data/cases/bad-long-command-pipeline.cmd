@@ -1,0 +1,1 @@
+{ printf 'EHLO a.example\n'; head -c 10485760 /dev/zero | tr '\0' X; printf '\nNOOP\nQUIT\n'; } | pfc trace policy.pfi --pipeline

@@ -1,0 +1,1 @@
+{ printf 'EHLO a.example\nMAIL FROM:<alice@example.net>\nRCPT TO:<postmaster@example.com>\nDATA\nSubject: big\n\n'; head -c 10485760 /dev/zero | tr '\0' b; printf '\n.\nQUIT\n'; } | pfc trace policy.pfi

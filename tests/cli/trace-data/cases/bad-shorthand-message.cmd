@@ -1,0 +1,1 @@
+pfc trace policy.pfi --to postmaster@example.com --message nosuch.eml

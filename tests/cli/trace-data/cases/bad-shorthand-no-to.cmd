@@ -1,0 +1,1 @@
+pfc trace policy.pfi --from alice@example.net

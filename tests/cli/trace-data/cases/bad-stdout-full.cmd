@@ -1,0 +1,1 @@
+pfc trace policy.pfi < session.txt > /dev/full

@@ -1,0 +1,1 @@
+mkdir cases.d && pfc test policy.pfi cases.d

@@ -1,0 +1,1 @@
+printf '  ehlo x\n' > n.test && pfc test policy.pfi n.test

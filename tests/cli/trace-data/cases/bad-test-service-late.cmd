@@ -1,0 +1,1 @@
+printf 'test a\n  ehlo x\n  service submission\n' > s.test && pfc test policy.pfi s.test

@@ -1,0 +1,1 @@
+pfc trace policy.pfi --envelopes < envelopes.txt

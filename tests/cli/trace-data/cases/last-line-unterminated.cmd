@@ -1,0 +1,1 @@
+printf 'EHLO a.example\nQUIT' | pfc trace policy.pfi

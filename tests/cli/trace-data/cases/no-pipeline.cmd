@@ -1,0 +1,1 @@
+pfc trace policy.pfi --client 203.0.113.9,mail.example.net < pipelined.txt

@@ -1,0 +1,1 @@
+pfc test policy.pfi pass.test fail.test

@@ -1,0 +1,1 @@
+pfc test --service submission policy.pfi - < pass.test

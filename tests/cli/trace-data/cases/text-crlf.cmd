@@ -1,0 +1,1 @@
+sed 's/$/\r/' session.txt | pfc trace policy.pfi --client 203.0.113.9,mail.example.net
