@@ -33,25 +33,25 @@ void sb_adds(struct strbuf *sb, const char *s)
     sb_addn(sb, s, strlen(s));
 }
 
-void sb_addch(struct strbuf *sb, int ch)
-{
-    sb_grow(sb, 1);
-    sb->s[sb->len++] = (char) ch;
-    sb->s[sb->len] = 0;
-}
-
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 {
     va_list ap2;
+    size_t room = sb->cap > sb->len ? sb->cap - sb->len : 0;
     int n;
 
+    /* Formatted once when it fits in the room there is (most of the time), else twice. */
     va_copy(ap2, ap);
-    n = vsnprintf(NULL, 0, fmt, ap2);
+    n = vsnprintf(room ? sb->s + sb->len : NULL, room, fmt, ap2);
     va_end(ap2);
-    if (n < 0)
+    if (n < 0) {
+	if (room)
+	    sb->s[sb->len] = 0;
 	return;
-    sb_grow(sb, (size_t) n);
-    vsnprintf(sb->s + sb->len, (size_t) n + 1, fmt, ap);
+    }
+    if ((size_t) n >= room) {
+	sb_grow(sb, (size_t) n);
+	vsnprintf(sb->s + sb->len, (size_t) n + 1, fmt, ap);
+    }
     sb->len += (size_t) n;
 }
 

@@ -16,7 +16,14 @@ struct strbuf {
 void sb_grow(struct strbuf *sb, size_t extra);
 void sb_addn(struct strbuf *sb, const char *data, size_t len);
 void sb_adds(struct strbuf *sb, const char *s);
-void sb_addch(struct strbuf *sb, int ch);
+/* sb_addch - one byte: inline, as scanners add text a byte at a time */
+static inline void sb_addch(struct strbuf *sb, int ch)
+{
+    if (sb->len + 1 >= sb->cap)
+	sb_grow(sb, 1);
+    sb->s[sb->len++] = (char) ch;
+    sb->s[sb->len] = 0;
+}
 void sb_printf(struct strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);

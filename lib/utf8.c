@@ -89,6 +89,12 @@ void utf8_casefold(struct strbuf *buf, const char *s)
     uint32_t c;
 
     while (len > 0) {
+	if (*p < 0x80) {	/* ASCII, most of the text: without the decoder */
+	    sb_addch(buf, (*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+	    p++;
+	    len--;
+	    continue;
+	}
 	size_t n = decode(p, len, &c);
 	if (n == 0) {		/* not UTF-8: copy the byte, fold ASCII only */
 	    sb_addch(buf, *p);

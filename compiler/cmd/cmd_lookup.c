@@ -551,7 +551,7 @@ static enum lo_outcome search(struct lookup_run *run, const char *param,
 			      const char *restriction, enum lo_kind kind,
 			      const char *table_list, const char *input, char **value)
 {
-    struct lo_keys keys = { NULL, 0, 0 };
+    struct lo_keys keys = LO_KEYS_INIT;
     struct lo_probe last = { NULL, 0, LO_MISS, NULL, NULL };
     struct dict **tables;
     size_t ntables = 0;

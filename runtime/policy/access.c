@@ -52,7 +52,7 @@ const char *dsn_fix(const char *status, const char *reply_class)
 static void make_printable(char *text, int utf8)
 {
     for (unsigned char *cp = (unsigned char *) text; *cp; cp++) {
-	if (*cp < 0x80 && (isprint(*cp)))
+	if (*cp >= 0x20 && *cp < 0x7f)	/* isprint() in the C locale, without its table */
 	    continue;
 	if (utf8 && *cp >= 194 && *cp <= 254 && cp[1] >= 128 && cp[1] < 192) {
 	    while (cp[1] >= 128 && cp[1] < 192)

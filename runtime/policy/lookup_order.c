@@ -1,5 +1,6 @@
 /* lookup_order - Postfix's probe keys for each kind of lookup, and the walk */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,7 +41,11 @@ void lo_settings_init(struct lo_settings *s)
     s->double_bounce_sender = "double-bounce";
 }
 
-/* add_key - append text[0..len) unless empty: maps_find() skips "" */
+/*
+ * add_key - append text[0..len) unless empty: maps_find() skips "". The
+ * text goes into keys->texts, which may move as it grows: the key holds
+ * its offset there until lo_build() ends (texts_to_pointers()).
+ */
 static void add_key(struct lo_keys *keys, const char *text, size_t len, int partial)
 {
     if (len == 0)
@@ -49,9 +54,24 @@ static void add_key(struct lo_keys *keys, const char *text, size_t len, int part
 	keys->cap = keys->cap ? 2 * keys->cap : 16;
 	keys->keys = xrealloc(keys->keys, keys->cap * sizeof(*keys->keys));
     }
-    keys->keys[keys->count].text = xstrndup(text, len);
+    keys->keys[keys->count].text = (char *) (uintptr_t) keys->texts.len;
     keys->keys[keys->count].partial = partial;
     keys->count++;
+    sb_addn(&keys->texts, text, len);
+    sb_addn(&keys->texts, "", 1);
+}
+
+/* texts_to_offsets, texts_to_pointers - the keys' texts as offsets in keys->texts, and back */
+static void texts_to_offsets(struct lo_keys *keys)
+{
+    for (size_t i = 0; i < keys->count; i++)
+	keys->keys[i].text = (char *) (uintptr_t) (keys->keys[i].text - keys->texts.s);
+}
+
+static void texts_to_pointers(struct lo_keys *keys)
+{
+    for (size_t i = 0; i < keys->count; i++)
+	keys->keys[i].text = keys->texts.s + (uintptr_t) keys->keys[i].text;
 }
 
 static void add_str(struct lo_keys *keys, const char *text, int partial)
@@ -61,9 +81,8 @@ static void add_str(struct lo_keys *keys, const char *text, int partial)
 
 void lo_keys_free(struct lo_keys *keys)
 {
-    for (size_t i = 0; i < keys->count; i++)
-	free(keys->keys[i].text);
     free(keys->keys);
+    sb_free(&keys->texts);
     memset(keys, 0, sizeof(*keys));
 }
 
@@ -254,8 +273,8 @@ static char *casefold(const char *text, int utf8)
     return sb_detach(&out);
 }
 
-int lo_build(struct lo_keys *keys, enum lo_kind kind, const char *input,
-	     const struct lo_settings *s, const char **err)
+static int build(struct lo_keys *keys, enum lo_kind kind, const char *input,
+		 const struct lo_settings *s, const char **err)
 {
     unsigned parent = s->parent_matches_subdomains ? FIND_PDMS : FIND_PDDMDS;
     char *addr, *folded;
@@ -312,6 +331,15 @@ int lo_build(struct lo_keys *keys, enum lo_kind kind, const char *input,
     }
     *err = "unknown lookup kind";
     return -1;
+}
+
+int lo_build(struct lo_keys *keys, enum lo_kind kind, const char *input,
+	     const struct lo_settings *s, const char **err)
+{
+    texts_to_offsets(keys);
+    int rc = build(keys, kind, input, s, err);
+    texts_to_pointers(keys);
+    return rc;
 }
 
 enum lo_outcome lo_run(const struct lo_keys *keys, const struct lo_tables *tables,

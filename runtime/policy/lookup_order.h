@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include "strbuf.h"
+
 enum lo_kind {
     /*
      * mail_addr_find() with its default strategy: virtual_alias_maps,
@@ -81,11 +83,14 @@ struct lo_keys {
     struct lo_key *keys;
     size_t count;
     size_t cap;
+    struct strbuf texts;	/* the keys' texts, one after another: one allocation */
 };
+
+#define LO_KEYS_INIT { NULL, 0, 0, STRBUF_INIT }
 
 /*
  * lo_build - the probe keys for input, in order (appended to keys, which
- * starts zeroed). Returns 0, or -1 with *err (static text) for input that
+ * starts as LO_KEYS_INIT). Returns 0, or -1 with *err (static text) for input that
  * the kind cannot take (a client that is neither "name[addr]" nor an
  * address). Empty keys are never produced: Postfix skips them.
  */

@@ -407,12 +407,11 @@ static void query_keys(struct maps_scratch *sc, const char *addr, const char *ba
 	sc->query[i].text = sc->text.s + (uintptr_t) sc->query[i].text;
 }
 
-/* reset_keys - drop lo_build()'s keys, keep the array */
+/* reset_keys - drop lo_build()'s keys, keep the room they had */
 static void reset_keys(struct lo_keys *keys)
 {
-    for (size_t i = 0; i < keys->count; i++)
-	free(keys->keys[i].text);
     keys->count = 0;
+    sb_reset(&keys->texts);
 }
 
 /*
@@ -443,7 +442,8 @@ static int search(struct session *s, const struct policy *view, const char *titl
 	/* mail_addr_find() looks the null address up in its quoted form only. */
 	if (sc->keys.cap == 0)
 	    sc->keys.keys = xmalloc((sc->keys.cap = 1) * sizeof(*sc->keys.keys));
-	sc->keys.keys[0].text = xstrdup("\"\"");
+	sb_set(&sc->keys.texts, "\"\"");
+	sc->keys.keys[0].text = sc->keys.texts.s;
 	sc->keys.keys[0].partial = 0;
 	sc->keys.count = 1;
     } else if (lo_build(&sc->keys, kind, address, &settings, &err) < 0) {
@@ -478,7 +478,7 @@ static int search(struct session *s, const struct policy *view, const char *titl
 	    k++;
 	sc->nquery = k;
     }
-    struct lo_keys keys = { sc->query, sc->nquery, sc->capquery };
+    struct lo_keys keys = { sc->query, sc->nquery, sc->capquery, STRBUF_INIT };
     struct run r = { s, tables };
     struct lo_tables search_tables = { count, run_pattern, run_lookup, &r };
     struct lo_probe last;

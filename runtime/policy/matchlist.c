@@ -75,6 +75,14 @@ struct lists_memo {
     struct strmap lists;	/* name -> struct list */
     int utf8;			/* smtputf8_enable: casefold() is UTF-8 aware */
     struct addr_set own, proxy;
+    struct strbuf folded[2];	/* match_list_in()'s arguments, case-folded: room kept */
+    /*
+     * match_local_domain()'s last domain and answer (NULL: none): smtpd
+     * asks it of one recipient's domain several times (the resolver,
+     * then each address table's search), and the answer cannot change.
+     */
+    char *local_domain;
+    int local_rc;
 };
 
 void match_casefold(struct strbuf *out, const char *text, int utf8)
@@ -87,8 +95,12 @@ void match_casefold(struct strbuf *out, const char *text, int utf8)
 	    }
 	}
     }
-    for (const char *cp = text; *cp; cp++)
-	sb_addch(out, *cp >= 'A' && *cp <= 'Z' ? *cp - 'A' + 'a' : *cp);
+    size_t len = strlen(text);
+    sb_grow(out, len);
+    char *dst = out->s + out->len;
+    for (size_t i = 0; i <= len; i++)
+	dst[i] = text[i] >= 'A' && text[i] <= 'Z' ? text[i] - 'A' + 'a' : text[i];
+    out->len += len;
 }
 
 /* ---------------------------------------------------------------- memo */
@@ -112,6 +124,9 @@ static void memo_free(void *ptr)
     struct lists_memo *m = ptr;
 
     strmap_free(&m->lists, list_free);
+    sb_free(&m->folded[0]);
+    sb_free(&m->folded[1]);
+    free(m->local_domain);
     free(m->own.v);
     free(m->own.error);
     free(m->proxy.v);
@@ -381,7 +396,7 @@ int match_list_in(struct session *s, const struct policy *view, const char *para
 {
     const struct list *l = get_list(view, param);
     struct lists_memo *m = memo(view);
-    struct strbuf folded[2] = { STRBUF_INIT, STRBUF_INIT };
+    struct strbuf *folded = m->folded;
     const char *args[2] = { name, addr };
     int nargs = kind == MATCH_KIND_NAMADR ? 2 : 1, result = MATCH_NO, decided = 0;
 
@@ -392,8 +407,10 @@ int match_list_in(struct session *s, const struct policy *view, const char *para
     if (l->host)
 	maps_note(s, "%s: its value depends on the host and is not expanded in the"
 		  " policy image: \"%s\"", l->name, policy_value(view, param));
-    for (int i = 0; i < nargs; i++)
+    for (int i = 0; i < nargs; i++) {
+	sb_reset(&folded[i]);
 	match_casefold(&folded[i], args[i] ? args[i] : "", m->utf8);
+    }
     /* The first element that matches decides; a failed lookup ends it. */
     for (size_t i = 0; i < l->count && !decided; i++) {
 	const struct element *e = &l->el[i];
@@ -410,8 +427,6 @@ int match_list_in(struct session *s, const struct policy *view, const char *para
 	    }
 	}
     }
-    sb_free(&folded[0]);
-    sb_free(&folded[1]);
     return result;
 }
 
@@ -558,9 +573,14 @@ int match_inet_interfaces(struct session *s, const char *addr)
 
 int match_local_domain(struct session *s, const struct policy *view, const char *domain)
 {
+    struct lists_memo *m = memo(view);
     size_t len = strlen(domain);
-    char *name;
+    char *copy = NULL;
     int rc;
+
+    /* The last answer again, unless the session is traced: a trace shows every test. */
+    if (s->trace == NULL && m->local_domain != NULL && strcmp(m->local_domain, domain) == 0)
+	return m->local_rc;
 
     /* One trailing dot goes, but not two. */
     if (len == 0)
@@ -569,17 +589,26 @@ int match_local_domain(struct session *s, const struct policy *view, const char 
 	len--;
     if (len == 0 || domain[len - 1] == '.')
 	return 0;
-    name = xstrndup(domain, len);
+    /* A copy only when the name is cut (most domains are not). */
+    const char *name = domain[len] == 0 ? domain : (copy = xstrndup(domain, len));
     rc = match_list_in(s, view, "mydestination", MATCH_KIND_STRING, name, NULL);
     if (rc == MATCH_NO && name[0] == '[' && name[len - 1] == ']') {
 	const char *bare;
-	name[len - 1] = 0;
-	if ((bare = valid_mailhost_addr(name + 1, 0)) != NULL) {
+	if (copy == NULL)
+	    copy = xstrndup(domain, len);
+	copy[len - 1] = 0;
+	if ((bare = valid_mailhost_addr(copy + 1, 0)) != NULL) {
 	    rc = match_own_addr(s, view, bare, 0);
 	    if (rc == MATCH_NO && *policy_value(view, "proxy_interfaces"))
 		rc = match_own_addr(s, view, bare, 1);
 	}
     }
-    free(name);
-    return rc == MATCH_YES ? 1 : rc == MATCH_FAIL ? -1 : 0;
+    free(copy);
+    rc = rc == MATCH_YES ? 1 : rc == MATCH_FAIL ? -1 : 0;
+    if (s->trace == NULL && rc >= 0) {
+	free(m->local_domain);
+	m->local_domain = xstrdup(domain);
+	m->local_rc = rc;
+    }
+    return rc;
 }

@@ -36,17 +36,33 @@ struct rw_settings {
     int snd_def_xport_maps, snd_relay_maps, transport_maps, relocated_maps;
 };
 
+/*
+ * resolve_addr()'s last answer, as smtpd_resolve.c's cache keeps
+ * answers (a ctable of 100): smtpd asks the same question of one
+ * recipient two or three times (reject_unauth_destination, the access
+ * table, reject_unlisted_recipient), and the image does not change
+ * under it. Failures are not kept: the next question asks again.
+ */
+struct resolve_last {
+    char *sender, *addr;	/* the question; NULL: nothing kept */
+    struct resolve_reply reply;
+};
+
 /* A view's memo: its settings as trivial-rewrite, its rewrite service as a client. */
 struct resolve_memo {
     struct rw_settings *settings;
     struct policy *rewrite;
     int utf8;			/* the client's smtputf8_enable: how it folds case */
+    struct resolve_last last;
 };
 
 static void memo_free(void *ptr)
 {
     struct resolve_memo *m = ptr;
 
+    free(m->last.sender);
+    free(m->last.addr);
+    resolve_reply_free(&m->last.reply);
     free(m->settings);
     if (m->rewrite != NULL) {
 	policy_close(m->rewrite);
@@ -226,14 +242,64 @@ static void rewrite_tree(struct a822 *a, const struct rw_settings *rw, int32_t t
 	drop_tail(a, tree);
 }
 
+/*
+ * plain_address - is addr "local@domain" with a local part of letters,
+ * digits, '-', '_', '+' and '=' in dot-separated words, and a domain of
+ * at least two dot-separated labels of letters, digits and '-'? Such an
+ * address is its own quoted, unquoted and rewritten form (no operator
+ * but '.' and one '@', the domain already has a dot), and resolve_in()
+ * keeps it as it is: most addresses, spared the token machinery.
+ */
+static int plain_address(const char *addr, const char **at)
+{
+    const unsigned char *cp = (const unsigned char *) addr;
+    int dots = 0;
+
+    /* The local part: words joined by single dots. */
+    for (;;) {
+	const unsigned char *word = cp;
+	while ((*cp >= 'a' && *cp <= 'z') || (*cp >= 'A' && *cp <= 'Z')
+	       || (*cp >= '0' && *cp <= '9') || *cp == '-' || *cp == '_' || *cp == '+'
+	       || *cp == '=')
+	    cp++;
+	if (cp == word)
+	    return 0;
+	if (*cp != '.')
+	    break;
+	cp++;
+    }
+    if (*cp != '@')
+	return 0;
+    *at = (const char *) cp++;
+    /* The domain: labels joined by single dots, at least two of them. */
+    for (;;) {
+	const unsigned char *label = cp;
+	while ((*cp >= 'a' && *cp <= 'z') || (*cp >= 'A' && *cp <= 'Z')
+	       || (*cp >= '0' && *cp <= '9') || *cp == '-')
+	    cp++;
+	if (cp == label)
+	    return 0;
+	if (*cp != '.')
+	    break;
+	cp++;
+	dots++;
+    }
+    return *cp == 0 && dots > 0;
+}
+
 /* rewrite_external - rewrite_proto(): an external-form address rewritten */
 static void rewrite_external(const struct rw_settings *rw, const char *addr, struct strbuf *out)
 {
     struct a822 a;
+    const char *at;
 
     sb_reset(out);
     if (*addr == 0)
 	return;
+    if (plain_address(addr, &at)) {
+	sb_adds(out, addr);
+	return;
+    }
     a822_init(&a);
     int32_t tree = a822_scan_addr(&a, addr);
     rewrite_tree(&a, rw, tree);
@@ -245,8 +311,10 @@ void resolve_rewrite_in(struct session *s, const struct policy *rw, const char *
 			int external, struct strbuf *out)
 {
     const struct rw_settings *set = settings(rw);
+    const char *at;
 
-    if (external) {
+    if (external || plain_address(addr, &at)) {
+	/* A plain address needs no quoting: its internal form is its external form. */
 	rewrite_external(set, addr, out);
     } else {
 	/* rewrite_clnt_internal(): quoted, rewritten, unquoted. */
@@ -341,13 +409,29 @@ static void resolve_in(struct session *s, const struct policy *rw, const char *s
     int32_t tree, domain = A822_NONE, saved_domain = A822_NONE;
     const char *rcpt_domain, *blame = NULL, *value;
     size_t loop_max = strlen(addr) + 100;
-    int rc;
+    int rc, remote;
 
     r->flags = 0;
     sb_set(&r->transport, "CHANNEL NOT UPDATED");
     sb_set(&r->nexthop, "NEXTHOP NOT UPDATED");
     sb_set(&r->recipient, "NEXTRCPT NOT UPDATED");
     a822_init(a);
+
+    /*
+     * A plain address comes out of the loop below as it went in, its
+     * domain looked at once: stripped and put back when local, kept when
+     * remote.
+     */
+    const char *plain_at;
+    if (plain_address(addr, &plain_at)) {
+	if ((rc = match_local_domain(s, rw, plain_at + 1)) < 0) {
+	    r->flags |= RESOLVE_FLAG_FAIL;
+	    goto done;
+	}
+	remote = rc == 0;
+	sb_set(&r->recipient, addr);
+	goto resolved;
+    }
 
     /* The quoted form, then local-part routing looked at unquoted where needed. */
     a822_quote_local(&buf, addr, A822_QUOTE_8BITCLEAN);
@@ -452,6 +536,9 @@ static void resolve_in(struct session *s, const struct policy *rw, const char *s
     }
     sb_reset(&r->recipient);
     a822_internalize(a, &r->recipient, tree);
+    remote = domain != A822_NONE;
+
+  resolved:;
     const char *at = strrchr(sb_str(&r->recipient), '@');
     if (at == NULL) {
 	r->flags |= RESOLVE_FLAG_FAIL;	/* Postfix panics: no @ in address */
@@ -474,7 +561,7 @@ static void resolve_in(struct session *s, const struct policy *rw, const char *s
 	    sb_addch(&r->recipient, ']');
 	    rcpt_domain = r->recipient.s + pos;
 	    if ((rc = match_local_domain(s, rw, rcpt_domain)) > 0) {
-		domain = A822_NONE;
+		remote = 0;
 	    } else if (rc < 0) {
 		r->flags |= RESOLVE_FLAG_FAIL;
 		goto done;
@@ -494,7 +581,7 @@ static void resolve_in(struct session *s, const struct policy *rw, const char *s
     if (strcmp(rcpt + strcspn(rcpt, "@!%") + 1, rcpt_domain) != 0)
 	r->flags |= RESOLVE_FLAG_ROUTED;
 
-    if (domain != A822_NONE) {
+    if (remote) {
 	int alias = set->virt_alias_doms
 	    ? match_list_in(s, rw, "virtual_alias_domains", MATCH_KIND_STRING, rcpt_domain, NULL)
 	    : MATCH_NO;
@@ -651,12 +738,28 @@ void resolve_query(struct session *s, const char *sender, const char *addr,
     resolve_in(s, resolve_rewrite_view(s->policy), sender, addr, reply);
 }
 
+/* reply_copy - dst (initialized) made the same as src */
+static void reply_copy(struct resolve_reply *dst, const struct resolve_reply *src)
+{
+    sb_set(&dst->transport, sb_str(&src->transport));
+    sb_set(&dst->nexthop, sb_str(&src->nexthop));
+    sb_set(&dst->recipient, sb_str(&src->recipient));
+    dst->flags = src->flags;
+}
+
 void resolve_addr(struct session *s, const char *sender, const char *addr,
 		  struct resolve_reply *reply)
 {
     const struct policy *rw = resolve_rewrite_view(s->policy);
+    struct resolve_last *last = &memo(s->policy)->last;
     struct strbuf rsender = STRBUF_INIT, query = STRBUF_INIT;
 
+    /* The last answer again, unless the session is traced: a trace shows every probe. */
+    if (s->trace == NULL && last->addr != NULL && strcmp(last->addr, addr) == 0
+	&& strcmp(last->sender, sender ? sender : "") == 0) {
+	reply_copy(reply, &last->reply);
+	return;
+    }
     /* smtpd_resolve_addr(): both rewritten in the local context first. */
     resolve_rewrite_in(s, rw, sender ? sender : "", 0, &rsender);
     resolve_rewrite_in(s, rw, addr, 0, &query);
@@ -671,6 +774,11 @@ void resolve_addr(struct session *s, const char *sender, const char *addr,
 	      sb_str(&reply->transport), sb_str(&reply->nexthop), sb_str(&reply->recipient),
 	      reply->flags & RESOLVE_FLAG_ERROR ? " (malformed)" : "",
 	      reply->flags & RESOLVE_FLAG_FAIL ? " (lookup failed: try later)" : "");
+    if (s->trace == NULL && !(reply->flags & RESOLVE_FLAG_FAIL)) {
+	session_set(&last->sender, sender ? sender : "");
+	session_set(&last->addr, addr);
+	reply_copy(&last->reply, reply);
+    }
     sb_free(&rsender);
     sb_free(&query);
 }

@@ -30,7 +30,7 @@ static void settings(struct lo_settings *s)
 static void expect_keys(enum lo_kind kind, const struct lo_settings *s,
 			const char *input, ...)
 {
-    struct lo_keys keys = { NULL, 0, 0 };
+    struct lo_keys keys = LO_KEYS_INIT;
     const char *err, *want;
     char got[512];
     size_t i = 0;
@@ -127,7 +127,7 @@ static void test_transport(void **state)
 static void test_access_client(void **state)
 {
     struct lo_settings s;
-    struct lo_keys keys = { NULL, 0, 0 };
+    struct lo_keys keys = LO_KEYS_INIT;
     const char *err;
 
     (void) state;
@@ -177,7 +177,7 @@ static void test_access_helo(void **state)
 static void test_access_mail(void **state)
 {
     struct lo_settings s;
-    struct lo_keys keys = { NULL, 0, 0 };
+    struct lo_keys keys = LO_KEYS_INIT;
     const char *err;
 
     (void) state;
@@ -268,7 +268,7 @@ static void test_run_key_major(void **state)
     struct fake *tables[3] = { &a, &re, &b };
     struct lo_tables search = { 3, fake_pattern, fake_lookup, tables };
     struct lo_settings s;
-    struct lo_keys keys = { NULL, 0, 0 };
+    struct lo_keys keys = LO_KEYS_INIT;
     struct lo_probe last;
     const char *err;
 
@@ -298,7 +298,7 @@ static void test_run_dunno_stops(void **state)
     struct fake *tables[1] = { &t };
     struct lo_tables search = { 1, fake_pattern, fake_lookup, tables };
     struct lo_settings s;
-    struct lo_keys keys = { NULL, 0, 0 };
+    struct lo_keys keys = LO_KEYS_INIT;
     struct lo_probe last;
     const char *err;
 
@@ -328,7 +328,7 @@ static void test_run_miss_and_empty(void **state)
     struct fake *tables[1] = { &t };
     struct lo_tables search = { 1, fake_pattern, fake_lookup, tables };
     struct lo_settings s;
-    struct lo_keys keys = { NULL, 0, 0 };
+    struct lo_keys keys = LO_KEYS_INIT;
     struct lo_probe last;
     const char *err;
 
