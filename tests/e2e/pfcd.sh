@@ -266,7 +266,8 @@ for i in $(seq 100); do
     sleep 0.2
 done
 [ -z "$lost" ]
-check "every acknowledged message is delivered after the crash ($(wc -l <"$tmp/acked") acked)" $? "lost:$lost"
+r=$?	# before the label's $(...), which would set $? itself
+check "every acknowledged message is delivered after the crash ($(wc -l <"$tmp/acked") acked)" $r "lost:$lost"
 ! find "$q/corrupt" -type f | grep -q .
 check "no queue file was damaged (corrupt/ is empty)" $? "$(ls "$q/corrupt")"
 kill -TERM "$master"
