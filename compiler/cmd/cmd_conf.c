@@ -25,6 +25,7 @@
 #include "htorder.h"
 #include "main_cf.h"
 #include "master_cf.h"
+#include "model.h"
 #include "output.h"
 #include "registry.h"
 #include "strbuf.h"
@@ -33,7 +34,6 @@
 #include "sysroot.h"
 #include "xalloc.h"
 
-#define DEFAULT_CONFIG_DIR "/etc/postfix"
 #define CONFIG_ENV "MAIL_CONFIG"
 #define LINE_LIMIT 80		/* fold lines longer than this with -f */
 #define INDENT "    "
@@ -96,8 +96,13 @@ static struct {
     char **main_order;		/* its names, in postconf's order */
     struct pnode *builtins;	/* parallel to param_table */
     struct strmap params;	/* other known names -> struct pnode */
-    struct masterconf master;
-    int master_read;
+    /*
+     * The configuration read: pfc conf's own model (own), or the one
+     * conf_scan_names() was given. main_dict is a copy of its main.cf,
+     * which postconf's way of working changes (-o, read-only names).
+     */
+    const struct model *m;
+    struct model own;
     struct master_scope *scopes;
     struct strmap namespaces;	/* "service/type" -> struct name_space */
     struct strmap rest_classes;
@@ -305,7 +310,7 @@ static const char *lookup_value(int mode, const char *name, size_t scope,
 
     if ((mode & SHOW_DEFS) != 0
 	|| ((scope == NO_SCOPE
-	     || ((value = strmap_get(&pc.master.entries[scope].ro_params, name)) == NULL
+	     || ((value = strmap_get(&pc.m->master.entries[scope].ro_params, name)) == NULL
 		 && (pc.scopes[scope].all_params == NULL
 		     || (value = strmap_get(pc.scopes[scope].all_params, name)) == NULL)))
 	    && (value = setting_value(&pc.main_dict, name)) == NULL
@@ -344,36 +349,41 @@ static const char *expand_value(struct strbuf *buf, int mode, const char *value,
 /* ---------------------------------------------------------------- */
 /* Reading the files.                                                */
 
-static void set_config_dir(void)
+/* copy_main - main_dict: a copy of the model's main.cf, which conf may change */
+static void copy_main(void)
+{
+    strmap_free(&pc.main_dict, setting_free);
+    strmap_init(&pc.main_dict);
+    model_copy_main(pc.m, &pc.main_dict);
+}
+
+/*
+ * own_model - pfc conf's model, made on first use (after -c has set
+ * $MAIL_CONFIG): config_directory is set before main.cf is read, as
+ * postconf sets it from $MAIL_CONFIG.
+ */
+static struct model *own_model(void)
 {
     const char *dir = getenv(CONFIG_ENV);
 
-    free(pc.config_dir);
-    if (dir != NULL) {
-	pc.config_dir = xstrdup(dir);
-	setting_put(&pc.main_dict, "config_directory", dir, 0);
-    } else {
-	pc.config_dir = xstrdup(DEFAULT_CONFIG_DIR);
+    if (pc.m == NULL) {
+	model_init(&pc.own, NULL);
+	pc.m = &pc.own;
+	pc.config_dir = xstrdup(pc.own.config_dir);
+	if (dir != NULL)
+	    model_put(&pc.own, "config_directory", dir);
+	copy_main();
     }
-}
-
-/* config_file_path - DIR/name under --root, as opened */
-static char *config_file_path(const char *name)
-{
-    char *deployed = xconcat(pc.config_dir, "/", name, (char *) NULL);
-    char *path = sysroot_path(deployed);
-
-    free(deployed);
-    return path;
+    return &pc.own;
 }
 
 static void read_parameters(void)
 {
-    set_config_dir();
-    char *path = config_file_path("main.cf");
-    if (mainconf_load(path, &pc.main_dict, NULL) < 0)
-	diag_fatal("open %s: %s", path, strerror(errno));
-    free(path);
+    struct model *m = own_model();
+
+    if (model_read_main(m, NULL) < 0)
+	diag_fatal("open %s: %s", m->main_path, strerror(errno));
+    copy_main();
 }
 
 static void set_parameters(char **overrides, size_t count)
@@ -388,49 +398,18 @@ static void set_parameters(char **overrides, size_t count)
     }
 }
 
-/* For conf_scan_names(): the caller reports syntax problems itself. */
-static void quiet_syntax(void *ctx, const char *path, const struct cf_logical_line *line,
-			 const char *err)
-{
-    (void) ctx, (void) path, (void) line, (void) err;
-}
-
-static void quiet_override(void *ctx, const char *path, const struct cf_logical_line *line,
-			   const char *name, const char *old_value)
-{
-    (void) ctx, (void) path, (void) line, (void) name, (void) old_value;
-}
-
-static void quiet_space(void *ctx, const char *path, const struct cf_logical_line *line)
-{
-    (void) ctx, (void) path, (void) line;
-}
-
-static void quiet_master_problem(void *ctx, const char *path,
-				 const struct cf_logical_line *line, size_t offset,
-				 int fatal, const char *message)
-{
-    (void) ctx, (void) path, (void) line, (void) offset, (void) fatal, (void) message;
-}
-
-static const struct mainconf_hooks quiet_main = {
-    quiet_syntax, NULL, quiet_override, quiet_space, NULL,
-};
-static const struct masterconf_hooks quiet_master = { quiet_master_problem, NULL };
-
 static void read_master(int fail_on_open_error)
 {
-    if (pc.config_dir == NULL)
-	set_config_dir();
-    char *path = config_file_path("master.cf");
-    if (masterconf_load(path, &pc.master, pc.hooks ? &quiet_master : NULL) < 0) {
+    struct model *m = own_model();
+
+    if (model_read_master(m, NULL) < 0) {
+	char *path = model_path(m, "master.cf");
 	if (fail_on_open_error)
-	    diag_fatal("open %s: %s", path, strerror(errno));
-	diag_warn("open %s: %s", path, strerror(errno));
+	    diag_fatal("open %s: %s", path, strerror(m->master_errno));
+	diag_warn("open %s: %s", path, strerror(m->master_errno));
+	free(path);
     }
-    free(path);
-    pc.master_read = 1;
-    pc.scopes = xcalloc(pc.master.count + 1, sizeof(*pc.scopes));
+    pc.scopes = xcalloc(m->master.count + 1, sizeof(*pc.scopes));
 }
 
 /* ---------------------------------------------------------------- */
@@ -479,8 +458,8 @@ static void register_service_parameters(void)
     };
     static const size_t count = sizeof(delivery_params) / sizeof(delivery_params[0]);
 
-    for (size_t i = 0; i < pc.master.count; i++) {
-	const struct master_entry *e = &pc.master.entries[i];
+    for (size_t i = 0; i < pc.m->master.count; i++) {
+	const struct master_entry *e = &pc.m->master.entries[i];
 	const char *prog = e->argv[MF_COMMAND];
 	size_t first, last;
 	if (strcmp(prog, "local") == 0 || strcmp(prog, "error") == 0
@@ -527,7 +506,7 @@ static void flag_user_parameter(const char *name, unsigned class, size_t scope)
 	    enter_param(name, class, NULL, NULL);
     }
     if (scope == NO_SCOPE) {
-	for (size_t i = 0; i < pc.master.count; i++) {
+	for (size_t i = 0; i < pc.m->master.count; i++) {
 	    if (pc.scopes[i].all_params != NULL
 		&& strmap_has(pc.scopes[i].all_params, name)) {
 		user_supplied = 1;
@@ -626,7 +605,7 @@ static int is_dbms_type(const char *type)
 static void warn_brace_error(size_t scope, const char *err)
 {
     if (scope != NO_SCOPE)
-	diag_warn("master.cf:%s: %s", pc.master.entries[scope].name_space, err);
+	diag_warn("master.cf:%s: %s", pc.m->master.entries[scope].name_space, err);
     else
 	diag_warn("main.cf: %s", err);
 }
@@ -848,8 +827,8 @@ static void register_user_parameters(void)
 {
     strmap_init(&pc.rest_classes);
     strmap_init(&pc.namespaces);
-    for (size_t i = 0; i < pc.master.count; i++) {
-	struct master_entry *e = &pc.master.entries[i];
+    for (size_t i = 0; i < pc.m->master.count; i++) {
+	struct master_entry *e = &pc.m->master.entries[i];
 	for (size_t field = MASTER_MIN_FIELDS; e->argv[field] != NULL; field++) {
 	    const char *arg = e->argv[field];
 	    const char *aval;
@@ -892,13 +871,13 @@ static void register_user_parameters(void)
 	struct name_space *ns = slot->value;
 	htorder_sort((const char **) ns->order, ns->count, HTORDER_DICT_SIZE);
     }
-    for (size_t i = 0; i < pc.master.count; i++) {
+    for (size_t i = 0; i < pc.m->master.count; i++) {
 	if (pc.scopes[i].all_params != NULL) {
 	    struct name_space *ns = strmap_get(&pc.namespaces,
-					       pc.master.entries[i].name_space);
+					       pc.m->master.entries[i].name_space);
 	    pc.scopes[i].order = ns->order;
 	    struct dict_view view = { pc.scopes[i].all_params, 0, pc.scopes[i].order };
-	    scan_namespace(&view, pc.master.entries[i].name_space, i);
+	    scan_namespace(&view, pc.m->master.entries[i].name_space, i);
 	}
     }
     if (pc.hooks == NULL)	/* a bad host default is not a name problem */
@@ -978,7 +957,7 @@ static void flag_unused_main_parameters(void)
 
 static void flag_unused_master_parameters(void)
 {
-    for (size_t i = 0; i < pc.master.count; i++) {
+    for (size_t i = 0; i < pc.m->master.count; i++) {
 	struct strmap *dict = pc.scopes[i].all_params;
 	if (dict == NULL)
 	    continue;
@@ -1027,22 +1006,20 @@ static void conf_state_free(void)
     strmap_free(&pc.params, free);
     free(pc.builtins);
     if (pc.scopes != NULL)
-	for (size_t i = 0; i < pc.master.count; i++)
+	for (size_t i = 0; i < pc.m->master.count; i++)
 	    strmap_free(&pc.scopes[i].valid_names, NULL);
     free(pc.scopes);
     strmap_free(&pc.namespaces, free_namespace);
     strmap_free(&pc.rest_classes, NULL);
     strmap_free(&pc.dbms_visited, NULL);
-    if (pc.master_read)
-	masterconf_free(&pc.master);
+    if (pc.m == &pc.own)
+	model_free(&pc.own);
     free(pc.config_dir);
 }
 
-/* conf_scan_names - see conf.h: postconf -n's name analysis, reported */
-void conf_scan_names(const char *config_dir, const struct conf_name_hooks *hooks)
+/* conf_scan_names - see conf.h: postconf -n's name analysis of m, reported */
+void conf_scan_names(const struct model *m, const struct conf_name_hooks *hooks)
 {
-    char *path;
-
     if (pc.config_dir != NULL)
 	conf_state_free();
     memset(&pc, 0, sizeof(pc));
@@ -1051,16 +1028,11 @@ void conf_scan_names(const char *config_dir, const struct conf_name_hooks *hooks
     strmap_init(&pc.main_dict);
     strmap_init(&pc.params);
     strmap_init(&pc.dbms_visited);
-    pc.config_dir = xstrdup(config_dir);
-    if (strcmp(config_dir, DEFAULT_CONFIG_DIR) != 0)
-	setting_put(&pc.main_dict, "config_directory", config_dir, 0);
-    path = config_file_path("main.cf");
-    int status = mainconf_load(path, &pc.main_dict, &quiet_main);
-    free(path);
-    if (status < 0)
-	return;
+    pc.m = m;
+    pc.config_dir = xstrdup(m->config_dir);
+    copy_main();
+    pc.scopes = xcalloc(m->master.count + 1, sizeof(*pc.scopes));
     register_builtin_parameters();
-    read_master(0);
     register_service_parameters();
     register_user_parameters();
     flag_unused_main_parameters();
@@ -1131,7 +1103,7 @@ static int selector_matches(const struct selector *sel, const struct master_entr
 static void print_arguments(int mode, size_t index, size_t field, size_t line_len,
 			    int value_sep_len)
 {
-    const struct master_entry *e = &pc.master.entries[index];
+    const struct master_entry *e = &pc.m->master.entries[index];
     struct strbuf exp = STRBUF_INIT;
     int in_options = 1;
     const char *arg;
@@ -1188,7 +1160,7 @@ static void print_arguments(int mode, size_t index, size_t field, size_t line_le
 static void print_master_entry(int mode, size_t index)
 {
     static const size_t column_goal[] = { 0, 11, 17, 25, 33, 41, 49, 57 };
-    const struct master_entry *e = &pc.master.entries[index];
+    const struct master_entry *e = &pc.m->master.entries[index];
     size_t line_len = 0;
 
     for (size_t field = 0; field < MASTER_MIN_FIELDS; field++) {
@@ -1211,13 +1183,13 @@ static void show_master_entries(int mode, char **args, int count)
     for (int i = 0; i < count; i++)
 	if (parse_selector(&sels[i], args[i], 1, 2) < 0)
 	    diag_fatal("-M option requires service_name[/type]");
-    for (size_t e = 0; e < pc.master.count; e++) {
+    for (size_t e = 0; e < pc.m->master.count; e++) {
 	if (count == 0) {
 	    print_master_entry(mode, e);
 	    continue;
 	}
 	for (int i = 0; i < count; i++) {
-	    if (selector_matches(&sels[i], &pc.master.entries[e])) {
+	    if (selector_matches(&sels[i], &pc.m->master.entries[e])) {
 		sels[i].matches++;
 		print_master_entry(mode, e);
 	    }
@@ -1233,7 +1205,7 @@ static void show_master_entries(int mode, char **args, int count)
 
 static void print_master_field(int mode, size_t index, int field)
 {
-    const struct master_entry *e = &pc.master.entries[index];
+    const struct master_entry *e = &pc.m->master.entries[index];
     size_t line_len = 0;
 
     if ((mode & HIDE_NAME) == 0) {
@@ -1292,13 +1264,13 @@ static void show_master_fields(int mode, char **args, int count)
 	    diag_fatal("-F option requires service_name[/type[/field]]");
 	sels[i].field = parse_field_name(sels[i].parts[2]);
     }
-    for (size_t e = 0; e < pc.master.count; e++) {
+    for (size_t e = 0; e < pc.m->master.count; e++) {
 	if (count == 0) {
 	    print_master_fields(mode, e, -1);
 	    continue;
 	}
 	for (int i = 0; i < count; i++) {
-	    if (selector_matches(&sels[i], &pc.master.entries[e])) {
+	    if (selector_matches(&sels[i], &pc.m->master.entries[e])) {
 		sels[i].matches++;
 		print_master_fields(mode, e, sels[i].field);
 	    }
@@ -1315,7 +1287,7 @@ static void show_master_fields(int mode, char **args, int count)
 static void print_master_param(int mode, size_t index, const char *name,
 			       const char *value)
 {
-    const char *ns = pc.master.entries[index].name_space;
+    const char *ns = pc.m->master.entries[index].name_space;
     struct strbuf line = STRBUF_INIT, exp = STRBUF_INIT;
 
     if (mode & HIDE_VALUE) {
@@ -1350,7 +1322,7 @@ static void show_master_params(int mode, char **args, int count)
     for (int i = 0; i < count; i++)
 	if (parse_selector(&sels[i], args[i], 1, 3) < 0)
 	    diag_fatal("-P option requires service_name[/type[/parameter]]");
-    for (size_t e = 0; e < pc.master.count; e++) {
+    for (size_t e = 0; e < pc.m->master.count; e++) {
 	struct strmap *dict = pc.scopes[e].all_params;
 	if (dict == NULL)
 	    continue;
@@ -1360,7 +1332,7 @@ static void show_master_params(int mode, char **args, int count)
 	}
 	for (int i = 0; i < count; i++) {
 	    const char *value;
-	    if (!selector_matches(&sels[i], &pc.master.entries[e]))
+	    if (!selector_matches(&sels[i], &pc.m->master.entries[e]))
 		continue;
 	    if (MATCH_ANY(sels[i].parts[2])) {
 		print_master_any_param(mode, e);

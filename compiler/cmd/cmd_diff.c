@@ -310,7 +310,7 @@ static void one_service(struct differ *df, char mark, const struct image *img, u
 	const struct img_setting *o = &img->overrides[s->overrides_first + k];
 	sb_truncate(&key, 0);
 	dump_service_key(&key, img, svc);
-	sb_adds(&key, ": -o ");
+	sb_adds(&key, o->flags & IMG_SETTING_DERIVED ? ": derived " : ": -o ");
 	dump_escape(&key, image_str(img, o->name), DUMP_ESC_SPACE);
 	one_setting(df, "  ", mark, key.s, "=", img, o);
     }
@@ -343,7 +343,8 @@ static void compare_service(struct differ *df, uint32_t x, uint32_t y)
 	int c = u == NULL ? 1 : v == NULL ? -1
 	    : strcmp(image_str(a, u->name), image_str(b, v->name));
 	sb_truncate(&label, 0);
-	sb_printf(&label, "%s: -o ", key.s);
+	sb_printf(&label, "%s: %s ", key.s,
+		  ((c <= 0 ? u : v)->flags & IMG_SETTING_DERIVED) ? "derived" : "-o");
 	dump_escape(&label, image_str(c <= 0 ? a : b, c <= 0 ? u->name : v->name),
 		    DUMP_ESC_SPACE);
 	if (c < 0) {

@@ -759,7 +759,7 @@ static void dump_services(struct dumper *d)
 	end_line(d);
 	for (uint32_t k = 0; k < svc->overrides_count; k++) {
 	    const struct img_setting *o = &img->overrides[svc->overrides_first + k];
-	    sb_adds(&d->out, "  -o ");
+	    sb_adds(&d->out, o->flags & IMG_SETTING_DERIVED ? "  derived " : "  -o ");
 	    dump_escape(&d->out, image_str(img, o->name), DUMP_ESC_SPACE);
 	    sb_addch(&d->out, '=');
 	    dump_escape(&d->out, image_str(img, o->raw), 0);

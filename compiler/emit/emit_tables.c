@@ -115,6 +115,14 @@ static int compile_table(struct build *b, size_t i)
     return status;
 }
 
+/* exact_file_type - hash, btree or texthash: a table compiled from a source file */
+static int exact_file_type(const char *type, size_t len)
+{
+    return (len == 4 && strncmp(type, "hash", 4) == 0)
+	|| (len == 5 && strncmp(type, "btree", 5) == 0)
+	|| (len == 8 && strncmp(type, "texthash", 8) == 0);
+}
+
 /*
  * reserve_image - room in the image buffer for all of it at once. The
  * pool is written in place and the sections after it, so a buffer that
@@ -122,19 +130,20 @@ static int compile_table(struct build *b, size_t i)
  * the data happens to compare with a power of two (a map with shorter
  * lines needed one copy of 64 MB more, and 40 MB more at the peak, than
  * one of the same size with longer lines). The big parts are the exact
- * tables the linter kept: each is at most its bytes in the pool, and an
- * entry (16 bytes) and at most 4 slots (16 bytes) a line.
+ * tables compiled from their sources (the linter read them into the
+ * model already): each is at most its bytes in the pool, and an entry
+ * (16 bytes) and at most 4 slots (16 bytes) a line.
  */
 static void reserve_image(struct build *b)
 {
     size_t need = POOL_BASE + ((size_t) 1 << 20);	/* the small sections */
 
     for (size_t i = 0; i < b->ntables; i++) {
-	const char *colon = strchr(b->table_specs[i], ':');
-	if (colon == NULL)
+	const char *spec = b->table_specs[i], *colon = strchr(spec, ':');
+	if (colon == NULL || !exact_file_type(spec, (size_t) (colon - spec)))
 	    continue;
 	char *opened = sysroot_path(colon + 1);
-	const struct check_source *src = check_source_find(b->cx, opened);
+	const struct model_source *src = model_source(b->m, opened);
 	if (src != NULL) {
 	    size_t lines = count_lines(src->text, src->len) + 1;
 	    need += src->len + 8 + lines * sizeof(struct img_entry)

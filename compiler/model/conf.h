@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "model.h"
+
 #define CONF_MAIN_SCOPE ((size_t) -1)	/* main.cf, not a master.cf entry */
 
 struct conf_name_hooks {
@@ -18,11 +20,11 @@ struct conf_name_hooks {
 };
 
 /*
- * conf_scan_names - read config_dir's main.cf and master.cf (under the
- * sysroot) as postconf -n does and report through hooks instead of
- * warning. Expansion errors are not fatal here; other warnings go to
- * diag_warn(). Call it at most once per process.
+ * conf_scan_names - the names of m's main.cf and master.cf as postconf
+ * -n judges them, reported through hooks instead of warned about.
+ * Expansion errors are not fatal here; other warnings go to diag_warn().
+ * A later call forgets the earlier one's state.
  */
-void conf_scan_names(const char *config_dir, const struct conf_name_hooks *hooks);
+void conf_scan_names(const struct model *m, const struct conf_name_hooks *hooks);
 
 #endif
