@@ -507,12 +507,12 @@ static void diff_entries(struct differ *df, uint32_t ta, uint32_t tb)
     free(ob);
 }
 
-/* members - a unionmap's or pipemap's member specs, or a static value */
+/* members - a unionmap's or pipemap's member specs, a static value, a list file's lines */
 static void table_contents(struct strbuf *sb, const struct image *img, uint32_t t)
 {
     const struct img_table *tab = &img->tables[t];
 
-    if (tab->kind == IMG_TABLE_STATIC) {
+    if (tab->kind == IMG_TABLE_STATIC || tab->kind == IMG_TABLE_LIST) {
 	dump_escape(sb, image_str(img, tab->a), 0);
     } else if (tab->kind == IMG_TABLE_UNION || tab->kind == IMG_TABLE_PIPE) {
 	for (uint32_t k = 0; k < tab->b; k++) {
@@ -592,7 +592,8 @@ static void compare_table(struct differ *df, uint32_t ta, uint32_t tb)
 	    if (strcmp(sa.s, sb2.s) != 0) {
 		struct strbuf *sb = change(df);
 		sb_printf(sb, "    ~ %s: %s -> %s",
-			  x->kind == IMG_TABLE_STATIC ? "value" : "members", sa.s, sb2.s);
+			  x->kind == IMG_TABLE_STATIC ? "value"
+			  : x->kind == IMG_TABLE_LIST ? "lines" : "members", sa.s, sb2.s);
 		end_line(df);
 	    }
 	}

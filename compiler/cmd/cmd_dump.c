@@ -186,6 +186,8 @@ const char *dump_kind_name(uint32_t kind)
 	return "pipemap";
     case IMG_TABLE_EXTERNAL:
 	return "external";
+    case IMG_TABLE_LIST:
+	return "list";
     default:
 	return "unknown";
     }
@@ -866,6 +868,18 @@ static void dump_tables(struct dumper *d)
 	    sb_adds(&d->out, "  value ");
 	    dump_escape(&d->out, image_str(img, tab->a), 0);
 	    end_line(d);
+	    break;
+	case IMG_TABLE_LIST:
+	    end_line(d);
+	    for (const char *line = image_str(img, tab->a); *line != 0;) {
+		size_t len = strcspn(line, "\n");
+		char *one = xstrndup(line, len);
+		sb_adds(&d->out, "  line ");
+		dump_escape(&d->out, one, 0);
+		end_line(d);
+		free(one);
+		line += len + (line[len] == '\n');
+	    }
 	    break;
 	case IMG_TABLE_UNION:
 	case IMG_TABLE_PIPE:

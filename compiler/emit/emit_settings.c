@@ -16,6 +16,7 @@
 #include "expand.h"
 #include "main_cf.h"
 #include "registry.h"
+#include "sysroot.h"
 #include "textutil.h"
 #include "xalloc.h"
 
@@ -26,14 +27,35 @@ int compare_strings(const void *a, const void *b)
 
 /* ------------------------------------------------------------ table specs */
 
+static void table_words(struct build *b, enum check_list_kind kind, const char *value,
+			int depth);
+
 void note_spec(struct build *b, const char *spec, int depth)
 {
     if (strmap_has(&b->specs, spec))
 	return;
     strmap_put(&b->specs, spec, NULL);
+    if (depth >= IMG_MAX_NESTING)
+	return;
+    if (spec[0] == '/') {
+	/* A match list's /file: its elements are the list's, its tables too. */
+	char *opened = sysroot_path(spec);
+	const struct model_source *src = model_source(b->m, opened);
+	free(opened);
+	for (const char *line = src ? src->text : ""; *line != 0;) {
+	    size_t len = strcspn(line, "\n");
+	    if (*line != '#') {
+		char *copy = xstrndup(line, len);
+		table_words(b, CHECK_LIST_MATCH, copy, depth + 1);
+		free(copy);
+	    }
+	    line += len + (line[len] == '\n');
+	}
+	return;
+    }
 
     const char *colon = strchr(spec, ':');
-    if (colon == NULL || depth >= IMG_MAX_NESTING)
+    if (colon == NULL)
 	return;
     size_t tlen = (size_t) (colon - spec);
     const char *name = colon + 1;
@@ -60,9 +82,13 @@ static void add_pending(struct build *b, const char *spec)
 /*
  * table_words - the tables of a list-of-tables value, as the linter
  * walks it (check_tables.c): every element of a maps list, or the
- * type:name elements of a host/network/domain list.
+ * type:name and /file/name elements of a host/network/domain list (a
+ * file's lines are elements of the list: match_list_parse()). depth 0:
+ * a setting's value, whose tables go to TREF; else a line of a /file at
+ * that depth, whose tables are only compiled.
  */
-static void table_words(struct build *b, enum check_list_kind kind, const char *value)
+static void table_words(struct build *b, enum check_list_kind kind, const char *value,
+			int depth)
 {
     char *copy = xstrdup(value), *bp = copy;
 
@@ -72,11 +98,15 @@ static void table_words(struct build *b, enum check_list_kind kind, const char *
 		break;
 	    while (*tok == '!')
 		tok++;
-	    if (*tok == '[')
+	    if (*tok == '[' || (*tok != '/' && strchr(tok, ':') == NULL))
 		continue;
+	} else if (strchr(tok, ':') == NULL) {
+	    continue;
 	}
-	if (strchr(tok, ':') != NULL)
+	if (depth == 0)
 	    add_pending(b, tok);
+	else
+	    note_spec(b, tok, depth);
     }
     free(copy);
 }
@@ -154,7 +184,7 @@ static void name_tables(struct build *b, struct setting_rec *rec)
     rec->refs_first = b->npending;
     enum check_list_kind kind = check_table_list(registry_find(rec->name));
     if (kind != CHECK_LIST_NONE)
-	table_words(b, kind, rec->expanded);
+	table_words(b, kind, rec->expanded, 0);
     rec->refs_count = b->npending - rec->refs_first;
     if (rec->flags & IMG_SETTING_HOST) {
 	/* The runtime joins the pieces on its host; the tables are those named here. */

@@ -9,6 +9,7 @@
  *   regexp, pcre    pattern_source's reader (emit_rules.c)
  *   cidr            dict_cidr's reader (emit_rules.c)
  *   static, fail, unionmap, pipemap   from the spec itself (here)
+ *   /file/name      a match list's file: its lines (here)
  *   anything else   EXTERNAL: the spec only
  */
 #include <stdlib.h>
@@ -71,6 +72,41 @@ static int compile_static(struct build *b, struct img_table *rec, const char *na
     return 0;
 }
 
+/*
+ * compile_list_file - a /file/name of a match list: LIST, the lines
+ * match_list_parse() reads (those that do not start with '#', each
+ * ending in a newline), the file in SRCS; one that cannot be read is
+ * FAIL, as Postfix puts a table whose lookups fail in its place.
+ */
+static void compile_list_file(struct build *b, struct img_table *rec, uint32_t *source,
+			      const char *spec)
+{
+    char *opened = sysroot_path(spec);
+    const struct model_source *src = model_source(b->m, opened);
+    struct strbuf lines = STRBUF_INIT;
+
+    free(opened);
+    if (src == NULL) {
+	rec->kind = IMG_TABLE_FAIL;
+	return;
+    }
+    for (const char *line = src->text; *line != 0;) {
+	size_t len = strcspn(line, "\n");
+	if (*line != '#') {
+	    sb_addn(&lines, line, len);
+	    sb_addch(&lines, '\n');
+	}
+	line += len + (line[len] == '\n');
+    }
+    struct digest_job job;
+    digest_start(&job, src->text, src->len);
+    digest_wait(&job);
+    *source = add_source(b, spec, src->len, job.sha256);
+    rec->kind = IMG_TABLE_LIST;
+    rec->a = pool_intern(&b->pool, sb_str(&lines));
+    sb_free(&lines);
+}
+
 /* compile_table - TABL record i (but its spec: emit_layout.c), and what its kind needs */
 static int compile_table(struct build *b, size_t i)
 {
@@ -83,6 +119,10 @@ static int compile_table(struct build *b, size_t i)
     memset(rec, 0, sizeof(*rec));
     *source = IMG_NONE;
     rec->kind = IMG_TABLE_EXTERNAL;
+    if (spec[0] == '/') {
+	compile_list_file(b, rec, source, spec);
+	return 0;
+    }
     if (colon == NULL || colon == spec || colon[1] == 0)
 	return 0;
     char *type = xstrndup(spec, (size_t) (colon - spec));

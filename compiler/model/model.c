@@ -167,8 +167,8 @@ const struct model_setting *model_setting_find(const struct model *m, const char
 
 /* ------------------------------------------------------------ master.cf */
 
-/* collect_overrides - the -o name=value options of one entry, in order */
-static void collect_overrides(struct model_service *svc)
+/* read_overrides - the -o name=value options of one entry, in order */
+static void read_overrides(struct model_service *svc)
 {
     const struct master_entry *e = svc->entry;
 
@@ -214,7 +214,7 @@ int model_read_master(struct model *m, const struct masterconf_hooks *hooks)
     m->services = xcalloc(m->nservices + 1, sizeof(*m->services));
     for (size_t i = 0; i < m->nservices; i++) {
 	m->services[i].entry = &m->master.entries[i];
-	collect_overrides(&m->services[i]);
+	read_overrides(&m->services[i]);
     }
     if (status < 0)
 	errno = m->master_errno;

@@ -56,7 +56,8 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
  * rebuild with pfc build") and accepts a minor version up to its own: a
  * newer minor only adds sections or records, which an image of an older
  * one does not have, so a newer reader reads it as its writer meant.
- * 2.1: OVRD also holds each service's derived values (IMG_SETTING_DERIVED).
+ * 2.1: OVRD also holds each service's derived values (IMG_SETTING_DERIVED);
+ * TABL holds the /file/name elements of match lists (IMG_TABLE_LIST).
  */
 #define IMG_VERSION_MAJOR	2
 #define IMG_VERSION_MINOR	1
@@ -320,6 +321,13 @@ enum img_table_kind {
      * only its spec is kept; the runtime must open it itself.
      */
     IMG_TABLE_EXTERNAL = 9,
+    /*
+     * A /file/name element of a match list (mynetworks, relay_domains,
+     * ...): not a lookup table, but the file's lines, whose elements
+     * Postfix puts in the list in its place (match_list_parse()). a: the
+     * lines that do not start with '#', each ending in a newline (string).
+     */
+    IMG_TABLE_LIST = 10,
 };
 
 /* img_table flags: how keys are looked up, as Postfix opens the table. */
@@ -338,7 +346,8 @@ enum img_table_kind {
  * For REGEXP, PCRE: a = first rule in RULE, b = rule count.
  * For CIDR: a, b as for REGEXP; c = first network in NETS, one per rule.
  * For STATIC: a = the value (string). UNION, PIPE: a, b = TREF run.
- * Unused fields are zero.
+ * For LIST: a = the lines (string); the spec is the file's name, and a
+ * file that could not be read is FAIL. Unused fields are zero.
  */
 struct img_table {
     uint32_t spec;		/* string: "hash:/etc/postfix/virtual" as named */

@@ -911,7 +911,8 @@ static enum image_status check_tables(struct verify *v)
 	    }
 	    break;
 	case IMG_TABLE_STATIC:
-	    STRING(tb->a, TFMT " value", TARG(i));
+	case IMG_TABLE_LIST:
+	    STRING(tb->a, TFMT " %s", TARG(i), tb->kind == IMG_TABLE_LIST ? "lines" : "value");
 	    if (tb->b != 0 || tb->c != 0 || tb->d != 0)
 		CORRUPT(TFMT ": unused fields are not zero", TARG(i));
 	    break;

@@ -870,6 +870,20 @@ static void unknown_kind(struct writer *w)
     W_REC(w, IMG_S_TABL, struct img_table, T_STATIC)->kind = 42;
 }
 
+static void list_with_count(struct writer *w)
+{
+    struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, T_STATIC);
+    t->kind = IMG_TABLE_LIST;
+    t->b = 1;
+}
+
+static void list_outside_pool(struct writer *w)
+{
+    struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, T_STATIC);
+    t->kind = IMG_TABLE_LIST;
+    t->a = 0x7fffffff;
+}
+
 static void unsorted_tables(struct writer *w)
 {
     W_REC(w, IMG_S_TABL, struct img_table, T_FAIL)->spec = w_str(w, "zzz:last");
@@ -904,6 +918,9 @@ static void test_table_damage(void **state)
 	    "table 8 (texthash:/etc/postfix/plain): no empty slot");
     damaged(too_few_slots, IMAGE_ERR_CORRUPT, "2^7 slots for 104 entries");
     damaged(unknown_kind, IMAGE_ERR_CORRUPT, "table 7 (static:OK): unknown kind 42");
+    /* A match list's file: its lines are a string, and nothing else is used. */
+    damaged(list_with_count, IMAGE_ERR_CORRUPT, "table 7 (static:OK): unused fields are not zero");
+    damaged(list_outside_pool, IMAGE_ERR_CORRUPT, "table 7 (static:OK) lines: string offset");
     damaged(unsorted_tables, IMAGE_ERR_CORRUPT, "not sorted after");
     damaged(union_in_itself, IMAGE_ERR_CORRUPT, "nested in themselves");
     damaged(ref_out_of_range, IMAGE_ERR_CORRUPT, "table reference 0 names table 11 of 11");
@@ -1171,6 +1188,26 @@ static void test_program_damage(void **state)
     damaged(derived_override, IMAGE_ERR_CORRUPT,
 	    "override 0 (smtpd_client_restrictions): origin 2 with the DERIVED flag");
     damaged(overrides_out_of_range, IMAGE_ERR_CORRUPT, "service 0 (smtp): overrides 0..+2");
+}
+
+/* test_list - a match list's file (LIST: its lines) verifies, and is no lookup table */
+static void test_list(void **state)
+{
+    struct writer w;
+    size_t size;
+    struct image *img;
+    char *err = NULL;
+
+    (void) state;
+    fixture(&w);
+    W_REC(&w, IMG_S_TABL, struct img_table, T_STATIC)->kind = IMG_TABLE_LIST;
+    unsigned char *data = w_finish(&w, -1, &size);
+    assert_int_equal(load(data, size, &img, &err), IMAGE_OK);
+    assert_null(err);
+    assert_int_equal(img->tables[T_STATIC].kind, IMG_TABLE_LIST);
+    image_close(img);
+    free(data);
+    w_free(&w);
 }
 
 /* test_derived - a derived value (main.cf's, in a service's OVRD run) verifies */
@@ -1821,6 +1858,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_good),
 	cmocka_unit_test(test_derived),
+	cmocka_unit_test(test_list),
 	cmocka_unit_test(test_header_damage),
 	cmocka_unit_test(test_section_damage),
 	cmocka_unit_test(test_string_damage),
