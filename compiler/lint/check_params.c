@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 
 #include "check.h"
-#include "conf.h"
 #include "diag.h"
 #include "expand.h"
+#include "postconf.h"
 #include "strbuf.h"
 #include "sysroot.h"
 #include "textutil.h"
@@ -280,15 +280,17 @@ static void check_names(struct check *cx)
 {
     struct name_state st;
     struct conf_name_hooks hooks = { on_unused, on_undefined, &st };
+    struct postconf pc;
 
     st.cx = cx;
     strmap_init(&st.undefined_main);
     st.undefined_service = xcalloc(cx->m->nservices + 1, sizeof(*st.undefined_service));
     for (size_t i = 0; i < cx->m->nservices; i++)
 	strmap_init(&st.undefined_service[i]);
-    /* conf.c's other warnings (database client files...) are not ours. */
+    /* postconf's other warnings (database client files...) are not ours. */
     check_capture_begin(cx, NULL, NULL);
-    conf_scan_names(cx->m, &hooks);
+    postconf_scan_names(&pc, cx->m, &hooks);
+    postconf_free(&pc);
     check_capture_end(cx);
 
     for (size_t i = 0; i < cx->m->nsettings; i++) {
