@@ -43,7 +43,7 @@ quiet() {
 }
 
 examples=("$srcdir"/examples/*/)
-echo "1..$((3 * ${#examples[@]} + 16))"
+echo "1..$((3 * ${#examples[@]} + 20))"
 
 # ------------------------------------------------------------ the examples
 for dir in "${examples[@]}"; do
