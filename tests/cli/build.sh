@@ -132,6 +132,8 @@ cp "$srcdir/tests/check/base/master.cf" "$tmp/compare/"
 printf '%s\n' 'compatibility_level = 3.6' \
     'smtpd_banner = ${{$myhostname} == {mail.example.com} ? {main} : {other}} ESMTP' \
     > "$tmp/compare/main.cf"
+# pfc build names the configuration directory absolutely (one spelling,
+# one content id: issue 11, point 9), and its findings with it.
 (cd "$tmp/compare" && "$PFC" build -c . -o new.pfi >out 2>err)
 rc=$?
 ok "a relational expression of a host value: exit 1, nothing written" \
