@@ -258,7 +258,7 @@ int main(int argc, char **argv)
     struct image *img;
     struct policy p;
     struct session s;
-    struct policy_trace trace = { NULL, NULL, NULL, print_probe, print_note };
+    struct policy_trace trace = { .probe = print_probe, .note = print_note };
     char *err = NULL, line[4096], *words[MAX_WORDS];
     unsigned long lineno = 0;
     int status = 0;
