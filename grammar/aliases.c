@@ -35,7 +35,7 @@ static int want_space(const struct tok822 *tok, const struct tok822 *next)
     return is_word(tok) && is_word(next);
 }
 
-/* add_quoted - text with a backslash before every byte of quote_set */
+/* add_quoted - text with a backslash before every byte of quote_set ("": none) */
 static void add_quoted(struct strbuf *out, const char *text, const char *quote_set)
 {
     for (const char *cp = text; *cp; cp++) {
@@ -45,58 +45,44 @@ static void add_quoted(struct strbuf *out, const char *text, const char *quote_s
     }
 }
 
-/* internalize - the key: tokens as text, quotes removed */
-static void internalize(struct strbuf *out, const struct tok822 *tok, size_t count)
-{
-    sb_reset(out);
-    for (size_t i = 0; i < count; i++) {
-	switch (tok[i].type) {
-	case TOK822_ATOM:
-	case TOK822_QSTRING:
-	case TOK822_COMMENT:
-	    sb_adds(out, tok[i].text);
-	    break;
-	case TOK822_DOMLIT:
-	    sb_addch(out, '[');
-	    sb_adds(out, tok[i].text);
-	    sb_addch(out, ']');
-	    break;
-	default:
-	    sb_addch(out, tok[i].type);
-	}
-	if (want_space(&tok[i], i + 1 < count ? &tok[i + 1] : NULL))
-	    sb_addch(out, ' ');
-    }
-}
-
 /*
- * externalize - the value: quoted strings get their quotes back, and the
- * backslashes they need, so that the value parses the same way again when
- * local(8) reads it from the table.
+ * tokens_text - tokens as text: the key in internal form (quotes gone,
+ * Postfix's tok822_internalize), or the value in external form (quoted
+ * strings get their quotes back and the backslashes they need, so that
+ * the value parses the same way again when local(8) reads it from the
+ * table: tok822_externalize).
  */
-static void externalize(struct strbuf *out, const struct tok822 *tok, size_t count)
+static void tokens_text(struct strbuf *out, const struct tok822 *tok, size_t count,
+			int external)
 {
     sb_reset(out);
     for (size_t i = 0; i < count; i++) {
 	switch (tok[i].type) {
-	case ',':
-	    /* Always ", ": the comma's own space is the one want_space adds. */
-	    sb_adds(out, ", ");
-	    continue;
 	case TOK822_ATOM:
 	case TOK822_COMMENT:
 	    sb_adds(out, tok[i].text);
 	    break;
 	case TOK822_QSTRING:
+	    if (!external) {
+		sb_adds(out, tok[i].text);
+		break;
+	    }
 	    sb_addch(out, '"');
 	    add_quoted(out, tok[i].text, "\"\\\r\n");
 	    sb_addch(out, '"');
 	    break;
 	case TOK822_DOMLIT:
 	    sb_addch(out, '[');
-	    add_quoted(out, tok[i].text, "\\\r\n");
+	    add_quoted(out, tok[i].text, external ? "\\\r\n" : "");
 	    sb_addch(out, ']');
 	    break;
+	case ',':
+	    /* External: always ", ", even last, where want_space() adds none. */
+	    if (external) {
+		sb_adds(out, ", ");
+		continue;
+	    }
+	    /* FALLTHROUGH */
 	default:
 	    sb_addch(out, tok[i].type);
 	}
@@ -150,12 +136,12 @@ enum aliases_status aliases_parse_line(const char *text, size_t len,
 	    status = ALIASES_NOT_LOCAL;
 	    goto done;
 	}
-    internalize(key, list.tok, colon);
+    tokens_text(key, list.tok, colon, 0);
     if (flags & ALIASES_FOLD)
 	for (i = 0; i < key->len; i++)
 	    if (key->s[i] >= 'A' && key->s[i] <= 'Z')
 		key->s[i] = (char) (key->s[i] - 'A' + 'a');
-    externalize(value, list.tok + colon + 1, list.count - colon - 1);
+    tokens_text(value, list.tok + colon + 1, list.count - colon - 1, 1);
 
   done:
     tok822_list_release(&list);

@@ -29,10 +29,7 @@ struct cf_parser {
 
 static void add_piece(struct cf_parser *p, struct cf_token *tok, int line)
 {
-    if (p->nsegs == p->segcap) {
-	p->segcap = p->segcap ? p->segcap * 2 : 8;
-	p->segs = xrealloc(p->segs, p->segcap * sizeof(*p->segs));
-    }
+    GROW(p->segs, p->nsegs, p->segcap);
     p->segs[p->nsegs].offset = p->text.len;
     p->segs[p->nsegs].line = line;
     p->nsegs++;

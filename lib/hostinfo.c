@@ -55,10 +55,7 @@ static void add_addr(struct addr_list *list, const struct sockaddr *sa,
     size_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 	: sizeof(struct sockaddr_in);
 
-    if (list->n == list->cap) {
-	list->cap = list->cap ? 2 * list->cap : 8;
-	list->v = xrealloc(list->v, list->cap * sizeof(*list->v));
-    }
+    GROW(list->v, list->n, list->cap);
     memset(&list->v[list->n], 0, sizeof(list->v[0]));
     memcpy(&list->v[list->n].addr, sa, len);
     if (mask)

@@ -501,8 +501,7 @@ static int journal_read(struct gdbm_table *t)
 	p += JOURNAL_HEAD;
 	end -= JOURNAL_TAIL;
 	while ((more = unpack(&p, end, &e)) > 0) {
-	    if (t->nsaved == cap)
-		t->saved = xrealloc(t->saved, (cap = cap ? 2 * cap : 16) * sizeof(*t->saved));
+	    GROW(t->saved, t->nsaved, cap);
 	    struct entry copy;
 	    new_entry(&copy, e.key, e.key_len, e.value, e.value_len);
 	    t->saved[t->nsaved++] = (struct saved) { copy.key, copy.key_len, copy.value,
@@ -747,10 +746,7 @@ static struct entry *find_entry(struct gdbm_table *t, const char *text)
 static struct entry *append_entry(struct gdbm_table *t, const char *key, size_t key_len,
 				  const char *value, size_t value_len)
 {
-    if (t->nentries == t->cap) {
-	t->cap = t->cap ? 2 * t->cap : 1024;
-	t->entries = xrealloc(t->entries, t->cap * sizeof(*t->entries));
-    }
+    GROW(t->entries, t->nentries, t->cap);
     struct entry *e = &t->entries[t->nentries++];
     new_entry(e, key, key_len, value, value_len);
     return e;
@@ -994,9 +990,7 @@ static void free_bucket(struct bucket *b)
 static struct entry *bucket_append(struct bucket *b, const char *key, size_t key_len,
 				   const char *value, size_t value_len)
 {
-    if (b->count == b->cap)
-	b->entries = xrealloc(b->entries, (b->cap = b->cap ? 2 * b->cap : 8)
-			      * sizeof(*b->entries));
+    GROW(b->entries, b->count, b->cap);
     struct entry *e = &b->entries[b->count++];
     new_entry(e, key, key_len, value, value_len);
     return e;
@@ -1336,8 +1330,7 @@ static int collect(struct gdbm_table *t)
 	struct entry e;
 	int more;
 	while ((more = unpack(&pos, end, &e)) > 0) {
-	    if (t->seq_count == cap)
-		t->seq = xrealloc(t->seq, (cap = cap ? 2 * cap : 256) * sizeof(*t->seq));
+	    GROW(t->seq, t->seq_count, cap);
 	    new_entry(&t->seq[t->seq_count++], e.key, e.key_len, e.value, e.value_len);
 	}
 	free(rec);

@@ -89,10 +89,7 @@ static void warn_at(const struct place *pl, const char *at, const char *fmt, ...
 
 struct pat_rule *pat_list_add(struct pat_list *list, enum pat_op op, int line)
 {
-    if (list->nrules == list->cap) {
-	list->cap = list->cap ? 2 * list->cap : 16;
-	list->rules = xrealloc(list->rules, list->cap * sizeof(*list->rules));
-    }
+    GROW(list->rules, list->nrules, list->cap);
     size_t index = list->nrules++;
     struct pat_rule *rule = &list->rules[index];
 
@@ -102,11 +99,7 @@ struct pat_rule *pat_list_add(struct pat_list *list, enum pat_op op, int line)
     rule->match = 1;
     rule->endif = PAT_NO_ENDIF;
     if (op == PAT_IF) {
-	if (list->depth == list->open_cap) {
-	    list->open_cap = list->open_cap ? 2 * list->open_cap : 8;
-	    list->open_ifs = xrealloc(list->open_ifs,
-				      list->open_cap * sizeof(*list->open_ifs));
-	}
+	GROW(list->open_ifs, list->depth, list->open_cap);
 	list->open_ifs[list->depth++] = index;
     } else if (op == PAT_ENDIF && list->depth > 0) {
 	list->rules[list->open_ifs[--list->depth]].endif = index;
@@ -432,10 +425,7 @@ static int get_pattern(const struct pat_syntax *syn, const struct place *pl,
 static void add_piece(struct pat_rule *rule, size_t *cap, size_t group,
 		      size_t offset, size_t len)
 {
-    if (rule->npieces == *cap) {
-	*cap = *cap ? 2 * *cap : 4;
-	rule->pieces = xrealloc(rule->pieces, *cap * sizeof(*rule->pieces));
-    }
+    GROW(rule->pieces, rule->npieces, *cap);
     rule->pieces[rule->npieces++] = (struct pat_piece) { group, offset, len };
 }
 

@@ -91,21 +91,11 @@ static void build(const struct alias_run *run, const char *arg)
 {
     char *spec = table_spec(&run->table, arg);
     const char *name = strchr(spec, ':') + 1;
-    FILE *fp = stdin;
-    const char *path = "stdin";
-    unsigned flags = run->table.dict_flags;
-    int saved_mask = -1;
+    const char *path;
+    int saved_mask;
+    FILE *fp = table_source(&run->table, name, run->incremental, &path, &saved_mask);
+    unsigned flags = run->table.dict_flags | (run->incremental ? 0 : DICT_FLAG_BULK);
 
-    if (!run->incremental) {
-	char *opened = sysroot_path(name);
-	fp = fopen(opened, "r");
-	free(opened);
-	if (fp == NULL)
-	    diag_fatal("open %s: %s", name, strerror(errno));
-	path = name;
-	flags |= DICT_FLAG_BULK;
-	saved_mask = table_protect(&run->table, fp);
-    }
     struct dict *dict = table_open(&run->table, spec,
 				   run->incremental ? DICT_UPDATE : DICT_CREATE, flags);
     /* Keys are folded by the table (ASCII or UTF-8 aware, or not with -f). */

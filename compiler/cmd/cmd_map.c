@@ -23,7 +23,6 @@
 #include "output.h"
 #include "strbuf.h"
 #include "tablecmd.h"
-#include "sysroot.h"
 #include "xalloc.h"
 
 #define MAP_HEADER_KEY	(1 << 0)	/* -h */
@@ -84,19 +83,10 @@ static void build(const struct map_run *run, const char *arg, int incremental)
 {
     char *spec = table_spec(&run->table, arg);
     const char *name = strchr(spec, ':') + 1;
-    FILE *fp = stdin;
-    const char *path = "stdin";
-    int saved_mask = -1;
+    const char *path;
+    int saved_mask;
+    FILE *fp = table_source(&run->table, name, incremental, &path, &saved_mask);
 
-    if (!incremental) {
-	char *opened = sysroot_path(name);
-	fp = fopen(opened, "r");
-	free(opened);
-	if (fp == NULL)
-	    diag_fatal("open %s: %s", name, strerror(errno));
-	path = name;
-	saved_mask = table_protect(&run->table, fp);
-    }
     struct dict *dict = table_open(&run->table, spec, incremental ? DICT_UPDATE : DICT_CREATE,
 				   run->table.dict_flags | DICT_FLAG_BULK);
     unsigned long warnings = diag_warning_count();

@@ -9,6 +9,7 @@
 #include "help.h"
 #include "output.h"
 #include "sha256.h"
+#include "sysroot.h"
 #include "tablecmd.h"
 #include "xalloc.h"
 
@@ -326,6 +327,25 @@ void table_unprotect(int saved_mask)
 {
     if (saved_mask >= 0)
 	umask((mode_t) saved_mask);
+}
+
+FILE *table_source(const struct table_run *run, const char *name, int incremental,
+		   const char **path, int *saved_mask)
+{
+    *path = "stdin";
+    *saved_mask = -1;
+    if (incremental)
+	return stdin;
+
+    char *opened = sysroot_path(name);
+    FILE *fp = fopen(opened, "r");
+
+    free(opened);
+    if (fp == NULL)
+	diag_fatal("open %s: %s", name, strerror(errno));
+    *path = name;
+    *saved_mask = table_protect(run, fp);
+    return fp;
 }
 
 void table_stamp_source(struct dict *dict, FILE *fp, const char *path,

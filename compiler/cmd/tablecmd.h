@@ -78,9 +78,14 @@ int table_delete(const struct table_run *run, const char *key, char **tables,
 		 int count);
 
 /*
- * table_protect - as postmap: a table built from source is no more
- * readable than its source. Returns the umask to restore, or -1.
+ * table_source - the source of a build of table name: the file, opened
+ * under --root (fatal in the tools' words when it cannot be), the table
+ * as private as it (table_protect: *saved_mask); for an incremental run
+ * (-i), stdin. *path is how warnings name it ("stdin" for stdin).
  */
+FILE *table_source(const struct table_run *run, const char *name, int incremental,
+		   const char **path, int *saved_mask);
+
 /*
  * table_stamp_source - after a build from fp, record in the table the
  * SHA-256 and size of fp's bytes (read again from the start of the same
@@ -91,6 +96,10 @@ int table_delete(const struct table_run *run, const char *key, char **tables,
 void table_stamp_source(struct dict *dict, FILE *fp, const char *path,
 			unsigned long warnings);
 
+/*
+ * table_protect - as postmap: a table built from source is no more
+ * readable than its source. Returns the umask to restore, or -1.
+ */
 int table_protect(const struct table_run *run, FILE *source);
 void table_unprotect(int saved_mask);
 
