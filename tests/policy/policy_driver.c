@@ -239,7 +239,7 @@ int main(int argc, char **argv)
     struct image *img;
     struct policy p;
     struct session s;
-    struct policy_trace trace = { NULL, NULL, NULL, print_probe, print_note };
+    struct policy_trace trace = { NULL, NULL, NULL, print_probe, print_note, NULL };
     char *err = NULL, line[4096], *words[MAX_WORDS];
     unsigned long lineno = 0;
     int status = 0;
