@@ -3,9 +3,12 @@
  * open time, as Postfix's texthash: tables are. Read-only.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "mapsource.h"
@@ -40,8 +43,27 @@ static struct dict *texthash_open(const char *name, int mode, unsigned flags,
     FILE *fp;
 
     (void) mode;
-    if ((fp = fopen(name, "r")) == NULL) {
+    /*
+     * A FIFO would block the open and a device (/dev/zero) the read for
+     * ever: open without blocking and refuse all but files. A directory
+     * opens and fails to read below, as in Postfix.
+     */
+    int fd = open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
 	*err = dict_format_error("open database %s: %s", name, strerror(errno));
+	if (fd >= 0)
+	    close(fd);
+	return NULL;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+	*err = dict_format_error("open database %s: not a regular file", name);
+	close(fd);
+	return NULL;
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 || (fp = fdopen(fd, "r")) == NULL) {
+	*err = dict_format_error("open database %s: %s", name, strerror(errno));
+	close(fd);
 	return NULL;
     }
     mt = memtable_open(&dict_type_texthash, name, flags);

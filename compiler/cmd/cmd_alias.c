@@ -22,7 +22,7 @@
 
 #include "aliases.h"
 #include "commands.h"
-#include "config.h"
+#include "model.h"
 #include "diag.h"
 #include "dict.h"
 #include "help.h"
@@ -39,7 +39,7 @@
 
 struct alias_run {
     struct table_run table;	/* first: what tablecmd needs */
-    struct config *cfg;
+    struct model *cfg;
     int incremental;		/* -i: add stdin to the table */
 };
 
@@ -81,7 +81,7 @@ static void store_signatures(const struct alias_run *run, struct dict *dict)
     dict->flags |= DICT_FLAG_TRY0NULL;
     snprintf(stamp, sizeof(stamp), "%010ld", (long) time(NULL));
     store(dict, "YP_LAST_MODIFIED", stamp);
-    char *myhostname = config_value(run->cfg, "myhostname");
+    char *myhostname = model_value(run->cfg, NULL, "myhostname", NULL);
     store(dict, "YP_MASTER_NAME", myhostname);
     free(myhostname);
 }
@@ -130,9 +130,9 @@ static void build(const struct alias_run *run, const char *arg)
  */
 static void run_setup(struct alias_run *run)
 {
-    run->cfg = config_load(NULL);
-    run->table.default_type = config_value(run->cfg, "default_database_type");
-    int utf8 = config_bool(run->cfg, "smtputf8_enable");
+    run->cfg = model_load_main(NULL);
+    run->table.default_type = model_value(run->cfg, NULL, "default_database_type", NULL);
+    int utf8 = model_bool(run->cfg, "smtputf8_enable");
     if (utf8 && !run->table.no_utf8)
 	run->table.dict_flags |= DICT_FLAG_UTF8;
     diag_set_utf8(utf8);
@@ -141,7 +141,8 @@ static void run_setup(struct alias_run *run)
 static void run_cleanup(struct alias_run *run)
 {
     free((char *) run->table.default_type);
-    config_free(run->cfg);
+    model_free(run->cfg);
+    free(run->cfg);
 }
 
 int cmd_alias(int argc, char **argv)
@@ -284,7 +285,7 @@ int cmd_newaliases(int argc, char **argv)
     run_setup(&run);
     char *maps = NULL;
     if (override == NULL) {
-	maps = config_value(run.cfg, "alias_database");
+	maps = model_value(run.cfg, NULL, "alias_database", NULL);
 	if (maps == NULL || *maps == 0) {
 	    free(maps);
 	    run_cleanup(&run);

@@ -310,7 +310,7 @@ static void one_service(struct differ *df, char mark, const struct image *img, u
 	const struct img_setting *o = &img->overrides[s->overrides_first + k];
 	sb_truncate(&key, 0);
 	dump_service_key(&key, img, svc);
-	sb_adds(&key, ": -o ");
+	sb_adds(&key, o->flags & IMG_SETTING_DERIVED ? ": derived " : ": -o ");
 	dump_escape(&key, image_str(img, o->name), DUMP_ESC_SPACE);
 	one_setting(df, "  ", mark, key.s, "=", img, o);
     }
@@ -343,7 +343,8 @@ static void compare_service(struct differ *df, uint32_t x, uint32_t y)
 	int c = u == NULL ? 1 : v == NULL ? -1
 	    : strcmp(image_str(a, u->name), image_str(b, v->name));
 	sb_truncate(&label, 0);
-	sb_printf(&label, "%s: -o ", key.s);
+	sb_printf(&label, "%s: %s ", key.s,
+		  ((c <= 0 ? u : v)->flags & IMG_SETTING_DERIVED) ? "derived" : "-o");
 	dump_escape(&label, image_str(c <= 0 ? a : b, c <= 0 ? u->name : v->name),
 		    DUMP_ESC_SPACE);
 	if (c < 0) {
@@ -506,12 +507,12 @@ static void diff_entries(struct differ *df, uint32_t ta, uint32_t tb)
     free(ob);
 }
 
-/* members - a unionmap's or pipemap's member specs, or a static value */
+/* members - a unionmap's or pipemap's member specs, a static value, a list file's lines */
 static void table_contents(struct strbuf *sb, const struct image *img, uint32_t t)
 {
     const struct img_table *tab = &img->tables[t];
 
-    if (tab->kind == IMG_TABLE_STATIC) {
+    if (tab->kind == IMG_TABLE_STATIC || tab->kind == IMG_TABLE_LIST) {
 	dump_escape(sb, image_str(img, tab->a), 0);
     } else if (tab->kind == IMG_TABLE_UNION || tab->kind == IMG_TABLE_PIPE) {
 	for (uint32_t k = 0; k < tab->b; k++) {
@@ -591,7 +592,8 @@ static void compare_table(struct differ *df, uint32_t ta, uint32_t tb)
 	    if (strcmp(sa.s, sb2.s) != 0) {
 		struct strbuf *sb = change(df);
 		sb_printf(sb, "    ~ %s: %s -> %s",
-			  x->kind == IMG_TABLE_STATIC ? "value" : "members", sa.s, sb2.s);
+			  x->kind == IMG_TABLE_STATIC ? "value"
+			  : x->kind == IMG_TABLE_LIST ? "lines" : "members", sa.s, sb2.s);
 		end_line(df);
 	    }
 	}

@@ -186,6 +186,8 @@ const char *dump_kind_name(uint32_t kind)
 	return "pipemap";
     case IMG_TABLE_EXTERNAL:
 	return "external";
+    case IMG_TABLE_LIST:
+	return "list";
     default:
 	return "unknown";
     }
@@ -759,7 +761,7 @@ static void dump_services(struct dumper *d)
 	end_line(d);
 	for (uint32_t k = 0; k < svc->overrides_count; k++) {
 	    const struct img_setting *o = &img->overrides[svc->overrides_first + k];
-	    sb_adds(&d->out, "  -o ");
+	    sb_adds(&d->out, o->flags & IMG_SETTING_DERIVED ? "  derived " : "  -o ");
 	    dump_escape(&d->out, image_str(img, o->name), DUMP_ESC_SPACE);
 	    sb_addch(&d->out, '=');
 	    dump_escape(&d->out, image_str(img, o->raw), 0);
@@ -866,6 +868,18 @@ static void dump_tables(struct dumper *d)
 	    sb_adds(&d->out, "  value ");
 	    dump_escape(&d->out, image_str(img, tab->a), 0);
 	    end_line(d);
+	    break;
+	case IMG_TABLE_LIST:
+	    end_line(d);
+	    for (const char *line = image_str(img, tab->a); *line != 0;) {
+		size_t len = strcspn(line, "\n");
+		char *one = xstrndup(line, len);
+		sb_adds(&d->out, "  line ");
+		dump_escape(&d->out, one, 0);
+		end_line(d);
+		free(one);
+		line += len + (line[len] == '\n');
+	    }
 	    break;
 	case IMG_TABLE_UNION:
 	case IMG_TABLE_PIPE:

@@ -47,7 +47,7 @@
 #include "cfline.h"
 #include "check.h"
 #include "commands.h"
-#include "config.h"
+#include "model.h"
 #include "diag.h"
 #include "dict.h"
 #include "help.h"
@@ -156,7 +156,7 @@ static const char *const continuing_actions[] = {
 };
 
 struct lookup_run {
-    struct config *cfg;
+    struct model *cfg;
     char *main_cf;		/* DIR/main.cf, for entries of inline tables */
     unsigned dict_flags;
     struct lo_settings settings;
@@ -366,7 +366,7 @@ static int is_local(const char *domain, void *ctx)
 /* main_cf_where - "main.cf:LINE" of the setting that spells out spec */
 static char *main_cf_where(struct lookup_run *run, const char *param, const char *spec)
 {
-    const struct setting *own = strmap_get(&run->cfg->settings, param);
+    const struct setting *own = strmap_get(&run->cfg->main, param);
     struct strbuf out = STRBUF_INIT;
     int line = 0;
 
@@ -374,9 +374,9 @@ static char *main_cf_where(struct lookup_run *run, const char *param, const char
 	line = own->line;
     } else {
 	/* Written in another parameter and reached through $name. */
-	const char **names = strmap_sorted_keys(&run->cfg->settings);
+	const char **names = strmap_sorted_keys(&run->cfg->main);
 	for (size_t i = 0; names[i] != NULL && line == 0; i++) {
-	    const struct setting *s = strmap_get(&run->cfg->settings, names[i]);
+	    const struct setting *s = strmap_get(&run->cfg->main, names[i]);
 	    if (s->line > 0 && strstr(s->value, spec) != NULL)
 		line = s->line;
 	}
@@ -620,7 +620,7 @@ static int continues_list(const char *value)
 static int is_class(void *ctx, const char *name)
 {
     struct lookup_run *run = ctx;
-    char *classes = config_value(run->cfg, "smtpd_restriction_classes");
+    char *classes = model_value(run->cfg, NULL, "smtpd_restriction_classes", NULL);
     char *copy = classes ? classes : xstrdup(""), *cp = copy, *item;
     int found = 0;
 
@@ -655,7 +655,7 @@ static int run_list(struct lookup_run *run, const char *param, const char *list,
 		run->error = 1;
 		break;
 	    }
-	    char *class_list = config_value(run->cfg, item);
+	    char *class_list = model_value(run->cfg, NULL, item, NULL);
 	    ended = run_list(run, item, class_list ? class_list : "", depth + 1);
 	    free(class_list);
 	    continue;
@@ -703,25 +703,25 @@ struct owned {
 static void load_settings(struct lookup_run *run, struct owned *own)
 {
     struct lo_settings *s = &run->settings;
-    struct config *cfg = run->cfg;
+    struct model *cfg = run->cfg;
 
     lo_settings_init(s);
-    if ((own->delim = config_value(cfg, "recipient_delimiter")) != NULL)
+    if ((own->delim = model_value(cfg, NULL, "recipient_delimiter", NULL)) != NULL)
 	s->recipient_delimiter = own->delim;
-    if ((own->null_access = config_value(cfg, "smtpd_null_access_lookup_key")) != NULL)
+    if ((own->null_access = model_value(cfg, NULL, "smtpd_null_access_lookup_key", NULL)) != NULL)
 	s->null_access_key = own->null_access;
-    if ((own->myorigin = config_value(cfg, "myorigin")) != NULL)
+    if ((own->myorigin = model_value(cfg, NULL, "myorigin", NULL)) != NULL)
 	s->myorigin = own->myorigin;
-    if ((own->double_bounce = config_value(cfg, "double_bounce_sender")) != NULL)
+    if ((own->double_bounce = model_value(cfg, NULL, "double_bounce_sender", NULL)) != NULL)
 	s->double_bounce_sender = own->double_bounce;
-    s->owner_request_special = config_bool(cfg, "owner_request_special");
-    s->utf8 = config_bool(cfg, "smtputf8_enable");
-    own->pdms = config_value(cfg, "parent_domain_matches_subdomains");
+    s->owner_request_special = model_bool(cfg, "owner_request_special");
+    s->utf8 = model_bool(cfg, "smtputf8_enable");
+    own->pdms = model_value(cfg, NULL, "parent_domain_matches_subdomains", NULL);
     s->is_local = is_local;
     s->local_ctx = run;
-    run->mydestination = config_value(cfg, "mydestination");
-    run->inet_interfaces = config_value(cfg, "inet_interfaces");
-    run->proxy_interfaces = config_value(cfg, "proxy_interfaces");
+    run->mydestination = model_value(cfg, NULL, "mydestination", NULL);
+    run->inet_interfaces = model_value(cfg, NULL, "inet_interfaces", NULL);
+    run->proxy_interfaces = model_value(cfg, NULL, "proxy_interfaces", NULL);
     run->dict_flags = DICT_FLAG_FOLD | DICT_FLAG_TRY0NULL | DICT_FLAG_TRY1NULL
 	| (s->utf8 ? DICT_FLAG_UTF8 : 0);
 }
@@ -789,8 +789,8 @@ int cmd_lookup(int argc, char **argv)
     if (run.inputs[IN_SENDER] != NULL)
 	run.inputs[IN_SENDER] = null_sender(run.inputs[IN_SENDER]);
 
-    run.cfg = config_load(config_dir);
-    run.main_cf = xconcat(run.cfg->dir, "/main.cf", (char *) NULL);
+    run.cfg = model_load_main(config_dir);
+    run.main_cf = xconcat(run.cfg->config_dir, "/main.cf", (char *) NULL);
     load_settings(&run, &own);
 
     const struct maps_param *mp = NULL;
@@ -812,11 +812,11 @@ int cmd_lookup(int argc, char **argv)
 	run.settings.parent_matches_subdomains =
 	    lo_name_in_list(own.pdms ? own.pdms : "", "transport_maps");
 	if (mp->null_key_param != NULL) {
-	    own.null_address = config_value(run.cfg, mp->null_key_param);
+	    own.null_address = model_value(run.cfg, NULL, mp->null_key_param, NULL);
 	    run.settings.null_address_key = own.null_address;
 	    key = null_sender(key);
 	}
-	char *list = config_value(run.cfg, param), *value;
+	char *list = model_value(run.cfg, NULL, param, NULL), *value;
 	search(&run, param, "-", mp->kind, list ? list : "", key, &value);
 	free(value);
 	free(list);
@@ -837,7 +837,7 @@ int cmd_lookup(int argc, char **argv)
 	}
 	run.settings.parent_matches_subdomains =
 	    lo_name_in_list(own.pdms ? own.pdms : "", "smtpd_access_maps");
-	char *list = config_value(run.cfg, param);
+	char *list = model_value(run.cfg, NULL, param, NULL);
 	run_list(&run, param, list ? list : "", 0);
 	/* A list without a table lookup for these inputs still answers. */
 	if (run.searches == 0 && !run.error)
@@ -858,6 +858,7 @@ int cmd_lookup(int argc, char **argv)
     }
     free_settings(&run, &own);
     free(run.main_cf);
-    config_free(run.cfg);
+    model_free(run.cfg);
+    free(run.cfg);
     return status;
 }

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "config.h"
+#include "model.h"
 #include "diag.h"
 #include "dict.h"
 #include "help.h"
@@ -138,13 +138,13 @@ int cmd_map(int argc, char **argv)
     }
 
     /* The configuration decides the default type and UTF-8 handling. */
-    struct config *cfg = config_load(NULL);
-    char *db_type = config_value(cfg, "default_database_type");
-    int utf8 = config_bool(cfg, "smtputf8_enable");
+    struct model *cfg = model_load_main(NULL);
+    char *db_type = model_value(cfg, NULL, "default_database_type", NULL);
+    int utf8 = model_bool(cfg, "smtputf8_enable");
     run.table.default_type = db_type;
-    run.header_limit = (size_t) config_long(cfg, "header_size_limit", 0);
-    run.bound_limit = (size_t) config_long(cfg, "mime_boundary_length_limit", 0);
-    run.max_depth = config_long(cfg, "mime_nesting_limit", -1);
+    run.header_limit = (size_t) model_long(cfg, "header_size_limit", 0);
+    run.bound_limit = (size_t) model_long(cfg, "mime_boundary_length_limit", 0);
+    run.max_depth = model_long(cfg, "mime_nesting_limit", -1);
     if (utf8 && !run.table.no_utf8)
 	run.table.dict_flags |= DICT_FLAG_UTF8;
     diag_set_utf8(utf8);
@@ -178,7 +178,8 @@ int cmd_map(int argc, char **argv)
 	    build(&run, tables[i], incremental);
     }
     free(db_type);
-    config_free(cfg);
+    model_free(cfg);
+    free(cfg);
     out_finish();
     return status;
 }

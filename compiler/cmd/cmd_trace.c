@@ -102,7 +102,6 @@ static int read_write(struct reader *rd, struct strbuf *piece, int whole_lines)
 		break;
 	    /* The last line, unterminated: the client sends it with its line end. */
 	    c = '\n';
-	    rd->prev_cr = 0;
 	}
 	if (c == '\n' && !rd->prev_cr)
 	    sb_addch(piece, '\r');

@@ -2,11 +2,12 @@
  * emit - the parts of the image writer (image_write.h), one file each,
  * and what they share: the build being compiled and its string pool.
  *
- *   image_write.c    the driver: the linter, then the parts in order
+ *   image_write.c    the driver: the model, the linter, then the parts in order
  *   emit_pool.c      the string pool, written in place
  *   emit_sources.c   the source manifest, digests beside the main thread
- *   emit_params.c    the parameter resolver: values as a daemon or a
- *                    service sees them, host values split out
+ *   emit_params.c    the model's resolver as the image needs it: values
+ *                    as a daemon or a service sees them, host values
+ *                    split out
  *   emit_settings.c  parameters, -o overrides, the tables they name
  *   emit_programs.c  restriction programs
  *   emit_tables.c    the table specs, numbered and dispatched by type
@@ -71,7 +72,7 @@ struct host_piece_rec {
     char *text;
 };
 
-/* A parameter or -o override before its strings are interned. */
+/* A parameter, -o override or derived value before its strings are interned. */
 struct setting_rec {
     const char *name;
     char *raw;
@@ -80,6 +81,8 @@ struct setting_rec {
     size_t refs_first, refs_count;	/* in build.pending */
     struct host_piece_rec *host;	/* with IMG_SETTING_HOST */
     size_t nhost;
+    int host_default;		/* a default the host computes: expanded as "$name" */
+    int refused;		/* the image cannot hold it (reported) */
 };
 
 struct insn_rec {
@@ -98,10 +101,9 @@ struct program_rec {
     size_t first, count;	/* in build.insns */
 };
 
-struct resolver;		/* emit_params.c's own */
-
 struct build {
-    struct check *cx;
+    const struct model *m;	/* the configuration, read once */
+    struct check *cx;		/* the linter that judged it (its captures, its table roles) */
     struct strbuf *out;
     struct pool pool;
     int utf8;			/* smtputf8_enable */
@@ -113,9 +115,10 @@ struct build {
 
     struct setting_rec *params;
     size_t nparams, params_cap;
-    struct setting_rec *overrides;
+    struct setting_rec *overrides;	/* per service: its -o, then its derived values */
     size_t noverrides, overrides_cap;
     size_t *service_overrides;	/* per service: its first override */
+    struct strmap users;	/* name -> struct name_users: the parameters naming it */
 
     char **pending;		/* table specs named by settings, TREF order */
     size_t npending, pending_cap;
@@ -144,7 +147,6 @@ struct build {
     struct img_net *nets;
     size_t nnets, nets_cap;
 
-    struct resolver *resolver;
     int failed;			/* an I/O problem was reported: exit 2 */
     /* Values the image cannot hold (exit 1): reported, and a default's refusal. */
     int refused;
@@ -155,10 +157,11 @@ struct build {
 /* add_source - note a file read (path as named), its size and digest; its index */
 uint32_t add_source(struct build *b, const char *path, size_t len,
 		    const unsigned char sha256[32]);
-/* add_source_file - the same for a small file read here; -1 if unreadable */
+/*
+ * add_source_file - the same for a file read through the model (its bytes
+ * stay there); -1, reported, if unreadable
+ */
 int add_source_file(struct build *b, const char *named, const char *opened, uint32_t *index);
-/* read_file - a whole regular file (never waiting on a FIFO); NULL with errno */
-char *read_file(const char *path, size_t *len);
 
 /*
  * A SHA-256 computed beside the main thread: a big source is hashed while
@@ -185,8 +188,6 @@ struct split_value {
     char *problem;		/* why the image cannot hold it, or NULL */
 };
 
-/* params_override - the value service svc's last -o gives name, or NULL */
-const char *params_override(const struct check_service *svc, const char *name);
 /*
  * params_default - the raw value of a name main.cf does not set, as the
  * image records it: what the configuration model holds for it (the
@@ -200,18 +201,17 @@ const char *params_default(struct build *b, const char *name, int *host);
  * params_value - name's value in main.cf's view (svc NULL) or service
  * svc's, expanded, the host's values as empty strings; NULL if undefined
  */
-char *params_value(struct build *b, const struct check_service *svc, const char *name);
+char *params_value(struct build *b, const struct model_service *svc, const char *name);
 /* params_split - raw expanded in the view, the host's values as pieces */
-void params_split(struct build *b, const struct check_service *svc, const char *raw,
+void params_split(struct build *b, const struct model_service *svc, const char *raw,
 		  struct split_value *out);
 void split_value_free(struct split_value *sv);
-void params_free(struct build *b);
 
 /* emit_settings.c */
 /* compare_strings - qsort()'s strcmp, for arrays of strings */
 int compare_strings(const void *a, const void *b);
 /* override_line - the master.cf line an -o option is written on */
-uint32_t override_line(const struct check_service *svc, const struct check_override *o);
+uint32_t override_line(const struct model_service *svc, const struct model_override *o);
 void collect_params(struct build *b);
 void collect_overrides(struct build *b);
 /* note_spec - a table spec the configuration names, its members too */

@@ -516,32 +516,26 @@ int compile_dict(struct build *b, struct img_table *rec, const char *spec, int r
 }
 
 /*
- * compile_file_table - hash, btree, texthash: from the source (the bytes
- * the linter kept, else read now); a hash or btree without source from
- * its .db; EXTERNAL when there is neither (only a default names it, and
- * the linter does not look at defaults).
+ * compile_file_table - hash, btree, texthash: from the source (the
+ * model's bytes, which the linter read already); a hash or btree without
+ * source from its .db; EXTERNAL when there is neither (only a default
+ * names it, and the linter does not look at defaults).
  */
 int compile_file_table(struct build *b, struct img_table *rec, uint32_t *source,
 		       const char *spec, const char *type, const char *name)
 {
     char *opened = sysroot_path(name);
-    const struct check_source *kept = check_source_find(b->cx, opened);
+    const struct model_source *src = model_source(b->m, opened);
     int texthash = strcmp(type, "texthash") == 0;
     int aliases = !texthash && check_is_alias_table(b->cx, spec);
-    size_t len = 0;
-    char *text = NULL;
     int status = 0;
 
-    if (kept == NULL)
-	text = read_file(opened, &len);
-    if (kept != NULL || text != NULL) {
-	const char *bytes = kept ? kept->text : text;
+    if (src != NULL) {
 	struct digest_job job;
-	len = kept ? kept->len : len;
-	digest_start(&job, bytes, len);
-	status = compile_source(b, rec, name, bytes, len, aliases, texthash);
+	digest_start(&job, src->text, src->len);
+	status = compile_source(b, rec, name, src->text, src->len, aliases, texthash);
 	digest_wait(&job);
-	*source = add_source(b, name, len, job.sha256);
+	*source = add_source(b, name, src->len, job.sha256);
     } else if (!texthash) {
 	char *db = xconcat(opened, ".db", (char *) NULL), *db_named;
 	uint32_t index;
@@ -561,7 +555,6 @@ int compile_file_table(struct build *b, struct img_table *rec, uint32_t *source,
     } else {
 	rec->kind = IMG_TABLE_EXTERNAL;
     }
-    free(text);
     free(opened);
     return status;
 }

@@ -81,12 +81,12 @@ static void command_of(struct strbuf *command, const struct master_entry *e)
 /* services_out - SERV: master.cf's entries as written, each with its OVRD run */
 static struct img_service *services_out(struct build *b)
 {
-    struct check *cx = b->cx;
-    struct img_service *services = xcalloc(cx->nservices + 1, sizeof(*services));
+    const struct model *m = b->m;
+    struct img_service *services = xcalloc(m->nservices + 1, sizeof(*services));
     struct strbuf command = STRBUF_INIT;
 
-    for (size_t i = 0; i < cx->nservices; i++) {
-	const struct master_entry *e = cx->services[i].entry;
+    for (size_t i = 0; i < m->nservices; i++) {
+	const struct master_entry *e = m->services[i].entry;
 	struct img_service *s = &services[i];
 	s->name = pool_intern(&b->pool, e->argv[MF_SERVICE]);
 	s->type = pool_intern(&b->pool, e->argv[MF_TYPE]);
@@ -131,7 +131,7 @@ void write_image(struct build *b)
     struct { const void *data; size_t len; } body[IMG_S_COUNT] = {
 	[IMG_S_SRCS] = { srcs, b->nsources * sizeof(*srcs) },
 	[IMG_S_PARM] = { params, b->nparams * sizeof(*params) },
-	[IMG_S_SERV] = { services, b->cx->nservices * sizeof(*services) },
+	[IMG_S_SERV] = { services, b->m->nservices * sizeof(*services) },
 	[IMG_S_OVRD] = { overrides, b->noverrides * sizeof(*overrides) },
 	[IMG_S_HOST] = { host, nhost * sizeof(*host) },
 	[IMG_S_TABL] = { b->tables, b->ntables * sizeof(*b->tables) },

@@ -1,9 +1,10 @@
 /*
- * emit_params - the image writer's parameter resolver: a value as a
- * daemon sees it (main.cf over Postfix's defaults) or as one master.cf
- * service sees it (under its -o overrides), with $name expanded by
- * Postfix's rules (expand.h). The one place the writer expands a value;
- * its interface is emit.h's params_*().
+ * emit_params - the model's resolver (model.h) as the image needs it: a
+ * value as a daemon sees it (main.cf over Postfix's defaults) or as one
+ * master.cf service sees it (under its -o overrides), with $name
+ * expanded by Postfix's rules (expand.h), and what the host decides kept
+ * apart. The one place the writer expands a value; its interface is
+ * emit.h's params_*().
  *
  * What the build host would decide is kept out of the image, so that it
  * is the same whatever machine builds it: myhostname, mydomain and
@@ -31,18 +32,11 @@
 #include "diag.h"
 #include "emit.h"
 #include "expand.h"
-#include "hostinfo.h"
-#include "main_cf.h"
 #include "registry.h"
 #include "xalloc.h"
 
 #define HOST_MAX_DEPTH 8	/* $myhostname naming $mydomain naming ... */
 #define MARK '\001'		/* brackets a host value's kind: "\001" "1" "\001" */
-
-struct resolver {
-    char *mydomain;		/* derived_mydomain() */
-    char *host_domain;		/* host_domain() */
-};
 
 /*
  * A view of the parameters: main.cf over the defaults (svc NULL), or what
@@ -51,38 +45,13 @@ struct resolver {
  */
 struct view {
     struct build *b;
-    const struct check_service *svc;
+    const struct model_service *svc;
     int split;
     int depth;
     int host;			/* a host value was consulted */
     unsigned uses[IMG_HOST_KIND_MAX + 1];	/* $x of a host value, by kind */
     int clash;			/* a value read holds the MARK byte */
 };
-
-static struct resolver *resolver(struct build *b)
-{
-    if (b->resolver == NULL)
-	b->resolver = xcalloc(1, sizeof(*b->resolver));
-    return b->resolver;
-}
-
-void params_free(struct build *b)
-{
-    if (b->resolver != NULL) {
-	free(b->resolver->mydomain);
-	free(b->resolver->host_domain);
-	free(b->resolver);
-	b->resolver = NULL;
-    }
-}
-
-const char *params_override(const struct check_service *svc, const char *name)
-{
-    for (size_t i = svc->noverrides; i-- > 0;)
-	if (strcmp(svc->overrides[i].name, name) == 0)
-	    return svc->overrides[i].value;
-    return NULL;
-}
 
 /* host_kind - the host piece of a parameter Postfix computes on its host */
 static uint32_t host_kind(const char *name)
@@ -110,32 +79,27 @@ static const char *marker(uint32_t kind)
     return marks[kind];
 }
 
-static int host_dependent(struct build *b, const char *name, int depth);
-static const char *derived_mydomain(struct build *b);
+static int host_dependent(const struct view *v, const char *name);
 
 /* view_raw - the unexpanded value of name in the view, or NULL; *kind: a host value's */
-static const char *view_raw(struct view *v, const char *name, uint32_t *kind)
+static const char *view_raw(const struct view *v, const char *name, uint32_t *kind)
 {
-    const char *value;
+    const struct model *m = v->b->m;
+    const char *value = model_set(m, v->svc, name);
+    const struct param_def *def;
 
     *kind = 0;
-    if (v->svc != NULL) {
-	if ((value = params_override(v->svc, name)) != NULL)
-	    return value;
-	if ((value = strmap_get(&v->svc->entry->ro_params, name)) != NULL)
-	    return value;
-    }
-    if ((value = setting_value(&v->b->cx->cfg->settings, name)) != NULL)
+    if (value != NULL)
 	return value;
-    const struct param_def *def = registry_find(name);
-    if (def == NULL)
+    if ((def = registry_find(name)) == NULL)
 	return NULL;
     if (def->flags & PFLAG_HOST) {
-	if (host_dependent(v->b, name, v->depth)) {
+	if (host_dependent(v, name)) {
 	    *kind = host_kind(name);
 	    return "";
 	}
-	return derived_mydomain(v->b);
+	/* mydomain, from a myhostname the view sets: the same on every host */
+	return model_raw(m, v->svc, name);
     }
     return def->defval;
 }
@@ -184,7 +148,7 @@ static char *view_expand(struct view *v, const char *raw, int *failed)
     return sb_detach(&buf);
 }
 
-char *params_value(struct build *b, const struct check_service *svc, const char *name)
+char *params_value(struct build *b, const struct model_service *svc, const char *name)
 {
     struct view v = { b, svc, 0, 0, 0, { 0 }, 0 };
     uint32_t kind;
@@ -200,88 +164,36 @@ char *params_value(struct build *b, const struct check_service *svc, const char 
 }
 
 /*
- * host_dependent - does name, unset in main.cf, take its value from the
+ * host_dependent - does name, unset in the view, take its value from the
  * host? myhostname, mynetworks and the process's own names always;
  * mydomain when it comes from a myhostname that does (Postfix derives
- * it from main.cf's myhostname only).
+ * it from the myhostname the daemon reads).
  */
-static int host_dependent(struct build *b, const char *name, int depth)
+static int host_dependent(const struct view *v, const char *name)
 {
-    const struct strmap *main_cf = &b->cx->cfg->settings;
+    const char *hostname = model_set(v->b->m, v->svc, "myhostname");
     int failed;
 
-    if (setting_value(main_cf, name) != NULL)
-	return 0;
     if (strcmp(name, "mydomain") != 0)
 	return 1;
-    const char *hostname = setting_value(main_cf, "myhostname");
-    if (hostname == NULL || depth >= HOST_MAX_DEPTH)
+    if (hostname == NULL || v->depth >= HOST_MAX_DEPTH)
 	return 1;
-    struct view v = { b, NULL, 0, depth + 1, 0, { 0 }, 0 };
-    free(view_expand(&v, hostname, &failed));
-    return v.host;
-}
-
-/*
- * derived_mydomain - mydomain unset, from a main.cf myhostname that does
- * not depend on the host: what follows its first dot, as Postfix takes
- * it (computed here, not through config.c, whose host values are the
- * first configuration's for the whole process).
- */
-static const char *derived_mydomain(struct build *b)
-{
-    struct resolver *r = resolver(b);
-
-    if (r->mydomain == NULL) {
-	struct view v = { b, NULL, 0, HOST_MAX_DEPTH, 0, { 0 }, 0 };
-	const char *raw = setting_value(&b->cx->cfg->settings, "myhostname");
-	int failed;
-	char *hostname = view_expand(&v, raw ? raw : "", &failed);
-	r->mydomain = host_mydomain(hostname);
-	free(hostname);
-    }
-    return r->mydomain;
+    struct view inner = { v->b, v->svc, 0, v->depth + 1, 0, { 0 }, 0 };
+    free(view_expand(&inner, hostname, &failed));
+    return inner.host;
 }
 
 const char *params_default(struct build *b, const char *name, int *host)
 {
     struct view v = { b, NULL, 0, 0, 0, { 0 }, 0 };
     uint32_t kind;
+
+    check_capture_begin(b->cx, NULL, NULL);
     const char *raw = view_raw(&v, name, &kind);
+    check_capture_end(b->cx);
 
     *host = kind != 0;
     return raw;
-}
-
-static const char *main_only(const char *name, int mode, void *ctx)
-{
-    (void) mode;
-    return setting_value(ctx, name);
-}
-
-/*
- * host_domain - the domain a host name without a dot gets: main.cf's
- * mydomain expanded with main.cf alone, as Postfix reads it before any
- * default is computed (mail_params.c, check_myhostname()); "" when unset
- * (then "localdomain")
- */
-static const char *host_domain(struct build *b)
-{
-    struct resolver *r = resolver(b);
-    const struct strmap *main_cf = &b->cx->cfg->settings;
-
-    if (r->host_domain == NULL) {
-	const char *raw = setting_value(main_cf, "mydomain");
-	struct strbuf buf = STRBUF_INIT;
-
-	check_capture_begin(b->cx, NULL, NULL);
-	if (raw != NULL && (expand(&buf, raw, EXPAND_RECURSE, main_only, (void *) main_cf)
-			    & EXPAND_ERROR) != 0)
-	    sb_set(&buf, raw);
-	check_capture_end(b->cx);
-	r->host_domain = sb_detach(&buf);
-    }
-    return r->host_domain;
 }
 
 static void add_piece(struct split_value *out, size_t *cap, uint32_t kind, const char *text,
@@ -314,7 +226,7 @@ static char *refusal(uint32_t kind, int clash)
     return sb_detach(&msg);
 }
 
-void params_split(struct build *b, const struct check_service *svc, const char *raw,
+void params_split(struct build *b, const struct model_service *svc, const char *raw,
 		  struct split_value *out)
 {
     struct view v = { b, svc, 1, 0, 0, { 0 }, strchr(raw, MARK) != NULL };
@@ -345,8 +257,12 @@ void params_split(struct build *b, const struct check_service *svc, const char *
 	sb_addn(&plain, p, (size_t) (m - p));
 	add_piece(out, &cap, kind, "", 0);
 	if (kind == IMG_HOST_MYHOSTNAME || kind == IMG_HOST_MYDOMAIN) {
+	    /* the domain a host name without a dot gets: the view's mydomain as set */
+	    check_capture_begin(b->cx, NULL, NULL);
+	    char *domain = model_set_value(b->m, svc, "mydomain");
+	    check_capture_end(b->cx);
 	    free(out->pieces[out->npieces - 1].text);
-	    out->pieces[out->npieces - 1].text = xstrdup(host_domain(b));
+	    out->pieces[out->npieces - 1].text = domain ? domain : xstrdup("");
 	}
 	seen[kind]++;
     }

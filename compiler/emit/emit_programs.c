@@ -134,7 +134,7 @@ static void add_program(struct build *b, const char *name, uint32_t service, uin
 /* setting_line - the main.cf line of name, 0 for a default */
 static uint32_t setting_line(struct build *b, const char *name)
 {
-    const struct check_setting *s = check_setting_find(b->cx, name);
+    const struct model_setting *s = model_setting_find(b->m, name);
 
     return s ? (uint32_t) s->where->first_line : 0;
 }
@@ -150,13 +150,14 @@ static int is_class_name(const char *name)
 /*
  * collect_programs - PROG: the restriction lists of main.cf (set or
  * default), its classes, and the lists and classes each service sets
- * with -o. A class word calls the class of its own service when that
- * service sets it, else main.cf's; every class any service names gets a
- * main.cf program.
+ * with -o or sees otherwise (a derived value: main.cf's list names a
+ * parameter the service overrides). A class word calls the class of its
+ * own service when that service has one, else main.cf's; every class any
+ * service names gets a main.cf program.
  */
 void collect_programs(struct build *b)
 {
-    struct check *cx = b->cx;
+    const struct model *m = b->m;
     struct words main_classes, all_classes;
     char *text = params_value(b, NULL, "smtpd_restriction_classes");
 
@@ -175,24 +176,29 @@ void collect_programs(struct build *b)
     struct strbuf names = STRBUF_INIT;
     for (size_t i = 0; i < main_classes.n; i++)
 	sb_printf(&names, "%s ", main_classes.v[i]);
-    for (size_t s = 0; s < cx->nservices; s++) {
-	const struct check_service *svc = &cx->services[s];
-	if (svc->noverrides == 0)
+    for (size_t s = 0; s < m->nservices; s++) {
+	const struct model_service *svc = &m->services[s];
+	size_t first = b->service_overrides[s], end = b->service_overrides[s + 1];
+	if (first == end)
 	    continue;
 	struct words classes;
 	text = params_value(b, svc, "smtpd_restriction_classes");
 	words_split(&classes, text, 0);
 	free(text);
-	for (size_t i = 0; i < svc->noverrides; i++) {
-	    const struct check_override *o = &svc->overrides[i];
-	    const struct param_def *def = registry_find(o->name);
-	    if (params_override(svc, o->name) != o->value)
+	/* Its -o overrides, then its derived values (emit_settings.c). */
+	for (size_t i = first; i < end; i++) {
+	    const struct setting_rec *rec = &b->overrides[i];
+	    const struct param_def *def = registry_find(rec->name);
+	    const struct model_override *o = i - first < svc->noverrides
+		? &svc->overrides[i - first] : NULL;
+	    if (o != NULL && model_override(svc, o->name) != o->value)
 		continue;		/* a later -o of the same name wins */
 	    int list = def != NULL && def->kind == PKIND_RESTRICTIONS;
-	    if (!list && !(words_has(&classes, o->name) && is_class_name(o->name)))
+	    if (!list && !(words_has(&classes, rec->name) && is_class_name(rec->name)))
 		continue;
-	    char *value = params_value(b, svc, o->name);
-	    add_program(b, o->name, (uint32_t) s, override_line(svc, o), value, &classes);
+	    char *value = params_value(b, svc, rec->name);
+	    add_program(b, rec->name, (uint32_t) s, o ? override_line(svc, o) : rec->line,
+			value, &classes);
 	    free(value);
 	}
 	for (size_t i = 0; i < classes.n; i++)

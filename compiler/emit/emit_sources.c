@@ -4,13 +4,10 @@
  * it is parsed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "emit.h"
 #include "sha256.h"
@@ -62,42 +59,15 @@ uint32_t add_source(struct build *b, const char *path, size_t len,
 
 int add_source_file(struct build *b, const char *named, const char *opened, uint32_t *index)
 {
-    struct strbuf text = STRBUF_INIT;
+    const struct model_source *src = model_source(b->m, opened);
 
-    if (sb_read_file(&text, opened) < 0) {
+    if (src == NULL) {
 	fprintf(stderr, "pfc: build: read %s: %s\n", opened, strerror(errno));
-	sb_free(&text);
 	b->failed = 1;
 	return -1;
     }
-    struct digest_job job = { .data = text.s ? text.s : "", .len = text.len };
+    struct digest_job job = { .data = src->text, .len = src->len };
     digest_run(&job);
-    *index = add_source(b, named, text.len, job.sha256);
-    sb_free(&text);
+    *index = add_source(b, named, src->len, job.sha256);
     return 0;
-}
-
-char *read_file(const char *path, size_t *len)
-{
-    struct stat st;
-    struct strbuf text = STRBUF_INIT;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-    if (fd < 0)
-	return NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-	close(fd);
-	errno = EINVAL;
-	return NULL;
-    }
-    close(fd);
-    if (sb_read_file(&text, path) < 0) {
-	int saved = errno;
-	sb_free(&text);
-	errno = saved;
-	return NULL;
-    }
-    *len = text.len;
-    sb_addn(&text, "", 0);
-    return sb_detach(&text);
 }

@@ -9,6 +9,7 @@
  *   regexp, pcre    pattern_source's reader (emit_rules.c)
  *   cidr            dict_cidr's reader (emit_rules.c)
  *   static, fail, unionmap, pipemap   from the spec itself (here)
+ *   /file/name      a match list's file: its lines (here)
  *   anything else   EXTERNAL: the spec only
  */
 #include <stdlib.h>
@@ -71,6 +72,41 @@ static int compile_static(struct build *b, struct img_table *rec, const char *na
     return 0;
 }
 
+/*
+ * compile_list_file - a /file/name of a match list: LIST, the lines
+ * match_list_parse() reads (those that do not start with '#', each
+ * ending in a newline), the file in SRCS; one that cannot be read is
+ * FAIL, as Postfix puts a table whose lookups fail in its place.
+ */
+static void compile_list_file(struct build *b, struct img_table *rec, uint32_t *source,
+			      const char *spec)
+{
+    char *opened = sysroot_path(spec);
+    const struct model_source *src = model_source(b->m, opened);
+    struct strbuf lines = STRBUF_INIT;
+
+    free(opened);
+    if (src == NULL) {
+	rec->kind = IMG_TABLE_FAIL;
+	return;
+    }
+    for (const char *line = src->text; *line != 0;) {
+	size_t len = strcspn(line, "\n");
+	if (*line != '#') {
+	    sb_addn(&lines, line, len);
+	    sb_addch(&lines, '\n');
+	}
+	line += len + (line[len] == '\n');
+    }
+    struct digest_job job;
+    digest_start(&job, src->text, src->len);
+    digest_wait(&job);
+    *source = add_source(b, spec, src->len, job.sha256);
+    rec->kind = IMG_TABLE_LIST;
+    rec->a = pool_intern(&b->pool, sb_str(&lines));
+    sb_free(&lines);
+}
+
 /* compile_table - TABL record i (but its spec: emit_layout.c), and what its kind needs */
 static int compile_table(struct build *b, size_t i)
 {
@@ -83,6 +119,10 @@ static int compile_table(struct build *b, size_t i)
     memset(rec, 0, sizeof(*rec));
     *source = IMG_NONE;
     rec->kind = IMG_TABLE_EXTERNAL;
+    if (spec[0] == '/') {
+	compile_list_file(b, rec, source, spec);
+	return 0;
+    }
     if (colon == NULL || colon == spec || colon[1] == 0)
 	return 0;
     char *type = xstrndup(spec, (size_t) (colon - spec));
@@ -115,6 +155,14 @@ static int compile_table(struct build *b, size_t i)
     return status;
 }
 
+/* exact_file_type - hash, btree or texthash: a table compiled from a source file */
+static int exact_file_type(const char *type, size_t len)
+{
+    return (len == 4 && strncmp(type, "hash", 4) == 0)
+	|| (len == 5 && strncmp(type, "btree", 5) == 0)
+	|| (len == 8 && strncmp(type, "texthash", 8) == 0);
+}
+
 /*
  * reserve_image - room in the image buffer for all of it at once. The
  * pool is written in place and the sections after it, so a buffer that
@@ -122,19 +170,20 @@ static int compile_table(struct build *b, size_t i)
  * the data happens to compare with a power of two (a map with shorter
  * lines needed one copy of 64 MB more, and 40 MB more at the peak, than
  * one of the same size with longer lines). The big parts are the exact
- * tables the linter kept: each is at most its bytes in the pool, and an
- * entry (16 bytes) and at most 4 slots (16 bytes) a line.
+ * tables compiled from their sources (the linter read them into the
+ * model already): each is at most its bytes in the pool, and an entry
+ * (16 bytes) and at most 4 slots (16 bytes) a line.
  */
 static void reserve_image(struct build *b)
 {
     size_t need = POOL_BASE + ((size_t) 1 << 20);	/* the small sections */
 
     for (size_t i = 0; i < b->ntables; i++) {
-	const char *colon = strchr(b->table_specs[i], ':');
-	if (colon == NULL)
+	const char *spec = b->table_specs[i], *colon = strchr(spec, ':');
+	if (colon == NULL || !exact_file_type(spec, (size_t) (colon - spec)))
 	    continue;
 	char *opened = sysroot_path(colon + 1);
-	const struct check_source *src = check_source_find(b->cx, opened);
+	const struct model_source *src = model_source(b->m, opened);
 	if (src != NULL) {
 	    size_t lines = count_lines(src->text, src->len) + 1;
 	    need += src->len + 8 + lines * sizeof(struct img_entry)

@@ -3,9 +3,12 @@
  * compiled into the bytes of runtime/image/image.h. The driver; each part
  * is a file of its own (emit.h lists them).
  *
- * The linter runs first (check.h, for_build): an error stops the build.
- * It keeps the bytes of the hash, btree and texthash sources it read, so
- * a big table is read once. Then, in this order:
+ * The configuration is read once into a model (model.h), and the linter
+ * judges it first (check.h, for the image: the tables are compiled from
+ * their sources, so their .db files do not matter): an error stops the
+ * build, its findings printed on stderr as pfc check prints them. The
+ * bytes of every source the linter read stay in the model, so a big
+ * table is read once. Then, in this order:
  *
  *   1. parameters (registry and main.cf, sorted), services' -o overrides,
  *      restriction programs: their values expanded through the resolver,
@@ -26,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "dict.h"
 #include "emit.h"
@@ -54,32 +56,13 @@ static void free_build(struct build *b)
     free(b->pieces);
     free(b->nets);
     pool_free(&b->pool);
-    params_free(b);
-}
-
-/* print_findings - pfc check's text output, on stderr */
-static void print_findings(const struct check *cx)
-{
-    int saved = dup(STDOUT_FILENO);
-
-    fflush(stdout);
-    if (saved < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
-	fprintf(stderr, "pfc: build: the configuration has errors; run pfc check\n");
-	if (saved >= 0)
-	    close(saved);
-	return;
-    }
-    check_print(cx, "text");
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
 }
 
 /* compile - everything after the linter found no error; 0, 1 (refused) or 2 */
 static int compile(struct build *b)
 {
-    struct check *cx = b->cx;
-    char *smtputf8 = check_value(cx, "smtputf8_enable");
+    const struct model *m = b->m;
+    char *smtputf8 = params_value(b, NULL, "smtputf8_enable");
     uint32_t index;
 
     b->utf8 = smtputf8 != NULL && strcasecmp(smtputf8, "yes") == 0;
@@ -93,12 +76,12 @@ static int compile(struct build *b)
     b->out->len = POOL_BASE;
     pool_init(&b->pool, b->out, 4096);
 
-    char *named = xconcat(cx->config_dir, "/main.cf", (char *) NULL);
-    int status = add_source_file(b, named, cx->main_path, &index);
+    char *named = xconcat(m->config_dir, "/main.cf", (char *) NULL);
+    int status = add_source_file(b, named, m->main_path, &index);
     free(named);
-    if (status == 0 && cx->master_path != NULL) {
-	named = xconcat(cx->config_dir, "/master.cf", (char *) NULL);
-	status = add_source_file(b, named, cx->master_path, &index);
+    if (status == 0 && m->master_path != NULL) {
+	named = xconcat(m->config_dir, "/master.cf", (char *) NULL);
+	status = add_source_file(b, named, m->master_path, &index);
 	free(named);
     }
     if (status < 0)
@@ -138,34 +121,33 @@ int image_compile(const char *config_dir, struct strbuf *out)
 
 int image_compile_body(const char *config_dir, struct strbuf *out)
 {
-    static const char *const db_rules[] = { "db-missing", "db-stale", "db-foreign" };
+    struct model m;
     struct check cx;
     struct build b;
     int status;
 
     check_init(&cx);
-    /* The image is compiled from the sources: Postfix's own .db files do not matter. */
-    for (size_t i = 0; i < sizeof(db_rules) / sizeof(db_rules[0]); i++)
-	strmap_put(&cx.rule_state, db_rules[i], (void *) "off");
-    cx.for_build = 1;
-    if (check_load(&cx, config_dir) < 0) {
-	check_free(&cx);
-	return 2;
+    if (check_load(&cx, &m, config_dir) < 0) {
+	status = 2;
+	goto done;
     }
-    check_run(&cx);
+    check_run(&cx, CHECK_FOR_IMAGE);
     if (check_errors(&cx) > 0) {
-	print_findings(&cx);
-	check_free(&cx);
-	return 1;
+	check_print(&cx, "text", stderr);
+	status = 1;
+	goto done;
     }
 
     memset(&b, 0, sizeof(b));
+    b.m = &m;
     b.cx = &cx;
     b.out = out;
     strmap_init(&b.source_index);
     strmap_init(&b.specs);
     status = compile(&b);
     free_build(&b);
+  done:
     check_free(&cx);
+    model_free(&m);
     return status;
 }

@@ -12,10 +12,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "commands.h"
 #include "diag.h"
 #include "expand.h"
-#include "help.h"
 #include "main_cf.h"
 #include "strbuf.h"
 #include "sysroot.h"
@@ -198,94 +196,36 @@ void check_capture_end(struct check *cx)
 
 /* ------------------------------------------------------------ values */
 
-static const char *lookup_main(const char *name, int mode, void *ctx)
-{
-    (void) mode;
-    return config_raw(ctx, name);
-}
-
-/* expand_quietly - expand raw, or a copy of raw when it does not expand */
-static char *expand_quietly(struct check *cx, const char *raw, expand_lookup_fn fn,
-			    void *ctx)
-{
-    struct strbuf buf = STRBUF_INIT;
-
-    check_capture_begin(cx, NULL, NULL);
-    int status = expand(&buf, raw, EXPAND_RECURSE, fn, ctx);
-    check_capture_end(cx);
-    if (status & EXPAND_ERROR) {
-	sb_free(&buf);
-	return xstrdup(raw);
-    }
-    return sb_detach(&buf);
-}
-
+/*
+ * The linter reads values through the model's resolver, quietly: what a
+ * value's expansion would warn about is the parameter rules' to report,
+ * once, at its place.
+ */
 char *check_value(struct check *cx, const char *name)
 {
-    const struct param_def *def = registry_find(name);
-    char *value = NULL;
-
-    /* A default computed from the host expands other values: quietly too. */
-    check_capture_begin(cx, NULL, NULL);
-    const char *raw = config_raw(cx->cfg, name);
-    check_capture_end(cx);
-    if (raw == NULL)
-	return NULL;
-    if (def != NULL && (def->flags & PFLAG_RAW))
-	value = xstrdup(raw);
-    else
-	value = expand_quietly(cx, raw, lookup_main, cx->cfg);
-    return value;
+    return check_service_value(cx, NULL, name);
 }
 
-const struct check_setting *check_setting_find(const struct check *cx,
-					       const char *name)
+const struct model_setting *check_setting_find(const struct check *cx, const char *name)
 {
-    size_t at = (size_t) (uintptr_t) strmap_get(&cx->setting_index, name);
-
-    return at ? &cx->settings[at - 1] : NULL;
+    return model_setting_find(cx->m, name);
 }
 
-struct service_lookup {
-    const struct check_service *svc;
-    const struct config *cfg;
-};
-
-/* lookup_service - a name as a service sees it: its -o first */
-static const char *lookup_service(const char *name, int mode, void *ctx)
-{
-    const struct service_lookup *sl = ctx;
-
-    (void) mode;
-    for (size_t i = sl->svc->noverrides; i-- > 0;)
-	if (strcmp(sl->svc->overrides[i].name, name) == 0)
-	    return sl->svc->overrides[i].value;
-    const char *ro = strmap_get(&sl->svc->entry->ro_params, name);
-    return ro ? ro : config_raw(sl->cfg, name);
-}
-
-const char *check_raw_value(const struct check *cx, const struct check_service *svc,
+const char *check_raw_value(const struct check *cx, const struct model_service *svc,
 			    const char *name)
 {
-    struct service_lookup sl = { svc, cx->cfg };
-
-    return svc != NULL ? lookup_service(name, 0, &sl) : config_raw(cx->cfg, name);
+    return model_raw(cx->m, svc, name);
 }
 
-char *check_service_value(struct check *cx, const struct check_service *svc,
+char *check_service_value(struct check *cx, const struct model_service *svc,
 			  const char *name)
 {
-    struct service_lookup sl = { svc, cx->cfg };
-    check_capture_begin(cx, NULL, NULL);
-    const char *raw = lookup_service(name, 0, &sl);
-    check_capture_end(cx);
-    const struct param_def *def = registry_find(name);
+    int failed;
 
-    if (raw == NULL)
-	return NULL;
-    if (def != NULL && (def->flags & PFLAG_RAW))
-	return xstrdup(raw);
-    return expand_quietly(cx, raw, lookup_service, &sl);
+    check_capture_begin(cx, NULL, NULL);
+    char *value = model_value(cx->m, svc, name, &failed);
+    check_capture_end(cx);
+    return value;
 }
 
 /* ------------------------------------------------------------ suggestions */
@@ -371,39 +311,6 @@ static void on_syntax_error(void *ctx, const char *path,
     finding_fix(f, "write settings as name = value; continue a value on a line that starts with whitespace");
 }
 
-static void on_setting(void *ctx, const char *path, const struct cf_logical_line *line,
-		       size_t name_off, size_t value_off)
-{
-    struct check *cx = ctx;
-    char *copy = xstrdup(line->text), *name, *value;
-
-    (void) path;
-    /* The reader split the line already; split it the same way again. */
-    copy[strcspn(copy + name_off, " \t\r\n=") + name_off] = 0;
-    name = copy + name_off;
-    value = xstrdup(line->text + value_off);
-    size_t vlen = strlen(value);
-    while (vlen > 0 && strchr(" \t\r\n", value[vlen - 1]) != NULL)
-	value[--vlen] = 0;
-    size_t earlier = (size_t) (uintptr_t) strmap_get(&cx->setting_index, name);
-    if (earlier != 0)
-	cx->settings[earlier - 1].effective = 0;
-    if (cx->nsettings == cx->settings_cap) {
-	cx->settings_cap = cx->settings_cap ? 2 * cx->settings_cap : 64;
-	cx->settings = xrealloc(cx->settings, cx->settings_cap * sizeof(*cx->settings));
-    }
-    struct check_setting *s = &cx->settings[cx->nsettings++];
-    s->name = xstrdup(name);
-    s->value = value;
-    s->def = registry_find(name);
-    s->where = cf_line_copy(line);
-    s->name_off = name_off;
-    s->value_off = value_off;
-    s->effective = 1;
-    strmap_put(&cx->setting_index, s->name, (void *) (uintptr_t) cx->nsettings);
-    free(copy);
-}
-
 static void on_override(void *ctx, const char *path, const struct cf_logical_line *line,
 			 const char *name, const char *old_value)
 {
@@ -438,123 +345,43 @@ static void on_master_problem(void *ctx, const char *path,
 		: "close every { with a }, and write -o { name = value }");
 }
 
-/* collect_services - the services of master.cf, with their -o name=value options */
-static void collect_services(struct check *cx)
-{
-    cx->nservices = cx->master.count;
-    cx->services = xcalloc(cx->nservices ? cx->nservices : 1, sizeof(*cx->services));
-    for (size_t i = 0; i < cx->master.count; i++) {
-	struct master_entry *e = &cx->master.entries[i];
-	struct check_service *svc = &cx->services[i];
-	svc->entry = e;
-	for (size_t a = MASTER_MIN_FIELDS; a < e->argc; a++) {
-	    const char *arg = e->argv[a];
-	    if (arg[0] != '-' || strcmp(arg, "--") == 0)
-		break;
-	    if (!MASTER_OPTION_TAKES_VALUE(arg) || a + 1 >= e->argc)
-		continue;
-	    a++;
-	    if (strcmp(arg, "-o") != 0)
-		continue;
-	    const char *eq = strchr(e->argv[a], '=');
-	    if (eq == NULL)
-		continue;
-	    svc->overrides = xrealloc(svc->overrides,
-				      (svc->noverrides + 1) * sizeof(*svc->overrides));
-	    struct check_override *o = &svc->overrides[svc->noverrides++];
-	    o->name = xstrndup(e->argv[a], (size_t) (eq - e->argv[a]));
-	    o->value = xstrdup(eq + 1);
-	    o->name_off = e->argoff[a];
-	    /* "-o { name = value }" was normalized; point at the value if we can. */
-	    const char *raw_eq = strchr(e->raw + e->argoff[a], '=');
-	    o->value_off = raw_eq ? (size_t) (raw_eq - e->raw) + 1 : e->argoff[a];
-	    while (o->value_off < strlen(e->raw) && strchr(" \t", e->raw[o->value_off]))
-		o->value_off++;
-	}
-    }
-}
-
 void check_init(struct check *cx)
 {
     memset(cx, 0, sizeof(*cx));
     strmap_init(&cx->rule_state);
     strmap_init(&cx->tables_seen);
-    strmap_init(&cx->setting_index);
-    strmap_init(&cx->sources);
 }
 
-int check_load(struct check *cx, const char *config_dir)
+int check_load(struct check *cx, struct model *m, const char *config_dir)
 {
     struct mainconf_hooks hooks = {
-	on_syntax_error, on_setting, on_override, on_leading_space, cx,
+	on_syntax_error, NULL, on_override, on_leading_space, cx,
     };
     struct masterconf_hooks mhooks = { on_master_problem, cx };
-    char *deployed;
 
-    if (config_dir == NULL && (config_dir = getenv("MAIL_CONFIG")) == NULL)
-	config_dir = DEFAULT_CONFIG_DIR;
-    cx->config_dir = config_dir;
-    cx->cfg = xcalloc(1, sizeof(*cx->cfg));
-    cx->cfg->dir = xstrdup(cx->config_dir);
-    cx->cfg->keep_going = 1;
-    strmap_init(&cx->cfg->settings);
-    deployed = xconcat(cx->config_dir, "/main.cf", (char *) NULL);
-    cx->main_path = sysroot_path(deployed);
-    free(deployed);
-    if (mainconf_load(cx->main_path, &cx->cfg->settings, &hooks) < 0) {
-	fprintf(stderr, "pfc: open %s: %s\n", cx->main_path, strerror(errno));
+    cx->m = m;
+    model_init(m, config_dir);
+    if (model_read_main(m, &hooks) < 0) {
+	fprintf(stderr, "pfc: open %s: %s\n", m->main_path, strerror(errno));
 	return -1;
     }
-    if (strcmp(cx->config_dir, DEFAULT_CONFIG_DIR) != 0)
-	setting_put(&cx->cfg->settings, "config_directory", cx->config_dir, 0);
-
-    deployed = xconcat(cx->config_dir, "/master.cf", (char *) NULL);
-    cx->master_path = sysroot_path(deployed);
-    free(deployed);
-    if (masterconf_load(cx->master_path, &cx->master, &mhooks) < 0) {
-	struct finding *f = check_report_at(cx, "master-missing", cx->master_path, 0, 0,
-					    "cannot read master.cf: %s", strerror(errno));
-	finding_postfix(f, "open %s: %s", cx->master_path, strerror(errno));
+    if (strcmp(m->config_dir, DEFAULT_CONFIG_DIR) != 0)
+	model_put(m, "config_directory", m->config_dir);
+    if (model_read_master(m, &mhooks) < 0) {
+	char *deployed = xconcat(m->config_dir, "/master.cf", (char *) NULL);
+	char *path = sysroot_path(deployed);
+	struct finding *f = check_report_at(cx, "master-missing", path, 0, 0,
+					    "cannot read master.cf: %s", strerror(m->master_errno));
+	finding_postfix(f, "open %s: %s", path, strerror(m->master_errno));
 	finding_fix(f, "keep master.cf beside main.cf; Postfix does not start without it");
-	free(cx->master_path);
-	cx->master_path = NULL;
+	free(path);
+	free(deployed);
     }
-    collect_services(cx);
     return 0;
-}
-
-static void free_source(void *ptr)
-{
-    struct check_source *src = ptr;
-
-    free(src->text);
-    free(src);
-}
-
-const struct check_source *check_source_find(const struct check *cx, const char *path)
-{
-    return strmap_get(&cx->sources, path);
 }
 
 void check_free(struct check *cx)
 {
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	free(cx->settings[i].name);
-	free(cx->settings[i].value);
-	cf_line_free(cx->settings[i].where);
-    }
-    free(cx->settings);
-    strmap_free(&cx->setting_index, NULL);
-    for (size_t i = 0; i < cx->nservices; i++) {
-	for (size_t j = 0; j < cx->services[i].noverrides; j++) {
-	    free(cx->services[i].overrides[j].name);
-	    free(cx->services[i].overrides[j].value);
-	}
-	free(cx->services[i].overrides);
-    }
-    free(cx->services);
-    masterconf_free(&cx->master);
-    config_free(cx->cfg);
     for (size_t i = 0; i < cx->nfindings; i++) {
 	free(cx->findings[i].path);
 	free(cx->findings[i].message);
@@ -562,23 +389,13 @@ void check_free(struct check *cx)
 	free(cx->findings[i].postfix);
     }
     free(cx->findings);
-    free(cx->main_path);
-    free(cx->master_path);
     strmap_free(&cx->rule_state, NULL);
     strmap_free(&cx->tables_seen, NULL);
-    strmap_free(&cx->sources, free_source);
 }
 
 /* ------------------------------------------------------------ driver */
 
-static int usage(void)
-{
-    help_print_usage(stderr, "check");
-    return 2;
-}
-
-/* set_rule - -W RULE (on) or -Wno-RULE (off); -1 for an unknown rule */
-static int set_rule(struct check *cx, const char *arg)
+int check_set_rule(struct check *cx, const char *arg)
 {
     const char *state = "on";
 
@@ -587,11 +404,8 @@ static int set_rule(struct check *cx, const char *arg)
 	state = "off";
     }
     const struct check_rule *rule = check_rule_find(arg);
-    if (rule == NULL) {
-	fprintf(stderr, "pfc: check: unknown rule '%s'; 'pfc check --list-rules' lists them\n",
-		arg);
+    if (rule == NULL)
 	return -1;
-    }
     strmap_put(&cx->rule_state, rule->id, (void *) state);
     return 0;
 }
@@ -638,8 +452,9 @@ static void dedupe(struct check *cx)
     cx->nfindings = out;
 }
 
-void check_run(struct check *cx)
+void check_run(struct check *cx, enum check_target target)
 {
+    cx->target = target;
     check_parameters(cx);
     check_restrictions(cx);
     check_master(cx);
@@ -656,78 +471,4 @@ size_t check_errors(const struct check *cx)
     for (size_t i = 0; i < cx->nfindings; i++)
 	errors += cx->findings[i].severity == CHECK_ERROR;
     return errors;
-}
-
-static void list_rules(void)
-{
-    static const char *const level[] = { "note", "warning", "error" };
-
-    for (size_t i = 0; i < check_rules_count; i++)
-	printf("%-24s %-8s %s\n", check_rules[i].id, level[check_rules[i].severity],
-	       check_rules[i].summary);
-}
-
-int cmd_check(int argc, char **argv)
-{
-    struct check cx;
-    const char *format = "text";
-    const char *dir = NULL;
-    int status = 0;
-
-    /* An internal failure must not read as "the configuration has errors". */
-    diag_set_fatal_status(2);
-    check_init(&cx);
-    for (int i = 1; i < argc; i++) {
-	const char *arg = argv[i];
-	if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
-	    dir = argv[++i];
-	} else if (strncmp(arg, "-c", 2) == 0 && arg[2] != 0) {
-	    dir = arg + 2;
-	} else if (strcmp(arg, "--format") == 0 && i + 1 < argc) {
-	    format = argv[++i];
-	} else if (strncmp(arg, "--format=", 9) == 0) {
-	    format = arg + 9;
-	} else if (strcmp(arg, "--werror") == 0) {
-	    cx.werror = 1;
-	} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--notes") == 0) {
-	    check_set_show_notes(1);
-	} else if (strcmp(arg, "-W") == 0 && i + 1 < argc) {
-	    if (set_rule(&cx, argv[++i]) < 0)
-		status = 2;
-	} else if (strncmp(arg, "-W", 2) == 0 && arg[2] != 0) {
-	    if (set_rule(&cx, arg + 2) < 0)
-		status = 2;
-	} else if (strcmp(arg, "--list-rules") == 0) {
-	    list_rules();
-	    check_free(&cx);
-	    return 0;
-	} else {
-	    fprintf(stderr, "pfc: check: unknown option or argument '%s'\n", arg);
-	    status = 2;
-	}
-    }
-    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0
-	&& strcmp(format, "sarif") != 0 && strcmp(format, "github") != 0) {
-	fprintf(stderr, "pfc: check: unknown format '%s' (text, json, sarif or github)\n",
-		format);
-	status = 2;
-    }
-    if (status != 0) {
-	check_free(&cx);
-	return usage();
-    }
-    if (check_load(&cx, dir) < 0) {
-	check_free(&cx);
-	return 2;
-    }
-    check_run(&cx);
-    check_print(&cx, format);
-    if (check_errors(&cx) > 0)
-	status = 1;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-	fprintf(stderr, "pfc: check: write error on standard output: %s\n", strerror(errno));
-	status = 2;
-    }
-    check_free(&cx);
-    return status;
 }

@@ -18,9 +18,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include <stdio.h>
+
 #include "cfline.h"
-#include "config.h"
-#include "master_cf.h"
+#include "model.h"
 #include "registry.h"
 #include "strmap.h"
 
@@ -38,49 +39,22 @@ extern const size_t check_rules_count;
 /* check_rule_find - the rule of that id, or NULL */
 const struct check_rule *check_rule_find(const char *id);
 
-/* A main.cf setting as read, in file order; duplicates included. */
-struct check_setting {
-    char *name;
-    char *value;
-    const struct param_def *def;	/* the registry's entry, or NULL */
-    struct cf_logical_line *where;	/* its logical line, for positions */
-    size_t name_off;		/* byte offsets of name and value in where->text */
-    size_t value_off;
-    int effective;		/* 0: a later line sets the same name */
-};
-
-/* A "-o name=value" of a master.cf service. */
-struct check_override {
-    char *name;
-    char *value;
-    size_t name_off;		/* byte offsets in entry->where->text */
-    size_t value_off;
-};
-
-struct check_service {
-    struct master_entry *entry;	/* its fields: entry->argv, entry->argoff */
-    struct check_override *overrides;
-    size_t noverrides;
-};
-
 struct finding;
 
+/*
+ * What reads the tables the configuration names, and so what the table
+ * rules judge: Postfix (pfc check: hash and btree tables are read from
+ * their .db, which must be built from the source beside it) or the
+ * image compiler (pfc build: every table is compiled from its source,
+ * which it reads itself with postmap's rules, so the .db files do not
+ * matter and the sources of exact tables are not scanned twice).
+ */
+enum check_target { CHECK_FOR_POSTFIX, CHECK_FOR_IMAGE };
+
 struct check {
-    /* Inputs, read once by the driver. */
-    const char *config_dir;	/* as given (-c, $MAIL_CONFIG or /etc/postfix) */
-    char *main_path;		/* main.cf as opened (under --root) */
-    char *master_path;		/* master.cf as opened, NULL when absent */
-    struct check_setting *settings;
-    size_t nsettings, settings_cap;
-    struct strmap setting_index;	/* name -> index + 1 of its last setting */
-    /*
-     * cfg - main.cf over the built-in defaults, for check_value(); its
-     * settings map holds the effective value of each name.
-     */
-    struct config *cfg;
-    struct masterconf master;
-    struct check_service *services;	/* one per master.cf entry */
-    size_t nservices;
+    /* The configuration, read once (check_load()); pfc build compiles the same. */
+    const struct model *m;
+    enum check_target target;
 
     /* Findings, and what the options asked for. */
     struct finding *findings;
@@ -88,42 +62,29 @@ struct check {
     struct strmap rule_state;	/* rule id -> "on" / "off" (-W, -Wno-) */
     int werror;
     struct strmap tables_seen;	/* table spec -> NULL: each table is checked once */
-
-    /*
-     * for_build - the run is pfc build's (image_write.c): the sources of
-     * hash, btree and texthash tables are not scanned for postmap's
-     * warnings (the image compiler reads them itself), their .db files
-     * are not looked at, and their bytes are kept in sources (path as
-     * opened -> struct check_source), so a big table is read only once.
-     */
-    int for_build;
-    struct strmap sources;
-};
-
-/* The bytes of a table source the linter read (for_build). */
-struct check_source {
-    char *text;			/* NUL-terminated */
-    size_t len;
 };
 
 /*
  * The linter's driver, for pfc check and pfc build: check_init, then
- * check_load (main.cf and master.cf), then check_run (every group of
- * rules; the findings sorted and deduplicated), then check_free.
+ * check_load (the model of main.cf and master.cf), then check_run (every
+ * group of rules; the findings sorted and deduplicated), check_print,
+ * then check_free (the model is the caller's).
  */
 void check_init(struct check *cx);
 /*
  * check_load - read config_dir's main.cf and master.cf (NULL: $MAIL_CONFIG
- * or /etc/postfix). Returns -1, with the message printed, when main.cf
- * cannot be read.
+ * or /etc/postfix) into m, what Postfix would say about them as findings;
+ * the linter then reads m. Returns -1, with the message printed, when
+ * main.cf cannot be read.
  */
-int check_load(struct check *cx, const char *config_dir);
-void check_run(struct check *cx);
+int check_load(struct check *cx, struct model *m, const char *config_dir);
+/* check_run - every rule, for the reader of the tables target names */
+void check_run(struct check *cx, enum check_target target);
+/* check_set_rule - -W RULE (on) or -Wno-RULE (off); -1 for an unknown rule */
+int check_set_rule(struct check *cx, const char *arg);
 /* check_errors - how many findings are errors */
 size_t check_errors(const struct check *cx);
 void check_free(struct check *cx);
-/* check_source_find - the kept bytes of the source opened as path, or NULL */
-const struct check_source *check_source_find(const struct check *cx, const char *path);
 
 /*
  * check_report - report a problem of rule at byte offset of the logical
@@ -167,24 +128,23 @@ const struct diag_sink *check_capture_begin(struct check *cx, const char *rule,
 void check_capture_end(struct check *cx);
 
 /*
- * check_value - the expanded value of a parameter as a daemon would see it
- * (main.cf over the defaults), or NULL when it is neither set nor built
- * in. Never fatal: a value that does not expand is returned raw (the
- * parameter rules report it).
+ * check_value - model_value() of main.cf's view, quietly: never fatal,
+ * no warning (a value that does not expand is returned raw; the
+ * parameter rules report it). NULL when name is neither set nor built in.
  */
 char *check_value(struct check *cx, const char *name);
 /* check_setting_find - the effective main.cf setting of name, or NULL */
-const struct check_setting *check_setting_find(const struct check *cx,
+const struct model_setting *check_setting_find(const struct check *cx,
 					       const char *name);
 /*
- * check_raw_value - the unexpanded value of name as svc sees it (its -o,
- * else main.cf, else the default; svc NULL: main.cf), or NULL. A default
- * computed from the host is computed here.
+ * check_raw_value - model_raw() of svc's view (NULL: main.cf's); what
+ * computing a host default warns goes wherever warnings go (a caller
+ * expanding with it keeps them)
  */
-const char *check_raw_value(const struct check *cx, const struct check_service *svc,
+const char *check_raw_value(const struct check *cx, const struct model_service *svc,
 			    const char *name);
-/* check_service_value - name as service sees it: its -o, else main.cf */
-char *check_service_value(struct check *cx, const struct check_service *svc,
+/* check_service_value - check_value() of svc's view */
+char *check_service_value(struct check *cx, const struct model_service *svc,
 			  const char *name);
 
 /* The groups of rules; each reports through check_report(). */
@@ -277,8 +237,12 @@ const char *check_suggest(const char *name, const char *const *candidates,
 			  size_t count);
 
 
-/* check_output.c: print the findings in format; returns 0, or -1 if unknown */
-int check_print(const struct check *cx, const char *format);
+/*
+ * check_print - the findings in format (text, json, sarif, github) on
+ * out: pfc check's standard output, pfc build's standard error. Returns
+ * 0, or -1 for an unknown format. Defined in check_output.c.
+ */
+int check_print(const struct check *cx, const char *format, FILE *out);
 /*
  * check_set_show_notes - print notes in text and github output too (-v,
  * --notes); by default they are only counted there. json and sarif always

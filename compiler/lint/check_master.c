@@ -95,23 +95,23 @@ static char *service_endpoint(const struct master_entry *e)
 static void check_duplicates(struct check *cx)
 {
     struct strmap seen;		/* "type endpoint" -> its first service */
-    char **endpoints = xcalloc(cx->nservices + 1, sizeof(*endpoints));
+    char **endpoints = xcalloc(cx->m->nservices + 1, sizeof(*endpoints));
 
     strmap_init(&seen);
-    for (size_t i = 0; i < cx->nservices; i++) {
-	const struct master_entry *e = cx->services[i].entry;
+    for (size_t i = 0; i < cx->m->nservices; i++) {
+	const struct master_entry *e = cx->m->services[i].entry;
 	endpoints[i] = service_endpoint(e);
 	char *key = xconcat(e->argv[MF_TYPE], " ", endpoints[i], (char *) NULL);
 	const struct master_entry *first = strmap_get(&seen, key);
 	if (first != NULL) {
 	    struct finding *f;
 	    if (strcmp(first->argv[MF_SERVICE], e->argv[MF_SERVICE]) == 0)
-		f = check_report(cx, "duplicate-service", cx->master_path, e->where,
+		f = check_report(cx, "duplicate-service", cx->m->master_path, e->where,
 				 e->argoff[MF_SERVICE], "service %s is defined again;"
 				 " master(8) uses this entry and ignores the one on line %d",
 				 e->name_space, first->line);
 	    else
-		f = check_report(cx, "duplicate-service", cx->master_path, e->where,
+		f = check_report(cx, "duplicate-service", cx->m->master_path, e->where,
 				 e->argoff[MF_SERVICE], "service %s is the same service as %s"
 				 " on line %d (both are %s); master(8) uses this entry and"
 				 " ignores that one", e->name_space, first->name_space,
@@ -124,7 +124,7 @@ static void check_duplicates(struct check *cx)
 	strmap_put(&seen, key, (void *) e);
 	free(key);
     }
-    for (size_t i = 0; i < cx->nservices; i++)
+    for (size_t i = 0; i < cx->m->nservices; i++)
 	free(endpoints[i]);
     free(endpoints);
     strmap_free(&seen, NULL);
@@ -136,16 +136,16 @@ static void check_duplicates(struct check *cx)
  */
 static void check_private_inet(struct check *cx)
 {
-    for (size_t i = 0; i < cx->nservices; i++) {
-	const struct master_entry *e = cx->services[i].entry;
+    for (size_t i = 0; i < cx->m->nservices; i++) {
+	const struct master_entry *e = cx->m->services[i].entry;
 	if (strcmp(e->argv[MF_TYPE], "inet") != 0 || !is_private(e))
 	    continue;
-	struct finding *f = check_report(cx, "master-syntax", cx->master_path, e->where,
+	struct finding *f = check_report(cx, "master-syntax", cx->m->master_path, e->where,
 					 e->argoff[MF_PRIVATE],
 					 "inet service \"%s\" cannot be private; master(8)"
 					 " refuses to start", e->argv[MF_SERVICE]);
 	finding_postfix(f, "%s: line %d: inet service cannot be private",
-			cx->master_path, e->line);
+			cx->m->master_path, e->line);
 	finding_fix(f, "write n in the private field (the fourth column) of inet services");
     }
 }
@@ -176,17 +176,17 @@ static char *one_line(const char *value)
  */
 static void check_shadowing(struct check *cx)
 {
-    for (size_t i = 0; i < cx->nservices; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
-	    const struct check_setting *s = check_setting_find(cx, o->name);
+	    const struct model_override *o = &svc->overrides[j];
+	    const struct model_setting *s = check_setting_find(cx, o->name);
 	    int line, column;
 	    if (s == NULL || strcmp(s->value, o->value) == 0)
 		continue;
 	    cf_position(s->where, s->name_off, &line, &column);
 	    char *main_value = one_line(s->value);
-	    struct finding *f = check_report(cx, "override-shadows", cx->master_path,
+	    struct finding *f = check_report(cx, "override-shadows", cx->m->master_path,
 					     svc->entry->where, o->name_off,
 					     "-o %s=%s overrides main.cf %s = %s (main.cf:%d)"
 					     " for service %s", o->name, o->value,
@@ -273,8 +273,8 @@ static const struct master_entry *unix_service(const struct check *cx,
     const struct master_entry *found = NULL;
 
     *is_private_unix = 0;
-    for (size_t i = 0; i < cx->nservices; i++) {
-	const struct master_entry *e = cx->services[i].entry;
+    for (size_t i = 0; i < cx->m->nservices; i++) {
+	const struct master_entry *e = cx->m->services[i].entry;
 	if (strcmp(e->argv[MF_SERVICE], transport) != 0)
 	    continue;
 	if (strcmp(e->argv[MF_TYPE], "unix") == 0 && is_private(e)) {
@@ -339,10 +339,10 @@ static void check_transport(struct check *cx, const char *value, const char *wha
 			transport);
 
     /* Did you mean: the private unix services master.cf has. */
-    const char **names = xcalloc(cx->nservices + 1, sizeof(*names));
+    const char **names = xcalloc(cx->m->nservices + 1, sizeof(*names));
     size_t count = 0;
-    for (size_t i = 0; i < cx->nservices; i++) {
-	const struct master_entry *s = cx->services[i].entry;
+    for (size_t i = 0; i < cx->m->nservices; i++) {
+	const struct master_entry *s = cx->m->services[i].entry;
 	if (strcmp(s->argv[MF_TYPE], "unix") == 0 && is_private(s))
 	    names[count++] = s->argv[MF_SERVICE];
     }
@@ -515,11 +515,11 @@ static void check_transports(struct check *cx)
     struct place at;
 
     strmap_init(&seen);
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	const struct check_setting *s = &cx->settings[i];
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
+	const struct model_setting *s = &cx->m->settings[i];
 	if (!s->effective)
 	    continue;
-	at = (struct place) { cx->main_path, s->where, s->value_off, 0, 0 };
+	at = (struct place) { cx->m->main_path, s->where, s->value_off, 0, 0 };
 	if (IN_LIST(s->name, transport_params)) {
 	    char *value = check_value(cx, s->name);
 	    check_transport(cx, value ? value : "", s->name, &at);
@@ -530,11 +530,11 @@ static void check_transports(struct check *cx)
 	    free(value);
 	}
     }
-    for (size_t i = 0; i < cx->nservices; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
-	    at = (struct place) { cx->master_path, svc->entry->where, o->value_off, 0, 0 };
+	    const struct model_override *o = &svc->overrides[j];
+	    at = (struct place) { cx->m->master_path, svc->entry->where, o->value_off, 0, 0 };
 	    char *what = xconcat("-o ", o->name, (char *) NULL);
 	    if (IN_LIST(o->name, transport_params)) {
 		char *value = check_service_value(cx, svc, o->name);
@@ -558,7 +558,7 @@ static void check_transports(struct check *cx)
 	if (needed_by == NULL || !is_empty(used)) {
 	    char *value = check_value(cx, param);
 	    char *what = xconcat(param, ", by default", (char *) NULL);
-	    at = (struct place) { cx->master_path, NULL, 0, 0, 0 };
+	    at = (struct place) { cx->m->master_path, NULL, 0, 0, 0 };
 	    check_transport(cx, value ? value : "", what, &at);
 	    free(what);
 	    free(value);
@@ -631,7 +631,7 @@ static void check_orphans(struct check *cx)
     ssize_t len;
     FILE *fp;
 
-    if ((fp = fopen(cx->master_path, "r")) == NULL)
+    if ((fp = fopen(cx->m->master_path, "r")) == NULL)
 	return;
     while ((len = getline(&line, &cap, fp)) >= 0) {
 	size_t lead = strspn(line, CHARS_SPACE);
@@ -662,7 +662,7 @@ static void check_orphans(struct check *cx)
 	    continue;
 	}
 	if (commented != NULL && previous != NULL) {
-	    struct finding *f = check_report_at(cx, "orphaned-override", cx->master_path,
+	    struct finding *f = check_report_at(cx, "orphaned-override", cx->m->master_path,
 						lineno, (int) lead + 1,
 						"this line belonged to %s, commented out on"
 						" line %d; it now continues %s (line %d)",
@@ -682,7 +682,7 @@ static void check_orphans(struct check *cx)
 
 void check_master(struct check *cx)
 {
-    if (cx->master_path == NULL)
+    if (cx->m->master_path == NULL)
 	return;			/* master-missing says it all */
     check_private_inet(cx);
     check_duplicates(cx);

@@ -82,7 +82,7 @@ static void put_clean(struct strbuf *out, const char *text, size_t len)
 }
 
 /* print_clean - text made safe, cut after TEXT_MAX bytes */
-static void print_clean(const char *text)
+static void print_clean(FILE *fp, const char *text)
 {
     struct strbuf out = STRBUF_INIT;
     size_t len = strlen(text), n = clean_len(text, len, TEXT_MAX);
@@ -90,7 +90,7 @@ static void print_clean(const char *text)
     put_clean(&out, text, n);
     if (n < len)
 	sb_printf(&out, "... [%zu more bytes]", len - n);
-    fwrite(out.s ? out.s : "", 1, out.len, stdout);
+    fwrite(out.s ? out.s : "", 1, out.len, fp);
     sb_free(&out);
 }
 
@@ -98,7 +98,7 @@ static void print_clean(const char *text)
  * print_echo - the source line and a caret under column: a long line is
  * shown ECHO_WIDTH bytes around the column, with "..." where it is cut.
  */
-static void print_echo(const char *src, int column)
+static void print_echo(FILE *fp, const char *src, int column)
 {
     struct strbuf out = STRBUF_INIT;
     size_t len = strlen(src), col = column > 0 ? (size_t) column - 1 : 0, start = 0;
@@ -124,40 +124,36 @@ static void print_echo(const char *src, int column)
     for (size_t c = start; c < col && c < start + n; c++)
 	sb_addch(&out, src[c] == '\t' ? '\t' : ' ');
     sb_adds(&out, "^\n");
-    fwrite(out.s, 1, out.len, stdout);
+    fwrite(out.s, 1, out.len, fp);
     sb_free(&out);
 }
 
 /*
- * The file of the findings being printed, read once: findings come sorted
- * by file, and a file may have thousands of them.
+ * The lines of the file of the findings being printed, found once:
+ * findings come sorted by file, and a file may have thousands of them.
+ * The bytes are the model's (model_source()), the very bytes the rules
+ * read.
  */
 struct source_file {
     char *path;
-    char *text;			/* NULL: unreadable */
+    const char *text;		/* NULL: unreadable */
     size_t len;
     size_t *starts;		/* offset of each line */
     size_t nlines;
 };
 
-static void source_load(struct source_file *sf, const char *path)
+static void source_load(struct source_file *sf, const struct model *m, const char *path)
 {
-    struct strbuf text = STRBUF_INIT;
-
     free(sf->path);
-    free(sf->text);
     free(sf->starts);
     memset(sf, 0, sizeof(*sf));
     sf->path = xstrdup(path);
     /* A file that leads outside --root is not shown (root-escape says so). */
-    char *outside = sysroot_outside(path);
-    if (outside != NULL || sb_read_file(&text, path) < 0) {
-	free(outside);
-	sb_free(&text);
+    const struct model_source *src = model_source(m, path);
+    if (src == NULL)
 	return;
-    }
-    sf->len = text.len;
-    sf->text = text.s ? sb_detach(&text) : xstrdup("");
+    sf->len = src->len;
+    sf->text = src->text;
     size_t cap = 64;
     sf->starts = xmalloc(cap * sizeof(*sf->starts));
     for (size_t off = 0; off < sf->len;) {
@@ -170,10 +166,11 @@ static void source_load(struct source_file *sf, const char *path)
 }
 
 /* source_line - line lineno of path (a new string), or NULL */
-static char *source_line(struct source_file *sf, const char *path, int lineno)
+static char *source_line(struct source_file *sf, const struct model *m, const char *path,
+			 int lineno)
 {
     if (sf->path == NULL || strcmp(sf->path, path) != 0)
-	source_load(sf, path);
+	source_load(sf, m, path);
     if (sf->text == NULL || lineno < 1 || (size_t) lineno > sf->nlines)
 	return NULL;
     size_t start = sf->starts[lineno - 1];
@@ -201,7 +198,7 @@ static const char *message_text(const struct finding *f)
     return end + 2;
 }
 
-static void print_text(const struct check *cx)
+static void print_text(const struct check *cx, FILE *fp)
 {
     size_t count[3] = { 0, 0, 0 };
     struct source_file sf;
@@ -213,33 +210,32 @@ static void print_text(const struct check *cx)
 	if (f->severity == CHECK_NOTE && !show_notes)
 	    continue;
 	if (f->path == NULL) {
-	    printf("pfc");
+	    fputs("pfc", fp);
 	} else {
-	    print_clean(display_path(f->path));
+	    print_clean(fp, display_path(f->path));
 	    if (f->line > 0)
-		printf(":%d", f->line);
+		fprintf(fp, ":%d", f->line);
 	    if (f->line > 0 && f->column > 0)
-		printf(":%d", f->column);
+		fprintf(fp, ":%d", f->column);
 	}
-	printf(": %s: ", level_text[f->severity]);
-	print_clean(message_text(f));
-	printf(" [%s]\n", f->rule);
-	char *src = f->path && f->line > 0 ? source_line(&sf, f->path, f->line) : NULL;
+	fprintf(fp, ": %s: ", level_text[f->severity]);
+	print_clean(fp, message_text(f));
+	fprintf(fp, " [%s]\n", f->rule);
+	char *src = f->path && f->line > 0 ? source_line(&sf, cx->m, f->path, f->line) : NULL;
 	if (src != NULL) {
-	    print_echo(src, f->column);
+	    print_echo(fp, src, f->column);
 	    free(src);
 	}
 	if (f->fix != NULL) {
-	    printf(" fix: ");
-	    print_clean(f->fix);
-	    putchar('\n');
+	    fputs(" fix: ", fp);
+	    print_clean(fp, f->fix);
+	    fputc('\n', fp);
 	}
     }
     free(sf.path);
-    free(sf.text);
     free(sf.starts);
     if (cx->nfindings > 0)
-	printf("%zu error%s, %zu warning%s, %zu note%s%s\n",
+	fprintf(fp, "%zu error%s, %zu warning%s, %zu note%s%s\n",
 	       count[CHECK_ERROR], count[CHECK_ERROR] == 1 ? "" : "s",
 	       count[CHECK_WARNING], count[CHECK_WARNING] == 1 ? "" : "s",
 	       count[CHECK_NOTE], count[CHECK_NOTE] == 1 ? "" : "s",
@@ -249,7 +245,7 @@ static void print_text(const struct check *cx)
 
 /* ------------------------------------------------------------ json */
 
-static void print_json(const struct check *cx)
+static void print_json(const struct check *cx, FILE *fp)
 {
     struct strbuf out = STRBUF_INIT;
     size_t count[3] = { 0, 0, 0 };
@@ -274,7 +270,7 @@ static void print_json(const struct check *cx)
     sb_printf(&out, "%s],\n  \"summary\": {\"errors\": %zu, \"warnings\": %zu, \"notes\": %zu}\n}\n",
 	      cx->nfindings ? "\n  " : "", count[CHECK_ERROR], count[CHECK_WARNING],
 	      count[CHECK_NOTE]);
-    fwrite(out.s, 1, out.len, stdout);
+    fwrite(out.s, 1, out.len, fp);
     sb_free(&out);
 }
 
@@ -296,7 +292,7 @@ static void sarif_uri(struct strbuf *out, const char *path)
     sb_free(&uri);
 }
 
-static void print_sarif(const struct check *cx)
+static void print_sarif(const struct check *cx, FILE *fp)
 {
     struct strbuf out = STRBUF_INIT;
 
@@ -347,7 +343,7 @@ static void print_sarif(const struct check *cx)
 	sb_free(&text);
     }
     sb_adds(&out, cx->nfindings ? "\n      ]\n    }\n  ]\n}\n" : "]\n    }\n  ]\n}\n");
-    fwrite(out.s, 1, out.len, stdout);
+    fwrite(out.s, 1, out.len, fp);
     sb_free(&out);
 }
 
@@ -357,7 +353,7 @@ static void print_sarif(const struct check *cx)
  * github_escape - a workflow command's data (props: also ':' and ','),
  * made safe and cut as the text output's is.
  */
-static void github_escape(const char *text, int property)
+static void github_escape(FILE *fp, const char *text, int property)
 {
     struct strbuf safe = STRBUF_INIT;
     size_t len = strlen(text), n = clean_len(text, len, TEXT_MAX);
@@ -367,22 +363,22 @@ static void github_escape(const char *text, int property)
 	sb_printf(&safe, "... [%zu more bytes]", len - n);
     for (const char *p = sb_str(&safe); *p; p++) {
 	if (*p == '%')
-	    fputs("%25", stdout);
+	    fputs("%25", fp);
 	else if (*p == '\r')
-	    fputs("%0D", stdout);
+	    fputs("%0D", fp);
 	else if (*p == '\n')
-	    fputs("%0A", stdout);
+	    fputs("%0A", fp);
 	else if (property && *p == ':')
-	    fputs("%3A", stdout);
+	    fputs("%3A", fp);
 	else if (property && *p == ',')
-	    fputs("%2C", stdout);
+	    fputs("%2C", fp);
 	else
-	    putchar(*p);
+	    fputc(*p, fp);
     }
     sb_free(&safe);
 }
 
-static void print_github(const struct check *cx)
+static void print_github(const struct check *cx, FILE *fp)
 {
     size_t hidden = 0;
 
@@ -392,42 +388,42 @@ static void print_github(const struct check *cx)
 	    hidden++;
 	    continue;
 	}
-	printf("::%s ", f->severity == CHECK_NOTE ? "notice" : level_text[f->severity]);
+	fprintf(fp, "::%s ", f->severity == CHECK_NOTE ? "notice" : level_text[f->severity]);
 	if (f->path != NULL) {
-	    printf("file=");
-	    github_escape(display_path(f->path), 1);
+	    fprintf(fp, "file=");
+	    github_escape(fp, display_path(f->path), 1);
 	    if (f->line > 0)
-		printf(",line=%d", f->line);
+		fprintf(fp, ",line=%d", f->line);
 	    if (f->column > 0)
-		printf(",col=%d", f->column);
-	    printf(",");
+		fprintf(fp, ",col=%d", f->column);
+	    fprintf(fp, ",");
 	}
-	printf("title=");
-	github_escape(f->rule, 1);
-	printf("::");
-	github_escape(message_text(f), 0);
+	fprintf(fp, "title=");
+	github_escape(fp, f->rule, 1);
+	fprintf(fp, "::");
+	github_escape(fp, message_text(f), 0);
 	if (f->fix != NULL) {
-	    printf("%%0Afix: ");
-	    github_escape(f->fix, 0);
+	    fprintf(fp, "%%0Afix: ");
+	    github_escape(fp, f->fix, 0);
 	}
-	putchar('\n');
+	fputc('\n', fp);
     }
     /* One annotation instead of one per -o override: a pull request stays readable. */
     if (hidden > 0)
-	printf("::notice title=pfc check::%zu note%s not shown (pfc check --notes shows them)\n",
+	fprintf(fp, "::notice title=pfc check::%zu note%s not shown (pfc check --notes shows them)\n",
 	       hidden, hidden == 1 ? "" : "s");
 }
 
-int check_print(const struct check *cx, const char *format)
+int check_print(const struct check *cx, const char *format, FILE *fp)
 {
     if (strcmp(format, "text") == 0)
-	print_text(cx);
+	print_text(cx, fp);
     else if (strcmp(format, "json") == 0)
-	print_json(cx);
+	print_json(cx, fp);
     else if (strcmp(format, "sarif") == 0)
-	print_sarif(cx);
+	print_sarif(cx, fp);
     else if (strcmp(format, "github") == 0)
-	print_github(cx);
+	print_github(cx, fp);
     else
 	return -1;
     return 0;

@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 
 #include "check.h"
-#include "conf.h"
 #include "diag.h"
 #include "expand.h"
+#include "postconf.h"
 #include "strbuf.h"
 #include "sysroot.h"
 #include "textutil.h"
@@ -87,7 +87,7 @@ static int is_name_char(int ch)
 }
 
 /* setting_at - offset of byte i of a setting's value in its logical line */
-static size_t setting_at(const struct check_setting *s, size_t i)
+static size_t setting_at(const struct model_setting *s, size_t i)
 {
     return s->value_off + i;
 }
@@ -153,36 +153,36 @@ static void on_unused(void *ctx, size_t scope, const char *name, const char *val
     struct finding *f;
 
     if (scope == CONF_MAIN_SCOPE) {
-	const struct check_setting *s = check_setting_find(cx, name);
+	const struct model_setting *s = check_setting_find(cx, name);
 	const struct cf_logical_line *where = s ? s->where : NULL;
 	size_t off = s ? s->name_off : 0;
 	if (strchr(name, '{') != NULL || strchr(name, '%') != NULL)
 	    return;		/* a template line: template-placeholder says it */
 	if (newer != NULL) {
-	    f = check_report(cx, "newer-parameter", cx->main_path, where, off,
+	    f = check_report(cx, "newer-parameter", cx->m->main_path, where, off,
 			     "%s needs Postfix %s or later (this is 3.7)", name,
 			     newer->version);
 	    finding_fix(f, "remove it, or upgrade Postfix to %s", newer->version);
 	} else {
 	    const char *near = check_suggest(name, registry_names(), param_table_size);
 	    if (near != NULL) {
-		f = check_report(cx, "unknown-parameter", cx->main_path, where, off,
+		f = check_report(cx, "unknown-parameter", cx->m->main_path, where, off,
 				 "unknown parameter %s", name);
 		finding_fix(f, "did you mean %s?", near);
 	    } else {
-		f = check_report(cx, "unused-parameter", cx->main_path, where, off,
+		f = check_report(cx, "unused-parameter", cx->m->main_path, where, off,
 				 "%s is not a Postfix parameter and nothing uses it as $%s",
 				 name, name);
 		finding_fix(f, "remove it, or check its spelling in postconf(5)");
 	    }
 	}
-	finding_postfix(f, "%s: unused parameter: %s=%s", cx->main_path, name, value);
+	finding_postfix(f, "%s: unused parameter: %s=%s", cx->m->main_path, name, value);
 	return;
     }
-    if (scope >= cx->nservices || cx->master_path == NULL)
+    if (scope >= cx->m->nservices || cx->m->master_path == NULL)
 	return;
-    const struct check_service *svc = &cx->services[scope];
-    const struct check_override *o = NULL;
+    const struct model_service *svc = &cx->m->services[scope];
+    const struct model_override *o = NULL;
     for (size_t i = svc->noverrides; i-- > 0;)
 	if (strcmp(svc->overrides[i].name, name) == 0) {
 	    o = &svc->overrides[i];
@@ -190,13 +190,13 @@ static void on_unused(void *ctx, size_t scope, const char *name, const char *val
 	}
     size_t off = o ? o->name_off : 0;
     if (newer != NULL) {
-	f = check_report(cx, "newer-parameter", cx->master_path, svc->entry->where, off,
+	f = check_report(cx, "newer-parameter", cx->m->master_path, svc->entry->where, off,
 			 "-o %s needs Postfix %s or later (this is 3.7)", name,
 			 newer->version);
 	finding_fix(f, "remove the -o option, or upgrade Postfix to %s", newer->version);
     } else {
 	const char *near = check_suggest(name, registry_names(), param_table_size);
-	f = check_report(cx, "override-unknown", cx->master_path, svc->entry->where, off,
+	f = check_report(cx, "override-unknown", cx->m->master_path, svc->entry->where, off,
 			 "-o %s: Postfix does not know this parameter, so the override does nothing",
 			 name);
 	if (near != NULL)
@@ -204,7 +204,7 @@ static void on_unused(void *ctx, size_t scope, const char *name, const char *val
 	else
 	    finding_fix(f, "remove the -o option, or check its spelling in postconf(5)");
     }
-    finding_postfix(f, "%s: unused parameter: %s=%s", cx->master_path, name, value);
+    finding_postfix(f, "%s: unused parameter: %s=%s", cx->m->master_path, name, value);
 }
 
 static void on_undefined(void *ctx, size_t scope, const char *name)
@@ -213,7 +213,7 @@ static void on_undefined(void *ctx, size_t scope, const char *name)
 
     if (scope == CONF_MAIN_SCOPE)
 	strmap_put(&st->undefined_main, name, NULL);
-    else if (scope < st->cx->nservices)
+    else if (scope < st->cx->m->nservices)
 	strmap_put(&st->undefined_service[scope], name, NULL);
 }
 
@@ -280,37 +280,39 @@ static void check_names(struct check *cx)
 {
     struct name_state st;
     struct conf_name_hooks hooks = { on_unused, on_undefined, &st };
+    struct postconf pc;
 
     st.cx = cx;
     strmap_init(&st.undefined_main);
-    st.undefined_service = xcalloc(cx->nservices + 1, sizeof(*st.undefined_service));
-    for (size_t i = 0; i < cx->nservices; i++)
+    st.undefined_service = xcalloc(cx->m->nservices + 1, sizeof(*st.undefined_service));
+    for (size_t i = 0; i < cx->m->nservices; i++)
 	strmap_init(&st.undefined_service[i]);
     /* cmd_conf.c's other warnings (database client files...) are not ours. */
     check_capture_begin(cx, NULL, NULL);
-    conf_scan_names(cx->config_dir, &hooks);
+    postconf_scan_names(&pc, cx->m, &hooks);
+    postconf_free(&pc);
     check_capture_end(cx);
 
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	const struct check_setting *s = &cx->settings[i];
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
+	const struct model_setting *s = &cx->m->settings[i];
 	if (!s->effective || (s->def != NULL && (s->def->flags & PFLAG_RAW)))
 	    continue;
-	report_undefined(cx, &st.undefined_main, s->value, cx->main_path, s->where,
-			 s->value_off, cx->main_path);
+	report_undefined(cx, &st.undefined_main, s->value, cx->m->main_path, s->where,
+			 s->value_off, cx->m->main_path);
     }
-    for (size_t i = 0; i < cx->nservices && cx->master_path != NULL; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices && cx->m->master_path != NULL; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	for (size_t j = 0; j < svc->noverrides; j++) {
 	    const struct param_def *def = registry_find(svc->overrides[j].name);
 	    if (def != NULL && (def->flags & PFLAG_RAW))
 		continue;
 	    report_undefined(cx, &st.undefined_service[i], svc->overrides[j].value,
-			     cx->master_path, svc->entry->where,
-			     svc->overrides[j].value_off, cx->master_path);
+			     cx->m->master_path, svc->entry->where,
+			     svc->overrides[j].value_off, cx->m->master_path);
 	}
     }
     strmap_free(&st.undefined_main, NULL);
-    for (size_t i = 0; i < cx->nservices; i++)
+    for (size_t i = 0; i < cx->m->nservices; i++)
 	strmap_free(&st.undefined_service[i], NULL);
     free(st.undefined_service);
 }
@@ -354,32 +356,32 @@ static char *expansion_error(const char *value)
 
 static void check_expansion(struct check *cx)
 {
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	const struct check_setting *s = &cx->settings[i];
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
+	const struct model_setting *s = &cx->m->settings[i];
 	if (!s->effective || (s->def != NULL && (s->def->flags & PFLAG_RAW)))
 	    continue;
 	char *err = expansion_error(s->value);
 	if (err == NULL)
 	    continue;
 	long at = strchr(s->value, '$') - s->value;
-	struct finding *f = check_report(cx, "expansion-syntax", cx->main_path, s->where,
+	struct finding *f = check_report(cx, "expansion-syntax", cx->m->main_path, s->where,
 					 setting_at(s, (size_t) at),
 					 "%s: Postfix cannot expand this value: %s", s->name, err);
 	finding_fix(f, "balance the braces of ${...}; write $$ for a literal dollar");
 	finding_postfix(f, "%s", err);
 	free(err);
     }
-    for (size_t i = 0; i < cx->nservices && cx->master_path != NULL; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices && cx->m->master_path != NULL; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
+	    const struct model_override *o = &svc->overrides[j];
 	    const struct param_def *def = registry_find(o->name);
 	    if (def != NULL && (def->flags & PFLAG_RAW))
 		continue;
 	    char *err = expansion_error(o->value);
 	    if (err == NULL)
 		continue;
-	    struct finding *f = check_report(cx, "expansion-syntax", cx->master_path,
+	    struct finding *f = check_report(cx, "expansion-syntax", cx->m->master_path,
 					     svc->entry->where, o->value_off,
 					     "-o %s: Postfix cannot expand this value: %s",
 					     o->name, err);
@@ -421,7 +423,7 @@ struct mnode {
 
 struct mgraph {
     struct check *cx;
-    const struct check_service *svc;	/* NULL: main.cf */
+    const struct model_service *svc;	/* NULL: main.cf */
     struct mnode *v;
     size_t n, cap;
     struct strmap ix;		/* name -> index + 1 */
@@ -801,9 +803,9 @@ static void check_nesting(struct check *cx)
 
     strmap_init(&main_g.ix);
     strmap_init(&done);
-    size_t *node_of = xcalloc(cx->nsettings + 1, sizeof(*node_of));
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	const struct check_setting *s = &cx->settings[i];
+    size_t *node_of = xcalloc(cx->m->nsettings + 1, sizeof(*node_of));
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
+	const struct model_setting *s = &cx->m->settings[i];
 	node_of[i] = (size_t) -1;
 	if (s->effective && !(s->def != NULL && (s->def->flags & PFLAG_RAW))
 	    && strchr(s->value, '$') != NULL)
@@ -812,19 +814,19 @@ static void check_nesting(struct check *cx)
     mgraph_solve(&main_g);
     /* A failing setting that another failing setting names is not where a chain starts. */
     char *named = xcalloc(main_g.n + 1, 1);
-    for (size_t i = 0; i < cx->nsettings; i++) {
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
 	if (node_of[i] == (size_t) -1 || !nest_fails(&main_g.v[node_of[i]]))
 	    continue;
 	const struct mnode *n = &main_g.v[node_of[i]];
 	for (size_t r = 0; r < n->nrefs; r++)
 	    named[n->refs[r]] = 1;
     }
-    for (size_t i = 0; i < cx->nsettings; i++) {
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
 	if (node_of[i] == (size_t) -1)
 	    continue;
-	const struct check_setting *s = &cx->settings[i];
+	const struct model_setting *s = &cx->m->settings[i];
 	const struct mnode *n = &main_g.v[node_of[i]];
-	struct nest_place pl = { cx->main_path, s->where, s->value_off, s->name };
+	struct nest_place pl = { cx->m->main_path, s->where, s->value_off, s->name };
 	char key[32];
 	snprintf(key, sizeof(key), "%ld", n->scc);
 	if (n->cyclic && !strmap_has(&done, key)) {
@@ -836,12 +838,12 @@ static void check_nesting(struct check *cx)
     }
     free(named);
 
-    for (size_t i = 0; i < cx->nservices && cx->master_path != NULL; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices && cx->m->master_path != NULL; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	struct mgraph g = { cx, svc, NULL, 0, 0, {0} };
 	strmap_init(&g.ix);
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
+	    const struct model_override *o = &svc->overrides[j];
 	    const struct param_def *def = registry_find(o->name);
 	    if (strchr(o->value, '$') != NULL && !(def != NULL && (def->flags & PFLAG_RAW)))
 		(void) mnode_get(&g, o->name);
@@ -850,7 +852,7 @@ static void check_nesting(struct check *cx)
 	strmap_free(&done, NULL);
 	strmap_init(&done);
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
+	    const struct model_override *o = &svc->overrides[j];
 	    size_t at = (size_t) (uintptr_t) strmap_get(&g.ix, o->name);
 	    if (at == 0 || !nest_fails(&g.v[at - 1]))
 		continue;
@@ -868,7 +870,7 @@ static void check_nesting(struct check *cx)
 		continue;
 	    strmap_put(&done, key, NULL);
 	    char *label = xconcat("-o ", o->name, (char *) NULL);
-	    struct nest_place pl = { cx->master_path, svc->entry->where, o->value_off, label };
+	    struct nest_place pl = { cx->m->master_path, svc->entry->where, o->value_off, label };
 	    if (n->cyclic)
 		report_cycle(&g, at - 1, &pl);
 	    else
@@ -1054,7 +1056,7 @@ static int template_vars(struct check *cx, const char *value)
 	if (!looks_like_template_var(value + start, j - start))
 	    continue;
 	char *name = xstrndup(value + start, j - start);
-	if (config_raw(cx->cfg, name) == NULL)
+	if (model_raw(cx->m, NULL, name) == NULL)
 	    found++;
 	free(name);
     }
@@ -1063,8 +1065,8 @@ static int template_vars(struct check *cx, const char *value)
 
 static void check_templates(struct check *cx)
 {
-    check_template_file(cx, cx->main_path);
-    check_template_file(cx, cx->master_path);
+    check_template_file(cx, cx->m->main_path);
+    check_template_file(cx, cx->m->master_path);
 }
 
 /* ------------------------------------------------------------ placeholders */
@@ -1149,17 +1151,17 @@ static void report_placeholder(struct check *cx, const char *path,
 /* check_placeholders - the values of main.cf and of -o overrides */
 static void check_placeholders(struct check *cx)
 {
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	const struct check_setting *s = &cx->settings[i];
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
+	const struct model_setting *s = &cx->m->settings[i];
 	if (s->effective)
-	    report_placeholder(cx, cx->main_path, s->where, s->value_off, s->name, s->value);
+	    report_placeholder(cx, cx->m->main_path, s->where, s->value_off, s->name, s->value);
     }
-    for (size_t i = 0; i < cx->nservices && cx->master_path != NULL; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices && cx->m->master_path != NULL; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
+	    const struct model_override *o = &svc->overrides[j];
 	    char *label = xconcat("-o ", o->name, (char *) NULL);
-	    report_placeholder(cx, cx->master_path, svc->entry->where, o->value_off, label,
+	    report_placeholder(cx, cx->m->master_path, svc->entry->where, o->value_off, label,
 			       o->value);
 	    free(label);
 	}
@@ -1216,8 +1218,8 @@ static const struct param_def *glued_name(const char *value, size_t end, size_t 
 
 static void check_glued(struct check *cx, char *glued)
 {
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	const struct check_setting *s = &cx->settings[i];
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
+	const struct model_setting *s = &cx->m->settings[i];
 	int depth = 0;
 	for (size_t k = 0; s->value[k] != 0; k++) {
 	    char ch = s->value[k];
@@ -1233,7 +1235,7 @@ static void check_glued(struct check *cx, char *glued)
 	    const struct param_def *def = glued_name(s->value, end, &start);
 	    if (def == NULL)
 		continue;
-	    struct finding *f = check_report(cx, "glued-line", cx->main_path, s->where,
+	    struct finding *f = check_report(cx, "glued-line", cx->m->main_path, s->where,
 					     setting_at(s, start),
 					     "%s = ... runs into the value of %s: two settings on one line",
 					     def->name, s->name);
@@ -1380,8 +1382,8 @@ static int is_typed(const struct param_def *def)
 
 static void check_types(struct check *cx, const char *glued)
 {
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	const struct check_setting *s = &cx->settings[i];
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
+	const struct model_setting *s = &cx->m->settings[i];
 	if (!s->effective || !is_typed(s->def) || (s->def->flags & PFLAG_READONLY)
 	    || glued[i] || template_vars(cx, s->value) > 0 || has_placeholder(s->value))
 	    continue;
@@ -1391,15 +1393,15 @@ static void check_types(struct check *cx, const char *glued)
 	    continue;		/* expansion-syntax says it */
 	}
 	char *value = strchr(s->value, '$') ? check_value(cx, s->name) : xstrdup(s->value);
-	struct typed_place at = { cx->main_path, s->where, s->value_off, s->name };
+	struct typed_place at = { cx->m->main_path, s->where, s->value_off, s->name };
 	if (value != NULL)
 	    check_typed(cx, s->def, value, &at);
 	free(value);
     }
-    for (size_t i = 0; i < cx->nservices && cx->master_path != NULL; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices && cx->m->master_path != NULL; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
+	    const struct model_override *o = &svc->overrides[j];
 	    const struct param_def *def = registry_find(o->name);
 	    if (!is_typed(def) || (def->flags & PFLAG_READONLY)
 		|| template_vars(cx, o->value) > 0 || has_placeholder(o->value))
@@ -1412,7 +1414,7 @@ static void check_types(struct check *cx, const char *glued)
 	    char *value = strchr(o->value, '$') ? check_service_value(cx, svc, o->name)
 		: xstrdup(o->value);
 	    char *label = xconcat("-o ", o->name, (char *) NULL);
-	    struct typed_place at = { cx->master_path, svc->entry->where, o->value_off, label };
+	    struct typed_place at = { cx->m->master_path, svc->entry->where, o->value_off, label };
 	    if (value != NULL)
 		check_typed(cx, def, value, &at);
 	    free(label);
@@ -1523,7 +1525,7 @@ static void check_one_hostname(struct check *cx, const char *name, const char *r
 	finding_postfix(f, "bad string length 0 < 1: %s = ", name);
     else
 	finding_postfix(f, "file %s/main.cf: parameter %s: bad parameter value: %s",
-			cx->config_dir, name, value);
+			cx->m->config_dir, name, value);
     finding_fix(f, "use a fully qualified domain name: letters, digits, '-' and '.'");
 }
 
@@ -1538,24 +1540,24 @@ static void check_hostnames(struct check *cx)
     static const char *const names[] = { "myhostname", "mydomain" };
 
     for (size_t i = 0; i < 2; i++) {
-	const struct check_setting *s = check_setting_find(cx, names[i]);
+	const struct model_setting *s = check_setting_find(cx, names[i]);
 	if (s == NULL || value_unsure(cx, s->value))
 	    continue;
 	char *value = check_value(cx, names[i]);
-	check_one_hostname(cx, names[i], s->value, value, cx->main_path, s->where,
+	check_one_hostname(cx, names[i], s->value, value, cx->m->main_path, s->where,
 			   s->value_off, names[i]);
 	free(value);
     }
-    for (size_t i = 0; i < cx->nservices && cx->master_path != NULL; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices && cx->m->master_path != NULL; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
+	    const struct model_override *o = &svc->overrides[j];
 	    if ((strcmp(o->name, "myhostname") != 0 && strcmp(o->name, "mydomain") != 0)
 		|| value_unsure(cx, o->value))
 		continue;
 	    char *value = check_service_value(cx, svc, o->name);
 	    char *label = xconcat("-o ", o->name, (char *) NULL);
-	    check_one_hostname(cx, o->name, o->value, value, cx->master_path,
+	    check_one_hostname(cx, o->name, o->value, value, cx->m->master_path,
 			       svc->entry->where, o->value_off, label);
 	    free(label);
 	    free(value);
@@ -1631,21 +1633,21 @@ static void check_one_origin(struct check *cx, const char *value, const char *pa
 /* check_origin - myorigin = /etc/mailname: in main.cf and in -o overrides */
 static void check_origin(struct check *cx)
 {
-    const struct check_setting *s = check_setting_find(cx, "myorigin");
+    const struct model_setting *s = check_setting_find(cx, "myorigin");
 
     if (s != NULL && !value_unsure(cx, s->value)) {
 	char *value = check_value(cx, "myorigin");
-	check_one_origin(cx, value, cx->main_path, s->where, s->value_off, "myorigin");
+	check_one_origin(cx, value, cx->m->main_path, s->where, s->value_off, "myorigin");
 	free(value);
     }
-    for (size_t i = 0; i < cx->nservices && cx->master_path != NULL; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices && cx->m->master_path != NULL; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
+	    const struct model_override *o = &svc->overrides[j];
 	    if (strcmp(o->name, "myorigin") != 0 || value_unsure(cx, o->value))
 		continue;
 	    char *value = check_service_value(cx, svc, o->name);
-	    check_one_origin(cx, value, cx->master_path, svc->entry->where, o->value_off,
+	    check_one_origin(cx, value, cx->m->master_path, svc->entry->where, o->value_off,
 			     "-o myorigin");
 	    free(value);
 	}
@@ -1687,8 +1689,8 @@ static void check_address_classes(struct check *cx)
 {
     for (size_t i = 0; i < sizeof(class_pairs) / sizeof(class_pairs[0]); i++) {
 	const char *a = class_pairs[i][0], *b = class_pairs[i][1];
-	const struct check_setting *sa = check_setting_find(cx, a);
-	const struct check_setting *sb = check_setting_find(cx, b);
+	const struct model_setting *sa = check_setting_find(cx, a);
+	const struct model_setting *sb = check_setting_find(cx, b);
 	/*
 	 * Only lists main.cf sets, and mydestination with its default: the
 	 * other defaults name tables, or $mydestination itself (relay_domains
@@ -1696,7 +1698,7 @@ static void check_address_classes(struct check *cx)
 	 */
 	if ((sa == NULL && strcmp(a, "mydestination") != 0) || sb == NULL)
 	    continue;
-	const struct check_setting *at = sb ? sb : sa;
+	const struct model_setting *at = sb ? sb : sa;
 	struct strmap da, db;
 	class_domains(cx, a, &da);
 	class_domains(cx, b, &db);
@@ -1704,7 +1706,7 @@ static void check_address_classes(struct check *cx)
 	for (const char **k = keys; *k != NULL; k++) {
 	    if (!strmap_has(&db, *k))
 		continue;
-	    struct finding *f = check_report(cx, "address-class-overlap", cx->main_path,
+	    struct finding *f = check_report(cx, "address-class-overlap", cx->m->main_path,
 					     at->where, at->value_off,
 					     "%s is listed in both %s and %s; Postfix uses only the first class",
 					     *k, a, b);
@@ -1726,7 +1728,7 @@ static void check_address_classes(struct check *cx)
  */
 static void check_config_files(struct check *cx)
 {
-    const char *paths[] = { cx->main_path, cx->master_path };
+    const char *paths[] = { cx->m->main_path, cx->m->master_path };
 
     for (size_t i = 0; i < 2; i++) {
 	char *target = paths[i] ? sysroot_outside(paths[i]) : NULL;
@@ -1748,7 +1750,7 @@ void check_parameters(struct check *cx)
     check_expansion(cx);
     check_nesting(cx);
     check_templates(cx);
-    char *glued = xcalloc(cx->nsettings + 1, 1);	/* glued-line said it */
+    char *glued = xcalloc(cx->m->nsettings + 1, 1);	/* glued-line said it */
     check_glued(cx, glued);
     check_types(cx, glued);
     free(glued);

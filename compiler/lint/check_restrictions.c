@@ -77,7 +77,7 @@ void words_free(struct words *w)
  */
 struct context {
     struct check *cx;
-    const struct check_service *svc;
+    const struct model_service *svc;
     struct words classes;	/* names in smtpd_restriction_classes */
 };
 
@@ -88,7 +88,7 @@ static char *context_value(struct context *ctx, const char *name)
 }
 
 static void context_init(struct context *ctx, struct check *cx,
-			 const struct check_service *svc)
+			 const struct model_service *svc)
 {
     ctx->cx = cx;
     ctx->svc = svc;
@@ -145,20 +145,20 @@ static size_t place_word(struct place *pl, const char *word)
 }
 
 static void place_main(struct place *pl, const struct check *cx,
-		       const struct check_setting *s)
+		       const struct model_setting *s)
 {
-    pl->path = cx->main_path;
+    pl->path = cx->m->main_path;
     pl->where = s->where;
     pl->value_off = pl->cursor = s->value_off;
     pl->value_end = s->where->len;
 }
 
 static void place_override(struct place *pl, const struct check *cx,
-			   const struct check_service *svc, const struct check_override *o)
+			   const struct model_service *svc, const struct model_override *o)
 {
     const struct master_entry *e = svc->entry;
 
-    pl->path = cx->master_path;
+    pl->path = cx->m->master_path;
     pl->where = e->where;
     pl->value_off = pl->cursor = o->value_off;
     pl->value_end = e->where->len;
@@ -442,7 +442,7 @@ static void check_class_names(struct context *ctx, struct place *pl)
 
 /* ------------------------------------------------------------ class cycles */
 
-static const struct check_override *override_find(const struct check_service *svc,
+static const struct model_override *override_find(const struct model_service *svc,
 						  const char *name);
 
 /*
@@ -501,8 +501,8 @@ static size_t place_list_word(const struct place *pl, const char *word)
 /* class_place - where class is set as ctx sees it: its -o, else its main.cf line */
 static int class_place(struct context *ctx, const char *class, struct place *pl)
 {
-    const struct check_override *o = ctx->svc ? override_find(ctx->svc, class) : NULL;
-    const struct check_setting *s = check_setting_find(ctx->cx, class);
+    const struct model_override *o = ctx->svc ? override_find(ctx->svc, class) : NULL;
+    const struct model_setting *s = check_setting_find(ctx->cx, class);
 
     if (o != NULL)
 	place_override(pl, ctx->cx, ctx->svc, o);
@@ -668,7 +668,7 @@ static int context_has_relay_guard(struct context *ctx)
     return ok;
 }
 
-static const struct check_override *override_find(const struct check_service *svc,
+static const struct model_override *override_find(const struct model_service *svc,
 						  const char *name)
 {
     for (size_t i = svc->noverrides; i-- > 0;)
@@ -703,14 +703,14 @@ static void report_relay_guard(struct check *cx, const char *path,
 /* report_main_relay_guard - at the main.cf setting that should hold the guard */
 static void report_main_relay_guard(struct check *cx)
 {
-    const struct check_setting *s = check_setting_find(cx, "smtpd_relay_restrictions");
+    const struct model_setting *s = check_setting_find(cx, "smtpd_relay_restrictions");
 
     if (s == NULL)
 	s = check_setting_find(cx, "smtpd_recipient_restrictions");
     if (s != NULL)
-	report_relay_guard(cx, cx->main_path, s->where, s->value_off, "main.cf");
+	report_relay_guard(cx, cx->m->main_path, s->where, s->value_off, "main.cf");
     else
-	report_relay_guard(cx, cx->main_path, NULL, 0, "main.cf");
+	report_relay_guard(cx, cx->m->main_path, NULL, 0, "main.cf");
 }
 
 /* service_differs - does the service see other relay settings than main.cf? */
@@ -736,7 +736,7 @@ static int service_differs(struct context *main_ctx, struct context *ctx)
 
 /* ------------------------------------------------------------ driver */
 
-static int is_smtpd_service(const struct check_service *svc)
+static int is_smtpd_service(const struct model_service *svc)
 {
     return svc->entry->argc > MF_COMMAND
 	&& strcmp(svc->entry->argv[MF_COMMAND], "smtpd") == 0;
@@ -748,8 +748,8 @@ static void check_main_lists(struct context *ctx)
     struct check *cx = ctx->cx;
     struct place pl;
 
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	const struct check_setting *s = &cx->settings[i];
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
+	const struct model_setting *s = &cx->m->settings[i];
 	if (!s->effective)
 	    continue;
 	if (s->def != NULL && s->def->kind == PKIND_RESTRICTIONS) {
@@ -768,11 +768,11 @@ static void check_main_lists(struct context *ctx)
 /* check_service_lists - the -o overrides of one smtpd service */
 static void check_service_lists(struct context *ctx)
 {
-    const struct check_service *svc = ctx->svc;
+    const struct model_service *svc = ctx->svc;
     struct place pl;
 
     for (size_t i = 0; i < svc->noverrides; i++) {
-	const struct check_override *o = &svc->overrides[i];
+	const struct model_override *o = &svc->overrides[i];
 	const struct param_def *def = registry_find(o->name);
 	if (override_find(svc, o->name) != o)
 	    continue;			/* a later -o of the same name wins */
@@ -789,13 +789,13 @@ static void check_service_lists(struct context *ctx)
 void check_restrictions(struct check *cx)
 {
     struct context main_ctx;
-    int main_fails = 0, main_used = cx->master_path == NULL;
+    int main_fails = 0, main_used = cx->m->master_path == NULL;
 
     context_init(&main_ctx, cx, NULL);
     check_main_lists(&main_ctx);
     check_class_cycles(&main_ctx);
-    for (size_t i = 0; i < cx->nservices; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	struct context ctx;
 	if (!is_smtpd_service(svc))
 	    continue;
@@ -805,12 +805,12 @@ void check_restrictions(struct check *cx)
 	if (!service_differs(&main_ctx, &ctx)) {
 	    main_used = 1;
 	} else if (!context_has_relay_guard(&ctx)) {
-	    const struct check_override *o = override_find(svc, "smtpd_relay_restrictions");
+	    const struct model_override *o = override_find(svc, "smtpd_relay_restrictions");
 	    if (o == NULL)
 		o = override_find(svc, "smtpd_recipient_restrictions");
 	    char *who = xconcat("master.cf service ", svc->entry->argv[MF_SERVICE],
 				(char *) NULL);
-	    report_relay_guard(cx, cx->master_path, svc->entry->where,
+	    report_relay_guard(cx, cx->m->master_path, svc->entry->where,
 			       o ? o->value_off : 0, who);
 	    free(who);
 	}

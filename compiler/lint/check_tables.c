@@ -19,9 +19,9 @@
  *     costs one SHA-256 pass.
  *   - what a parameter needs (table-kind-mismatch) is checked at every
  *     use; everything else once per table spec.
- *   - for pfc build (cx->for_build), hash, btree and texthash sources are
- *     read once and kept for the image compiler, which reads them itself
- *     (so they are not scanned here), and the .db files are ignored.
+ *   - for pfc build (CHECK_FOR_IMAGE), the .db files are ignored and the
+ *     hash, btree and texthash sources are not scanned here: the image
+ *     compiler reads them itself, the same bytes (model_source()).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -182,82 +182,12 @@ static char *tool_command(struct check *cx, int aliases)
     sb_printf(&cmd, "pfc %s", aliases ? "alias" : "map");
     if (sysroot_get() != NULL)
 	sb_printf(&cmd, " --root %s", sysroot_get());
-    if (strcmp(cx->config_dir, "/etc/postfix") != 0)
-	sb_printf(&cmd, " -c %s", cx->config_dir);
+    if (strcmp(cx->m->config_dir, "/etc/postfix") != 0)
+	sb_printf(&cmd, " -c %s", cx->m->config_dir);
     return sb_detach(&cmd);
 }
 
 /* ------------------------------------------------------------ sources */
-
-/*
- * read_all - the whole file, NUL-terminated, or NULL with errno (EXDEV:
- * the file opened is outside --root, the tree changed since it was
- * looked at). Sized from fstat and read straight into place: a table
- * source may be tens of megabytes.
- */
-static char *read_all(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    char *text = NULL;
-    size_t cap = 0, used = 0;
-
-    if (fd < 0)
-	return NULL;
-    /* What was opened, not what the path showed before: the bytes pfc build keeps. */
-    char *outside = sysroot_fd_outside(fd);
-    if (outside != NULL) {
-	free(outside);
-	close(fd);
-	errno = EXDEV;
-	return NULL;
-    }
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-	cap = (size_t) st.st_size;
-    text = xmalloc(cap + 1);
-    for (;;) {
-	char probe[1];
-	/* At the size fstat gave: read one byte more to see the end. */
-	ssize_t n = read(fd, used < cap ? text + used : probe,
-			 used < cap ? cap - used : sizeof(probe));
-	if (n > 0 && used == cap) {
-	    /* The file grew, or its size was unknown. */
-	    cap = cap ? 2 * cap : 65536;
-	    text = xrealloc(text, cap + 1);
-	    text[used] = probe[0];
-	}
-	if (n < 0 && errno == EINTR)
-	    continue;
-	if (n < 0) {
-	    int saved = errno;
-	    free(text);
-	    close(fd);
-	    errno = saved;
-	    return NULL;
-	}
-	if (n == 0)
-	    break;
-	used += (size_t) n;
-    }
-    close(fd);
-    text[used] = 0;
-    *len = used;
-    return text;
-}
-
-/* keep_source - pfc build: keep the bytes of a source for the image compiler */
-static void keep_source(struct check *cx, const char *path, char *text, size_t len)
-{
-    struct check_source *src = xmalloc(sizeof(*src));
-
-    src->text = text;
-    src->len = len;
-    struct check_source *old = strmap_put(&cx->sources, path, src);
-    if (old != NULL) {
-	free(old->text);
-	free(old);
-    }
-}
 
 /*
  * key_set - the keys of one source, for postmap's duplicate warning: one
@@ -442,13 +372,14 @@ static void report_held(struct check *cx, const struct ref *r, const char *spec,
  * would, turning their warnings into findings (report_held).
  */
 static void scan_source(struct check *cx, const struct ref *r, const char *spec,
-			const char *source, const char *db_label, char *text, size_t len,
+			const char *source, const char *db_label, const char *text, size_t len,
 			enum source_kind kind)
 {
     struct dup_scan scan = { .cx = cx, .source = source, .db_label = db_label, .kind = kind };
     struct held_warnings held = { NULL, 0, 0 };
     struct diag_sink hold = { hold_warning, &held };
-    FILE *fp = len > 0 ? fmemopen(text, len, "r") : fopen("/dev/null", "r");
+    /* Read only ("r"): the model's bytes stay as they are. */
+    FILE *fp = len > 0 ? fmemopen((void *) text, len, "r") : fopen("/dev/null", "r");
 
     if (fp == NULL)
 	return;
@@ -550,7 +481,7 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
     if (escaped)
 	goto done;
     /* The image is compiled from the source: the .db does not matter. */
-    if (cx->for_build && have_source)
+    if (cx->target == CHECK_FOR_IMAGE && have_source)
 	have_db = 1;
     if (!have_source && have_db)
 	check_db_alone(cx, r, spec, name, db, tool);
@@ -575,9 +506,8 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
     if (!have_source || problem != NULL)
 	goto done;
 
-    size_t len = 0;
-    char *text = read_all(source, &len);
-    if (text == NULL) {
+    const struct model_source *src = model_source(cx->m, source);
+    if (src == NULL) {
 	int err = errno;
 	REPORT(cx, err == EXDEV ? "root-escape" : "table-source-missing", r,
 	       "%s:%s: cannot read %s: %s", type, name, name,
@@ -589,10 +519,11 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
      * the reader settings this configuration has: reading the source
      * again would find nothing.
      */
+    const char *text = src->text;
+    size_t len = src->len;
     int clean = 0;
-    if (cx->for_build) {
+    if (cx->target == CHECK_FOR_IMAGE) {
 	check_template_text(cx, source, text, len);
-	keep_source(cx, source, text, len);
 	goto done;
     }
     if (have_db) {
@@ -632,7 +563,6 @@ static void check_indexed(struct check *cx, const char *type, const char *name,
     if (!clean)
 	scan_source(cx, r, spec, source, db, text, len, aliases ? SOURCE_ALIASES : SOURCE_MAP);
     check_template_text(cx, source, text, len);
-    free(text);
   done:
     free(tool);
     free(source);
@@ -657,16 +587,15 @@ static void check_texthash(struct check *cx, const char *name, const struct ref 
 {
     char *source = sysroot_path(name);
     char *spec = xconcat("texthash:", name, (char *) NULL);
-    size_t len = 0;
     int present = 0;
 
     if (outside_root(cx, r, spec, name, source))
 	goto done;
     const char *problem = source_problem(source, &present);
-    char *text = problem == NULL ? read_all(source, &len) : NULL;
-    if (text == NULL && !present && r->relative) {
+    const struct model_source *src = problem == NULL ? model_source(cx->m, source) : NULL;
+    if (src == NULL && !present && r->relative) {
 	/* Not in the current directory: the daemons look elsewhere anyway. */
-    } else if (text == NULL) {
+    } else if (src == NULL) {
 	if (problem == NULL)
 	    problem = errno == EXDEV ? "it leads outside the --root directory" : strerror(errno);
 	struct finding *f = REPORT(cx, "table-source-missing", r, "texthash:%s: cannot read %s: %s",
@@ -676,15 +605,12 @@ static void check_texthash(struct check *cx, const char *name, const struct ref 
 	else if (!present)
 	    finding_postfix(f, "open database %s: %s", name, problem);
 	fix_unreadable(f, name, present, problem);
-    } else if (cx->for_build) {
-	check_template_text(cx, source, text, len);
-	keep_source(cx, source, text, len);
-	text = NULL;
+    } else if (cx->target == CHECK_FOR_IMAGE) {
+	check_template_text(cx, source, src->text, src->len);
     } else {
-	scan_source(cx, r, spec, source, NULL, text, len, SOURCE_TEXTHASH);
-	check_template_text(cx, source, text, len);
+	scan_source(cx, r, spec, source, NULL, src->text, src->len, SOURCE_TEXTHASH);
+	check_template_text(cx, source, src->text, src->len);
     }
-    free(text);
   done:
     free(spec);
     free(source);
@@ -918,9 +844,9 @@ static int check_client_file(struct check *cx, const char *type, const char *nam
 static int check_relative(struct check *cx, const char *spec, const char *name,
 			  const struct ref *r)
 {
-    size_t dirlen = strlen(cx->config_dir);
+    size_t dirlen = strlen(cx->m->config_dir);
 
-    if (*name == '/' || (cx->config_dir[0] != '/' && strncmp(name, cx->config_dir, dirlen) == 0
+    if (*name == '/' || (cx->m->config_dir[0] != '/' && strncmp(name, cx->m->config_dir, dirlen) == 0
 			 && name[dirlen] == '/'))
 	return 0;
     char *queue = check_value(cx, "queue_directory");
@@ -1108,7 +1034,7 @@ static enum table_need need_of(const char *name, enum pattern_role *role)
 static const char *lookup_cfg(const char *name, int mode, void *ctx)
 {
     (void) mode;
-    return config_raw(ctx, name);
+    return model_raw(ctx, NULL, name);
 }
 
 struct list_walk {
@@ -1134,7 +1060,7 @@ static void check_word(const struct list_walk *w, const char *word, size_t offse
     if (strchr(word, '$') != NULL && depth == 0) {
 	struct strbuf buf = STRBUF_INIT;
 	check_capture_begin(w->cx, NULL, NULL);
-	int status = expand(&buf, word, EXPAND_RECURSE, lookup_cfg, w->cx->cfg);
+	int status = expand(&buf, word, EXPAND_RECURSE, lookup_cfg, (void *) w->cx->m);
 	check_capture_end(w->cx);
 	if ((status & EXPAND_ERROR) == 0 && buf.len > 0) {
 	    char *bp = buf.s;
@@ -1193,8 +1119,8 @@ enum check_list_kind check_table_list(const struct param_def *def)
 static void check_alias_database(struct check *cx)
 {
     char *maps = check_value(cx, "alias_maps"), *database = check_value(cx, "alias_database");
-    const struct check_setting *set = check_setting_find(cx, "alias_maps");
-    const struct check_setting *dbset = check_setting_find(cx, "alias_database");
+    const struct model_setting *set = check_setting_find(cx, "alias_maps");
+    const struct model_setting *dbset = check_setting_find(cx, "alias_database");
 
     if (maps == NULL || database == NULL || (set == NULL && dbset == NULL))
 	goto done;
@@ -1206,9 +1132,9 @@ static void check_alias_database(struct check *cx)
 	    continue;
 	/* Locate it in alias_maps when written there, else at alias_database. */
 	const char *at = set ? strstr(set->value, tok) : NULL;
-	const struct check_setting *s = at ? set : dbset ? dbset : set;
+	const struct model_setting *s = at ? set : dbset ? dbset : set;
 	size_t off = s->value_off + (at ? (size_t) (at - set->value) : 0);
-	struct finding *f = check_report(cx, "alias-database-mismatch", cx->main_path, s->where,
+	struct finding *f = check_report(cx, "alias-database-mismatch", cx->m->main_path, s->where,
 					 off, "alias_maps: %s is not in alias_database, so "
 					 "newaliases does not rebuild it", tok);
 	finding_fix(f, "add %s to alias_database", tok);
@@ -1235,24 +1161,24 @@ static void check_defaults(struct check *cx)
 	if (!table_param(def) || *def->defval == 0 || check_setting_find(cx, def->name) != NULL
 	    || (def->flags & PFLAG_HOST) || strcmp(def->name, "alias_database") == 0)
 	    continue;
-	check_list(cx, def, def->defval, cx->main_path, NULL, 0);
+	check_list(cx, def, def->defval, cx->m->main_path, NULL, 0);
     }
 }
 
 void check_tables(struct check *cx)
 {
-    for (size_t i = 0; i < cx->nsettings; i++) {
-	const struct check_setting *s = &cx->settings[i];
+    for (size_t i = 0; i < cx->m->nsettings; i++) {
+	const struct model_setting *s = &cx->m->settings[i];
 	if (s->effective && table_param(s->def))
-	    check_list(cx, s->def, s->value, cx->main_path, s->where, s->value_off);
+	    check_list(cx, s->def, s->value, cx->m->main_path, s->where, s->value_off);
     }
-    for (size_t i = 0; i < cx->nservices; i++) {
-	const struct check_service *svc = &cx->services[i];
+    for (size_t i = 0; i < cx->m->nservices; i++) {
+	const struct model_service *svc = &cx->m->services[i];
 	for (size_t j = 0; j < svc->noverrides; j++) {
-	    const struct check_override *o = &svc->overrides[j];
+	    const struct model_override *o = &svc->overrides[j];
 	    const struct param_def *def = registry_find(o->name);
 	    if (table_param(def))
-		check_list(cx, def, o->value, cx->master_path, svc->entry->where, o->value_off);
+		check_list(cx, def, o->value, cx->m->master_path, svc->entry->where, o->value_off);
 	}
     }
     check_defaults(cx);

@@ -53,11 +53,14 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 
 /*
  * Versions: a reader refuses any other major version ("version mismatch:
- * rebuild with pfc build") and accepts a minor version up to its own
- * (a newer minor only adds sections, which an older reader ignores).
+ * rebuild with pfc build") and accepts a minor version up to its own: a
+ * newer minor only adds sections or records, which an image of an older
+ * one does not have, so a newer reader reads it as its writer meant.
+ * 2.1: OVRD also holds each service's derived values (IMG_SETTING_DERIVED);
+ * TABL holds the /file/name elements of match lists (IMG_TABLE_LIST).
  */
 #define IMG_VERSION_MAJOR	2
-#define IMG_VERSION_MINOR	0
+#define IMG_VERSION_MINOR	1
 
 #define IMG_ALIGN		8
 #define IMG_NONE		0xffffffffu	/* "no index" in any index field */
@@ -213,12 +216,22 @@ enum img_origin {
  * differ from machine to machine.
  */
 #define IMG_SETTING_HOST	(1u << 0)
-#define IMG_SETTING_FLAGS	IMG_SETTING_HOST
+/*
+ * DERIVED (OVRD only): not an -o of the service, but a value of main.cf
+ * or a default (origin and line say which) that names, through $name at
+ * any depth, a parameter the service overrides, expanded as that
+ * service's daemon expands it (the -o goes into its dictionary first).
+ */
+#define IMG_SETTING_DERIVED	(1u << 1)
+#define IMG_SETTING_FLAGS	(IMG_SETTING_HOST | IMG_SETTING_DERIVED)
 
 /*
  * PARM - every parameter of main.cf and of Postfix's defaults, sorted by
- * name (bytewise), each name once. OVRD - the -o overrides of services,
- * each service's run contiguous and in master.cf order.
+ * name (bytewise), each name once. OVRD - what each service sees other
+ * than PARM, each service's run contiguous: its -o overrides in master.cf
+ * order (origin OVERRIDE), then its derived values sorted by name (flag
+ * DERIVED, origin DEFAULT or MAIN), no name of those twice; the last -o
+ * of a name is the one in force.
  */
 struct img_setting {
     uint32_t name;		/* string */
@@ -261,8 +274,9 @@ enum img_host_kind {
     /*
      * mynetworks' default on the host: the networks of its interfaces,
      * as mynetworks_style says, from the values of inet_interfaces,
-     * mynetworks_style and inet_protocols in PARM (on this host: their
-     * own runs may use the kinds above, never this one). text 0.
+     * mynetworks_style and inet_protocols as the process's service sees
+     * them (its OVRD records of those names, else PARM's; on this host:
+     * their own runs may use the kinds above, never this one). text 0.
      */
     IMG_HOST_MYNETWORKS = 3,
     IMG_HOST_PROCESS_NAME = 4,	/* the running process's name; text 0 */
@@ -307,6 +321,13 @@ enum img_table_kind {
      * only its spec is kept; the runtime must open it itself.
      */
     IMG_TABLE_EXTERNAL = 9,
+    /*
+     * A /file/name element of a match list (mynetworks, relay_domains,
+     * ...): not a lookup table, but the file's lines, whose elements
+     * Postfix puts in the list in its place (match_list_parse()). a: the
+     * lines that do not start with '#', each ending in a newline (string).
+     */
+    IMG_TABLE_LIST = 10,
 };
 
 /* img_table flags: how keys are looked up, as Postfix opens the table. */
@@ -325,7 +346,8 @@ enum img_table_kind {
  * For REGEXP, PCRE: a = first rule in RULE, b = rule count.
  * For CIDR: a, b as for REGEXP; c = first network in NETS, one per rule.
  * For STATIC: a = the value (string). UNION, PIPE: a, b = TREF run.
- * Unused fields are zero.
+ * For LIST: a = the lines (string); the spec is the file's name, and a
+ * file that could not be read is FAIL. Unused fields are zero.
  */
 struct img_table {
     uint32_t spec;		/* string: "hash:/etc/postfix/virtual" as named */

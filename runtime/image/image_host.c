@@ -17,6 +17,7 @@ void image_host_init(struct image_host *host, const char *process_name, long pro
     memset(host, 0, sizeof(*host));
     host->process_name = process_name;
     host->process_id = process_id;
+    host->service = IMG_NONE;
 }
 
 void image_host_free(struct image_host *host)
@@ -25,10 +26,22 @@ void image_host_free(struct image_host *host)
     host->mynetworks = NULL;
 }
 
-/* param_value - parameter name's value on this host; NULL with *err */
+/*
+ * param_value - parameter name's value on this host, as the host's
+ * service sees it (its OVRD record, the last of the name, else PARM);
+ * NULL with *err
+ */
 static char *param_value(const struct image *img, const char *name, struct image_host *host,
 			 char **err)
 {
+    if (host->service < img->nservices) {
+	const struct img_service *svc = &img->services[host->service];
+	for (uint32_t k = svc->overrides_count; k-- > 0;) {
+	    const struct img_setting *o = &img->overrides[svc->overrides_first + k];
+	    if (strcmp(image_str(img, o->name), name) == 0)
+		return image_setting_value(img, o, host, err);
+	}
+    }
     uint32_t i = image_param_find(img, name);
 
     if (i == IMG_NONE) {

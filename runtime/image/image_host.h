@@ -10,16 +10,24 @@
 #ifndef PFC_IMAGE_HOST_H
 #define PFC_IMAGE_HOST_H
 
+#include <stdint.h>
+
 #include "loader.h"
 
 /* The process's own values, and what was computed once. */
 struct image_host {
     const char *process_name;	/* e.g. "smtpd" */
     long process_id;
+    /*
+     * The master.cf service the process runs as (index in SERV), whose
+     * OVRD values mynetworks is computed from first; IMG_NONE (the
+     * default): main.cf's view.
+     */
+    uint32_t service;
     char *mynetworks;		/* computed on first use */
 };
 
-/* image_host_init - for a process named process_name with process_id */
+/* image_host_init - for a process named process_name with process_id, main.cf's view */
 void image_host_init(struct image_host *host, const char *process_name, long process_id);
 void image_host_free(struct image_host *host);
 

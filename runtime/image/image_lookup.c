@@ -636,6 +636,9 @@ static int find(const struct image *img, uint32_t table, const char *key,
 	return IMAGE_FOUND;
     case IMG_TABLE_FAIL:
 	return lookup_fail(buf, "Application error");
+    case IMG_TABLE_LIST:
+	/* A match list's file is read, not looked up (nothing names it as a table). */
+	return lookup_fail(buf, "a match list file, not a lookup table");
     case IMG_TABLE_UNION:
 	return find_union(img, tb, key, buf, base, value);
     case IMG_TABLE_PIPE:

@@ -600,9 +600,12 @@ static int mynetworks_input(const char *name)
 	|| strcmp(name, "inet_protocols") == 0;
 }
 
-/* check_setting - one parameter or -o override (what: "parameter 3") */
+/*
+ * check_setting - one record of PARM ("parameter") or OVRD ("override";
+ * ovrd set)
+ */
 static enum image_status check_setting(struct verify *v, const struct img_setting *s,
-				       const char *what, uint32_t i)
+				       const char *what, uint32_t i, int ovrd)
 {
     const struct image *img = v->img;
 
@@ -615,6 +618,11 @@ static enum image_status check_setting(struct verify *v, const struct img_settin
     if ((s->flags & ~IMG_SETTING_FLAGS) != 0)
 	CORRUPT("%s %u (" QUOTE "): unknown flags 0x%x", what, i, str(v, s->name),
 		(unsigned) s->flags);
+    /* In OVRD an -o is an override, a derived value main.cf's or a default's. */
+    int derived = (s->flags & IMG_SETTING_DERIVED) != 0;
+    if (ovrd ? derived != (s->origin != IMG_ORIGIN_OVERRIDE) : derived)
+	CORRUPT("%s %u (" QUOTE "): origin %u with%s the DERIVED flag", what, i,
+		str(v, s->name), (unsigned) s->origin, derived ? "" : "out");
     if (!in_run(s->refs_first, s->refs_count, img->nrefs))
 	CORRUPT("%s %u (" QUOTE "): table references %u..+%u outside TREF (%u)", what, i,
 		str(v, s->name), (unsigned) s->refs_first, (unsigned) s->refs_count,
@@ -645,14 +653,14 @@ static enum image_status check_settings(struct verify *v)
     for (uint32_t i = 0; i < img->nparams; i++) {
 	const struct img_setting *s = &img->params[i];
 
-	if ((st = check_setting(v, s, "parameter", i)) != IMAGE_OK)
+	if ((st = check_setting(v, s, "parameter", i, 0)) != IMAGE_OK)
 	    return st;
 	if (i > 0 && strcmp(str(v, img->params[i - 1].name), str(v, s->name)) >= 0)
 	    CORRUPT("parameter %u (" QUOTE "): not sorted after parameter %u (" QUOTE ")",
 		    i, str(v, s->name), i - 1, str(v, img->params[i - 1].name));
     }
     for (uint32_t i = 0; i < img->noverrides; i++)
-	if ((st = check_setting(v, &img->overrides[i], "override", i)) != IMAGE_OK)
+	if ((st = check_setting(v, &img->overrides[i], "override", i, 1)) != IMAGE_OK)
 	    return st;
     for (uint32_t i = 0; i < img->nservices; i++) {
 	const struct img_service *s = &img->services[i];
@@ -903,7 +911,8 @@ static enum image_status check_tables(struct verify *v)
 	    }
 	    break;
 	case IMG_TABLE_STATIC:
-	    STRING(tb->a, TFMT " value", TARG(i));
+	case IMG_TABLE_LIST:
+	    STRING(tb->a, TFMT " %s", TARG(i), tb->kind == IMG_TABLE_LIST ? "lines" : "value");
 	    if (tb->b != 0 || tb->c != 0 || tb->d != 0)
 		CORRUPT(TFMT ": unused fields are not zero", TARG(i));
 	    break;

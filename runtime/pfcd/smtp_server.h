@@ -3,8 +3,9 @@
  * sessions, each driven by the protocol engine (smtpd_session.h) that
  * pfc trace also runs. The loop reads, lets the engine answer, and holds
  * every answer back until the messages finished in that round are on
- * stable storage: one round's queue files are fsynced together with one
- * fsync of incoming/ (group commit), then the 250s go out.
+ * stable storage: one round's queue files are synced together (one syncfs,
+ * or fdatasync and an fsync of incoming/ for one: group commit), then
+ * the 250s go out.
  */
 #ifndef PFC_SMTP_SERVER_H
 #define PFC_SMTP_SERVER_H

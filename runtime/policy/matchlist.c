@@ -3,7 +3,9 @@
  *
  * A list is parsed as match_list_init() parses it (elements split at
  * commas and white space, braces kept together, "!" counted, patterns
- * case-folded, type:name elements opened) and kept in the view's memo;
+ * case-folded, type:name elements opened, the lines of a /file/name
+ * element, which pfc build keeps in the image, parsed in its place) and
+ * kept in the view's memo;
  * a match walks the elements as match_list_match() does, with
  * match_ops.c's string, hostname and address tests.
  */
@@ -31,7 +33,7 @@
 enum element_kind {
     EL_PATTERN,			/* text: the folded pattern */
     EL_TABLE,			/* table: its index in the image */
-    EL_FILE,			/* a /file/name: not in the image */
+    EL_FILE,			/* a /file/name the build could not read */
     EL_NO_TABLE,		/* type:name the image does not hold */
 };
 
@@ -219,34 +221,63 @@ static char *list_value(const struct policy *view, const char *param, struct lis
     return xstrdup(image_str(view->img, set->expanded));
 }
 
-/* parse - match_list_parse() of param's value in view */
-static struct list *parse(const struct policy *view, const char *param, int utf8)
+/*
+ * parse_items - match_list_parse() of text (a value, or a line of a
+ * /file) into l, each element's polarity starting from init_match. A
+ * /file/name's lines are parsed in its place with the polarity its '!'s
+ * give, as Postfix does; a file the build could not read (or nested past
+ * IMG_MAX_NESTING) stays a /file element, whose tests fail.
+ */
+static void parse_items(const struct policy *view, struct list *l, const char *text,
+			int init_match, int utf8, int depth, struct strbuf *fold)
 {
-    struct list *l = xcalloc(1, sizeof(*l));
-    char *value = list_value(view, param, l), *bp = value, *item;
-    struct strbuf fold = STRBUF_INIT;
+    char *copy = xstrdup(text), *bp = copy, *item;
 
-    l->name = xstrdup(param);
-    l->parent = lo_name_in_list(policy_value(view, "parent_domain_matches_subdomains"), param);
     while (l->error == NULL && (item = str_tokq(&bp, CHARS_COMMA_SP)) != NULL) {
-	int match = 1;
+	int match = init_match;
 	if (*item == '#')
 	    break;		/* Postfix warns: no comments at the end of a line */
 	for (; *item == '!'; item++)
 	    match = !match;
 	if (*item == 0) {
-	    l->error = xconcat(param, ": no pattern after '!'", (char *) NULL);
+	    l->error = xconcat(l->name, ": no pattern after '!'", (char *) NULL);
 	} else if (*item == '/') {
-	    add_element(l, EL_FILE, match, item);
+	    uint32_t file = image_table_find(view->img, item);
+	    if (file == IMG_NONE || view->img->tables[file].kind != IMG_TABLE_LIST
+		|| depth >= IMG_MAX_NESTING) {
+		add_element(l, EL_FILE, match, item);
+		continue;
+	    }
+	    const char *line = image_str(view->img, view->img->tables[file].a);
+	    for (size_t len; *line != 0; line += len + (line[len] == '\n')) {
+		len = strcspn(line, "\n");
+		char *one = xstrndup(line, len);
+		parse_items(view, l, one, match, utf8, depth + 1, fold);
+		free(one);
+	    }
 	} else if (*item != '[' && strchr(item, ':') != NULL) {
 	    uint32_t table = image_table_find(view->img, item);
 	    add_element(l, table == IMG_NONE ? EL_NO_TABLE : EL_TABLE, match, item)->table = table;
 	} else {
-	    sb_reset(&fold);
-	    match_casefold(&fold, item, utf8);
-	    prepare_net(add_element(l, EL_PATTERN, match, sb_str(&fold)));
+	    sb_reset(fold);
+	    match_casefold(fold, item, utf8);
+	    prepare_net(add_element(l, EL_PATTERN, match, sb_str(fold)));
 	}
     }
+    free(copy);
+}
+
+/* parse - match_list_parse() of param's value in view */
+static struct list *parse(const struct policy *view, const char *param, int utf8)
+{
+    struct list *l = xcalloc(1, sizeof(*l));
+    char *value = list_value(view, param, l);
+    struct strbuf fold = STRBUF_INIT;
+
+    l->name = xstrdup(param);
+    l->parent = lo_name_in_list(policy_value(view, "parent_domain_matches_subdomains"), param);
+    if (l->error == NULL)
+	parse_items(view, l, value, 1, utf8, 0, &fold);
     sb_free(&fold);
     free(value);
     return l;
@@ -293,7 +324,7 @@ static int table_test(struct session *s, const struct list *l, const struct elem
 static int unusable(struct session *s, const struct list *l, const struct element *e)
 {
     if (e->kind == EL_FILE)
-	maps_note(s, "%s: %s: the contents of a file in a list are not in the policy image",
+	maps_note(s, "%s: %s: the file could not be read when the policy image was built",
 		  l->name, e->text);
     else
 	maps_note(s, "%s: %s: the policy image has no such table", l->name, e->text);

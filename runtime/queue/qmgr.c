@@ -16,20 +16,12 @@
 #include "pfcd_log.h"
 #include "policy.h"
 #include "qmgr.h"
+#include "qmgr_local.h"
 #include "queue_file.h"
 #include "queue_id.h"
 #include "resolve.h"
 #include "session.h"
 #include "xalloc.h"
-
-/*
- * Local delivery is runtime/local/'s (queue_file.h has the agreement).
- * pfcd links every object of libruntime.a, so when local delivery is
- * built in, this resolves to it; when it is not, the reference is NULL
- * and local recipients are deferred with a reason that says so.
- */
-void local_deliver(const struct policy *service, const struct queue_msg *m, size_t rcpt,
-		   struct delivery_status *st) __attribute__((weak));
 
 static volatile sig_atomic_t got_term, got_hup, got_flush;
 
@@ -110,6 +102,7 @@ static void qmgr_load(struct qmgr *q, struct image *img)
 
 static void qmgr_unload(struct qmgr *q)
 {
+    qmgr_local_release(q->img);
     session_free(&q->s);
     policy_close(&q->main);
     image_close(q->img);
@@ -136,25 +129,6 @@ static int move(const struct qmgr *q, const char *from, const char *to, const ch
 
 /* ------------------------------------------------------------ logging */
 
-/* pretty - a delay as Postfix logs it: 0.06, 0.4, 19 */
-static void pretty(struct strbuf *out, double v)
-{
-    if (v >= 10)
-	sb_printf(out, "%.0f", v);
-    else if (v < 0.01)
-	sb_adds(out, "0");
-    else {
-	char buf[32];
-	snprintf(buf, sizeof(buf), v >= 1 ? "%.1f" : "%.2f", v);
-	size_t n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '0')
-	    buf[--n] = 0;
-	if (n > 0 && buf[n - 1] == '.')
-	    buf[--n] = 0;
-	sb_adds(out, buf);
-    }
-}
-
 static double since(const struct timeval *a, const struct timeval *b)
 {
     return (double) (b->tv_sec - a->tv_sec) + (double) (b->tv_usec - a->tv_usec) / 1e6;
@@ -177,13 +151,13 @@ static void log_delivery(const char *program, const struct queue_msg *m,
     if (*r->orig && strcmp(r->orig, r->address) != 0)
 	sb_printf(&line, "orig_to=<%s>, ", r->orig);
     sb_printf(&line, "relay=%s, delay=", st->relay);
-    pretty(&line, since(&arrival, &end));
+    qmgr_delay(&line, since(&arrival, &end));
     sb_adds(&line, ", delays=");
-    pretty(&line, since(&arrival, active));
+    qmgr_delay(&line, since(&arrival, active));
     sb_addch(&line, '/');
-    pretty(&line, since(active, start));
+    qmgr_delay(&line, since(active, start));
     sb_adds(&line, "/0/");
-    pretty(&line, since(start, &end));
+    qmgr_delay(&line, since(start, &end));
     sb_printf(&line, ", dsn=%s, status=%s (%s)", st->dsn, status_word, sb_str(&st->reason));
     pfcd_log(program, "%s", sb_str(&line));
     sb_free(&line);
@@ -259,20 +233,7 @@ static void deliver_one(struct qmgr *q, const struct queue_msg *m, size_t i,
     } else if (strcmp(cmd, "local") == 0) {
 	snprintf(program, psize, "local");
 	snprintf(st->relay, sizeof(st->relay), "%s", transport);
-	if (local_deliver == NULL) {
-	    st->status = QRCPT_DEFERRED;
-	    status_text("local delivery is not built into this pfcd", "4.3.0", st);
-	} else {
-	    struct policy view;
-	    char *err = NULL, *name = xconcat(transport, "/unix", (char *) NULL);
-	    if (policy_open(&view, q->img, name, &err) < 0) {
-		free(err);
-		policy_open_main(&view, q->img);
-	    }
-	    free(name);
-	    local_deliver(&view, m, i, st);
-	    policy_close(&view);
-	}
+	qmgr_local_deliver(q->img, q->cfg->queue_dir, transport, m, i, st);
     } else {
 	/* smtp, lmtp, pipe, virtual: the next issue's. Kept, not lost, not bounced. */
 	st->status = QRCPT_DEFERRED;
@@ -383,7 +344,8 @@ static void process(struct qmgr *q, const char *from, const char *id)
 	deliver_one(q, &m, i, &st, program, sizeof(program));
 	const char *word = st.status == QRCPT_SENT ? "sent"
 	    : st.status == QRCPT_BOUNCED ? "bounced" : "deferred";
-	log_delivery(program, &m, r, &st, &active, &start, word);
+	if (!st.logged)
+	    log_delivery(program, &m, r, &st, &active, &start, word);
 	if (queue_msg_mark(&m, i, st.status, st.dsn, sb_str(&st.reason)) < 0)
 	    pfcd_log("qmgr", "warning: %s: update queue file: %m", m.id);
 	deferred |= st.status == QRCPT_DEFERRED;

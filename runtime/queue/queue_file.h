@@ -200,20 +200,16 @@ struct delivery_status {
     char dsn[16];		/* "2.0.0", "4.2.0", "5.1.1" */
     struct strbuf reason;
     char relay[64];
+    int logged;			/* the agent logged its own lines (local: one per result) */
 };
 
 /*
- * The queue manager calls local delivery (runtime/local/) once per
- * recipient whose transport is a local(8) service, as
- *
- *	void local_deliver(const struct policy *service, const struct queue_msg *m,
- *			   size_t rcpt, struct delivery_status *st);
- *
- * (service: the view of the master.cf service the recipient resolved
- * to), and records st with queue_msg_mark(). Aliases and .forward that
- * make new messages submit them with queue_writer_*() (QW_SYNC) and
- * report "forwarded as ID". Declared by runtime/local/; this comment is
- * the agreement.
+ * The queue manager hands each recipient whose transport is a local(8)
+ * service to qmgr_local_deliver() (qmgr_local.h), which maps the queue
+ * file onto runtime/local/'s local_deliver_rcpt() and records the
+ * outcome in a delivery_status. Aliases and .forward that make new
+ * messages submit them with queue_writer_*() (QW_SYNC) and report
+ * "forwarded as ID".
  */
 
 #endif

@@ -137,7 +137,7 @@ rc=$?
 ok "a relational expression of a host value: exit 1, nothing written" \
     bash -c 'test "$0" = 1 && test ! -e "$1/new.pfi" && test ! -s "$1/out"' "$rc" "$tmp/compare"
 ok "a relational expression of a host value: the reason and the fix" \
-    test "$(cat "$tmp/compare/err")" = 'main.cf:2:16: error: smtpd_banner: a relational expression ({a} == {b}, ...) compares $myhostname, which the host decides (main.cf does not set it); an image cannot hold a value that depends on that comparison: set myhostname in main.cf'
+    test "$(cat "$tmp/compare/err")" = "$(cd "$tmp/compare" && pwd -P)"'/main.cf:2:16: error: smtpd_banner: a relational expression ({a} == {b}, ...) compares $myhostname, which the host decides (main.cf does not set it); an image cannot hold a value that depends on that comparison: set myhostname in main.cf'
 
 # ------------------------------------------------------------ the header
 img=$tmp/small-company.1.pfi
@@ -175,7 +175,7 @@ printf 'compatibility_level = 3.6\nsmtpd_recipient_restrictions = permit_mynetwo
 rc=$?
 ok "a check error: exit 1" test "$rc" = 1
 ok "a check error: pfc check's finding on stderr" \
-    test "$(head -n 1 "$tmp/broken/err")" = 'main.cf:2:51: error: smtpd_recipient_restrictions: unknown restriction "reject_unauth_destinatoin"; did you mean "reject_unauth_destination"? [unknown-restriction]'
+    test "$(head -n 1 "$tmp/broken/err")" = "$(cd "$tmp/broken" && pwd -P)"'/main.cf:2:51: error: smtpd_recipient_restrictions: unknown restriction "reject_unauth_destinatoin"; did you mean "reject_unauth_destination"? [unknown-restriction]'
 ok "a check error: nothing written" \
     bash -c 'test ! -s "$0" && test ! -e "$1" && test -z "$(ls "$2" | grep -v "^\(main\|master\).cf$\|^out$\|^err$")"' \
     "$tmp/broken/out" "$tmp/broken/new.pfi" "$tmp/broken"

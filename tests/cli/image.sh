@@ -13,7 +13,8 @@
 #     ways, one byte flipped, version bumped) are refused by verify and
 #     query with their own message and exit status;
 #   - a FIFO or a directory given to verify, dump or query is refused at
-#     once (no open() waiting for a writer), exit 2.
+#     once (no open() waiting for a writer), exit 2; so is a texthash:
+#     source that is a FIFO or a device.
 # The tables are named by absolute paths in a temporary directory, so
 # both tools name them the same way.
 set -u
@@ -149,7 +150,7 @@ run() {
 # ------------------------------------------------------------------ verify
 size=$(stat -c %s "$img")
 run "verify: the ok line" 0 \
-    "^$img: ok: image 2\\.0, content id [0-9a-f]{64}, [0-9]+ parameters, [0-9]+ services, [0-9]+ tables, [0-9]+ entries, [0-9]+ rules, [0-9]+ programs\$" \
+    "^$img: ok: image 2\\.1, content id [0-9a-f]{64}, [0-9]+ parameters, [0-9]+ services, [0-9]+ tables, [0-9]+ entries, [0-9]+ rules, [0-9]+ programs\$" \
     "" "$PFC" verify "$img"
 run "verify: usage" 2 '^$' "usage: pfc verify policy.pfi..." "$PFC" verify
 
@@ -269,11 +270,11 @@ refused "one byte changed" 1 "$bad: corrupt: checksum mismatch in bytes $from to
 cp "$img" "$bad"
 printf '\001' | dd of="$bad" bs=1 seek=8 count=1 conv=notrunc 2>/dev/null
 refused "a version 1 image" 1 \
-    "$bad: version mismatch: image format 1.0, this pfc reads 2.0: rebuild with pfc build"
+    "$bad: version mismatch: image format 1.1, this pfc reads 2.1: rebuild with pfc build"
 cp "$img" "$bad"
-printf '\001' | dd of="$bad" bs=1 seek=10 count=1 conv=notrunc 2>/dev/null
+printf '\002' | dd of="$bad" bs=1 seek=10 count=1 conv=notrunc 2>/dev/null
 refused "a newer minor version" 1 \
-    "$bad: version mismatch: image format 2.1, this pfc reads 2.0: rebuild with pfc build"
+    "$bad: version mismatch: image format 2.2, this pfc reads 2.1: rebuild with pfc build"
 cp "$img" "$bad"
 printf '\0\0\0\0\0\0\0\0' >>"$bad"
 refused "bytes added at the end" 1 \
@@ -293,5 +294,11 @@ run "query -: a FIFO, at once" 2 '^$' "pfc: $bad: not a regular file" \
     timeout 10 "$PFC" query "$bad" "hash:$cfg/virtual" - </dev/null
 run "dump: a FIFO, at once" 2 '^$' "pfc: dump: $bad: not a regular file" \
     timeout 10 "$PFC" dump "$bad"
+# A texthash: source is read whole at open: a FIFO would block the open
+# and /dev/zero the read, for ever (pfc lookup and pfc map -q hung).
+run "map -q texthash: a FIFO, at once" 1 '^$' "pfc: fatal: open database $bad: not a regular file" \
+    timeout 10 "$PFC" map -q k "texthash:$bad"
+run "map -q texthash:/dev/zero, at once" 1 '^$' "pfc: fatal: open database /dev/zero: not a regular file" \
+    timeout 10 "$PFC" map -q k texthash:/dev/zero
 
 finish

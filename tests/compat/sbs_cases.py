@@ -252,6 +252,10 @@ def common_tables():
                       'retry.test retry:4.4.1 try again later\n'),
         'mynet.cidr': '10.30.0.0/16 whatever\n',
         'mynet.list': '# a mynetworks file\n10.31.0.0/16\n\n10.32.1.1\n',
+        # "!/file" starts each of its elements negated, its own "!" toggles
+        'mynet.neg': '10.31.9.9\n!10.32.0.0/16\n',
+        # a /file and a table in a file; "#" later on a line ends the line
+        'mynet.nest': '# nested\n{E}/mynet.list, cidr:{E}/mynet.cidr # 10.20.0.0/16\n',
         'helo_pcre': '/^bad-helo\\./ REJECT pcre helo\n',
     }
 
@@ -534,6 +538,8 @@ def mynetworks_cases(a):
                      '198.51.100.0/24,[2001:db8:aa::]/48'))
     checks(a.service('mynet-table', l, 'mynetworks=cidr:{E}/mynet.cidr'))
     checks(a.service('mynet-file', l, 'mynetworks={E}/mynet.list'))
+    checks(a.service('mynet-file-neg', l, 'mynetworks=!{E}/mynet.neg, 10.0.0.0/8'))
+    checks(a.service('mynet-file-nest', l, 'mynetworks={E}/mynet.nest'))
     checks(a.service('mynet-empty', l, 'mynetworks='))
     s = a.service('inet-interfaces',
                   'smtpd_client_restrictions=permit_inet_interfaces,reject')

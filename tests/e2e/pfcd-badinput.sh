@@ -33,7 +33,7 @@ cleanup() {
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
     [ -n "$pf_started" ] && pfp_stop "$tmp/postfix"
     userdel "$owner" >/dev/null 2>&1
-    rm -rf "$tmp"
+    if [ -n "${PFC_E2E_KEEP:-}" ]; then echo "# PFC_E2E_KEEP: $tmp is kept"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
@@ -58,7 +58,9 @@ default_transport = discard:
 local_transport = discard:
 relay_transport = discard:
 default_process_limit = 2000
-smtpd_client_event_limit_exceptions = 127.0.0.0/8"
+smtpd_client_event_limit_exceptions = 127.0.0.0/8
+# HELO is a junk command: past this limit each one counts as an error.
+smtpd_junk_command_limit = 1000000"
 pfp_config "$tmp/postfix" "$pfport" "$common"
 root=$tmp/root
 mkdir -p "$root/etc/postfix"
@@ -110,7 +112,7 @@ check "after the long lines, bare LF and NUL bytes, another client is served" $?
 grep -q "warning: localhost\[127.0.0.1\]: request longer than 2048: NOOP aaaa" "$log"
 check "the long command line is logged as smtpd logs it" $? "$(grep -i longer "$log")"
 
-# 7-8: a client pipelines 50,000 HELOs before it reads a reply; others are served meanwhile.
+# 7-8: a client pipelines 20,000 HELOs before it reads a reply; others are served meanwhile.
 probe "$port" flood >"$tmp/flood.out" &
 flood=$!
 sleep 1
@@ -121,11 +123,13 @@ check "a pipelining flood: another client is served meanwhile" $r "$(cat "$tmp/s
 if [ -n "$have_postfix" ]; then
     probe "$pfport" flood >"$tmp/flood.postfix"
 else
-    printf '%s\n' "HELO replies: 50000" "S: b'221 2.0.0 Bye\\r\\n'" >"$tmp/flood.postfix"
+    printf '%s\n' "HELO replies: 20000" "S: b'221 2.0.0 Bye\\r\\n'" >"$tmp/flood.postfix"
 fi
-diff <(tail -n 2 "$tmp/flood.postfix") <(tail -n 2 "$tmp/flood.out") >"$tmp/flood.diff"
-check "the flood gets every reply, as from real Postfix ($(grep "HELO replies" "$tmp/flood.out"))" $? \
-    "$(cat "$tmp/flood.diff")"
+grep -q "^HELO replies: " "$tmp/flood.out" &&
+    diff <(tail -n 2 "$tmp/flood.postfix") <(tail -n 2 "$tmp/flood.out") >"$tmp/flood.diff"
+r=$?
+check "the flood gets every reply, as from real Postfix ($(grep "HELO replies" "$tmp/flood.out"))" $r \
+    "$(cat "$tmp/flood.diff"; echo "pfcd:"; tail -n 5 "$tmp/flood.out"; echo "Postfix:"; tail -n 5 "$tmp/flood.postfix")"
 
 # 8-9: 1,000 idle connections, each greeted; another client is served; pfcd's RSS stays small.
 "$PYTHON" - "$port" "$tmp/idle.ready" <<'PYEOF' >"$tmp/idle.out" 2>&1 &

@@ -164,6 +164,7 @@ static void walk_tables(const struct image *img, struct image_lookup_buf *buf, i
 	    }
 	    break;
 	case IMG_TABLE_STATIC:
+	case IMG_TABLE_LIST:
 	    str(img, tab->a);
 	    break;
 	case IMG_TABLE_UNION:

@@ -6,9 +6,9 @@
 #
 # Each case is a directory: main.cf (and master.cf, else the shared
 # engine-cases/master.cf), the tables it names, "commands" (the driver's
-# input) and "expected" (its output). "@DIR@" in main.cf and master.cf
-# stands for the case's directory; the output says "@DIR@" where it
-# names it. Most cases turn the trace on for some commands, so the
+# input) and "expected" (its output). "@DIR@" in any of its files stands
+# for the case's directory; the output says "@DIR@" where it names it.
+# Most cases turn the trace on for some commands, so the
 # expected output also shows each table probe and its answer, in order:
 # the key orders and the source lines are part of what is tested.
 #
@@ -42,7 +42,7 @@ for name in $names; do
     dir=$tmp/$name
     cp -R "$cases/$name" "$dir"
     [ -f "$dir/master.cf" ] || cp "$cases/master.cf" "$dir/master.cf"
-    sed -i "s|@DIR@|$dir|g" "$dir/main.cf" "$dir/master.cf"
+    grep -rl '@DIR@' "$dir" | xargs sed -i "s|@DIR@|$dir|g"
     if ! "$PFC" build -c "$dir" -o "$dir/p.pfi" >"$dir/build.out" 2>&1; then
 	not_ok "$name: pfc build"
 	sed 's/^/# /' "$dir/build.out"

@@ -14,6 +14,9 @@
  *   service NAME|-           the view of master.cf service NAME (- for
  *                            main.cf's); prints "ok" or the error
  *   trace on|off             also print each probe and note, indented
+ *   value PARAM              the parameter's value in the view, as this host
+ *                            joins a host value: "VALUE", "unknown", or
+ *                            "fail REASON"
  *   find PARAM KEY           maps_find(): "found VALUE", "notfound", "fail"
  *   addr KIND PARAM ADDRESS  maps_addr_find() with the key order KIND
  *                            (address transport client helo sender
@@ -40,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image_host.h"
 #include "loader.h"
 #include "maps.h"
 #include "matchlist.h"
@@ -168,6 +172,21 @@ static int command(struct session *s, struct policy *p, const struct image *img,
 	s->trace = listening;
     } else if (IS("trace", 1)) {
 	s->trace = strcmp(w[1], "on") == 0 ? trace : NULL;
+    } else if (IS("value", 1)) {
+	const struct img_setting *set = policy_setting(p, w[1]);
+	struct image_host host;
+	char *err = NULL, *joined = NULL;
+	image_host_init(&host, "policy_driver", 1);
+	host.service = p->service;
+	if (set == NULL)
+	    printf("unknown\n");
+	else if ((joined = image_setting_value(img, set, &host, &err)) == NULL)
+	    printf("fail %s\n", err);
+	else
+	    printf("%s\n", joined);
+	free(joined);
+	free(err);
+	image_host_free(&host);
     } else if (IS("find", 2)) {
 	rc = maps_find(s, w[1], w[2], &value);
 	if (rc == MAPS_FOUND)

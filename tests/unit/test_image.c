@@ -649,10 +649,10 @@ static void test_header_damage(void **state)
     h->major = 1;
     h->minor = 0;
     refused(copy, size, IMAGE_ERR_VERSION,
-	    "test.pfi: version mismatch: image format 1.0, this pfc reads 2.0: rebuild with pfc build");
+	    "test.pfi: version mismatch: image format 1.0, this pfc reads 2.1: rebuild with pfc build");
     FRESH();
     h->minor = IMG_VERSION_MINOR + 1;
-    refused(copy, size, IMAGE_ERR_VERSION, "image format 2.1, this pfc reads 2.0");
+    refused(copy, size, IMAGE_ERR_VERSION, "image format 2.2, this pfc reads 2.1");
     /* A version is recognized before the rest of the header is there. */
     refused(copy, 20, IMAGE_ERR_VERSION, "version mismatch");
 
@@ -870,6 +870,20 @@ static void unknown_kind(struct writer *w)
     W_REC(w, IMG_S_TABL, struct img_table, T_STATIC)->kind = 42;
 }
 
+static void list_with_count(struct writer *w)
+{
+    struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, T_STATIC);
+    t->kind = IMG_TABLE_LIST;
+    t->b = 1;
+}
+
+static void list_outside_pool(struct writer *w)
+{
+    struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, T_STATIC);
+    t->kind = IMG_TABLE_LIST;
+    t->a = 0x7fffffff;
+}
+
 static void unsorted_tables(struct writer *w)
 {
     W_REC(w, IMG_S_TABL, struct img_table, T_FAIL)->spec = w_str(w, "zzz:last");
@@ -904,6 +918,9 @@ static void test_table_damage(void **state)
 	    "table 8 (texthash:/etc/postfix/plain): no empty slot");
     damaged(too_few_slots, IMAGE_ERR_CORRUPT, "2^7 slots for 104 entries");
     damaged(unknown_kind, IMAGE_ERR_CORRUPT, "table 7 (static:OK): unknown kind 42");
+    /* A match list's file: its lines are a string, and nothing else is used. */
+    damaged(list_with_count, IMAGE_ERR_CORRUPT, "table 7 (static:OK): unused fields are not zero");
+    damaged(list_outside_pool, IMAGE_ERR_CORRUPT, "table 7 (static:OK) lines: string offset");
     damaged(unsorted_tables, IMAGE_ERR_CORRUPT, "not sorted after");
     damaged(union_in_itself, IMAGE_ERR_CORRUPT, "nested in themselves");
     damaged(ref_out_of_range, IMAGE_ERR_CORRUPT, "table reference 0 names table 11 of 11");
@@ -1122,6 +1139,21 @@ static void bad_origin(struct writer *w)
     W_REC(w, IMG_S_OVRD, struct img_setting, 0)->origin = 3;
 }
 
+static void derived_parameter(struct writer *w)
+{
+    W_REC(w, IMG_S_PARM, struct img_setting, 0)->flags |= IMG_SETTING_DERIVED;
+}
+
+static void override_not_derived(struct writer *w)
+{
+    W_REC(w, IMG_S_OVRD, struct img_setting, 0)->origin = IMG_ORIGIN_MAIN;
+}
+
+static void derived_override(struct writer *w)
+{
+    W_REC(w, IMG_S_OVRD, struct img_setting, 0)->flags |= IMG_SETTING_DERIVED;
+}
+
 static void overrides_out_of_range(struct writer *w)
 {
     W_REC(w, IMG_S_SERV, struct img_service, 0)->overrides_count = 2;
@@ -1149,7 +1181,54 @@ static void test_program_damage(void **state)
     damaged(service_out_of_range, IMAGE_ERR_CORRUPT, "service 1 of 1");
     damaged(unsorted_params, IMAGE_ERR_CORRUPT, "parameter 1 (inet_interfaces): not sorted");
     damaged(bad_origin, IMAGE_ERR_CORRUPT, "override 0 (smtpd_client_restrictions): unknown origin 3");
+    /* A derived value is main.cf's or a default's, in OVRD only; an -o is never one. */
+    damaged(derived_parameter, IMAGE_ERR_CORRUPT, "with the DERIVED flag");
+    damaged(override_not_derived, IMAGE_ERR_CORRUPT,
+	    "override 0 (smtpd_client_restrictions): origin 1 without the DERIVED flag");
+    damaged(derived_override, IMAGE_ERR_CORRUPT,
+	    "override 0 (smtpd_client_restrictions): origin 2 with the DERIVED flag");
     damaged(overrides_out_of_range, IMAGE_ERR_CORRUPT, "service 0 (smtp): overrides 0..+2");
+}
+
+/* test_list - a match list's file (LIST: its lines) verifies, and is no lookup table */
+static void test_list(void **state)
+{
+    struct writer w;
+    size_t size;
+    struct image *img;
+    char *err = NULL;
+
+    (void) state;
+    fixture(&w);
+    W_REC(&w, IMG_S_TABL, struct img_table, T_STATIC)->kind = IMG_TABLE_LIST;
+    unsigned char *data = w_finish(&w, -1, &size);
+    assert_int_equal(load(data, size, &img, &err), IMAGE_OK);
+    assert_null(err);
+    assert_int_equal(img->tables[T_STATIC].kind, IMG_TABLE_LIST);
+    image_close(img);
+    free(data);
+    w_free(&w);
+}
+
+/* test_derived - a derived value (main.cf's, in a service's OVRD run) verifies */
+static void test_derived(void **state)
+{
+    struct writer w;
+    size_t size;
+    struct image *img;
+    char *err = NULL;
+
+    (void) state;
+    fixture(&w);
+    derived_override(&w);
+    W_REC(&w, IMG_S_OVRD, struct img_setting, 0)->origin = IMG_ORIGIN_MAIN;
+    unsigned char *data = w_finish(&w, -1, &size);
+    assert_int_equal(load(data, size, &img, &err), IMAGE_OK);
+    assert_null(err);
+    assert_true(img->overrides[0].flags & IMG_SETTING_DERIVED);
+    image_close(img);
+    free(data);
+    w_free(&w);
 }
 
 /* ------------------------------------------------------ entries, host */
@@ -1778,6 +1857,8 @@ int main(void)
 	return write_seed(getenv("PFC_IMAGE_SEED"));
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_good),
+	cmocka_unit_test(test_derived),
+	cmocka_unit_test(test_list),
 	cmocka_unit_test(test_header_damage),
 	cmocka_unit_test(test_section_damage),
 	cmocka_unit_test(test_string_damage),

@@ -1,0 +1,337 @@
+/* qmgr_local - the queue manager's side of local delivery (see qmgr_local.h) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "bounce.h"
+#include "local.h"
+#include "pfcd_log.h"
+#include "policy.h"
+#include "qmgr_local.h"
+#include "xalloc.h"
+
+/*
+ * One agent per (image, local(8) service): opening one reads its
+ * settings and tables' views, which is worth doing once per image, not
+ * once per recipient. qmgr_local_release() drops them before pfcd
+ * closes the image on SIGHUP, since an agent points into it.
+ */
+static struct agent_slot {
+    const struct image *img;
+    char *service;
+    struct local_agent *agent;
+} *slots;
+static size_t nslots;
+
+static struct local_agent *agent_for(const struct image *img, const char *service,
+				     struct strbuf *why)
+{
+    for (size_t i = 0; i < nslots; i++)
+	if (slots[i].img == img && strcmp(slots[i].service, service) == 0)
+	    return slots[i].agent;
+    char *err = NULL;
+    struct local_agent *agent = local_agent_open(img, service, &err);
+    if (agent == NULL) {
+	sb_set(why, err);
+	free(err);
+	return NULL;
+    }
+    slots = xrealloc(slots, (nslots + 1) * sizeof(*slots));
+    slots[nslots].img = img;
+    slots[nslots].service = xstrdup(service);
+    slots[nslots++].agent = agent;
+    return agent;
+}
+
+void qmgr_local_release(const struct image *img)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < nslots; i++) {
+	if (slots[i].img != img) {
+	    slots[k++] = slots[i];
+	    continue;
+	}
+	local_agent_close(slots[i].agent);
+	free(slots[i].service);
+    }
+    nslots = k;
+}
+
+void qmgr_delay(struct strbuf *out, double v)
+{
+    if (v >= 10)
+	sb_printf(out, "%.0f", v);
+    else if (v < 0.01)
+	sb_adds(out, "0");
+    else {
+	char buf[32];
+	snprintf(buf, sizeof(buf), v >= 1 ? "%.1f" : "%.2f", v);
+	size_t n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '0')
+	    buf[--n] = 0;
+	if (n > 0 && buf[n - 1] == '.')
+	    buf[--n] = 0;
+	sb_adds(out, buf);
+    }
+}
+
+/* The DSN NOTIFY masks: the queue's QNOTIFY_* and local(8)'s LOCAL_NOTIFY_*. */
+static const struct {
+    int queue, local;
+} notify_bits[] = {
+    {QNOTIFY_SUCCESS, LOCAL_NOTIFY_SUCCESS}, {QNOTIFY_FAILURE, LOCAL_NOTIFY_FAILURE},
+    {QNOTIFY_DELAY, LOCAL_NOTIFY_DELAY}, {QNOTIFY_NEVER, LOCAL_NOTIFY_NEVER},
+};
+
+static int notify_convert(int mask, int to_local)
+{
+    int out = 0;
+
+    for (size_t i = 0; i < sizeof(notify_bits) / sizeof(notify_bits[0]); i++)
+	if (mask & (to_local ? notify_bits[i].queue : notify_bits[i].local))
+	    out |= to_local ? notify_bits[i].local : notify_bits[i].queue;
+    return out;
+}
+
+static const char *attr_or_empty(const struct queue_msg *m, const char *name)
+{
+    const char *v = queue_msg_attr(m, name);
+    return v ? v : "";
+}
+
+/* ------------------------------------------------------------ forwarding */
+
+/*
+ * A forwarded message is a new queue file, as local(8) hands it to
+ * cleanup: from the sender local(8) chose, with the original's DSN and
+ * client attributes, fsynced before the recipient counts as done.
+ */
+struct fwd_ctx {
+    const char *queue_dir;
+    int long_ids;
+    const struct queue_msg *m;
+};
+
+static const char *const kept_attrs[] = {
+    QATTR_CLIENT_NAME, QATTR_REVERSE_NAME, QATTR_CLIENT_ADDR, QATTR_CLIENT_PORT,
+    QATTR_HELO_NAME, QATTR_PROTOCOL, QATTR_ENVID, QATTR_RET, QATTR_ENCODING, QATTR_SMTPUTF8,
+};
+
+static void *fwd_open(void *ctx, const struct local_message *msg, const char *sender,
+		      const char **queue_id, struct strbuf *why)
+{
+    struct fwd_ctx *f = ctx;
+    struct queue_writer *w = queue_writer_open(f->queue_dir, f->long_ids, why);
+    struct timeval now;
+
+    (void) msg;
+    if (w == NULL)
+	return NULL;
+    gettimeofday(&now, NULL);
+    queue_writer_time(w, now.tv_sec, now.tv_usec);
+    queue_writer_sender(w, sender);
+    for (size_t i = 0; i < sizeof(kept_attrs) / sizeof(kept_attrs[0]); i++) {
+	const char *v = queue_msg_attr(f->m, kept_attrs[i]);
+	if (v != NULL)
+	    queue_writer_attr(w, kept_attrs[i], v);
+    }
+    queue_writer_attr(w, QATTR_ORIGIN, "local");
+    *queue_id = queue_writer_id(w);
+    return w;
+}
+
+static int fwd_rcpt(void *handle, const struct local_rcpt *r)
+{
+    queue_writer_rcpt(handle, r->address, r->orig_addr, r->dsn_orcpt,
+		      notify_convert(r->dsn_notify, 0));
+    return 0;
+}
+
+static int fwd_write(void *handle, const char *data, size_t len)
+{
+    queue_writer_content(handle, data, len);
+    return 0;
+}
+
+static int fwd_close(void *handle, int commit, struct strbuf *why)
+{
+    if (!commit) {
+	queue_writer_abort(handle);
+	return 0;
+    }
+    return queue_writer_finish(handle, QW_SYNC, NULL, why);
+}
+
+static const struct local_forward_ops fwd_ops = { fwd_open, fwd_rcpt, fwd_write, fwd_close };
+
+/* ------------------------------------------------------------ bounces */
+
+/*
+ * bounce_results - a non-delivery report for the bounced results that
+ * go to `to` (notify_to NULL: the message's sender), through bounce(8)'s
+ * path: m seen with those results as its recipients and `to` as its
+ * sender, as local(8)'s bounce_workaround() hands an owner- alias the
+ * bounce in the sender's place.
+ */
+static void bounce_results(const struct policy *main_view, const char *queue_dir,
+			   const struct queue_msg *m, const struct local_report *rep,
+			   const char *notify_to)
+{
+    struct queue_msg view = *m;
+    struct queue_rcpt *rcpts = xcalloc(rep->count, sizeof(*rcpts));
+    int *want = xcalloc(rep->count, sizeof(int));
+    size_t n = 0;
+
+    for (size_t i = 0; i < rep->count; i++) {
+	const struct local_result *r = &rep->results[i];
+	if (r->action != LOCAL_BOUNCED)
+	    continue;
+	if (notify_to ? !r->notify_to || strcmp(r->notify_to, notify_to) != 0 : r->notify_to != NULL)
+	    continue;
+	/* NOTIFY=NEVER, or a list that names other classes: no report to the sender. */
+	if (notify_to == NULL && r->dsn_notify != 0 && !(r->dsn_notify & LOCAL_NOTIFY_FAILURE))
+	    continue;
+	rcpts[n] = (struct queue_rcpt) {
+	    r->address, r->orig_addr, r->dsn_orcpt, notify_convert(r->dsn_notify, 0),
+	    QRCPT_BOUNCED, r->dsn, r->text,
+	};
+	want[n++] = 1;
+    }
+    view.sender = notify_to ? notify_to : m->sender;
+    view.rcpts = rcpts;
+    view.nrcpts = n;
+    /* No notice to the null sender: that would loop. */
+    if (n > 0 && *view.sender) {
+	char id[32];
+	struct strbuf err = STRBUF_INIT;
+	if (bounce_send(main_view, queue_dir, &view, BOUNCE_FAILURE, want, id, sizeof(id),
+			&err) == 0)
+	    pfcd_log("bounce", "%s: sender non-delivery notification: %s", m->id, id);
+	else
+	    pfcd_log("bounce", "warning: %s: sender non-delivery notification: %s", m->id,
+		     sb_str(&err));
+	sb_free(&err);
+    }
+    free(rcpts);
+    free(want);
+}
+
+/* ------------------------------------------------------------ delivery */
+
+void qmgr_local_deliver(const struct image *img, const char *queue_dir, const char *service,
+			const struct queue_msg *m, size_t i, struct delivery_status *st)
+{
+    const struct queue_rcpt *qr = &m->rcpts[i];
+    struct timeval start, end, arrival = { m->arrival, m->arrival_usec };
+    struct policy main_view;
+
+    gettimeofday(&start, NULL);
+    st->logged = 0;
+    snprintf(st->relay, sizeof(st->relay), "%s", service);
+    struct local_agent *agent = agent_for(img, service, &st->reason);
+    if (agent == NULL) {
+	/* local(8) would not start: the mail waits for a fixed configuration. */
+	pfcd_log("local", "warning: %s", sb_str(&st->reason));
+	st->status = QRCPT_DEFERRED;
+	snprintf(st->dsn, sizeof(st->dsn), "4.3.0");
+	return;
+    }
+
+    const char *encoding = attr_or_empty(m, QATTR_ENCODING), *ret = attr_or_empty(m, QATTR_RET);
+    struct local_message msg = {
+	.queue_id = m->id, .sender = m->sender, .fd = m->fd,
+	.offset = (off_t) (m->content - m->map), .length = (off_t) m->content_len,
+	.arrival = m->arrival,
+	.encoding = strcasecmp(encoding, "8BITMIME") == 0 ? "8bit"
+	    : strcasecmp(encoding, "7BIT") == 0 ? "7bit" : "",
+	.smtputf8 = strcmp(attr_or_empty(m, QATTR_SMTPUTF8), "1") == 0,
+	.dsn_envid = attr_or_empty(m, QATTR_ENVID),
+	.dsn_ret = strcasecmp(ret, "HDRS") == 0 ? LOCAL_RET_HDRS
+	    : strcasecmp(ret, "FULL") == 0 ? LOCAL_RET_FULL : 0,
+	.client_name = attr_or_empty(m, QATTR_CLIENT_NAME),
+	.client_addr = attr_or_empty(m, QATTR_CLIENT_ADDR),
+	.client_helo = attr_or_empty(m, QATTR_HELO_NAME),
+	.client_proto = attr_or_empty(m, QATTR_PROTOCOL),
+	.sasl_method = "", .sasl_username = "", .sasl_sender = "",
+    };
+    struct local_rcpt rcpt = { qr->address, qr->orig, qr->orcpt, notify_convert(qr->notify, 1) };
+    policy_open_main(&main_view, img);
+    struct fwd_ctx fctx = { queue_dir, policy_bool(&main_view, "enable_long_queue_ids"), m };
+    struct local_report rep = { 0 };
+    local_deliver_rcpt(agent, &msg, &rcpt, &fwd_ops, &fctx, &rep);
+    gettimeofday(&end, NULL);
+
+    /* One log line per result, as local(8) writes them. */
+    struct strbuf delays = STRBUF_INIT, line = STRBUF_INIT;
+    sb_adds(&delays, "delay=");
+    qmgr_delay(&delays, (double) (end.tv_sec - arrival.tv_sec)
+	       + (double) (end.tv_usec - arrival.tv_usec) / 1e6);
+    sb_adds(&delays, ", delays=");
+    qmgr_delay(&delays, (double) (start.tv_sec - arrival.tv_sec)
+	       + (double) (start.tv_usec - arrival.tv_usec) / 1e6);
+    sb_adds(&delays, "/0/0/");
+    qmgr_delay(&delays, (double) (end.tv_sec - start.tv_sec)
+	       + (double) (end.tv_usec - start.tv_usec) / 1e6);
+    for (size_t k = 0; k < rep.count; k++) {
+	sb_reset(&line);
+	local_log_text(&line, agent, &rep.results[k], sb_str(&delays));
+	if (line.len > 0)
+	    pfcd_log("local", "%s: %s", m->id, sb_str(&line));
+    }
+    st->logged = 1;
+
+    /*
+     * What the queue keeps for the recipient. One result for the
+     * recipient itself: its own status, and qmgr's notices() report it
+     * with the message's other recipients. Expanded ones (an alias, a
+     * .forward): their bounces are sent here, now, and the recipient is
+     * done unless something was deferred (then all of it is tried again,
+     * as local(8)'s caller does).
+     */
+    const struct local_result *own = NULL, *first_deferred = NULL, *expanded = NULL;
+    size_t logged = 0;
+    for (size_t k = 0; k < rep.count; k++) {
+	const struct local_result *r = &rep.results[k];
+	if (r->action == LOCAL_EXPANDED) {
+	    expanded = expanded ? expanded : r;
+	    continue;
+	}
+	logged++;
+	if (r->action == LOCAL_DEFERRED && first_deferred == NULL)
+	    first_deferred = r;
+	if (strcasecmp(r->address, qr->address) == 0 && r->notify_to == NULL)
+	    own = r;
+    }
+    if (logged == 1 && own != NULL && expanded == NULL && !(rep.retry && first_deferred == NULL)) {
+	st->status = own->action == LOCAL_SENT ? QRCPT_SENT
+	    : own->action == LOCAL_BOUNCED ? QRCPT_BOUNCED : QRCPT_DEFERRED;
+	snprintf(st->dsn, sizeof(st->dsn), "%s", own->dsn);
+	sb_set(&st->reason, own->text);
+    } else {
+	bounce_results(&main_view, queue_dir, m, &rep, NULL);
+	for (size_t k = 0; k < rep.count; k++) {
+	    const char *to = rep.results[k].notify_to;
+	    int seen = 0;
+	    for (size_t j = 0; to && j < k; j++)
+		seen |= rep.results[j].notify_to && strcmp(rep.results[j].notify_to, to) == 0;
+	    if (to && !seen && rep.results[k].action == LOCAL_BOUNCED)
+		bounce_results(&main_view, queue_dir, m, &rep, to);
+	}
+	if (rep.retry) {
+	    st->status = QRCPT_DEFERRED;
+	    snprintf(st->dsn, sizeof(st->dsn), "%s", first_deferred ? first_deferred->dsn : "4.3.0");
+	    sb_set(&st->reason, first_deferred ? first_deferred->text : "unable to forward message");
+	} else {
+	    st->status = QRCPT_SENT;
+	    snprintf(st->dsn, sizeof(st->dsn), "2.0.0");
+	    sb_set(&st->reason, expanded ? expanded->text : "alias expanded");
+	}
+    }
+    sb_free(&delays);
+    sb_free(&line);
+    local_report_free(&rep);
+    policy_close(&main_view);
+}

@@ -1,0 +1,35 @@
+/*
+ * qmgr_local - the queue manager's side of local delivery: a queued
+ * message and one of its recipients mapped onto runtime/local/'s
+ * local_deliver_rcpt(), its results logged as local(8) logs them, its
+ * bounces queued through bounce.h, and forwarded mail (aliases with an
+ * owner-, :include:, .forward, addresses of other transports) queued as
+ * new messages with queue_writer_*(), so nothing forwarded is lost.
+ */
+#ifndef PFC_QMGR_LOCAL_H
+#define PFC_QMGR_LOCAL_H
+
+#include <stddef.h>
+
+#include "loader.h"
+#include "queue_file.h"
+#include "strbuf.h"
+
+/*
+ * qmgr_local_deliver - deliver recipient rcpt of m through the local(8)
+ * service named service of img, new messages queued under queue_dir.
+ * Logs one line per result (program "local"), sends the bounces of
+ * expanded addresses itself, and sets st to what the queue records for
+ * the recipient (st->logged set: the caller logs nothing more). The
+ * agent is kept for the next call with the same image.
+ */
+void qmgr_local_deliver(const struct image *img, const char *queue_dir, const char *service,
+			const struct queue_msg *m, size_t rcpt, struct delivery_status *st);
+
+/* qmgr_local_release - drop the agents of img (before the image is closed) */
+void qmgr_local_release(const struct image *img);
+
+/* qmgr_delay - a delay in seconds as Postfix logs it: 0.06, 0.4, 19 */
+void qmgr_delay(struct strbuf *out, double v);
+
+#endif

@@ -1,0 +1,1 @@
+printf 'EHLO a.example\r\nQUIT\r' | pfc trace policy.pfi
