@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr822.h"
 #include "diag.h"
@@ -436,6 +437,21 @@ static int search(struct session *s, const struct policy *view, const char *titl
 
     *value = NULL;
     *extended = 0;
+    if (count == 0 && kind == LO_ADDRESS) {
+	/*
+	 * No table (an unset canonical_maps): nothing can be found, and no
+	 * key need be made. mail_addr_find() still asks resolve_local() of
+	 * a domain that is not $myorigin, as the keys below would, and a
+	 * failure there fails the search.
+	 */
+	const char *at = strrchr(address, '@');
+	if (at != NULL && strcasecmp(at + 1, m->myorigin) != 0
+	    && is_local(at + 1, &ctx) == 0 && ctx.failed) {
+	    maps_note(s, "%s: the mydestination lookup failed", address);
+	    return MAPS_FAIL;
+	}
+	return MAPS_NOTFOUND;
+    }
     fill_settings(view, &settings, parent, &ctx);
     reset_keys(&sc->keys);
     if (kind == LO_ADDRESS && *address == 0) {
@@ -452,21 +468,15 @@ static int search(struct session *s, const struct policy *view, const char *titl
     }
     /* The full address as the search has it (transport: qualified). */
     addr = sc->keys.count ? sc->keys.keys[0].text : address;
-    if ((kind == LO_ADDRESS || kind == LO_TRANSPORT) && *address != 0) {
+    /* Access lookups (and the null address): the keys as they are, each ROLE_PLAIN. */
+    int as_built = !((kind == LO_ADDRESS || kind == LO_TRANSPORT) && *address != 0);
+    if (!as_built) {
 	bare = lo_strip_extension(addr, &settings);
 	query_keys(sc, addr, bare, kind, query);
-    } else {
-	/* Access lookups: keys as they are. */
-	sc->nquery = 0;
-	sb_reset(&sc->text);
-	for (size_t i = 0; i < sc->keys.count; i++) {
-	    add_query(sc, sc->text.len, sc->keys.keys[i].partial, ROLE_PLAIN);
-	    sb_adds(&sc->text, sc->keys.keys[i].text);
-	    sb_addn(&sc->text, "", 1);
-	}
-	for (size_t i = 0; i < sc->nquery; i++)
-	    sc->query[i].text = sc->text.s + (uintptr_t) sc->query[i].text;
     }
+    struct lo_keys keys = as_built ? (struct lo_keys) { sc->keys.keys, sc->keys.count,
+							   sc->keys.cap, STRBUF_INIT }
+	: (struct lo_keys) { sc->query, sc->nquery, sc->capquery, STRBUF_INIT };
 
     /*
      * resolve_local() failed: Postfix goes no further than the full and
@@ -474,16 +484,17 @@ static int search(struct session *s, const struct policy *view, const char *titl
      */
     if (ctx.failed) {
 	size_t k = 0;
-	while (k < sc->nquery && (sc->roles[k] == ROLE_FULL || sc->roles[k] == ROLE_BARE))
+	while (!as_built && k < keys.count
+	       && (sc->roles[k] == ROLE_FULL || sc->roles[k] == ROLE_BARE))
 	    k++;
-	sc->nquery = k;
+	keys.count = k;
     }
-    struct lo_keys keys = { sc->query, sc->nquery, sc->capquery, STRBUF_INIT };
     struct run r = { s, tables };
     struct lo_tables search_tables = { count, run_pattern, run_lookup, &r };
     struct lo_probe last;
     enum lo_outcome outcome = lo_run(&keys, &search_tables, run_report, &r, &last);
-    enum key_role role = outcome == LO_MISS ? ROLE_PLAIN : sc->roles[last.key - sc->query];
+    enum key_role role = outcome == LO_MISS || as_built ? ROLE_PLAIN
+	: sc->roles[last.key - sc->query];
     int status;
 
     if (ctx.failed && outcome == LO_MISS) {

@@ -23,6 +23,7 @@
 #include "matchlist.h"
 #include "strmap.h"
 #include "textutil.h"
+#include "trace.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -609,8 +610,9 @@ int match_local_domain(struct session *s, const struct policy *view, const char 
     char *copy = NULL;
     int rc;
 
-    /* The last answer again, unless the session is traced: a trace shows every test. */
-    if (s->trace == NULL && m->local_domain != NULL && strcmp(m->local_domain, domain) == 0)
+    /* The last answer again, unless a trace shows every test. */
+    if (!trace_shows_probes(s->trace) && m->local_domain != NULL
+	&& strcmp(m->local_domain, domain) == 0)
 	return m->local_rc;
 
     /* One trailing dot goes, but not two. */
@@ -636,7 +638,7 @@ int match_local_domain(struct session *s, const struct policy *view, const char 
     }
     free(copy);
     rc = rc == MATCH_YES ? 1 : rc == MATCH_FAIL ? -1 : 0;
-    if (s->trace == NULL && rc >= 0) {
+    if (!trace_shows_probes(s->trace) && rc >= 0) {
 	free(m->local_domain);
 	m->local_domain = xstrdup(domain);
 	m->local_rc = rc;

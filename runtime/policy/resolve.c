@@ -18,6 +18,7 @@
 #include "maps.h"
 #include "matchlist.h"
 #include "resolve.h"
+#include "trace.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -41,7 +42,8 @@ struct rw_settings {
  * answers (a ctable of 100): smtpd asks the same question of one
  * recipient two or three times (reject_unauth_destination, the access
  * table, reject_unlisted_recipient), and the image does not change
- * under it. Failures are not kept: the next question asks again.
+ * under it. Failures are not kept: the next question asks again. Not
+ * used while a trace shows every probe (trace_shows_probes()).
  */
 struct resolve_last {
     char *sender, *addr;	/* the question; NULL: nothing kept */
@@ -754,8 +756,8 @@ void resolve_addr(struct session *s, const char *sender, const char *addr,
     struct resolve_last *last = &memo(s->policy)->last;
     struct strbuf rsender = STRBUF_INIT, query = STRBUF_INIT;
 
-    /* The last answer again, unless the session is traced: a trace shows every probe. */
-    if (s->trace == NULL && last->addr != NULL && strcmp(last->addr, addr) == 0
+    /* The last answer again, unless a trace shows every probe. */
+    if (!trace_shows_probes(s->trace) && last->addr != NULL && strcmp(last->addr, addr) == 0
 	&& strcmp(last->sender, sender ? sender : "") == 0) {
 	reply_copy(reply, &last->reply);
 	return;
@@ -774,7 +776,7 @@ void resolve_addr(struct session *s, const char *sender, const char *addr,
 	      sb_str(&reply->transport), sb_str(&reply->nexthop), sb_str(&reply->recipient),
 	      reply->flags & RESOLVE_FLAG_ERROR ? " (malformed)" : "",
 	      reply->flags & RESOLVE_FLAG_FAIL ? " (lookup failed: try later)" : "");
-    if (s->trace == NULL && !(reply->flags & RESOLVE_FLAG_FAIL)) {
+    if (!trace_shows_probes(s->trace) && !(reply->flags & RESOLVE_FLAG_FAIL)) {
 	session_set(&last->sender, sender ? sender : "");
 	session_set(&last->addr, addr);
 	reply_copy(&last->reply, reply);

@@ -10,6 +10,9 @@
 
 void session_set(char **field, const char *value)
 {
+    /* The same value again (a batch's next envelope from the same client): kept. */
+    if (*field != NULL && value != NULL && strcmp(*field, value) == 0)
+	return;
     free(*field);
     *field = value != NULL ? xstrdup(value) : NULL;
 }

@@ -50,4 +50,15 @@ struct policy_trace {
     void (*whatsup)(void *ctx, const char *action, const char *text);
 };
 
+/*
+ * trace_shows_probes - does the listener t (NULL: none) want each probe
+ * and note? Then the engine answers nothing from what it kept of an
+ * earlier question (the resolver's and mydestination's last answers),
+ * so that the explanation shows every lookup a decision rests on.
+ */
+static inline int trace_shows_probes(const struct policy_trace *t)
+{
+    return t != NULL && (t->probe != NULL || t->note != NULL);
+}
+
 #endif
