@@ -11,13 +11,12 @@
 #include "check.h"
 #include "commands.h"
 #include "diag.h"
+#include "help.h"
 #include "model.h"
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: pfc check [-c config_dir] [--root dir] "
-	    "[--format text|json|sarif|github] [-v|--notes] [--werror] [-W rule] [-Wno-rule] "
-	    "[--list-rules]\n");
+    help_print_usage(stderr, "check");
     return 2;
 }
 

@@ -96,9 +96,10 @@ const struct command_help help_commands[] = {
      HELP_LINE ROOT_OPTION,
      0},
     {"check", "lint main.cf, master.cf and every table they name",
-     "pfc check [-c config_dir] [--root dir] [--format text|json|sarif|github] [--werror] [-W rule] [-Wno-rule] [--list-rules]\n",
+     "pfc check [-c config_dir] [--root dir] [--format text|json|sarif|github] [-v|--notes] [--werror] [-W rule] [-Wno-rule] [--list-rules]\n",
      "-c config_dir\tread main.cf and master.cf from config_dir\n"
      "--format format\tthe report: text (the default), json, sarif or github\n"
+     "-v, --notes\tprint the notes too (text and github; json and sarif hold them always)\n"
      "--werror\ttreat warnings as errors\n"
      "-W rule\tturn a rule on\n"
      "-Wno-rule\tturn a rule off\n"
