@@ -99,7 +99,7 @@ const struct command_help help_commands[] = {
      "pfc check [-c config_dir] [--root dir] [--format text|json|sarif|github] [-v|--notes] [--werror] [-W rule] [-Wno-rule] [--list-rules]\n",
      "-c config_dir\tread main.cf and master.cf from config_dir\n"
      "--format format\tthe report: text (the default), json, sarif or github\n"
-     "-v, --notes\tprint the notes one by one (by default a line counts them)\n"
+     "-v, --notes\tprint the notes too (text and github; json and sarif hold them always)\n"
      "--werror\ttreat warnings as errors\n"
      "-W rule\tturn a rule on\n"
      "-Wno-rule\tturn a rule off\n"
