@@ -158,7 +158,7 @@ static unsigned char *w_finish(struct writer *w, int skip, size_t *sizep)
 	s[n].offset = offsets[i];
 	s[n].length = lengths[i];
 	n++;
-	if (i != IMG_S_SUMS)
+	if (i != IMG_S_SUMS && w->sec[i].len > 0)
 	    memcpy(img + offsets[i], w->sec[i].s, w->sec[i].len);
     }
     reseal(img, size);
