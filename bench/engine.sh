@@ -58,7 +58,7 @@
 #   ENTRIES       entries in each generated table (default 100000)
 #   ENVELOPES     envelopes through pfc (default 100000)
 #   SESSIONS      sessions sent to Postfix (default 1000, at most ENVELOPES)
-#   RUNS          timed pfc runs of each envelope set (default 3)
+#   RUNS          timed pfc runs of each envelope set (default 5)
 #   POSTFIX_RUNS  timed Postfix runs (default 3)
 #   PYTHON        python3
 #   KEEP          a directory to keep the configuration, the envelopes and
@@ -72,7 +72,7 @@ PFC=${PFC:-$here/../pfc}
 ENTRIES=${ENTRIES:-100000}
 ENVELOPES=${ENVELOPES:-100000}
 SESSIONS=${SESSIONS:-1000}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 POSTFIX_RUNS=${POSTFIX_RUNS:-3}
 PYTHON=${PYTHON:-python3}
 TARGET=200000
@@ -317,9 +317,9 @@ fi
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 us() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.2f", (n > 0 ? s / n * 1e6 : 0) }'; }
 row() {    # row NAME LABEL
-    printf "  %-34s %7s  %6.3f s  %9s/s  %7s us   %6.3f s  %9s/s\n" "$2" "${count[$1]}" \
+    printf "  %-34s %6s  %6.3f s %8s/s %6s us  %6.3f s %8s/s  %7.3f s\n" "$2" "${count[$1]}" \
         "${cpu[$1]}" "$(rate "${count[$1]}" "${cpu[$1]}")" "$(us "${count[$1]}" "${cpu[$1]}")" \
-        "${wall[$1]}" "$(rate "${count[$1]}" "${wall[$1]}")"
+        "${best[$1]}" "$(rate "${count[$1]}" "${best[$1]}")" "${wall[$1]}"
 }
 echo "pfc:      $PFC"
 echo "config:   examples/small-company + client_access, recipient_access and virtual of $ENTRIES entries each"
@@ -327,12 +327,12 @@ echo "image:    $(du -k "$tmp/policy.pfi" | cut -f1) KiB"
 echo "answers:  $(awk '{ c[substr($1, 1, 1)]++ } END {
     printf "%d accepted, %d refused (5xx), %d deferred (4xx)", c[2], c[5], c[4] }' "$tmp/pfc.out")"
 echo "load:     $load_before at the start, $(uptime | sed 's/.*load average: //') at the end (1, 5, 15 min), $(nproc) CPUs"
-echo "pfc trace --envelopes, whole process, $RUNS runs after a warm-up (the local ones: 1), median CPU (user+system) and wall:"
-printf "  %-34s %7s  %8s  %11s  %10s   %8s  %11s\n" "envelopes" "count" "CPU" "rate" "each" "wall" "rate"
+echo "pfc trace --envelopes, whole process (image load included), $RUNS runs after a warm-up (the local ones: 1):"
+printf "  %-34s %6s  %24s %6s  %19s  %9s\n" "envelopes" "count" "median CPU (user+system)" "each" \
+    "best CPU" "med. wall"
 row all "all"
 row other "  recipient not local"
 row local "  recipient local (passwd lookups)"
-printf "  best CPU of all: %.3f s, %s envelopes/s\n" "${best[all]}" "$(rate "${count[all]}" "${best[all]}")"
 [ -n "$pw_us" ] && echo "  one passwd lookup of an unknown name here: $pw_us us CPU" \
     "(nsswitch: $(awk '$1 == "passwd:" { $1 = ""; print substr($0, 2) }' /etc/nsswitch.conf 2>/dev/null));" \
     "a local recipient makes 3, Postfix's proxymap the same 3"
@@ -347,12 +347,12 @@ if [ -n "$pf_secs" ]; then
 else
     echo "Postfix: not run ($postfix_skip); pfc's answers were not compared"
 fi
-target() { # target NAME TEXT
-    if awk -v c="${cpu[$1]}" -v k="${count[$1]}" -v t="$TARGET" 'BEGIN { exit !(k / c >= t) }'; then
-        echo "  target: >= $TARGET envelopes/s on one core (median CPU), $2: met"
-    else
-        echo "  target: >= $TARGET envelopes/s on one core (median CPU), $2: MISSED"
-    fi
+target() { # target NAME TEXT: judged on the median; the best beside it
+    local verdict=MISSED
+    awk -v c="${cpu[$1]}" -v k="${count[$1]}" -v t="$TARGET" 'BEGIN { exit !(k / c >= t) }' &&
+        verdict=met
+    echo "  target: >= $TARGET envelopes/s on one core, $2: $verdict" \
+        "(median $(rate "${count[$1]}" "${cpu[$1]}")/s, best $(rate "${count[$1]}" "${best[$1]}")/s)"
 }
 target all "all envelopes"
 target other "recipient not local"
