@@ -45,7 +45,7 @@ int deliver_indirect(struct run *run, struct attr at)
 	g->delivered = xstrdup(at.delivered);
 	g->sender = xstrdup(at.sender);
 	g->handle = handle;
-	g->queue_id = queue_id;
+	g->queue_id = xstrdup(queue_id ? queue_id : "");
 	g->posting_time = time(NULL);
 	/* In order of first use, as the log lines come. */
 	struct fwd_group **tail = &run->groups;
@@ -131,6 +131,7 @@ int forward_finish(struct run *run, struct attr at, int cancel)
 	}
 	free(g->delivered);
 	free(g->sender);
+	free(g->queue_id);
 	free(g);
     }
     run->groups = NULL;

@@ -143,7 +143,7 @@ struct fwd_group {
     char *delivered;
     char *sender;
     void *handle;		/* the queue's, until sent or dropped */
-    const char *queue_id;
+    char *queue_id;		/* a copy: the handle's dies at close() */
     time_t posting_time;
     int failed;			/* a recipient could not be added */
     struct fwd_group *next;

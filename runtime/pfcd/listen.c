@@ -142,3 +142,13 @@ int listen_services(const struct image *img, struct smtp_listener **out, size_t 
     *n = 0;
     return -1;
 }
+
+void listen_free(struct smtp_listener *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+	if (l[i].fd >= 0)
+	    close(l[i].fd);
+	free(l[i].service);
+    }
+    free(l);
+}

@@ -16,5 +16,7 @@
 /* listen_services - bind them all; 0, or -1 with *err (nothing left open) */
 int listen_services(const struct image *img, struct smtp_listener **out, size_t *n,
 		    struct strbuf *err);
+/* listen_free - close the sockets and free what listen_services made */
+void listen_free(struct smtp_listener *l, size_t n);
 
 #endif

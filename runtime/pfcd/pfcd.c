@@ -270,6 +270,8 @@ int main(int argc, char **argv)
 	if (stopping && kids[0].pid == 0 && kids[1].pid == 0)
 	    break;
     }
+    listen_free(st.listeners, st.nlisteners);
+    free(st.owner.pw_name);
     image_close(st.img);
     free(qdir);
     return 0;
