@@ -11,11 +11,14 @@
  * (maildrop.h). It only refuses a directory that is not a maildrop made
  * for its group, and input that does not end as a complete maildrop file
  * ends (MAILDROP_END), so a pfc sendmail killed half-way leaves nothing.
- * The file is the user's (its owner is who submitted it: pickup's uid=),
- * on stable storage (fsync, then syncfs for its name: the group cannot
- * open the directory to fsync it) before it is made ready (0744, as
- * Postfix's maildrop files) and the queue ID printed. Exit 0, or 75
- * (EX_TEMPFAIL) with a message on standard error and nothing left behind.
+ * As Postfix's postdrop, it names the file first and prints that queue ID
+ * (sendmail -bs puts it in its Received header and its 250 reply), then
+ * takes the bytes. The file is the user's (its owner is who submitted it:
+ * pickup's uid=), on stable storage (fsync, then syncfs for its name: the
+ * group cannot open the directory to fsync it) when it is made ready
+ * (0744, as Postfix's maildrop files; pickup skips it until then). Exit
+ * 0, or 75 (EX_TEMPFAIL) with a message on standard error and nothing
+ * left behind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +107,25 @@ int main(int argc, char **argv)
 			" set-group-id setgid_group?)");
 	return fail("create file in maildrop", strerror(saved));
     }
+    if (fstat(fd, &st) < 0)
+	return fail("fstat maildrop file", strerror(errno));
+
+    /* Its name is its queue ID; link() does not replace a file that has it already. */
+    char id[32];
+    for (int attempt = 0;; attempt++) {
+	queue_id_make(id, sizeof(id), tv.tv_sec, tv.tv_usec, st.st_ino, 0);
+	if (linkat(dir_fd, tmp_name, dir_fd, id, 0) == 0)
+	    break;
+	if (errno != EEXIST || attempt > 100)
+	    return fail("name maildrop file", strerror(errno));
+	gettimeofday(&tv, NULL);
+    }
+    unlinkat(dir_fd, tmp_name, 0);
+    /* From here on the file goes by its ID (the signal handler removes that). */
+    snprintf(tmp_name, sizeof(tmp_name), "%s", id);
+    printf("%s\n", id);
+    if (fflush(stdout) != 0)
+	return fail("write the queue ID", strerror(errno));
 
     /* The input, to the file; its last bytes kept to see that it is complete. */
     char buf[65536], tail[sizeof(MAILDROP_END) - 1];
@@ -137,28 +159,9 @@ int main(int argc, char **argv)
     }
     if (tail_len != sizeof(tail) || memcmp(tail, MAILDROP_END, sizeof(tail)) != 0)
 	return fail("the input is not a complete maildrop file", "nothing queued");
-    if (fsync(fd) < 0 || fstat(fd, &st) < 0)
-	return fail("fsync maildrop file", strerror(errno));
-
-    /* Its name is its queue ID; link() does not replace a file that has it already. */
-    char id[32];
-    for (int attempt = 0;; attempt++) {
-	queue_id_make(id, sizeof(id), tv.tv_sec, tv.tv_usec, st.st_ino, 0);
-	if (linkat(dir_fd, tmp_name, dir_fd, id, 0) == 0)
-	    break;
-	if (errno != EEXIST || attempt > 100)
-	    return fail("name maildrop file", strerror(errno));
-	gettimeofday(&tv, NULL);
-    }
-    unlinkat(dir_fd, tmp_name, 0);
-    tmp_name[0] = 0;
-    /* Ready only once on stable storage: the mode, then its name and the file system. */
-    if (fchmod(fd, 0744) < 0 || fsync(fd) < 0 || syncfs(fd) < 0) {
-	int saved = errno;
-	unlinkat(dir_fd, id, 0);
-	return fail("finish maildrop file", strerror(saved));
-    }
+    /* The bytes on stable storage, then the ready mode, its name and the file system. */
+    if (fsync(fd) < 0 || fchmod(fd, 0744) < 0 || fsync(fd) < 0 || syncfs(fd) < 0)
+	return fail("finish maildrop file", strerror(errno));
     close(fd);
-    printf("%s\n", id);
-    return fflush(stdout) == 0 ? 0 : EX_TEMPFAIL;
+    return 0;
 }
