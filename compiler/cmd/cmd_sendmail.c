@@ -49,6 +49,14 @@
 
 static const char *prog = "sendmail";
 
+/* say - "sendmail: LEVEL: text", as Postfix's msg_vstream prints it */
+static void say(const char *level, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: %s: ", prog, level);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 /*
  * fatal - Postfix's msg_fatal_status() in sendmail: its exit handler
  * turns every fatal error into EX_TEMPFAIL (75), whatever status was
@@ -58,11 +66,9 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fatal(const char *fm
 {
     va_list ap;
 
-    fprintf(stderr, "%s: fatal: ", prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say("fatal", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     exit(EX_TEMPFAIL);
 }
 
@@ -70,11 +76,9 @@ static void __attribute__((format(printf, 1, 2))) warning(const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "%s: warning: ", prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say("warning", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 /* ------------------------------------------------------------ pfc-postdrop */
