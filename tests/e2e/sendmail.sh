@@ -6,8 +6,9 @@
 # delivery; side by side with a private Postfix 3.7 (its own sendmail and
 # postdrop, run in a private mount namespace where its configuration is
 # /etc/postfix, so the system's is never touched). The same submissions -
-# plain, -t with To/Cc/Bcc, -f with -F, -bs, and s-nail with mta= pointing
-# at each - must give the same mailbox, dates, queue IDs and Message-Ids
+# plain (with -oX options), -t with To/Cc/Bcc, -f with -F, -bs, and s-nail
+# with mta= pointing at each; pfc run as "sendmail", a link, as
+# /usr/sbin/sendmail would be - must give the same mailbox, dates, queue IDs and Message-Ids
 # masked; a message submitted while pfcd is down waits in maildrop and is
 # delivered when it starts; a garbage maildrop file is moved aside with a
 # log line and pickup goes on; bad options get Postfix's message and exit
@@ -82,9 +83,11 @@ EOF
 # The user runs copies it can reach; the helper set-group-id as installed.
 cp "$PFC" "$tmp/bin/pfc" && cp "$POSTDROP" "$tmp/bin/pfc-postdrop" &&
     chgrp "$group" "$tmp/bin/pfc-postdrop" && chmod 2755 "$tmp/bin/pfc-postdrop" && chmod 755 "$tmp/bin/pfc"
+# As /usr/sbin/sendmail would be: a link to pfc, which is then sendmail.
+ln -s pfc "$tmp/bin/sendmail"
 cat >"$tmp/bin/pfc-sendmail" <<EOF
 #!/bin/sh
-PFC_POSTDROP=$tmp/bin/pfc-postdrop exec $tmp/bin/pfc sendmail --root $root "\$@"
+PFC_POSTDROP=$tmp/bin/pfc-postdrop exec $tmp/bin/sendmail --root $root "\$@"
 EOF
 chmod 755 "$tmp/bin/pfc-sendmail"
 log=$tmp/maillog
@@ -147,7 +150,7 @@ printf 'EHLO me.example\r\nMAIL FROM:<%s@localhost>\r\nRCPT TO:<%s@localhost>\r\
     "$user" "$user" "$user" >"$tmp/msg/bs"
 chmod 644 "$tmp"/msg/*
 
-submit plain "%s $user@localhost < $tmp/msg/plain"
+submit plain "%s -oem -odb $user@localhost < $tmp/msg/plain"
 submit t "%s -t < $tmp/msg/t"
 submit f "%s -oi -f other@example.org -F 'Other Person' $user@localhost < $tmp/msg/f"
 submit bs "%s -bs < $tmp/msg/bs"
