@@ -164,6 +164,23 @@ const struct command_help help_commands[] = {
      "-v\taccepted, and ignored\n"
      HELP_LINE ROOT_OPTION,
      0},
+    {"sendmail", "submit mail to pfcd as Postfix's sendmail(1) does (also as sendmail, mailq)",
+     "pfc sendmail [options] [recipient ...] < message\n"
+     "pfc sendmail -bs [options]\n",
+     "-t\ttake recipients from the To, Cc and Bcc headers too (Bcc is removed)\n"
+     "-f sender\tthe envelope sender (default: the login name)\n"
+     "-F name\tthe sender's full name (default: $NAME, or the GECOS field)\n"
+     "-i, -oi\ta line with a single dot does not end the message\n"
+     "-N notify\tDSN NOTIFY: never, or success, failure, delay\n"
+     "-C path\tthe policy image, or the directory of policy.pfi (default: $MAIL_CONFIG,\n"
+     "\telse /etc/postfix)\n"
+     "-bm\tsubmit a message (the default)\n"
+     "-bs\tan SMTP session on standard input and output, as smtpd's stand-alone mode\n"
+     "-bp, -q\tlist or flush the queue (pfc queue)\n"
+     "-bv\trefused: address verification reports are not implemented\n"
+     "-oX\tsendmail's other options: accepted, and ignored, as Postfix does\n"
+     LONG_HELP_LINE ROOT_OPTION,
+     1},
     {"help", "show the usage and the options of a command",
      "pfc help [command]\n",
      HELP_LINE,
