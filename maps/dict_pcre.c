@@ -37,12 +37,10 @@ struct pcre_expr {
 };
 
 struct pcre_table {
-    struct dict dict;
-    struct pat_list rules;
+    struct pat_table pat;
     pcre2_match_data *match;	/* room for the largest $n of any rule */
     const char *key;		/* the key being looked up */
     size_t key_len;
-    struct strbuf result;
     struct strbuf lower_key;	/* the key in ASCII lowercase, made on demand */
     int have_lower_key;
     /* Which byte pairs the (lowercased) key has: a needle missing one of
@@ -384,9 +382,9 @@ static int pcre_exec(void *ctx, const struct pat_rule *rule, const void *ptr,
 	return 0;
 
     char text[PCRE_ERROR_TEXT_LEN];
-    struct pat_where where = { "pcre", t->dict.name, rule->line };
+    struct pat_where where = { "pcre", t->pat.dict.name, rule->line };
 
-    pat_warn(&where, t->dict.sink, "%s", pcre_error_text(rc, text, sizeof(text)));
+    pat_warn(&where, t->pat.dict.sink, "%s", pcre_error_text(rc, text, sizeof(text)));
     return -1;
 }
 
@@ -402,33 +400,34 @@ static int pcre_group(void *ctx, size_t n, size_t *start, size_t *end)
     return 1;
 }
 
-static int pcre_lookup(struct dict *dict, const char *key, const char **value)
+static void pcre_start(struct pat_table *table, const char *key)
 {
-    struct pcre_table *t = (struct pcre_table *) dict;
-    const struct pat_rule *rule;
+    struct pcre_table *t = (struct pcre_table *) table;
 
     t->key = key;
     t->key_len = strlen(key);
     t->have_lower_key = 0;
     t->have_pairs = 0;
-    if ((rule = pat_list_find(&t->rules, pcre_exec, t)) == NULL)
-	return DICT_NOTFOUND;
-    *value = pat_result(rule, key, &t->result, pcre_group, t);
-    dict->match_line = rule->line;
-    return DICT_FOUND;
 }
 
-static int pcre_close(struct dict *dict, char **err)
+static int pcre_ready(struct pat_table *table, char **err)
 {
-    struct pcre_table *t = (struct pcre_table *) dict;
+    struct pcre_table *t = (struct pcre_table *) table;
 
-    (void) err;
-    pat_list_free(&t->rules, pcre_free_expr);
-    pcre2_match_data_free(t->match);
-    sb_free(&t->result);
-    sb_free(&t->lower_key);
-    dict_free(dict);
+    t->match = pcre2_match_data_create((uint32_t) table->rules.max_sub + 1, NULL);
+    if (t->match == NULL) {
+	*err = dict_format_error("pcre map %s: out of memory", table->dict.name);
+	return -1;
+    }
     return 0;
+}
+
+static void pcre_close(struct pat_table *table)
+{
+    struct pcre_table *t = (struct pcre_table *) table;
+
+    pcre2_match_data_free(t->match);
+    sb_free(&t->lower_key);
 }
 
 const struct pat_syntax dict_pcre_syntax = {
@@ -441,6 +440,11 @@ const struct pat_syntax dict_pcre_syntax = {
     .flag = pcre_flag,
     .compile = pcre_compile_expr,
     .free_expr = pcre_free_expr,
+    .start = pcre_start,
+    .exec = pcre_exec,
+    .group = pcre_group,
+    .ready = pcre_ready,
+    .close = pcre_close,
 };
 
 static struct dict *pcre_open(const char *name, int mode, unsigned flags,
@@ -453,24 +457,6 @@ const struct dict_type dict_type_pcre = {
 static struct dict *pcre_open(const char *name, int mode, unsigned flags,
 			      const struct diag_sink *sink, char **err)
 {
-    struct pcre_table *t;
-
-    if (mode != DICT_READ) {
-	*err = dict_format_error("pcre:%s map requires O_RDONLY access mode", name);
-	return NULL;
-    }
-    t = (struct pcre_table *) dict_alloc(&dict_type_pcre, name, flags, sizeof(*t));
-    t->dict.lookup = pcre_lookup;
-    t->dict.close = pcre_close;
-    if (pat_load(&t->rules, &dict_pcre_syntax, name, sink, err) != 0) {
-	pcre_close(&t->dict, NULL);
-	return NULL;
-    }
-    t->match = pcre2_match_data_create((uint32_t) t->rules.max_sub + 1, NULL);
-    if (t->match == NULL) {
-	*err = dict_format_error("pcre map %s: out of memory", name);
-	pcre_close(&t->dict, NULL);
-	return NULL;
-    }
-    return &t->dict;
+    return pat_table_open(&dict_type_pcre, &dict_pcre_syntax, sizeof(struct pcre_table),
+			  name, mode, flags, sink, err);
 }

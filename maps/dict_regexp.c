@@ -11,15 +11,12 @@
 
 #include "dict.h"
 #include "pattern_source.h"
-#include "strbuf.h"
 #include "xalloc.h"
 
 struct regexp_table {
-    struct dict dict;
-    struct pat_list rules;
+    struct pat_table pat;
     regmatch_t *pmatch;		/* room for the largest $n of any rule */
     const char *key;		/* the key being looked up */
-    struct strbuf result;
 };
 
 static int regexp_flag(const struct pat_where *where, int ch, unsigned *options)
@@ -89,9 +86,9 @@ static int regexp_exec(void *ctx, const struct pat_rule *rule, const void *expr,
 	return 1;
     if (error == REG_NOMATCH)
 	return 0;
-    struct pat_where where = { "regexp", t->dict.name, rule->line };
+    struct pat_where where = { "regexp", t->pat.dict.name, rule->line };
 
-    regexp_warn(&where, t->dict.sink, error, expr);
+    regexp_warn(&where, t->pat.dict.sink, error, expr);
     return -1;
 }
 
@@ -106,29 +103,23 @@ static int regexp_group(void *ctx, size_t n, size_t *start, size_t *end)
     return 1;
 }
 
-static int regexp_lookup(struct dict *dict, const char *key, const char **value)
+static void regexp_start(struct pat_table *table, const char *key)
 {
-    struct regexp_table *t = (struct regexp_table *) dict;
-    const struct pat_rule *rule;
-
-    t->key = key;
-    if ((rule = pat_list_find(&t->rules, regexp_exec, t)) == NULL)
-	return DICT_NOTFOUND;
-    *value = pat_result(rule, key, &t->result, regexp_group, t);
-    dict->match_line = rule->line;
-    return DICT_FOUND;
+    ((struct regexp_table *) table)->key = key;
 }
 
-static int regexp_close(struct dict *dict, char **err)
+static int regexp_ready(struct pat_table *table, char **err)
 {
-    struct regexp_table *t = (struct regexp_table *) dict;
+    struct regexp_table *t = (struct regexp_table *) table;
 
     (void) err;
-    pat_list_free(&t->rules, regexp_free);
-    free(t->pmatch);
-    sb_free(&t->result);
-    dict_free(dict);
+    t->pmatch = xcalloc(table->rules.max_sub + 1, sizeof(*t->pmatch));
     return 0;
+}
+
+static void regexp_close(struct pat_table *table)
+{
+    free(((struct regexp_table *) table)->pmatch);
 }
 
 const struct pat_syntax dict_regexp_syntax = {
@@ -141,6 +132,11 @@ const struct pat_syntax dict_regexp_syntax = {
     .flag = regexp_flag,
     .compile = regexp_compile,
     .free_expr = regexp_free,
+    .start = regexp_start,
+    .exec = regexp_exec,
+    .group = regexp_group,
+    .ready = regexp_ready,
+    .close = regexp_close,
 };
 
 static struct dict *regexp_open(const char *name, int mode, unsigned flags,
@@ -153,19 +149,6 @@ const struct dict_type dict_type_regexp = {
 static struct dict *regexp_open(const char *name, int mode, unsigned flags,
 				const struct diag_sink *sink, char **err)
 {
-    struct regexp_table *t;
-
-    if (mode != DICT_READ) {
-	*err = dict_format_error("regexp:%s map requires O_RDONLY access mode", name);
-	return NULL;
-    }
-    t = (struct regexp_table *) dict_alloc(&dict_type_regexp, name, flags, sizeof(*t));
-    t->dict.lookup = regexp_lookup;
-    t->dict.close = regexp_close;
-    if (pat_load(&t->rules, &dict_regexp_syntax, name, sink, err) != 0) {
-	regexp_close(&t->dict, NULL);
-	return NULL;
-    }
-    t->pmatch = xcalloc(t->rules.max_sub + 1, sizeof(*t->pmatch));
-    return &t->dict;
+    return pat_table_open(&dict_type_regexp, &dict_regexp_syntax, sizeof(struct regexp_table),
+			  name, mode, flags, sink, err);
 }

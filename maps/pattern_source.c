@@ -719,3 +719,51 @@ int pat_load(struct pat_list *list, const struct pat_syntax *syntax,
 {
     return load(list, syntax, name, sink, NULL, NULL, err);
 }
+
+/* pat_table_lookup - the first rule that matches key, its $n filled in */
+static int pat_table_lookup(struct dict *dict, const char *key, const char **value)
+{
+    struct pat_table *t = (struct pat_table *) dict;
+    const struct pat_syntax *syn = t->syntax;
+    const struct pat_rule *rule;
+
+    syn->start(t, key);
+    if ((rule = pat_list_find(&t->rules, syn->exec, t)) == NULL)
+	return DICT_NOTFOUND;
+    *value = pat_result(rule, key, &t->result, syn->group, t);
+    dict->match_line = rule->line;
+    return DICT_FOUND;
+}
+
+static int pat_table_close(struct dict *dict, char **err)
+{
+    struct pat_table *t = (struct pat_table *) dict;
+
+    (void) err;
+    t->syntax->close(t);
+    pat_list_free(&t->rules, t->syntax->free_expr);
+    sb_free(&t->result);
+    dict_free(dict);
+    return 0;
+}
+
+struct dict *pat_table_open(const struct dict_type *type, const struct pat_syntax *syntax,
+			    size_t size, const char *name, int mode, unsigned flags,
+			    const struct diag_sink *sink, char **err)
+{
+    struct pat_table *t;
+
+    if (mode != DICT_READ) {
+	*err = dict_format_error("%s:%s map requires O_RDONLY access mode", syntax->kind, name);
+	return NULL;
+    }
+    t = (struct pat_table *) dict_alloc(type, name, flags, size);
+    t->syntax = syntax;
+    t->dict.lookup = pat_table_lookup;
+    t->dict.close = pat_table_close;
+    if (pat_load(&t->rules, syntax, name, sink, err) != 0 || syntax->ready(t, err) != 0) {
+	pat_table_close(&t->dict, NULL);
+	return NULL;
+    }
+    return &t->dict;
+}

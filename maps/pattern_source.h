@@ -15,7 +15,9 @@
 
 #include <stddef.h>
 
-struct strbuf;
+#include "dict.h"
+#include "strbuf.h"
+
 struct cf_logical_line;
 struct diag_sink;
 
@@ -128,6 +130,8 @@ struct pat_error {
     long offset;		/* byte offset in the pattern, or -1: unknown */
 };
 
+struct pat_table;
+
 /* The engine hooks of a "/pattern/flags result" table type. */
 struct pat_syntax {
     const char *kind;		/* "regexp" or "pcre" */
@@ -150,6 +154,13 @@ struct pat_syntax {
 		     unsigned options, int need_groups, size_t *ngroups,
 		     struct pat_error *error);
     void (*free_expr)(void *expr);
+    /* The engine's side of a lookup, with the table as ctx: */
+    void (*start)(struct pat_table *table, const char *key); /* new key */
+    pat_exec_fn exec;
+    pat_group_fn group;
+    /* ready - after the rules load: 0, or -1 with *err set */
+    int (*ready)(struct pat_table *table, char **err);
+    void (*close)(struct pat_table *table);	/* the engine's own parts */
 };
 
 /*
@@ -159,6 +170,27 @@ struct pat_syntax {
  */
 int pat_load(struct pat_list *list, const struct pat_syntax *syntax,
 	     const char *name, const struct diag_sink *sink, char **err);
+
+/*
+ * The part of a regexp: or pcre: table that does not depend on the
+ * engine: each engine's table struct starts with it, and its dict's
+ * lookup and close are pattern_source's, calling the syntax's hooks.
+ */
+struct pat_table {
+    struct dict dict;
+    const struct pat_syntax *syntax;
+    struct pat_list rules;
+    struct strbuf result;
+};
+
+/*
+ * pat_table_open - a dict_type's open function for a table of syntax:
+ * size bytes (the engine's struct), the rules loaded, syntax->ready run.
+ * NULL with *err set as Postfix words it.
+ */
+struct dict *pat_table_open(const struct dict_type *type, const struct pat_syntax *syntax,
+			    size_t size, const char *name, int mode, unsigned flags,
+			    const struct diag_sink *sink, char **err);
 
 /* The two table types, for pat_load_observed() (dict_regexp.c, dict_pcre.c). */
 extern const struct pat_syntax dict_regexp_syntax;
