@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr822.h"
 #include "cleanup_msg.h"
 #include "commands.h"
 #include "engine.h"
@@ -36,7 +37,6 @@
 #include "maildrop.h"
 #include "policy.h"
 #include "queue_file.h"
-#include "rfc822.h"
 #include "session.h"
 #include "smtpd_session.h"
 #include "strbuf.h"
@@ -219,18 +219,20 @@ static char *full_name(void)
 /* add_addresses - each address of an RFC 822 address list, internalized, to list */
 static size_t add_addresses(struct maildrop *md, const char *text, int notify)
 {
-    struct rfc822_tok *tree = rfc822_parse(text, 0);
+    struct a822 a;
     struct strbuf buf = STRBUF_INIT;
     size_t n = 0;
 
-    for (struct rfc822_tok *tp = tree; tp; tp = tp->next)
-	if (tp->type == RFC822_ADDR) {
-	    rfc822_internalize(&buf, tp->head, RFC822_STR_DEFL);
+    a822_init(&a);
+    for (int32_t tp = a822_parse(&a, text); tp != A822_NONE; tp = a.tok[tp].next)
+	if (a.tok[tp].type == A822_ADDR) {
+	    sb_set(&buf, "");
+	    a822_internalize(&a, &buf, a.tok[tp].head);
 	    maildrop_add_rcpt(md, sb_str(&buf), notify);
 	    n++;
 	}
     sb_free(&buf);
-    rfc822_free_tree(tree);
+    a822_free(&a);
     return n;
 }
 
@@ -345,13 +347,15 @@ static int enqueue(const struct options *o, const struct policy *p, const char *
 
     maildrop_init(&md);
     if (o->sender != NULL) {
-	struct rfc822_tok *tree = rfc822_parse(o->sender, 0);
+	struct a822 a;
 	int naddr = 0;
+
+	a822_init(&a);
 	sb_set(&buf, "");
-	for (struct rfc822_tok *tp = tree; tp; tp = tp->next)
-	    if (tp->type == RFC822_ADDR && naddr++ == 0)
-		rfc822_internalize(&buf, tp->head, RFC822_STR_DEFL);
-	rfc822_free_tree(tree);
+	for (int32_t tp = a822_parse(&a, o->sender); tp != A822_NONE; tp = a.tok[tp].next)
+	    if (a.tok[tp].type == A822_ADDR && naddr++ == 0)
+		a822_internalize(&a, &buf, a.tok[tp].head);
+	a822_free(&a);
 	md.sender = sb_detach(&buf);
 	if (naddr > 1)
 	    warning("-f option specified malformed sender: %s", o->sender);

@@ -15,7 +15,6 @@
 #include "matchlist.h"
 #include "queue_file.h"
 #include "rewrite.h"
-#include "rfc822.h"
 #include "smtpd_session.h"
 #include "xalloc.h"
 
@@ -199,13 +198,17 @@ static void from_header(struct cleanup_msg *cm, const char *pre, const char *sen
 	if (*cp == '\r' || *cp == '\n')
 	    *cp = ' ';
     sb_printf(out, "%sFrom: ", pre);
-    struct rfc822_tok *tok = cm->full_name[strcspn(cm->full_name, "%!()<>@,;:\\\".[]")] == 0
-	? rfc822_scan(cm->full_name, NULL, 0) : rfc822_alloc(RFC822_QSTRING, cm->full_name);
-    if (tok != NULL) {
-	rfc822_externalize(out, tok, RFC822_STR_NONE);
-	rfc822_free_tree(tok);
+    struct a822 a;
+    int32_t tok;
+
+    a822_init(&a);
+    tok = cm->full_name[strcspn(cm->full_name, "%!()<>@,;:\\\".[]")] == 0
+	? a822_scan(&a, cm->full_name, NULL) : a822_alloc(&a, A822_QSTRING, cm->full_name);
+    if (tok != A822_NONE) {
+	a822_externalize(&a, out, tok);
 	sb_addch(out, ' ');
     }
+    a822_free(&a);
     sb_addch(out, '<');
     a822_quote_local(out, sender, A822_QUOTE_8BITCLEAN);
     sb_adds(out, ">\n");

@@ -13,12 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr822.h"
 #include "hostaddr.h"
 #include "hostinfo.h"
 #include "maps.h"
 #include "matchlist.h"
 #include "resolve.h"
-#include "rfc822.h"
 #include "reply_footer.h"
 #include "smtpd_session.h"
 #include "textutil.h"
@@ -428,21 +428,24 @@ static int extract_addr(struct smtpd_session *ss, const char *arg, int allow_emp
 
     if (*start == '@' && (colon = strchr(start, ':')) != NULL)
 	start = colon + 1;
-    struct rfc822_tok *tree = rfc822_parse(start, 0), *addr_tok = NULL;
-    for (struct rfc822_tok *tp = tree; tp; tp = tp->next) {
-	if (tp->type == RFC822_ADDR) {
+    struct a822 tok;
+    int32_t addr_tok = A822_NONE;
+
+    a822_init(&tok);
+    for (int32_t tp = a822_parse(&tok, start); tp != A822_NONE; tp = tok.tok[tp].next) {
+	if (tok.tok[tp].type == A822_ADDR) {
 	    addr_tok = tp;
 	    naddr++;
-	} else if (tp->type != '<' && tp->type != '>') {
+	} else if (tok.tok[tp].type != '<' && tok.tok[tp].type != '>') {
 	    non_addr++;
 	}
     }
     if (naddr > 1 || (strict && (non_addr || arg[0] != '<')))
 	err = 1;
-    if (addr_tok)
-	rfc822_internalize(&buf, addr_tok->head, RFC822_STR_DEFL);
-    else
-	sb_set(&buf, "");
+    sb_set(&buf, "");
+    if (addr_tok != A822_NONE)
+	a822_internalize(&tok, &buf, tok.tok[addr_tok].head);
+    a822_free(&tok);
     if (err == 0) {
 	const char *a = sb_str(&buf);
 	if ((*a == 0 && !allow_empty) || (strict && *a == '@'))
@@ -473,7 +476,6 @@ static int extract_addr(struct smtpd_session *ss, const char *arg, int allow_emp
 	     s->where, shown);
 	free(shown);
     }
-    rfc822_free_tree(tree);
     free(text);
     *addr = sb_detach(&buf);
     return err ? -1 : 0;
