@@ -25,6 +25,34 @@ char *trim_right(char *s)
     return s;
 }
 
+size_t header_name_len(const char *text, size_t len)
+{
+    size_t name = 0;
+    int in_space = 0;
+
+    for (size_t i = 0; i < len; i++) {
+	unsigned char c = (unsigned char) text[i];
+
+	if (c == ':')
+	    return name;
+	if (c == ' ' || c == '\t') {
+	    if (name == 0)
+		return 0;
+	    in_space = 1;
+	} else if (c < 0x20 || c > 0x7e || in_space) {
+	    return 0;
+	} else {
+	    name++;
+	}
+    }
+    return 0;
+}
+
+int is_header_text(const char *text)
+{
+    return header_name_len(text, strlen(text)) > 0;
+}
+
 const char *split_nameval(char *buf, char **name, char **value)
 {
     char *np = buf, *ep, *cp, *vp;

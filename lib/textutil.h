@@ -55,6 +55,16 @@ int all_digits(const char *s);
  */
 int conv_time(const char *s, int *seconds, int def_unit);
 
+/*
+ * header_name_len - Postfix's is_header_buf(): for a message header line
+ * "Name: value" (a name of printable ASCII but ':', blanks allowed before
+ * the ':', as RFC 822 did), the length of the name; 0 for anything else.
+ */
+size_t header_name_len(const char *text, size_t len);
+
+/* is_header_text - Postfix's is_header(): is text a "Name: value" header line? */
+int is_header_text(const char *text);
+
 /* trim_right - drop trailing whitespace in place; returns s */
 char *trim_right(char *s);
 

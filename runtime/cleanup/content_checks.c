@@ -42,20 +42,6 @@ void checks_result_free(struct checks_result *r)
     sb_free(&r->message);
 }
 
-/* is_header_text - "name: value", as Postfix's is_header() */
-static int is_header_text(const char *text)
-{
-    const unsigned char *cp = (const unsigned char *) text;
-
-    while (*cp > 32 && *cp < 127 && *cp != ':')
-	cp++;
-    if (cp == (const unsigned char *) text)
-	return 0;
-    while (*cp == ' ' || *cp == '\t')
-	cp++;
-    return *cp == ':';
-}
-
 static void hit(struct checks_scan *sc, const char *what, const char *context,
 		const char *text, const char *detail)
 {

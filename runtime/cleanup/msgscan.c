@@ -11,6 +11,7 @@
 
 #include "msgscan.h"
 #include "strbuf.h"
+#include "textutil.h"
 #include "xalloc.h"
 
 /* Parser states; the header states share their numbers with the classes. */
@@ -82,31 +83,6 @@ static const char *const mime_headers[] = {
     "content-description", "content-disposition", "content-id",
     "content-transfer-encoding", "content-type", "mime-version", NULL
 };
-
-/* header_name_len - length of the header name, 0 if text is no header */
-static size_t header_name_len(const char *text, size_t len)
-{
-    size_t name = 0;
-    int in_space = 0;
-
-    /* As is_header_buf(): name, optional blanks ("Name :", RFC 822), ':'. */
-    for (size_t i = 0; i < len; i++) {
-	unsigned char c = (unsigned char) text[i];
-
-	if (c == ':')
-	    return name;
-	if (IS_SPACE_TAB(c)) {
-	    if (name == 0)
-		return 0;
-	    in_space = 1;
-	} else if (c > 126 || IS_CNTRL(c) || in_space) {
-	    return 0;
-	} else {
-	    name++;
-	}
-    }
-    return 0;
-}
 
 /* name_is - is the collected header's name NAME (any case)? */
 static int name_is(const struct scan *s, const char *name)

@@ -376,28 +376,6 @@ int local_copy_fd(const struct local_message *msg, int fd, unsigned flags, const
 
 /* ------------------------------------------------------------ headers */
 
-size_t header_name_len(const char *line, size_t len)
-{
-    size_t name = 0;
-    int spaces = 0;
-
-    for (size_t i = 0; i < len; i++) {
-	unsigned char c = (unsigned char) line[i];
-	if (c == ':')
-	    return name;
-	if (c == ' ' || c == '\t') {
-	    if (name == 0)
-		return 0;
-	    spaces = 1;
-	    continue;
-	}
-	if (c == 0 || c >= 0x80 || c < 0x20 || c == 0x7f || spaces)
-	    return 0;
-	name++;
-    }
-    return 0;
-}
-
 void local_scan_delivered(const struct local_message *msg, struct strmap *set, int utf8)
 {
     struct reader *r = xmalloc(sizeof(*r));

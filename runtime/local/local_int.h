@@ -17,6 +17,7 @@
 #include "session.h"
 #include "strbuf.h"
 #include "strmap.h"
+#include "textutil.h"
 
 /* Expansion types (local(8)'s EXPAND_TYPE_*), the allow_mail_to_* bits. */
 #define EXP_TYPE_ALIAS		(1u << 0)
@@ -337,9 +338,6 @@ const char *mbox_dsn(int err, const char *def_dsn);
 /* ---------------------------------------------------------------------
  * The message's headers (local_copy.c).
  */
-
-/* header_name_len - Postfix's is_header(): the length of "Name:" less the ':', or 0 */
-size_t header_name_len(const char *line, size_t len);
 
 /*
  * local_scan_delivered - the Delivered-To: addresses in the headers of

@@ -153,20 +153,6 @@ int lookup_retry(struct session *s, const char *reply_name)
 
 /* ------------------------------------------------------------ access results */
 
-/* is_header - "Name: text" with a name of printable ASCII but ':' (Postfix's is_header()) */
-static int is_header(const char *text)
-{
-    const unsigned char *cp = (const unsigned char *) text;
-
-    while (*cp > 32 && *cp < 127 && *cp != ':')
-	cp++;
-    if (cp == (const unsigned char *) text)
-	return 0;
-    while (*cp == ' ' || *cp == '\t')
-	cp++;
-    return *cp == ':';
-}
-
 /* word_is - the first cmd_len bytes of value are word, in any case */
 static int word_is(const char *value, size_t cmd_len, const char *word)
 {
@@ -325,7 +311,7 @@ int table_result(struct session *s, const char *table, const char *value,
 			" smtpd_end_of_data_restrictions", table);
 	    return CHECK_DUNNO;
 	}
-	if (*cmd_text == 0 || !is_header(cmd_text)) {
+	if (*cmd_text == 0 || !is_header_text(cmd_text)) {
 	    engine_warn(s, "access table %s entry \"%s\" requires header: text", table, datum);
 	    return CHECK_DUNNO;
 	}

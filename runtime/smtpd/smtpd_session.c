@@ -1619,20 +1619,6 @@ static const struct command commands[] = {
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 _Static_assert(NCOMMANDS < 16, "cmd_ok and cmd_total have room for commands[] and unknown");
 
-/* is_header_line - Postfix's is_header(): "Name:" with a printable ASCII name */
-static int is_header_line(const char *text)
-{
-    const unsigned char *cp = (const unsigned char *) text;
-
-    while (*cp > 32 && *cp < 127 && *cp != ':')
-	cp++;
-    if (cp == (const unsigned char *) text)
-	return 0;
-    while (*cp == ' ' || *cp == '\t')
-	cp++;
-    return *cp == ':';
-}
-
 /* pending_input - has the client sent more than this line already? */
 static int pending_input(const struct smtpd_session *ss)
 {
@@ -1683,7 +1669,7 @@ static void command(struct smtpd_session *ss, char *line, size_t len)
 	    cmd = &commands[i];
     if (cmd == NULL) {
 	s->where = "UNKNOWN";
-	if (is_header_line(argv[0].text)
+	if (is_header_text(argv[0].text)
 	    || (*policy_value(ss->p, "smtpd_forbidden_commands")
 		&& match_string(s, "smtpd_forbidden_commands", argv[0].text) == MATCH_YES)) {
 	    note(ss, "warning: non-SMTP command from %s: %.100s", s->namaddr, line);
