@@ -152,15 +152,16 @@ struct smtpd_session {
 
 static void reply(struct smtpd_session *ss, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+static int refuse(struct smtpd_session *ss, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
- * reply - smtpd_chat_reply(): the error tarpit, the reject footer,
+ * vreply - smtpd_chat_reply(): the error tarpit, the reject footer,
  * soft_bounce on each line, the lines out, and an orderly disconnect
  * after 421 or 521.
  */
-static void reply(struct smtpd_session *ss, const char *fmt, ...)
+static void vreply(struct smtpd_session *ss, const char *fmt, va_list ap)
 {
-    va_list ap;
     struct strbuf *r = &ss->reply;
     struct session *s = ss->s;
     const char *footer = NULL;
@@ -168,9 +169,7 @@ static void reply(struct smtpd_session *ss, const char *fmt, ...)
     if (ss->error_count >= ss->soft_erlim)
 	ss->delay += ss->err_sleep;
     sb_reset(r);
-    va_start(ap, fmt);
     sb_vprintf(r, fmt, ap);
-    va_end(ap);
     if (r->len > 0 && (r->s[0] == '4' || r->s[0] == '5')) {
 	if (!*policy_value(ss->p, "smtpd_reject_footer_maps")
 	    || maps_find(s, "smtpd_reject_footer_maps", r->s, &footer) != MAPS_FOUND)
@@ -197,6 +196,27 @@ static void reply(struct smtpd_session *ss, const char *fmt, ...)
     }
     if (strncmp(sb_str(r), "421", 3) == 0 || strncmp(sb_str(r), "521", 3) == 0)
 	ss->hangup = 1;
+}
+
+static void reply(struct smtpd_session *ss, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreply(ss, fmt, ap);
+    va_end(ap);
+}
+
+/* refuse - a reply for a command that fails with error (ERR_*): -1 */
+static int refuse(struct smtpd_session *ss, int error, const char *fmt, ...)
+{
+    va_list ap;
+
+    ss->s->error_mask |= error;
+    va_start(ap, fmt);
+    vreply(ss, fmt, ap);
+    va_end(ap);
+    return -1;
 }
 
 static void note(struct smtpd_session *ss, const char *fmt, ...)
@@ -503,11 +523,8 @@ static int helo_common(struct smtpd_session *ss, struct token *argv, size_t argc
     struct session *s = ss->s;
     const char *err;
 
-    if (argc < 2) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 Syntax: %s hostname", cmd);
-	return -1;
-    }
+    if (argc < 2)
+	return refuse(ss, ERR_PROTOCOL, "501 Syntax: %s hostname", cmd);
     if (argc > 2)
 	collapse_args(argv, argc);
     if (!STAND_ALONE(ss) && !ss->delay_reject
@@ -629,40 +646,23 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
     int dsn_ret = 0, dsn_envid = 0;
 
     s->flags &= ~SESSION_SMTPUTF8;
-    if (ss->helo_required && s->helo_name == NULL) {
-	s->error_mask |= ERR_POLICY;
-	reply(ss, "503 5.5.1 Error: send HELO/EHLO first");
-	return -1;
-    }
-    if (IN_MAIL_TRANSACTION(ss)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: nested MAIL command");
-	return -1;
-    }
-    if (PROCESSING_BDAT(ss)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: MAIL after BDAT");
-	return -1;
-    }
-    if (argc < 3 || strcasecmp(argv[1].text, "from:") != 0) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.5.4 Syntax: MAIL FROM:<address>");
-	return -1;
-    }
-    if (argv[2].error) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.1.7 Bad sender address syntax");
-	return -1;
-    }
+    if (ss->helo_required && s->helo_name == NULL)
+	return refuse(ss, ERR_POLICY, "503 5.5.1 Error: send HELO/EHLO first");
+    if (IN_MAIL_TRANSACTION(ss))
+	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: nested MAIL command");
+    if (PROCESSING_BDAT(ss))
+	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: MAIL after BDAT");
+    if (argc < 3 || strcasecmp(argv[1].text, "from:") != 0)
+	return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Syntax: MAIL FROM:<address>");
+    if (argv[2].error)
+	return refuse(ss, ERR_PROTOCOL, "501 5.1.7 Bad sender address syntax");
     if (ss->smtputf8 && (ss->ehlo_discard & EHLO_SMTPUTF8) == 0)
 	for (size_t i = 3; i < argc; i++)
 	    if (strcasecmp(argv[i].text, "SMTPUTF8") == 0)
 		s->flags |= SESSION_SMTPUTF8;
     if (extract_addr(ss, argv[2].text, 1, ss->strict_rfc821, &addr) < 0) {
 	free(addr);
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.1.7 Bad sender address syntax");
-	return -1;
+	return refuse(ss, ERR_PROTOCOL, "501 5.1.7 Bad sender address syntax");
     }
     for (size_t i = 3; i < argc; i++) {
 	const char *arg = argv[i].text;
@@ -670,18 +670,15 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 	    continue;
 	} else if (strncasecmp(arg, "SIZE=", 5) == 0) {
 	    if (!all_digits(arg + 5)) {
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.5.4 Bad message size syntax");
 		free(addr);
-		return -1;
+		return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad message size syntax");
 	    }
 	    errno = 0;
 	    long long size = strtoll(arg + 5, NULL, 10);
 	    if (errno != 0 || size > LONG_MAX) {
-		s->error_mask |= ERR_POLICY;
-		reply(ss, "552 5.3.4 Message size exceeds file system imposed limit");
 		free(addr);
-		return -1;
+		return refuse(ss, ERR_POLICY,
+			      "552 5.3.4 Message size exceeds file system imposed limit");
 	    }
 	    ss->msg_size = (long) size;
 	} else if (ss->smtputf8 && (ss->ehlo_discard & EHLO_SMTPUTF8) == 0
@@ -694,46 +691,31 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 	    const char *delims = arg[5] ? arg + 6 : policy_value(ss->p, "default_verp_delimiters");
 	    const char *filter = policy_value(ss->p, "verp_delimiter_filter");
 	    if (strlen(delims) != 2 || delims[strspn(delims, filter)] != 0) {
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.5.4 Error: XVERP needs two characters from %s", filter);
 		free(addr);
-		return -1;
+		return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Error: XVERP needs two characters from %s",
+			      filter);
 	    }
 	    free(ss->verp_delims);
 	    ss->verp_delims = xstrdup(delims);
+	} else if ((ss->ehlo_discard & EHLO_DSN)
+		   && (strncasecmp(arg, "RET=", 4) == 0 || strncasecmp(arg, "ENVID=", 6) == 0)) {
+	    free(addr);
+	    return refuse(ss, ERR_PROTOCOL, "501 5.7.1 DSN support is disabled");
 	} else if (strncasecmp(arg, "RET=", 4) == 0) {
-	    if (ss->ehlo_discard & EHLO_DSN) {
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.7.1 DSN support is disabled");
-		free(addr);
-		return -1;
-	    }
 	    if (dsn_ret || !dsn_ret_ok(arg + 4)) {
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.5.4 Bad RET parameter syntax");
 		free(addr);
-		return -1;
+		return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad RET parameter syntax");
 	    }
 	    dsn_ret = 1;
 	} else if (strncasecmp(arg, "ENVID=", 6) == 0) {
-	    if (ss->ehlo_discard & EHLO_DSN) {
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.7.1 DSN support is disabled");
-		free(addr);
-		return -1;
-	    }
 	    if (dsn_envid || !xtext_ok(arg + 6)) {
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.5.4 Bad ENVID parameter syntax");
 		free(addr);
-		return -1;
+		return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad ENVID parameter syntax");
 	    }
 	    dsn_envid = 1;
 	} else {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "555 5.5.4 Unsupported option: %s", arg);
 	    free(addr);
-	    return -1;
+	    return refuse(ss, ERR_PROTOCOL, "555 5.5.4 Unsupported option: %s", arg);
 	}
     }
     /* The size check sees the new sender; a refused SIZE= sticks until reset (SPEC-runtime 1.3). */
@@ -802,63 +784,40 @@ static int cmd_rcpt(struct smtpd_session *ss, struct token *argv, size_t argc)
     int dsn_notify = 0;
     char *orcpt = NULL;
 
-    if (!IN_MAIL_TRANSACTION(ss)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: need MAIL command");
-	return -1;
-    }
-    if (PROCESSING_BDAT(ss)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: RCPT after BDAT");
-	return -1;
-    }
-    if (argc < 3 || strcasecmp(argv[1].text, "to:") != 0) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.5.4 Syntax: RCPT TO:<address>");
-	return -1;
-    }
-    if (argv[2].error) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.1.3 Bad recipient address syntax");
-	return -1;
-    }
+    if (!IN_MAIL_TRANSACTION(ss))
+	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: need MAIL command");
+    if (PROCESSING_BDAT(ss))
+	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: RCPT after BDAT");
+    if (argc < 3 || strcasecmp(argv[1].text, "to:") != 0)
+	return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Syntax: RCPT TO:<address>");
+    if (argv[2].error)
+	return refuse(ss, ERR_PROTOCOL, "501 5.1.3 Bad recipient address syntax");
     if (extract_addr(ss, argv[2].text, 0, ss->strict_rfc821, &addr) < 0) {
 	free(addr);
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.1.3 Bad recipient address syntax");
-	return -1;
+	return refuse(ss, ERR_PROTOCOL, "501 5.1.3 Bad recipient address syntax");
     }
     for (size_t i = 3; i < argc; i++) {
 	const char *arg = argv[i].text;
-	if (strncasecmp(arg, "NOTIFY=", 7) == 0) {
-	    if (ss->ehlo_discard & EHLO_DSN) {
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.7.1 DSN support is disabled");
-		goto fail;
-	    }
+	if ((ss->ehlo_discard & EHLO_DSN)
+	    && (strncasecmp(arg, "NOTIFY=", 7) == 0 || strncasecmp(arg, "ORCPT=", 6) == 0)) {
+	    (void) refuse(ss, ERR_PROTOCOL, "501 5.7.1 DSN support is disabled");
+	    goto fail;
+	} else if (strncasecmp(arg, "NOTIFY=", 7) == 0) {
 	    if (dsn_notify || (dsn_notify = notify_mask(arg + 7)) == 0) {
 		note(ss, "warning: unknown DSN NOTIFY command value \"%s\" in \"%s\"",
 		     arg + 7, arg + 7);
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.5.4 Error: Bad NOTIFY parameter syntax");
+		(void) refuse(ss, ERR_PROTOCOL, "501 5.5.4 Error: Bad NOTIFY parameter syntax");
 		goto fail;
 	    }
 	} else if (strncasecmp(arg, "ORCPT=", 6) == 0) {
-	    if (ss->ehlo_discard & EHLO_DSN) {
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.7.1 DSN support is disabled");
-		goto fail;
-	    }
 	    const char *semi = strchr(arg + 6, ';');
 	    if (orcpt != NULL || semi == NULL || semi == arg + 6 || !xtext_ok(semi + 1)) {
-		s->error_mask |= ERR_PROTOCOL;
-		reply(ss, "501 5.5.4 Error: Bad ORCPT parameter syntax");
+		(void) refuse(ss, ERR_PROTOCOL, "501 5.5.4 Error: Bad ORCPT parameter syntax");
 		goto fail;
 	    }
 	    orcpt = xstrdup(arg + 6);
 	} else {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "555 5.5.4 Unsupported option: %s", arg);
+	    (void) refuse(ss, ERR_PROTOCOL, "555 5.5.4 Unsupported option: %s", arg);
 	    goto fail;
 	}
     }
@@ -944,20 +903,18 @@ static int post_message(struct smtpd_session *ss, int bdat)
 	else
 	    reply(ss, "250 2.0.0 Ok: queued as %s", ss->queue_id);
     } else if (ss->err & STAT_BARE_LF) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "%d 5.5.2 %s Error: bare <LF> received", ss->bare_lf_code, ss->myhostname);
+	(void) refuse(ss, ERR_PROTOCOL, "%d 5.5.2 %s Error: bare <LF> received",
+		      ss->bare_lf_code, ss->myhostname);
 	status = -1;
     } else if (ss->err & STAT_SIZE) {
-	s->error_mask |= ERR_BOUNCE;
-	reply(ss, "552 5.3.4 Error: message file too big");
+	(void) refuse(ss, ERR_BOUNCE, "552 5.3.4 Error: message file too big");
 	status = -1;
     } else if (ss->err & STAT_WRITE) {
-	s->error_mask |= ERR_RESOURCE;
-	reply(ss, "451 4.3.0 Error: queue file write error");
+	(void) refuse(ss, ERR_RESOURCE, "451 4.3.0 Error: queue file write error");
 	status = -1;
     } else {
-	s->error_mask |= ERR_POLICY;
-	reply(ss, "%s", ss->why.len ? sb_str(&ss->why) : "451 4.3.0 Error: internal error");
+	(void) refuse(ss, ERR_POLICY, "%s",
+		      ss->why.len ? sb_str(&ss->why) : "451 4.3.0 Error: internal error");
 	status = -1;
     }
     mail_reset(ss);
@@ -991,25 +948,18 @@ static int cmd_data(struct smtpd_session *ss, struct token *argv, size_t argc)
     const char *err;
 
     (void) argv;
-    if (PROCESSING_BDAT(ss)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: DATA after BDAT");
-	return -1;
-    }
+    if (PROCESSING_BDAT(ss))
+	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: DATA after BDAT");
     if (s->rcpt_count == 0) {
 	if (!IN_MAIL_TRANSACTION(ss)) {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "503 5.5.1 Error: need RCPT command");
+	    (void) refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: need RCPT command");
 	} else {
 	    reply(ss, "554 5.5.1 Error: no valid recipients");
 	}
 	return -1;
     }
-    if (argc != 1) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.5.4 Syntax: DATA");
-	return -1;
-    }
+    if (argc != 1)
+	return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Syntax: DATA");
     if (!STAND_ALONE(ss) && (err = engine_check_data(s)) != NULL) {
 	reply(ss, "%s", err);
 	return -1;
@@ -1056,11 +1006,8 @@ static int cmd_bdat(struct smtpd_session *ss, struct token *argv, size_t argc)
     struct session *s = ss->s;
     const char *err;
 
-    if (ss->ehlo_discard & EHLO_CHUNKING) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "521 5.5.1 Error: command not implemented");
-	return -1;
-    }
+    if (ss->ehlo_discard & EHLO_CHUNKING)
+	return refuse(ss, ERR_PROTOCOL, "521 5.5.1 Error: command not implemented");
     int last = argc == 3;
     if (argc < 2 || argc > 3 || !all_digits(argv[1].text)
 	|| (last && strcasecmp(argv[2].text, "LAST") != 0)) {
@@ -1072,11 +1019,8 @@ static int cmd_bdat(struct smtpd_session *ss, struct token *argv, size_t argc)
     }
     errno = 0;
     long long chunk = strtoll(argv[1].text, NULL, 10);
-    if (errno != 0 || chunk > LONG_MAX) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "521 5.5.4 Syntax: BDAT count [LAST]");
-	return -1;
-    }
+    if (errno != 0 || chunk > LONG_MAX)
+	return refuse(ss, ERR_PROTOCOL, "521 5.5.4 Syntax: BDAT count [LAST]");
     long size = (long) chunk;
     if (size == 0 && !last)
 	return skip_bdat(ss, size, last, "551 5.7.1 Null BDAT request");
@@ -1141,20 +1085,16 @@ static int cmd_vrfy(struct smtpd_session *ss, struct token *argv, size_t argc)
     char *addr;
     const char *err;
 
-    if (ss->disable_vrfy) {
-	s->error_mask |= ERR_POLICY;
-	reply(ss, "502 5.5.1 VRFY command is disabled");
-	return -1;
-    }
+    if (ss->disable_vrfy)
+	return refuse(ss, ERR_POLICY, "502 5.5.1 VRFY command is disabled");
     if (ss->smtputf8 && (ss->ehlo_discard & EHLO_SMTPUTF8) == 0 && argc > 1
 	&& strcasecmp(argv[argc - 1].text, "SMTPUTF8") == 0) {
 	argc--;
 	smtputf8 = 1;
     }
     if (argc < 2) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.5.4 Syntax: VRFY address%s", ss->smtputf8 ? " [SMTPUTF8]" : "");
-	return -1;
+	return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Syntax: VRFY address%s",
+		      ss->smtputf8 ? " [SMTPUTF8]" : "");
     }
     if (argc > 2)
 	collapse_args(argv, argc);
@@ -1165,9 +1105,7 @@ static int cmd_vrfy(struct smtpd_session *ss, struct token *argv, size_t argc)
     if (bad) {
 	s->flags = saved_flags;
 	free(addr);
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.1.3 Bad recipient address syntax");
-	return -1;
+	return refuse(ss, ERR_PROTOCOL, "501 5.1.3 Bad recipient address syntax");
     }
     err = STAND_ALONE(ss) ? NULL : engine_check_rcpt(s, addr);
     s->flags = saved_flags;
@@ -1186,29 +1124,17 @@ static int cmd_etrn(struct smtpd_session *ss, struct token *argv, size_t argc)
     struct session *s = ss->s;
     const char *err;
 
-    if (ss->helo_required && s->helo_name == NULL) {
-	s->error_mask |= ERR_POLICY;
-	reply(ss, "503 Error: send HELO/EHLO first");
-	return -1;
-    }
-    if (IN_MAIL_TRANSACTION(ss)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 Error: MAIL transaction in progress");
-	return -1;
-    }
-    if (argc != 2) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "500 Syntax: ETRN domain");
-	return -1;
-    }
+    if (ss->helo_required && s->helo_name == NULL)
+	return refuse(ss, ERR_POLICY, "503 Error: send HELO/EHLO first");
+    if (IN_MAIL_TRANSACTION(ss))
+	return refuse(ss, ERR_PROTOCOL, "503 Error: MAIL transaction in progress");
+    if (argc != 2)
+	return refuse(ss, ERR_PROTOCOL, "500 Syntax: ETRN domain");
     char *domain = argv[1].text;
     if (domain[0] == '@' || domain[0] == '#')
 	domain++;
-    if (!valid_hostname(domain, 0) && !valid_mailhost_literal(domain, 0)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 Error: invalid parameter syntax");
-	return -1;
-    }
+    if (!valid_hostname(domain, 0) && !valid_mailhost_literal(domain, 0))
+	return refuse(ss, ERR_PROTOCOL, "501 Error: invalid parameter syntax");
     if (STAND_ALONE(ss)) {
 	note(ss, "warning: do not use ETRN in \"sendmail -bs\" mode");
 	reply(ss, "458 Unable to queue messages");
@@ -1242,21 +1168,12 @@ static int cmd_starttls(struct smtpd_session *ss, struct token *argv, size_t arg
     struct session *s = ss->s;
 
     (void) argv;
-    if (argc != 1) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.5.4 Syntax: STARTTLS");
-	return -1;
-    }
-    if (s->flags & SESSION_TLS) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "554 5.5.1 Error: TLS already active");
-	return -1;
-    }
-    if (!ss->use_tls || (ss->ehlo_discard & EHLO_STARTTLS)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "502 5.5.1 Error: command not implemented");
-	return -1;
-    }
+    if (argc != 1)
+	return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Syntax: STARTTLS");
+    if (s->flags & SESSION_TLS)
+	return refuse(ss, ERR_PROTOCOL, "554 5.5.1 Error: TLS already active");
+    if (!ss->use_tls || (ss->ehlo_discard & EHLO_STARTTLS))
+	return refuse(ss, ERR_PROTOCOL, "502 5.5.1 Error: command not implemented");
     reply(ss, "220 2.0.0 Ready to start TLS");
     /*
      * The handshake is the caller's (pfcd's). After it, smtpd forgets
@@ -1276,37 +1193,22 @@ static int cmd_auth(struct smtpd_session *ss, struct token *argv, size_t argc)
     struct session *s = ss->s;
 
     (void) argv;
-    if (ss->helo_required && s->helo_name == NULL) {
-	s->error_mask |= ERR_POLICY;
-	reply(ss, "503 5.5.1 Error: send HELO/EHLO first");
-	return -1;
-    }
+    if (ss->helo_required && s->helo_name == NULL)
+	return refuse(ss, ERR_POLICY, "503 5.5.1 Error: send HELO/EHLO first");
     if (!ss->sasl_enable || (ss->ehlo_discard & EHLO_AUTH)
 	|| (ss->tls_auth_only && !(s->flags & SESSION_TLS) && !ss->sasl_enable)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: authentication not enabled");
-	return -1;
+	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: authentication not enabled");
     }
-    if (IN_MAIL_TRANSACTION(ss)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: MAIL transaction in progress");
-	return -1;
-    }
+    if (IN_MAIL_TRANSACTION(ss))
+	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: MAIL transaction in progress");
     if (ss->tls_auth_only && !(s->flags & SESSION_TLS)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "504 5.5.4 Encryption required for requested authentication mechanism");
-	return -1;
+	return refuse(ss, ERR_PROTOCOL,
+		      "504 5.5.4 Encryption required for requested authentication mechanism");
     }
-    if (s->sasl_username != NULL) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: already authenticated");
-	return -1;
-    }
-    if (argc < 2 || argc > 3) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.5.4 Syntax: AUTH mechanism");
-	return -1;
-    }
+    if (s->sasl_username != NULL)
+	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: already authenticated");
+    if (argc < 2 || argc > 3)
+	return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Syntax: AUTH mechanism");
     /*
      * No SASL server here: a login is given in advance (pfc trace --sasl,
      * as XCLIENT LOGIN=), so an AUTH in the conversation fails.
@@ -1339,6 +1241,46 @@ static char *xtext_decode(const char *raw)
     return sb_detach(&out);
 }
 
+/*
+ * x_command_refused - what XCLIENT and XFORWARD refuse before looking at
+ * an attribute (replied; -1): inside a transaction, none given, a client
+ * not allowed. 0: go on.
+ */
+static int x_command_refused(struct smtpd_session *ss, size_t argc, int allowed,
+			     const char *command)
+{
+    if (IN_MAIL_TRANSACTION(ss))
+	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: MAIL transaction in progress");
+    if (argc < 2)
+	return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Syntax: %s attribute=value...", command);
+    if (!allowed)
+	return refuse(ss, ERR_POLICY, "550 5.7.0 Error: insufficient authorization");
+    return 0;
+}
+
+/*
+ * x_attribute - an XCLIENT or XFORWARD "name=value": name ends at the
+ * '=' (in place); the value xtext-decoded, unprintable bytes made '?' (a
+ * new string), or NULL once a malformed one is refused.
+ */
+static char *x_attribute(struct smtpd_session *ss, char *name)
+{
+    char *raw = strchr(name, '='), *value;
+
+    if (raw == NULL || raw[1] == 0) {
+	refuse(ss, ERR_PROTOCOL, "501 5.5.4 Error: attribute=value expected");
+	return NULL;
+    }
+    *raw++ = 0;
+    if (strlen(raw) > 255) {
+	refuse(ss, ERR_PROTOCOL, "501 5.5.4 Error: attribute value too long");
+	return NULL;
+    }
+    value = xtext_decode(raw);
+    printable_q(value, 0);
+    return value;
+}
+
 /* The attributes of XFORWARD, in xforward[] order. */
 static const char *const xforward_names[] = {
     "NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE",
@@ -1350,47 +1292,20 @@ static const char *const xforward_names[] = {
  */
 static int cmd_xforward(struct smtpd_session *ss, struct token *argv, size_t argc)
 {
-    struct session *s = ss->s;
-
-    if (IN_MAIL_TRANSACTION(ss)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: MAIL transaction in progress");
+    if (x_command_refused(ss, argc, ss->xforward_allowed, "XFORWARD"))
 	return -1;
-    }
-    if (argc < 2) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.5.4 Syntax: XFORWARD attribute=value...");
-	return -1;
-    }
-    if (!ss->xforward_allowed) {
-	s->error_mask |= ERR_POLICY;
-	reply(ss, "550 5.7.0 Error: insufficient authorization");
-	return -1;
-    }
     for (size_t i = 1; i < argc; i++) {
-	char *name = argv[i].text, *raw = strchr(name, '=');
-	if (raw == NULL || raw[1] == 0) {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "501 5.5.4 Error: attribute=value expected");
+	char *name = argv[i].text, *value = x_attribute(ss, name), *normal = NULL;
+	if (value == NULL)
 	    return -1;
-	}
-	*raw++ = 0;
-	if (strlen(raw) > 255) {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "501 5.5.4 Error: attribute value too long");
-	    return -1;
-	}
 	size_t which = 0;
 	while (which < 7 && strcasecmp(name, xforward_names[which]) != 0)
 	    which++;
 	if (which == 7) {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "501 5.5.4 Bad XFORWARD attribute name: %s", name);
-	    return -1;
+	    free(value);
+	    return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad XFORWARD attribute name: %s", name);
 	}
-	char *value = xtext_decode(raw), *normal = NULL;
 	int unavailable = strcasecmp(value, "[UNAVAILABLE]") == 0, bad = 0, family;
-	printable_q(value, 0);
 	switch (which) {
 	case 0:			/* NAME */
 	    if (!unavailable) {
@@ -1422,8 +1337,7 @@ static int cmd_xforward(struct smtpd_session *ss, struct token *argv, size_t arg
 	    break;
 	}
 	if (bad) {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "501 5.5.4 Bad %s syntax: %s", name, value);
+	    refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad %s syntax: %s", name, value);
 	    free(value);
 	    return -1;
 	}
@@ -1445,36 +1359,12 @@ static int cmd_xclient(struct smtpd_session *ss, struct token *argv, size_t argc
     struct session *s = ss->s;
     int got_helo = 0, got_proto = 0, update_namaddr = 0;
 
-    if (IN_MAIL_TRANSACTION(ss)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "503 5.5.1 Error: MAIL transaction in progress");
+    if (x_command_refused(ss, argc, ss->xclient_allowed, "XCLIENT"))
 	return -1;
-    }
-    if (argc < 2) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "501 5.5.4 Syntax: XCLIENT attribute=value...");
-	return -1;
-    }
-    if (!ss->xclient_allowed) {
-	s->error_mask |= ERR_POLICY;
-	reply(ss, "550 5.7.0 Error: insufficient authorization");
-	return -1;
-    }
     for (size_t i = 1; i < argc; i++) {
-	char *name = argv[i].text, *raw = strchr(name, '=');
-	if (raw == NULL || raw[1] == 0) {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "501 5.5.4 Error: attribute=value expected");
+	char *name = argv[i].text, *value = x_attribute(ss, name);
+	if (value == NULL)
 	    return -1;
-	}
-	*raw++ = 0;
-	if (strlen(raw) > 255) {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "501 5.5.4 Error: attribute value too long");
-	    return -1;
-	}
-	char *value = xtext_decode(raw);
-	printable_q(value, 0);
 	int unavailable = strcasecmp(value, "[UNAVAILABLE]") == 0;
 	int temporary = strcasecmp(value, "[TEMPUNAVAIL]") == 0;
 	int bad = 0;
@@ -1555,14 +1445,11 @@ static int cmd_xclient(struct smtpd_session *ss, struct token *argv, size_t argc
 	} else if (strcasecmp(name, "DESTPORT") == 0) {
 	    bad = !unavailable && (!all_digits(value) || strlen(value) > 5);
 	} else {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "501 5.5.4 Bad XCLIENT attribute name: %s", name);
 	    free(value);
-	    return -1;
+	    return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad XCLIENT attribute name: %s", name);
 	}
 	if (bad) {
-	    s->error_mask |= ERR_PROTOCOL;
-	    reply(ss, "501 5.5.4 Bad %s syntax: %s", name, value);
+	    (void) refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad %s syntax: %s", name, value);
 	    free(value);
 	    return -1;
 	}
@@ -1636,21 +1523,19 @@ static void command(struct smtpd_session *ss, char *line, size_t len)
     struct token *argv;
 
     if (ss->detect_bare_lf && ss->bare_lf == BARE_LF_REJECT && ss->got_bare_lf) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "%d 5.5.2 %s Error: bare <LF> received", ss->bare_lf_code, ss->myhostname);
+	(void) refuse(ss, ERR_PROTOCOL, "%d 5.5.2 %s Error: bare <LF> received",
+		      ss->bare_lf_code, ss->myhostname);
 	ss->hangup = 1;
 	return;
     }
     if (ss->smtputf8 && !utf8_valid(line, len)) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "500 5.5.2 Error: bad UTF-8 syntax");
+	(void) refuse(ss, ERR_PROTOCOL, "500 5.5.2 Error: bad UTF-8 syntax");
 	ss->error_count++;
 	return;
     }
     size_t argc = tokenize(line, &argv);
     if (argc == 0) {
-	s->error_mask |= ERR_PROTOCOL;
-	reply(ss, "500 5.5.2 Error: bad syntax");
+	(void) refuse(ss, ERR_PROTOCOL, "500 5.5.2 Error: bad syntax");
 	ss->error_count++;
 	free_tokens(argv, argc);
 	return;
