@@ -55,6 +55,15 @@ void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
     sb->len += (size_t) n;
 }
 
+void str_vreplace(char **field, const char *fmt, va_list ap)
+{
+    struct strbuf text = STRBUF_INIT;
+
+    sb_vprintf(&text, fmt, ap);
+    free(*field);
+    *field = sb_detach(&text);
+}
+
 void sb_printf(struct strbuf *sb, const char *fmt, ...)
 {
     va_list ap;

@@ -27,6 +27,11 @@ static inline void sb_addch(struct strbuf *sb, int ch)
 void sb_printf(struct strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+/*
+ * str_vreplace - *field becomes a new string formatted from fmt; the old
+ * one is freed after, so the arguments may name it
+ */
+void str_vreplace(char **field, const char *fmt, va_list ap);
 void sb_truncate(struct strbuf *sb, size_t len);
 void sb_reset(struct strbuf *sb);
 void sb_set(struct strbuf *sb, const char *s);

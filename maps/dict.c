@@ -48,14 +48,11 @@ char *dict_format_error(const char *fmt, ...)
 
 int dict_set_error(struct dict *dict, const char *fmt, ...)
 {
-    struct strbuf msg = STRBUF_INIT;
     va_list ap;
 
     va_start(ap, fmt);
-    sb_vprintf(&msg, fmt, ap);
+    str_vreplace(&dict->error, fmt, ap);
     va_end(ap);
-    free(dict->error);
-    dict->error = sb_detach(&msg);
     return DICT_FAIL;
 }
 

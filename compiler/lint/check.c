@@ -97,16 +97,6 @@ struct finding *check_report_at(struct check *cx, const char *rule, const char *
     return f;
 }
 
-/* set_text - replace *field with the formatted text */
-static void set_text(char **field, const char *fmt, va_list ap)
-{
-    struct strbuf text = STRBUF_INIT;
-
-    sb_vprintf(&text, fmt, ap);
-    free(*field);
-    *field = sb_detach(&text);
-}
-
 void finding_fix(struct finding *f, const char *fmt, ...)
 {
     va_list ap;
@@ -114,7 +104,7 @@ void finding_fix(struct finding *f, const char *fmt, ...)
     if (f == NULL)
 	return;
     va_start(ap, fmt);
-    set_text(&f->fix, fmt, ap);
+    str_vreplace(&f->fix, fmt, ap);
     va_end(ap);
 }
 
@@ -125,7 +115,7 @@ void finding_postfix(struct finding *f, const char *fmt, ...)
     if (f == NULL)
 	return;
     va_start(ap, fmt);
-    set_text(&f->postfix, fmt, ap);
+    str_vreplace(&f->postfix, fmt, ap);
     va_end(ap);
 }
 

@@ -108,14 +108,11 @@ static int lookup_fail(struct image_lookup_buf *buf, const char *fmt, ...)
 
 static int lookup_fail(struct image_lookup_buf *buf, const char *fmt, ...)
 {
-    struct strbuf msg = STRBUF_INIT;
     va_list ap;
 
     va_start(ap, fmt);
-    sb_vprintf(&msg, fmt, ap);
+    str_vreplace(&buf->error, fmt, ap);
     va_end(ap);
-    free(buf->error);
-    buf->error = sb_detach(&msg);
     return IMAGE_FAIL;
 }
 

@@ -72,14 +72,11 @@ static void set_why(struct dns_answer *answer, int herr, const char *fmt, ...)
 
 static void set_why(struct dns_answer *answer, int herr, const char *fmt, ...)
 {
-    struct strbuf sb = STRBUF_INIT;
     va_list ap;
 
     va_start(ap, fmt);
-    sb_vprintf(&sb, fmt, ap);
+    str_vreplace(&answer->why, fmt, ap);
     va_end(ap);
-    free(answer->why);
-    answer->why = sb_detach(&sb);
     answer->herr = herr;
 }
 
