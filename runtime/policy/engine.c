@@ -297,15 +297,32 @@ int reject_invalid_hostaddr(struct session *s, const char *addr,
     return status;
 }
 
+/*
+ * helo_to_test - what both HELO name checks test: the name without a
+ * trailing dot (a copy); or NULL, *status the verdict, when there is no
+ * name (CHECK_DUNNO) or it is an address literal (checked as one)
+ */
+static char *helo_to_test(struct session *s, int *status)
+{
+    *status = CHECK_DUNNO;
+    if (s->helo_name == NULL)
+	return NULL;
+    if (*s->helo_name == '[') {
+	*status = reject_invalid_hostaddr(s, s->helo_name, s->helo_name, NAME_HELO);
+	return NULL;
+    }
+    return dup_if_truncate(s->helo_name);
+}
+
 static int h_invalid_helo(struct session *s, const struct step *st, const struct walk *w)
 {
+    int status;
+    char *test = helo_to_test(s, &status);
+
     (void) st, (void) w;
-    if (s->helo_name == NULL)
-	return CHECK_DUNNO;
-    if (*s->helo_name == '[')
-	return reject_invalid_hostaddr(s, s->helo_name, s->helo_name, NAME_HELO);
-    char *test = dup_if_truncate(s->helo_name);
-    int status = valid_hostname(test, 0) || valid_hostaddr(test, 0) ? CHECK_DUNNO
+    if (test == NULL)
+	return status;
+    status = valid_hostname(test, 0) || valid_hostaddr(test, 0) ? CHECK_DUNNO
 	: check_reject(s, ERR_POLICY, engine_of(s)->bad_name_code, "5.5.2",
 		       "<%s>: %s rejected: Invalid name", s->helo_name, NAME_HELO);
     free(test);
@@ -314,12 +331,12 @@ static int h_invalid_helo(struct session *s, const struct step *st, const struct
 
 static int h_non_fqdn_helo(struct session *s, const struct step *st, const struct walk *w)
 {
+    int status;
+    char *test = helo_to_test(s, &status);
+
     (void) st, (void) w;
-    if (s->helo_name == NULL)
-	return CHECK_DUNNO;
-    if (*s->helo_name == '[')
-	return reject_invalid_hostaddr(s, s->helo_name, s->helo_name, NAME_HELO);
-    char *test = dup_if_truncate(s->helo_name);
+    if (test == NULL)
+	return status;
     int ok = valid_utf8_hostname((s->flags & SESSION_SMTPUTF8) != 0, test, 0)
 	&& strchr(test, '.') != NULL;
     free(test);
@@ -1223,6 +1240,41 @@ static int force_defer(struct session *s, int status)
     return status;
 }
 
+/*
+ * stage_name - a stage's name (HELO name, sender, ...) into *field, a
+ * copy, for the stage's restrictions to see; returns what it replaces,
+ * for stage_name_done() to put back
+ */
+static char *stage_name(char **field, const char *name)
+{
+    char *saved = *field;
+
+    *field = xstrdup(name);
+    return saved;
+}
+
+static void stage_name_done(char **field, char *saved)
+{
+    free(*field);
+    *field = saved;
+}
+
+/*
+ * earlier_stages - smtpd_delay_reject: the client and HELO stages (and
+ * with sender, the MAIL stage), run again at RCPT or ETRN: the first
+ * refusal, or NULL
+ */
+static const char *earlier_stages(struct session *s, int sender)
+{
+    const char *err;
+
+    if ((err = engine_check_client(s)) != NULL
+	|| (err = engine_check_helo(s, s->helo_name)) != NULL
+	|| (sender && (err = engine_check_mail(s, s->sender)) != NULL))
+	return err;
+    return NULL;
+}
+
 const char *engine_check_client(struct session *s)
 {
     if (s->name == NULL || s->addr == NULL)
@@ -1238,14 +1290,12 @@ const char *engine_check_helo(struct session *s, const char *helo)
 {
     if (helo == NULL)
 	return NULL;
-    char *saved = s->helo_name;
-    s->helo_name = xstrdup(helo);
+    char *saved = stage_name(&s->helo_name, helo);
     s->defer_if_permit.active = s->defer_if_permit_client;
     check_reset(s);
     int status = run_stage(s, LIST_HELO, s->helo_name);
     s->defer_if_permit_helo = s->defer_if_permit.active;
-    free(s->helo_name);
-    s->helo_name = saved;
+    stage_name_done(&s->helo_name, saved);
     return stage_reply(s, status);
 }
 
@@ -1255,8 +1305,7 @@ const char *engine_check_mail(struct session *s, const char *sender)
 
     if (sender == NULL)
 	return NULL;
-    char *saved = s->sender;
-    s->sender = xstrdup(sender);
+    char *saved = stage_name(&s->sender, sender);
     s->defer_if_permit.active = s->defer_if_permit_client | s->defer_if_permit_helo;
     s->sender_rcptmap_checked = 0;
     check_reset(s);
@@ -1265,8 +1314,7 @@ const char *engine_check_mail(struct session *s, const char *sender)
     if (e->reject_unlisted_sender && status != CHECK_REJECT && s->sender_rcptmap_checked == 0
 	&& s->discard == 0 && *s->sender)
 	status = check_sender_rcpt_maps(s, s->sender);
-    free(s->sender);
-    s->sender = saved;
+    stage_name_done(&s->sender, saved);
     return stage_reply(s, status);
 }
 
@@ -1280,15 +1328,10 @@ const char *engine_check_rcpt(struct session *s, const char *recipient)
     /* RFC 2821 3.6: "postmaster" is accepted, qualified or not. */
     if (strcasecmp(recipient, "postmaster") == 0)
 	return NULL;
-    char *saved = s->recipient;
-    s->recipient = xstrdup(recipient);
+    char *saved = stage_name(&s->recipient, recipient);
     s->recipient_rcptmap_checked = 0;
-    if (e->delay_reject
-	&& ((err = engine_check_client(s)) != NULL
-	    || (err = engine_check_helo(s, s->helo_name)) != NULL
-	    || (err = engine_check_mail(s, s->sender)) != NULL)) {
-	free(s->recipient);
-	s->recipient = saved;
+    if (e->delay_reject && (err = earlier_stages(s, 1)) != NULL) {
+	stage_name_done(&s->recipient, saved);
 	return err;
     }
     s->defer_if_permit.active = s->defer_if_permit_sender;
@@ -1306,8 +1349,7 @@ const char *engine_check_rcpt(struct session *s, const char *recipient)
     if (e->reject_unlisted_recipient && status != CHECK_REJECT
 	&& s->recipient_rcptmap_checked == 0 && s->discard == 0)
 	status = check_recipient_rcpt_maps(s, s->recipient);
-    free(s->recipient);
-    s->recipient = saved;
+    stage_name_done(&s->recipient, saved);
     return stage_reply(s, status);
 }
 
@@ -1318,20 +1360,15 @@ const char *engine_check_etrn(struct session *s, const char *domain)
 
     if (domain == NULL)
 	return NULL;
-    char *saved = s->etrn_name;
-    s->etrn_name = xstrdup(domain);
-    if (e->delay_reject
-	&& ((err = engine_check_client(s)) != NULL
-	    || (err = engine_check_helo(s, s->helo_name)) != NULL)) {
-	free(s->etrn_name);
-	s->etrn_name = saved;
+    char *saved = stage_name(&s->etrn_name, domain);
+    if (e->delay_reject && (err = earlier_stages(s, 0)) != NULL) {
+	stage_name_done(&s->etrn_name, saved);
 	return err;
     }
     s->defer_if_permit.active = s->defer_if_permit_client | s->defer_if_permit_helo;
     check_reset(s);
     int status = force_defer(s, run_stage(s, LIST_ETRN, domain));
-    free(s->etrn_name);
-    s->etrn_name = saved;
+    stage_name_done(&s->etrn_name, saved);
     return stage_reply(s, status);
 }
 

@@ -285,16 +285,10 @@ size_t restriction_parse(char *const *words, size_t nwords,
 	int takes_next = next != NULL && !(lint && names_restriction(next, is_class, ctx));
 	switch (def->arg) {
 	case RARG_TABLE:
-	    if (next == NULL || !takes_next) {
-		st->problem = RP_BAD_ARG;
-	    } else {
-		st->arg = ++i;
-		if (strchr(next, ':') == NULL)
-		    st->problem = RP_BAD_ARG;
-	    }
-	    break;
 	case RARG_ENDPOINT:
-	    if (next == NULL || (!lint && strchr(next, ':') == NULL)) {
+	    /* An endpoint: whatever word follows when linting, else only "type:name". */
+	    if (next == NULL || (def->arg == RARG_TABLE ? !takes_next
+				 : !lint && strchr(next, ':') == NULL)) {
 		st->problem = RP_BAD_ARG;
 	    } else {
 		st->arg = ++i;
