@@ -24,8 +24,13 @@
 #include "local_int.h"
 #include "xalloc.h"
 
-/* job_init - a job for this delivery: the message, the envelope, the agent */
-static void job_init(struct local_job *job, struct run *run, const struct attr *at)
+/*
+ * job_init - a job for this delivery: the message, the envelope, the
+ * agent; the destination (path as opened, shown as the user wrote it)
+ * and whose rights it runs with
+ */
+static void job_init(struct local_job *job, struct run *run, const struct attr *at,
+		     const char *path, const char *shown, struct usr usr)
 {
     memset(job, 0, sizeof(*job));
     job->a = run->a;
@@ -34,6 +39,19 @@ static void job_init(struct local_job *job, struct run *run, const struct attr *
     job->orig_rcpt = at->rcpt.orig_addr;
     job->delivered = at->delivered;
     job->user = at->user;
+    job->path = path;
+    job->shown = shown;
+    job->uid = usr.uid;
+    job->gid = usr.gid;
+}
+
+/* default_privs - no user context (a root-owned alias): default_privs, never root */
+static void default_privs(struct usr *usr, const struct local_agent *a)
+{
+    if (usr->uid == 0)
+	usr->uid = a->default_uid;
+    if (usr->gid == 0)
+	usr->gid = a->default_gid;
 }
 
 /* biff - tell comsat(8) "user@offset", as local(8) does with biff = yes */
@@ -80,9 +98,7 @@ int deliver_mailbox_file(struct run *run, struct attr at, struct usr usr)
     else
 	mailbox = keep(run, xconcat(a->spool_dir, "/", at.user, (char *) NULL));
 
-    job_init(&job, run, &at);
-    job.path = keep(run, local_real_path(mailbox));
-    job.shown = mailbox;
+    job_init(&job, run, &at, keep(run, local_real_path(mailbox)), mailbox, usr);
     job.mailbox = 1;
     job.owner_uid = usr.uid;
     job.strict_owner = a->strict_owner;
@@ -98,8 +114,6 @@ int deliver_mailbox_file(struct run *run, struct attr at, struct usr usr)
      * directory only root may write, and chown the new file; pfcd never
      * writes as root.
      */
-    job.uid = usr.uid;
-    job.gid = usr.gid;
     if (*a->home_mailbox == 0) {
 	char *spool = local_real_path(a->spool_dir);
 	struct stat st;
@@ -150,11 +164,7 @@ int deliver_maildir(struct run *run, struct attr at, struct usr usr, const char 
     at.level++;
     if (!a->frozen_delivered)
 	at.delivered = at.rcpt.address;
-    job_init(&job, run, &at);
-    job.path = keep(run, local_real_path(path));
-    job.shown = path;
-    job.uid = usr.uid;
-    job.gid = usr.gid;
+    job_init(&job, run, &at, keep(run, local_real_path(path)), path, usr);
     job.copy_flags = COPY_TOFILE | COPY_RETURN_PATH | COPY_ORIG_RCPT;
     if (a->hdr_mask & DELIVER_HDR_FILE)
 	job.copy_flags |= COPY_DELIVERED;
@@ -196,19 +206,11 @@ int deliver_file(struct run *run, struct attr at, struct usr usr, const char *pa
 	why_free(&why);
 	return status;
     }
-    /* No user context (a root-owned alias): default_privs, never root. */
-    if (usr.uid == 0)
-	usr.uid = a->default_uid;
-    if (usr.gid == 0)
-	usr.gid = a->default_gid;
+    default_privs(&usr, a);
     if (path[strlen(path) - 1] == '/')
 	return deliver_maildir(run, at, usr, path);
 
-    job_init(&job, run, &at);
-    job.path = keep(run, local_real_path(path));
-    job.shown = path;
-    job.uid = usr.uid;
-    job.gid = usr.gid;
+    job_init(&job, run, &at, keep(run, local_real_path(path)), path, usr);
     job.lock_mask = a->lock_mask | MBOX_DOT_LOCK_MAY_FAIL;
     job.copy_flags = COPY_MBOX;
     if (!(a->hdr_mask & DELIVER_HDR_FILE))
@@ -260,17 +262,9 @@ int deliver_command(struct run *run, struct attr at, struct usr usr, const char 
     at.level++;
     if (been_here(run, "command %s:%ld %s", at.user, (long) usr.uid, command))
 	return 0;
-    /* No user context (a root-owned alias): default_privs, never root. */
-    if (usr.uid == 0)
-	usr.uid = a->default_uid;
-    if (usr.gid == 0)
-	usr.gid = a->default_gid;
+    default_privs(&usr, a);
 
-    job_init(&job, run, &at);
-    job.path = command;
-    job.shown = command;
-    job.uid = usr.uid;
-    job.gid = usr.gid;
+    job_init(&job, run, &at, command, command, usr);
     job.copy_flags = COPY_FROM | COPY_RETURN_PATH | COPY_ORIG_RCPT;
     if (a->hdr_mask & DELIVER_HDR_CMD)
 	job.copy_flags |= COPY_DELIVERED;
