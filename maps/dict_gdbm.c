@@ -252,6 +252,16 @@ static void new_entry(struct entry *e, const char *key, size_t key_len, const ch
     e->value_len = value_len;
 }
 
+/* push_entry - a new entry, key and value copied, at the end of *v (*n, room for *cap) */
+static struct entry *push_entry(struct entry **v, size_t *n, size_t *cap, const char *key,
+				size_t key_len, const char *value, size_t value_len)
+{
+    GROW(*v, *n, *cap);
+    struct entry *e = &(*v)[(*n)++];
+    new_entry(e, key, key_len, value, value_len);
+    return e;
+}
+
 /* gdbm_open_error - why a table could not be opened, in Postfix's words */
 static char *gdbm_open_error(const char *path)
 {
@@ -742,15 +752,6 @@ static struct entry *find_entry(struct gdbm_table *t, const char *text)
     return n ? &t->entries[n - 1] : NULL;
 }
 
-/* append_entry - one more entry of a table to write */
-static struct entry *append_entry(struct gdbm_table *t, const char *key, size_t key_len,
-				  const char *value, size_t value_len)
-{
-    GROW(t->entries, t->nentries, t->cap);
-    struct entry *e = &t->entries[t->nentries++];
-    new_entry(e, key, key_len, value, value_len);
-    return e;
-}
 
 /*
  * add_entry - append; the index maps the key text to the entry number.
@@ -759,7 +760,8 @@ static struct entry *append_entry(struct gdbm_table *t, const char *key, size_t 
 static void add_entry(struct gdbm_table *t, const char *key, size_t key_len,
 		      const char *value, size_t value_len)
 {
-    struct entry *e = append_entry(t, key, key_len, value, value_len);
+    struct entry *e = push_entry(&t->entries, &t->nentries, &t->cap, key, key_len, value,
+				 value_len);
 
     /* As a C string the stored key is its text: a NUL ends both. */
     strmap_put(&t->index, e->key, (void *) (uintptr_t) t->nentries);
@@ -986,15 +988,6 @@ static void free_bucket(struct bucket *b)
     free(b);
 }
 
-/* bucket_append - an entry at the end of a bucket, copied */
-static struct entry *bucket_append(struct bucket *b, const char *key, size_t key_len,
-				   const char *value, size_t value_len)
-{
-    GROW(b->entries, b->count, b->cap);
-    struct entry *e = &b->entries[b->count++];
-    new_entry(e, key, key_len, value, value_len);
-    return e;
-}
 
 /* touch - the bucket of the key text, read from the table on first use */
 static struct bucket *touch(struct gdbm_table *t, const char *text)
@@ -1018,7 +1011,7 @@ static struct bucket *touch(struct gdbm_table *t, const char *text)
     struct entry e;
     int more;
     while ((more = unpack(&pos, end, &e)) > 0)
-	bucket_append(b, e.key, e.key_len, e.value, e.value_len);
+	push_entry(&b->entries, &b->count, &b->cap, e.key, e.key_len, e.value, e.value_len);
     if (more < 0) {
 	dict_set_error(&t->dict, "%s: damaged record", t->path);
 	free_bucket(b);
@@ -1054,8 +1047,8 @@ static int change_update(struct gdbm_table *t, const char *folded, const char *v
 	if ((t->dict.flags & DICT_FLAG_DUP_REPLACE) == 0)
 	    return DICT_FOUND;
     } else {
-	bucket_append(b, folded, strlen(folded) + (size_t) nul, value,
-		      strlen(value) + (size_t) nul);
+	push_entry(&b->entries, &b->count, &b->cap, folded, strlen(folded) + (size_t) nul,
+		   value, strlen(value) + (size_t) nul);
 	if (t->count >= 0)
 	    t->count++;
     }
@@ -1091,8 +1084,8 @@ static int load_all(struct gdbm_table *t, char **err)
 	struct bucket *b = t->buckets ? t->buckets[n] : NULL;
 	if (b != NULL) {
 	    for (size_t i = 0; i < b->count; i++)
-		append_entry(t, b->entries[i].key, b->entries[i].key_len, b->entries[i].value,
-			     b->entries[i].value_len);
+		push_entry(&t->entries, &t->nentries, &t->cap, b->entries[i].key,
+			   b->entries[i].key_len, b->entries[i].value, b->entries[i].value_len);
 	    continue;
 	}
 	char bkey[BUCKET_KEY_LEN], *rec;
@@ -1109,7 +1102,7 @@ static int load_all(struct gdbm_table *t, char **err)
 	struct entry e;
 	int more;
 	while ((more = unpack(&pos, end, &e)) > 0)
-	    append_entry(t, e.key, e.key_len, e.value, e.value_len);
+	    push_entry(&t->entries, &t->nentries, &t->cap, e.key, e.key_len, e.value, e.value_len);
 	free(rec);
 	if (more < 0) {
 	    *err = dict_format_error("table %s: damaged record", t->path);
