@@ -141,12 +141,32 @@ static char *rule_source(struct build *b, const char *name, uint32_t *source)
     return opened;
 }
 
-/* load_failed - a reader's refusal of table spec, reported; -1 */
-static int load_failed(struct build *b, const char *spec, const char *err)
+/*
+ * read_rules - the rules of a regexp:, pcre: (syntax) or cidr: (syntax
+ * NULL) table into list, their warnings left to pfc check; the pattern
+ * reader's view of each rule into scan. 0, or -1 when reported.
+ */
+static int read_rules(struct build *b, uint32_t *source, const char *spec, const char *name,
+		      const struct pat_syntax *syntax, struct pat_list *list,
+		      struct rule_scan *scan)
 {
-    fprintf(stderr, "pfc: build: %s: %s\n", spec, err ? err : "cannot be read");
-    b->failed = 1;
-    return -1;
+    char *opened, *err = NULL;
+    int loaded;
+
+    memset(list, 0, sizeof(*list));
+    if ((opened = rule_source(b, name, source)) == NULL)
+	return -1;
+    diag_set_warning_hook(discard_warning, NULL);
+    loaded = syntax != NULL ? pat_load_observed(list, syntax, opened, observe_rule, scan, &err)
+	: cidr_load(list, opened, &err);
+    diag_set_warning_hook(NULL, NULL);
+    if (loaded != 0) {
+	fprintf(stderr, "pfc: build: %s: %s\n", spec, err ? err : "cannot be read");
+	b->failed = 1;
+    }
+    free(err);
+    free(opened);
+    return loaded != 0 ? -1 : 0;
 }
 
 /* compile_patterns - regexp: and pcre: through pattern_source's reader */
@@ -155,20 +175,12 @@ int compile_patterns(struct build *b, struct img_table *rec, uint32_t *source,
 {
     const struct pat_syntax *syntax = strcmp(type, "regexp") == 0 ? &dict_regexp_syntax
 	: &dict_pcre_syntax;
-    char *opened = rule_source(b, name, source);
     struct pat_list list;
     struct rule_scan scan = { NULL, 0, 0 };
-    char *err = NULL;
     int status = 0;
 
-    if (opened == NULL)
-	return -1;
-    memset(&list, 0, sizeof(list));
-    diag_set_warning_hook(discard_warning, NULL);
-    int loaded = pat_load_observed(&list, syntax, opened, observe_rule, &scan, &err);
-    diag_set_warning_hook(NULL, NULL);
-    if (loaded != 0) {
-	status = load_failed(b, spec, err);
+    if (read_rules(b, source, spec, name, syntax, &list, &scan) != 0) {
+	status = -1;
     } else if (scan.n != list.nrules) {
 	diag_fatal("internal error: %s:%s: %zu rules seen, %zu kept", type, name, scan.n,
 		   list.nrules);
@@ -176,10 +188,8 @@ int compile_patterns(struct build *b, struct img_table *rec, uint32_t *source,
 	rec->kind = strcmp(type, "regexp") == 0 ? IMG_TABLE_REGEXP : IMG_TABLE_PCRE;
 	add_rules(b, rec, &list, scan.v, syntax);
     }
-    free(err);
     pat_list_free(&list, syntax->free_expr);
     free_seen(&scan);
-    free(opened);
     return status;
 }
 
@@ -207,20 +217,12 @@ static struct img_net net_of(const struct cidr_net *net)
 int compile_cidr(struct build *b, struct img_table *rec, uint32_t *source,
 		 const char *spec, const char *name)
 {
-    char *opened = rule_source(b, name, source);
     struct pat_list list;
     struct rule_scan seen = { NULL, 0, 0 };
-    char *err = NULL;
     int status = 0;
 
-    if (opened == NULL)
-	return -1;
-    memset(&list, 0, sizeof(list));
-    diag_set_warning_hook(discard_warning, NULL);
-    int loaded = cidr_load(&list, opened, &err);
-    diag_set_warning_hook(NULL, NULL);
-    if (loaded != 0) {
-	status = load_failed(b, spec, err);
+    if (read_rules(b, source, spec, name, NULL, &list, &seen) != 0) {
+	status = -1;
     } else {
 	for (size_t i = 0; i < list.nrules; i++) {
 	    const struct cidr_rule *r = list.rules[i].expr;
@@ -242,10 +244,8 @@ int compile_cidr(struct build *b, struct img_table *rec, uint32_t *source,
 		memset(&b->nets[b->nnets++], 0, sizeof(struct img_net));	/* ENDIF */
 	}
     }
-    free(err);
     pat_list_free(&list, free);
     free_seen(&seen);
-    free(opened);
     return status;
 }
 
