@@ -221,25 +221,14 @@ static void bounce_results(const struct policy *main_view, const char *queue_dir
 
 /* ------------------------------------------------------------ delivery */
 
-void qmgr_local_deliver(const struct image *img, const char *queue_dir, const char *service,
-			const struct queue_msg *m, size_t i, struct delivery_status *st)
+int qmgr_local_ready(const struct image *img, const char *service, struct strbuf *why)
 {
-    const struct queue_rcpt *qr = &m->rcpts[i];
-    struct timeval start, end, arrival = { m->arrival, m->arrival_usec };
-    struct policy main_view;
+    return agent_for(img, service, why) != NULL ? 0 : -1;
+}
 
-    gettimeofday(&start, NULL);
-    st->logged = 0;
-    snprintf(st->relay, sizeof(st->relay), "%s", service);
-    struct local_agent *agent = agent_for(img, service, &st->reason);
-    if (agent == NULL) {
-	/* local(8) would not start: the mail waits for a fixed configuration. */
-	pfcd_log("local", "warning: %s", sb_str(&st->reason));
-	st->status = QRCPT_DEFERRED;
-	snprintf(st->dsn, sizeof(st->dsn), "4.3.0");
-	return;
-    }
-
+/* message_of - what local(8) is handed of a queued message */
+static struct local_message message_of(const struct queue_msg *m)
+{
     const char *encoding = attr_or_empty(m, QATTR_ENCODING), *ret = attr_or_empty(m, QATTR_RET);
     struct local_message msg = {
 	.queue_id = m->id, .sender = m->sender, .fd = m->fd,
@@ -257,27 +246,35 @@ void qmgr_local_deliver(const struct image *img, const char *queue_dir, const ch
 	.client_proto = attr_or_empty(m, QATTR_PROTOCOL),
 	.sasl_method = "", .sasl_username = "", .sasl_sender = "",
     };
-    struct local_rcpt rcpt = { qr->address, qr->orig, qr->orcpt, notify_convert(qr->notify, 1) };
-    policy_open_main(&main_view, img);
-    struct fwd_ctx fctx = { queue_dir, policy_bool(&main_view, "enable_long_queue_ids"), m };
-    struct local_report rep = { 0 };
-    local_deliver_rcpt(agent, &msg, &rcpt, &fwd_ops, &fctx, &rep);
-    gettimeofday(&end, NULL);
+    return msg;
+}
+
+/*
+ * outcome - log a recipient's results as local(8) does and set st to
+ * what the queue records for it; bounces of expanded addresses are sent
+ * here.
+ */
+static void outcome(const struct local_agent *agent, const struct policy *main_view,
+		    const char *queue_dir, const struct queue_msg *m, const struct queue_rcpt *qr,
+		    struct local_report *rep, const struct timeval *start,
+		    const struct timeval *end, struct delivery_status *st)
+{
+    struct timeval arrival = { m->arrival, m->arrival_usec };
 
     /* One log line per result, as local(8) writes them. */
     struct strbuf delays = STRBUF_INIT, line = STRBUF_INIT;
     sb_adds(&delays, "delay=");
-    qmgr_delay(&delays, (double) (end.tv_sec - arrival.tv_sec)
-	       + (double) (end.tv_usec - arrival.tv_usec) / 1e6);
+    qmgr_delay(&delays, (double) (end->tv_sec - arrival.tv_sec)
+	       + (double) (end->tv_usec - arrival.tv_usec) / 1e6);
     sb_adds(&delays, ", delays=");
-    qmgr_delay(&delays, (double) (start.tv_sec - arrival.tv_sec)
-	       + (double) (start.tv_usec - arrival.tv_usec) / 1e6);
+    qmgr_delay(&delays, (double) (start->tv_sec - arrival.tv_sec)
+	       + (double) (start->tv_usec - arrival.tv_usec) / 1e6);
     sb_adds(&delays, "/0/0/");
-    qmgr_delay(&delays, (double) (end.tv_sec - start.tv_sec)
-	       + (double) (end.tv_usec - start.tv_usec) / 1e6);
-    for (size_t k = 0; k < rep.count; k++) {
+    qmgr_delay(&delays, (double) (end->tv_sec - start->tv_sec)
+	       + (double) (end->tv_usec - start->tv_usec) / 1e6);
+    for (size_t k = 0; k < rep->count; k++) {
 	sb_reset(&line);
-	local_log_text(&line, agent, &rep.results[k], sb_str(&delays));
+	local_log_text(&line, agent, &rep->results[k], sb_str(&delays));
 	if (line.len > 0)
 	    pfcd_log("local", "%s: %s", m->id, sb_str(&line));
     }
@@ -293,8 +290,8 @@ void qmgr_local_deliver(const struct image *img, const char *queue_dir, const ch
      */
     const struct local_result *own = NULL, *first_deferred = NULL, *expanded = NULL;
     size_t logged = 0;
-    for (size_t k = 0; k < rep.count; k++) {
-	const struct local_result *r = &rep.results[k];
+    for (size_t k = 0; k < rep->count; k++) {
+	const struct local_result *r = &rep->results[k];
 	if (r->action == LOCAL_EXPANDED) {
 	    expanded = expanded ? expanded : r;
 	    continue;
@@ -305,22 +302,22 @@ void qmgr_local_deliver(const struct image *img, const char *queue_dir, const ch
 	if (strcasecmp(r->address, qr->address) == 0 && r->notify_to == NULL)
 	    own = r;
     }
-    if (logged == 1 && own != NULL && expanded == NULL && !(rep.retry && first_deferred == NULL)) {
+    if (logged == 1 && own != NULL && expanded == NULL && !(rep->retry && first_deferred == NULL)) {
 	st->status = own->action == LOCAL_SENT ? QRCPT_SENT
 	    : own->action == LOCAL_BOUNCED ? QRCPT_BOUNCED : QRCPT_DEFERRED;
 	snprintf(st->dsn, sizeof(st->dsn), "%s", own->dsn);
 	sb_set(&st->reason, own->text);
     } else {
-	bounce_results(&main_view, queue_dir, m, &rep, NULL);
-	for (size_t k = 0; k < rep.count; k++) {
-	    const char *to = rep.results[k].notify_to;
+	bounce_results(main_view, queue_dir, m, rep, NULL);
+	for (size_t k = 0; k < rep->count; k++) {
+	    const char *to = rep->results[k].notify_to;
 	    int seen = 0;
 	    for (size_t j = 0; to && j < k; j++)
-		seen |= rep.results[j].notify_to && strcmp(rep.results[j].notify_to, to) == 0;
-	    if (to && !seen && rep.results[k].action == LOCAL_BOUNCED)
-		bounce_results(&main_view, queue_dir, m, &rep, to);
+		seen |= rep->results[j].notify_to && strcmp(rep->results[j].notify_to, to) == 0;
+	    if (to && !seen && rep->results[k].action == LOCAL_BOUNCED)
+		bounce_results(main_view, queue_dir, m, rep, to);
 	}
-	if (rep.retry) {
+	if (rep->retry) {
 	    st->status = QRCPT_DEFERRED;
 	    snprintf(st->dsn, sizeof(st->dsn), "%s", first_deferred ? first_deferred->dsn : "4.3.0");
 	    sb_set(&st->reason, first_deferred ? first_deferred->text : "unable to forward message");
@@ -332,6 +329,59 @@ void qmgr_local_deliver(const struct image *img, const char *queue_dir, const ch
     }
     sb_free(&delays);
     sb_free(&line);
-    local_report_free(&rep);
+}
+
+void qmgr_local_deliver(const struct image *img, const char *queue_dir, const char *service,
+			struct queue_msg *const *msgs, const size_t *rcpts, size_t n,
+			struct delivery_status *sts)
+{
+    struct timeval start, end;
+    struct policy main_view;
+
+    gettimeofday(&start, NULL);
+    for (size_t i = 0; i < n; i++) {
+	sts[i].logged = 0;
+	snprintf(sts[i].relay, sizeof(sts[i].relay), "%s", service);
+    }
+    struct local_agent *agent = agent_for(img, service, &sts[0].reason);
+    if (agent == NULL) {
+	/* local(8) would not start: the mail waits for a fixed configuration. */
+	pfcd_log("local", "warning: %s", sb_str(&sts[0].reason));
+	for (size_t i = 0; i < n; i++) {
+	    sts[i].status = QRCPT_DEFERRED;
+	    snprintf(sts[i].dsn, sizeof(sts[i].dsn), "4.3.0");
+	    if (i > 0)
+		sb_set(&sts[i].reason, sb_str(&sts[0].reason));
+	}
+	return;
+    }
+
+    struct local_message *lm = xcalloc(n, sizeof(*lm));
+    struct local_rcpt *lr = xcalloc(n, sizeof(*lr));
+    struct fwd_ctx *fctx = xcalloc(n, sizeof(*fctx));
+    void **ctxs = xcalloc(n, sizeof(*ctxs));
+    struct local_report *reps = xcalloc(n, sizeof(*reps));
+    policy_open_main(&main_view, img);
+    int long_ids = policy_bool(&main_view, "enable_long_queue_ids");
+    for (size_t i = 0; i < n; i++) {
+	const struct queue_rcpt *qr = &msgs[i]->rcpts[rcpts[i]];
+	lm[i] = message_of(msgs[i]);
+	lr[i] = (struct local_rcpt) { qr->address, qr->orig, qr->orcpt,
+	    notify_convert(qr->notify, 1) };
+	fctx[i] = (struct fwd_ctx) { queue_dir, long_ids, msgs[i] };
+	ctxs[i] = &fctx[i];
+    }
+    local_deliver_batch(agent, lm, lr, n, &fwd_ops, ctxs, reps);
+    gettimeofday(&end, NULL);
+    for (size_t i = 0; i < n; i++) {
+	outcome(agent, &main_view, queue_dir, msgs[i], &msgs[i]->rcpts[rcpts[i]], &reps[i],
+		&start, &end, &sts[i]);
+	local_report_free(&reps[i]);
+    }
     policy_close(&main_view);
+    free(lm);
+    free(lr);
+    free(fctx);
+    free(ctxs);
+    free(reps);
 }
