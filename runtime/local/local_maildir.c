@@ -87,11 +87,13 @@ static void maildir_file_free(struct maildir_file *f)
 /*
  * maildir_write - the message into a new file under tmp/, fsynced unless
  * the caller syncs a batch (nosync); seq numbers the files of a batch in
- * their tmp/ names (-1: one file, the name local(8) gives it). KIND_OK
- * with f ready for maildir_commit(), or KIND_FAIL with why (nothing left).
+ * their tmp/ names (-1: one file, the name local(8) gives it). With
+ * --root, tmp/ and new/ must not lead out of it: checked unless the
+ * caller already checked job->path (checked). KIND_OK with f ready for
+ * maildir_commit(), or KIND_FAIL with why (nothing left).
  */
-static int maildir_write(struct local_job *job, long seq, int nosync, struct maildir_file *f,
-			 struct local_why *why)
+static int maildir_write(struct local_job *job, long seq, int nosync, int checked,
+			 struct maildir_file *f, struct local_why *why)
 {
     const struct local_agent *a = job->a;
     struct timeval start;
@@ -105,8 +107,8 @@ static int maildir_write(struct local_job *job, long seq, int nosync, struct mai
     f->fd = -1;
     f->newdir = xconcat(job->path, "new/", (char *) NULL);
     f->curdir = xconcat(job->path, "cur/", (char *) NULL);
-    char *outside = local_outside(tmpdir);
-    if (outside == NULL)
+    char *outside = checked ? NULL : local_outside(tmpdir);
+    if (outside == NULL && !checked)
 	outside = local_outside(f->newdir);
     if (outside != NULL) {
 	why_set(why, "5.2.0", "create maildir file: it leads outside %s (to %s)", sysroot_get(),
@@ -196,7 +198,7 @@ static int maildir_deliver(struct local_job *job, struct local_why *why)
 {
     struct maildir_file f;
 
-    if (maildir_write(job, -1, 0, &f, why) != KIND_OK)
+    if (maildir_write(job, -1, 0, 0, &f, why) != KIND_OK)
 	return KIND_FAIL;
     return maildir_commit(job, &f, why);
 }
@@ -208,7 +210,11 @@ void local_maildir_batch(struct local_job *jobs, size_t n, int *status)
     int any = -1;
 
     for (size_t i = 0; i < n; i++) {
-	status[i] = maildir_write(&jobs[i], (long) i, 1, &files[i], &why);
+	/* A Maildir written to once in this batch was checked then (the same user's). */
+	int checked = 0;
+	for (size_t j = 0; j < i && !checked; j++)
+	    checked = status[j] == KIND_OK && strcmp(jobs[j].path, jobs[i].path) == 0;
+	status[i] = maildir_write(&jobs[i], (long) i, 1, checked, &files[i], &why);
 	if (status[i] == KIND_OK)
 	    any = files[i].fd;
     }
