@@ -1,4 +1,7 @@
 /* pfcd_log - log lines in Postfix's shape, or JSON (see pfcd_log.h) */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +15,25 @@
 #include "pfcd_log.h"
 #include "strbuf.h"
 
-static FILE *log_fp;		/* NULL: syslog */
+/*
+ * A file or stderr: one write(2) of each whole line to a descriptor in
+ * append mode, so that the lines of every process (each delivery process
+ * logs its own) stay whole and in order, at one system call a line.
+ */
+static int log_fd = -1;		/* -1: syslog */
+static pid_t log_pid;		/* getpid(), cached: a fork clears it (log_forked) */
+
+static void log_forked(void)
+{
+    log_pid = 0;
+}
+
+static long pid(void)
+{
+    if (log_pid == 0)
+	log_pid = getpid();
+    return (long) log_pid;
+}
 static int log_json;
 static char log_host[64] = "localhost";
 static char log_name[64] = "postfix";
@@ -20,23 +41,26 @@ static char log_image[80];
 
 int pfcd_log_open(const char *where, int json)
 {
+    static int registered;
+
     log_json = json;
+    if (!registered++)
+	pthread_atfork(NULL, NULL, log_forked);
     if (strcmp(where, "syslog") == 0) {
-	log_fp = NULL;
+	log_fd = -1;
 	openlog("pfcd", LOG_NDELAY, LOG_MAIL);
 	return 0;
     }
     if (strcmp(where, "stderr") == 0) {
-	log_fp = stderr;
+	log_fd = STDERR_FILENO;
 	return 0;
     }
-    FILE *fp = fopen(where, "a");
-    if (fp == NULL) {
+    int fd = open(where, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
 	fprintf(stderr, "pfcd: fatal: open log file %s: %m\n", where);
 	return -1;
     }
-    setvbuf(fp, NULL, _IOLBF, 0);
-    log_fp = fp;
+    log_fd = fd;
     return 0;
 }
 
@@ -64,8 +88,8 @@ void pfcd_log(const char *program, const char *fmt, ...)
     sb_vprintf(&text, fmt, ap);
     va_end(ap);
     snprintf(ident, sizeof(ident), "%s/%s", log_name, program);
-    if (log_fp == NULL && !log_json) {
-	syslog(LOG_INFO, "%s[%ld]: %s", ident, (long) getpid(), text.s ? text.s : "");
+    if (log_fd < 0 && !log_json) {
+	syslog(LOG_INFO, "%s[%ld]: %s", ident, pid(), text.s ? text.s : "");
     } else if (log_json) {
 	struct timeval tv;
 	char stamp[64];
@@ -77,7 +101,7 @@ void pfcd_log(const char *program, const char *fmt, ...)
 	json_field(&line, "host", log_host);
 	sb_addch(&line, ',');
 	json_field(&line, "program", ident);
-	sb_printf(&line, ",\"pid\":%ld,", (long) getpid());
+	sb_printf(&line, ",\"pid\":%ld,", pid());
 	json_field(&line, "image", log_image);
 	sb_addch(&line, ',');
 	json_field(&line, "text", text.s ? text.s : "");
@@ -88,14 +112,17 @@ void pfcd_log(const char *program, const char *fmt, ...)
 	char stamp[32];
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %d %H:%M:%S", &tm);
-	sb_printf(&line, "%s %s %s[%ld]: %s\n", stamp, log_host, ident, (long) getpid(),
+	sb_printf(&line, "%s %s %s[%ld]: %s\n", stamp, log_host, ident, pid(),
 		  text.s ? text.s : "");
     }
     if (line.len) {
-	if (log_json && log_fp == NULL)
+	if (log_json && log_fd < 0) {
 	    syslog(LOG_INFO, "%.*s", (int) line.len - 1, line.s);
-	else
-	    fwrite(line.s, 1, line.len, log_fp);
+	} else {
+	    ssize_t n;
+	    while ((n = write(log_fd, line.s, line.len)) < 0 && errno == EINTR)
+		continue;
+	}
     }
     sb_free(&text);
     sb_free(&line);
