@@ -15,5 +15,8 @@ int cmd_diff(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_test(int argc, char **argv);
+int cmd_queue(int argc, char **argv);
+/* cmd_mailq - pfc invoked as mailq: pfc queue list */
+int cmd_mailq(int argc, char **argv);
 
 #endif

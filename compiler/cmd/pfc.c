@@ -32,11 +32,12 @@ static const struct command {
     {"query", cmd_query},
     {"trace", cmd_trace},
     {"test", cmd_test},
+    {"queue", cmd_queue},
 };
 
 /* Commands of pfc's design that this release does not have yet. */
 static const char *const planned[] = {
-    "sendmail", "queue",
+    "sendmail",
 };
 
 /* help - "pfc help [command]" */
@@ -73,6 +74,12 @@ static int wants_help(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
     diag_set_program("pfc");
+    /* Installed as mailq, pfc lists the queue, as Postfix's mailq runs postqueue -p. */
+    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    if (strcmp(base, "mailq") == 0) {
+	int sub_argc = sysroot_take_option(argc, argv);
+	return sub_argc < 0 ? 2 : cmd_mailq(sub_argc, argv);
+    }
     if (argc < 2) {
 	help_print_commands(stderr);
 	return 2;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "policy.h"
 #include "qmgr.h"
 #include "qmgr_local.h"
+#include "qmgr_trigger.h"
 #include "queue_file.h"
 #include "queue_id.h"
 #include "resolve.h"
@@ -316,6 +318,13 @@ static void process(struct qmgr *q, const char *from, const char *id)
     }
     free(path);
     sb_free(&err);
+    /*
+     * pfc queue moves or removes a message only while it holds this lock
+     * (pfc-queue(5)), so a message is never taken from under a delivery:
+     * held from here until the file leaves active/. When pfc queue moved
+     * it first, the rename below fails and the message is not ours.
+     */
+    flock(m.fd, LOCK_EX);
     const char *hold = queue_msg_attr(&m, "hold");
     if (hold && strcmp(from, QUEUE_INCOMING) == 0) {
 	queue_msg_close(&m);
@@ -449,6 +458,7 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
     sigaction(SIGUSR1, &sa, NULL);
     q.cfg = cfg;
     qmgr_load(&q, img);
+    int trigger_fd = qmgr_trigger_open(cfg->queue_dir);
 
     /* A crash left messages in active/: they go round again (at least once). */
     scan(&q, QUEUE_ACTIVE, 0);
@@ -473,14 +483,23 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
 	    got_flush = 0;
 	    q.next_deferred_scan = now + q.run_delay;
 	}
-	/* Sleep until the SMTP side queues something, or a second passes (sendmail drops). */
-	struct pollfd p = { cfg->wake_fd, POLLIN, 0 };
-	if (poll(&p, cfg->wake_fd >= 0 ? 1 : 0, 1000) > 0) {
+	/*
+	 * Sleep until the SMTP side queues something, pfc queue flush
+	 * writes to public/qmgr, or a second passes (sendmail drops).
+	 */
+	struct pollfd p[2] = { {cfg->wake_fd, POLLIN, 0}, {trigger_fd, POLLIN, 0} };
+	if (poll(p, 2, 1000) > 0) {
 	    char buf[256];
-	    ssize_t r = read(cfg->wake_fd, buf, sizeof(buf));
-	    (void) r;
+	    if (p[0].revents) {
+		ssize_t r = read(cfg->wake_fd, buf, sizeof(buf));
+		(void) r;
+	    }
+	    if (p[1].revents && qmgr_trigger_read(trigger_fd))
+		got_flush = 1;
 	}
     }
+    if (trigger_fd >= 0)
+	close(trigger_fd);
     qmgr_unload(&q);
     return 0;
 }

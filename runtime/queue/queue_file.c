@@ -354,7 +354,8 @@ static const char *nul_str(struct queue_msg *m, const char *data, size_t len)
     return owned(m, data, len);
 }
 
-int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
+/* msg_open - queue_msg_open() and queue_msg_read(): open with these flags, then parse */
+static int msg_open(struct queue_msg *m, const char *path, int flags, struct strbuf *err)
 {
     struct stat st;
     size_t rcap = 0, acap = 0;
@@ -363,7 +364,7 @@ int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
     m->fd = -1;
     m->own = xcalloc(1, sizeof(struct queue_msg_own));
     m->path = xstrdup(path);
-    if ((m->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
+    if ((m->fd = open(path, flags | O_CLOEXEC)) < 0) {
 	sb_printf(err, "open %s: %s", path, strerror(errno));
 	goto fail;
     }
@@ -484,6 +485,16 @@ int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
   fail:
     queue_msg_close(m);
     return -1;
+}
+
+int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
+{
+    return msg_open(m, path, O_RDWR | O_APPEND, err);
+}
+
+int queue_msg_read(struct queue_msg *m, const char *path, struct strbuf *err)
+{
+    return msg_open(m, path, O_RDONLY, err);
 }
 
 const char *queue_msg_attr(const struct queue_msg *m, const char *name)

@@ -127,6 +127,12 @@ struct queue_msg {
  */
 int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err);
 
+/*
+ * queue_msg_read - the same, read-only (pfc queue list): the message
+ * cannot be marked, and the file needs only to be readable.
+ */
+int queue_msg_read(struct queue_msg *m, const char *path, struct strbuf *err);
+
 /* queue_msg_attr - the value of a named attribute, or NULL */
 const char *queue_msg_attr(const struct queue_msg *m, const char *name);
 
