@@ -5,7 +5,8 @@
  * -H, -r), with their output, log lines and exit codes. The queue is
  * read directly (there is no showq daemon); changes follow the locking
  * discipline of queue_admin.h, so they are safe against a running pfcd.
- * Invoked as "mailq", pfc lists the queue (cmd_mailq).
+ * postqueue's own forms, -p, -j and -f, are what mailq and sendmail -bp
+ * and -q run (cmd_sendmail.c).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -500,22 +501,45 @@ static int is_subcommand(const char *word)
     return 0;
 }
 
-/* queue_run - parse "[options] POLICY|--queue-directory DIR SUBCOMMAND [args]" and run it */
-static int queue_run(int argc, char **argv, const char *default_image, const char *sub_default)
+static int queue_sub(int argc, char **argv, int i, const char *image_path, const char *qdir,
+		     const char *log_where, const char *sub, int json);
+
+/* default_image - postqueue's -c dir, else $MAIL_CONFIG or /etc/postfix: its policy.pfi, under --root */
+static char *default_image(const char *config_dir)
 {
-    const char *image_path = NULL, *qdir = NULL, *log_where = "syslog";
-    int i = 1;
+    const char *dir = config_dir ? config_dir : getenv("MAIL_CONFIG");
+    char *path = xconcat(dir && *dir ? dir : "/etc/postfix", "/policy.pfi", (char *) NULL);
+    char *rooted = sysroot_path(path);
+
+    free(path);
+    return rooted;
+}
+
+/*
+ * queue_run - "[options] [POLICY|--queue-directory DIR] SUBCOMMAND [args]",
+ * or postqueue's forms "[-c config_dir] -p|-j|-f" (which mailq and
+ * sendmail -bp/-q run), and run it
+ */
+static int queue_run(int argc, char **argv)
+{
+    const char *image_path = NULL, *qdir = NULL, *log_where = "syslog", *config_dir = NULL;
+    const char *sub = NULL;
+    char *fallback = NULL;
+    int i = 1, json = 0;
 
     for (; i < argc; i++) {
 	const char *a = argv[i];
-	if (strcmp(a, "--queue-directory") == 0) {
+	if (strcmp(a, "--queue-directory") == 0 || strcmp(a, "-c") == 0) {
 	    if (++i >= argc)
 		return help_arg_error("queue", "missing value of option", a, 2);
-	    qdir = argv[i];
+	    *(a[1] == 'c' ? &config_dir : &qdir) = argv[i];
 	} else if (strncmp(a, "--queue-directory=", 18) == 0) {
 	    qdir = a + 18;
 	} else if (strncmp(a, "--log=", 6) == 0) {
 	    log_where = a + 6;
+	} else if (strcmp(a, "-p") == 0 || strcmp(a, "-j") == 0 || strcmp(a, "-f") == 0) {
+	    sub = a[1] == 'f' ? "flush" : "list";
+	    json = a[1] == 'j';
 	} else if (strcmp(a, "--") == 0) {
 	    i++;
 	    break;
@@ -526,20 +550,33 @@ static int queue_run(int argc, char **argv, const char *default_image, const cha
 	}
     }
     /* The image, unless --queue-directory names the queue and a subcommand follows. */
-    if (i < argc && !(qdir != NULL && is_subcommand(argv[i])))
+    if (i < argc && !(qdir != NULL && is_subcommand(argv[i])) && sub == NULL)
 	image_path = argv[i++];
-    if (image_path == NULL && qdir == NULL)
-	image_path = default_image;
+    if (image_path == NULL && qdir == NULL && (sub != NULL || config_dir != NULL))
+	image_path = fallback = default_image(config_dir);
     if (image_path == NULL && qdir == NULL) {
 	help_print_usage(stderr, "queue");
 	return 2;
     }
-    const char *sub = i < argc ? argv[i++] : sub_default;
+    int status = queue_sub(argc, argv, i, image_path, qdir, log_where, sub, json);
+    free(fallback);
+    return status;
+}
+
+/* queue_sub - the subcommand at argv[i] (or sub, of a postqueue form) */
+static int queue_sub(int argc, char **argv, int i, const char *image_path, const char *qdir,
+		     const char *log_where, const char *sub, int json)
+{
+    if (sub == NULL && i < argc)
+	sub = argv[i++];
+    if (sub && sub[0] == '-' && strchr("pjf", sub[1]) && sub[1] && sub[2] == 0) {
+	json = sub[1] == 'j';
+	sub = sub[1] == 'f' ? "flush" : "list";
+    }
     if (sub == NULL) {
 	help_print_usage(stderr, "queue");
 	return 2;
     }
-    int json = 0;
     size_t k = sizeof(ops) / sizeof(ops[0]);
     if (strcmp(sub, "list") == 0) {
 	for (; i < argc; i++) {
@@ -580,15 +617,5 @@ static int queue_run(int argc, char **argv, const char *default_image, const cha
 
 int cmd_queue(int argc, char **argv)
 {
-    return queue_run(argc, argv, NULL, NULL);
-}
-
-int cmd_mailq(int argc, char **argv)
-{
-    /* sendmail's mailq: no arguments needed, the installed image, the listing. */
-    static char path[4096];
-    const char *dir = getenv("MAIL_CONFIG") ? getenv("MAIL_CONFIG") : "/etc/postfix";
-
-    snprintf(path, sizeof(path), "%s/policy.pfi", dir);
-    return queue_run(argc, argv, path, "list");
+    return queue_run(argc, argv);
 }

@@ -16,7 +16,6 @@ int cmd_query(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
-/* cmd_mailq - pfc invoked as mailq: pfc queue list */
-int cmd_mailq(int argc, char **argv);
+int cmd_sendmail(int argc, char **argv);
 
 #endif

@@ -43,6 +43,7 @@ struct session_defer {
 #define SESSION_SMTPUTF8	(1u << 0)	/* MAIL FROM ... SMTPUTF8 */
 #define SESSION_ILL_PIPELINING	(1u << 1)	/* the client talked out of turn */
 #define SESSION_TLS		(1u << 2)	/* the session is encrypted */
+#define SESSION_STAND_ALONE	(1u << 3)	/* "sendmail -bs": the local user on a pipe */
 
 /* Side effects the restrictions leave for the message. */
 #define SESSION_HOLD		(1u << 0)

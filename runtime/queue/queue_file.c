@@ -15,8 +15,8 @@
 
 /* ------------------------------------------------------------ records */
 
-/* put_rec - one record: TYPE LENGTH ':' DATA '\n' */
-static void put_rec(struct strbuf *out, int type, const char *data, size_t len)
+/* queue_rec_put - one record: TYPE LENGTH ':' DATA '\n' */
+void queue_rec_put(struct strbuf *out, int type, const char *data, size_t len)
 {
     sb_printf(out, "%c%zu:", type, len);
     sb_addn(out, data, len);
@@ -25,16 +25,11 @@ static void put_rec(struct strbuf *out, int type, const char *data, size_t len)
 
 static void put_str(struct strbuf *out, int type, const char *s)
 {
-    put_rec(out, type, s, strlen(s));
+    queue_rec_put(out, type, s, strlen(s));
 }
 
-/*
- * get_rec - the record at *pos of map[0..size): its type, data and
- * length; *pos moves past it. Returns 0, or -1 when no whole record is
- * there (end of file, a torn append, damage).
- */
-static int get_rec(const char *map, size_t size, size_t *pos, int *type,
-		   const char **data, size_t *len)
+int queue_rec_get(const char *map, size_t size, size_t *pos, int *type,
+		  const char **data, size_t *len)
 {
     size_t p = *pos, n = 0;
 
@@ -163,7 +158,7 @@ void queue_writer_attr(struct queue_writer *w, const char *name, const char *val
     struct strbuf rec = STRBUF_INIT;
 
     sb_printf(&rec, "%s=%s", name, value);
-    put_rec(&w->attrs, QREC_ATTR, rec.s, rec.len);
+    queue_rec_put(&w->attrs, QREC_ATTR, rec.s, rec.len);
     sb_free(&rec);
 }
 
@@ -268,8 +263,8 @@ int queue_writer_finish(struct queue_writer *w, int flags, char **path, struct s
     /* The content as received may end without a line end: give it one. */
     if (w->content.len > 0 && w->content.s[w->content.len - 1] != '\n')
 	sb_addch(&w->content, '\n');
-    put_rec(&out, QREC_CONTENT, w->content.s ? w->content.s : "", w->content.len);
-    put_rec(&out, QREC_END, "", 0);
+    queue_rec_put(&out, QREC_CONTENT, w->content.s ? w->content.s : "", w->content.len);
+    queue_rec_put(&out, QREC_END, "", 0);
 
     int rc = 0;
     if (w->nrcpts == 0) {
@@ -393,14 +388,14 @@ static int msg_open(struct queue_msg *m, const char *path, int flags, struct str
     size_t pos = 0, len;
     int type, ended = 0, have_content = 0;
     const char *data;
-    if (get_rec(m->map, m->map_len, &pos, &type, &data, &len) < 0 || type != QREC_VERSION
+    if (queue_rec_get(m->map, m->map_len, &pos, &type, &data, &len) < 0 || type != QREC_VERSION
 	|| len != strlen(QUEUE_FILE_MAGIC) || memcmp(data, QUEUE_FILE_MAGIC, len) != 0) {
 	sb_printf(err, "%s: not a pfcd queue file", path);
 	goto fail;
     }
     m->sender = "";
     while (!ended) {
-	if (get_rec(m->map, m->map_len, &pos, &type, &data, &len) < 0) {
+	if (queue_rec_get(m->map, m->map_len, &pos, &type, &data, &len) < 0) {
 	    sb_printf(err, "%s: truncated or damaged at byte %zu", path, pos);
 	    goto fail;
 	}
@@ -474,7 +469,7 @@ static int msg_open(struct queue_msg *m, const char *path, int flags, struct str
 	goto fail;
     }
     /* Updates: a torn last one (a crash while appending) ends the list. */
-    while (get_rec(m->map, m->map_len, &pos, &type, &data, &len) == 0)
+    while (queue_rec_get(m->map, m->map_len, &pos, &type, &data, &len) == 0)
 	if (type == QREC_UPDATE)
 	    apply_update(m, data, len);
     m->size = (long) m->content_len;
@@ -518,7 +513,7 @@ int queue_msg_mark(struct queue_msg *m, size_t index, enum qrcpt_status status,
     /* One line: a reason never spans records. */
     for (const char *cp = reason; *cp; cp++)
 	sb_addch(&data, *cp == '\n' || *cp == '\r' ? ' ' : *cp);
-    put_rec(&rec, QREC_UPDATE, data.s, data.len);
+    queue_rec_put(&rec, QREC_UPDATE, data.s, data.len);
     int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
     if (rc == 0)
 	apply_update(m, data.s, data.len);

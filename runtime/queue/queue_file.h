@@ -192,6 +192,17 @@ int queue_writer_finish(struct queue_writer *w, int flags, char **path, struct s
 int queue_writer_fd(const struct queue_writer *w);
 void queue_writer_abort(struct queue_writer *w);
 
+/*
+ * The record syntax, for the other files written in it (maildrop.h):
+ * queue_rec_put() appends one record to out; queue_rec_get() reads the
+ * record at *pos of map[0..size) (its type, data and length) and moves
+ * *pos past it: 0, or -1 when no whole record is there (end of file, a
+ * torn append, damage). It never reads outside map[0..size).
+ */
+void queue_rec_put(struct strbuf *out, int type, const char *data, size_t len);
+int queue_rec_get(const char *map, size_t size, size_t *pos, int *type,
+		  const char **data, size_t *len);
+
 /* queue_sync_dir - fsync a directory (its new names survive a crash); 0 or -1 */
 int queue_sync_dir(const char *dir);
 

@@ -27,6 +27,13 @@
 #include "xalloc.h"
 
 /* EHLO keywords that smtpd_discard_ehlo_keywords can remove (ehlo_mask.c). */
+/*
+ * Stand-alone mode ("sendmail -bs", SESSION_STAND_ALONE): the client is
+ * the local user on a pipe, as smtpd -S serves it: no restriction runs,
+ * no ETRN, XCLIENT, XFORWARD, TLS or bare-LF policing.
+ */
+#define STAND_ALONE(ss)	(((ss)->s->flags & SESSION_STAND_ALONE) != 0)
+
 #define EHLO_PIPELINING		(1u << 0)
 #define EHLO_SIZE		(1u << 1)
 #define EHLO_VRFY		(1u << 2)
@@ -440,7 +447,7 @@ static int extract_addr(struct smtpd_session *ss, const char *arg, int allow_emp
 	const char *a = sb_str(&buf);
 	if ((*a == 0 && !allow_empty) || (strict && *a == '@'))
 	    err = 1;
-	else if (*a != 0) {
+	else if (*a != 0 && !STAND_ALONE(ss)) {
 	    /* smtpd_check_addr(): the address must resolve, and an ASCII domain without SMTPUTF8 */
 	    struct resolve_reply r;
 	    resolve_reply_init(&r);
@@ -501,7 +508,8 @@ static int helo_common(struct smtpd_session *ss, struct token *argv, size_t argc
     }
     if (argc > 2)
 	collapse_args(argv, argc);
-    if (!ss->delay_reject && (err = engine_check_helo(s, argv[1].text)) != NULL) {
+    if (!STAND_ALONE(ss) && !ss->delay_reject
+	&& (err = engine_check_helo(s, argv[1].text)) != NULL) {
 	reply(ss, "%s", err);
 	return -1;
     }
@@ -736,7 +744,7 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 	free(addr);
 	return -1;
     }
-    if (!ss->delay_reject && (err = engine_check_mail(s, addr)) != NULL) {
+    if (!STAND_ALONE(ss) && !ss->delay_reject && (err = engine_check_mail(s, addr)) != NULL) {
 	mail_reset(ss);
 	reply(ss, "%s", err);
 	free(addr);
@@ -861,7 +869,7 @@ static int cmd_rcpt(struct smtpd_session *ss, struct token *argv, size_t argc)
 	s->error_mask |= ERR_POLICY;
 	return -1;
     }
-    if ((err = engine_check_rcpt(s, addr)) != NULL) {
+    if (!STAND_ALONE(ss) && (err = engine_check_rcpt(s, addr)) != NULL) {
 	reply(ss, "%s", err);
 	goto fail;
     }
@@ -909,7 +917,7 @@ static int post_message(struct smtpd_session *ss, int bdat)
     const char *err;
 
     s->where = "END-OF-MESSAGE";
-    if (ss->err == STAT_OK && (err = engine_check_eod(s)) != NULL) {
+    if (ss->err == STAT_OK && !STAND_ALONE(ss) && (err = engine_check_eod(s)) != NULL) {
 	reply(ss, "%s", err);
 	/* smtpd 3.7 keeps the transaction here (SPEC-runtime 0.4, 11). */
 	abort_message(ss);
@@ -1000,7 +1008,7 @@ static int cmd_data(struct smtpd_session *ss, struct token *argv, size_t argc)
 	reply(ss, "501 5.5.4 Syntax: DATA");
 	return -1;
     }
-    if ((err = engine_check_data(s)) != NULL) {
+    if (!STAND_ALONE(ss) && (err = engine_check_data(s)) != NULL) {
 	reply(ss, "%s", err);
 	return -1;
     }
@@ -1081,7 +1089,7 @@ static int cmd_bdat(struct smtpd_session *ss, struct token *argv, size_t argc)
 	    }
 	    return skip_bdat(ss, size, last, "554 5.5.1 Error: no valid recipients");
 	}
-	if ((err = engine_check_data(s)) != NULL)
+	if (!STAND_ALONE(ss) && (err = engine_check_data(s)) != NULL)
 	    return skip_bdat(ss, size, last, "%s", err);
     }
     if (ss->message_limit > 0 && ss->act_size > ss->message_limit - size) {
@@ -1159,7 +1167,7 @@ static int cmd_vrfy(struct smtpd_session *ss, struct token *argv, size_t argc)
 	reply(ss, "501 5.1.3 Bad recipient address syntax");
 	return -1;
     }
-    err = engine_check_rcpt(s, addr);
+    err = STAND_ALONE(ss) ? NULL : engine_check_rcpt(s, addr);
     s->flags = saved_flags;
     free(addr);
     if (err != NULL) {
@@ -1197,6 +1205,11 @@ static int cmd_etrn(struct smtpd_session *ss, struct token *argv, size_t argc)
     if (!valid_hostname(domain, 0) && !valid_mailhost_literal(domain, 0)) {
 	s->error_mask |= ERR_PROTOCOL;
 	reply(ss, "501 Error: invalid parameter syntax");
+	return -1;
+    }
+    if (STAND_ALONE(ss)) {
+	note(ss, "warning: do not use ETRN in \"sendmail -bs\" mode");
+	reply(ss, "458 Unable to queue messages");
 	return -1;
     }
     if ((err = engine_check_etrn(s, domain)) != NULL) {
@@ -1557,8 +1570,8 @@ static int cmd_xclient(struct smtpd_session *ss, struct token *argv, size_t argc
 	free(s->namaddr);
 	s->namaddr = xconcat(s->name, "[", s->addr, "]", (char *) NULL);
     }
-    ss->xclient_allowed = match_namadr(s, "smtpd_authorized_xclient_hosts", s->name, s->addr)
-	== MATCH_YES;
+    ss->xclient_allowed = !STAND_ALONE(ss)
+	&& match_namadr(s, "smtpd_authorized_xclient_hosts", s->name, s->addr) == MATCH_YES;
     if (!got_helo)
 	helo_reset(ss);
     if (!got_proto)
@@ -1746,7 +1759,7 @@ static void greet(struct smtpd_session *ss)
     const char *err;
 
     s->where = "CONNECT";
-    if (!ss->delay_reject && (err = engine_check_client(s)) != NULL) {
+    if (!STAND_ALONE(ss) && !ss->delay_reject && (err = engine_check_client(s)) != NULL) {
 	s->error_mask |= ERR_POLICY;
 	free(ss->access_denied);
 	ss->access_denied = xstrdup(err);
@@ -2072,14 +2085,17 @@ struct smtpd_session *smtpd_session_open(struct engine *e, struct session *s,
 	: strcasecmp(bare, "normalize") == 0 || strcasecmp(bare, "yes") == 0
 	? BARE_LF_NORMALIZE : BARE_LF_NO;
     ss->bare_lf_code = (int) policy_int(p, "smtpd_forbid_bare_newline_reject_code", 550);
-    ss->detect_bare_lf = ss->bare_lf != BARE_LF_NO
+    ss->detect_bare_lf = !STAND_ALONE(ss) && ss->bare_lf != BARE_LF_NO
 	&& match_namadr(s, "smtpd_forbid_bare_newline_exclusions", s->name, s->addr)
 	!= MATCH_YES;
-    ss->xclient_allowed = match_namadr(s, "smtpd_authorized_xclient_hosts", s->name, s->addr)
-	== MATCH_YES;
+    ss->xclient_allowed = !STAND_ALONE(ss)
+	&& match_namadr(s, "smtpd_authorized_xclient_hosts", s->name, s->addr) == MATCH_YES;
     /* XFORWARD is judged once, by the client that connected (XCLIENT cannot grant it). */
-    ss->xforward_allowed = match_namadr(s, "smtpd_authorized_xforward_hosts", s->name, s->addr)
-	== MATCH_YES;
+    ss->xforward_allowed = !STAND_ALONE(ss)
+	&& match_namadr(s, "smtpd_authorized_xforward_hosts", s->name, s->addr) == MATCH_YES;
+    /* "sendmail -bs" has no TLS (smtpd.c turns it off in stand-alone mode). */
+    if (STAND_ALONE(ss))
+	ss->use_tls = ss->enforce_tls = ss->tls_auth_only = 0;
     char *err = NULL;
     ss->v4 = ss->v6 = 1;
     if (host_protocols(policy_value(p, "inet_protocols"), &ss->v4, &ss->v6, &err) < 0)

@@ -370,10 +370,13 @@ pq flush >"$tmp/o1" 2>&1; r1=$?
 [ $r1 = 69 ] && [ "$(cat "$tmp/o1")" = "pfc: fatal: Cannot flush mail queue - mail system is down (no pfcd queue manager listens on $q/public/qmgr)" ]
 check "flush with pfcd stopped: postqueue -f's message, exit 69" $? "$r1 $(cat "$tmp/o1")"
 
-# mailq: pfc under that name lists the queue of \$MAIL_CONFIG/policy.pfi.
-mkdir -p "$tmp/bin" "$tmp/conf" && ln -s "$(cd "$(dirname "$PFC")" && pwd)/$(basename "$PFC")" "$tmp/bin/mailq"
-cp "$tmp/p.pfi" "$tmp/conf/policy.pfi"
-MAIL_CONFIG=$tmp/conf "$tmp/bin/mailq" --root "$root" >"$tmp/o1" 2>&1; r1=$?
+# mailq (pfc under that name, through pfc sendmail) and pfc queue -p: the listing of
+# pfc queue list, from $MAIL_CONFIG/policy.pfi under the root.
+mkdir -p "$tmp/bin" && ln -s "$(cd "$(dirname "$PFC")" && pwd)/$(basename "$PFC")" "$tmp/bin/mailq"
+cp "$tmp/p.pfi" "$root/etc/postfix/policy.pfi"
+MAIL_CONFIG=/etc/postfix "$tmp/bin/mailq" --root "$root" >"$tmp/o1" 2>&1; r1=$?
+MAIL_CONFIG=/etc/postfix "$PFC" queue --root "$root" -p >"$tmp/o3" 2>&1; r3=$?
 pq list >"$tmp/o2" 2>&1
-[ $r1 = 0 ] && diff "$tmp/o2" "$tmp/o1" >"$tmp/d" && grep -q "^$id" "$tmp/o1"
-check "mailq: the listing of pfc queue list" $? "$r1 $(cat "$tmp/d" "$tmp/o1")"
+[ $r1 = 0 ] && [ $r3 = 0 ] && diff "$tmp/o2" "$tmp/o1" >"$tmp/d" && diff "$tmp/o2" "$tmp/o3" >>"$tmp/d" &&
+    grep -q "^$id" "$tmp/o1"
+check "mailq and pfc queue -p: the listing of pfc queue list" $? "$r1 $r3 $(cat "$tmp/d" "$tmp/o1")"
