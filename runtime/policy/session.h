@@ -50,6 +50,7 @@ struct session_defer {
 #define SESSION_DISCARD		(1u << 1)
 
 struct policy_trace;
+struct trace_origin;
 struct engine;
 struct maps_scratch;
 
@@ -104,6 +105,8 @@ struct session {
 
     /* Where the engine tells what it does (NULL: nobody listens). */
     struct policy_trace *trace;
+    /* The configured restriction being evaluated (NULL: none), for whatsup. */
+    const struct trace_origin *origin;
 
     /*
      * The engine's working space for this session (maps.c): lookup
