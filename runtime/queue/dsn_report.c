@@ -353,7 +353,7 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 
     /* post_mail()'s headers, then the template's. */
     sb_reset(&tmp);
-    local_mail_date(now, &tmp);
+    mail_date(now, &tmp);
     if (notice_id != NULL)
 	sb_printf(out, "Received: by %s (%s)\n\tid %s; %s\n", conf->myhostname, conf->mail_name,
 		  notice_id, sb_str(&tmp));
@@ -439,7 +439,7 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 	      sb_str(&sender));
     if (msg->arrival > 0) {
 	sb_reset(&tmp);
-	local_mail_date(msg->arrival, &tmp);
+	mail_date(msg->arrival, &tmp);
 	sb_printf(out, "Arrival-Date: %s\n", sb_str(&tmp));
     }
     for (size_t i = 0; i < nrcpts; i++) {
@@ -465,7 +465,7 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 	dsn_report_wrap(out, sb_str(&tmp), 79, 4);
 	if (kind == DSN_REPORT_DELAY) {
 	    sb_reset(&tmp);
-	    local_mail_date(msg->arrival + conf->maximal_queue_lifetime, &tmp);
+	    mail_date(msg->arrival + conf->maximal_queue_lifetime, &tmp);
 	    sb_printf(out, "Will-Retry-Until: %s\n", sb_str(&tmp));
 	}
     }
