@@ -84,6 +84,21 @@ static void ctx_close(struct notice_ctx *c)
 }
 
 /*
+ * warn_zero - bounce(8)'s warnings when the delay template's $NAME_UNIT
+ * truncates to zero (1m of delay_warning_time is "0 hour(s)").
+ */
+static void warn_zero(long seconds, long unit_seconds, const char *name, const char *unit)
+{
+    if (seconds / unit_seconds != 0)
+	return;
+    pfcd_log("bounce", "warning: [built-in]: zero result in delay template conversion of "
+	     "parameter \"%s\"", name);
+    pfcd_log("bounce", "warning: for instructions see the bounce(5) manual");
+    pfcd_log("bounce", "warning: please reduce time unit \"%s\" of \"%s\" in delay template",
+	     unit, name);
+}
+
+/*
  * post - one notice queued as bounce(8)'s post_mail() hands it to
  * cleanup: the envelope from sender to `to` (qualified with myorigin, as
  * cleanup would; the original recipient as given), the report, and
@@ -113,6 +128,10 @@ static int post(const struct notice_ctx *c, enum dsn_report_kind kind, int postm
     if (c->msg.smtputf8)
 	queue_writer_attr(w, QATTR_SMTPUTF8, "1");
 
+    if (kind == DSN_REPORT_DELAY && !postmaster_copy)
+	warn_zero(c->conf.delay_warning_time, 3600, "delay_warning_time_hours", "hours");
+    if (kind == DSN_REPORT_DELAY && !postmaster_copy)
+	warn_zero(c->conf.maximal_queue_lifetime, 86400, "maximal_queue_lifetime_days", "days");
     dsn_report_write(&out, &c->conf, kind, postmaster_copy, to, ret, queue_writer_id(w),
 		     now.tv_sec, &c->msg, rcpts, n);
     /* cleanup: the Message-Id: goes after the headers the notice has. */

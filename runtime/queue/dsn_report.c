@@ -329,7 +329,11 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 	if (strchr(" \t\r\n()<>@,;:\\\".[]", *cp))
 	    *cp = '-';
     sb_printf(&boundary, "%s.%lu/%s", msg->queue_id, (unsigned long) now, conf->myhostname);
-    a822_quote_local(&sender, *msg->sender ? msg->sender : "MAILER-DAEMON", 0);
+    /* The null sender is named as bounce(8) names it: MAILER-DAEMON@myhostname. */
+    if (*msg->sender)
+	a822_quote_local(&sender, msg->sender, 0);
+    else
+	sb_printf(&sender, "MAILER-DAEMON@%s", conf->myhostname);
     /* Addresses may be 8-bit: with SMTPUTF8 on, the notice is 8bit. */
     if (conf->smtputf8_enable || strcmp(msg->encoding, "8bit") == 0)
 	mime_encoding = "8bit";

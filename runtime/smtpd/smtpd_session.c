@@ -922,6 +922,16 @@ static int cmd_rcpt(struct smtpd_session *ss, struct token *argv, size_t argc)
     s->rcpt_count++;
     if (s->recipient == NULL)
 	s->recipient = xstrdup(addr);
+    if (orcpt == NULL) {
+	/* No ORCPT: Postfix's smtpd records the address as the client gave it. */
+	const char *given = argv[2].text;
+	size_t len = strlen(given);
+	if (len >= 2 && given[0] == '<' && given[len - 1] == '>')
+	    given++, len -= 2;
+	struct strbuf value = STRBUF_INIT;
+	sb_printf(&value, "rfc822;%.*s", (int) len, given);
+	orcpt = sb_detach(&value);
+    }
     if (ss->ops && ss->ops->recipient)
 	ss->ops->recipient(ss->ops->ctx, addr, dsn_notify, orcpt);
     reply(ss, "250 2.1.5 Ok");
