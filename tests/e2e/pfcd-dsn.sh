@@ -16,7 +16,6 @@
 # (delay_warning_time = 1s) with its postmaster copy. The bounce log
 # lines are compared too.
 set -u
-SECONDS=0
 export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-./pfc}
@@ -53,7 +52,7 @@ done
 n=0
 echo "1..8"
 check() {		# check NAME RESULT DETAIL
-    n=$((n + 1)); echo "# at ${SECONDS}s"
+    n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
