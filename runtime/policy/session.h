@@ -69,6 +69,9 @@ struct session {
     /* What the client said. NULL: not yet (or reset). */
     char *helo_name;
     char *sender;		/* "" for the null sender */
+    char *dsn_envid;		/* MAIL ... ENVID=, xtext decoded; NULL: none */
+    const char *dsn_ret;	/* MAIL ... RET=: "FULL", "HDRS"; NULL: none */
+    const char *body_type;	/* MAIL ... BODY=: "7BIT", "8BITMIME"; NULL: none */
     char *recipient;		/* the recipient being checked */
     char *etrn_name;
     const char *protocol;	/* "SMTP" or "ESMTP" */

@@ -247,50 +247,6 @@ static void deliver_one(struct qmgr *q, const struct queue_msg *m, size_t i,
     resolve_reply_free(&rr);
 }
 
-/* notify_wanted - does this recipient's NOTIFY ask for a notice of kind? */
-static int notify_wanted(const struct queue_rcpt *r, int bit)
-{
-    if (r->notify == 0)
-	return bit != QNOTIFY_SUCCESS;
-    return (r->notify & bit) != 0;
-}
-
-/* notices - the bounce and success reports a finished message owes */
-static void notices(struct qmgr *q, const struct queue_msg *m)
-{
-    int *want = xcalloc(m->nrcpts, sizeof(int));
-    static const struct {
-	enum qrcpt_status status;
-	int bit;
-	enum bounce_kind kind;
-	const char *what;
-    } kinds[] = {
-	{QRCPT_BOUNCED, QNOTIFY_FAILURE, BOUNCE_FAILURE, "sender non-delivery notification"},
-	{QRCPT_SENT, QNOTIFY_SUCCESS, BOUNCE_SUCCESS, "sender delivery status notification"},
-    };
-
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-	int any = 0;
-	for (size_t i = 0; i < m->nrcpts; i++) {
-	    want[i] = m->rcpts[i].status == kinds[k].status
-		&& notify_wanted(&m->rcpts[i], kinds[k].bit);
-	    any |= want[i];
-	}
-	/* No notice to the null sender: that would loop. */
-	if (!any || *m->sender == 0)
-	    continue;
-	char id[32];
-	struct strbuf err = STRBUF_INIT;
-	if (bounce_send(&q->main, q->cfg->queue_dir, m, kinds[k].kind, want, id, sizeof(id),
-			&err) == 0)
-	    pfcd_log("bounce", "%s: %s: %s", m->id, kinds[k].what, id);
-	else
-	    pfcd_log("bounce", "warning: %s: %s: %s", m->id, kinds[k].what, sb_str(&err));
-	sb_free(&err);
-    }
-    free(want);
-}
-
 /* process - one message from queue `from` (incoming or deferred) */
 static void process(struct qmgr *q, const char *from, const char *id)
 {
@@ -355,7 +311,7 @@ static void process(struct qmgr *q, const char *from, const char *id)
 	    : st.status == QRCPT_BOUNCED ? "bounced" : "deferred";
 	if (!st.logged)
 	    log_delivery(program, &m, r, &st, &active, &start, word);
-	if (queue_msg_mark(&m, i, st.status, st.dsn, sb_str(&st.reason)) < 0)
+	if (queue_msg_report(&m, i, &st) < 0)
 	    pfcd_log("qmgr", "warning: %s: update queue file: %m", m.id);
 	deferred |= st.status == QRCPT_DEFERRED;
 	sb_free(&st.reason);
@@ -380,8 +336,9 @@ static void process(struct qmgr *q, const char *from, const char *id)
 	}
 	deferred = 0;
     }
+    /* The notices this attempt owes (bounce(8)'s flush as the message leaves active). */
+    bounce_flush(&q->main, q->cfg->queue_dir, &m);
     if (!deferred) {
-	notices(q, &m);
 	char *apath = qpath(q, QUEUE_ACTIVE, id);
 	if (unlink(apath) == 0)
 	    pfcd_log("qmgr", "%s: removed", m.id);
