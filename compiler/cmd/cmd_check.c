@@ -5,6 +5,7 @@
  * or I/O failure.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,34 +51,54 @@ int cmd_check(int argc, char **argv)
     /* An internal failure must not read as "the configuration has errors". */
     diag_set_fatal_status(2);
     check_init(&cx);
-    for (int i = 1; i < argc; i++) {
-	const char *arg = argv[i];
-	if (strcmp(arg, "-c") == 0 && i + 1 < argc) {
-	    dir = argv[++i];
-	} else if (strncmp(arg, "-c", 2) == 0 && arg[2] != 0) {
-	    dir = arg + 2;
-	} else if (strcmp(arg, "--format") == 0 && i + 1 < argc) {
-	    format = argv[++i];
-	} else if (strncmp(arg, "--format=", 9) == 0) {
-	    format = arg + 9;
-	} else if (strcmp(arg, "--werror") == 0) {
+    enum { OPT_FORMAT = 256, OPT_WERROR, OPT_NOTES, OPT_LIST_RULES };
+    static const struct option longopts[] = {
+	{"help", no_argument, NULL, HELP_OPTION},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"werror", no_argument, NULL, OPT_WERROR},
+	{"notes", no_argument, NULL, OPT_NOTES},
+	{"list-rules", no_argument, NULL, OPT_LIST_RULES},
+	{NULL, 0, NULL, 0},
+    };
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":c:hvW:", longopts, NULL)) != -1) {
+	switch (opt) {
+	case 'c':
+	    dir = optarg;
+	    break;
+	case OPT_FORMAT:
+	    format = optarg;
+	    break;
+	case OPT_WERROR:
 	    cx.werror = 1;
-	} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--notes") == 0) {
+	    break;
+	case 'v':
+	case OPT_NOTES:
 	    check_set_show_notes(1);
-	} else if (strcmp(arg, "-W") == 0 && i + 1 < argc) {
-	    if (set_rule(&cx, argv[++i]) < 0)
+	    break;
+	case 'W':
+	    if (set_rule(&cx, optarg) < 0)
 		status = 2;
-	} else if (strncmp(arg, "-W", 2) == 0 && arg[2] != 0) {
-	    if (set_rule(&cx, arg + 2) < 0)
-		status = 2;
-	} else if (strcmp(arg, "--list-rules") == 0) {
+	    break;
+	case OPT_LIST_RULES:
 	    list_rules();
 	    check_free(&cx);
 	    return 0;
-	} else {
-	    fprintf(stderr, "pfc: check: unknown option or argument '%s'\n", arg);
-	    status = 2;
+	case 'h':
+	case HELP_OPTION:
+	    help_print(stdout, "check");
+	    check_free(&cx);
+	    return 0;
+	default:
+	    check_free(&cx);
+	    return help_option_error("check", opt, argv, 2);
 	}
+    }
+    if (optind < argc) {
+	check_free(&cx);
+	return help_arg_error("check", "unexpected argument", argv[optind], 2);
     }
     if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0
 	&& strcmp(format, "sarif") != 0 && strcmp(format, "github") != 0) {

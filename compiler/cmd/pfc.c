@@ -32,12 +32,10 @@ static const struct command {
     {"query", cmd_query},
     {"trace", cmd_trace},
     {"test", cmd_test},
+    {"queue", cmd_queue},
+    {"sendmail", cmd_sendmail},
 };
 
-/* Commands of pfc's design that this release does not have yet. */
-static const char *const planned[] = {
-    "sendmail", "queue",
-};
 
 /* help - "pfc help [command]" */
 static int help(int argc, char **argv)
@@ -73,6 +71,12 @@ static int wants_help(const char *name, int argc, char **argv)
 int main(int argc, char **argv)
 {
     diag_set_program("pfc");
+    /* Installed as /usr/sbin/sendmail or mailq (a link to pfc), it is that command. */
+    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    if (strcmp(base, "sendmail") == 0 || strcmp(base, "mailq") == 0) {
+	int sub_argc = sysroot_take_option(argc, argv);
+	return sub_argc < 0 ? 2 : cmd_sendmail(sub_argc, argv);
+    }
     if (argc < 2) {
 	help_print_commands(stderr);
 	return 2;
@@ -98,13 +102,6 @@ int main(int argc, char **argv)
 		return 0;
 	    }
 	    return commands[i].run(sub_argc, argv + 1);
-	}
-    }
-    for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++) {
-	if (strcmp(argv[1], planned[i]) == 0) {
-	    fprintf(stderr, "pfc: '%s' is not in this release of pfc; "
-		    "'pfc help' lists the commands it has\n", argv[1]);
-	    return 2;
 	}
     }
     if (argv[1][0] == '-')

@@ -9,11 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr822.h"
 #include "cleanup_msg.h"
 #include "content_checks.h"
+#include "mail_date.h"
 #include "matchlist.h"
 #include "queue_file.h"
 #include "rewrite.h"
+#include "rfc822.h"
 #include "smtpd_session.h"
 #include "xalloc.h"
 
@@ -32,29 +35,14 @@ struct cleanup_msg {
     size_t rcap;
     int failed;			/* a rewrite failed: cleanup would refuse */
     struct strbuf fail_text;
+    /* Local submission (cleanup_local()): pickup's Received, the user's full name. */
+    int local;
+    char **queued;		/* the recipients written so far */
+    int nqueued;
+    long uid;
+    char *full_name;
+    time_t posted;
 };
-
-/* ------------------------------------------------------------ dates */
-
-void mail_date(time_t when, struct strbuf *out)
-{
-    struct tm lt, gmt;
-    char buf[128];
-
-    localtime_r(&when, &lt);
-    gmtime_r(&when, &gmt);
-    /* The offset from UTC, as mail_date() computes it (no tm_gmtoff assumption). */
-    long gmtoff = (lt.tm_hour - gmt.tm_hour) * 60 + (lt.tm_min - gmt.tm_min);
-    if (lt.tm_year != gmt.tm_year)
-	gmtoff += lt.tm_year < gmt.tm_year ? -24 * 60 : 24 * 60;
-    else if (lt.tm_yday != gmt.tm_yday)
-	gmtoff += lt.tm_yday < gmt.tm_yday ? -24 * 60 : 24 * 60;
-    strftime(buf, sizeof(buf), "%a, %e %b %Y %H:%M:%S ", &lt);
-    sb_adds(out, buf);
-    sb_printf(out, "%+03ld%02ld", gmtoff / 60, labs(gmtoff % 60));
-    strftime(buf, sizeof(buf), " (%Z)", &lt);
-    sb_adds(out, buf);
-}
 
 /* ------------------------------------------------------------ the sink */
 
@@ -105,6 +93,10 @@ static void msg_free(struct cleanup_msg *cm)
     sb_free(&cm->content);
     sb_free(&cm->fail_text);
     free(cm->first_rcpt);
+    free(cm->full_name);
+    for (int i = 0; i < cm->nqueued; i++)
+	free(cm->queued[i]);
+    free(cm->queued);
     for (int i = 0; i < cm->nrcpt; i++) {
 	free(cm->rcpts[i].addr);
 	free(cm->rcpts[i].orcpt);
@@ -123,24 +115,93 @@ void cleanup_abort(struct cleanup_msg *cm)
 
 /* ------------------------------------------------------------ headers */
 
-/* received - smtpd's Received header (SPEC-runtime 2.1), into out */
-static void received(struct cleanup_msg *cm, struct session *s, struct strbuf *out)
+void cleanup_message_id(struct strbuf *out, const char *id, time_t when, const char *myhostname,
+			int long_ids)
+{
+    struct tm gmt;
+    char stamp[32];
+
+    gmtime_r(&when, &gmt);
+    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &gmt);
+    if (long_ids)
+	sb_printf(out, "<%s@%s>", id, myhostname);
+    else
+	sb_printf(out, "<%s.%s@%s>", stamp, id, myhostname);
+}
+
+void cleanup_smtpd_received(struct strbuf *out, const struct session *s, const char *myhostname,
+			    const char *id, const char *only_rcpt, time_t when)
 {
     const char *helo = s->helo_name && *s->helo_name ? s->helo_name : s->name;
     const char *proto = (s->flags & SESSION_SMTPUTF8) ? "UTF8SMTP"
 	: s->protocol ? s->protocol : "SMTP";
 
     sb_printf(out, "Received: from %s (%s [%s])\n", helo, s->name, s->addr);
-    sb_printf(out, "\tby %s (Postfix) with %s id %s", policy_value(cm->cfg->smtpd,
-								     "myhostname"), proto,
-	      queue_writer_id(cm->w));
-    if (cm->nrcpt == 1) {
-	sb_printf(out, "\n\tfor <%s>; ", cm->first_rcpt);
+    sb_printf(out, "\tby %s (Postfix) with %s id %s", myhostname, proto, id);
+    if (only_rcpt != NULL) {
+	sb_printf(out, "\n\tfor <%s>; ", only_rcpt);
     } else {
 	sb_adds(out, ";\n\t");
     }
-    mail_date(cm->arrival.tv_sec, out);
+    mail_date(when, out);
     sb_addch(out, '\n');
+}
+
+/*
+ * received - the Received header the message starts with: smtpd's
+ * (SPEC-runtime 2.1), or pickup's for a local submission (pickup.c's
+ * "by HOST (Postfix, from userid N)", dated when the file was posted).
+ */
+static void received(struct cleanup_msg *cm, struct session *s, struct strbuf *out)
+{
+    const char *host = policy_value(cm->cfg->smtpd, "myhostname");
+
+    if (cm->local) {
+	sb_printf(out, "Received: by %s (Postfix, from userid %ld)\n\tid %s; ", host, cm->uid,
+		  queue_writer_id(cm->w));
+	mail_date(cm->posted, out);
+	sb_addch(out, '\n');
+	return;
+    }
+    cleanup_smtpd_received(out, s, host, queue_writer_id(cm->w),
+			   cm->nrcpt == 1 ? cm->first_rcpt : NULL, cm->arrival.tv_sec);
+}
+
+void cleanup_local(struct cleanup_msg *cm, long uid, const char *full_name, time_t posted)
+{
+    cm->local = 1;
+    cm->uid = uid;
+    free(cm->full_name);
+    cm->full_name = full_name && *full_name ? xstrdup(full_name) : NULL;
+    cm->posted = posted;
+}
+
+/*
+ * from_header - the From: cleanup adds: "phrase <sender>" with the full
+ * name of a local submission (the phrase quoted when it holds specials or
+ * the %! operators, else its white space normalized), else the sender.
+ */
+static void from_header(struct cleanup_msg *cm, const char *pre, const char *sender,
+			struct strbuf *out)
+{
+    if (*sender == 0 || cm->full_name == NULL) {
+	sb_printf(out, "%sFrom: %s\n", pre, *sender ? sender : "MAILER-DAEMON");
+	return;
+    }
+    for (char *cp = cm->full_name; *cp; cp++)
+	if (*cp == '\r' || *cp == '\n')
+	    *cp = ' ';
+    sb_printf(out, "%sFrom: ", pre);
+    struct rfc822_tok *tok = cm->full_name[strcspn(cm->full_name, "%!()<>@,;:\\\".[]")] == 0
+	? rfc822_scan(cm->full_name, NULL, 0) : rfc822_alloc(RFC822_QSTRING, cm->full_name);
+    if (tok != NULL) {
+	rfc822_externalize(out, tok, RFC822_STR_NONE);
+	rfc822_free_tree(tok);
+	sb_addch(out, ' ');
+    }
+    sb_addch(out, '<');
+    a822_quote_local(out, sender, A822_QUOTE_8BITCLEAN);
+    sb_adds(out, ">\n");
 }
 
 /* in_list - is name (a header name) in the comma/space list value, any case? */
@@ -270,19 +331,14 @@ static void finish_headers(struct cleanup_msg *cm, struct session *s, const char
 	pos += hlen;
     }
 
-    int add = policy_bool(cp, "always_add_missing_headers") || header_rewrite_client(cm, s);
+    int add = cm->local || policy_bool(cp, "always_add_missing_headers")
+	|| header_rewrite_client(cm, s);
     const char *host = policy_value(cp, "myhostname");
     const char *id = queue_writer_id(cm->w);
     struct strbuf made = STRBUF_INIT;
     if (add) {
-	struct tm gmt;
-	char stamp[32];
-	gmtime_r(&cm->arrival.tv_sec, &gmt);
-	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &gmt);
-	if (policy_bool(cp, "enable_long_queue_ids"))
-	    sb_printf(&made, "<%s@%s>", id, host);
-	else
-	    sb_printf(&made, "<%s.%s@%s>", stamp, id, host);
+	cleanup_message_id(&made, id, cm->arrival.tv_sec, host,
+			   policy_bool(cp, "enable_long_queue_ids"));
 	const char *pre = resent ? "Resent-" : "";
 	if (resent ? !have_rmid : !have_mid) {
 	    sb_printf(out, "%sMessage-Id: %s\n", pre, sb_str(&made));
@@ -297,7 +353,7 @@ static void finish_headers(struct cleanup_msg *cm, struct session *s, const char
 	    sb_addch(out, '\n');
 	}
 	if (resent ? !have_rfrom : !have_from)
-	    sb_printf(out, "%sFrom: %s\n", pre, *sender ? sender : "MAILER-DAEMON");
+	    from_header(cm, pre, sender, out);
 	const char *undisclosed = policy_value(cp, "undisclosed_recipients_header");
 	if (!resent && !have_rcpt_hdr && *undisclosed)
 	    sb_printf(out, "%s\n", undisclosed);
@@ -337,8 +393,19 @@ static void add_rcpt(struct cleanup_msg *cm, struct session *s, const char *addr
 	sb_printf(&cm->fail_text, "%s: %s", addr, err);
 	free(err);
     }
-    for (size_t i = 0; i < list.count; i++)
+    for (size_t i = 0; i < list.count; i++) {
+	/* A local submission names a recipient once however often -t found it. */
+	int dup = 0;
+	for (int j = 0; cm->local && j < cm->nqueued && !dup; j++)
+	    dup = strcmp(cm->queued[j], list.addrs[i]) == 0;
+	if (dup)
+	    continue;
+	if (cm->local) {
+	    cm->queued = xrealloc(cm->queued, (size_t) (cm->nqueued + 1) * sizeof(*cm->queued));
+	    cm->queued[cm->nqueued++] = xstrdup(list.addrs[i]);
+	}
 	queue_writer_rcpt(cm->w, list.addrs[i], orig, orcpt, notify);
+    }
     rewrite_list_free(&list);
 }
 
@@ -407,16 +474,28 @@ enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, str
 	goto done;
     }
 
-    queue_writer_attr(w, QATTR_CLIENT_NAME, s->name);
-    queue_writer_attr(w, QATTR_REVERSE_NAME, s->reverse_name ? s->reverse_name : s->name);
-    queue_writer_attr(w, QATTR_CLIENT_ADDR, s->addr);
-    queue_writer_attr(w, QATTR_CLIENT_PORT, s->port ? s->port : "");
-    queue_writer_attr(w, QATTR_HELO_NAME, s->helo_name ? s->helo_name : "");
-    queue_writer_attr(w, QATTR_PROTOCOL, (s->flags & SESSION_SMTPUTF8) ? "UTF8SMTP"
-		      : s->protocol ? s->protocol : "SMTP");
-    queue_writer_attr(w, QATTR_ORIGIN, s->namaddr);
+    if (cm->local) {
+	/* No client: Postfix's local submission ("log_message_origin" local). */
+	queue_writer_attr(w, QATTR_ORIGIN, "local");
+    } else {
+	queue_writer_attr(w, QATTR_CLIENT_NAME, s->name);
+	queue_writer_attr(w, QATTR_REVERSE_NAME, s->reverse_name ? s->reverse_name : s->name);
+	queue_writer_attr(w, QATTR_CLIENT_ADDR, s->addr);
+	queue_writer_attr(w, QATTR_CLIENT_PORT, s->port ? s->port : "");
+	queue_writer_attr(w, QATTR_HELO_NAME, s->helo_name ? s->helo_name : "");
+	queue_writer_attr(w, QATTR_PROTOCOL, (s->flags & SESSION_SMTPUTF8) ? "UTF8SMTP"
+			  : s->protocol ? s->protocol : "SMTP");
+	queue_writer_attr(w, QATTR_ORIGIN, s->namaddr);
+    }
     if (s->flags & SESSION_SMTPUTF8)
 	queue_writer_attr(w, QATTR_SMTPUTF8, "1");
+    /* The DSN parameters of MAIL FROM, for the notices (bounce.h). */
+    if (s->dsn_envid)
+	queue_writer_attr(w, QATTR_ENVID, s->dsn_envid);
+    if (s->dsn_ret)
+	queue_writer_attr(w, QATTR_RET, s->dsn_ret);
+    if (s->body_type)
+	queue_writer_attr(w, QATTR_ENCODING, s->body_type);
     if (cr.filter || s->saved_filter)
 	queue_writer_attr(w, "content_filter", cr.filter ? cr.filter : s->saved_filter);
 

@@ -37,6 +37,23 @@ struct cleanup_msg *cleanup_open(const struct cleanup_config *cfg, struct sessio
 				 struct strbuf *err);
 const char *cleanup_id(const struct cleanup_msg *cm);
 
+/*
+ * cleanup_local - the message is a local submission (pfcd's pickup): the
+ * Received header is pickup's ("by HOST (Postfix, from userid UID)",
+ * dated posted), the missing Message-Id, Date and From are always added,
+ * From with the submitter's full name (NULL or "": none), no client
+ * attributes are recorded, and a recipient given twice is queued once.
+ */
+void cleanup_local(struct cleanup_msg *cm, long uid, const char *full_name, time_t posted);
+
+/*
+ * cleanup_smtpd_received - smtpd's Received header (SPEC-runtime 2.1)
+ * for the session's client, queue ID id, "for <only_rcpt>" when there is
+ * one recipient (NULL: several), dated when; appended to out.
+ */
+void cleanup_smtpd_received(struct strbuf *out, const struct session *s, const char *myhostname,
+			    const char *id, const char *only_rcpt, time_t when);
+
 /* cleanup_recipient - an accepted RCPT (as given, without <>), its NOTIFY and ORCPT */
 void cleanup_recipient(struct cleanup_msg *cm, const char *addr, int notify, const char *orcpt);
 
@@ -59,10 +76,15 @@ enum cleanup_result {
 enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, struct strbuf *why,
 				  int *sync_fd);
 
+/*
+ * cleanup_message_id - the Message-Id: value cleanup gives a message
+ * queued as id at when: <YYYYMMDDHHMMSS.ID@myhostname> (UTC), or
+ * <ID@myhostname> with long queue ids.
+ */
+void cleanup_message_id(struct strbuf *out, const char *id, time_t when, const char *myhostname,
+			int long_ids);
+
 /* cleanup_abort - the transaction went away: the file is removed. Frees cm. */
 void cleanup_abort(struct cleanup_msg *cm);
-
-/* mail_date - Postfix's mail_date(): "Sun,  6 Dec 2026 19:37:26 +0000 (UTC)" */
-void mail_date(time_t when, struct strbuf *out);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * pfcd - the runtime: it maps a verified policy image, binds the inet
- * smtpd services of its master.cf, and runs two children under a small
+ * smtpd services of its master.cf, and runs three children under a small
  * supervisor (the master, root): the SMTP side (smtp_server.h, as
- * mail_owner: nothing that parses network input runs as root) and the
+ * mail_owner: nothing that parses network input runs as root), pickup
+ * (pickup.h, as mail_owner: it reads what local users submitted) and the
  * queue manager (qmgr.h, root, because local delivery runs each delivery
  * as its recipient). pfcd(8) is the manual.
  */
@@ -21,6 +22,7 @@
 #include "listen.h"
 #include "loader.h"
 #include "pfcd_log.h"
+#include "pickup.h"
 #include "policy.h"
 #include "qmgr.h"
 #include "smtp_server.h"
@@ -83,8 +85,10 @@ struct start {
     struct passwd owner;
 };
 
-/* spawn - the SMTP side or the queue manager, in a child */
-static pid_t spawn(struct start *st, int smtp)
+enum kid { KID_SMTPD, KID_QMGR, KID_PICKUP, NKIDS };
+
+/* spawn - the SMTP side, the queue manager or pickup, in a child */
+static pid_t spawn(struct start *st, enum kid which)
 {
     pid_t pid = fork();
 
@@ -93,7 +97,16 @@ static pid_t spawn(struct start *st, int smtp)
     struct sigaction sa = { 0 };
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
-    if (smtp) {
+    if (which == KID_PICKUP) {
+	for (size_t i = 0; i < st->nlisteners; i++)
+	    close(st->listeners[i].fd);
+	close(st->wake[0]);
+	if (drop_privileges(&st->owner) < 0)
+	    _exit(1);
+	struct pickup_config cfg = { st->image_path, st->queue_dir, st->wake[1] };
+	_exit(pickup_run(&cfg, st->img));
+    }
+    if (which == KID_SMTPD) {
 	close(st->wake[0]);
 	if (drop_privileges(&st->owner) < 0)
 	    _exit(1);
@@ -165,6 +178,16 @@ int main(int argc, char **argv)
 		" mail_owner %s) or as %s\n", owner, owner);
 	return 1;
     }
+    /* pfc-postdrop's group: only it may put files in maildrop/ (pickup.h). */
+    const char *setgid_group = policy_value(&main_view, "setgid_group");
+    struct group *gr = getgrnam(setgid_group);
+    if (gr == NULL) {
+	fprintf(stderr, "pfcd: fatal: setgid_group \"%s\" does not exist: create it with"
+		" \"groupadd --system %s\", or set setgid_group in main.cf and build the image"
+		" again\n", setgid_group, setgid_group);
+	return 1;
+    }
+    gid_t setgid_gid = gr->gr_gid;
     char *qdir = sysroot_path(policy_value(&main_view, "queue_directory"));
     st.queue_dir = qdir;
     if (pfcd_log_open(log_where, json) < 0)
@@ -178,6 +201,7 @@ int main(int argc, char **argv)
 
     struct strbuf serr = STRBUF_INIT;
     if (qmgr_create_dirs(qdir, st.owner.pw_uid, st.owner.pw_gid, &serr) < 0
+	|| (geteuid() == 0 && pickup_create_dir(qdir, st.owner.pw_uid, setgid_gid, &serr) < 0)
 	|| listen_services(st.img, &st.listeners, &st.nlisteners, &serr) < 0) {
 	fprintf(stderr, "pfcd: fatal: %s\n", sb_str(&serr));
 	return 1;
@@ -215,9 +239,9 @@ int main(int argc, char **argv)
     sigaction(SIGCHLD, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct child kids[2] = { {"smtpd", 0}, {"qmgr", 0} };
-    kids[0].pid = spawn(&st, 1);
-    kids[1].pid = spawn(&st, 0);
+    struct child kids[NKIDS] = { {"smtpd", 0}, {"qmgr", 0}, {"pickup", 0} };
+    for (int i = 0; i < NKIDS; i++)
+	kids[i].pid = spawn(&st, (enum kid) i);
     pfcd_log("master", "daemon started -- image %s, content id %.16s, %zu listener%s",
 	     image_path, cid, st.nlisteners, st.nlisteners == 1 ? "" : "s");
 
@@ -236,13 +260,13 @@ int main(int argc, char **argv)
 	if (got_term && !stopping) {
 	    stopping = 1;
 	    pfcd_log("master", "terminating on signal 15");
-	    for (int i = 0; i < 2; i++)
+	    for (int i = 0; i < NKIDS; i++)
 		if (kids[i].pid > 0)
 		    kill(kids[i].pid, SIGTERM);
 	}
 	if (got_hup) {
 	    got_hup = 0;
-	    for (int i = 0; i < 2; i++)
+	    for (int i = 0; i < NKIDS; i++)
 		if (kids[i].pid > 0)
 		    kill(kids[i].pid, SIGHUP);
 	}
@@ -251,7 +275,7 @@ int main(int argc, char **argv)
 	    int status;
 	    pid_t pid;
 	    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < NKIDS; i++) {
 		    if (kids[i].pid != pid)
 			continue;
 		    kids[i].pid = 0;
@@ -262,12 +286,15 @@ int main(int argc, char **argv)
 			     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		    sleep(1);
 		    sigprocmask(SIG_SETMASK, &old, NULL);
-		    kids[i].pid = spawn(&st, i == 0);
+		    kids[i].pid = spawn(&st, (enum kid) i);
 		    sigprocmask(SIG_BLOCK, &block, NULL);
 		}
 	    }
 	}
-	if (stopping && kids[0].pid == 0 && kids[1].pid == 0)
+	int alive = 0;
+	for (int i = 0; i < NKIDS; i++)
+	    alive |= kids[i].pid != 0;
+	if (stopping && !alive)
 	    break;
     }
     listen_free(st.listeners, st.nlisteners);

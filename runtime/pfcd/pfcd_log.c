@@ -78,15 +78,12 @@ void pfcd_log_image(const char *content_id)
     snprintf(log_image, sizeof(log_image), "%s", content_id);
 }
 
-void pfcd_log(const char *program, const char *fmt, ...)
+static void vlog(const char *program, const char *fields, const char *fmt, va_list ap)
 {
     struct strbuf text = STRBUF_INIT, line = STRBUF_INIT;
-    va_list ap;
     char ident[160];
 
-    va_start(ap, fmt);
     sb_vprintf(&text, fmt, ap);
-    va_end(ap);
     snprintf(ident, sizeof(ident), "%s/%s", log_name, program);
     if (log_fd < 0 && !log_json) {
 	syslog(LOG_INFO, "%s[%ld]: %s", ident, pid(), text.s ? text.s : "");
@@ -97,14 +94,17 @@ void pfcd_log(const char *program, const char *fmt, ...)
 	struct tm tm;
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	sb_printf(&line, "{\"time\":\"%s.%06ldZ\",", stamp, (long) tv.tv_usec);
+	char when[80];
+	snprintf(when, sizeof(when), "%s.%06ldZ", stamp, (long) tv.tv_usec);
+	sb_addch(&line, '{');
+	json_field(&line, "time", when);
 	json_field(&line, "host", log_host);
-	sb_addch(&line, ',');
 	json_field(&line, "program", ident);
-	sb_printf(&line, ",\"pid\":%ld,", pid());
+	json_field_uint(&line, "pid", (uint64_t) pid());
 	json_field(&line, "image", log_image);
-	sb_addch(&line, ',');
 	json_field(&line, "text", text.s ? text.s : "");
+	if (fields != NULL && *fields)
+	    sb_printf(&line, ",%s", fields);
 	sb_adds(&line, "}\n");
     } else {
 	time_t now = time(NULL);
@@ -126,4 +126,22 @@ void pfcd_log(const char *program, const char *fmt, ...)
     }
     sb_free(&text);
     sb_free(&line);
+}
+
+void pfcd_log(const char *program, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog(program, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void pfcd_log_json(const char *program, const char *fields, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog(program, fields, fmt, ap);
+    va_end(ap);
 }

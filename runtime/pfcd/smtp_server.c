@@ -19,10 +19,12 @@
 #include "cleanup_msg.h"
 #include "dns.h"
 #include "engine.h"
+#include "json.h"
 #include "matchlist.h"
 #include "pfcd_log.h"
 #include "policy.h"
 #include "queue_file.h"
+#include "restriction.h"
 #include "session.h"
 #include "smtp_server.h"
 #include "smtpd_session.h"
@@ -296,11 +298,12 @@ static void log_addr(struct strbuf *out, const struct policy *p, const char *add
  * TEXT; from=<...> to=<...> proto=ESMTP helo=<...>", each part present
  * only when the session has it at that moment, as smtpd logs it.
  */
-static void tr_whatsup(void *ctx, const char *action, const char *text)
+static void tr_whatsup(void *ctx, const char *action, const char *text,
+		       const struct trace_origin *origin)
 {
     struct conn *c = ctx;
     const struct session *s = &c->s;
-    struct strbuf line = STRBUF_INIT;
+    struct strbuf line = STRBUF_INIT, fields = STRBUF_INIT;
 
     sb_printf(&line, "%s: %s: %s from %s: %s;", c->cm ? cleanup_id(c->cm) : "NOQUEUE",
 	      action, s->where, s->namaddr, text);
@@ -318,8 +321,21 @@ static void tr_whatsup(void *ctx, const char *action, const char *text)
 	sb_printf(&line, " proto=%s", s->protocol);
     if (s->helo_name)
 	sb_printf(&line, " helo=<%s>", s->helo_name);
-    pfcd_log("smtpd", "%s", sb_str(&line));
+    /* JSON lines also say which restriction decided, and where it is written. */
+    if (origin != NULL) {
+	const struct image *img = c->view->policy.img;
+	json_field(&fields, "restriction", restriction_name(origin->op));
+	if (*origin->arg)
+	    json_field(&fields, "argument", origin->arg);
+	if (origin->line != 0) {
+	    json_field(&fields, "file", img->programs[origin->program].service != IMG_NONE
+		       ? "master.cf" : "main.cf");
+	    json_field_uint(&fields, "line", origin->line);
+	}
+    }
+    pfcd_log_json("smtpd", sb_str(&fields), "%s", sb_str(&line));
     sb_free(&line);
+    sb_free(&fields);
 }
 
 /* ------------------------------------------------------------ connections */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -18,6 +20,7 @@
 #include "policy.h"
 #include "qmgr.h"
 #include "qmgr_local.h"
+#include "qmgr_trigger.h"
 #include "queue_file.h"
 #include "queue_id.h"
 #include "resolve.h"
@@ -94,9 +97,18 @@ int qmgr_create_dirs(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf 
  * outcome in the queue file, and says so on its pipe, one byte per
  * recipient; a message whose every recipient has an outcome is finished
  * here (notices, removed or deferred).
+ *
+ * The lock pfc queue honours (pfc-queue(5)) is the queue manager's: it
+ * takes flock(LOCK_EX) when it reads a message and keeps that open file
+ * (inflight.lock_fd) until the file has left active/, through every
+ * delivery process that works on it. A delivery process opens the file
+ * anew (its own open file, no lock of its own: it works under the queue
+ * manager's) and closes the lock descriptors it inherits at fork, so
+ * that a lock ends when the queue manager lets it go, never later.
  */
 struct inflight {		/* a message in active/ with deliveries out */
     char id[32];
+    int lock_fd;		/* its file, flock()ed from activate() until it leaves active/ */
     struct timeval active;	/* when it entered active/ */
     size_t pending;		/* its recipients not yet reported */
     struct inflight *prev, *next;
@@ -136,7 +148,43 @@ struct qmgr {
     struct strmap dests;	/* key -> struct dest */
     struct worker *workers;
     size_t nworkers, capworkers;
+    int trigger_fd;		/* public/qmgr (qmgr_trigger.h), or -1 */
+    long fd_room;		/* messages in active/ the open files limit leaves room for */
+    struct rlimit nofile;	/* RLIMIT_NOFILE as pfcd got it: the delivery processes' */
 };
+
+/*
+ * active_room - how many messages may be in active/ at once:
+ * qmgr_message_active_limit, and no more than the open files limit
+ * leaves room for, since each keeps its locked file open (lock_fd).
+ */
+static long active_room(const struct qmgr *q)
+{
+    return q->active_limit < q->fd_room ? q->active_limit : q->fd_room;
+}
+
+/*
+ * files_init - raise the queue manager's open files limit to its hard
+ * limit (the locks of qmgr_message_active_limit messages), and say how
+ * many messages that leaves room for: the rest is for the delivery
+ * processes' pipes, the image, the maps and the log.
+ */
+static void files_init(struct qmgr *q)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+	rl.rlim_cur = rl.rlim_max = 1024;
+    }
+    q->nofile = rl;
+    if (rl.rlim_cur < rl.rlim_max) {
+	struct rlimit up = { rl.rlim_max, rl.rlim_max };
+	if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+	    rl = up;
+    }
+    long n = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1L << 20 ? 1L << 20 : (long) rl.rlim_cur;
+    q->fd_room = n > 2048 ? n - 1024 : n / 2;
+}
 
 static void qmgr_load(struct qmgr *q, struct image *img)
 {
@@ -306,53 +354,12 @@ static int deliver_one(struct qmgr *q, const struct queue_msg *m, size_t i,
     return local;
 }
 
-/* notify_wanted - does this recipient's NOTIFY ask for a notice of kind? */
-static int notify_wanted(const struct queue_rcpt *r, int bit)
-{
-    if (r->notify == 0)
-	return bit != QNOTIFY_SUCCESS;
-    return (r->notify & bit) != 0;
-}
-
-/* notices - the bounce and success reports a finished message owes */
-static void notices(struct qmgr *q, const struct queue_msg *m)
-{
-    int *want = xcalloc(m->nrcpts, sizeof(int));
-    static const struct {
-	enum qrcpt_status status;
-	int bit;
-	enum bounce_kind kind;
-	const char *what;
-    } kinds[] = {
-	{QRCPT_BOUNCED, QNOTIFY_FAILURE, BOUNCE_FAILURE, "sender non-delivery notification"},
-	{QRCPT_SENT, QNOTIFY_SUCCESS, BOUNCE_SUCCESS, "sender delivery status notification"},
-    };
-
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-	int any = 0;
-	for (size_t i = 0; i < m->nrcpts; i++) {
-	    want[i] = m->rcpts[i].status == kinds[k].status
-		&& notify_wanted(&m->rcpts[i], kinds[k].bit);
-	    any |= want[i];
-	}
-	/* No notice to the null sender: that would loop. */
-	if (!any || *m->sender == 0)
-	    continue;
-	char id[32];
-	struct strbuf err = STRBUF_INIT;
-	if (bounce_send(&q->main, q->cfg->queue_dir, m, kinds[k].kind, want, id, sizeof(id),
-			&err) == 0)
-	    pfcd_log("bounce", "%s: %s: %s", m->id, kinds[k].what, id);
-	else
-	    pfcd_log("bounce", "warning: %s: %s: %s", m->id, kinds[k].what, sb_str(&err));
-	sb_free(&err);
-    }
-    free(want);
-}
-
 /* ------------------------------------------------------------ messages */
 
-/* mark - record st for recipient i of m, and log it unless its agent did */
+/*
+ * mark - record st for recipient i of m (with what its notices need:
+ * queue_msg_report()), and log it unless its agent did
+ */
 static void mark(const struct queue_msg *cm, size_t i, struct delivery_status *st,
 		 const char *program, const struct timeval *active, const struct timeval *start)
 {
@@ -362,7 +369,7 @@ static void mark(const struct queue_msg *cm, size_t i, struct delivery_status *s
 
     if (!st->logged)
 	log_delivery(program, m, &m->rcpts[i], st, active, start, word);
-    if (queue_msg_mark(m, i, st->status, st->dsn, sb_str(&st->reason)) < 0)
+    if (queue_msg_report(m, i, st) < 0)
 	pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
 }
 
@@ -392,8 +399,9 @@ static void finish(struct qmgr *q, struct queue_msg *m)
 	}
 	deferred = 0;
     }
+    /* The notices this attempt owes (bounce(8)'s flush as the message leaves active). */
+    bounce_flush(&q->main, q->cfg->queue_dir, m);
     if (!deferred) {
-	notices(q, m);
 	char *apath = qpath(q, QUEUE_ACTIVE, m->id);
 	if (unlink(apath) == 0)
 	    pfcd_log("qmgr", "%s: removed", m->id);
@@ -428,8 +436,10 @@ static int open_active(struct qmgr *q, const char *id, struct queue_msg *m)
     return rc < 0 ? -1 : 0;
 }
 
+/* inflight_free - f is done with (its file left active/, or pfcd stops): its lock goes */
 static void inflight_free(struct qmgr *q, struct inflight *f)
 {
+    close(f->lock_fd);
     if (f->prev)
 	f->prev->next = f->next;
     else
@@ -509,17 +519,34 @@ static void activate(struct qmgr *q, const char *from, const char *id)
     }
     free(path);
     sb_free(&err);
+    /*
+     * pfc queue moves or removes a message only while it holds this lock
+     * (pfc-queue(5)), so a message is never taken from under a delivery:
+     * held from here until the file leaves active/, by lock_fd while
+     * delivery processes work on it. When pfc queue moved it first, the
+     * rename below fails and the message is not ours.
+     */
+    flock(m.fd, LOCK_EX);
     const char *hold = queue_msg_attr(&m, "hold");
     if (hold && strcmp(from, QUEUE_INCOMING) == 0) {
-	queue_msg_close(&m);
 	move(q, from, QUEUE_HOLD, id);
+	queue_msg_close(&m);
+	return;
+    }
+    /* The same open file, so the same lock, kept after m is closed. */
+    int lock_fd = fcntl(m.fd, F_DUPFD_CLOEXEC, 0);
+    if (lock_fd < 0) {
+	pfcd_log("qmgr", "warning: %s: %m: left in %s for later", id, from);
+	queue_msg_close(&m);
 	return;
     }
     if (strcmp(from, QUEUE_ACTIVE) != 0 && move(q, from, QUEUE_ACTIVE, id) < 0) {
+	close(lock_fd);
 	queue_msg_close(&m);
 	return;
     }
     struct inflight *f = xcalloc(1, sizeof(*f));
+    f->lock_fd = lock_fd;
     snprintf(f->id, sizeof(f->id), "%s", m.id);
     gettimeofday(&f->active, NULL);
     f->next = q->inflight;
@@ -593,7 +620,7 @@ static int scan(struct qmgr *q, const char *queue, int due_only)
     closedir(d);
     free(dir);
     for (size_t i = 0; i < n; i++) {
-	if (got_term || (long) q->ninflight >= q->active_limit)
+	if (got_term || (long) q->ninflight >= active_room(q))
 	    full = !got_term;
 	else
 	    activate(q, queue, ids[i]);
@@ -657,6 +684,12 @@ static void worker_main(struct qmgr *q, struct worker *w)
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGUSR1, SIG_IGN);
+    /* The queue manager's locks stay its own: released when it lets them go (see above). */
+    for (struct inflight *f = q->inflight; f; f = f->next)
+	close(f->lock_fd);
+    if (q->trigger_fd >= 0)
+	close(q->trigger_fd);
+    setrlimit(RLIMIT_NOFILE, &q->nofile);
     gettimeofday(&start, NULL);
     for (size_t i = 0; i < n; i++)
 	if (open_active(q, w->jobs[i]->msg->id, &msgs[i]) == 0) {
@@ -845,6 +878,8 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
     q.cfg = cfg;
     strmap_init(&q.dests);
     qmgr_load(&q, img);
+    files_init(&q);
+    q.trigger_fd = qmgr_trigger_open(cfg->queue_dir);
 
     /* A crash left messages in active/: they go round again (at least once). */
     int full = scan(&q, QUEUE_ACTIVE, 0), woken = 1;
@@ -868,7 +903,7 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
 	}
 	time_t now = time(NULL);
 	/* Room again after qmgr_message_active_limit: what waited is looked at. */
-	if (full && (long) q.ninflight < q.active_limit)
+	if (full && (long) q.ninflight < active_room(&q))
 	    woken = 1;
 	if (!got_term) {
 	    /* incoming/ when the SMTP side says, and each second for what nobody announced */
@@ -884,14 +919,20 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
 	    }
 	    dispatch(&q);
 	}
-	if (q.nworkers + 1 > pcap) {
-	    pcap = 2 * (q.nworkers + 1);
+	/*
+	 * Sleep until the SMTP side queues something, pfc queue flush
+	 * writes to public/qmgr, a delivery process reports, or a second
+	 * passes (sendmail drops).
+	 */
+	if (q.nworkers + 2 > pcap) {
+	    pcap = 2 * (q.nworkers + 2);
 	    pfd = xrealloc(pfd, pcap * sizeof(*pfd));
 	}
 	pfd[0] = (struct pollfd) { got_term ? -1 : cfg->wake_fd, POLLIN, 0 };
+	pfd[1] = (struct pollfd) { got_term ? -1 : q.trigger_fd, POLLIN, 0 };
 	for (size_t i = 0; i < q.nworkers; i++)
-	    pfd[i + 1] = (struct pollfd) { q.workers[i].fd, POLLIN, 0 };
-	if (poll(pfd, q.nworkers + 1, 1000) <= 0)
+	    pfd[i + 2] = (struct pollfd) { q.workers[i].fd, POLLIN, 0 };
+	if (poll(pfd, q.nworkers + 2, 1000) <= 0)
 	    continue;
 	if (pfd[0].fd >= 0 && (pfd[0].revents & POLLIN)) {
 	    char buf[256];
@@ -899,20 +940,25 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
 	    (void) r;
 	    woken = 1;
 	}
+	if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
+	    /* Any request looks at incoming/; 'A' (pfc queue flush) at every deferred message. */
+	    if (qmgr_trigger_read(q.trigger_fd))
+		got_flush = 1;
+	    woken = 1;
+	}
 	/* From the last: worker_input() may move the last worker into slot i. */
 	for (size_t i = q.nworkers; i-- > 0;)
-	    if (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR))
+	    if (pfd[i + 2].revents & (POLLIN | POLLHUP | POLLERR))
 		worker_input(&q, i);
     }
     free(pfd);
     free(q.workers);
     strmap_free(&q.dests, dest_free);
     /* What is still in active/ is delivered at the next start. */
-    while (q.inflight) {
-	struct inflight *f = q.inflight;
-	q.inflight = f->next;
-	free(f);
-    }
+    while (q.inflight)
+	inflight_free(&q, q.inflight);
+    if (q.trigger_fd >= 0)
+	close(q.trigger_fd);
     qmgr_unload(&q);
     return 0;
 }

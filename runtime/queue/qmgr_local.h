@@ -2,7 +2,7 @@
  * qmgr_local - the queue manager's side of local delivery: a queued
  * message and one of its recipients mapped onto runtime/local/'s
  * local_deliver_rcpt(), its results logged as local(8) logs them, its
- * bounces queued through bounce.h, and forwarded mail (aliases with an
+ * notices queued through bounce.h, and forwarded mail (aliases with an
  * owner-, :include:, .forward, addresses of other transports) queued as
  * new messages with queue_writer_*(), so nothing forwarded is lost.
  */
@@ -20,7 +20,7 @@
  * below n, through the local(8) service named service of img, new
  * messages queued under queue_dir; Maildir writes of the same user are
  * synced together (local_deliver_batch()). Logs one line per result
- * (program "local"), sends the bounces of expanded addresses itself, and
+ * (program "local"), sends the notices of expanded addresses itself, and
  * sets sts[i] to what the queue records for the recipient (logged set:
  * the caller logs nothing more). The agent is kept for the next call
  * with the same image.

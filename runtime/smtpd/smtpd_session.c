@@ -27,6 +27,13 @@
 #include "xalloc.h"
 
 /* EHLO keywords that smtpd_discard_ehlo_keywords can remove (ehlo_mask.c). */
+/*
+ * Stand-alone mode ("sendmail -bs", SESSION_STAND_ALONE): the client is
+ * the local user on a pipe, as smtpd -S serves it: no restriction runs,
+ * no ETRN, XCLIENT, XFORWARD, TLS or bare-LF policing.
+ */
+#define STAND_ALONE(ss)	(((ss)->s->flags & SESSION_STAND_ALONE) != 0)
+
 #define EHLO_PIPELINING		(1u << 0)
 #define EHLO_SIZE		(1u << 1)
 #define EHLO_VRFY		(1u << 2)
@@ -235,6 +242,8 @@ static void mail_reset(struct smtpd_session *ss)
     free(ss->queue_id);
     ss->queue_id = NULL;
     session_set(&s->sender, NULL);
+    session_set(&s->dsn_envid, NULL);
+    s->dsn_ret = s->body_type = NULL;
     s->flags &= ~SESSION_SMTPUTF8;
     session_set(&s->saved_filter, NULL);
     session_set(&s->saved_redirect, NULL);
@@ -440,7 +449,7 @@ static int extract_addr(struct smtpd_session *ss, const char *arg, int allow_emp
 	const char *a = sb_str(&buf);
 	if ((*a == 0 && !allow_empty) || (strict && *a == '@'))
 	    err = 1;
-	else if (*a != 0) {
+	else if (*a != 0 && !STAND_ALONE(ss)) {
 	    /* smtpd_check_addr(): the address must resolve, and an ASCII domain without SMTPUTF8 */
 	    struct resolve_reply r;
 	    resolve_reply_init(&r);
@@ -501,7 +510,8 @@ static int helo_common(struct smtpd_session *ss, struct token *argv, size_t argc
     }
     if (argc > 2)
 	collapse_args(argv, argc);
-    if (!ss->delay_reject && (err = engine_check_helo(s, argv[1].text)) != NULL) {
+    if (!STAND_ALONE(ss) && !ss->delay_reject
+	&& (err = engine_check_helo(s, argv[1].text)) != NULL) {
 	reply(ss, "%s", err);
 	return -1;
     }
@@ -611,12 +621,35 @@ static int xtext_ok(const char *text)
     return 1;
 }
 
+/* xtext_decode - RFC 3461 xtext, or the text itself when it is not xtext */
+static char *xtext_decode(const char *raw)
+{
+    struct strbuf out = STRBUF_INIT;
+
+    for (const char *cp = raw; *cp; cp++) {
+	unsigned value;
+	if (*cp == '+' && isxdigit((unsigned char) cp[1]) && isxdigit((unsigned char) cp[2])
+	    && sscanf(cp + 1, "%2x", &value) == 1) {
+	    sb_addch(&out, (int) value);
+	    cp += 2;
+	} else if (*cp == '+') {
+	    sb_free(&out);
+	    return xstrdup(raw);
+	} else {
+	    sb_addch(&out, *cp);
+	}
+    }
+    sb_addn(&out, "", 0);
+    return sb_detach(&out);
+}
+
 static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 {
     struct session *s = ss->s;
     const char *err;
     char *addr;
-    int dsn_ret = 0, dsn_envid = 0;
+    const char *dsn_ret = NULL, *body_type = NULL;
+    char *dsn_envid = NULL;
 
     s->flags &= ~SESSION_SMTPUTF8;
     if (ss->helo_required && s->helo_name == NULL) {
@@ -650,6 +683,7 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 		s->flags |= SESSION_SMTPUTF8;
     if (extract_addr(ss, argv[2].text, 1, ss->strict_rfc821, &addr) < 0) {
 	free(addr);
+	free(dsn_envid);
 	s->error_mask |= ERR_PROTOCOL;
 	reply(ss, "501 5.1.7 Bad sender address syntax");
 	return -1;
@@ -657,12 +691,14 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
     for (size_t i = 3; i < argc; i++) {
 	const char *arg = argv[i].text;
 	if (strcasecmp(arg, "BODY=8BITMIME") == 0 || strcasecmp(arg, "BODY=7BIT") == 0) {
+	    body_type = strcasecmp(arg + 5, "7BIT") == 0 ? "7BIT" : "8BITMIME";
 	    continue;
 	} else if (strncasecmp(arg, "SIZE=", 5) == 0) {
 	    if (!all_digits(arg + 5)) {
 		s->error_mask |= ERR_PROTOCOL;
 		reply(ss, "501 5.5.4 Bad message size syntax");
 		free(addr);
+		free(dsn_envid);
 		return -1;
 	    }
 	    errno = 0;
@@ -671,6 +707,7 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 		s->error_mask |= ERR_POLICY;
 		reply(ss, "552 5.3.4 Message size exceeds file system imposed limit");
 		free(addr);
+		free(dsn_envid);
 		return -1;
 	    }
 	    ss->msg_size = (long) size;
@@ -687,6 +724,7 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 		s->error_mask |= ERR_PROTOCOL;
 		reply(ss, "501 5.5.4 Error: XVERP needs two characters from %s", filter);
 		free(addr);
+		free(dsn_envid);
 		return -1;
 	    }
 	    free(ss->verp_delims);
@@ -696,33 +734,38 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 		s->error_mask |= ERR_PROTOCOL;
 		reply(ss, "501 5.7.1 DSN support is disabled");
 		free(addr);
+		free(dsn_envid);
 		return -1;
 	    }
 	    if (dsn_ret || !dsn_ret_ok(arg + 4)) {
 		s->error_mask |= ERR_PROTOCOL;
 		reply(ss, "501 5.5.4 Bad RET parameter syntax");
 		free(addr);
+		free(dsn_envid);
 		return -1;
 	    }
-	    dsn_ret = 1;
+	    dsn_ret = strcasecmp(arg + 4, "HDRS") == 0 ? "HDRS" : "FULL";
 	} else if (strncasecmp(arg, "ENVID=", 6) == 0) {
 	    if (ss->ehlo_discard & EHLO_DSN) {
 		s->error_mask |= ERR_PROTOCOL;
 		reply(ss, "501 5.7.1 DSN support is disabled");
 		free(addr);
+		free(dsn_envid);
 		return -1;
 	    }
 	    if (dsn_envid || !xtext_ok(arg + 6)) {
 		s->error_mask |= ERR_PROTOCOL;
 		reply(ss, "501 5.5.4 Bad ENVID parameter syntax");
 		free(addr);
+		free(dsn_envid);
 		return -1;
 	    }
-	    dsn_envid = 1;
+	    dsn_envid = xtext_decode(arg + 6);
 	} else {
 	    s->error_mask |= ERR_PROTOCOL;
 	    reply(ss, "555 5.5.4 Unsupported option: %s", arg);
 	    free(addr);
+	    free(dsn_envid);
 	    return -1;
 	}
     }
@@ -734,15 +777,20 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
     if (err != NULL) {
 	reply(ss, "%s", err);
 	free(addr);
+	free(dsn_envid);
 	return -1;
     }
-    if (!ss->delay_reject && (err = engine_check_mail(s, addr)) != NULL) {
+    if (!STAND_ALONE(ss) && !ss->delay_reject && (err = engine_check_mail(s, addr)) != NULL) {
 	mail_reset(ss);
 	reply(ss, "%s", err);
 	free(addr);
+	free(dsn_envid);
 	return -1;
     }
     s->sender = addr;
+    s->dsn_envid = dsn_envid;
+    s->dsn_ret = dsn_ret;
+    s->body_type = body_type;
     reply(ss, "250 2.1.0 Ok");
     return 0;
 }
@@ -845,7 +893,12 @@ static int cmd_rcpt(struct smtpd_session *ss, struct token *argv, size_t argc)
 		reply(ss, "501 5.5.4 Error: Bad ORCPT parameter syntax");
 		goto fail;
 	    }
-	    orcpt = xstrdup(arg + 6);
+	    /* Kept as TYPE;ADDRESS with the xtext decoded, as Postfix's queue file has it. */
+	    struct strbuf value = STRBUF_INIT;
+	    char *decoded = xtext_decode(semi + 1);
+	    sb_printf(&value, "%.*s%s", (int) (semi + 1 - (arg + 6)), arg + 6, decoded);
+	    free(decoded);
+	    orcpt = sb_detach(&value);
 	} else {
 	    s->error_mask |= ERR_PROTOCOL;
 	    reply(ss, "555 5.5.4 Unsupported option: %s", arg);
@@ -861,7 +914,7 @@ static int cmd_rcpt(struct smtpd_session *ss, struct token *argv, size_t argc)
 	s->error_mask |= ERR_POLICY;
 	return -1;
     }
-    if ((err = engine_check_rcpt(s, addr)) != NULL) {
+    if (!STAND_ALONE(ss) && (err = engine_check_rcpt(s, addr)) != NULL) {
 	reply(ss, "%s", err);
 	goto fail;
     }
@@ -869,6 +922,16 @@ static int cmd_rcpt(struct smtpd_session *ss, struct token *argv, size_t argc)
     s->rcpt_count++;
     if (s->recipient == NULL)
 	s->recipient = xstrdup(addr);
+    if (orcpt == NULL) {
+	/* No ORCPT: Postfix's smtpd records the address as the client gave it. */
+	const char *given = argv[2].text;
+	size_t len = strlen(given);
+	if (len >= 2 && given[0] == '<' && given[len - 1] == '>')
+	    given++, len -= 2;
+	struct strbuf value = STRBUF_INIT;
+	sb_printf(&value, "rfc822;%.*s", (int) len, given);
+	orcpt = sb_detach(&value);
+    }
     if (ss->ops && ss->ops->recipient)
 	ss->ops->recipient(ss->ops->ctx, addr, dsn_notify, orcpt);
     reply(ss, "250 2.1.5 Ok");
@@ -909,7 +972,7 @@ static int post_message(struct smtpd_session *ss, int bdat)
     const char *err;
 
     s->where = "END-OF-MESSAGE";
-    if (ss->err == STAT_OK && (err = engine_check_eod(s)) != NULL) {
+    if (ss->err == STAT_OK && !STAND_ALONE(ss) && (err = engine_check_eod(s)) != NULL) {
 	reply(ss, "%s", err);
 	/* smtpd 3.7 keeps the transaction here (SPEC-runtime 0.4, 11). */
 	abort_message(ss);
@@ -1000,7 +1063,7 @@ static int cmd_data(struct smtpd_session *ss, struct token *argv, size_t argc)
 	reply(ss, "501 5.5.4 Syntax: DATA");
 	return -1;
     }
-    if ((err = engine_check_data(s)) != NULL) {
+    if (!STAND_ALONE(ss) && (err = engine_check_data(s)) != NULL) {
 	reply(ss, "%s", err);
 	return -1;
     }
@@ -1081,7 +1144,7 @@ static int cmd_bdat(struct smtpd_session *ss, struct token *argv, size_t argc)
 	    }
 	    return skip_bdat(ss, size, last, "554 5.5.1 Error: no valid recipients");
 	}
-	if ((err = engine_check_data(s)) != NULL)
+	if (!STAND_ALONE(ss) && (err = engine_check_data(s)) != NULL)
 	    return skip_bdat(ss, size, last, "%s", err);
     }
     if (ss->message_limit > 0 && ss->act_size > ss->message_limit - size) {
@@ -1159,7 +1222,7 @@ static int cmd_vrfy(struct smtpd_session *ss, struct token *argv, size_t argc)
 	reply(ss, "501 5.1.3 Bad recipient address syntax");
 	return -1;
     }
-    err = engine_check_rcpt(s, addr);
+    err = STAND_ALONE(ss) ? NULL : engine_check_rcpt(s, addr);
     s->flags = saved_flags;
     free(addr);
     if (err != NULL) {
@@ -1197,6 +1260,11 @@ static int cmd_etrn(struct smtpd_session *ss, struct token *argv, size_t argc)
     if (!valid_hostname(domain, 0) && !valid_mailhost_literal(domain, 0)) {
 	s->error_mask |= ERR_PROTOCOL;
 	reply(ss, "501 Error: invalid parameter syntax");
+	return -1;
+    }
+    if (STAND_ALONE(ss)) {
+	note(ss, "warning: do not use ETRN in \"sendmail -bs\" mode");
+	reply(ss, "458 Unable to queue messages");
 	return -1;
     }
     if ((err = engine_check_etrn(s, domain)) != NULL) {
@@ -1301,28 +1369,6 @@ static int cmd_auth(struct smtpd_session *ss, struct token *argv, size_t argc)
 }
 
 static void greet(struct smtpd_session *ss);
-
-/* xtext_decode - RFC 3461 xtext, or the text itself when it is not xtext */
-static char *xtext_decode(const char *raw)
-{
-    struct strbuf out = STRBUF_INIT;
-
-    for (const char *cp = raw; *cp; cp++) {
-	unsigned value;
-	if (*cp == '+' && isxdigit((unsigned char) cp[1]) && isxdigit((unsigned char) cp[2])
-	    && sscanf(cp + 1, "%2x", &value) == 1) {
-	    sb_addch(&out, (int) value);
-	    cp += 2;
-	} else if (*cp == '+') {
-	    sb_free(&out);
-	    return xstrdup(raw);
-	} else {
-	    sb_addch(&out, *cp);
-	}
-    }
-    sb_addn(&out, "", 0);
-    return sb_detach(&out);
-}
 
 /* The attributes of XFORWARD, in xforward[] order. */
 static const char *const xforward_names[] = {
@@ -1557,8 +1603,8 @@ static int cmd_xclient(struct smtpd_session *ss, struct token *argv, size_t argc
 	free(s->namaddr);
 	s->namaddr = xconcat(s->name, "[", s->addr, "]", (char *) NULL);
     }
-    ss->xclient_allowed = match_namadr(s, "smtpd_authorized_xclient_hosts", s->name, s->addr)
-	== MATCH_YES;
+    ss->xclient_allowed = !STAND_ALONE(ss)
+	&& match_namadr(s, "smtpd_authorized_xclient_hosts", s->name, s->addr) == MATCH_YES;
     if (!got_helo)
 	helo_reset(ss);
     if (!got_proto)
@@ -1746,7 +1792,7 @@ static void greet(struct smtpd_session *ss)
     const char *err;
 
     s->where = "CONNECT";
-    if (!ss->delay_reject && (err = engine_check_client(s)) != NULL) {
+    if (!STAND_ALONE(ss) && !ss->delay_reject && (err = engine_check_client(s)) != NULL) {
 	s->error_mask |= ERR_POLICY;
 	free(ss->access_denied);
 	ss->access_denied = xstrdup(err);
@@ -2072,14 +2118,17 @@ struct smtpd_session *smtpd_session_open(struct engine *e, struct session *s,
 	: strcasecmp(bare, "normalize") == 0 || strcasecmp(bare, "yes") == 0
 	? BARE_LF_NORMALIZE : BARE_LF_NO;
     ss->bare_lf_code = (int) policy_int(p, "smtpd_forbid_bare_newline_reject_code", 550);
-    ss->detect_bare_lf = ss->bare_lf != BARE_LF_NO
+    ss->detect_bare_lf = !STAND_ALONE(ss) && ss->bare_lf != BARE_LF_NO
 	&& match_namadr(s, "smtpd_forbid_bare_newline_exclusions", s->name, s->addr)
 	!= MATCH_YES;
-    ss->xclient_allowed = match_namadr(s, "smtpd_authorized_xclient_hosts", s->name, s->addr)
-	== MATCH_YES;
+    ss->xclient_allowed = !STAND_ALONE(ss)
+	&& match_namadr(s, "smtpd_authorized_xclient_hosts", s->name, s->addr) == MATCH_YES;
     /* XFORWARD is judged once, by the client that connected (XCLIENT cannot grant it). */
-    ss->xforward_allowed = match_namadr(s, "smtpd_authorized_xforward_hosts", s->name, s->addr)
-	== MATCH_YES;
+    ss->xforward_allowed = !STAND_ALONE(ss)
+	&& match_namadr(s, "smtpd_authorized_xforward_hosts", s->name, s->addr) == MATCH_YES;
+    /* "sendmail -bs" has no TLS (smtpd.c turns it off in stand-alone mode). */
+    if (STAND_ALONE(ss))
+	ss->use_tls = ss->enforce_tls = ss->tls_auth_only = 0;
     char *err = NULL;
     ss->v4 = ss->v6 = 1;
     if (host_protocols(policy_value(p, "inet_protocols"), &ss->v4, &ss->v6, &err) < 0)

@@ -52,90 +52,120 @@ done
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/check-sarif.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
-# validate_sarif FILE - print each schema violation; fail if there is one.
-validate_sarif() {
+# The checks, all in one python3 run (one run per file costs seconds under
+# the sanitizers' load; the schema is read and checked once).  MANIFEST
+# has one line per configuration: "OUTDIR<TAB>NAME<TAB>NOTES" (NOTES=1: the
+# github lines show the notes).  For each FORMAT it writes
+# OUTDIR/problems.FORMAT, empty when the output is right:
+#   sarif   valid against the schema;
+#   json    parses;
+#   github  one workflow command per JSON finding, in order, with its
+#           level, file, line and col (notes counted on a last line
+#           unless shown);
+#   and for "many findings" (sarif, json): the UTF-8 comes back decoded:
+#   some message says "café" (well-formed UTF-8 is copied, not escaped
+#   byte by byte into "cafÃ©"), and the Latin-1 byte of "caf\xe9" comes
+#   back as U+FFFD.
+# A first line "BROKEN<TAB>FILE" names the negative control: its schema
+# violations go to FILE.problems, and there must be some.
+run_checks() {
     "$PYTHON" - "$SARIF_SCHEMA" "$1" <<'EOF'
-import json, sys
+import json, re, sys
 import jsonschema
+
 schema = json.load(open(sys.argv[1], encoding="utf-8"))
-doc = json.load(open(sys.argv[2], encoding="utf-8"))
 cls = jsonschema.validators.validator_for(schema)
 cls.check_schema(schema)
-errors = sorted(cls(schema).iter_errors(doc), key=lambda e: list(e.absolute_path))
-for e in errors[:10]:
-    print("/".join(str(p) for p in e.absolute_path) + ": " + e.message[:300])
-sys.exit(1 if errors else 0)
-EOF
-}
+validator = cls(schema)
 
-# check_utf8 FORMAT FILE - the UTF-8 of the "many findings" configuration
-# comes back decoded: some message says "café" (well-formed UTF-8 is
-# copied, not escaped byte by byte into "cafÃ©"), and the Latin-1 byte of
-# "caf\xe9" comes back as U+FFFD.
-check_utf8() {
-    "$PYTHON" - "$1" "$2" <<'EOF'
-import json, sys
-fmt, path = sys.argv[1], sys.argv[2]
-doc = json.load(open(path, encoding="utf-8"))
-if fmt == "json":
-    messages = [f["message"] for f in doc["findings"]]
-else:
-    messages = [r["message"]["text"] for run in doc["runs"] for r in run["results"]]
-bad = []
-if not any("caf\u00e9_limit" in m for m in messages):
-    bad.append("no message says caf\u00e9_limit (UTF-8 not round-tripped)")
-if not any("caf\ufffd_latin1" in m for m in messages):
-    bad.append("no message says caf\ufffd_latin1 (a byte that is not UTF-8 is not U+FFFD)")
-if any("\u00c3" in m for m in messages):
-    bad.append("a message has mojibake (UTF-8 decoded as Latin-1)")
-for b in bad:
-    print(b.encode("ascii", "backslashreplace").decode())
-sys.exit(1 if bad else 0)
-EOF
-}
+def sarif_problems(path):
+    doc = json.load(open(path, encoding="utf-8"))
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    return ["/".join(str(p) for p in e.absolute_path) + ": " + e.message[:300]
+            for e in errors[:10]]
 
-# check_github JSON GITHUB NOTES - the github lines match the JSON findings
-# (NOTES=1: the notes are shown, else counted on a last line).
-check_github() {
-    "$PYTHON" - "$1" "$2" "$3" <<'EOF'
-import json, re, sys
-findings = json.load(open(sys.argv[1], encoding="utf-8"))["findings"]
-lines = open(sys.argv[2], encoding="utf-8", errors="replace").read().splitlines()
-level = {"error": "error", "warning": "warning", "note": "notice"}
-bad = []
-if sys.argv[3] != "1":
-    hidden = sum(1 for f in findings if f["severity"] == "note")
-    findings = [f for f in findings if f["severity"] != "note"]
-    if hidden:
-        want = "::notice title=pfc check::%d note%s not shown (pfc check --notes shows them)" % (
-            hidden, "" if hidden == 1 else "s")
-        if not lines or lines[-1] != want:
-            bad.append("last line %r, expected %r" % (lines[-1] if lines else None, want))
-        lines = lines[:-1]
-if len(lines) != len(findings):
-    bad.append("%d lines for %d findings" % (len(lines), len(findings)))
-line_re = re.compile(r"^::(error|warning|notice) ([^:]*)::(.*)$")
-for i, (f, l) in enumerate(zip(findings, lines)):
-    m = line_re.match(l)
-    if not m:
-        bad.append("line %d is no workflow command: %s" % (i + 1, l))
+def utf8_problems(fmt, path):
+    doc = json.load(open(path, encoding="utf-8"))
+    if fmt == "json":
+        messages = [f["message"] for f in doc["findings"]]
+    else:
+        messages = [r["message"]["text"] for run in doc["runs"] for r in run["results"]]
+    bad = []
+    if not any("caf\u00e9_limit" in m for m in messages):
+        bad.append("no message says caf\u00e9_limit (UTF-8 not round-tripped)")
+    if not any("caf\ufffd_latin1" in m for m in messages):
+        bad.append("no message says caf\ufffd_latin1 (a byte that is not UTF-8 is not U+FFFD)")
+    if any("\u00c3" in m for m in messages):
+        bad.append("a message has mojibake (UTF-8 decoded as Latin-1)")
+    return [b.encode("ascii", "backslashreplace").decode() for b in bad]
+
+def github_problems(json_path, github_path, notes):
+    findings = json.load(open(json_path, encoding="utf-8"))["findings"]
+    lines = open(github_path, encoding="utf-8", errors="replace").read().splitlines()
+    level = {"error": "error", "warning": "warning", "note": "notice"}
+    bad = []
+    if not notes:
+        hidden = sum(1 for f in findings if f["severity"] == "note")
+        findings = [f for f in findings if f["severity"] != "note"]
+        if hidden:
+            want = "::notice title=pfc check::%d note%s not shown (pfc check --notes shows them)" % (
+                hidden, "" if hidden == 1 else "s")
+            if not lines or lines[-1] != want:
+                bad.append("last line %r, expected %r" % (lines[-1] if lines else None, want))
+            lines = lines[:-1]
+    if len(lines) != len(findings):
+        bad.append("%d lines for %d findings" % (len(lines), len(findings)))
+    line_re = re.compile(r"^::(error|warning|notice) ([^:]*)::(.*)$")
+    for i, (f, l) in enumerate(zip(findings, lines)):
+        m = line_re.match(l)
+        if not m:
+            bad.append("line %d is no workflow command: %s" % (i + 1, l))
+            continue
+        props = dict(p.split("=", 1) for p in m.group(2).split(",") if "=" in p)
+        want = {"title": f["rule"]}
+        if f.get("file"):
+            want["file"] = f["file"]
+        if f.get("line"):
+            want["line"] = str(f["line"])
+        if f.get("column"):
+            want["col"] = str(f["column"])
+        if m.group(1) != level.get(f["severity"]):
+            bad.append("line %d: ::%s for a %s" % (i + 1, m.group(1), f["severity"]))
+        for k, v in want.items():
+            if props.get(k) != v:
+                bad.append("line %d: %s=%s, expected %s" % (i + 1, k, props.get(k), v))
+    return bad[:10]
+
+def guarded(check, *args):
+    try:
+        return check(*args)
+    except Exception as e:          # unreadable or unparsable output
+        return ["%s: %s" % (type(e).__name__, str(e)[:300])]
+
+def write(path, problems):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(p + "\n" for p in problems))
+
+for line in open(sys.argv[2], encoding="utf-8"):
+    outdir, name, notes = line.rstrip("\n").split("\t")
+    if outdir == "BROKEN":
+        write(name + ".problems", guarded(sarif_problems, name))
         continue
-    props = dict(p.split("=", 1) for p in m.group(2).split(",") if "=" in p)
-    want = {"title": f["rule"]}
-    if f.get("file"):
-        want["file"] = f["file"]
-    if f.get("line"):
-        want["line"] = str(f["line"])
-    if f.get("column"):
-        want["col"] = str(f["column"])
-    if m.group(1) != level.get(f["severity"]):
-        bad.append("line %d: ::%s for a %s" % (i + 1, m.group(1), f["severity"]))
-    for k, v in want.items():
-        if props.get(k) != v:
-            bad.append("line %d: %s=%s, expected %s" % (i + 1, k, props.get(k), v))
-for b in bad[:10]:
-    print(b)
-sys.exit(1 if bad else 0)
+    probs = {"sarif": guarded(sarif_problems, outdir + "/out.sarif")}
+    try:
+        json.load(open(outdir + "/out.json", encoding="utf-8"))
+        probs["json"] = []
+        probs["github"] = guarded(github_problems, outdir + "/out.json",
+                                  outdir + "/out.github", notes == "1")
+    except Exception as e:
+        probs["json"] = ["does not parse: %s" % str(e)[:300]]
+        probs["github"] = ["no JSON findings to compare with"]
+    if name == "many findings":
+        for fmt in ("sarif", "json"):
+            if not probs[fmt]:
+                probs[fmt] = guarded(utf8_problems, fmt, outdir + "/out." + fmt)
+    for fmt, p in probs.items():
+        write(outdir + "/problems." + fmt, p)
 EOF
 }
 
@@ -214,47 +244,56 @@ cat >"$scratch/broken.sarif" <<'EOF'
 {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "pfc"}},
   "results": [{"ruleId": "x", "level": "fatal", "message": {"txt": "no"}}]}]}
 EOF
-if out=$(validate_sarif "$scratch/broken.sarif" 2>&1); then
-    echo "not ok $n - a broken SARIF log is rejected: the validator accepted it"
-    failed=1
-else
-    echo "ok $n - a broken SARIF log is rejected"
-    printf '%s\n' "$out" | sed 's/^/# /'
-fi
 
+# pfc check on every configuration in every format; then the checks.
+printf 'BROKEN\t%s\t\n' "$scratch/broken.sarif" >"$scratch/manifest"
+i=0
 for c in "${configs[@]}"; do
     IFS=$'\t' read -r name dir argsfile <<<"$c"
+    i=$((i + 1))
+    o=$scratch/out-$i
+    mkdir -p "$o"
     args=()
     [ -n "$argsfile" ] && [ -f "$argsfile" ] && mapfile -t args <"$argsfile"
+    notes=0
+    for a in "${args[@]}"; do
+        case $a in --notes|-v) notes=1 ;; esac
+    done
+    for fmt in sarif json github; do
+        (cd "$dir" && "$PFC" check -c . "${args[@]}" --format=$fmt) \
+            >"$o/out.$fmt" 2>"$o/err.$fmt"
+        echo $? >"$o/rc.$fmt"
+    done
+    printf '%s\t%s\t%s\n' "$o" "$name" "$notes" >>"$scratch/manifest"
+done
+run_checks "$scratch/manifest" || echo "# the checker stopped: exit $?"
+
+if [ -s "$scratch/broken.sarif.problems" ]; then
+    echo "ok $n - a broken SARIF log is rejected"
+    sed 's/^/# /' "$scratch/broken.sarif.problems"
+else
+    echo "not ok $n - a broken SARIF log is rejected: the validator accepted it"
+    failed=1
+fi
+
+i=0
+for c in "${configs[@]}"; do
+    IFS=$'\t' read -r name dir argsfile <<<"$c"
+    i=$((i + 1))
+    o=$scratch/out-$i
     for fmt in sarif json github; do
         n=$((n + 1))
-        (cd "$dir" && "$PFC" check -c . "${args[@]}" --format=$fmt) \
-            >"$scratch/out.$fmt" 2>"$scratch/err.$fmt"
-        rc=$?
         problems=""
-        [ $fmt = github ] || [ -s "$scratch/out.$fmt" ] || problems+="no output"$'\n'
+        rc=$(cat "$o/rc.$fmt")
+        [ $fmt = github ] || [ -s "$o/out.$fmt" ] || problems+="no output"$'\n'
         case $rc in 0|1) ;; *) problems+="exit status $rc"$'\n' ;; esac
-        [ -s "$scratch/err.$fmt" ] && problems+="stderr: $(head -c 300 "$scratch/err.$fmt")"$'\n'
-        case $fmt in
-            sarif) out=$(validate_sarif "$scratch/out.sarif" 2>&1) || problems+=$out$'\n' ;;
-            json) out=$("$PYTHON" -m json.tool "$scratch/out.json" 2>&1 >/dev/null) ||
-                      problems+="does not parse: $out"$'\n' ;;
-            github)
-                if ! "$PYTHON" -m json.tool "$scratch/out.json" >/dev/null 2>&1; then
-                    problems+="no JSON findings to compare with"$'\n'
-                else
-                    notes=0
-                    for a in "${args[@]}"; do
-                        case $a in --notes|-v) notes=1 ;; esac
-                    done
-                    out=$(check_github "$scratch/out.json" "$scratch/out.github" $notes 2>&1) ||
-                        problems+=$out$'\n'
-                fi ;;
-        esac
-        if [ "$name" = "many findings" ] && [ $fmt != github ] && [ -z "$problems" ]; then
-            out=$(check_utf8 $fmt "$scratch/out.$fmt" 2>&1) || problems+=$out$'\n'
+        [ -s "$o/err.$fmt" ] && problems+="stderr: $(head -c 300 "$o/err.$fmt")"$'\n'
+        if [ -f "$o/problems.$fmt" ]; then
+            problems+=$(cat "$o/problems.$fmt")
+        else
+            problems+="not checked (the checker stopped)"
         fi
-        nres=$(grep -c '"ruleId"' "$scratch/out.sarif" 2>/dev/null)
+        nres=$(grep -c '"ruleId"' "$o/out.sarif" 2>/dev/null)
         if [ -z "$problems" ]; then
             if [ $fmt = sarif ]; then
                 echo "ok $n - $fmt: $name ($nres results)"
@@ -263,7 +302,7 @@ for c in "${configs[@]}"; do
             fi
         else
             echo "not ok $n - $fmt: $name"
-            printf '%s' "$problems" | sed 's/^/# /'
+            printf '%s\n' "$problems" | sed 's/^/# /'
             failed=1
         fi
     done

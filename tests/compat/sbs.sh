@@ -48,9 +48,10 @@
 #         cases are skipped with pfc build's reason, as for trace.
 #         tests/compat/sbs-pfcd.sh is this target in make check.
 #  5. sbs_compare.py compares each pair with queue ids masked; each case is
-#     one TAP result, a listed known difference (KNOWN_DIFFS below) is a
-#     SKIP with its reason, and the last lines say "identical: N/M" and
-#     the run time.
+#     one TAP result; a case with nothing to compare (KNOWN_DIFFS below:
+#     Postfix crashed; or the target refuses the configuration by design)
+#     is a SKIP with its reason, left out of M; the last lines say
+#     "identical: N/M compared", list the cases left out, and the run time.
 #
 # Left out: what needs DNS (reject_unknown_*, reject_rbl_* and the other
 # DNS lists, check_*_{a,mx,ns}_access, permit_mx_backup, client names that
