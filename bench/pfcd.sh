@@ -3,27 +3,35 @@
 # side (issue 14 point 10), as root:
 #
 #  1. Throughput (and the CPU time each server's processes used, which
-#     the machine's other load does not inflate): smtp-source (Debian's postfix package) with SESSIONS
-#     sessions sending MESSAGES messages of SIZE bytes, one per session,
-#     to each server on its own loopback port; the time from the first
-#     connection to the log line of the last delivery; msgs/s of each and
-#     the ratio pfcd/Postfix.  Both with the same durability: Postfix's
-#     cleanup fsyncs each queue file before smtpd's 250, pfcd syncs its
-#     queue files (group commit) before its 250s.  The transport is
-#     discard: (both log "status=sent" for each message), and, when pfcd
-#     was built with local delivery (runtime/local in the source tree),
-#     a second run delivers to a local user's Maildir/ on both.
+#     the machine's other load does not inflate): smtp-source (Debian's
+#     postfix package) with SESSIONS sessions sending MESSAGES messages
+#     of SIZE bytes, one per session, to each server on its own loopback
+#     port; msgs/s of each and the ratio pfcd/Postfix. Both with the same
+#     durability: Postfix's cleanup fsyncs each queue file before
+#     smtpd's 250 and local(8) fsyncs each Maildir file before it counts;
+#     pfcd syncs its queue files (group commit across sessions) before
+#     its 250s and its Maildir files (one sync per delivery process's
+#     batch) before any is linked into new/. Two runs:
+#       discard  the transport is discard: (both log "status=sent" for
+#                each message): the time from the first connection to the
+#                last such log line;
+#       maildir  (when pfcd was built with local delivery, runtime/local)
+#                to a local user's Maildir/ on both: the time from the
+#                first connection until the last message is in Maildir/new
+#                (each checked: MESSAGES files there, no bounce).
 #  2. pfcd's SMTP process RSS with IDLE idle sessions (each greeted).
-#  3. Boot to ready: from exec to the first accepted connection, for pfcd
-#     (median of 5) and, for reference, "postfix start" (once).
+#  3. Boot to ready: from exec to the first 220 greeting, for pfcd with an
+#     image of BOOT_ENTRIES virtual_alias_maps entries (median of 5) and,
+#     for reference, "postfix start" (once).
 #
 # The machine is shared: print `uptime` with the figures (this script
-# does, before and after).
+# does, before and after), and run it more than once.
 #
 # Environment:
 #   PFC, PFCD  the binaries (default: ../pfc and ../pfcd beside bench/,
 #              as in an in-tree build; set them for _build/dev)
-#   SESSIONS (20), MESSAGES (5000), SIZE (1000), IDLE (1000)
+#   SESSIONS (20), MESSAGES (5000), SIZE (1000), IDLE (1000),
+#   BOOT_ENTRIES (1000000)
 #   NO_POSTFIX=1  pfcd alone
 
 set -u
@@ -37,7 +45,9 @@ SESSIONS=${SESSIONS:-20}
 MESSAGES=${MESSAGES:-5000}
 SIZE=${SIZE:-1000}
 IDLE=${IDLE:-1000}
+BOOT_ENTRIES=${BOOT_ENTRIES:-1000000}
 . "$here/../tests/e2e/postfix_private.sh"
+. "$here/virtual-data.sh"
 
 die() { echo "pfcd.sh: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "run as root (pfcd binds and changes user; postfix start)"
@@ -45,7 +55,7 @@ die() { echo "pfcd.sh: $*" >&2; exit 2; }
 SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
 [ -x "$SMTP_SOURCE" ] || die "smtp-source not found (Debian: postfix)"
 [ -n "${NO_POSTFIX:-}" ] || command -v postfix >/dev/null 2>&1 || die "postfix not installed (or NO_POSTFIX=1)"
-for v in SESSIONS MESSAGES SIZE IDLE; do
+for v in SESSIONS MESSAGES SIZE IDLE BOOT_ENTRIES; do
     case ${!v} in ''|*[!0-9]*|0) die "$v must be a positive integer" ;; esac
 done
 ulimit -n $((IDLE + 1000)) 2>/dev/null || die "cannot raise the descriptor limit for $IDLE sessions"
@@ -71,12 +81,21 @@ useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || die "use
 
 freeport() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
-# wait_count FILE N: until FILE has N delivery lines (status=sent); at most 600 s
+# delivered WHERE: how many messages are delivered: files in WHERE when
+# it is a directory (a Maildir's new/), else status=sent lines of the log WHERE
+delivered() {
+    if [ -d "$1" ] || [ "${1%/new}" != "$1" ]; then
+        ls -f "$1" 2>/dev/null | grep -vc '^\.'
+    else
+        grep -c 'status=sent' "$1" 2>/dev/null
+    fi
+}
+# wait_count WHERE N: until N are delivered; at most 600 s
 wait_count() {
     local i
-    for i in $(seq 6000); do
-        [ "$(grep -c 'status=sent' "$1" 2>/dev/null)" -ge "$2" ] && return 0
-        sleep 0.1
+    for i in $(seq 12000); do
+        [ "$(delivered "$1")" -ge "$2" ] && return 0
+        sleep 0.05
     done
     return 1
 }
@@ -125,28 +144,29 @@ start_pfcd() {
 }
 stop_pfcd() { kill -TERM "$pfcd_pid"; wait "$pfcd_pid" 2>/dev/null; pfcd_pid=; }
 
-# cpu_tree PID: CPU seconds (user + system) of PID, its reaped children
-# and its live children: what a server used, whatever else the machine runs
+# cpu_tree PID: CPU seconds (user + system) of PID and every live
+# descendant, each with its reaped children: what a server used,
+# whatever else the machine runs (pfcd's delivery processes and Postfix's
+# daemons included)
 cpu_tree() {
-    local hz kids
+    local hz
     hz=$(getconf CLK_TCK)
-    kids=$(ps -o pid= --ppid "$1" | tr -d ' ')
-    # shellcheck disable=SC2086
-    for p in "$1" $kids; do
-        sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
-            awk -v top="$([ "$p" = "$1" ] && echo 1)" '{ t = $12 + $13; if (top) t += $14 + $15; print t }'
+    tree() { local k; echo "$1"; for k in $(ps -o pid= --ppid "$1"); do tree "$k"; done; }
+    for p in $(tree "$1"); do
+        sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }'
     done | awk -v hz="$hz" '{ s += $1 } END { printf "%.2f\n", s / hz }'
 }
 
-# flow PORT LOG RCPT SERVER_PID: smtp-source, then the last delivery;
-# prints the seconds and the CPU seconds of SERVER_PID's tree
+# flow PORT WHERE RCPT SERVER_PID: smtp-source, then the last delivery
+# (WHERE as delivered() takes it); prints the seconds and the CPU seconds
+# of SERVER_PID's tree
 flow() {
     local t0 t1 c0
     c0=$(cpu_tree "$4")
     t0=$(now)
     "$SMTP_SOURCE" -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f sender@client.example \
         -t "$3" "127.0.0.1:$1" >"$tmp/source.out" 2>&1 || die "smtp-source: $(tail -n 3 "$tmp/source.out")"
-    wait_count "$2" "$MESSAGES" || die "not all delivered: $(grep -c 'status=sent' "$2") of $MESSAGES"
+    wait_count "$2" "$MESSAGES" || die "not all delivered: $(delivered "$2") of $MESSAGES"
     t1=$(now)
     echo "$(echo "$t1 - $t0" | bc -l) $(echo "$(cpu_tree "$4") - $c0" | bc -l)"
 }
@@ -176,21 +196,33 @@ else
 fi
 for mode in $modes; do
     rcpt=bench@relay.example.org
-    [ "$mode" = maildir ] && rcpt=$luser@bench.example.com
+    where_pfcd=$tmp/pfcd-$mode.log
+    home=
+    if [ "$mode" = maildir ]; then
+        rcpt=$luser@bench.example.com
+        # The user's home under pfcd's --root, as the passwd entry names it.
+        home=$(getent passwd "$luser" | cut -d: -f6)
+        install -d -o "$luser" -g "$(id -g "$luser")" -m 755 "$tmp/pfcd-$mode$home"
+        where_pfcd=$tmp/pfcd-$mode$home/Maildir/new
+    fi
     port=$(freeport)
     pfcd_config "$mode" "$port"
     start_pfcd "$mode" "$port"
-    t_pfcd=$(flow "$port" "$tmp/pfcd-$mode.log" "$rcpt" "$pfcd_pid") || exit 2
+    t_pfcd=$(flow "$port" "$where_pfcd" "$rcpt" "$pfcd_pid") || exit 2
     stop_pfcd
+    ! grep -q 'status=bounced' "$tmp/pfcd-$mode.log" || die "pfcd bounced: $(grep -m1 'status=bounced' "$tmp/pfcd-$mode.log")"
     t_pf=
     if [ -z "${NO_POSTFIX:-}" ]; then
         pf_dir=$tmp/cf-$mode
+        where_pf=$pf_dir/maillog
+        [ "$mode" = maildir ] && where_pf=$home/Maildir/new
         pfp_start "$pf_dir" "$port" || die "postfix did not start: $(tail -n 3 "$pf_dir/start.out" "$pf_dir/maillog" 2>/dev/null)"
-        t_pf=$(flow "$port" "$pf_dir/maillog" "$rcpt" "$(tr -d ' ' <"$pf_dir/queue/pid/master.pid")") || exit 2
+        t_pf=$(flow "$port" "$where_pf" "$rcpt" "$(tr -d ' ' <"$pf_dir/queue/pid/master.pid")") || exit 2
         pfp_stop "$pf_dir"
+        ! grep -q 'status=bounced' "$pf_dir/maillog" || die "Postfix bounced: $(grep -m1 'status=bounced' "$pf_dir/maillog")"
         pf_dir=
     fi
-    [ "$mode" = maildir ] && rm -rf "$(getent passwd "$luser" | cut -d: -f6)/Maildir"
+    [ "$mode" = maildir ] && rm -rf "$home/Maildir" "$tmp/pfcd-$mode$home/Maildir"
     report "$mode" "$t_pfcd" "$t_pf"
 done
 
@@ -219,17 +251,40 @@ wait "$idle" 2>/dev/null
 echo "idle:     $(cat "$tmp/idle.out"); pfcd SMTP process RSS ${rss0} KiB before, ${rss1} KiB with $IDLE idle sessions; all pfcd processes ${total} KiB"
 stop_pfcd
 
-# Boot to ready: exec to the first accepted connection, pfcd 5 times.
+# Boot to ready: exec to the first 220 greeting, pfcd 5 times, with an
+# image whose virtual_alias_maps has BOOT_ENTRIES entries.
+pfcd_config boot "$port"
+virtual_map "$BOOT_ENTRIES" >"$tmp/pfcd-boot/etc/postfix/virtual"
+echo "virtual_alias_maps = hash:/etc/postfix/virtual" >>"$tmp/pfcd-boot/etc/postfix/main.cf"
+"$PFC" build --root "$tmp/pfcd-boot" -c /etc/postfix -o "$tmp/pfcd-boot.pfi" >"$tmp/build.out" 2>&1 ||
+    die "pfc build: $(cat "$tmp/build.out")"
+rm -f "$tmp/pfcd-boot/etc/postfix/virtual"
 boots=()
 for r in 1 2 3 4 5; do
-    t0=$(now)
-    start_pfcd idle "$port"
-    boots+=("$(echo "($(now) - $t0) * 1000" | bc -l)")
-    stop_pfcd
+    ms=$("$PYTHON" - "$PFCD" "$tmp/pfcd-boot" "$tmp/pfcd-boot.log" "$tmp/pfcd-boot.pfi" "$port" <<'PYEOF'
+import socket, subprocess, sys, time
+pfcd, root, log, image, port = sys.argv[1:6]
+t0 = time.perf_counter()
+p = subprocess.Popen([pfcd, '-f', '--root', root, '--log=' + log, image])
+ms = None
+while ms is None and time.perf_counter() - t0 < 10 and p.poll() is None:
+    try:
+        with socket.create_connection(('127.0.0.1', int(port)), timeout=5) as s:
+            if s.recv(512).startswith(b'220 '):
+                ms = (time.perf_counter() - t0) * 1000
+    except OSError:
+        time.sleep(0.0005)
+p.terminate()
+p.wait()
+print('%.1f' % ms if ms is not None else 'failed')
+PYEOF
+)
+    [ "$ms" = failed ] && die "pfcd did not greet: $(tail -n 3 "$tmp/pfcd-boot.log")"
+    boots+=("$ms")
 done
 median=$(printf '%s\n' "${boots[@]}" | sort -n | sed -n 3p)
-printf 'boot:     pfcd exec to ready: median %.1f ms of 5 (%s)\n' "$median" \
-    "$(printf '%.1f ' "${boots[@]}")"
+printf 'boot:     pfcd exec to first 220, %s-entry image (%s MB): median %.1f ms of 5 (%s)\n' \
+    "$BOOT_ENTRIES" "$(($(stat -c %s "$tmp/pfcd-boot.pfi") / 1048576))" "$median" "${boots[*]}"
 if [ -z "${NO_POSTFIX:-}" ]; then
     pf_dir=$tmp/cf-idle
     t0=$(now)

@@ -15,6 +15,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_test(int argc, char **argv);
+int cmd_queue(int argc, char **argv);
 int cmd_sendmail(int argc, char **argv);
 
 #endif

@@ -164,6 +164,26 @@ const struct command_help help_commands[] = {
      "-v\taccepted, and ignored\n"
      HELP_LINE ROOT_OPTION,
      0},
+    {"queue", "list and change pfcd's mail queue, as postqueue(1) and postsuper(1)",
+     "pfc queue [--log=where] policy.pfi|--queue-directory dir list [--json]\n"
+     "pfc queue [--log=where] policy.pfi|--queue-directory dir flush\n"
+     "pfc queue [--log=where] policy.pfi|--queue-directory dir delete|hold|release|requeue\n"
+     "          queue_id...|ALL|- [queue...]\n"
+     "pfc queue [-c config_dir] -p|-j|-f\n",
+     "--queue-directory dir\tthe queue in dir (without an image: Postfix's defaults)\n"
+     "--log=where\tthe log lines of changes: syslog (the default), stderr or a file\n"
+     "list\tthe queue as postqueue -p shows it; --json: as postqueue -j\n"
+     "flush\tretry every deferred message now, as postqueue -f\n"
+     "delete\tremove messages, as postsuper -d\n"
+     "hold\tput messages on hold, as postsuper -h\n"
+     "release\trelease messages from hold, as postsuper -H\n"
+     "requeue\tqueue messages again as new, as postsuper -r\n"
+     "queue_id, ALL, -\tone message, every message, the IDs on standard input (one a line)\n"
+     "queue\tincoming, active, deferred or hold: only these (default: all four)\n"
+     "-p, -j, -f\tpostqueue's: list, list --json, flush; of config_dir/policy.pfi (-c),\n"
+     "\telse of $MAIL_CONFIG/policy.pfi or /etc/postfix/policy.pfi\n"
+     HELP_LINE ROOT_OPTION,
+     0},
     {"sendmail", "submit mail to pfcd as Postfix's sendmail(1) does (also as sendmail, mailq)",
      "pfc sendmail [options] [recipient ...] < message\n"
      "pfc sendmail -bs [options]\n",

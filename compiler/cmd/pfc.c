@@ -32,13 +32,10 @@ static const struct command {
     {"query", cmd_query},
     {"trace", cmd_trace},
     {"test", cmd_test},
+    {"queue", cmd_queue},
     {"sendmail", cmd_sendmail},
 };
 
-/* Commands of pfc's design that this release does not have yet. */
-static const char *const planned[] = {
-    "queue",
-};
 
 /* help - "pfc help [command]" */
 static int help(int argc, char **argv)
@@ -105,13 +102,6 @@ int main(int argc, char **argv)
 		return 0;
 	    }
 	    return commands[i].run(sub_argc, argv + 1);
-	}
-    }
-    for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++) {
-	if (strcmp(argv[1], planned[i]) == 0) {
-	    fprintf(stderr, "pfc: '%s' is not in this release of pfc; "
-		    "'pfc help' lists the commands it has\n", argv[1]);
-	    return 2;
 	}
     }
     if (argv[1][0] == '-')

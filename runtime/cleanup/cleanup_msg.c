@@ -12,6 +12,7 @@
 #include "addr822.h"
 #include "cleanup_msg.h"
 #include "content_checks.h"
+#include "mail_date.h"
 #include "matchlist.h"
 #include "queue_file.h"
 #include "rewrite.h"
@@ -41,28 +42,6 @@ struct cleanup_msg {
     char *full_name;
     time_t posted;
 };
-
-/* ------------------------------------------------------------ dates */
-
-void mail_date(time_t when, struct strbuf *out)
-{
-    struct tm lt, gmt;
-    char buf[128];
-
-    localtime_r(&when, &lt);
-    gmtime_r(&when, &gmt);
-    /* The offset from UTC, as mail_date() computes it (no tm_gmtoff assumption). */
-    long gmtoff = (lt.tm_hour - gmt.tm_hour) * 60 + (lt.tm_min - gmt.tm_min);
-    if (lt.tm_year != gmt.tm_year)
-	gmtoff += lt.tm_year < gmt.tm_year ? -24 * 60 : 24 * 60;
-    else if (lt.tm_yday != gmt.tm_yday)
-	gmtoff += lt.tm_yday < gmt.tm_yday ? -24 * 60 : 24 * 60;
-    strftime(buf, sizeof(buf), "%a, %e %b %Y %H:%M:%S ", &lt);
-    sb_adds(out, buf);
-    sb_printf(out, "%+03ld%02ld", gmtoff / 60, labs(gmtoff % 60));
-    strftime(buf, sizeof(buf), " (%Z)", &lt);
-    sb_adds(out, buf);
-}
 
 /* ------------------------------------------------------------ the sink */
 
@@ -134,6 +113,20 @@ void cleanup_abort(struct cleanup_msg *cm)
 }
 
 /* ------------------------------------------------------------ headers */
+
+void cleanup_message_id(struct strbuf *out, const char *id, time_t when, const char *myhostname,
+			int long_ids)
+{
+    struct tm gmt;
+    char stamp[32];
+
+    gmtime_r(&when, &gmt);
+    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &gmt);
+    if (long_ids)
+	sb_printf(out, "<%s@%s>", id, myhostname);
+    else
+	sb_printf(out, "<%s.%s@%s>", stamp, id, myhostname);
+}
 
 void cleanup_smtpd_received(struct strbuf *out, const struct session *s, const char *myhostname,
 			    const char *id, const char *only_rcpt, time_t when)
@@ -347,14 +340,8 @@ static void finish_headers(struct cleanup_msg *cm, struct session *s, const char
     const char *id = queue_writer_id(cm->w);
     struct strbuf made = STRBUF_INIT;
     if (add) {
-	struct tm gmt;
-	char stamp[32];
-	gmtime_r(&cm->arrival.tv_sec, &gmt);
-	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &gmt);
-	if (policy_bool(cp, "enable_long_queue_ids"))
-	    sb_printf(&made, "<%s@%s>", id, host);
-	else
-	    sb_printf(&made, "<%s.%s@%s>", stamp, id, host);
+	cleanup_message_id(&made, id, cm->arrival.tv_sec, host,
+			   policy_bool(cp, "enable_long_queue_ids"));
 	const char *pre = resent ? "Resent-" : "";
 	if (resent ? !have_rmid : !have_mid) {
 	    sb_printf(out, "%sMessage-Id: %s\n", pre, sb_str(&made));
@@ -505,6 +492,13 @@ enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, str
     }
     if (s->flags & SESSION_SMTPUTF8)
 	queue_writer_attr(w, QATTR_SMTPUTF8, "1");
+    /* The DSN parameters of MAIL FROM, for the notices (bounce.h). */
+    if (s->dsn_envid)
+	queue_writer_attr(w, QATTR_ENVID, s->dsn_envid);
+    if (s->dsn_ret)
+	queue_writer_attr(w, QATTR_RET, s->dsn_ret);
+    if (s->body_type)
+	queue_writer_attr(w, QATTR_ENCODING, s->body_type);
     if (cr.filter || s->saved_filter)
 	queue_writer_attr(w, "content_filter", cr.filter ? cr.filter : s->saved_filter);
 

@@ -76,10 +76,15 @@ enum cleanup_result {
 enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, struct strbuf *why,
 				  int *sync_fd);
 
+/*
+ * cleanup_message_id - the Message-Id: value cleanup gives a message
+ * queued as id at when: <YYYYMMDDHHMMSS.ID@myhostname> (UTC), or
+ * <ID@myhostname> with long queue ids.
+ */
+void cleanup_message_id(struct strbuf *out, const char *id, time_t when, const char *myhostname,
+			int long_ids);
+
 /* cleanup_abort - the transaction went away: the file is removed. Frees cm. */
 void cleanup_abort(struct cleanup_msg *cm);
-
-/* mail_date - Postfix's mail_date(): "Sun,  6 Dec 2026 19:37:26 +0000 (UTC)" */
-void mail_date(time_t when, struct strbuf *out);
 
 #endif

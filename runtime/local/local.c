@@ -482,3 +482,162 @@ void local_deliver_rcpt(struct local_agent *a, const struct local_message *msg,
 	free(run.pool[i]);
     free(run.pool);
 }
+
+/* ------------------------------------------------------------ batches */
+
+/*
+ * The first pass's warnings wait: they are said once the pass's result
+ * stands, and dropped when the recipient is delivered again on its own
+ * (which says them itself).
+ */
+struct held_diags {
+    enum diag_severity *severity;
+    char **text;
+    size_t n;
+};
+
+static void hold_diag(void *ctx, const struct diag *d)
+{
+    struct held_diags *h = ctx;
+    struct strbuf text = STRBUF_INIT;
+
+    diag_text(&text, d);
+    h->severity = xrealloc(h->severity, (h->n + 1) * sizeof(*h->severity));
+    h->text = xrealloc(h->text, (h->n + 1) * sizeof(*h->text));
+    h->severity[h->n] = d->severity;
+    h->text[h->n++] = sb_detach(&text);
+}
+
+static void held_release(struct held_diags *h, int say)
+{
+    for (size_t i = 0; i < h->n; i++) {
+	if (say) {
+	    struct diag d = { h->severity[i], NULL, 0, 0, h->text[i], DIAG_SAY_NOTHING, NULL };
+	    diag_report(NULL, &d);
+	}
+	free(h->text[i]);
+    }
+    free(h->severity);
+    free(h->text);
+    memset(h, 0, sizeof(*h));
+}
+
+static void plan_free(struct local_plan *plan)
+{
+    /* The strings are copied when a Maildir write is noted (the plan may spoil later). */
+    if (plan->job.path != NULL) {
+	free((char *) plan->job.path);
+	free((char *) plan->job.shown);
+	free((char *) plan->job.user);
+	free((char *) plan->job.sender);
+	free((char *) plan->job.orig_rcpt);
+	free((char *) plan->job.delivered);
+    }
+    memset(plan, 0, sizeof(*plan));
+}
+
+struct batch_call {
+    struct local_job *jobs;
+    size_t n;
+};
+
+/* batch_fn - in the child: the Maildir writes, each one's status back */
+static int batch_fn(void *ctx, struct local_why *why, int out)
+{
+    struct batch_call *call = ctx;
+    int *status = xcalloc(call->n, sizeof(int));
+    int32_t *back = xcalloc(call->n, sizeof(int32_t));
+
+    (void) why;
+    local_maildir_batch(call->jobs, call->n, status);
+    for (size_t i = 0; i < call->n; i++)
+	back[i] = status[i];
+    size_t len = call->n * sizeof(int32_t);
+    const char *p = (const char *) back;
+    while (len > 0) {
+	ssize_t w = write(out, p, len);
+	if (w < 0 && errno == EINTR)
+	    continue;
+	if (w <= 0)
+	    break;
+	p += w;
+	len -= (size_t) w;
+    }
+    free(status);
+    free(back);
+    return KIND_OK;
+}
+
+void local_deliver_batch(struct local_agent *a, const struct local_message *msgs,
+			 const struct local_rcpt *rcpts, size_t n,
+			 const struct local_forward_ops *fwd, void *const *fwd_ctxs,
+			 struct local_report *reports)
+{
+    if (n == 1) {
+	local_deliver_rcpt(a, &msgs[0], &rcpts[0], fwd, fwd_ctxs[0], &reports[0]);
+	return;
+    }
+    struct local_plan *plans = xcalloc(n, sizeof(*plans));
+    struct held_diags *held = xcalloc(n, sizeof(*held));
+    int *ok = xcalloc(n, sizeof(int));
+
+    /* First pass: each recipient through the graph, its leaf noted, no forwarding. */
+    for (size_t i = 0; i < n; i++) {
+	struct diag_sink hold = { hold_diag, &held[i] };
+	const struct diag_sink *was = diag_set_sink(&hold);
+	a->plan = &plans[i];
+	local_deliver_rcpt(a, &msgs[i], &rcpts[i], NULL, NULL, &reports[i]);
+	a->plan = NULL;
+	diag_set_sink(was);
+	const struct local_report *r = &reports[i];
+	ok[i] = !plans[i].spoiled && plans[i].nleaves == 1 && !r->retry && r->count == 1
+	    && r->results[0].action == LOCAL_SENT;
+    }
+
+    /* The Maildir writes: one child (and one sync) per uid and gid. */
+    struct local_job *jobs = xcalloc(n, sizeof(*jobs));
+    size_t *which = xcalloc(n, sizeof(size_t));
+    int *done = xcalloc(n, sizeof(int));
+    for (size_t i = 0; i < n; i++) {
+	if (!ok[i] || done[i])
+	    continue;
+	size_t k = 0;
+	for (size_t j = i; j < n; j++)
+	    if (ok[j] && !done[j] && plans[j].job.uid == plans[i].job.uid
+		&& plans[j].job.gid == plans[i].job.gid) {
+		jobs[k] = plans[j].job;
+		which[k++] = j;
+		done[j] = 1;
+	    }
+	struct batch_call call = { jobs, k };
+	struct local_why why = { 0 };
+	struct strbuf back = STRBUF_INIT;
+	int rc = local_run_as(a, plans[i].job.uid, plans[i].job.gid, batch_fn, &call, &why,
+			      &back, k * sizeof(int32_t));
+	for (size_t m = 0; m < k; m++) {
+	    int32_t st = KIND_FAIL;
+	    if (rc == KIND_OK && back.len == k * sizeof(int32_t))
+		memcpy(&st, back.s + m * sizeof(int32_t), sizeof(st));
+	    ok[which[m]] = st == KIND_OK;
+	}
+	sb_free(&back);
+	why_free(&why);
+    }
+
+    /* What stands is reported; the rest is delivered on its own, as if alone. */
+    for (size_t i = 0; i < n; i++) {
+	held_release(&held[i], ok[i]);
+	plan_free(&plans[i]);
+	if (ok[i])
+	    continue;
+	local_report_free(&reports[i]);
+	memset(&reports[i], 0, sizeof(reports[i]));
+	local_deliver_rcpt(a, &msgs[i], &rcpts[i], fwd, fwd_ctxs[i], &reports[i]);
+    }
+    free(jobs);
+    free(which);
+    free(done);
+    free(ok);
+    free(held);
+    free(plans);
+}

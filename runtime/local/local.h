@@ -181,6 +181,20 @@ void local_deliver_rcpt(struct local_agent *agent, const struct local_message *m
 		   void *fwd_ctx, struct local_report *report);
 
 /*
+ * local_deliver_batch - local_deliver_rcpt() for n recipients (of the
+ * same or other messages), reports[i] for rcpts[i] of msgs[i] and
+ * fwd_ctxs[i] its forwarding context. Recipients whose delivery is one
+ * Maildir write are written together, one child per user with one sync
+ * of all the files before any is linked into new/ (each still synced
+ * before it counts); every other recipient, and one whose write failed,
+ * is delivered on its own, as local_deliver_rcpt() does it.
+ */
+void local_deliver_batch(struct local_agent *agent, const struct local_message *msgs,
+			 const struct local_rcpt *rcpts, size_t n,
+			 const struct local_forward_ops *fwd, void *const *fwd_ctxs,
+			 struct local_report *reports);
+
+/*
  * local_status_name - "sent", "bounced", "deferred" of a result, for
  * the log line (NULL for LOCAL_EXPANDED, which has none)
  */

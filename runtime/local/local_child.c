@@ -311,8 +311,30 @@ static int kind_fn(void *ctx, struct local_why *why, int out)
     return status;
 }
 
+/* plan_note - local_deliver_batch()'s first pass: the leaf noted, not run */
+static int plan_note(struct local_plan *plan, const struct local_kind *kind,
+		     const struct local_job *job, struct local_why *why)
+{
+    if (kind != &local_kind_maildir || plan->nleaves++ > 0) {
+	plan->spoiled = 1;
+	why_set(why, "4.3.0", "delivered on its own");
+	return KIND_FAIL;
+    }
+    plan->job = *job;
+    plan->job.path = xstrdup(job->path);
+    plan->job.shown = xstrdup(job->shown);
+    plan->job.user = job->user ? xstrdup(job->user) : NULL;
+    plan->job.sender = xstrdup(job->sender);
+    plan->job.orig_rcpt = job->orig_rcpt ? xstrdup(job->orig_rcpt) : NULL;
+    plan->job.delivered = job->delivered ? xstrdup(job->delivered) : NULL;
+    return KIND_OK;
+}
+
 int local_run_kind(const struct local_kind *kind, struct local_job *job, struct local_why *why)
 {
+    if (job->a->plan != NULL)
+	return plan_note(job->a->plan, kind, job, why);
+
     struct kind_call call = { kind, job };
     struct strbuf back = STRBUF_INIT;
     int status = local_run_as(job->a, job->uid, job->gid, kind_fn, &call, why, &back,

@@ -361,7 +361,7 @@ int local_copy_fd(const struct local_message *msg, int fd, unsigned flags, const
     }
     status = local_copy(msg, fd_write, &s, flags, sender, orig_rcpt, delivered,
 			enable_orcpt, why);
-    if ((flags & COPY_TOFILE) && status == 0 && fsync(fd) < 0) {
+    if ((flags & COPY_TOFILE) && !(flags & COPY_NOSYNC) && status == 0 && fsync(fd) < 0) {
 	why_unix(why, mbox_dsn(errno, "5.3.0"), "input/output error",
 		 "error writing message: %s", strerror(errno));
 	status = KIND_FAIL;

@@ -84,7 +84,7 @@ static int forward_send(struct run *run, struct fwd_group *g, struct attr at)
 
     sb_printf(&head, "Received: by %s (%s)\n\tid %s; ", a->myhostname, a->mail_name,
 	      g->queue_id);
-    local_mail_date(g->posting_time, &head);
+    mail_date(g->posting_time, &head);
     sb_addch(&head, '\n');
     if (a->hdr_mask & DELIVER_HDR_FWD) {
 	match_casefold(&folded, g->delivered, a->utf8);

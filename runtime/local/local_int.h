@@ -48,6 +48,7 @@
 #define COPY_RETURN_PATH	(1u << 4)	/* Return-Path: */
 #define COPY_BLANK		(1u << 6)	/* an empty line at the end */
 #define COPY_ORIG_RCPT		(1u << 7)	/* X-Original-To: */
+#define COPY_NOSYNC		(1u << 8)	/* with COPY_TOFILE: the caller syncs (a batch) */
 #define COPY_MBOX		(COPY_FROM | COPY_QUOTE | COPY_TOFILE | COPY_DELIVERED \
 				 | COPY_RETURN_PATH | COPY_BLANK | COPY_ORIG_RCPT)
 
@@ -112,6 +113,7 @@ struct local_agent {
     const uint32_t *alias_maps;
     uint32_t nalias_maps;
     char **export_env;		/* "NAME=value" the commands get, NULL-ended */
+    struct local_plan *plan;	/* local_deliver_batch()'s first pass: leaves noted, not run */
 };
 
 /* USER_ATTR: whose rights a file or command delivery uses. uid 0: nobody's yet. */
@@ -266,6 +268,27 @@ extern const struct local_kind local_kind_command;	/* |command, mailbox_command 
  * job->gid (never root): the kind's result, with why set on failure.
  */
 int local_run_kind(const struct local_kind *kind, struct local_job *job, struct local_why *why);
+
+/*
+ * What a recipient's delivery comes to in local_deliver_batch()'s first
+ * pass, where local_run_kind() notes the leaf instead of running it: a
+ * recipient whose delivery is one Maildir write is written with the
+ * batch's others; anything else spoils the plan, and the recipient is
+ * delivered on its own.
+ */
+struct local_plan {
+    int spoiled;
+    size_t nleaves;
+    struct local_job job;	/* the Maildir write; its strings are the plan's */
+};
+
+/*
+ * local_maildir_batch - in a child with the jobs' rights (all the same):
+ * each job's Maildir write, every file synced at once before any is
+ * linked into new/; status[i] is KIND_OK or KIND_FAIL (the caller then
+ * delivers that one on its own, for its reason).
+ */
+void local_maildir_batch(struct local_job *jobs, size_t n, int *status);
 
 /*
  * local_run_as - call fn(ctx, why, out) in a child with uid and gid;

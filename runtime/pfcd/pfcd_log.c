@@ -1,4 +1,7 @@
 /* pfcd_log - log lines in Postfix's shape, or JSON (see pfcd_log.h) */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +15,25 @@
 #include "pfcd_log.h"
 #include "strbuf.h"
 
-static FILE *log_fp;		/* NULL: syslog */
+/*
+ * A file or stderr: one write(2) of each whole line to a descriptor in
+ * append mode, so that the lines of every process (each delivery process
+ * logs its own) stay whole and in order, at one system call a line.
+ */
+static int log_fd = -1;		/* -1: syslog */
+static pid_t log_pid;		/* getpid(), cached: a fork clears it (log_forked) */
+
+static void log_forked(void)
+{
+    log_pid = 0;
+}
+
+static long pid(void)
+{
+    if (log_pid == 0)
+	log_pid = getpid();
+    return (long) log_pid;
+}
 static int log_json;
 static char log_host[64] = "localhost";
 static char log_name[64] = "postfix";
@@ -20,23 +41,26 @@ static char log_image[80];
 
 int pfcd_log_open(const char *where, int json)
 {
+    static int registered;
+
     log_json = json;
+    if (!registered++)
+	pthread_atfork(NULL, NULL, log_forked);
     if (strcmp(where, "syslog") == 0) {
-	log_fp = NULL;
+	log_fd = -1;
 	openlog("pfcd", LOG_NDELAY, LOG_MAIL);
 	return 0;
     }
     if (strcmp(where, "stderr") == 0) {
-	log_fp = stderr;
+	log_fd = STDERR_FILENO;
 	return 0;
     }
-    FILE *fp = fopen(where, "a");
-    if (fp == NULL) {
+    int fd = open(where, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
 	fprintf(stderr, "pfcd: fatal: open log file %s: %m\n", where);
 	return -1;
     }
-    setvbuf(fp, NULL, _IOLBF, 0);
-    log_fp = fp;
+    log_fd = fd;
     return 0;
 }
 
@@ -54,18 +78,15 @@ void pfcd_log_image(const char *content_id)
     snprintf(log_image, sizeof(log_image), "%s", content_id);
 }
 
-void pfcd_log(const char *program, const char *fmt, ...)
+static void vlog(const char *program, const char *fields, const char *fmt, va_list ap)
 {
     struct strbuf text = STRBUF_INIT, line = STRBUF_INIT;
-    va_list ap;
     char ident[160];
 
-    va_start(ap, fmt);
     sb_vprintf(&text, fmt, ap);
-    va_end(ap);
     snprintf(ident, sizeof(ident), "%s/%s", log_name, program);
-    if (log_fp == NULL && !log_json) {
-	syslog(LOG_INFO, "%s[%ld]: %s", ident, (long) getpid(), text.s ? text.s : "");
+    if (log_fd < 0 && !log_json) {
+	syslog(LOG_INFO, "%s[%ld]: %s", ident, pid(), text.s ? text.s : "");
     } else if (log_json) {
 	struct timeval tv;
 	char stamp[64];
@@ -73,14 +94,17 @@ void pfcd_log(const char *program, const char *fmt, ...)
 	struct tm tm;
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	sb_printf(&line, "{\"time\":\"%s.%06ldZ\",", stamp, (long) tv.tv_usec);
+	char when[80];
+	snprintf(when, sizeof(when), "%s.%06ldZ", stamp, (long) tv.tv_usec);
+	sb_addch(&line, '{');
+	json_field(&line, "time", when);
 	json_field(&line, "host", log_host);
-	sb_addch(&line, ',');
 	json_field(&line, "program", ident);
-	sb_printf(&line, ",\"pid\":%ld,", (long) getpid());
+	json_field_uint(&line, "pid", (uint64_t) pid());
 	json_field(&line, "image", log_image);
-	sb_addch(&line, ',');
 	json_field(&line, "text", text.s ? text.s : "");
+	if (fields != NULL && *fields)
+	    sb_printf(&line, ",%s", fields);
 	sb_adds(&line, "}\n");
     } else {
 	time_t now = time(NULL);
@@ -88,15 +112,36 @@ void pfcd_log(const char *program, const char *fmt, ...)
 	char stamp[32];
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %d %H:%M:%S", &tm);
-	sb_printf(&line, "%s %s %s[%ld]: %s\n", stamp, log_host, ident, (long) getpid(),
+	sb_printf(&line, "%s %s %s[%ld]: %s\n", stamp, log_host, ident, pid(),
 		  text.s ? text.s : "");
     }
     if (line.len) {
-	if (log_json && log_fp == NULL)
+	if (log_json && log_fd < 0) {
 	    syslog(LOG_INFO, "%.*s", (int) line.len - 1, line.s);
-	else
-	    fwrite(line.s, 1, line.len, log_fp);
+	} else {
+	    ssize_t n;
+	    while ((n = write(log_fd, line.s, line.len)) < 0 && errno == EINTR)
+		continue;
+	}
     }
     sb_free(&text);
     sb_free(&line);
+}
+
+void pfcd_log(const char *program, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog(program, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void pfcd_log_json(const char *program, const char *fields, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog(program, fields, fmt, ap);
+    va_end(ap);
 }

@@ -23,4 +23,12 @@ void pfcd_log_image(const char *content_id);
 /* pfcd_log - one line from program ("smtpd", "qmgr", ...) */
 void pfcd_log(const char *program, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * pfcd_log_json - the same line; with --log-format=json, fields (JSON
+ * members, '"name":value,...', or "") are added to its object: what the
+ * Postfix-shaped line has no room for.
+ */
+void pfcd_log_json(const char *program, const char *fields, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,12 @@
 #include "cleanup_msg.h"
 #include "dns.h"
 #include "engine.h"
+#include "json.h"
 #include "matchlist.h"
 #include "pfcd_log.h"
 #include "policy.h"
 #include "queue_file.h"
+#include "restriction.h"
 #include "session.h"
 #include "smtp_server.h"
 #include "smtpd_session.h"
@@ -59,6 +62,7 @@ struct conn {
     struct smtpd_session *ss;
     struct cleanup_msg *cm;
     int sync_fd;		/* a queue file to fsync before the output goes, or -1 */
+    int syncing;		/* sync_fd is in the committer's hands (its batch) */
     struct strbuf out;
     size_t out_off;
     time_t deadline;		/* smtpd_timeout */
@@ -211,7 +215,10 @@ static int msg_close(void *ctx, const struct session *s, struct strbuf *why)
     if (r == CLEANUP_REFUSED)
 	return 1;
     if (r == CLEANUP_QUEUED) {
-	/* Pipelined messages may finish several per round: sync the older one now. */
+	/*
+	 * Pipelined messages may finish several in one read: sync the older
+	 * one now (a session waiting for a commit is not read: see poll).
+	 */
 	if (c->sync_fd >= 0) {
 	    fdatasync(c->sync_fd);
 	    close(c->sync_fd);
@@ -291,11 +298,12 @@ static void log_addr(struct strbuf *out, const struct policy *p, const char *add
  * TEXT; from=<...> to=<...> proto=ESMTP helo=<...>", each part present
  * only when the session has it at that moment, as smtpd logs it.
  */
-static void tr_whatsup(void *ctx, const char *action, const char *text)
+static void tr_whatsup(void *ctx, const char *action, const char *text,
+		       const struct trace_origin *origin)
 {
     struct conn *c = ctx;
     const struct session *s = &c->s;
-    struct strbuf line = STRBUF_INIT;
+    struct strbuf line = STRBUF_INIT, fields = STRBUF_INIT;
 
     sb_printf(&line, "%s: %s: %s from %s: %s;", c->cm ? cleanup_id(c->cm) : "NOQUEUE",
 	      action, s->where, s->namaddr, text);
@@ -313,8 +321,21 @@ static void tr_whatsup(void *ctx, const char *action, const char *text)
 	sb_printf(&line, " proto=%s", s->protocol);
     if (s->helo_name)
 	sb_printf(&line, " helo=<%s>", s->helo_name);
-    pfcd_log("smtpd", "%s", sb_str(&line));
+    /* JSON lines also say which restriction decided, and where it is written. */
+    if (origin != NULL) {
+	const struct image *img = c->view->policy.img;
+	json_field(&fields, "restriction", restriction_name(origin->op));
+	if (*origin->arg)
+	    json_field(&fields, "argument", origin->arg);
+	if (origin->line != 0) {
+	    json_field(&fields, "file", img->programs[origin->program].service != IMG_NONE
+		       ? "master.cf" : "main.cf");
+	    json_field_uint(&fields, "line", origin->line);
+	}
+    }
+    pfcd_log_json("smtpd", sb_str(&fields), "%s", sb_str(&line));
     sb_free(&line);
+    sb_free(&fields);
 }
 
 /* ------------------------------------------------------------ connections */
@@ -327,6 +348,7 @@ struct server {
     struct conn **conns;
     size_t nconns, cap;
     int draining;
+    struct committer *committer;
 };
 
 /* peer_names - the verified name and the reverse name of addr (blocking lookups) */
@@ -511,63 +533,162 @@ static int write_output(struct conn *c)
 }
 
 /*
- * group_commit - every queue file finished this round, on stable storage
- * at once: one file by its fdatasync and an fsync of incoming/, several
- * by one syncfs. A file that cannot be synced loses its 250: the session
- * gets a 451 in its place.
+ * The committer: a thread that puts batches of queue files on stable
+ * storage while the loop goes on serving every other session. A batch is
+ * every queue file finished since the last batch was handed over: one
+ * file by its fdatasync and an fsync of incoming/, several by one
+ * syncfs() (one journal commit and one cache flush for all, where an
+ * fdatasync each costs a flush each). A session whose file waits for a
+ * batch is neither read nor answered until that batch is done; then its
+ * 250 goes out (a 451 in its place when the sync failed) and the queue
+ * manager is woken. While one batch is synced the next one gathers: the
+ * slower the disk, the more messages each sync covers.
  */
-static void group_commit(struct server *sv)
-{
-    size_t n = 0, pending = 0;
-    int any = -1;
+struct committer {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int *fds;			/* the batch handed over */
+    size_t nfds, cap;
+    int busy;			/* a batch is handed over and not yet collected */
+    int finished;		/* ... and synced: failed and err say how */
+    int failed, err;
+    int stop;
+    int done[2];		/* the thread writes a byte when a batch is finished */
+    char *incoming;		/* queue_dir/incoming, for the one-file case */
+};
 
-    for (size_t i = 0; i < sv->nconns; i++)
-	if (sv->conns[i]->sync_fd >= 0) {
-	    pending++;
-	    any = sv->conns[i]->sync_fd;
-	}
-    /*
-     * Several files: one syncfs() writes them all, and their names, in
-     * one journal commit, where an fdatasync() each costs a commit each.
-     * Its error (Linux >= 5.8 reports writeback errors) fails them all.
-     */
-    int fs_err = 0;
-    if (pending > 1 && syncfs(any) < 0) {
-	pfcd_log("smtpd", "warning: syncfs queue: %m");
-	fs_err = 1;
+static void *commit_thread(void *arg)
+{
+    struct committer *cm = arg;
+
+    pthread_mutex_lock(&cm->lock);
+    for (;;) {
+	while (!(cm->busy && !cm->finished) && !cm->stop)
+	    pthread_cond_wait(&cm->cond, &cm->lock);
+	if (cm->stop)
+	    break;
+	pthread_mutex_unlock(&cm->lock);
+	int rc = cm->nfds == 1
+	    ? (fdatasync(cm->fds[0]) < 0 || queue_sync_dir(cm->incoming) < 0 ? -1 : 0)
+	    : syncfs(cm->fds[0]);
+	int err = errno;
+	pthread_mutex_lock(&cm->lock);
+	cm->failed = rc < 0;
+	cm->err = err;
+	cm->finished = 1;
+	ssize_t w = write(cm->done[1], "d", 1);
+	(void) w;		/* the pipe holds one byte per batch, one batch at a time */
     }
+    pthread_mutex_unlock(&cm->lock);
+    return NULL;
+}
+
+static int committer_start(struct committer *cm, const char *queue_dir)
+{
+    memset(cm, 0, sizeof(*cm));
+    if (pipe2(cm->done, O_CLOEXEC | O_NONBLOCK) < 0)
+	return -1;
+    cm->incoming = xconcat(queue_dir, "/" QUEUE_INCOMING, (char *) NULL);
+    pthread_mutex_init(&cm->lock, NULL);
+    pthread_cond_init(&cm->cond, NULL);
+    errno = pthread_create(&cm->thread, NULL, commit_thread, cm);
+    if (errno != 0) {
+	close(cm->done[0]);
+	close(cm->done[1]);
+	free(cm->incoming);
+	return -1;
+    }
+    return 0;
+}
+
+static void committer_stop(struct committer *cm)
+{
+    pthread_mutex_lock(&cm->lock);
+    cm->stop = 1;
+    pthread_cond_signal(&cm->cond);
+    pthread_mutex_unlock(&cm->lock);
+    pthread_join(cm->thread, NULL);
+    pthread_mutex_destroy(&cm->lock);
+    pthread_cond_destroy(&cm->cond);
+    close(cm->done[0]);
+    close(cm->done[1]);
+    free(cm->fds);
+    free(cm->incoming);
+}
+
+/* commit_hand_over - the files waiting, to the committer, when it is free */
+static void commit_hand_over(struct server *sv)
+{
+    struct committer *cm = sv->committer;
+
+    if (cm->busy)
+	return;
+    cm->nfds = 0;
     for (size_t i = 0; i < sv->nconns; i++) {
 	struct conn *c = sv->conns[i];
 	if (c->sync_fd < 0)
 	    continue;
-	if (pending > 1 ? fs_err : fdatasync(c->sync_fd) < 0) {
-	    pfcd_log("smtpd", "warning: fsync queue file: %m");
-	    /* Replace the 250 (the last "250 2.0.0 Ok: ..." line) with a 451. */
-	    char *ok = c->out.s ? strstr(c->out.s + c->out_off, "250 2.0.0 Ok:") : NULL;
-	    if (ok) {
-		char *eol = strstr(ok, "\r\n");
-		struct strbuf rest = STRBUF_INIT;
-		sb_adds(&rest, eol ? eol + 2 : "");
-		sb_truncate(&c->out, (size_t) (ok - c->out.s));
-		sb_adds(&c->out, "451 4.3.0 Error: queue file write error\r\n");
-		sb_addn(&c->out, rest.s ? rest.s : "", rest.len);
-		sb_free(&rest);
-	    }
-	} else {
-	    n++;
+	if (cm->nfds == cm->cap) {
+	    cm->cap = cm->cap ? 2 * cm->cap : 32;
+	    cm->fds = xrealloc(cm->fds, cm->cap * sizeof(*cm->fds));
 	}
+	cm->fds[cm->nfds++] = c->sync_fd;
+	c->syncing = 1;
+    }
+    if (cm->nfds == 0)
+	return;
+    pthread_mutex_lock(&cm->lock);
+    cm->busy = 1;
+    cm->finished = 0;
+    pthread_cond_signal(&cm->cond);
+    pthread_mutex_unlock(&cm->lock);
+}
+
+/* refuse_queued - a 451 in place of the session's "250 2.0.0 Ok: queued" */
+static void refuse_queued(struct conn *c)
+{
+    char *ok = c->out.s ? strstr(c->out.s + c->out_off, "250 2.0.0 Ok:") : NULL;
+
+    if (ok == NULL)
+	return;
+    char *eol = strstr(ok, "\r\n");
+    struct strbuf rest = STRBUF_INIT;
+    sb_adds(&rest, eol ? eol + 2 : "");
+    sb_truncate(&c->out, (size_t) (ok - c->out.s));
+    sb_adds(&c->out, "451 4.3.0 Error: queue file write error\r\n");
+    sb_addn(&c->out, rest.s ? rest.s : "", rest.len);
+    sb_free(&rest);
+}
+
+/* commit_collect - the committer finished its batch: answer its sessions */
+static void commit_collect(struct server *sv)
+{
+    struct committer *cm = sv->committer;
+    char buf[16];
+
+    while (read(cm->done[0], buf, sizeof(buf)) > 0)
+	continue;
+    pthread_mutex_lock(&cm->lock);
+    int finished = cm->busy && cm->finished, failed = cm->failed;
+    errno = cm->err;
+    pthread_mutex_unlock(&cm->lock);
+    if (!finished)
+	return;
+    if (failed)
+	pfcd_log("smtpd", "warning: %s queue: %m", cm->nfds == 1 ? "fsync" : "syncfs");
+    for (size_t i = 0; i < sv->nconns; i++) {
+	struct conn *c = sv->conns[i];
+	if (!c->syncing)
+	    continue;
+	if (failed)
+	    refuse_queued(c);
 	close(c->sync_fd);
 	c->sync_fd = -1;
+	c->syncing = 0;
     }
-    if (n == 0)
-	return;
-    if (pending == 1) {
-	char *dir = xconcat(sv->cfg->queue_dir, "/" QUEUE_INCOMING, (char *) NULL);
-	if (queue_sync_dir(dir) < 0)
-	    pfcd_log("smtpd", "warning: fsync %s: %m", dir);
-	free(dir);
-    }
-    if (sv->cfg->wake_fd >= 0) {
+    cm->busy = 0;
+    if (!failed && sv->cfg->wake_fd >= 0) {
 	ssize_t w = write(sv->cfg->wake_fd, "m", 1);
 	(void) w;		/* a full pipe already says "look" */
     }
@@ -644,9 +765,17 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
 	return 1;
     }
     free(incoming);
+    struct committer committer;
+    if (committer_start(&committer, cfg->queue_dir) < 0) {
+	pfcd_log("smtpd", "fatal: start the queue file committer: %m");
+	return 1;
+    }
+    sv.committer = &committer;
 
     struct pollfd *pfd = NULL;
     size_t pcap = 0;
+    /* pfd: the listeners, the committer's pipe, then one per session */
+    const size_t first_conn = cfg->nlisteners + 1;
     while (!(got_term && sv.nconns == 0)) {
 	if (got_hup) {
 	    got_hup = 0;
@@ -667,7 +796,7 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
 	    }
 	}
 	time_t now = time(NULL);
-	size_t need = cfg->nlisteners + sv.nconns;
+	size_t need = first_conn + sv.nconns;
 	if (need > pcap) {
 	    pcap = need * 2;
 	    pfd = xrealloc(pfd, pcap * sizeof(*pfd));
@@ -679,10 +808,20 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
 	    pfd[np].events = POLLIN;
 	    pfd[np++].revents = 0;
 	}
+	pfd[np].fd = committer.done[0];
+	pfd[np].events = POLLIN;
+	pfd[np++].revents = 0;
 	long wait_ms = 1000;
 	for (size_t i = 0; i < sv.nconns; i++) {
 	    struct conn *c = sv.conns[i];
 	    short ev = 0;
+	    if (c->sync_fd >= 0) {
+		/* Its message waits for the committer: nothing in or out until then. */
+		pfd[np].fd = -1;
+		pfd[np].events = 0;
+		pfd[np++].revents = 0;
+		continue;
+	    }
 	    if (c->hold_until > now) {
 		long ms = (long) (c->hold_until - now) * 1000;
 		if (ms < wait_ms)
@@ -709,12 +848,14 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
 	if (rc < 0 && errno != EINTR)
 	    break;
 	now = time(NULL);
+	if (rc > 0 && (pfd[cfg->nlisteners].revents & POLLIN))
+	    commit_collect(&sv);
 	size_t nconns_before = sv.nconns;
 	/* Input first, for every session: the round's messages are committed together. */
 	for (size_t i = 0; i < nconns_before; i++) {
 	    struct conn *c = sv.conns[i];
-	    short re = pfd[cfg->nlisteners + i].revents;
-	    if (c->hold_until > now)
+	    short re = pfd[first_conn + i].revents;
+	    if (c->hold_until > now || c->sync_fd >= 0)
 		continue;
 	    if (re & (POLLIN | POLLHUP | POLLERR))
 		read_input(c);
@@ -723,12 +864,12 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
 		take_output(c);
 	    }
 	}
-	group_commit(&sv);
+	commit_hand_over(&sv);
 	for (size_t i = 0; i < sv.nconns;) {
 	    struct conn *c = sv.conns[i];
-	    if (c->hold_until <= now && c->out_off < c->out.len)
+	    if (c->sync_fd < 0 && c->hold_until <= now && c->out_off < c->out.len)
 		write_output(c);
-	    if (c->hungup && c->out_off >= c->out.len)
+	    if (c->hungup && c->out_off >= c->out.len && c->sync_fd < 0)
 		drop_conn(&sv, i);
 	    else
 		i++;
@@ -744,6 +885,7 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
 			write_output(sv.conns[sv.nconns - 1]);
 		    }
     }
+    committer_stop(&committer);
     free(pfd);
     for (size_t i = 0; i < cfg->nlisteners; i++)
 	view_release(sv.views[i]);

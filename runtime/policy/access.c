@@ -101,7 +101,8 @@ static int vcheck_reject(struct session *s, unsigned error_class, int code, cons
     /* The DSN class follows the reply code. */
     text->s[4] = text->s[0];
     if (s->trace && s->trace->whatsup)
-	s->trace->whatsup(s->trace->ctx, warn ? "reject_warning" : "reject", sb_str(text));
+	s->trace->whatsup(s->trace->ctx, warn ? "reject_warning" : "reject", sb_str(text),
+			  s->origin);
     if (warn && s->trace && s->trace->note) {
 	struct strbuf note = STRBUF_INIT;
 	sb_printf(&note, "reject_warning: %s", sb_str(text));

@@ -34,21 +34,27 @@ static int walk_program(struct session *s, uint32_t program, const struct walk *
 
 /* ------------------------------------------------------------ tracing */
 
+/* step_arg - a step's argument as written: table spec, domain, class, seconds */
+static const char *step_arg(const struct session *s, const struct step *st, char num[16])
+{
+    const struct image *img = s->policy->img;
+
+    if (st->table != IMG_NONE)
+	return image_str(img, img->tables[st->table].spec);
+    if (st->op == RESTR_SLEEP) {
+	snprintf(num, 16, "%u", (unsigned) st->number);
+	return num;
+    }
+    return st->text ? st->text : st->word ? st->word : "";
+}
+
 static void trace_step(struct session *s, const struct step *st, const char *result)
 {
     if (s->trace == NULL || s->trace->restriction == NULL)
 	return;
-    const struct image *img = s->policy->img;
-    const char *arg = st->text ? st->text : st->word ? st->word : "";
     char num[16];
-    if (st->table != IMG_NONE)
-	arg = image_str(img, img->tables[st->table].spec);
-    else if (st->op == RESTR_SLEEP) {
-	snprintf(num, sizeof(num), "%u", (unsigned) st->number);
-	arg = num;
-    }
-    s->trace->restriction(s->trace->ctx, st->op, arg, st->source, st->line, result,
-			  strcmp(result, "reject") == 0 ? sb_str(&s->reply) : NULL);
+    s->trace->restriction(s->trace->ctx, st->op, step_arg(s, st, num), st->source, st->line,
+			  result, strcmp(result, "reject") == 0 ? sb_str(&s->reply) : NULL);
 }
 
 void engine_warn(struct session *s, const char *fmt, ...)
@@ -1050,7 +1056,19 @@ static int walk_steps(struct session *s, int (*next)(void *, size_t, struct step
 	    h = handlers[st.op];
 	}
 	int defer_before = s->defer_if_permit.active;
+	/*
+	 * The configured step is what decided, for the log: a list an
+	 * access table answered with runs inside the step that asked it.
+	 */
+	const struct trace_origin *outer = s->origin;
+	struct trace_origin here;
+	char num[16];
+	if (s->trace != NULL && s->trace->whatsup != NULL && st.source != IMG_NONE) {
+	    here = (struct trace_origin) { st.op, step_arg(s, &st, num), st.source, st.line };
+	    s->origin = &here;
+	}
 	status = h != NULL ? h(s, &st, w) : CHECK_DUNNO;
+	s->origin = outer;
 	trace_step(s, &st, result_name(s, status, defer_before));
 	if (s->warn_if_reject >= s->recursion)
 	    s->warn_if_reject = 0;

@@ -56,6 +56,8 @@ static void free_list(char ***list, size_t *count)
 void session_reset_transaction(struct session *s)
 {
     session_set(&s->sender, NULL);
+    session_set(&s->dsn_envid, NULL);
+    s->dsn_ret = s->body_type = NULL;
     session_set(&s->recipient, NULL);
     s->rcpt_count = 0;
     s->flags &= ~SESSION_SMTPUTF8;

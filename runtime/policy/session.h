@@ -50,6 +50,7 @@ struct session_defer {
 #define SESSION_DISCARD		(1u << 1)
 
 struct policy_trace;
+struct trace_origin;
 struct engine;
 struct maps_scratch;
 
@@ -68,6 +69,9 @@ struct session {
     /* What the client said. NULL: not yet (or reset). */
     char *helo_name;
     char *sender;		/* "" for the null sender */
+    char *dsn_envid;		/* MAIL ... ENVID=, xtext decoded; NULL: none */
+    const char *dsn_ret;	/* MAIL ... RET=: "FULL", "HDRS"; NULL: none */
+    const char *body_type;	/* MAIL ... BODY=: "7BIT", "8BITMIME"; NULL: none */
     char *recipient;		/* the recipient being checked */
     char *etrn_name;
     const char *protocol;	/* "SMTP" or "ESMTP" */
@@ -104,6 +108,8 @@ struct session {
 
     /* Where the engine tells what it does (NULL: nobody listens). */
     struct policy_trace *trace;
+    /* The configured restriction being evaluated (NULL: none), for whatsup. */
+    const struct trace_origin *origin;
 
     /*
      * The engine's working space for this session (maps.c): lookup

@@ -18,6 +18,18 @@ enum trace_probe_result {
     PROBE_MISS, PROBE_HIT, PROBE_SKIP, PROBE_FAIL,
 };
 
+/*
+ * Where a decision was written: the restriction (its id and argument
+ * text), the program it is in and the line of the setting (main.cf, or
+ * master.cf when the program's service sets it; line 0: a default).
+ */
+struct trace_origin {
+    uint32_t op;
+    const char *arg;
+    uint32_t program;
+    uint32_t line;
+};
+
 struct policy_trace {
     void *ctx;
     /* A restriction list starts: list is its parameter (or class) name. */
@@ -45,9 +57,13 @@ struct policy_trace {
      * What smtpd's log_whatsup() logs when a restriction rejects:
      * action "reject" or "reject_warning" and the reply text, at the
      * moment the session's where, sender and recipient are the logged
-     * ones. NULL: not wanted (pfc trace shows the reply itself).
+     * ones; origin: the configured restriction that decided (for an
+     * access table's answer, the check_*_access that asked it), or NULL
+     * outside a restriction list. NULL: not wanted (pfc trace shows the
+     * reply itself).
      */
-    void (*whatsup)(void *ctx, const char *action, const char *text);
+    void (*whatsup)(void *ctx, const char *action, const char *text,
+		    const struct trace_origin *origin);
 };
 
 /*

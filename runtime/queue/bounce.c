@@ -1,173 +1,308 @@
-/* bounce - non-delivery and success notices as Postfix's bounce(8) (see bounce.h) */
+/* bounce - who gets which notice, queued as bounce(8) posts it (see bounce.h) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "bounce.h"
 #include "cleanup_msg.h"
+#include "pfcd_log.h"
 #include "xalloc.h"
 
+/* notify_classes words that reach bounce(8) (Postfix's MAIL_ERROR_*) */
+#define CLASS_BOUNCE	1
+#define CLASS_2BOUNCE	2
+#define CLASS_DELAY	4
+
+/* What the notices depend on, read from main.cf's view once per call. */
+struct notice_ctx {
+    const struct policy *p;
+    const char *queue_dir;
+    const struct queue_msg *m;
+    struct dsn_report_conf conf;
+    struct dsn_report_msg msg;
+    char *double_bounce;	/* double_bounce_sender@myhostname */
+    int classes;		/* CLASS_* of notify_classes */
+    int long_ids;
+};
+
+static int classes_of(const char *list)
+{
+    static const struct {
+	const char *name;
+	int bit;
+    } names[] = { {"bounce", CLASS_BOUNCE}, {"2bounce", CLASS_2BOUNCE}, {"delay", CLASS_DELAY} };
+    char *copy = xstrdup(list), *cp = copy, *word;
+    int mask = 0;
+
+    while ((word = strsep(&cp, ", \t\n")) != NULL)
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	    if (strcasecmp(word, names[i].name) == 0)
+		mask |= names[i].bit;
+    free(copy);
+    return mask;
+}
+
+static void ctx_open(struct notice_ctx *c, const struct policy *p, const char *queue_dir,
+		     const struct queue_msg *m)
+{
+    const char *encoding = queue_msg_attr(m, QATTR_ENCODING);
+    const char *utf8 = queue_msg_attr(m, QATTR_SMTPUTF8);
+    const char *envid = queue_msg_attr(m, QATTR_ENVID);
+
+    memset(c, 0, sizeof(*c));
+    c->p = p;
+    c->queue_dir = queue_dir;
+    c->m = m;
+    c->conf.myhostname = policy_value(p, "myhostname");
+    c->conf.myorigin = policy_value(p, "myorigin");
+    c->conf.mail_name = policy_value(p, "mail_name");
+    c->conf.smtputf8_enable = policy_bool(p, "smtputf8_enable");
+    c->conf.bounce_size_limit = policy_int(p, "bounce_size_limit", 50000);
+    c->conf.threaded = policy_bool(p, "enable_threaded_bounces");
+    c->conf.delay_warning_time = policy_time(p, "delay_warning_time", 'h', 0);
+    c->conf.maximal_queue_lifetime = policy_time(p, "maximal_queue_lifetime", 'd', 5 * 86400);
+    c->msg = (struct dsn_report_msg) {
+	.queue_id = m->id, .sender = m->sender, .arrival = m->arrival, .size = m->size,
+	.encoding = encoding == NULL ? "" : strcasecmp(encoding, "8BITMIME") == 0 ? "8bit"
+	    : strcasecmp(encoding, "7BIT") == 0 ? "7bit" : "",
+	.smtputf8 = utf8 != NULL && strcmp(utf8, "1") == 0,
+	.dsn_envid = envid ? envid : "",
+	.fd = m->fd, .offset = (off_t) (m->content - m->map), .length = (off_t) m->content_len,
+    };
+    c->double_bounce = xconcat(policy_value(p, "double_bounce_sender"), "@",
+			       c->conf.myhostname, (char *) NULL);
+    c->classes = classes_of(policy_value(p, "notify_classes"));
+    c->long_ids = policy_bool(p, "enable_long_queue_ids");
+}
+
+static void ctx_close(struct notice_ctx *c)
+{
+    free(c->double_bounce);
+}
+
 /*
- * wrap - text as bounce(8) folds it: words to 80 columns, continuation
- * lines indented by 4 spaces; first is the part already on the line.
+ * warn_zero - bounce(8)'s warnings when the delay template's $NAME_UNIT
+ * truncates to zero (1m of delay_warning_time is "0 hour(s)").
  */
-static void wrap(struct strbuf *out, const char *first, const char *text)
+static void warn_zero(long seconds, long unit_seconds, const char *name, const char *unit)
 {
-    size_t col = strlen(first);
-    const char *cp = text;
-
-    sb_adds(out, first);
-    while (*cp) {
-	size_t sp = strspn(cp, " ");
-	size_t w = strcspn(cp + sp, " ");
-	if (col > 4 && col + sp + w > 80) {
-	    sb_adds(out, "\n    ");
-	    col = 4;
-	    cp += sp;
-	    sp = 0;
-	}
-	sb_addn(out, cp, sp + w);
-	col += sp + w;
-	cp += sp + w;
-    }
-    sb_addch(out, '\n');
+    if (seconds / unit_seconds != 0)
+	return;
+    pfcd_log("bounce", "warning: [built-in]: zero result in delay template conversion of "
+	     "parameter \"%s\"", name);
+    pfcd_log("bounce", "warning: for instructions see the bounce(5) manual");
+    pfcd_log("bounce", "warning: please reduce time unit \"%s\" of \"%s\" in delay template",
+	     unit, name);
 }
 
-/* headers_only - the content up to and including the empty line that ends the headers */
-static size_t headers_len(const struct queue_msg *m)
+/*
+ * post - one notice queued as bounce(8)'s post_mail() hands it to
+ * cleanup: the envelope from sender to `to` (qualified with myorigin, as
+ * cleanup would; the original recipient as given), the report, and
+ * cleanup's Message-Id: after its headers. Logs "ID: WHAT: NEWID".
+ */
+static int post(const struct notice_ctx *c, enum dsn_report_kind kind, int postmaster_copy,
+		const char *sender, const char *to, int ret, const struct dsn_report_rcpt *rcpts,
+		size_t n, const char *what)
 {
-    const char *c = m->content;
-    size_t n = m->content_len;
-
-    if (n > 0 && c[0] == '\n')
-	return 1;
-    for (size_t i = 1; i < n; i++)
-	if (c[i] == '\n' && c[i - 1] == '\n')
-	    return i + 1;
-    return n;
-}
-
-int bounce_send(const struct policy *p, const char *queue_dir, const struct queue_msg *m,
-		enum bounce_kind kind, const int *want, char *id, size_t idsize,
-		struct strbuf *err)
-{
-    const char *host = policy_value(p, "myhostname");
-    struct queue_writer *w = queue_writer_open(queue_dir,
-					       policy_bool(p, "enable_long_queue_ids"), err);
-    if (w == NULL)
-	return -1;
+    struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, final = STRBUF_INIT;
+    struct queue_writer *w = queue_writer_open(c->queue_dir, c->long_ids, &err);
     struct timeval now;
+
+    if (w == NULL) {
+	pfcd_log("bounce", "warning: %s: %s: %s", c->m->id, what, sb_str(&err));
+	sb_free(&err);
+	return -1;
+    }
     gettimeofday(&now, NULL);
     queue_writer_time(w, now.tv_sec, now.tv_usec);
-    queue_writer_sender(w, "");
-    queue_writer_rcpt(w, m->sender, m->sender, "", QNOTIFY_NEVER);
+    queue_writer_sender(w, sender);
+    char *addr = strchr(to, '@') || *c->conf.myorigin == 0 ? xstrdup(to)
+	: xconcat(to, "@", c->conf.myorigin, (char *) NULL);
+    queue_writer_rcpt(w, addr, to, "", 0);
+    free(addr);
     queue_writer_attr(w, QATTR_ORIGIN, "local");
+    if (c->msg.smtputf8)
+	queue_writer_attr(w, QATTR_SMTPUTF8, "1");
 
-    struct strbuf out = STRBUF_INIT, boundary = STRBUF_INIT;
-    sb_printf(&boundary, "%s.%lld/%s", m->id, (long long) now.tv_sec, host);
-    sb_printf(&out, "Received: by %s (Postfix)\n\tid %s; ", host, queue_writer_id(w));
-    mail_date(now.tv_sec, &out);
-    sb_adds(&out, "\nDate: ");
-    mail_date(now.tv_sec, &out);
-    sb_printf(&out, "\nFrom: Mail Delivery System <MAILER-DAEMON@%s>\n", host);
-    sb_printf(&out, "Subject: %s\n", kind == BOUNCE_FAILURE
-	      ? "Undelivered Mail Returned to Sender" : "Successful Mail Delivery Report");
-    sb_printf(&out, "To: %s\n", m->sender);
-    sb_adds(&out, "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
-	    "Content-Type: multipart/report; report-type=delivery-status;\n");
-    sb_printf(&out, "\tboundary=\"%s\"\nContent-Transfer-Encoding: 8bit\n", sb_str(&boundary));
-    struct tm gmt;
-    char stamp[32];
-    gmtime_r(&now.tv_sec, &gmt);
-    strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &gmt);
-    sb_printf(&out, "Message-Id: <%s.%s@%s>\n\n", stamp, queue_writer_id(w), host);
-    sb_adds(&out, "This is a MIME-encapsulated message.\n\n");
-
-    /* Part 1: the notification, for a human. */
-    sb_printf(&out, "--%s\nContent-Description: Notification\n"
-	      "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n",
-	      sb_str(&boundary));
-    sb_printf(&out, "This is the mail system at host %s.\n\n", host);
-    if (kind == BOUNCE_FAILURE)
-	sb_adds(&out, "I'm sorry to have to inform you that your message could not\n"
-		"be delivered to one or more recipients. It's attached below.\n\n"
-		"For further assistance, please send mail to postmaster.\n\n"
-		"If you do so, please include this problem report. You can\n"
-		"delete your own text from the attached returned message.\n\n");
+    if (kind == DSN_REPORT_DELAY && !postmaster_copy)
+	warn_zero(c->conf.delay_warning_time, 3600, "delay_warning_time_hours", "hours");
+    if (kind == DSN_REPORT_DELAY && !postmaster_copy)
+	warn_zero(c->conf.maximal_queue_lifetime, 86400, "maximal_queue_lifetime_days", "days");
+    dsn_report_write(&out, &c->conf, kind, postmaster_copy, to, ret, queue_writer_id(w),
+		     now.tv_sec, &c->msg, rcpts, n);
+    /* cleanup: the Message-Id: goes after the headers the notice has. */
+    const char *end = strstr(out.s, "\n\n");
+    size_t head = end ? (size_t) (end + 1 - out.s) : out.len;
+    sb_addn(&final, out.s, head);
+    sb_adds(&final, "Message-Id: ");
+    cleanup_message_id(&final, queue_writer_id(w), now.tv_sec, c->conf.myhostname, c->long_ids);
+    sb_addch(&final, '\n');
+    sb_addn(&final, out.s + head, out.len - head);
+    queue_writer_content(w, final.s, final.len);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", queue_writer_id(w));
+    int rc = queue_writer_finish(w, QW_SYNC, NULL, &err);
+    if (rc == 0)
+	pfcd_log("bounce", "%s: %s: %s", c->m->id, what, id);
     else
-	sb_adds(&out, "Your message was successfully delivered to the destination(s)\n"
-		"listed below. If the message was delivered to mailbox you will\n"
-		"receive no further notifications. Otherwise you may still receive\n"
-		"notifications of mail delivery errors from other systems.\n\n");
-    sb_adds(&out, "                   The mail system\n\n");
-    for (size_t i = 0; i < m->nrcpts; i++) {
-	const struct queue_rcpt *r = &m->rcpts[i];
-	if (!want[i])
-	    continue;
-	struct strbuf first = STRBUF_INIT;
-	if (*r->orig && strcmp(r->orig, r->address) != 0)
-	    sb_printf(&first, "<%s> (expanded from <%s>):", r->address, r->orig);
-	else
-	    sb_printf(&first, "<%s>:", r->address);
-	wrap(&out, sb_str(&first), r->reason);
-	sb_addch(&out, '\n');
-	sb_free(&first);
-    }
-
-    /* Part 2: the delivery report, for a program. */
-    sb_printf(&out, "--%s\nContent-Description: Delivery report\n"
-	      "Content-Type: message/delivery-status\n\n", sb_str(&boundary));
-    sb_printf(&out, "Reporting-MTA: dns; %s\n", host);
-    const char *envid = queue_msg_attr(m, QATTR_ENVID);
-    if (envid && *envid)
-	sb_printf(&out, "Original-Envelope-Id: %s\n", envid);
-    sb_printf(&out, "X-Postfix-Queue-ID: %s\nX-Postfix-Sender: rfc822; %s\nArrival-Date: ",
-	      m->id, m->sender);
-    mail_date(m->arrival, &out);
-    sb_adds(&out, "\n\n");
-    for (size_t i = 0; i < m->nrcpts; i++) {
-	const struct queue_rcpt *r = &m->rcpts[i];
-	if (!want[i])
-	    continue;
-	sb_printf(&out, "Final-Recipient: rfc822; %s\n", r->address);
-	if (*r->orcpt)
-	    sb_printf(&out, "Original-Recipient: %s\n", r->orcpt);
-	else
-	    sb_printf(&out, "Original-Recipient: rfc822;%s\n", *r->orig ? r->orig : r->address);
-	sb_printf(&out, "Action: %s\nStatus: %s\n", kind == BOUNCE_FAILURE ? "failed" : "delivered",
-		  r->dsn);
-	struct strbuf diag = STRBUF_INIT;
-	sb_printf(&diag, "%s", r->reason);
-	wrap(&out, "Diagnostic-Code: X-Postfix;", sb_str(&diag));
-	sb_free(&diag);
-	sb_addch(&out, '\n');
-    }
-
-    /* Part 3: the message, or its headers. */
-    const char *ret = queue_msg_attr(m, QATTR_RET);
-    int full = kind == BOUNCE_FAILURE && !(ret && strcmp(ret, "HDRS") == 0);
-    sb_printf(&out, "--%s\nContent-Description: %s\nContent-Type: %s\n"
-	      "Content-Transfer-Encoding: 8bit\n\n", sb_str(&boundary),
-	      kind == BOUNCE_SUCCESS ? "Message Headers"
-	      : full ? "Undelivered Message" : "Undelivered Message Headers",
-	      full ? "message/rfc822" : "text/rfc822-headers");
-    sb_printf(&out, "Return-Path: <%s>\n", m->sender);
-    size_t len = full ? m->content_len : headers_len(m);
-    long limit = policy_int(p, "bounce_size_limit", 50000);
-    if (full && limit > 0 && len > (size_t) limit)
-	len = (size_t) limit;
-    sb_addn(&out, m->content, len);
-    if (len > 0 && m->content[len - 1] != '\n')
-	sb_addch(&out, '\n');
-    if (full)
-	sb_addch(&out, '\n');
-    sb_printf(&out, "--%s--\n", sb_str(&boundary));
-
-    queue_writer_content(w, out.s, out.len);
-    snprintf(id, idsize, "%s", queue_writer_id(w));
+	pfcd_log("bounce", "warning: %s: %s: %s", c->m->id, what, sb_str(&err));
+    sb_free(&err);
     sb_free(&out);
-    sb_free(&boundary);
-    return queue_writer_finish(w, QW_SYNC, NULL, err);
+    sb_free(&final);
+    return rc;
+}
+
+int bounce_notify(const struct policy *p, const char *queue_dir, const struct queue_msg *m,
+		  enum dsn_report_kind kind, const char *to, const struct bounce_rcpt *rcpts,
+		  size_t n)
+{
+    struct notice_ctx c;
+    struct dsn_report_rcpt *all = xcalloc(n + 1, sizeof(*all)), *asked = xcalloc(n + 1, sizeof(*asked));
+    size_t nasked = 0;
+    int rc = 0;
+    const char *ret_attr = queue_msg_attr(m, QATTR_RET);
+    int dsn_ret = ret_attr == NULL ? 0 : strcasecmp(ret_attr, "HDRS") == 0 ? DSN_REPORT_RET_HDRS
+	: strcasecmp(ret_attr, "FULL") == 0 ? DSN_REPORT_RET_FULL : 0;
+
+    ctx_open(&c, p, queue_dir, m);
+    /*
+     * The sender's notice lists those whose NOTIFY asks for it (none
+     * given: failures and delays; success reports are only made for the
+     * ones that asked); postmaster copies list every one.
+     */
+    for (size_t i = 0; i < n; i++) {
+	int notify = rcpts[i].notify;
+	all[i] = rcpts[i].dsn;
+	if (kind == DSN_REPORT_SUCCESS
+	    || (kind == DSN_REPORT_FAILURE && (notify == 0 || (notify & QNOTIFY_FAILURE)))
+	    || (kind == DSN_REPORT_DELAY && (notify == 0 || (notify & QNOTIFY_DELAY))))
+	    asked[nasked++] = rcpts[i].dsn;
+    }
+    const char *what = kind == DSN_REPORT_FAILURE ? "non-delivery"
+	: kind == DSN_REPORT_DELAY ? "delay" : "delivery status";
+    char sender_what[64], postmaster_what[64];
+    snprintf(sender_what, sizeof(sender_what), "sender %s notification", what);
+    snprintf(postmaster_what, sizeof(postmaster_what), "postmaster %s notification", what);
+
+    if (n == 0) {
+	/* Nothing to report. */
+    } else if (strcasecmp(to, c.double_bounce) == 0) {
+	/* A postmaster notice that failed: never a triple bounce. */
+	if (kind == DSN_REPORT_SUCCESS)
+	    pfcd_log("bounce", "%s: not sending trace/success notification for "
+		     "double-bounce message", m->id);
+	else
+	    pfcd_log("bounce", "warning: %s: undeliverable postmaster notification discarded",
+		     m->id);
+    } else if (*to == 0) {
+	/* A bounce that failed: postmaster's, if notify_classes says so. */
+	if (kind == DSN_REPORT_FAILURE && (c.classes & (CLASS_2BOUNCE | CLASS_BOUNCE)))
+	    rc = post(&c, kind, 1, c.double_bounce, policy_value(p, "2bounce_notice_recipient"),
+		      DSN_REPORT_RET_FULL, all, n, postmaster_what);
+	else if (kind == DSN_REPORT_DELAY && (c.classes & CLASS_DELAY))
+	    rc = post(&c, kind, 1, c.double_bounce, policy_value(p, "delay_notice_recipient"),
+		      DSN_REPORT_RET_FULL, all, n, postmaster_what);
+	else if (kind == DSN_REPORT_SUCCESS && (c.classes & CLASS_2BOUNCE))
+	    rc = post(&c, kind, 0, c.double_bounce, policy_value(p, "2bounce_notice_recipient"),
+		      DSN_REPORT_RET_HDRS, all, n, sender_what);
+	else if (kind == DSN_REPORT_SUCCESS)
+	    pfcd_log("bounce", "%s: not sending trace/success notification for "
+		     "single-bounce message", m->id);
+    } else {
+	if (nasked > 0)
+	    rc = post(&c, kind, 0, "", to, kind == DSN_REPORT_FAILURE && dsn_ret ? dsn_ret
+		      : kind == DSN_REPORT_FAILURE ? DSN_REPORT_RET_FULL : DSN_REPORT_RET_HDRS,
+		      asked, nasked, sender_what);
+	/* The postmaster's copy is not critical: a failure is only logged. */
+	const char *pm = kind == DSN_REPORT_FAILURE && (c.classes & CLASS_BOUNCE)
+	    ? "bounce_notice_recipient" : kind == DSN_REPORT_DELAY && (c.classes & CLASS_DELAY)
+	    ? "delay_notice_recipient" : NULL;
+	if (rc == 0 && pm != NULL
+	    && post(&c, kind, 1, c.double_bounce, policy_value(p, pm), DSN_REPORT_RET_HDRS,
+		    all, n, postmaster_what) < 0)
+	    pfcd_log("bounce", "warning: %s: postmaster notice failed while %s %s", m->id,
+		     kind == DSN_REPORT_FAILURE ? "bouncing to" : "warning", to);
+    }
+    ctx_close(&c);
+    free(all);
+    free(asked);
+    return rc;
+}
+
+/* ------------------------------------------------------------ after an attempt */
+
+/* report_rcpt - a queue recipient as the notice reports it */
+static struct bounce_rcpt report_rcpt(const struct queue_rcpt *r, const char *action,
+				      const char *reason)
+{
+    return (struct bounce_rcpt) {
+	{
+	    .address = r->address, .orig_addr = r->orig, .dsn_orcpt = r->orcpt,
+	    .status = r->dsn, .action = *r->action ? r->action : action, .reason = reason,
+	    .diag_type = *r->diag_type ? r->diag_type : NULL,
+	    .diag_text = *r->diag_type ? r->diag_text : NULL,
+	},
+	r->notify,
+    };
+}
+
+void bounce_flush(const struct policy *p, const char *queue_dir, struct queue_msg *m)
+{
+    struct bounce_rcpt *rcpts = xcalloc(m->nrcpts + 1, sizeof(*rcpts));
+    size_t *idx = xcalloc(m->nrcpts + 1, sizeof(*idx));
+    struct strbuf *texts = xcalloc(m->nrcpts + 1, sizeof(*texts));
+    size_t n = 0, deferred = 0;
+
+    /* The bounces since the last report (qmgr flushes the bounce log). */
+    for (size_t i = 0; i < m->nrcpts; i++) {
+	const struct queue_rcpt *r = &m->rcpts[i];
+	deferred += r->status == QRCPT_DEFERRED;
+	if (r->status == QRCPT_BOUNCED && !(r->notified & QNOTICE_FAILURE)) {
+	    rcpts[n] = report_rcpt(r, "failed", r->reason);
+	    idx[n++] = i;
+	}
+    }
+    if (n > 0 && bounce_notify(p, queue_dir, m, DSN_REPORT_FAILURE, m->sender, rcpts, n) == 0
+	&& queue_msg_noticed(m, QNOTICE_FAILURE, idx, n) < 0)
+	pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
+
+    /* The deliveries that asked for a success report (the trace log). */
+    n = 0;
+    for (size_t i = 0; i < m->nrcpts; i++) {
+	const struct queue_rcpt *r = &m->rcpts[i];
+	if (r->status != QRCPT_SENT || !(r->notify & QNOTIFY_SUCCESS)
+	    || (r->notify & QNOTIFY_NEVER) || (r->notified & QNOTICE_SUCCESS))
+	    continue;
+	/* trace_append(): "delivery via RELAY: " unless the relay is none. */
+	texts[n] = (struct strbuf) STRBUF_INIT;
+	if (*r->relay && strcmp(r->relay, "none") != 0)
+	    sb_printf(&texts[n], "delivery via %s: ", r->relay);
+	sb_adds(&texts[n], r->reason);
+	rcpts[n] = report_rcpt(r, "delivered", sb_str(&texts[n]));
+	idx[n++] = i;
+    }
+    if (n > 0 && bounce_notify(p, queue_dir, m, DSN_REPORT_SUCCESS, m->sender, rcpts, n) == 0
+	&& queue_msg_noticed(m, QNOTICE_SUCCESS, idx, n) < 0)
+	pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
+    for (size_t i = 0; i < n; i++)
+	sb_free(&texts[i]);
+
+    /* One delay warning, once the message is delay_warning_time old (qmgr's warn_time). */
+    long warn = policy_time(p, "delay_warning_time", 'h', 0);
+    if (deferred > 0 && warn > 0 && !m->warned && time(NULL) >= m->arrival + warn - 1) {
+	n = 0;
+	for (size_t i = 0; i < m->nrcpts; i++)
+	    if (m->rcpts[i].status == QRCPT_DEFERRED)
+		rcpts[n++] = report_rcpt(&m->rcpts[i], "delayed", m->rcpts[i].reason);
+	if (bounce_notify(p, queue_dir, m, DSN_REPORT_DELAY, m->sender, rcpts, n) == 0
+	    && queue_msg_noticed(m, QNOTICE_DELAY, NULL, 0) < 0)
+	    pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
+    }
+    free(rcpts);
+    free(idx);
+    free(texts);
 }

@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,10 +20,12 @@
 #include "policy.h"
 #include "qmgr.h"
 #include "qmgr_local.h"
+#include "qmgr_trigger.h"
 #include "queue_file.h"
 #include "queue_id.h"
 #include "resolve.h"
 #include "session.h"
+#include "strmap.h"
 #include "xalloc.h"
 
 static volatile sig_atomic_t got_term, got_hup, got_flush;
@@ -79,14 +84,107 @@ int qmgr_create_dirs(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf 
 
 /* ------------------------------------------------------------ state */
 
+/*
+ * Deliveries to local(8) services run in delivery processes, children
+ * of the queue manager, as Postfix's qmgr hands them to local(8)
+ * processes: at most the service's process limit (master.cf maxproc,
+ * default_process_limit) at once, at most
+ * TRANSPORT_destination_concurrency_limit of them for one destination
+ * (the recipient: local(8)'s recipient limit is 1), and each takes up to
+ * max_use waiting deliveries of its destination, as a local(8) process
+ * serves up to max_use requests. A process delivers its batch (Maildir
+ * writes of one user synced together: qmgr_local.h), records each
+ * outcome in the queue file, and says so on its pipe, one byte per
+ * recipient; a message whose every recipient has an outcome is finished
+ * here (notices, removed or deferred).
+ *
+ * The lock pfc queue honours (pfc-queue(5)) is the queue manager's: it
+ * takes flock(LOCK_EX) when it reads a message and keeps that open file
+ * (inflight.lock_fd) until the file has left active/, through every
+ * delivery process that works on it. A delivery process opens the file
+ * anew (its own open file, no lock of its own: it works under the queue
+ * manager's) and closes the lock descriptors it inherits at fork, so
+ * that a lock ends when the queue manager lets it go, never later.
+ */
+struct inflight {		/* a message in active/ with deliveries out */
+    char id[32];
+    int lock_fd;		/* its file, flock()ed from activate() until it leaves active/ */
+    struct timeval active;	/* when it entered active/ */
+    size_t pending;		/* its recipients not yet reported */
+    struct inflight *prev, *next;
+};
+
+struct job {			/* one recipient of one message */
+    struct inflight *msg;
+    size_t rcpt;
+    struct job *next;
+};
+
+struct dest {			/* a local(8) service and one recipient */
+    char *key;			/* "SERVICE\nRECIPIENT" */
+    char *service;
+    struct job *head, *tail;
+    int busy;			/* delivery processes now */
+};
+
+struct worker {
+    pid_t pid;
+    int fd;			/* its reports: one byte per recipient done */
+    struct dest *dest;
+    struct job **jobs;
+    size_t njobs, reported;
+};
+
 struct qmgr {
     const struct qmgr_config *cfg;
     struct image *img;
     struct policy main;
     struct session s;		/* for address resolution */
     long run_delay, min_backoff, max_backoff, lifetime, bounce_lifetime;
+    long active_limit, max_use;
     time_t next_deferred_scan;
+    struct inflight *inflight;	/* the messages out for delivery */
+    size_t ninflight;
+    struct strmap dests;	/* key -> struct dest */
+    struct worker *workers;
+    size_t nworkers, capworkers;
+    int trigger_fd;		/* public/qmgr (qmgr_trigger.h), or -1 */
+    long fd_room;		/* messages in active/ the open files limit leaves room for */
+    struct rlimit nofile;	/* RLIMIT_NOFILE as pfcd got it: the delivery processes' */
 };
+
+/*
+ * active_room - how many messages may be in active/ at once:
+ * qmgr_message_active_limit, and no more than the open files limit
+ * leaves room for, since each keeps its locked file open (lock_fd).
+ */
+static long active_room(const struct qmgr *q)
+{
+    return q->active_limit < q->fd_room ? q->active_limit : q->fd_room;
+}
+
+/*
+ * files_init - raise the queue manager's open files limit to its hard
+ * limit (the locks of qmgr_message_active_limit messages), and say how
+ * many messages that leaves room for: the rest is for the delivery
+ * processes' pipes, the image, the maps and the log.
+ */
+static void files_init(struct qmgr *q)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+	rl.rlim_cur = rl.rlim_max = 1024;
+    }
+    q->nofile = rl;
+    if (rl.rlim_cur < rl.rlim_max) {
+	struct rlimit up = { rl.rlim_max, rl.rlim_max };
+	if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+	    rl = up;
+    }
+    long n = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1L << 20 ? 1L << 20 : (long) rl.rlim_cur;
+    q->fd_room = n > 2048 ? n - 1024 : n / 2;
+}
 
 static void qmgr_load(struct qmgr *q, struct image *img)
 {
@@ -98,6 +196,10 @@ static void qmgr_load(struct qmgr *q, struct image *img)
     q->max_backoff = policy_time(&q->main, "maximal_backoff_time", 's', 4000);
     q->lifetime = policy_time(&q->main, "maximal_queue_lifetime", 'd', 5 * 86400);
     q->bounce_lifetime = policy_time(&q->main, "bounce_queue_lifetime", 'd', 5 * 86400);
+    q->active_limit = policy_int(&q->main, "qmgr_message_active_limit", 20000);
+    q->max_use = policy_int(&q->main, "max_use", 100);
+    if (q->max_use < 1)
+	q->max_use = 1;
 }
 
 static void qmgr_unload(struct qmgr *q)
@@ -200,12 +302,19 @@ static void status_text(const char *text, const char *def, struct delivery_statu
     sb_set(&st->reason, text);
 }
 
-/* deliver_one - one recipient to its agent; the outcome in *st, the agent's name in program */
-static void deliver_one(struct qmgr *q, const struct queue_msg *m, size_t i,
-			struct delivery_status *st, char *program, size_t psize)
+/*
+ * deliver_one - one recipient to its agent here (error, discard, and
+ * what pfcd does not deliver); the outcome in *st, the agent's name in
+ * program. A local(8) service is not delivered here: returns 1 with its
+ * name in service (a delivery process takes it), else 0.
+ */
+static int deliver_one(struct qmgr *q, const struct queue_msg *m, size_t i,
+		       struct delivery_status *st, char *program, size_t psize,
+		       char *service, size_t ssize)
 {
     struct resolve_reply rr;
     char cmdbuf[64];
+    int local = 0;
 
     snprintf(program, psize, "qmgr");
     snprintf(st->relay, sizeof(st->relay), "none");
@@ -231,9 +340,8 @@ static void deliver_one(struct qmgr *q, const struct queue_msg *m, size_t i,
 	st->status = QRCPT_SENT;
 	status_text(*nexthop ? nexthop : "discarded", "2.0.0", st);
     } else if (strcmp(cmd, "local") == 0) {
-	snprintf(program, psize, "local");
-	snprintf(st->relay, sizeof(st->relay), "%s", transport);
-	qmgr_local_deliver(q->img, q->cfg->queue_dir, transport, m, i, st);
+	snprintf(service, ssize, "%s", transport);
+	local = 1;
     } else {
 	/* smtp, lmtp, pipe, virtual: the next issue's. Kept, not lost, not bounced. */
 	st->status = QRCPT_DEFERRED;
@@ -243,58 +351,153 @@ static void deliver_one(struct qmgr *q, const struct queue_msg *m, size_t i,
 		  cmd, transport);
     }
     resolve_reply_free(&rr);
+    return local;
 }
 
-/* notify_wanted - does this recipient's NOTIFY ask for a notice of kind? */
-static int notify_wanted(const struct queue_rcpt *r, int bit)
+/* ------------------------------------------------------------ messages */
+
+/*
+ * mark - record st for recipient i of m (with what its notices need:
+ * queue_msg_report()), and log it unless its agent did
+ */
+static void mark(const struct queue_msg *cm, size_t i, struct delivery_status *st,
+		 const char *program, const struct timeval *active, const struct timeval *start)
 {
-    if (r->notify == 0)
-	return bit != QNOTIFY_SUCCESS;
-    return (r->notify & bit) != 0;
+    struct queue_msg *m = (struct queue_msg *) cm;
+    const char *word = st->status == QRCPT_SENT ? "sent"
+	: st->status == QRCPT_BOUNCED ? "bounced" : "deferred";
+
+    if (!st->logged)
+	log_delivery(program, m, &m->rcpts[i], st, active, start, word);
+    if (queue_msg_report(m, i, st) < 0)
+	pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
 }
 
-/* notices - the bounce and success reports a finished message owes */
-static void notices(struct qmgr *q, const struct queue_msg *m)
+/* finish - every recipient of m has an outcome: notices, then removed or deferred */
+static void finish(struct qmgr *q, struct queue_msg *m)
 {
-    int *want = xcalloc(m->nrcpts, sizeof(int));
-    static const struct {
-	enum qrcpt_status status;
-	int bit;
-	enum bounce_kind kind;
-	const char *what;
-    } kinds[] = {
-	{QRCPT_BOUNCED, QNOTIFY_FAILURE, BOUNCE_FAILURE, "sender non-delivery notification"},
-	{QRCPT_SENT, QNOTIFY_SUCCESS, BOUNCE_SUCCESS, "sender delivery status notification"},
-    };
+    int deferred = 0;
 
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-	int any = 0;
+    for (size_t i = 0; i < m->nrcpts; i++)
+	deferred |= m->rcpts[i].status != QRCPT_SENT && m->rcpts[i].status != QRCPT_BOUNCED;
+    time_t now = time(NULL);
+    long age = (long) (now - m->arrival);
+    long lifetime = *m->sender ? q->lifetime : q->bounce_lifetime;
+    if (deferred && age >= lifetime) {
+	/* Too old: what is still deferred is returned (qmgr's "expired"). */
 	for (size_t i = 0; i < m->nrcpts; i++) {
-	    want[i] = m->rcpts[i].status == kinds[k].status
-		&& notify_wanted(&m->rcpts[i], kinds[k].bit);
-	    any |= want[i];
+	    struct queue_rcpt *r = &m->rcpts[i];
+	    if (r->status == QRCPT_SENT || r->status == QRCPT_BOUNCED)
+		continue;
+	    char *reason = xstrdup(r->reason);
+	    char dsn[16];
+	    snprintf(dsn, sizeof(dsn), "5%s", r->dsn[0] == '4' ? r->dsn + 1 : ".4.7");
+	    pfcd_log("qmgr", "%s: to=<%s>, relay=none, delay=%ld, dsn=%s, status=expired, "
+		     "returned to sender (%s)", m->id, r->address, age, dsn, reason);
+	    queue_msg_mark(m, i, QRCPT_BOUNCED, dsn, reason);
+	    free(reason);
 	}
-	/* No notice to the null sender: that would loop. */
-	if (!any || *m->sender == 0)
-	    continue;
-	char id[32];
-	struct strbuf err = STRBUF_INIT;
-	if (bounce_send(&q->main, q->cfg->queue_dir, m, kinds[k].kind, want, id, sizeof(id),
-			&err) == 0)
-	    pfcd_log("bounce", "%s: %s: %s", m->id, kinds[k].what, id);
-	else
-	    pfcd_log("bounce", "warning: %s: %s: %s", m->id, kinds[k].what, sb_str(&err));
-	sb_free(&err);
+	deferred = 0;
     }
-    free(want);
+    /* The notices this attempt owes (bounce(8)'s flush as the message leaves active). */
+    bounce_flush(&q->main, q->cfg->queue_dir, m);
+    if (!deferred) {
+	char *apath = qpath(q, QUEUE_ACTIVE, m->id);
+	if (unlink(apath) == 0)
+	    pfcd_log("qmgr", "%s: removed", m->id);
+	free(apath);
+    } else {
+	/* What was delivered stays delivered: the marks reach the disk before the file waits. */
+	if (queue_msg_sync(m) < 0)
+	    pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
+	/* Next try: the message's age, between the backoff bounds (qmgr_active.c). */
+	long backoff = age < q->min_backoff ? q->min_backoff
+	    : age > q->max_backoff ? q->max_backoff : age;
+	char *apath = qpath(q, QUEUE_ACTIVE, m->id);
+	struct timeval tv[2] = { {now, 0}, {now + backoff, 0} };
+	if (utimes(apath, tv) < 0)
+	    pfcd_log("qmgr", "warning: %s: set retry time: %m", m->id);
+	free(apath);
+	move(q, QUEUE_ACTIVE, QUEUE_DEFERRED, m->id);
+    }
 }
 
-/* process - one message from queue `from` (incoming or deferred) */
-static void process(struct qmgr *q, const char *from, const char *id)
+/* open_active - message id in active/; 0, or -1 (logged) */
+static int open_active(struct qmgr *q, const char *id, struct queue_msg *m)
+{
+    struct strbuf err = STRBUF_INIT;
+    char *path = qpath(q, QUEUE_ACTIVE, id);
+    int rc = queue_msg_open(m, path, &err);
+
+    if (rc < 0)
+	pfcd_log("qmgr", "warning: %s: %s", id, sb_str(&err));
+    free(path);
+    sb_free(&err);
+    return rc < 0 ? -1 : 0;
+}
+
+/* inflight_free - f is done with (its file left active/, or pfcd stops): its lock goes */
+static void inflight_free(struct qmgr *q, struct inflight *f)
+{
+    close(f->lock_fd);
+    if (f->prev)
+	f->prev->next = f->next;
+    else
+	q->inflight = f->next;
+    if (f->next)
+	f->next->prev = f->prev;
+    q->ninflight--;
+    free(f);
+}
+
+/* inflight_done - a message's last delivery was reported: finish it */
+static void inflight_done(struct qmgr *q, struct inflight *f)
+{
+    struct queue_msg m;
+
+    if (open_active(q, f->id, &m) == 0) {
+	finish(q, &m);
+	queue_msg_close(&m);
+    }
+    inflight_free(q, f);
+}
+
+/* add_job - recipient i of message f to its destination's waiting list */
+static void add_job(struct qmgr *q, struct inflight *f, size_t i, const char *service,
+		    const char *rcpt)
+{
+    char *key = xconcat(service, "\n", rcpt, (char *) NULL);
+    struct dest *d = strmap_get(&q->dests, key);
+
+    if (d == NULL) {
+	d = xcalloc(1, sizeof(*d));
+	d->key = key;
+	d->service = xstrdup(service);
+	strmap_put(&q->dests, key, d);
+    } else {
+	free(key);
+    }
+    struct job *j = xcalloc(1, sizeof(*j));
+    j->msg = f;
+    j->rcpt = i;
+    if (d->tail)
+	d->tail->next = j;
+    else
+	d->head = j;
+    d->tail = j;
+    f->pending++;
+}
+
+/*
+ * activate - a message from queue `from` (incoming, deferred, or active
+ * after a crash) into active/: the recipients of error, discard and the
+ * transports pfcd does not deliver have their outcome now; those of
+ * local(8) wait for a delivery process.
+ */
+static void activate(struct qmgr *q, const char *from, const char *id)
 {
     struct queue_msg m;
     struct strbuf err = STRBUF_INIT;
-    struct timeval active;
 
     char *path = qpath(q, from, id);
     int rc = queue_msg_open(&m, path, &err);
@@ -316,96 +519,85 @@ static void process(struct qmgr *q, const char *from, const char *id)
     }
     free(path);
     sb_free(&err);
+    /*
+     * pfc queue moves or removes a message only while it holds this lock
+     * (pfc-queue(5)), so a message is never taken from under a delivery:
+     * held from here until the file leaves active/, by lock_fd while
+     * delivery processes work on it. When pfc queue moved it first, the
+     * rename below fails and the message is not ours.
+     */
+    flock(m.fd, LOCK_EX);
     const char *hold = queue_msg_attr(&m, "hold");
     if (hold && strcmp(from, QUEUE_INCOMING) == 0) {
-	queue_msg_close(&m);
 	move(q, from, QUEUE_HOLD, id);
-	return;
-    }
-    if (move(q, from, QUEUE_ACTIVE, id) < 0) {
 	queue_msg_close(&m);
 	return;
     }
-    gettimeofday(&active, NULL);
+    /* The same open file, so the same lock, kept after m is closed. */
+    int lock_fd = fcntl(m.fd, F_DUPFD_CLOEXEC, 0);
+    if (lock_fd < 0) {
+	pfcd_log("qmgr", "warning: %s: %m: left in %s for later", id, from);
+	queue_msg_close(&m);
+	return;
+    }
+    if (strcmp(from, QUEUE_ACTIVE) != 0 && move(q, from, QUEUE_ACTIVE, id) < 0) {
+	close(lock_fd);
+	queue_msg_close(&m);
+	return;
+    }
+    struct inflight *f = xcalloc(1, sizeof(*f));
+    f->lock_fd = lock_fd;
+    snprintf(f->id, sizeof(f->id), "%s", m.id);
+    gettimeofday(&f->active, NULL);
+    f->next = q->inflight;
+    if (q->inflight)
+	q->inflight->prev = f;
+    q->inflight = f;
+    q->ninflight++;
     pfcd_log("qmgr", "%s: from=<%s>, size=%ld, nrcpt=%zu (queue active)", m.id, m.sender,
 	     m.size, m.nrcpts);
 
-    int deferred = 0;
     for (size_t i = 0; i < m.nrcpts; i++) {
 	struct queue_rcpt *r = &m.rcpts[i];
 	if (r->status == QRCPT_SENT || r->status == QRCPT_BOUNCED)
 	    continue;
 	struct delivery_status st;
-	char program[64];
+	char program[64], service[64];
 	struct timeval start;
 	memset(&st, 0, sizeof(st));
 	st.reason = (struct strbuf) STRBUF_INIT;
 	gettimeofday(&start, NULL);
-	deliver_one(q, &m, i, &st, program, sizeof(program));
-	const char *word = st.status == QRCPT_SENT ? "sent"
-	    : st.status == QRCPT_BOUNCED ? "bounced" : "deferred";
-	if (!st.logged)
-	    log_delivery(program, &m, r, &st, &active, &start, word);
-	if (queue_msg_mark(&m, i, st.status, st.dsn, sb_str(&st.reason)) < 0)
-	    pfcd_log("qmgr", "warning: %s: update queue file: %m", m.id);
-	deferred |= st.status == QRCPT_DEFERRED;
+	if (deliver_one(q, &m, i, &st, program, sizeof(program), service, sizeof(service)))
+	    add_job(q, f, i, service, r->address);
+	else
+	    mark(&m, i, &st, program, &f->active, &start);
 	sb_free(&st.reason);
     }
-
-    time_t now = time(NULL);
-    long age = (long) (now - m.arrival);
-    long lifetime = *m.sender ? q->lifetime : q->bounce_lifetime;
-    if (deferred && age >= lifetime) {
-	/* Too old: what is still deferred is returned (qmgr's "expired"). */
-	for (size_t i = 0; i < m.nrcpts; i++) {
-	    struct queue_rcpt *r = &m.rcpts[i];
-	    if (r->status != QRCPT_DEFERRED)
-		continue;
-	    char *reason = xstrdup(r->reason);
-	    char dsn[16];
-	    snprintf(dsn, sizeof(dsn), "5%s", r->dsn[0] == '4' ? r->dsn + 1 : ".4.7");
-	    pfcd_log("qmgr", "%s: to=<%s>, relay=none, delay=%ld, dsn=%s, status=expired, "
-		     "returned to sender (%s)", m.id, r->address, age, dsn, reason);
-	    queue_msg_mark(&m, i, QRCPT_BOUNCED, dsn, reason);
-	    free(reason);
-	}
-	deferred = 0;
-    }
-    if (!deferred) {
-	notices(q, &m);
-	char *apath = qpath(q, QUEUE_ACTIVE, id);
-	if (unlink(apath) == 0)
-	    pfcd_log("qmgr", "%s: removed", m.id);
-	free(apath);
-    } else {
-	/* What was delivered stays delivered: the marks reach the disk before the file waits. */
-	if (queue_msg_sync(&m) < 0)
-	    pfcd_log("qmgr", "warning: %s: update queue file: %m", m.id);
-	/* Next try: the message's age, between the backoff bounds (qmgr_active.c). */
-	long backoff = age < q->min_backoff ? q->min_backoff
-	    : age > q->max_backoff ? q->max_backoff : age;
-	char *apath = qpath(q, QUEUE_ACTIVE, id);
-	struct timeval tv[2] = { {now, 0}, {now + backoff, 0} };
-	if (utimes(apath, tv) < 0)
-	    pfcd_log("qmgr", "warning: %s: set retry time: %m", m.id);
-	free(apath);
-	move(q, QUEUE_ACTIVE, QUEUE_DEFERRED, id);
+    if (f->pending == 0) {
+	/* Nothing waits for a delivery process: done now. */
+	finish(q, &m);
+	inflight_free(q, f);
     }
     queue_msg_close(&m);
 }
 
-/* scan - every message of a queue; deferred ones only when due (or all: flush) */
-static void scan(struct qmgr *q, const char *queue, int due_only)
+/*
+ * scan - the messages of a queue; deferred ones only when due (or all:
+ * flush). Returns 1 when it stopped at qmgr_message_active_limit (the
+ * rest waits for room).
+ */
+static int scan(struct qmgr *q, const char *queue, int due_only)
 {
     char *dir = xconcat(q->cfg->queue_dir, "/", queue, (char *) NULL);
     DIR *d = opendir(dir);
     char **ids = NULL;
     size_t n = 0, cap = 0;
     time_t now = time(NULL);
+    int full = 0;
 
     if (d == NULL) {
 	free(dir);
-	return;
+	return 0;
     }
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -428,11 +620,247 @@ static void scan(struct qmgr *q, const char *queue, int due_only)
     closedir(d);
     free(dir);
     for (size_t i = 0; i < n; i++) {
-	if (!got_term)
-	    process(q, queue, ids[i]);
+	if (got_term || (long) q->ninflight >= active_room(q))
+	    full = !got_term;
+	else
+	    activate(q, queue, ids[i]);
 	free(ids[i]);
     }
     free(ids);
+    return full;
+}
+
+/* ------------------------------------------------------------ delivery processes */
+
+/* service_limit - the process limit of master.cf service name (maxproc, or default_process_limit) */
+static long service_limit(const struct qmgr *q, const char *name)
+{
+    long limit = policy_int(&q->main, "default_process_limit", 100);
+
+    for (uint32_t i = 0; i < q->img->nservices; i++) {
+	const struct img_service *sv = &q->img->services[i];
+	if (strcmp(image_str(q->img, sv->name), name) == 0
+	    && strcmp(image_str(q->img, sv->type), "unix") == 0) {
+	    const char *mp = image_str(q->img, sv->maxproc);
+	    if (strcmp(mp, "-") != 0)
+		limit = atol(mp);
+	}
+    }
+    return limit > 0 ? limit : 1;
+}
+
+/* dest_limit - SERVICE_destination_concurrency_limit, as qmgr reads it */
+static long dest_limit(const struct qmgr *q, const char *service)
+{
+    char *name = xconcat(service, "_destination_concurrency_limit", (char *) NULL);
+    long limit = policy_int(&q->main, name,
+			    policy_int(&q->main, "default_destination_concurrency_limit", 20));
+
+    free(name);
+    return limit > 0 ? limit : 1;
+}
+
+static size_t workers_of(const struct qmgr *q, const char *service)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < q->nworkers; i++)
+	n += strcmp(q->workers[i].dest->service, service) == 0;
+    return n;
+}
+
+/* worker_main - in the delivery process: the batch, each outcome recorded, then reported */
+static void worker_main(struct qmgr *q, struct worker *w)
+{
+    size_t n = w->njobs, k = 0;
+    struct queue_msg *msgs = xcalloc(n, sizeof(*msgs));
+    struct queue_msg **open = xcalloc(n, sizeof(*open));
+    size_t *rcpts = xcalloc(n, sizeof(*rcpts));
+    struct delivery_status *sts = xcalloc(n, sizeof(*sts));
+    struct timeval start;
+
+    /* The queue manager's signals are not the delivery process's: it finishes its batch. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN);
+    /* The queue manager's locks stay its own: released when it lets them go (see above). */
+    for (struct inflight *f = q->inflight; f; f = f->next)
+	close(f->lock_fd);
+    if (q->trigger_fd >= 0)
+	close(q->trigger_fd);
+    setrlimit(RLIMIT_NOFILE, &q->nofile);
+    gettimeofday(&start, NULL);
+    for (size_t i = 0; i < n; i++)
+	if (open_active(q, w->jobs[i]->msg->id, &msgs[i]) == 0) {
+	    open[k] = &msgs[i];
+	    rcpts[k++] = w->jobs[i]->rcpt;
+	}
+    for (size_t i = 0; i < k; i++)
+	sts[i].reason = (struct strbuf) STRBUF_INIT;
+    if (k > 0)
+	qmgr_local_deliver(q->img, q->cfg->queue_dir, w->dest->service, open, rcpts, k, sts);
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+	if (msgs[i].map == NULL)
+	    continue;
+	mark(&msgs[i], w->jobs[i]->rcpt, &sts[k], "local", &w->jobs[i]->msg->active, &start);
+	sb_free(&sts[k++].reason);
+	queue_msg_close(&msgs[i]);
+    }
+    /* One byte per recipient, in the batch's order: its outcome is in the queue file. */
+    char *done = xmalloc(n);
+    memset(done, 'd', n);
+    for (size_t off = 0; off < n;) {
+	ssize_t r = write(w->fd, done + off, n - off);
+	if (r < 0 && errno == EINTR)
+	    continue;
+	if (r <= 0)
+	    break;
+	off += (size_t) r;
+    }
+}
+
+/* start_worker - a delivery process for up to max_use waiting recipients of d */
+static void start_worker(struct qmgr *q, struct dest *d)
+{
+    int p[2];
+    struct strbuf why = STRBUF_INIT;
+
+    if (qmgr_local_ready(q->img, d->service, &why) < 0)
+	pfcd_log("local", "warning: %s", sb_str(&why));	/* each delivery defers, and says so */
+    sb_free(&why);
+    if (pipe2(p, O_CLOEXEC) < 0) {
+	pfcd_log("qmgr", "warning: pipe: %m");
+	return;
+    }
+    struct worker w = { 0 };
+    w.dest = d;
+    for (struct job *j = d->head; j && (long) w.njobs < q->max_use; j = j->next)
+	w.njobs++;
+    w.jobs = xcalloc(w.njobs, sizeof(*w.jobs));
+    for (size_t i = 0; i < w.njobs; i++) {
+	w.jobs[i] = d->head;
+	d->head = d->head->next;
+    }
+    if (d->head == NULL)
+	d->tail = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+	close(p[0]);
+	w.fd = p[1];
+	worker_main(q, &w);
+	_exit(0);
+    }
+    close(p[1]);
+    if (pid < 0) {
+	pfcd_log("qmgr", "warning: fork: %m");
+	close(p[0]);
+	/* Back to the head of the line, for the next round. */
+	for (size_t i = w.njobs; i-- > 0;) {
+	    w.jobs[i]->next = d->head;
+	    d->head = w.jobs[i];
+	    if (d->tail == NULL)
+		d->tail = w.jobs[i];
+	}
+	free(w.jobs);
+	return;
+    }
+    w.pid = pid;
+    w.fd = p[0];
+    d->busy++;
+    if (q->nworkers == q->capworkers) {
+	q->capworkers = q->capworkers ? 2 * q->capworkers : 16;
+	q->workers = xrealloc(q->workers, q->capworkers * sizeof(*q->workers));
+    }
+    q->workers[q->nworkers++] = w;
+}
+
+/* dispatch - delivery processes for what waits, within the limits */
+static void dispatch(struct qmgr *q)
+{
+    size_t pos = 0;
+    struct strmap_slot *slot;
+
+    while ((slot = strmap_next(&q->dests, &pos)) != NULL) {
+	struct dest *d = slot->value;
+	if (d->head == NULL)
+	    continue;
+	long limit = dest_limit(q, d->service), procs = service_limit(q, d->service);
+	while (d->head != NULL && d->busy < limit && (long) workers_of(q, d->service) < procs)
+	    start_worker(q, d);
+    }
+}
+
+static void dest_free(void *value)
+{
+    struct dest *d = value;
+
+    while (d->head) {
+	struct job *j = d->head;
+	d->head = j->next;
+	free(j);
+    }
+    free(d->service);
+    free(d);
+}
+
+/* job_done - a recipient's outcome is recorded (or, reason not NULL, it could not be) */
+static void job_done(struct qmgr *q, struct worker *w, struct job *j, const char *reason)
+{
+    struct inflight *f = j->msg;
+
+    if (reason != NULL) {
+	struct queue_msg m;
+	if (open_active(q, f->id, &m) == 0) {
+	    struct delivery_status st = { 0 };
+	    struct timeval now;
+	    gettimeofday(&now, NULL);
+	    st.status = QRCPT_DEFERRED;
+	    st.reason = (struct strbuf) STRBUF_INIT;
+	    snprintf(st.relay, sizeof(st.relay), "%s", w->dest->service);
+	    status_text(reason, "4.3.0", &st);
+	    mark(&m, j->rcpt, &st, "qmgr", &f->active, &now);
+	    sb_free(&st.reason);
+	    queue_msg_close(&m);
+	}
+    }
+    free(j);
+    if (--f->pending == 0)
+	inflight_done(q, f);
+}
+
+/* worker_input - what a delivery process reported; at its end, the process is gone */
+static void worker_input(struct qmgr *q, size_t wi)
+{
+    struct worker *w = &q->workers[wi];
+    char buf[512];
+    ssize_t n = read(w->fd, buf, sizeof(buf));
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+	return;
+    for (ssize_t i = 0; i < n && w->reported < w->njobs; i++)
+	job_done(q, w, w->jobs[w->reported++], NULL);
+    if (n > 0)
+	return;
+    int status = 0;
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+	continue;
+    if (w->reported < w->njobs) {
+	pfcd_log("qmgr", "warning: %s delivery process pid %ld %s %d", w->dest->service,
+		 (long) w->pid, WIFSIGNALED(status) ? "killed by signal" : "exit status",
+		 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	/* Postfix's words for an agent that died with the request. */
+	while (w->reported < w->njobs)
+	    job_done(q, w, w->jobs[w->reported++], "unknown mail transport error");
+    }
+    close(w->fd);
+    free(w->jobs);
+    struct dest *d = w->dest;
+    d->busy--;
+    q->workers[wi] = q->workers[--q->nworkers];
+    if (d->busy == 0 && d->head == NULL)
+	dest_free(strmap_del(&q->dests, d->key));
 }
 
 int qmgr_run(const struct qmgr_config *cfg, struct image *img)
@@ -448,12 +876,19 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
     q.cfg = cfg;
+    strmap_init(&q.dests);
     qmgr_load(&q, img);
+    files_init(&q);
+    q.trigger_fd = qmgr_trigger_open(cfg->queue_dir);
 
     /* A crash left messages in active/: they go round again (at least once). */
-    scan(&q, QUEUE_ACTIVE, 0);
+    int full = scan(&q, QUEUE_ACTIVE, 0), woken = 1;
     q.next_deferred_scan = 0;
-    while (!got_term) {
+    time_t last_scan = 0;
+    struct pollfd *pfd = NULL;
+    size_t pcap = 0;
+    /* SIGTERM: no new deliveries; the delivery processes finish theirs. */
+    while (!(got_term && q.nworkers == 0)) {
 	if (got_hup) {
 	    got_hup = 0;
 	    struct image *nimg;
@@ -466,21 +901,64 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
 		qmgr_load(&q, nimg);
 	    }
 	}
-	scan(&q, QUEUE_INCOMING, 0);
 	time_t now = time(NULL);
-	if (got_flush || now >= q.next_deferred_scan) {
-	    scan(&q, QUEUE_DEFERRED, !got_flush);
-	    got_flush = 0;
-	    q.next_deferred_scan = now + q.run_delay;
+	/* Room again after qmgr_message_active_limit: what waited is looked at. */
+	if (full && (long) q.ninflight < active_room(&q))
+	    woken = 1;
+	if (!got_term) {
+	    /* incoming/ when the SMTP side says, and each second for what nobody announced */
+	    if (woken || now != last_scan) {
+		full = scan(&q, QUEUE_INCOMING, 0);
+		woken = 0;
+		last_scan = now;
+	    }
+	    if (got_flush || now >= q.next_deferred_scan) {
+		full |= scan(&q, QUEUE_DEFERRED, !got_flush);
+		got_flush = 0;
+		q.next_deferred_scan = now + q.run_delay;
+	    }
+	    dispatch(&q);
 	}
-	/* Sleep until the SMTP side queues something, or a second passes (sendmail drops). */
-	struct pollfd p = { cfg->wake_fd, POLLIN, 0 };
-	if (poll(&p, cfg->wake_fd >= 0 ? 1 : 0, 1000) > 0) {
+	/*
+	 * Sleep until the SMTP side queues something, pfc queue flush
+	 * writes to public/qmgr, a delivery process reports, or a second
+	 * passes (sendmail drops).
+	 */
+	if (q.nworkers + 2 > pcap) {
+	    pcap = 2 * (q.nworkers + 2);
+	    pfd = xrealloc(pfd, pcap * sizeof(*pfd));
+	}
+	pfd[0] = (struct pollfd) { got_term ? -1 : cfg->wake_fd, POLLIN, 0 };
+	pfd[1] = (struct pollfd) { got_term ? -1 : q.trigger_fd, POLLIN, 0 };
+	for (size_t i = 0; i < q.nworkers; i++)
+	    pfd[i + 2] = (struct pollfd) { q.workers[i].fd, POLLIN, 0 };
+	if (poll(pfd, q.nworkers + 2, 1000) <= 0)
+	    continue;
+	if (pfd[0].fd >= 0 && (pfd[0].revents & POLLIN)) {
 	    char buf[256];
 	    ssize_t r = read(cfg->wake_fd, buf, sizeof(buf));
 	    (void) r;
+	    woken = 1;
 	}
+	if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
+	    /* Any request looks at incoming/; 'A' (pfc queue flush) at every deferred message. */
+	    if (qmgr_trigger_read(q.trigger_fd))
+		got_flush = 1;
+	    woken = 1;
+	}
+	/* From the last: worker_input() may move the last worker into slot i. */
+	for (size_t i = q.nworkers; i-- > 0;)
+	    if (pfd[i + 2].revents & (POLLIN | POLLHUP | POLLERR))
+		worker_input(&q, i);
     }
+    free(pfd);
+    free(q.workers);
+    strmap_free(&q.dests, dest_free);
+    /* What is still in active/ is delivered at the next start. */
+    while (q.inflight)
+	inflight_free(&q, q.inflight);
+    if (q.trigger_fd >= 0)
+	close(q.trigger_fd);
     qmgr_unload(&q);
     return 0;
 }

@@ -169,20 +169,32 @@ static const struct local_forward_ops fwd_ops = { fwd_open, fwd_rcpt, fwd_write,
 
 /* ------------------------------------------------------------ bounces */
 
-/*
- * bounce_results - a non-delivery report for the bounced results that
- * go to `to` (notify_to NULL: the message's sender), through bounce(8)'s
- * path: m seen with those results as its recipients and `to` as its
- * sender, as local(8)'s bounce_workaround() hands an owner- alias the
- * bounce in the sender's place.
- */
-static void bounce_results(const struct policy *main_view, const char *queue_dir,
-			   const struct queue_msg *m, const struct local_report *rep,
-			   const char *notify_to)
+/* dsn_of - a result of local(8) as a notice reports it */
+static struct bounce_rcpt dsn_of(const struct local_result *r, const char *reason)
 {
-    struct queue_msg view = *m;
-    struct queue_rcpt *rcpts = xcalloc(rep->count, sizeof(*rcpts));
-    int *want = xcalloc(rep->count, sizeof(int));
+    return (struct bounce_rcpt) {
+	{
+	    .address = r->address, .orig_addr = r->orig_addr, .dsn_orcpt = r->dsn_orcpt,
+	    .status = r->dsn, .action = r->dsn_action, .reason = reason,
+	    .diag_type = r->diag_text ? "x-unix" : NULL, .diag_text = r->diag_text,
+	},
+	notify_convert(r->dsn_notify, 0),
+    };
+}
+
+/*
+ * expansion_notices - the notices of an expanded recipient (an alias, a
+ * .forward), sent now, as local(8) sends them: the bounces that go to
+ * `to` (notify_to NULL: the message's sender; else an owner- alias, as
+ * local(8)'s bounce_workaround() hands it the bounce in the sender's
+ * place), and the success reports of those that asked for one.
+ */
+static void expansion_notices(const struct policy *main_view, const char *queue_dir,
+			      const struct queue_msg *m, const struct local_report *rep,
+			      const char *service, const char *notify_to)
+{
+    struct bounce_rcpt *rcpts = xcalloc(rep->count + 1, sizeof(*rcpts));
+    struct strbuf *texts = xcalloc(rep->count + 1, sizeof(*texts));
     size_t n = 0;
 
     for (size_t i = 0; i < rep->count; i++) {
@@ -191,55 +203,41 @@ static void bounce_results(const struct policy *main_view, const char *queue_dir
 	    continue;
 	if (notify_to ? !r->notify_to || strcmp(r->notify_to, notify_to) != 0 : r->notify_to != NULL)
 	    continue;
-	/* NOTIFY=NEVER, or a list that names other classes: no report to the sender. */
-	if (notify_to == NULL && r->dsn_notify != 0 && !(r->dsn_notify & LOCAL_NOTIFY_FAILURE))
+	rcpts[n++] = dsn_of(r, r->text);
+    }
+    bounce_notify(main_view, queue_dir, m, DSN_REPORT_FAILURE, notify_to ? notify_to : m->sender,
+		  rcpts, n);
+    n = 0;
+    for (size_t i = 0; notify_to == NULL && i < rep->count; i++) {
+	const struct local_result *r = &rep->results[i];
+	if ((r->action != LOCAL_SENT && r->action != LOCAL_EXPANDED)
+	    || !(r->dsn_notify & LOCAL_NOTIFY_SUCCESS))
 	    continue;
-	rcpts[n] = (struct queue_rcpt) {
-	    r->address, r->orig_addr, r->dsn_orcpt, notify_convert(r->dsn_notify, 0),
-	    QRCPT_BOUNCED, r->dsn, r->text,
-	};
-	want[n++] = 1;
+	/* A delivery says where (trace_append()'s "delivery via"); an expansion does not. */
+	texts[n] = (struct strbuf) STRBUF_INIT;
+	if (r->action == LOCAL_SENT)
+	    sb_printf(&texts[n], "delivery via %s: ", service);
+	sb_adds(&texts[n], r->text);
+	rcpts[n] = dsn_of(r, sb_str(&texts[n]));
+	n++;
     }
-    view.sender = notify_to ? notify_to : m->sender;
-    view.rcpts = rcpts;
-    view.nrcpts = n;
-    /* No notice to the null sender: that would loop. */
-    if (n > 0 && *view.sender) {
-	char id[32];
-	struct strbuf err = STRBUF_INIT;
-	if (bounce_send(main_view, queue_dir, &view, BOUNCE_FAILURE, want, id, sizeof(id),
-			&err) == 0)
-	    pfcd_log("bounce", "%s: sender non-delivery notification: %s", m->id, id);
-	else
-	    pfcd_log("bounce", "warning: %s: sender non-delivery notification: %s", m->id,
-		     sb_str(&err));
-	sb_free(&err);
-    }
+    bounce_notify(main_view, queue_dir, m, DSN_REPORT_SUCCESS, m->sender, rcpts, n);
+    for (size_t i = 0; i < n; i++)
+	sb_free(&texts[i]);
+    free(texts);
     free(rcpts);
-    free(want);
 }
 
 /* ------------------------------------------------------------ delivery */
 
-void qmgr_local_deliver(const struct image *img, const char *queue_dir, const char *service,
-			const struct queue_msg *m, size_t i, struct delivery_status *st)
+int qmgr_local_ready(const struct image *img, const char *service, struct strbuf *why)
 {
-    const struct queue_rcpt *qr = &m->rcpts[i];
-    struct timeval start, end, arrival = { m->arrival, m->arrival_usec };
-    struct policy main_view;
+    return agent_for(img, service, why) != NULL ? 0 : -1;
+}
 
-    gettimeofday(&start, NULL);
-    st->logged = 0;
-    snprintf(st->relay, sizeof(st->relay), "%s", service);
-    struct local_agent *agent = agent_for(img, service, &st->reason);
-    if (agent == NULL) {
-	/* local(8) would not start: the mail waits for a fixed configuration. */
-	pfcd_log("local", "warning: %s", sb_str(&st->reason));
-	st->status = QRCPT_DEFERRED;
-	snprintf(st->dsn, sizeof(st->dsn), "4.3.0");
-	return;
-    }
-
+/* message_of - what local(8) is handed of a queued message */
+static struct local_message message_of(const struct queue_msg *m)
+{
     const char *encoding = attr_or_empty(m, QATTR_ENCODING), *ret = attr_or_empty(m, QATTR_RET);
     struct local_message msg = {
 	.queue_id = m->id, .sender = m->sender, .fd = m->fd,
@@ -257,27 +255,36 @@ void qmgr_local_deliver(const struct image *img, const char *queue_dir, const ch
 	.client_proto = attr_or_empty(m, QATTR_PROTOCOL),
 	.sasl_method = "", .sasl_username = "", .sasl_sender = "",
     };
-    struct local_rcpt rcpt = { qr->address, qr->orig, qr->orcpt, notify_convert(qr->notify, 1) };
-    policy_open_main(&main_view, img);
-    struct fwd_ctx fctx = { queue_dir, policy_bool(&main_view, "enable_long_queue_ids"), m };
-    struct local_report rep = { 0 };
-    local_deliver_rcpt(agent, &msg, &rcpt, &fwd_ops, &fctx, &rep);
-    gettimeofday(&end, NULL);
+    return msg;
+}
+
+/*
+ * outcome - log a recipient's results as local(8) does and set st to
+ * what the queue records for it; bounces of expanded addresses are sent
+ * here.
+ */
+static void outcome(const struct local_agent *agent, const char *service,
+		    const struct policy *main_view, const char *queue_dir,
+		    const struct queue_msg *m, const struct queue_rcpt *qr,
+		    struct local_report *rep, const struct timeval *start,
+		    const struct timeval *end, struct delivery_status *st)
+{
+    struct timeval arrival = { m->arrival, m->arrival_usec };
 
     /* One log line per result, as local(8) writes them. */
     struct strbuf delays = STRBUF_INIT, line = STRBUF_INIT;
     sb_adds(&delays, "delay=");
-    qmgr_delay(&delays, (double) (end.tv_sec - arrival.tv_sec)
-	       + (double) (end.tv_usec - arrival.tv_usec) / 1e6);
+    qmgr_delay(&delays, (double) (end->tv_sec - arrival.tv_sec)
+	       + (double) (end->tv_usec - arrival.tv_usec) / 1e6);
     sb_adds(&delays, ", delays=");
-    qmgr_delay(&delays, (double) (start.tv_sec - arrival.tv_sec)
-	       + (double) (start.tv_usec - arrival.tv_usec) / 1e6);
+    qmgr_delay(&delays, (double) (start->tv_sec - arrival.tv_sec)
+	       + (double) (start->tv_usec - arrival.tv_usec) / 1e6);
     sb_adds(&delays, "/0/0/");
-    qmgr_delay(&delays, (double) (end.tv_sec - start.tv_sec)
-	       + (double) (end.tv_usec - start.tv_usec) / 1e6);
-    for (size_t k = 0; k < rep.count; k++) {
+    qmgr_delay(&delays, (double) (end->tv_sec - start->tv_sec)
+	       + (double) (end->tv_usec - start->tv_usec) / 1e6);
+    for (size_t k = 0; k < rep->count; k++) {
 	sb_reset(&line);
-	local_log_text(&line, agent, &rep.results[k], sb_str(&delays));
+	local_log_text(&line, agent, &rep->results[k], sb_str(&delays));
 	if (line.len > 0)
 	    pfcd_log("local", "%s: %s", m->id, sb_str(&line));
     }
@@ -293,8 +300,8 @@ void qmgr_local_deliver(const struct image *img, const char *queue_dir, const ch
      */
     const struct local_result *own = NULL, *first_deferred = NULL, *expanded = NULL;
     size_t logged = 0;
-    for (size_t k = 0; k < rep.count; k++) {
-	const struct local_result *r = &rep.results[k];
+    for (size_t k = 0; k < rep->count; k++) {
+	const struct local_result *r = &rep->results[k];
 	if (r->action == LOCAL_EXPANDED) {
 	    expanded = expanded ? expanded : r;
 	    continue;
@@ -305,22 +312,28 @@ void qmgr_local_deliver(const struct image *img, const char *queue_dir, const ch
 	if (strcasecmp(r->address, qr->address) == 0 && r->notify_to == NULL)
 	    own = r;
     }
-    if (logged == 1 && own != NULL && expanded == NULL && !(rep.retry && first_deferred == NULL)) {
+    if (logged == 1 && own != NULL && expanded == NULL && !(rep->retry && first_deferred == NULL)) {
 	st->status = own->action == LOCAL_SENT ? QRCPT_SENT
 	    : own->action == LOCAL_BOUNCED ? QRCPT_BOUNCED : QRCPT_DEFERRED;
 	snprintf(st->dsn, sizeof(st->dsn), "%s", own->dsn);
 	sb_set(&st->reason, own->text);
+	/* What the queue manager's notices need of it (bounce_flush()). */
+	snprintf(st->action, sizeof(st->action), "%s", own->dsn_action ? own->dsn_action : "");
+	if (own->diag_text) {
+	    snprintf(st->diag_type, sizeof(st->diag_type), "x-unix");
+	    snprintf(st->diag_text, sizeof(st->diag_text), "%s", own->diag_text);
+	}
     } else {
-	bounce_results(&main_view, queue_dir, m, &rep, NULL);
-	for (size_t k = 0; k < rep.count; k++) {
-	    const char *to = rep.results[k].notify_to;
+	expansion_notices(main_view, queue_dir, m, rep, service, NULL);
+	for (size_t k = 0; k < rep->count; k++) {
+	    const char *to = rep->results[k].notify_to;
 	    int seen = 0;
 	    for (size_t j = 0; to && j < k; j++)
-		seen |= rep.results[j].notify_to && strcmp(rep.results[j].notify_to, to) == 0;
-	    if (to && !seen && rep.results[k].action == LOCAL_BOUNCED)
-		bounce_results(&main_view, queue_dir, m, &rep, to);
+		seen |= rep->results[j].notify_to && strcmp(rep->results[j].notify_to, to) == 0;
+	    if (to && !seen && rep->results[k].action == LOCAL_BOUNCED)
+		expansion_notices(main_view, queue_dir, m, rep, service, to);
 	}
-	if (rep.retry) {
+	if (rep->retry) {
 	    st->status = QRCPT_DEFERRED;
 	    snprintf(st->dsn, sizeof(st->dsn), "%s", first_deferred ? first_deferred->dsn : "4.3.0");
 	    sb_set(&st->reason, first_deferred ? first_deferred->text : "unable to forward message");
@@ -328,10 +341,65 @@ void qmgr_local_deliver(const struct image *img, const char *queue_dir, const ch
 	    st->status = QRCPT_SENT;
 	    snprintf(st->dsn, sizeof(st->dsn), "2.0.0");
 	    sb_set(&st->reason, expanded ? expanded->text : "alias expanded");
+	    /* Its notices went out above: bounce_flush() has none to send for it. */
+	    st->noticed = 1;
 	}
     }
     sb_free(&delays);
     sb_free(&line);
-    local_report_free(&rep);
+}
+
+void qmgr_local_deliver(const struct image *img, const char *queue_dir, const char *service,
+			struct queue_msg *const *msgs, const size_t *rcpts, size_t n,
+			struct delivery_status *sts)
+{
+    struct timeval start, end;
+    struct policy main_view;
+
+    gettimeofday(&start, NULL);
+    for (size_t i = 0; i < n; i++) {
+	sts[i].logged = 0;
+	snprintf(sts[i].relay, sizeof(sts[i].relay), "%s", service);
+    }
+    struct local_agent *agent = agent_for(img, service, &sts[0].reason);
+    if (agent == NULL) {
+	/* local(8) would not start: the mail waits for a fixed configuration. */
+	pfcd_log("local", "warning: %s", sb_str(&sts[0].reason));
+	for (size_t i = 0; i < n; i++) {
+	    sts[i].status = QRCPT_DEFERRED;
+	    snprintf(sts[i].dsn, sizeof(sts[i].dsn), "4.3.0");
+	    if (i > 0)
+		sb_set(&sts[i].reason, sb_str(&sts[0].reason));
+	}
+	return;
+    }
+
+    struct local_message *lm = xcalloc(n, sizeof(*lm));
+    struct local_rcpt *lr = xcalloc(n, sizeof(*lr));
+    struct fwd_ctx *fctx = xcalloc(n, sizeof(*fctx));
+    void **ctxs = xcalloc(n, sizeof(*ctxs));
+    struct local_report *reps = xcalloc(n, sizeof(*reps));
+    policy_open_main(&main_view, img);
+    int long_ids = policy_bool(&main_view, "enable_long_queue_ids");
+    for (size_t i = 0; i < n; i++) {
+	const struct queue_rcpt *qr = &msgs[i]->rcpts[rcpts[i]];
+	lm[i] = message_of(msgs[i]);
+	lr[i] = (struct local_rcpt) { qr->address, qr->orig, qr->orcpt,
+	    notify_convert(qr->notify, 1) };
+	fctx[i] = (struct fwd_ctx) { queue_dir, long_ids, msgs[i] };
+	ctxs[i] = &fctx[i];
+    }
+    local_deliver_batch(agent, lm, lr, n, &fwd_ops, ctxs, reps);
+    gettimeofday(&end, NULL);
+    for (size_t i = 0; i < n; i++) {
+	outcome(agent, service, &main_view, queue_dir, msgs[i], &msgs[i]->rcpts[rcpts[i]], &reps[i],
+		&start, &end, &sts[i]);
+	local_report_free(&reps[i]);
+    }
     policy_close(&main_view);
+    free(lm);
+    free(lr);
+    free(fctx);
+    free(ctxs);
+    free(reps);
 }

@@ -341,6 +341,64 @@ static void apply_update(struct queue_msg *m, const char *data, size_t len)
     r->status = (enum qrcpt_status) status;
     r->dsn = owned(m, cp, (size_t) (sp - cp));
     r->reason = owned(m, sp + 1, (size_t) (end - sp - 1));
+    /* A report belongs to the update it follows. */
+    r->action = r->relay = r->diag_type = r->diag_text = "";
+}
+
+/* rec_index - the decimal INDEX at *cp, moved past it and one space; -1 when none */
+static long rec_index(const char **cp, const char *end)
+{
+    long index = 0;
+
+    if (*cp == end || **cp < '0' || **cp > '9')
+	return -1;
+    while (*cp < end && **cp >= '0' && **cp <= '9' && index < 1000000000)
+	index = index * 10 + (**cp - '0'), (*cp)++;
+    if (*cp < end && **cp == ' ')
+	(*cp)++;
+    return index;
+}
+
+/* rec_word - the next word at *cp ("-": empty), moved past it and one space */
+static const char *rec_word(struct queue_msg *m, const char **cp, const char *end)
+{
+    const char *sp = memchr(*cp, ' ', (size_t) (end - *cp));
+    const char *w = *cp;
+    size_t n = (size_t) ((sp ? sp : end) - w);
+
+    *cp = sp ? sp + 1 : end;
+    return n == 1 && *w == '-' ? "" : owned(m, w, n);
+}
+
+/* apply_report - "INDEX ACTION RELAY DIAGTYPE DIAGTEXT" onto its recipient */
+static void apply_report(struct queue_msg *m, const char *data, size_t len)
+{
+    const char *end = data + len, *cp = data;
+    long index = rec_index(&cp, end);
+
+    if (index < 0 || (size_t) index >= m->nrcpts)
+	return;
+    struct queue_rcpt *r = &m->rcpts[index];
+    r->action = rec_word(m, &cp, end);
+    r->relay = rec_word(m, &cp, end);
+    r->diag_type = rec_word(m, &cp, end);
+    r->diag_text = owned(m, cp, (size_t) (end - cp));
+}
+
+/* apply_notice - "KIND INDEX...": those recipients have had that notice */
+static void apply_notice(struct queue_msg *m, const char *data, size_t len)
+{
+    const char *end = data + len, *cp = data + 1;
+    int kind = len == 0 ? 0 : data[0] == 'f' ? QNOTICE_FAILURE
+	: data[0] == 's' ? QNOTICE_SUCCESS : data[0] == 'd' ? QNOTICE_DELAY : 0;
+
+    if (kind == QNOTICE_DELAY)
+	m->warned = 1;
+    if (cp < end && *cp == ' ')
+	cp++;
+    for (long index; kind && (index = rec_index(&cp, end)) >= 0;)
+	if ((size_t) index < m->nrcpts)
+	    m->rcpts[index].notified |= kind;
 }
 
 /* nul_str - a record's data as a string: copied, since records are not NUL-ended */
@@ -349,7 +407,8 @@ static const char *nul_str(struct queue_msg *m, const char *data, size_t len)
     return owned(m, data, len);
 }
 
-int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
+/* msg_open - queue_msg_open() and queue_msg_read(): open with these flags, then parse */
+static int msg_open(struct queue_msg *m, const char *path, int flags, struct strbuf *err)
 {
     struct stat st;
     size_t rcap = 0, acap = 0;
@@ -358,7 +417,7 @@ int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
     m->fd = -1;
     m->own = xcalloc(1, sizeof(struct queue_msg_own));
     m->path = xstrdup(path);
-    if ((m->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
+    if ((m->fd = open(path, flags | O_CLOEXEC)) < 0) {
 	sb_printf(err, "open %s: %s", path, strerror(errno));
 	goto fail;
     }
@@ -467,10 +526,18 @@ int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
 	sb_printf(err, "%s: incomplete envelope", path);
 	goto fail;
     }
+    for (size_t i = 0; i < m->nrcpts; i++) {
+	struct queue_rcpt *r = &m->rcpts[i];
+	r->action = r->relay = r->diag_type = r->diag_text = "";
+    }
     /* Updates: a torn last one (a crash while appending) ends the list. */
     while (queue_rec_get(m->map, m->map_len, &pos, &type, &data, &len) == 0)
 	if (type == QREC_UPDATE)
 	    apply_update(m, data, len);
+	else if (type == QREC_REPORT)
+	    apply_report(m, data, len);
+	else if (type == QREC_NOTICE)
+	    apply_notice(m, data, len);
     m->size = (long) m->content_len;
     for (const char *cp = m->content, *end = m->content + m->content_len;
 	 (cp = memchr(cp, '\n', (size_t) (end - cp))) != NULL; cp++)
@@ -479,6 +546,16 @@ int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
   fail:
     queue_msg_close(m);
     return -1;
+}
+
+int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err)
+{
+    return msg_open(m, path, O_RDWR | O_APPEND, err);
+}
+
+int queue_msg_read(struct queue_msg *m, const char *path, struct strbuf *err)
+{
+    return msg_open(m, path, O_RDONLY, err);
 }
 
 const char *queue_msg_attr(const struct queue_msg *m, const char *name)
@@ -506,6 +583,83 @@ int queue_msg_mark(struct queue_msg *m, size_t index, enum qrcpt_status status,
     int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
     if (rc == 0)
 	apply_update(m, data.s, data.len);
+    sb_free(&data);
+    sb_free(&rec);
+    return rc;
+}
+
+/* one_line - text with its line ends made blanks (a field never spans records) */
+static void one_line(struct strbuf *out, const char *text)
+{
+    for (const char *cp = text; *cp; cp++)
+	sb_addch(out, *cp == '\n' || *cp == '\r' ? ' ' : *cp);
+}
+
+/* word - a field of a record: "-" when empty, blanks made '_' */
+static void word(struct strbuf *out, const char *text)
+{
+    if (*text == 0)
+	sb_addch(out, '-');
+    for (const char *cp = text; *cp; cp++)
+	sb_addch(out, *cp == ' ' || *cp == '\n' || *cp == '\r' ? '_' : *cp);
+}
+
+int queue_msg_report(struct queue_msg *m, size_t index, const struct delivery_status *st)
+{
+    struct strbuf update = STRBUF_INIT, report = STRBUF_INIT, rec = STRBUF_INIT;
+
+    if (index >= m->nrcpts) {
+	errno = EINVAL;
+	return -1;
+    }
+    sb_printf(&update, "%zu %c %s ", index, (int) st->status, *st->dsn ? st->dsn : "-");
+    one_line(&update, sb_str(&st->reason));
+    sb_printf(&report, "%zu ", index);
+    word(&report, st->action);
+    sb_addch(&report, ' ');
+    word(&report, st->relay);
+    sb_addch(&report, ' ');
+    word(&report, st->diag_type);
+    sb_addch(&report, ' ');
+    one_line(&report, st->diag_text);
+    /* One write: the report never lands without its update. */
+    queue_rec_put(&rec, QREC_UPDATE, update.s, update.len);
+    queue_rec_put(&rec, QREC_REPORT, report.s, report.len);
+    struct strbuf noticed = STRBUF_INIT;
+    if (st->noticed) {
+	sb_printf(&noticed, "f %zu", index);
+	queue_rec_put(&rec, QREC_NOTICE, noticed.s, noticed.len);
+	noticed.s[0] = 's';
+	queue_rec_put(&rec, QREC_NOTICE, noticed.s, noticed.len);
+    }
+    int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
+    if (rc == 0) {
+	apply_update(m, update.s, update.len);
+	apply_report(m, report.s, report.len);
+	if (st->noticed) {
+	    apply_notice(m, noticed.s, noticed.len);
+	    noticed.s[0] = 'f';
+	    apply_notice(m, noticed.s, noticed.len);
+	}
+    }
+    sb_free(&noticed);
+    sb_free(&update);
+    sb_free(&report);
+    sb_free(&rec);
+    return rc;
+}
+
+int queue_msg_noticed(struct queue_msg *m, int kind, const size_t *idx, size_t n)
+{
+    struct strbuf data = STRBUF_INIT, rec = STRBUF_INIT;
+
+    sb_addch(&data, kind == QNOTICE_FAILURE ? 'f' : kind == QNOTICE_SUCCESS ? 's' : 'd');
+    for (size_t i = 0; i < n; i++)
+	sb_printf(&data, " %zu", idx[i]);
+    queue_rec_put(&rec, QREC_NOTICE, data.s, data.len);
+    int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
+    if (rc == 0)
+	apply_notice(m, data.s, data.len);
     sb_free(&data);
     sb_free(&rec);
     return rc;

@@ -42,6 +42,8 @@
 #define QREC_CONTENT	'M'	/* headers and body, lines ended by LF */
 #define QREC_END	'E'	/* end of the envelope: the file is complete */
 #define QREC_UPDATE	'U'	/* "INDEX STATUS DSN REASON": one delivery attempt */
+#define QREC_REPORT	'X'	/* "INDEX ACTION RELAY DIAGTYPE DIAGTEXT": the DSN of that attempt */
+#define QREC_NOTICE	'B'	/* "KIND INDEX...": a notice was queued for those recipients */
 
 #define QUEUE_FILE_MAGIC "pfcq 1"
 
@@ -71,6 +73,11 @@
 #define QATTR_SMTPUTF8		"smtputf8"	/* "1": MAIL ... SMTPUTF8 */
 #define QATTR_ORIGIN		"log_message_origin"	/* "name[addr]", or "local" */
 
+/* The notices (QREC_NOTICE's KIND letter, and queue_rcpt.notified's bits). */
+#define QNOTICE_FAILURE	1	/* 'f': a non-delivery report (or its postmaster copy) */
+#define QNOTICE_SUCCESS	2	/* 's': a success report */
+#define QNOTICE_DELAY	4	/* 'd': the message's one delay warning (no INDEX) */
+
 /* What became of a recipient (QREC_UPDATE's STATUS letter). */
 enum qrcpt_status {
     QRCPT_TODO = 0,		/* no attempt yet */
@@ -88,6 +95,12 @@ struct queue_rcpt {
     enum qrcpt_status status;
     const char *dsn;		/* "4.2.0", "" before the first attempt */
     const char *reason;		/* "delivered to mailbox", "" before the first attempt */
+    /* The QREC_REPORT of that attempt ("" when none). */
+    const char *action;		/* RFC 3464 Action: "delivered", "expanded", "relayed" */
+    const char *relay;		/* the agent's relay= ("local"): success reports say "delivery via" it */
+    const char *diag_type;	/* Diagnostic-Code type ("x-unix"), "": X-Postfix */
+    const char *diag_text;
+    int notified;		/* QNOTICE_* already queued for it */
 };
 
 struct queue_attr {
@@ -115,6 +128,7 @@ struct queue_msg {
     const char *content;	/* headers, empty line, body; every line ends in LF */
     size_t content_len;
     long size;			/* Postfix's message size: content with CRLF line ends */
+    int warned;			/* the delay warning was queued (QNOTICE_DELAY) */
     struct queue_msg_own *own;	/* strings copied out of records */
 };
 
@@ -127,6 +141,12 @@ struct queue_msg {
  */
 int queue_msg_open(struct queue_msg *m, const char *path, struct strbuf *err);
 
+/*
+ * queue_msg_read - the same, read-only (pfc queue list): the message
+ * cannot be marked, and the file needs only to be readable.
+ */
+int queue_msg_read(struct queue_msg *m, const char *path, struct strbuf *err);
+
 /* queue_msg_attr - the value of a named attribute, or NULL */
 const char *queue_msg_attr(const struct queue_msg *m, const char *name);
 
@@ -137,6 +157,20 @@ const char *queue_msg_attr(const struct queue_msg *m, const char *name);
  */
 int queue_msg_mark(struct queue_msg *m, size_t index, enum qrcpt_status status,
 		   const char *dsn, const char *reason);
+
+/*
+ * queue_msg_report - queue_msg_mark() with what the notices need of the
+ * attempt (st's action, relay and diagnostic), in one append.
+ */
+struct delivery_status;
+int queue_msg_report(struct queue_msg *m, size_t index, const struct delivery_status *st);
+
+/*
+ * queue_msg_noticed - record that a notice of kind (QNOTICE_*) was
+ * queued for the recipients whose index is in idx (none for the delay
+ * warning), so that it is not sent again. Returns 0, or -1 with errno.
+ */
+int queue_msg_noticed(struct queue_msg *m, int kind, const size_t *idx, size_t n);
 
 /*
  * queue_msg_sync - the marks so far on stable storage (fdatasync), so
@@ -212,6 +246,11 @@ struct delivery_status {
     struct strbuf reason;
     char relay[64];
     int logged;			/* the agent logged its own lines (local: one per result) */
+    /* For the notices; "": the defaults (failed or delivered; X-Postfix). */
+    char action[16];		/* RFC 3464 Action: "expanded", "relayed" */
+    char diag_type[16];		/* "x-unix" for a command's output */
+    char diag_text[1024];
+    int noticed;		/* the agent sent this attempt's notices itself (an alias) */
 };
 
 /*

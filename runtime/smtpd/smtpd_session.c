@@ -262,6 +262,8 @@ static void mail_reset(struct smtpd_session *ss)
     free(ss->queue_id);
     ss->queue_id = NULL;
     session_set(&s->sender, NULL);
+    session_set(&s->dsn_envid, NULL);
+    s->dsn_ret = s->body_type = NULL;
     s->flags &= ~SESSION_SMTPUTF8;
     session_set(&s->saved_filter, NULL);
     session_set(&s->saved_redirect, NULL);
@@ -638,12 +640,35 @@ static int xtext_ok(const char *text)
     return 1;
 }
 
+/* xtext_decode - RFC 3461 xtext, or the text itself when it is not xtext */
+static char *xtext_decode(const char *raw)
+{
+    struct strbuf out = STRBUF_INIT;
+
+    for (const char *cp = raw; *cp; cp++) {
+	unsigned value;
+	if (*cp == '+' && isxdigit((unsigned char) cp[1]) && isxdigit((unsigned char) cp[2])
+	    && sscanf(cp + 1, "%2x", &value) == 1) {
+	    sb_addch(&out, (int) value);
+	    cp += 2;
+	} else if (*cp == '+') {
+	    sb_free(&out);
+	    return xstrdup(raw);
+	} else {
+	    sb_addch(&out, *cp);
+	}
+    }
+    sb_addn(&out, "", 0);
+    return sb_detach(&out);
+}
+
 static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 {
     struct session *s = ss->s;
     const char *err;
     char *addr;
-    int dsn_ret = 0, dsn_envid = 0;
+    const char *dsn_ret = NULL, *body_type = NULL;
+    char *dsn_envid = NULL;
 
     s->flags &= ~SESSION_SMTPUTF8;
     if (ss->helo_required && s->helo_name == NULL)
@@ -662,21 +687,25 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 		s->flags |= SESSION_SMTPUTF8;
     if (extract_addr(ss, argv[2].text, 1, ss->strict_rfc821, &addr) < 0) {
 	free(addr);
+	free(dsn_envid);
 	return refuse(ss, ERR_PROTOCOL, "501 5.1.7 Bad sender address syntax");
     }
     for (size_t i = 3; i < argc; i++) {
 	const char *arg = argv[i].text;
 	if (strcasecmp(arg, "BODY=8BITMIME") == 0 || strcasecmp(arg, "BODY=7BIT") == 0) {
+	    body_type = strcasecmp(arg + 5, "7BIT") == 0 ? "7BIT" : "8BITMIME";
 	    continue;
 	} else if (strncasecmp(arg, "SIZE=", 5) == 0) {
 	    if (!all_digits(arg + 5)) {
 		free(addr);
+		free(dsn_envid);
 		return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad message size syntax");
 	    }
 	    errno = 0;
 	    long long size = strtoll(arg + 5, NULL, 10);
 	    if (errno != 0 || size > LONG_MAX) {
 		free(addr);
+		free(dsn_envid);
 		return refuse(ss, ERR_POLICY,
 			      "552 5.3.4 Message size exceeds file system imposed limit");
 	    }
@@ -692,6 +721,7 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 	    const char *filter = policy_value(ss->p, "verp_delimiter_filter");
 	    if (strlen(delims) != 2 || delims[strspn(delims, filter)] != 0) {
 		free(addr);
+		free(dsn_envid);
 		return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Error: XVERP needs two characters from %s",
 			      filter);
 	    }
@@ -700,21 +730,25 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 	} else if ((ss->ehlo_discard & EHLO_DSN)
 		   && (strncasecmp(arg, "RET=", 4) == 0 || strncasecmp(arg, "ENVID=", 6) == 0)) {
 	    free(addr);
+	    free(dsn_envid);
 	    return refuse(ss, ERR_PROTOCOL, "501 5.7.1 DSN support is disabled");
 	} else if (strncasecmp(arg, "RET=", 4) == 0) {
 	    if (dsn_ret || !dsn_ret_ok(arg + 4)) {
 		free(addr);
+		free(dsn_envid);
 		return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad RET parameter syntax");
 	    }
-	    dsn_ret = 1;
+	    dsn_ret = strcasecmp(arg + 4, "HDRS") == 0 ? "HDRS" : "FULL";
 	} else if (strncasecmp(arg, "ENVID=", 6) == 0) {
 	    if (dsn_envid || !xtext_ok(arg + 6)) {
 		free(addr);
+		free(dsn_envid);
 		return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad ENVID parameter syntax");
 	    }
-	    dsn_envid = 1;
+	    dsn_envid = xtext_decode(arg + 6);
 	} else {
 	    free(addr);
+	    free(dsn_envid);
 	    return refuse(ss, ERR_PROTOCOL, "555 5.5.4 Unsupported option: %s", arg);
 	}
     }
@@ -726,15 +760,20 @@ static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
     if (err != NULL) {
 	reply(ss, "%s", err);
 	free(addr);
+	free(dsn_envid);
 	return -1;
     }
     if (!STAND_ALONE(ss) && !ss->delay_reject && (err = engine_check_mail(s, addr)) != NULL) {
 	mail_reset(ss);
 	reply(ss, "%s", err);
 	free(addr);
+	free(dsn_envid);
 	return -1;
     }
     s->sender = addr;
+    s->dsn_envid = dsn_envid;
+    s->dsn_ret = dsn_ret;
+    s->body_type = body_type;
     reply(ss, "250 2.1.0 Ok");
     return 0;
 }
@@ -815,7 +854,12 @@ static int cmd_rcpt(struct smtpd_session *ss, struct token *argv, size_t argc)
 		(void) refuse(ss, ERR_PROTOCOL, "501 5.5.4 Error: Bad ORCPT parameter syntax");
 		goto fail;
 	    }
-	    orcpt = xstrdup(arg + 6);
+	    /* Kept as TYPE;ADDRESS with the xtext decoded, as Postfix's queue file has it. */
+	    struct strbuf value = STRBUF_INIT;
+	    char *decoded = xtext_decode(semi + 1);
+	    sb_printf(&value, "%.*s%s", (int) (semi + 1 - (arg + 6)), arg + 6, decoded);
+	    free(decoded);
+	    orcpt = sb_detach(&value);
 	} else {
 	    (void) refuse(ss, ERR_PROTOCOL, "555 5.5.4 Unsupported option: %s", arg);
 	    goto fail;
@@ -838,6 +882,16 @@ static int cmd_rcpt(struct smtpd_session *ss, struct token *argv, size_t argc)
     s->rcpt_count++;
     if (s->recipient == NULL)
 	s->recipient = xstrdup(addr);
+    if (orcpt == NULL) {
+	/* No ORCPT: Postfix's smtpd records the address as the client gave it. */
+	const char *given = argv[2].text;
+	size_t len = strlen(given);
+	if (len >= 2 && given[0] == '<' && given[len - 1] == '>')
+	    given++, len -= 2;
+	struct strbuf value = STRBUF_INIT;
+	sb_printf(&value, "rfc822;%.*s", (int) len, given);
+	orcpt = sb_detach(&value);
+    }
     if (ss->ops && ss->ops->recipient)
 	ss->ops->recipient(ss->ops->ctx, addr, dsn_notify, orcpt);
     reply(ss, "250 2.1.5 Ok");
@@ -1092,10 +1146,9 @@ static int cmd_vrfy(struct smtpd_session *ss, struct token *argv, size_t argc)
 	argc--;
 	smtputf8 = 1;
     }
-    if (argc < 2) {
+    if (argc < 2)
 	return refuse(ss, ERR_PROTOCOL, "501 5.5.4 Syntax: VRFY address%s",
 		      ss->smtputf8 ? " [SMTPUTF8]" : "");
-    }
     if (argc > 2)
 	collapse_args(argv, argc);
     unsigned saved_flags = s->flags;
@@ -1201,10 +1254,9 @@ static int cmd_auth(struct smtpd_session *ss, struct token *argv, size_t argc)
     }
     if (IN_MAIL_TRANSACTION(ss))
 	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: MAIL transaction in progress");
-    if (ss->tls_auth_only && !(s->flags & SESSION_TLS)) {
+    if (ss->tls_auth_only && !(s->flags & SESSION_TLS))
 	return refuse(ss, ERR_PROTOCOL,
 		      "504 5.5.4 Encryption required for requested authentication mechanism");
-    }
     if (s->sasl_username != NULL)
 	return refuse(ss, ERR_PROTOCOL, "503 5.5.1 Error: already authenticated");
     if (argc < 2 || argc > 3)
@@ -1218,28 +1270,6 @@ static int cmd_auth(struct smtpd_session *ss, struct token *argv, size_t argc)
 }
 
 static void greet(struct smtpd_session *ss);
-
-/* xtext_decode - RFC 3461 xtext, or the text itself when it is not xtext */
-static char *xtext_decode(const char *raw)
-{
-    struct strbuf out = STRBUF_INIT;
-
-    for (const char *cp = raw; *cp; cp++) {
-	unsigned value;
-	if (*cp == '+' && isxdigit((unsigned char) cp[1]) && isxdigit((unsigned char) cp[2])
-	    && sscanf(cp + 1, "%2x", &value) == 1) {
-	    sb_addch(&out, (int) value);
-	    cp += 2;
-	} else if (*cp == '+') {
-	    sb_free(&out);
-	    return xstrdup(raw);
-	} else {
-	    sb_addch(&out, *cp);
-	}
-    }
-    sb_addn(&out, "", 0);
-    return sb_detach(&out);
-}
 
 /*
  * x_command_refused - what XCLIENT and XFORWARD refuse before looking at
@@ -1337,7 +1367,7 @@ static int cmd_xforward(struct smtpd_session *ss, struct token *argv, size_t arg
 	    break;
 	}
 	if (bad) {
-	    refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad %s syntax: %s", name, value);
+	    (void) refuse(ss, ERR_PROTOCOL, "501 5.5.4 Bad %s syntax: %s", name, value);
 	    free(value);
 	    return -1;
 	}

@@ -99,7 +99,7 @@ problem=
 [[ $rc = 0 && $out =~ ^pfc\ [0-9] && -z $err ]] || problem="exit $rc, stdout '$out', stderr '$err'"
 result "pfc --version" "$problem"
 
-for args in "nosuch" "--bogus" "queue" "help nosuch"; do
+for args in "nosuch" "--bogus" "help nosuch"; do
     # shellcheck disable=SC2086
     run $args
     problem=

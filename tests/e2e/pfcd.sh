@@ -35,7 +35,7 @@ trap cleanup EXIT
 useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
 
 n=0
-echo "1..20"
+echo "1..22"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -270,5 +270,47 @@ r=$?	# before the label's $(...), which would set $? itself
 check "every acknowledged message is delivered after the crash ($(wc -l <"$tmp/acked") acked)" $r "lost:$lost"
 ! find "$q/corrupt" -type f | grep -q .
 check "no queue file was damaged (corrupt/ is empty)" $? "$(ls "$q/corrupt")"
+kill -TERM "$master"
+wait "$master"
+
+# 21-22: --log-format=json: each line one object with the image's content
+# id; a rejection names the restriction that decided and the file:line it
+# is written at.
+echo "smtpd_recipient_restrictions = check_recipient_access inline:{ { nobody@disc.test = REJECT no such user here } }, permit_mynetworks, reject_unauth_destination" \
+    >>"$root/etc/postfix/main.cf"
+rline=$(grep -n '^smtpd_recipient_restrictions' "$root/etc/postfix/main.cf" | tail -n 1 | cut -d: -f1)
+build "$tmp/p3.pfi"
+"$PFCD" -f --root "$root" --log="$tmp/json.log" --log-format=json "$tmp/p3.pfi" 2>"$tmp/pfcd.err" &
+pids+=($!)
+master=$!
+for i in $(seq 100); do
+    "$PYTHON" -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null && break
+    sleep 0.1
+done
+swaks --server 127.0.0.1 --port "$port" --from a@host.example.com --to nobody@disc.test \
+    --body x >"$tmp/swaks3.out" 2>&1
+grep -q "<** 554 5.7.1 <nobody@disc.test>: Recipient address rejected: no such user here" "$tmp/swaks3.out"
+check "json log: the rejection is made as configured" $? "$(cat "$tmp/swaks3.out")"
+wait_for "$tmp/json.log" "NOQUEUE: reject: RCPT"
+"$PYTHON" - "$tmp/json.log" "$rline" <<'PYEOF'
+import json, re, sys
+path, line = sys.argv[1], int(sys.argv[2])
+objs = [json.loads(l) for l in open(path, encoding='utf-8')]
+# Every line names the image serving: the content id the start line gives.
+start = [o for o in objs if o['text'].startswith('daemon started -- ')]
+assert len(start) == 1, 'start lines: %r' % start
+cid = re.search(r'content id ([0-9a-f]{16})', start[0]['text']).group(1)
+assert all(re.fullmatch('[0-9a-f]{16,}', o['image']) and o['image'].startswith(cid)
+           for o in objs), 'image content id missing or wrong'
+rej = [o for o in objs if o['text'].startswith('NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1')]
+assert len(rej) == 1, 'reject lines: %r' % rej
+r = rej[0]
+assert r['program'] == 'postfix/smtpd', r
+assert r['restriction'] == 'check_recipient_access', r
+assert r['argument'].startswith('inline:{'), r
+assert (r['file'], r['line']) == ('main.cf', line), r
+PYEOF
+check "json log: one object a line, the image's content id, the deciding restriction and its main.cf line" $? \
+    "$(cat "$tmp/json.log")"
 kill -TERM "$master"
 wait "$master"

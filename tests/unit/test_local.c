@@ -200,7 +200,7 @@ static void test_mail_date(void **state)
     (void) state;
     struct strbuf out = STRBUF_INIT;
 
-    local_mail_date(1796586256, &out);
+    mail_date(1796586256, &out);
     assert_string_equal(sb_str(&out), "Sun,  6 Dec 2026 19:44:16 +0000 (UTC)");
     sb_free(&out);
 }

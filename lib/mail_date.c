@@ -3,7 +3,7 @@
 
 #include "mail_date.h"
 
-void local_mail_date(time_t when, struct strbuf *out)
+void mail_date(time_t when, struct strbuf *out)
 {
     struct tm gmt, lt;
     char buf[128];

@@ -329,7 +329,11 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 	if (strchr(" \t\r\n()<>@,;:\\\".[]", *cp))
 	    *cp = '-';
     sb_printf(&boundary, "%s.%lu/%s", msg->queue_id, (unsigned long) now, conf->myhostname);
-    a822_quote_local(&sender, *msg->sender ? msg->sender : "MAILER-DAEMON", 0);
+    /* The null sender is named as bounce(8) names it: MAILER-DAEMON@myhostname. */
+    if (*msg->sender)
+	a822_quote_local(&sender, msg->sender, 0);
+    else
+	sb_printf(&sender, "MAILER-DAEMON@%s", conf->myhostname);
     /* Addresses may be 8-bit: with SMTPUTF8 on, the notice is 8bit. */
     if (conf->smtputf8_enable || strcmp(msg->encoding, "8bit") == 0)
 	mime_encoding = "8bit";
@@ -353,7 +357,7 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 
     /* post_mail()'s headers, then the template's. */
     sb_reset(&tmp);
-    local_mail_date(now, &tmp);
+    mail_date(now, &tmp);
     if (notice_id != NULL)
 	sb_printf(out, "Received: by %s (%s)\n\tid %s; %s\n", conf->myhostname, conf->mail_name,
 		  notice_id, sb_str(&tmp));
@@ -439,7 +443,7 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 	      sb_str(&sender));
     if (msg->arrival > 0) {
 	sb_reset(&tmp);
-	local_mail_date(msg->arrival, &tmp);
+	mail_date(msg->arrival, &tmp);
 	sb_printf(out, "Arrival-Date: %s\n", sb_str(&tmp));
     }
     for (size_t i = 0; i < nrcpts; i++) {
@@ -465,7 +469,7 @@ void dsn_report_write(struct strbuf *out, const struct dsn_report_conf *conf,
 	dsn_report_wrap(out, sb_str(&tmp), 79, 4);
 	if (kind == DSN_REPORT_DELAY) {
 	    sb_reset(&tmp);
-	    local_mail_date(msg->arrival + conf->maximal_queue_lifetime, &tmp);
+	    mail_date(msg->arrival + conf->maximal_queue_lifetime, &tmp);
 	    sb_printf(out, "Will-Retry-Until: %s\n", sb_str(&tmp));
 	}
     }

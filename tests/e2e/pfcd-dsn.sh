@@ -1,0 +1,219 @@
+#!/bin/bash
+# tests/e2e/pfcd-dsn.sh - pfcd's delivery status notifications side by
+# side with a private Postfix 3.7 (TAP). The same SMTP sessions (Python's
+# smtplib, with the DSN parameters ENVID, RET, NOTIFY and ORCPT) go to
+# pfcd and to Postfix on loopback ports, both with the same main.cf lines
+# and aliases, both delivering locally to users this test creates: a
+# sender, a recipient, and the postmaster (notify_classes = bounce,
+# 2bounce, delay). Then the three mailboxes must be the same, message for
+# message, byte for byte, with dates, queue ids, Message-Ids and the
+# times in MIME boundaries masked: the non-delivery reports (RET=FULL and
+# RET=HDRS, ENVID, ORCPT, an alias's expansion),
+# NOTIFY=NEVER (no report to the sender; the postmaster's copy still
+# goes), NOTIFY=SUCCESS (a success report for a mailbox delivery), the
+# bounce of a bounce (MAIL FROM:<> to an unknown user: to the postmaster,
+# from double-bounce), and the delay warning of a deferred message
+# (delay_warning_time = 1s) with its postmaster copy. The bounce log
+# lines are compared too.
+set -u
+export LC_ALL=C
+srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+PFC=${PFC:-./pfc}
+PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
+PATH=$PATH:/usr/sbin:/sbin
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+[ "$(id -u)" = 0 ] || skip_all "needs root (users, pfcd, a private Postfix)"
+for t in useradd postfix postconf postalias python3; do
+    command -v $t >/dev/null 2>&1 || skip_all "$t not found"
+done
+[ -x "$PFCD" ] || { echo "Bail out! no pfcd next to $PFC"; exit 1; }
+. "$srcdir/tests/e2e/postfix_private.sh"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-dsn.XXXXXX") || exit 1
+chmod 755 "$tmp"
+p=dsn$$
+p=${p:0:16}
+owner=${p}o snd=${p}s rcv=${p}r pm=${p}p
+users=("$owner" "$snd" "$rcv" "$pm")
+master=
+cleanup() {
+    [ -n "$master" ] && kill -TERM "$master" 2>/dev/null && wait "$master" 2>/dev/null
+    pfp_stop "$tmp/pf" >/dev/null 2>&1
+    for u in "${users[@]}"; do userdel "$u" >/dev/null 2>&1; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
+for u in "$snd" "$rcv" "$pm"; do
+    useradd --no-create-home --home-dir "$tmp/home/$u" --shell /bin/sh "$u" || { echo "Bail out! useradd"; exit 1; }
+done
+
+n=0
+echo "1..8"
+check() {		# check NAME RESULT DETAIL
+    n=$((n + 1))
+    if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# The main.cf lines both run with (beside their own paths).
+common="myhostname = host.example.com
+mydestination = \$myhostname, localhost
+local_recipient_maps =
+recipient_delimiter = +
+default_transport = error:outgoing mail disabled
+notify_classes = resource, software, bounce, 2bounce, delay
+delay_warning_time = 1s
+"
+aliases="postmaster: $pm
+mailer-daemon: postmaster
+team: $rcv, ghost5
+later: \"|/bin/sh -c 'exit 75'\"
+"
+
+# --- pfcd under a scratch root.
+root=$tmp/root
+port=$(free_port)
+mkdir -p "$root/etc/postfix" "$root/var/mail"
+chgrp mail "$root/var/mail" && chmod 2775 "$root/var/mail"
+cp "$srcdir/examples/local-only/master.cf" "$root/etc/postfix/"
+sed -i "s/^smtp      inet/127.0.0.1:$port inet/" "$root/etc/postfix/master.cf"
+cat >"$root/etc/postfix/main.cf" <<EOF
+compatibility_level = 3.7
+smtpd_banner = \$myhostname ESMTP \$mail_name
+biff = no
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mail_owner = $owner
+alias_maps = hash:/etc/postfix/aliases
+alias_database = hash:/etc/postfix/aliases
+$common
+EOF
+printf '%s' "$aliases" >"$root/etc/postfix/aliases"
+"$PFC" newaliases --root "$root" -C /etc/postfix >"$tmp/build.out" 2>&1 &&
+    "$PFC" build --root "$root" -c /etc/postfix -o "$tmp/p.pfi" >>"$tmp/build.out" 2>&1 ||
+    { echo "Bail out! pfc build: $(cat "$tmp/build.out")"; exit 1; }
+log=$tmp/maillog
+"$PFCD" -f --root "$root" --log="$log" "$tmp/p.pfi" 2>"$tmp/pfcd.err" &
+master=$!
+
+# --- Postfix: a private instance with the same lines.
+pf=$tmp/pf
+pfport=$(free_port)
+mkdir -p "$pf/spool" && chgrp mail "$pf/spool" && chmod 2775 "$pf/spool"
+pfp_config "$pf" "$pfport" "mail_spool_directory = $pf/spool
+alias_maps = hash:$pf/etc/aliases
+alias_database = hash:$pf/etc/aliases
+$common"
+printf '%s' "$aliases" >"$pf/etc/aliases"
+postalias -c "$pf/etc" "hash:$pf/etc/aliases" || { echo "Bail out! postalias"; exit 1; }
+pfp_start "$pf" "$pfport" || { echo "Bail out! postfix start: $(cat "$pf/start.out")"; exit 1; }
+
+for i in $(seq 100); do grep -q "daemon started" "$log" 2>/dev/null && break; sleep 0.1; done
+python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),2)" 2>/dev/null
+check "pfcd and Postfix both listen (127.0.0.1:$port, 127.0.0.1:$pfport)" $? "$(cat "$tmp/pfcd.err" "$pf/start.out")"
+
+# The sessions: NAME|MAIL FROM|MAIL options|RCPT TO:options^RCPT TO:options...
+cat >"$tmp/sessions" <<EOF
+unknown|$snd@localhost||ghost1@localhost
+hdrs|$snd@localhost|RET=HDRS ENVID=env+2B42.x|ghost2@localhost:NOTIFY=FAILURE ORCPT=rfc822;Ghost@Example.Org
+never|$snd@localhost||ghost3@localhost:NOTIFY=NEVER
+success|$snd@localhost|ENVID=ok-1|$rcv@localhost:NOTIFY=SUCCESS ORCPT=rfc822;$rcv@localhost
+alias|$snd@localhost|RET=FULL|team@localhost
+double|||ghost6@localhost
+delay|$snd@localhost|ENVID=late|later@localhost:NOTIFY=DELAY,FAILURE
+EOF
+cat >"$tmp/send.py" <<'PY'
+import smtplib, sys
+port, sessions = int(sys.argv[1]), sys.argv[2]
+for line in open(sessions):
+    name, sender, mopts, rcpts = line.rstrip("\n").split("|")
+    s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=20)
+    s.ehlo("client.example")
+    code, text = s.mail(sender, mopts.split())
+    assert code == 250, (name, code, text)
+    for r in rcpts.split("^"):
+        addr, _, opts = r.partition(":")
+        code, text = s.rcpt(addr, opts.split())
+        assert code == 250, (name, addr, code, text)
+    body = ("Subject: dsn %s\r\nFrom: <%s>\r\nTo: <%s>\r\n\r\nbody of %s\r\n"
+            % (name, sender or "MAILER-DAEMON@host.example.com", rcpts.split(":")[0], name))
+    code, text = s.data(body.encode())
+    assert code == 250, (name, code, text)
+    s.quit()
+    print(name, "queued")
+PY
+python3 "$tmp/send.py" "$port" "$tmp/sessions" >"$tmp/send.pfc" 2>&1
+rc1=$?
+python3 "$tmp/send.py" "$pfport" "$tmp/sessions" >"$tmp/send.pf" 2>&1
+rc2=$?
+[ $rc1 = 0 ] && [ $rc2 = 0 ]
+check "the same 7 sessions (ENVID, RET, NOTIFY, ORCPT, MAIL FROM:<>) are accepted by both" $? \
+    "$(cat "$tmp/send.pfc" "$tmp/send.pf")"
+
+# The messages each mailbox must end with, once every notice is delivered.
+declare -A want=([$snd]=5 [$rcv]=2 [$pm]=6)
+box() { if [ "$1" = pfc ]; then echo "$root/var/mail/$2"; else echo "$pf/spool/$2"; fi; }
+count() { grep -c '^From ' "$(box "$1" "$2")" 2>/dev/null || echo 0; }
+for i in $(seq 150); do
+    done=1
+    for u in "$snd" "$rcv" "$pm"; do
+        for side in pfc pf; do [ "$(count $side "$u")" -ge "${want[$u]}" ] || done=0; done
+    done
+    [ $done = 1 ] && break
+    sleep 0.2
+done
+sleep 1		# anything more than expected has a moment to show up
+got=
+for u in "$snd" "$rcv" "$pm"; do got="$got $u: pfcd $(count pfc "$u") postfix $(count pf "$u") want ${want[$u]};"; done
+ok=0
+for u in "$snd" "$rcv" "$pm"; do
+    [ "$(count pfc "$u")" = "${want[$u]}" ] && [ "$(count pf "$u")" = "${want[$u]}" ] || ok=1
+done
+check "the same number of messages in each mailbox (sender 5, recipient 2, postmaster 6)" $ok "$got"
+
+# masked MBOX: its messages, masked, sorted (the order notices arrive in is the queue's business).
+cat >"$tmp/mask.py" <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+rules = [
+    (r"(?m)^(From \S+  )\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$", r"\1DATE"),
+    (r"\w{3}, [ \d]\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4} \(\w+\)", "DATE"),
+    (r"\b[0-9A-F]{10,12}\b", "QID"),
+    (r"QID\.\d+/", "QID.TIME/"),
+    (r"<\d{14}\.QID@", "<TIME.QID@"),
+]
+for pattern, repl in rules:
+    data = re.sub(pattern, repl, data)
+msgs = re.split(r"(?m)^(?=From )", data)[1:]
+sys.stdout.write("".join(sorted(msgs)))
+PY
+for u in "$snd" "$rcv" "$pm"; do
+    python3 "$tmp/mask.py" "$(box pf "$u")" 2>&1 | sed "s/$p/USER/g" >"$tmp/box.pf.$u"
+    python3 "$tmp/mask.py" "$(box pfc "$u")" 2>&1 | sed "s/$p/USER/g" >"$tmp/box.pfc.$u"
+done
+diff "$tmp/box.pf.$snd" "$tmp/box.pfc.$snd" >"$tmp/diff.snd"
+check "the sender's mailbox (bounces, RET=HDRS, ENVID, ORCPT, success, delay warning) is Postfix's byte for byte" $? \
+    "$(head -80 "$tmp/diff.snd")"
+diff "$tmp/box.pf.$rcv" "$tmp/box.pfc.$rcv" >"$tmp/diff.rcv"
+check "the recipient's mailbox is Postfix's byte for byte" $? "$(head -40 "$tmp/diff.rcv")"
+diff "$tmp/box.pf.$pm" "$tmp/box.pfc.$pm" >"$tmp/diff.pm"
+check "the postmaster's mailbox (copies of bounces, the double bounce, the delay copy) is Postfix's byte for byte" $? \
+    "$(head -80 "$tmp/diff.pm")"
+
+# The bounce(8) log lines, in the order of the sessions, ids masked.
+bounce_lines() {
+    sed -n 's/.*postfix\/bounce\[[0-9]*\]: //p' "$1" | sed -E 's/\b[0-9A-F]{10,12}\b/QID/g' | sort
+}
+bounce_lines "$pf/maillog" >"$tmp/bounce.pf"
+bounce_lines "$log" >"$tmp/bounce.pfc"
+[ -s "$tmp/bounce.pf" ] && diff "$tmp/bounce.pf" "$tmp/bounce.pfc" >"$tmp/bounce.diff"
+check "bounce's log lines are Postfix's (sender/postmaster non-delivery, delivery status, delay)" $? \
+    "$(cat "$tmp/bounce.diff")"
+
+kill -TERM "$master"
+wait "$master"
+st=$?
+master=
+check "pfcd exits 0 on SIGTERM" "$st" "status $st: $(tail -5 "$tmp/pfcd.err")"
