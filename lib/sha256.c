@@ -12,6 +12,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -37,11 +38,9 @@ static struct {
     __typeof__(ERR_error_string_n) *error_string;
 } crypto;
 
-/* load - open libcrypto and find the entry points, once; or exit */
-static void load(void)
+/* open_crypto - open libcrypto and find the entry points; or exit */
+static void open_crypto(void)
 {
-    if (crypto.digest != NULL)
-	return;
     void *lib = dlopen(CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL)
 	diag_fatal("SHA-256: cannot load OpenSSL's %s: %s", CRYPTO_SONAME, dlerror());
@@ -56,8 +55,16 @@ static void load(void)
     FIND(final, EVP_DigestFinal_ex);
     FIND(get_error, ERR_get_error);
     FIND(error_string, ERR_error_string_n);
-    FIND(digest, EVP_Digest);	/* last: load() is done when it is set */
+    FIND(digest, EVP_Digest);
 #undef FIND
+}
+
+/* load - open_crypto() once, whichever thread digests first (pfc build's do in parallel) */
+static void load(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, open_crypto);
 }
 
 /* failed - OpenSSL's reason, and exit */
