@@ -65,8 +65,8 @@ wait_for() {
     for i in $(seq 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
     return 1
 }
-start() {
-    "$PFCD" -f --root "$root" --log="$log" "$@" "$tmp/p.pfi" 2>"$tmp/pfcd.err" &
+start() {		# start [OPTION...]: pfcd on $image (default p.pfi), logging to $log
+    "$PFCD" -f --root "$root" --log="$log" "$@" "${image:-$tmp/p.pfi}" 2>"$tmp/pfcd.err" &
     pids+=($!)
     master=$!
     local i
@@ -280,13 +280,7 @@ echo "smtpd_recipient_restrictions = check_recipient_access inline:{ { nobody@di
     >>"$root/etc/postfix/main.cf"
 rline=$(grep -n '^smtpd_recipient_restrictions' "$root/etc/postfix/main.cf" | tail -n 1 | cut -d: -f1)
 build "$tmp/p3.pfi"
-"$PFCD" -f --root "$root" --log="$tmp/json.log" --log-format=json "$tmp/p3.pfi" 2>"$tmp/pfcd.err" &
-pids+=($!)
-master=$!
-for i in $(seq 100); do
-    "$PYTHON" -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null && break
-    sleep 0.1
-done
+log=$tmp/json.log image=$tmp/p3.pfi start --log-format=json
 swaks --server 127.0.0.1 --port "$port" --from a@host.example.com --to nobody@disc.test \
     --body x >"$tmp/swaks3.out" 2>&1
 grep -q "<** 554 5.7.1 <nobody@disc.test>: Recipient address rejected: no such user here" "$tmp/swaks3.out"
