@@ -35,6 +35,7 @@
 #include "engine.h"
 #include "loader.h"
 #include "maildrop.h"
+#include "matchlist.h"
 #include "policy.h"
 #include "queue_file.h"
 #include "session.h"
@@ -809,6 +810,10 @@ int cmd_sendmail(int argc, char **argv)
 	fatal("%s", err);
     struct policy p;
     policy_open_main(&p, img);
+    /* As Postfix's sendmail: refused here, before any input is read (pickup enforces it too). */
+    const char *who = match_user_acl(&p, "authorized_submit_users", (long) getuid());
+    if (who != NULL)
+	fatal("User %s(%ld) is not allowed to submit mail", who, (long) getuid());
     char *queue_dir = sysroot_path(policy_value(&p, "queue_directory"));
     int rc = mode == M_USER ? stand_alone(&p, queue_dir) : enqueue(&o, &p, queue_dir, rest);
     free(queue_dir);

@@ -11,6 +11,8 @@
  */
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -487,6 +489,22 @@ int match_namadr(struct session *s, const char *param, const char *name, const c
 int match_addr(struct session *s, const char *param, const char *addr)
 {
     return match_list_in(s, s->policy, param, MATCH_KIND_ADDR, addr, NULL);
+}
+
+const char *match_user_acl(const struct policy *p, const char *param, long uid)
+{
+    static char who[256];
+    const char *acl = policy_value(p, param);
+
+    if (acl != NULL && strncmp(acl, "static:", 7) == 0)
+	return NULL;
+    struct passwd *pw = getpwuid((uid_t) uid);
+    snprintf(who, sizeof(who), "%s", pw ? pw->pw_name : "unknown");
+    struct session s;
+    session_init(&s, p);
+    int matched = match_string(&s, param, who) == MATCH_YES;
+    session_free(&s);
+    return matched ? NULL : who;
 }
 
 /* ----------------------------------------------------- own addresses */

@@ -54,6 +54,16 @@ int match_namadr(struct session *s, const char *param, const char *name, const c
 int match_addr(struct session *s, const char *param, const char *addr);
 
 /*
+ * match_user_acl - Postfix's check_user_acl_byuid(): may the user with
+ * uid use what the list param of p guards (authorized_submit_users, ...)?
+ * A "static:..." list allows anyone without a look at the password file;
+ * otherwise the login name ("unknown" for a uid without one) is matched
+ * as a string list, and a failed table lookup refuses. NULL: allowed;
+ * else the name refused (valid until the next call).
+ */
+const char *match_user_acl(const struct policy *p, const char *param, long uid);
+
+/*
  * match_inet_interfaces - own_inet_addr(): is addr one of the addresses
  * of inet_interfaces ("all": every interface of this host that is up;
  * "loopback-only"; or the addresses and host names listed), for the

@@ -14,6 +14,7 @@
 
 #include "cleanup_msg.h"
 #include "maildrop.h"
+#include "matchlist.h"
 #include "pfcd_log.h"
 #include "pickup.h"
 #include "policy.h"
@@ -235,6 +236,20 @@ static void pickup_file(struct pickup *p, const char *name)
     /* Not complete yet (pfc-postdrop makes it 0744 when it is): Postfix's mail_open_ok(). */
     if ((st.st_mode & S_IRWXU) != S_IRWXU) {
 	close(fd);
+	return;
+    }
+    /*
+     * authorized_submit_users: pfc sendmail refuses such a user before
+     * anything is written (Postfix's message); a file that comes anyway
+     * (pfc-postdrop run by hand: it parses no configuration) is dropped.
+     */
+    const char *who = match_user_acl(&p->policy, "authorized_submit_users", (long) st.st_uid);
+    if (who != NULL) {
+	close(fd);
+	if (unlinkat(p->dir_fd, name, 0) < 0)
+	    pfcd_log("pickup", "warning: remove maildrop/%s: %m", name);
+	pfcd_log("pickup", "warning: maildrop/%s: uid=%ld: User %s(%ld) is not allowed to submit"
+		 " mail: removed", name, (long) st.st_uid, who, (long) st.st_uid);
 	return;
     }
     /* The message, and room for its envelope. */

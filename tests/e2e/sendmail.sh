@@ -52,7 +52,7 @@ groupadd --system "$group" && useradd --system --no-create-home --shell /usr/sbi
 uid=$(id -u "$user")
 
 n=0
-echo "1..16"
+echo "1..18"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -242,6 +242,35 @@ as_user "$tmp/bin/pfc-sendmail -bv $user@localhost" >"$tmp/bv.out" 2>&1
 rc=$?
 [ "$rc" = 69 ] && grep -q "^sendmail: fatal: -bv (an address verification report by mail) is not implemented in pfc; nothing was sent" "$tmp/bv.out"
 check "-bv is refused with a clear message (69, EX_UNAVAILABLE)" $? "rc=$rc $(cat "$tmp/bv.out")"
+
+# --- authorized_submit_users: the user left out of the list (a list, not
+# the static: short cut), in both; sendmail and sendmail -bs refuse with
+# Postfix's words and status; a file pfc-postdrop takes anyway (it reads
+# no configuration) is dropped by pickup, with a log line.
+acl="authorized_submit_users = !$user, static:anyone"
+echo "$acl" >>"$root/etc/postfix/main.cf"
+"$PFC" build --root "$root" -c /etc/postfix -o "$root/etc/postfix/policy.new" >"$tmp/build2.out" 2>&1 &&
+    mv "$root/etc/postfix/policy.new" "$root/etc/postfix/policy.pfi" && kill -HUP "$master" ||
+    { echo "Bail out! pfc build: $(cat "$tmp/build2.out")"; exit 1; }
+postconf -c "$pf/etc" -e "$acl" && touch -d 2000-01-01 "$pf/etc/main.cf"
+: >"$tmp/acl.diff"
+for args in "$user@localhost" "-bs"; do
+    as_user "$tmp/bin/pfc-sendmail $args <$tmp/msg/plain" >"$tmp/acl.pfc" 2>&1; echo "rc=$?" >>"$tmp/acl.pfc"
+    pf_user "/usr/sbin/sendmail $args <$tmp/msg/plain" >"$tmp/acl.pf" 2>&1; echo "rc=$?" >>"$tmp/acl.pf"
+    diff "$tmp/acl.pf" "$tmp/acl.pfc" >>"$tmp/acl.diff" || echo "FAIL ($args)" >>"$tmp/acl.diff"
+done
+! grep -q FAIL "$tmp/acl.diff" &&
+    grep -qx "sendmail: fatal: User $user($uid) is not allowed to submit mail" "$tmp/acl.pfc" &&
+    grep -qx "rc=75" "$tmp/acl.pfc" && [ -z "$(ls "$root/var/spool/postfix/maildrop")" ]
+check "authorized_submit_users: sendmail and -bs refuse the user as Postfix's (message, 75), nothing queued" $? \
+    "$(cat "$tmp/acl.diff" "$tmp/acl.pfc")"
+sleep 0.5		# the reloaded image reaches pickup
+printf 'not a maildrop file\nE0:\n' | su -s /bin/sh "$user" -c "$tmp/bin/pfc-postdrop $root/var/spool/postfix" >"$tmp/acl.id"
+aid=$(cat "$tmp/acl.id")
+wait_for "$log" "maildrop/$aid: uid=$uid: User $user($uid) is not allowed to submit mail: removed" &&
+    [ ! -e "$root/var/spool/postfix/maildrop/$aid" ] && [ ! -e "$root/var/spool/postfix/corrupt/$aid" ]
+check "authorized_submit_users: pickup drops a file of that user made by pfc-postdrop itself, with a log line" $? \
+    "$(grep pickup "$log" | tail -3)"
 
 kill -TERM "$master"
 wait "$master"
