@@ -9,6 +9,7 @@
  * and -q run (cmd_sendmail.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "commands.h"
 #include "help.h"
 #include "loader.h"
+#include "maildrop.h"
 #include "pfcd_log.h"
 #include "policy.h"
 #include "qmgr_trigger.h"
@@ -217,11 +219,66 @@ static int unreadable(const char *what, const struct qconf *qc)
 		 qc->mail_owner ? ")" : "");
 }
 
+/*
+ * maildrop_msg - a file of maildrop/ as showq reports one: it has no
+ * size or arrival record, so the file's size and its time (when
+ * pfc-postdrop wrote it); the sender and recipients as submitted. m's
+ * strings point into *md (maildrop_free() and free(m->rcpts) after).
+ * 0; 1 when it is not a complete maildrop file (not listed: showq skips
+ * a file mail_open_ok() refuses, and pickup sets a bad one aside); -1
+ * with errno when it cannot be read.
+ */
+static int maildrop_msg(const char *path, const char *id, struct queue_msg *m,
+			struct maildrop *md)
+{
+    struct stat st;
+    struct strbuf data = STRBUF_INIT, err = STRBUF_INIT;
+    char buf[65536];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+	return errno == ENOENT || errno == ELOOP ? 1 : -1;
+    /* Complete files only: regular, made 0744 by pfc-postdrop (Postfix's mail_open_ok()). */
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & S_IRWXU) != S_IRWXU) {
+	close(fd);
+	return 1;
+    }
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+	sb_addn(&data, buf, (size_t) n);
+    int saved = errno;
+    close(fd);
+    if (n < 0) {
+	sb_free(&data);
+	errno = saved;
+	return -1;
+    }
+    int rc = maildrop_parse(data.s ? data.s : "", data.len, md, &err);
+    sb_free(&data);
+    sb_free(&err);
+    if (rc < 0)
+	return 1;
+    memset(m, 0, sizeof(*m));
+    snprintf(m->id, sizeof(m->id), "%s", id);
+    m->arrival = st.st_mtime;
+    m->size = (long) st.st_size;
+    m->sender = md->sender;
+    struct queue_rcpt *rs = xcalloc(md->nrcpts + 1, sizeof(*rs));
+    for (size_t i = 0; i < md->nrcpts; i++) {
+	rs[i].address = md->rcpts[i].address;
+	rs[i].orig = rs[i].orcpt = rs[i].dsn = rs[i].reason = "";
+	rs[i].status = QRCPT_TODO;
+    }
+    m->rcpts = rs;
+    m->nrcpts = md->nrcpts;
+    return 0;
+}
+
 /* queue_list - postqueue -p (json: -j): showq's queues in its order */
 static int queue_list(const struct qconf *qc, int json)
 {
-    static const char *const order[] = { QUEUE_ACTIVE, QUEUE_INCOMING, QUEUE_DEFERRED,
-	QUEUE_HOLD
+    static const char *const order[] = { MAILDROP_DIR, QUEUE_ACTIVE, QUEUE_INCOMING,
+	QUEUE_DEFERRED, QUEUE_HOLD
     };
     struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
     unsigned long count = 0, bytes = 0;
@@ -236,10 +293,14 @@ static int queue_list(const struct qconf *qc, int json)
 	for (size_t i = 0; ids[i] && status == 0; i++) {
 	    char *path = xconcat(qc->queue_dir, "/", order[q], "/", ids[i], (char *) NULL);
 	    struct queue_msg m;
+	    struct maildrop md;
+	    int is_drop = strcmp(order[q], MAILDROP_DIR) == 0;
 	    sb_reset(&err);
 	    errno = 0;
-	    int rc = queue_msg_read(&m, path, &err);
+	    int rc = is_drop ? maildrop_msg(path, ids[i], &m, &md) : queue_msg_read(&m, path, &err);
 	    int saved = errno;
+	    if (is_drop && rc == -1)
+		sb_printf(&err, "open %s: %s", path, strerror(saved));
 	    free(path);
 	    if (rc == -1 && saved == EACCES)
 		status = unreadable(sb_str(&err), qc);
@@ -261,7 +322,12 @@ static int queue_list(const struct qconf *qc, int json)
 	    }
 	    count++;
 	    bytes += (unsigned long) m.size;
-	    queue_msg_close(&m);
+	    if (is_drop) {
+		free(m.rcpts);
+		maildrop_free(&md);
+	    } else {
+		queue_msg_close(&m);
+	    }
 	}
 	queue_admin_ids_free(ids);
     }

@@ -42,7 +42,7 @@ trap cleanup EXIT
 useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
 
 n=0
-echo "1..25"
+echo "1..27"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -352,7 +352,7 @@ runuser -u "$owner" -- "$PFC" queue --queue-directory "$tmp/q2" delete ALL >"$tm
     [ "$(cat "$tmp/o2")" = "pfc: fatal: use of this command is reserved for the superuser and mail_owner" ]
 check "an unprivileged user: list works, delete is refused (exit 1)" $? "$r1 $(cat "$tmp/o1") / $r2 $(cat "$tmp/o2")"
 runuser -u nobody -- "$PFC" queue --root "$root" "$tmp/p.pfi" list >"$tmp/o1" 2>&1; r1=$?
-[ $r1 = 1 ] && [ "$(cat "$tmp/o1")" = "pfc: fatal: open directory $q/active: Permission denied: the queue is readable by root and mail_owner ($owner) only" ]
+[ $r1 = 1 ] && [ "$(cat "$tmp/o1")" = "pfc: fatal: open directory $q/maildrop: Permission denied: the queue is readable by root and mail_owner ($owner) only" ]
 check "an unreadable queue: says so, exit 1" $? "$r1 $(cat "$tmp/o1")"
 
 # Bad input: unknown subcommand, no such queue directory, flush with pfcd stopped.
@@ -380,3 +380,31 @@ pq list >"$tmp/o2" 2>&1
 [ $r1 = 0 ] && [ $r3 = 0 ] && diff "$tmp/o2" "$tmp/o1" >"$tmp/d" && diff "$tmp/o2" "$tmp/o3" >>"$tmp/d" &&
     grep -q "^$id" "$tmp/o1"
 check "mailq and pfc queue -p: the listing of pfc queue list" $? "$r1 $r3 $(cat "$tmp/d" "$tmp/o1")"
+
+# maildrop/: a message submitted while the mail system is down (both
+# stopped; postqueue then reads the queue itself) is listed first, as
+# showq lists maildrop/ first: no status character, the file's size,
+# the sender and recipients as submitted.
+POSTDROP=${POSTDROP:-$(dirname "$PFC")/pfc-postdrop}
+pq delete ALL >/dev/null 2>&1
+pfp_stop "$pf"
+cp "$POSTDROP" "$tmp/bin/pfc-postdrop" && chgrp postdrop "$tmp/bin/pfc-postdrop" && chmod 2755 "$tmp/bin/pfc-postdrop"
+printf 'Subject: in maildrop\n\nbody\n' >"$tmp/drop.msg"
+PFC_POSTDROP=$tmp/bin/pfc-postdrop "$PFC" sendmail --root "$root" -C /etc/postfix -f alice@example.org \
+    bob@example.org '"x y"@example.net' <"$tmp/drop.msg" >"$tmp/o1" 2>&1; r1=$?
+/usr/sbin/sendmail -C "$pf/etc" -f alice@example.org bob@example.org '"x y"@example.net' <"$tmp/drop.msg" >"$tmp/o2" 2>&1; r2=$?
+did=$(ls "$q/maildrop")
+pq list >"$tmp/pfc.p" 2>&1
+postqueue -c "$pf/etc" -p >"$tmp/pf.p" 2>"$tmp/pf.err"
+mask <"$tmp/pfc.p" >"$tmp/pfc.pm"
+mask <"$tmp/pf.p" >"$tmp/pf.pm"
+[ $r1 = 0 ] && [ $r2 = 0 ] && diff "$tmp/pf.pm" "$tmp/pfc.pm" >"$tmp/d" &&
+    grep -q "^$did  *$(stat -c %s "$q/maildrop/$did") .*  alice@example.org$" "$tmp/pfc.p"
+check "list: a message in maildrop/ as postqueue -p lists it (no status character, the file's size)" $? \
+    "$r1 $r2 $(cat "$tmp/o1" "$tmp/o2" "$tmp/d" "$tmp/pfc.p" "$tmp/pf.p")"
+pq list --json >"$tmp/pfc.j" 2>&1
+postqueue -c "$pf/etc" -j >"$tmp/pf.j" 2>"$tmp/pf.err"
+jmask <"$tmp/pfc.j" >"$tmp/pfc.jm" 2>&1
+jmask <"$tmp/pf.j" >"$tmp/pf.jm" 2>&1
+diff "$tmp/pf.jm" "$tmp/pfc.jm" >"$tmp/d" && grep -q '"queue_name": "maildrop"' "$tmp/pfc.j"
+check "list --json: the maildrop message as postqueue -j's (queue_name maildrop)" $? "$(cat "$tmp/d" "$tmp/pfc.j" "$tmp/pf.j")"
