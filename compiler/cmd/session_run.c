@@ -246,7 +246,7 @@ static const char *msg_open(void *ctx, const struct session *s)
 static void msg_recipient(void *ctx, const char *addr, int notify, const char *orcpt)
 {
     struct session_run *r = ctx;
-    struct rewrite_list list = { NULL, 0, 0 };
+    struct rewrite_list list = { NULL, 0, 0, NULL };
     char *err = NULL;
 
     (void) notify, (void) orcpt;

@@ -5,14 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr822.h"
+#include "bounce.h"
 #include "cleanup_msg.h"
 #include "content_checks.h"
 #include "mail_date.h"
+#include "qmgr_local.h"
 #include "matchlist.h"
 #include "queue_file.h"
 #include "rewrite.h"
@@ -37,6 +40,9 @@ struct cleanup_msg {
     /* Local submission (cleanup_local()): pickup's Received, the user's full name. */
     int local;
     char **queued;		/* the recipients written so far */
+    char **queued_orig;		/* ...each as given */
+    char **queued_orcpt;	/* ...its DSN original recipient */
+    int *queued_notify;		/* ...and its NOTIFY */
     int nqueued;
     long uid;
     char *full_name;
@@ -93,9 +99,15 @@ static void msg_free(struct cleanup_msg *cm)
     sb_free(&cm->fail_text);
     free(cm->first_rcpt);
     free(cm->full_name);
-    for (int i = 0; i < cm->nqueued; i++)
+    for (int i = 0; i < cm->nqueued; i++) {
 	free(cm->queued[i]);
+	free(cm->queued_orig[i]);
+	free(cm->queued_orcpt[i]);
+    }
     free(cm->queued);
+    free(cm->queued_orig);
+    free(cm->queued_orcpt);
+    free(cm->queued_notify);
     for (int i = 0; i < cm->nrcpt; i++) {
 	free(cm->rcpts[i].addr);
 	free(cm->rcpts[i].orcpt);
@@ -384,18 +396,28 @@ static void finish_headers(struct cleanup_msg *cm, struct session *s, const char
     sb_free(&made);
 }
 
-/* add_rcpt - one envelope recipient after canonical and virtual rewriting */
+/*
+ * add_rcpt - one envelope recipient after canonical and virtual
+ * rewriting. orcpt NULL: an address cleanup adds (BCC), with no DSN
+ * original recipient; "": none was given (a local submission), so it is
+ * the address before virtual expansion, as cleanup_addr_recipient()
+ * makes it ("rfc822;" + it; XXX "utf-8;" for an SMTPUTF8 address).
+ */
 static void add_rcpt(struct cleanup_msg *cm, struct session *s, const char *addr,
 		     const char *orig, int notify, const char *orcpt)
 {
-    struct rewrite_list list = { NULL, 0, 0 };
-    char *err = NULL;
+    struct rewrite_list list = { NULL, 0, 0, NULL };
+    char *err = NULL, *made = NULL;
 
     if (rewrite_recipient(s, addr, &list, &err) < 0) {
 	cm->failed = 1;
 	sb_printf(&cm->fail_text, "%s: %s", addr, err);
 	free(err);
     }
+    if (orcpt == NULL)
+	orcpt = "";
+    else if (*orcpt == 0 && list.clean && *list.clean)
+	orcpt = made = xconcat("rfc822;", list.clean, (char *) NULL);
     for (size_t i = 0; i < list.count; i++) {
 	/* A local submission names a recipient once however often -t found it. */
 	int dup = 0;
@@ -404,12 +426,102 @@ static void add_rcpt(struct cleanup_msg *cm, struct session *s, const char *addr
 	if (dup)
 	    continue;
 	if (cm->local) {
-	    cm->queued = xrealloc(cm->queued, (size_t) (cm->nqueued + 1) * sizeof(*cm->queued));
-	    cm->queued[cm->nqueued++] = xstrdup(list.addrs[i]);
+	    size_t k = (size_t) cm->nqueued++ + 1;
+	    cm->queued = xrealloc(cm->queued, k * sizeof(*cm->queued));
+	    cm->queued_orig = xrealloc(cm->queued_orig, k * sizeof(*cm->queued_orig));
+	    cm->queued_orcpt = xrealloc(cm->queued_orcpt, k * sizeof(*cm->queued_orcpt));
+	    cm->queued_notify = xrealloc(cm->queued_notify, k * sizeof(*cm->queued_notify));
+	    cm->queued[k - 1] = xstrdup(list.addrs[i]);
+	    cm->queued_orig[k - 1] = xstrdup(orig);
+	    cm->queued_orcpt[k - 1] = xstrdup(orcpt);
+	    cm->queued_notify[k - 1] = notify;
 	}
 	queue_writer_rcpt(cm->w, list.addrs[i], orig, orcpt, notify);
     }
     rewrite_list_free(&list);
+    free(made);
+}
+
+/*
+ * bounce_local - cleanup_bounce() for a local submission that a content
+ * check rejected: each recipient (after rewriting) is logged as bounced
+ * and listed in one non-delivery report to the sender, as bounce(8)
+ * makes it from cleanup's bounce log; the report returns the headers
+ * only (cleanup never returns unfiltered content), as cleanup finished
+ * them (the missing ones added, whether a header or a body line was
+ * rejected: cleanup's output goes on after the check). CLEANUP_BOUNCED once the
+ * report is queued; CLEANUP_REFUSED when it could not be (the
+ * submission stays, as a write error keeps Postfix's maildrop file).
+ */
+static enum cleanup_result bounce_local(struct cleanup_msg *cm, struct session *s,
+					const struct checks_result *cr, struct strbuf *why)
+{
+    char *sender = rewrite_sender(s, s->sender ? s->sender : "");
+    struct strbuf content = STRBUF_INIT, delay = STRBUF_INIT;
+    struct timeval now;
+
+    for (int i = 0; i < cm->nrcpt; i++)
+	add_rcpt(cm, s, cm->rcpts[i].addr, cm->rcpts[i].addr, cm->rcpts[i].notify,
+		 cm->rcpts[i].orcpt);
+    finish_headers(cm, s, sender, cr->message.s ? cr->message.s : "", cr->message.len, &content);
+
+    /* The report's "X.Y.Z text" (dsn_split()), one entry per recipient. */
+    const char *reason = sb_str(&cr->reason);
+    char status[16];
+    size_t dsn_len = strcspn(reason, " ");
+    snprintf(status, sizeof(status), "%.*s", (int) (dsn_len < sizeof(status) ? dsn_len : 0),
+	     reason);
+    const char *text = reason + dsn_len + (reason[dsn_len] == ' ');
+    struct bounce_rcpt *rcpts = xcalloc((size_t) cm->nqueued + 1, sizeof(*rcpts));
+    gettimeofday(&now, NULL);
+    qmgr_delay(&delay, (double) (now.tv_sec - cm->arrival.tv_sec)
+	       + (double) (now.tv_usec - cm->arrival.tv_usec) / 1e6);
+    for (int i = 0; i < cm->nqueued; i++) {
+	rcpts[i].dsn = (struct dsn_report_rcpt) {
+	    .address = cm->queued[i], .orig_addr = cm->queued_orig[i],
+	    .dsn_orcpt = cm->queued_orcpt[i],
+	    .status = status, .action = "failed", .reason = text,
+	};
+	rcpts[i].notify = cm->queued_notify[i];
+	if (cm->cfg->log) {
+	    struct strbuf line = STRBUF_INIT;
+	    sb_printf(&line, "%s: to=<%s>, ", queue_writer_id(cm->w), cm->queued[i]);
+	    if (strcmp(cm->queued[i], cm->queued_orig[i]) != 0)
+		sb_printf(&line, "orig_to=<%s>, ", cm->queued_orig[i]);
+	    sb_printf(&line, "relay=none, delay=%s, delays=%s/0/0/0, dsn=%s, status=bounced (%s)",
+		      sb_str(&delay), sb_str(&delay), status, text);
+	    cm->cfg->log("cleanup", sb_str(&line));
+	    sb_free(&line);
+	}
+    }
+
+    /* The message as bounce(8) reads it: the content from a file, RET=HDRS. */
+    struct queue_attr ret = { QATTR_RET, "HDRS" };
+    struct queue_msg m = { .fd = memfd_create("pfcd-bounce", MFD_CLOEXEC) };
+    snprintf(m.id, sizeof(m.id), "%s", queue_writer_id(cm->w));
+    m.map = m.content = content.s ? content.s : "";
+    m.content_len = content.len;
+    m.arrival = cm->arrival.tv_sec;
+    m.arrival_usec = cm->arrival.tv_usec;
+    m.sender = sender;
+    m.attrs = &ret;
+    m.nattrs = 1;
+    m.size = (long) content.len;
+    for (size_t i = 0; i < content.len; i++)
+	m.size += content.s[i] == '\n';
+    int rc = -1;
+    if (m.fd >= 0 && write(m.fd, m.content, m.content_len) == (ssize_t) m.content_len)
+	rc = bounce_notify(cm->cfg->cleanup, cm->cfg->queue_dir, &m, DSN_REPORT_FAILURE, sender,
+			   rcpts, (size_t) cm->nqueued);
+    if (m.fd >= 0)
+	close(m.fd);
+    if (rc < 0)
+	sb_set(why, "451 4.3.0 Error: queue file write error");
+    free(rcpts);
+    free(sender);
+    sb_free(&content);
+    sb_free(&delay);
+    return rc < 0 ? CLEANUP_REFUSED : CLEANUP_BOUNCED;
 }
 
 enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, struct strbuf *why,
@@ -439,6 +551,10 @@ enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, str
 	result = CLEANUP_REFUSED;
 	goto done;
     }
+    if (cm->local && (cr.flags & CHECKS_REJECT) && !(cr.flags & CHECKS_DEFER)) {
+	result = bounce_local(cm, s, &cr, why);
+	goto done;
+    }
     if (cr.flags & (CHECKS_REJECT | CHECKS_DEFER)) {
 	checks_reply(&cr, why);
 	result = CLEANUP_REFUSED;
@@ -461,9 +577,9 @@ enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, str
 	add_rcpt(cm, s, redirect ? redirect : r->addr, r->addr, r->notify, r->orcpt);
     }
     for (size_t i = 0; i < s->nsaved_bcc; i++)
-	add_rcpt(cm, s, s->saved_bcc[i], s->saved_bcc[i], QNOTIFY_NEVER, "");
+	add_rcpt(cm, s, s->saved_bcc[i], s->saved_bcc[i], QNOTIFY_NEVER, NULL);
     for (size_t i = 0; i < cr.nbcc; i++)
-	add_rcpt(cm, s, cr.bcc[i], cr.bcc[i], QNOTIFY_NEVER, "");
+	add_rcpt(cm, s, cr.bcc[i], cr.bcc[i], QNOTIFY_NEVER, NULL);
     if (cm->failed) {
 	free(sender);
 	if (cm->cfg->log) {

@@ -65,10 +65,15 @@ enum cleanup_result {
     CLEANUP_QUEUED,		/* written; *sync_fd must be fsynced before the 250 */
     CLEANUP_DISCARDED,		/* accepted and dropped: no file */
     CLEANUP_REFUSED,		/* not accepted: the reply is in *why */
+    CLEANUP_BOUNCED,		/* a local submission refused by a content check: returned */
 };
 
 /*
  * cleanup_close - finish the message: checks, headers, queue file
+ * (a local submission that a header or body check rejects is returned
+ * to its sender instead, as cleanup's CLEANUP_FLAG_BOUNCE does: one
+ * non-delivery report for every recipient, with the headers cleanup had
+ * written when the check hit; CLEANUP_BOUNCED once it is queued)
  * (written and made ready, not yet fsynced: the caller syncs many at
  * once). *sync_fd: the file, open, for the caller to fsync and close
  * (by descriptor: the queue manager may rename it meanwhile). Frees cm.

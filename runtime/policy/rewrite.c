@@ -209,6 +209,7 @@ void rewrite_list_free(struct rewrite_list *list)
     for (size_t i = 0; i < list->count; i++)
 	free(list->addrs[i]);
     free(list->addrs);
+    free(list->clean);
     memset(list, 0, sizeof(*list));
 }
 
@@ -346,7 +347,7 @@ static int map11(struct session *s, const struct policy *view, const struct clea
 		 const char *param, struct strbuf *addr, char **err)
 {
     struct strbuf ext = STRBUF_INIT, saved = STRBUF_INIT;
-    struct rewrite_list found = { NULL, 0, 0 };
+    struct rewrite_list found = { NULL, 0, 0, NULL };
     int propagate = (c->ext_prop & EXT_PROP_CANONICAL) != 0, rc = 0, count;
 
     a822_quote_local(&ext, sb_str(addr), A822_QUOTE_8BITCLEAN);
@@ -486,7 +487,7 @@ static int map1n(struct session *s, const struct policy *view, const struct clea
 		 const char *addr, struct rewrite_list *out, char **err)
 {
     struct strmap been_here;	/* folded addresses that expanded into themselves */
-    struct rewrite_list found = { NULL, 0, 0 };
+    struct rewrite_list found = { NULL, 0, 0, NULL };
     struct strbuf folded = STRBUF_INIT;
     int propagate = (c->ext_prop & EXT_PROP_VIRTUAL) != 0;
     const char *param = "virtual_alias_maps";
@@ -564,7 +565,7 @@ int rewrite_recipient(struct session *s, const char *recipient,
     const struct policy *view = cleanup_view(s, &map_ok, &client_err);
     const struct cleanup_settings *c = settings(view);
     struct strbuf addr = STRBUF_INIT;
-    struct rewrite_list expanded = { NULL, 0, 0 };
+    struct rewrite_list expanded = { NULL, 0, 0, NULL };
     int rc = 0;
 
     *err = NULL;
@@ -588,6 +589,8 @@ int rewrite_recipient(struct session *s, const char *recipient,
 	sb_free(&addr);
 	return -1;
     }
+    free(out->clean);
+    out->clean = xstrdup(sb_str(&addr));
     if (!map_ok || !c->virt_alias) {
 	list_add(out, sb_str(&addr));
     } else {

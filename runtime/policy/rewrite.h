@@ -15,10 +15,15 @@
 
 #include "session.h"
 
-/* The addresses a recipient expands to, in order, without duplicates. */
+/*
+ * The addresses a recipient expands to, in order, without duplicates;
+ * clean: the recipient before virtual alias expansion (cleanup's
+ * clean_addr, which its DSN original recipient defaults to).
+ */
 struct rewrite_list {
     char **addrs;
     size_t count, cap;
+    char *clean;
 };
 
 void rewrite_list_free(struct rewrite_list *list);

@@ -187,14 +187,21 @@ static int queue(struct pickup *p, const char *name, const struct stat *st,
 	}
 	rc = 0;
 	break;
+    case CLEANUP_BOUNCED:
+	/* Returned to its sender (cleanup_close()): the report is queued. */
+	if (p->cfg->wake_fd >= 0) {
+	    ssize_t w = write(p->cfg->wake_fd, "m", 1);
+	    (void) w;
+	}
+	rc = 0;
+	break;
     case CLEANUP_DISCARDED:
 	rc = 0;
 	break;
     case CLEANUP_REFUSED:
 	/*
-	 * Postfix's cleanup returns such a message to its sender; pfcd
-	 * has no bounce for a message that was never queued yet: it is
-	 * kept in corrupt/ and said so.
+	 * Not queued and not returned (a DEFER action, a rewrite or write
+	 * error): kept in corrupt/ and said so.
 	 */
 	set_aside(p, name, (long) st->st_uid, sb_str(&why));
 	rc = 1;

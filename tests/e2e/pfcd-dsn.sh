@@ -13,8 +13,10 @@
 # goes), NOTIFY=SUCCESS (a success report for a mailbox delivery), the
 # bounce of a bounce (MAIL FROM:<> to an unknown user: to the postmaster,
 # from double-bounce), and the delay warning of a deferred message
-# (delay_warning_time = 1s) with its postmaster copy. The bounce log
-# lines are compared too.
+# (delay_warning_time = 1s) with its postmaster copy; and two local
+# submissions (sendmail, pickup) that a header check and a body check
+# reject, which cleanup returns to the sender (headers only). The bounce
+# and cleanup log lines are compared too.
 set -u
 export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -50,7 +52,7 @@ for u in "$snd" "$rcv" "$pm"; do
 done
 
 n=0
-echo "1..8"
+echo "1..10"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -68,9 +70,12 @@ delay_warning_time = 1s
 "
 aliases="postmaster: $pm
 mailer-daemon: postmaster
-team: $rcv, ghost5
+team: $rcv, ghost5, ghost7
 later: \"|/bin/sh -c 'exit 75'\"
 "
+# Content checks that only the local submissions below trip.
+header_checks='/^Subject: pickup header reject/ REJECT header says no'
+body_checks='/^reject this body line/ REJECT'
 
 # --- pfcd under a scratch root.
 root=$tmp/root
@@ -88,9 +93,13 @@ inet_protocols = ipv4
 mail_owner = $owner
 alias_maps = hash:/etc/postfix/aliases
 alias_database = hash:/etc/postfix/aliases
+header_checks = regexp:/etc/postfix/header_checks
+body_checks = regexp:/etc/postfix/body_checks
 $common
 EOF
 printf '%s' "$aliases" >"$root/etc/postfix/aliases"
+printf '%s\n' "$header_checks" >"$root/etc/postfix/header_checks"
+printf '%s\n' "$body_checks" >"$root/etc/postfix/body_checks"
 "$PFC" newaliases --root "$root" -C /etc/postfix >"$tmp/build.out" 2>&1 &&
     "$PFC" build --root "$root" -c /etc/postfix -o "$tmp/p.pfi" >>"$tmp/build.out" 2>&1 ||
     { echo "Bail out! pfc build: $(cat "$tmp/build.out")"; exit 1; }
@@ -105,8 +114,12 @@ mkdir -p "$pf/spool" && chgrp mail "$pf/spool" && chmod 2775 "$pf/spool"
 pfp_config "$pf" "$pfport" "mail_spool_directory = $pf/spool
 alias_maps = hash:$pf/etc/aliases
 alias_database = hash:$pf/etc/aliases
+header_checks = regexp:$pf/etc/header_checks
+body_checks = regexp:$pf/etc/body_checks
 $common"
 printf '%s' "$aliases" >"$pf/etc/aliases"
+printf '%s\n' "$header_checks" >"$pf/etc/header_checks"
+printf '%s\n' "$body_checks" >"$pf/etc/body_checks"
 postalias -c "$pf/etc" "hash:$pf/etc/aliases" || { echo "Bail out! postalias"; exit 1; }
 pfp_start "$pf" "$pfport" || { echo "Bail out! postfix start: $(cat "$pf/start.out")"; exit 1; }
 
@@ -152,8 +165,27 @@ rc2=$?
 check "the same 7 sessions (ENVID, RET, NOTIFY, ORCPT, MAIL FROM:<>) are accepted by both" $? \
     "$(cat "$tmp/send.pfc" "$tmp/send.pf")"
 
+# Local submissions (sendmail, pickup) that a header or a body check
+# rejects: cleanup returns them to the sender, with the headers it had
+# written. pfc's sendmail uses pfc-postdrop set-group-id setgid_group.
+POSTDROP=${POSTDROP:-$(dirname "$PFC")/pfc-postdrop}
+mkdir -p "$tmp/bin" && cp "$POSTDROP" "$tmp/bin/pfc-postdrop" &&
+    chgrp postdrop "$tmp/bin/pfc-postdrop" && chmod 2755 "$tmp/bin/pfc-postdrop" &&
+    cp "$tmp/p.pfi" "$root/etc/postfix/policy.pfi"
+printf 'X-Before: one\nSubject: pickup header reject\nX-After: two\n\nbody\n' >"$tmp/hdr.msg"
+printf 'Subject: pickup body reject\n\nfirst line\nreject this body line\nlast line\n' >"$tmp/body.msg"
+: >"$tmp/submit.out"
+for m in hdr body; do
+    PFC_POSTDROP=$tmp/bin/pfc-postdrop "$PFC" sendmail --root "$root" -C /etc/postfix \
+        -f "$snd@localhost" "$rcv@localhost" <"$tmp/$m.msg" >>"$tmp/submit.out" 2>&1 || echo "pfc $m: $?" >>"$tmp/submit.out"
+    /usr/sbin/sendmail -C "$pf/etc" -f "$snd@localhost" "$rcv@localhost" <"$tmp/$m.msg" >>"$tmp/submit.out" 2>&1 ||
+        echo "postfix $m: $?" >>"$tmp/submit.out"
+done
+! grep -q . "$tmp/submit.out"
+check "two local submissions (sendmail) are accepted by both" $? "$(cat "$tmp/submit.out")"
+
 # The messages each mailbox must end with, once every notice is delivered.
-declare -A want=([$snd]=5 [$rcv]=2 [$pm]=6)
+declare -A want=([$snd]=7 [$rcv]=2 [$pm]=8)
 box() { if [ "$1" = pfc ]; then echo "$root/var/mail/$2"; else echo "$pf/spool/$2"; fi; }
 count() { grep -c '^From ' "$(box "$1" "$2")" 2>/dev/null || echo 0; }
 for i in $(seq 150); do
@@ -171,7 +203,7 @@ ok=0
 for u in "$snd" "$rcv" "$pm"; do
     [ "$(count pfc "$u")" = "${want[$u]}" ] && [ "$(count pf "$u")" = "${want[$u]}" ] || ok=1
 done
-check "the same number of messages in each mailbox (sender 5, recipient 2, postmaster 6)" $ok "$got"
+check "the same number of messages in each mailbox (sender 7, recipient 2, postmaster 8)" $ok "$got"
 
 # masked MBOX: its messages, masked, sorted (the order notices arrive in is the queue's business).
 cat >"$tmp/mask.py" <<'PY'
@@ -211,6 +243,17 @@ bounce_lines "$log" >"$tmp/bounce.pfc"
 [ -s "$tmp/bounce.pf" ] && diff "$tmp/bounce.pf" "$tmp/bounce.pfc" >"$tmp/bounce.diff"
 check "bounce's log lines are Postfix's (sender/postmaster non-delivery, delivery status, delay)" $? \
     "$(cat "$tmp/bounce.diff")"
+
+# cleanup's lines for the returned local submissions (bounce_append()'s), delays masked.
+cleanup_lines() {
+    sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \(.*status=bounced.*\)/\1/p' "$1" |
+        sed -E 's/\b[0-9A-F]{10,12}\b/QID/g; s/delay=[0-9.]+, delays=[0-9.\/]+/delay=D, delays=D/' | sort
+}
+cleanup_lines "$pf/maillog" >"$tmp/cleanup.pf"
+cleanup_lines "$log" >"$tmp/cleanup.pfc"
+[ "$(grep -c . "$tmp/cleanup.pf")" = 2 ] && diff "$tmp/cleanup.pf" "$tmp/cleanup.pfc" >"$tmp/cleanup.diff"
+check "cleanup logs each returned recipient as Postfix's (to=, relay=none, dsn=5.7.1, status=bounced)" $? \
+    "$(cat "$tmp/cleanup.pf" "$tmp/cleanup.diff")"
 
 kill -TERM "$master"
 wait "$master"
