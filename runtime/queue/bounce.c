@@ -257,18 +257,45 @@ void bounce_flush(const struct policy *p, const char *queue_dir, struct queue_ms
     struct strbuf *texts = xcalloc(m->nrcpts + 1, sizeof(*texts));
     size_t n = 0, deferred = 0;
 
-    /* The bounces since the last report (qmgr flushes the bounce log). */
+    /*
+     * The bounces since the last report (qmgr flushes the bounce log):
+     * the message's own recipients, and the addresses their aliases and
+     * .forward files expanded to, in one report, as bounce(8) reports
+     * every entry of the message's bounce log.
+     */
+    struct bounce_rcpt *failed = xcalloc(m->nrcpts + m->nexpanded + 1, sizeof(*failed));
+    size_t *eidx = xcalloc(m->nexpanded + 1, sizeof(*eidx));
+    size_t nfailed = 0, ne = 0;
     for (size_t i = 0; i < m->nrcpts; i++) {
 	const struct queue_rcpt *r = &m->rcpts[i];
 	deferred += r->status == QRCPT_DEFERRED;
 	if (r->status == QRCPT_BOUNCED && !(r->notified & QNOTICE_FAILURE)) {
-	    rcpts[n] = report_rcpt(r, "failed", r->reason);
+	    failed[nfailed++] = report_rcpt(r, "failed", r->reason);
 	    idx[n++] = i;
 	}
+	for (size_t k = 0; k < m->nexpanded; k++) {
+	    const struct queue_expanded *e = &m->expanded[k];
+	    if (e->rcpt != i || e->notified)
+		continue;
+	    failed[nfailed++] = (struct bounce_rcpt) {
+		{
+		    .address = e->address, .orig_addr = e->orig, .dsn_orcpt = e->orcpt,
+		    .status = e->status, .action = "failed", .reason = e->reason,
+		    .diag_type = *e->diag_type ? e->diag_type : NULL,
+		    .diag_text = *e->diag_type ? e->diag_text : NULL,
+		},
+		e->notify,
+	    };
+	    eidx[ne++] = k;
+	}
     }
-    if (n > 0 && bounce_notify(p, queue_dir, m, DSN_REPORT_FAILURE, m->sender, rcpts, n) == 0
-	&& queue_msg_noticed(m, QNOTICE_FAILURE, idx, n) < 0)
+    if (nfailed > 0
+	&& bounce_notify(p, queue_dir, m, DSN_REPORT_FAILURE, m->sender, failed, nfailed) == 0
+	&& ((n > 0 && queue_msg_noticed(m, QNOTICE_FAILURE, idx, n) < 0)
+	    || (ne > 0 && queue_msg_noticed(m, QNOTICE_EXPANDED, eidx, ne) < 0)))
 	pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
+    free(failed);
+    free(eidx);
 
     /* The deliveries that asked for a success report (the trace log). */
     n = 0;

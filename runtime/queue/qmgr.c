@@ -705,6 +705,7 @@ static void worker_main(struct qmgr *q, struct worker *w)
 	if (msgs[i].map == NULL)
 	    continue;
 	mark(&msgs[i], w->jobs[i]->rcpt, &sts[k], "local", &w->jobs[i]->msg->active, &start);
+	sb_free(&sts[k].expanded);
 	sb_free(&sts[k++].reason);
 	queue_msg_close(&msgs[i]);
     }

@@ -184,14 +184,18 @@ static struct bounce_rcpt dsn_of(const struct local_result *r, const char *reaso
 
 /*
  * expansion_notices - the notices of an expanded recipient (an alias, a
- * .forward), sent now, as local(8) sends them: the bounces that go to
- * `to` (notify_to NULL: the message's sender; else an owner- alias, as
- * local(8)'s bounce_workaround() hands it the bounce in the sender's
- * place), and the success reports of those that asked for one.
+ * .forward), as local(8) makes them: the bounces that go to an owner-
+ * alias notify_to (local(8)'s bounce_workaround() hands it the bounce in
+ * the sender's place) sent now; those that go to the message's sender
+ * (notify_to NULL) kept for its non-delivery report, as QREC_EXPANDED
+ * records of recipient index appended to *keep (bounce_append() to the
+ * message's bounce log, which qmgr flushes when the message leaves the
+ * active queue); and the success reports of those that asked for one.
  */
 static void expansion_notices(const struct policy *main_view, const char *queue_dir,
 			      const struct queue_msg *m, const struct local_report *rep,
-			      const char *service, const char *notify_to)
+			      const char *service, const char *notify_to, size_t index,
+			      struct strbuf *keep)
 {
     struct bounce_rcpt *rcpts = xcalloc(rep->count + 1, sizeof(*rcpts));
     struct strbuf *texts = xcalloc(rep->count + 1, sizeof(*texts));
@@ -203,10 +207,20 @@ static void expansion_notices(const struct policy *main_view, const char *queue_
 	    continue;
 	if (notify_to ? !r->notify_to || strcmp(r->notify_to, notify_to) != 0 : r->notify_to != NULL)
 	    continue;
-	rcpts[n++] = dsn_of(r, r->text);
+	rcpts[n] = dsn_of(r, r->text);
+	if (notify_to == NULL) {
+	    const struct dsn_report_rcpt *d = &rcpts[n].dsn;
+	    struct queue_expanded e = {
+		index, rcpts[n].notify, d->address, d->orig_addr ? d->orig_addr : "",
+		d->dsn_orcpt ? d->dsn_orcpt : "", d->status, d->reason,
+		d->diag_type ? d->diag_type : "", d->diag_text ? d->diag_text : "", 0
+	    };
+	    queue_expanded_put(keep, &e);
+	}
+	n++;
     }
-    bounce_notify(main_view, queue_dir, m, DSN_REPORT_FAILURE, notify_to ? notify_to : m->sender,
-		  rcpts, n);
+    if (notify_to != NULL)
+	bounce_notify(main_view, queue_dir, m, DSN_REPORT_FAILURE, notify_to, rcpts, n);
     n = 0;
     for (size_t i = 0; notify_to == NULL && i < rep->count; i++) {
 	const struct local_result *r = &rep->results[i];
@@ -324,14 +338,15 @@ static void outcome(const struct local_agent *agent, const char *service,
 	    snprintf(st->diag_text, sizeof(st->diag_text), "%s", own->diag_text);
 	}
     } else {
-	expansion_notices(main_view, queue_dir, m, rep, service, NULL);
+	size_t index = (size_t) (qr - m->rcpts);
+	expansion_notices(main_view, queue_dir, m, rep, service, NULL, index, &st->expanded);
 	for (size_t k = 0; k < rep->count; k++) {
 	    const char *to = rep->results[k].notify_to;
 	    int seen = 0;
 	    for (size_t j = 0; to && j < k; j++)
 		seen |= rep->results[j].notify_to && strcmp(rep->results[j].notify_to, to) == 0;
 	    if (to && !seen && rep->results[k].action == LOCAL_BOUNCED)
-		expansion_notices(main_view, queue_dir, m, rep, service, to);
+		expansion_notices(main_view, queue_dir, m, rep, service, to, index, NULL);
 	}
 	if (rep->retry) {
 	    st->status = QRCPT_DEFERRED;

@@ -390,15 +390,55 @@ static void apply_notice(struct queue_msg *m, const char *data, size_t len)
 {
     const char *end = data + len, *cp = data + 1;
     int kind = len == 0 ? 0 : data[0] == 'f' ? QNOTICE_FAILURE
-	: data[0] == 's' ? QNOTICE_SUCCESS : data[0] == 'd' ? QNOTICE_DELAY : 0;
+	: data[0] == 's' ? QNOTICE_SUCCESS : data[0] == 'd' ? QNOTICE_DELAY
+	: data[0] == 'e' ? QNOTICE_EXPANDED : 0;
 
     if (kind == QNOTICE_DELAY)
 	m->warned = 1;
     if (cp < end && *cp == ' ')
 	cp++;
     for (long index; kind && (index = rec_index(&cp, end)) >= 0;)
-	if ((size_t) index < m->nrcpts)
+	if (kind == QNOTICE_EXPANDED && (size_t) index < m->nexpanded)
+	    m->expanded[index].notified = 1;
+	else if (kind != QNOTICE_EXPANDED && (size_t) index < m->nrcpts)
 	    m->rcpts[index].notified |= kind;
+}
+
+void queue_expanded_put(struct strbuf *out, const struct queue_expanded *e)
+{
+    const char *fields[] = { e->address, e->orig, e->orcpt, e->status, e->reason,
+	e->diag_type, e->diag_text
+    };
+    struct strbuf data = STRBUF_INIT;
+
+    sb_printf(&data, "%zu", e->rcpt);
+    sb_addn(&data, "", 1);
+    sb_printf(&data, "%d", e->notify);
+    sb_addn(&data, "", 1);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	sb_adds(&data, fields[i] ? fields[i] : "");
+	sb_addn(&data, "", 1);
+    }
+    queue_rec_put(out, QREC_EXPANDED, data.s, data.len);
+    sb_free(&data);
+}
+
+/* apply_expanded - a QREC_EXPANDED record into m->expanded (a malformed one is skipped) */
+static void apply_expanded(struct queue_msg *m, const char *data, size_t len)
+{
+    const char *f[9], *cp = data, *end = data + len;
+
+    for (size_t i = 0; i < 9; i++) {
+	const char *nul = memchr(cp, 0, (size_t) (end - cp));
+	if (nul == NULL)
+	    return;
+	f[i] = owned(m, cp, (size_t) (nul - cp));
+	cp = nul + 1;
+    }
+    m->expanded = xrealloc(m->expanded, (m->nexpanded + 1) * sizeof(*m->expanded));
+    m->expanded[m->nexpanded++] = (struct queue_expanded) {
+	(size_t) strtoul(f[0], NULL, 10), atoi(f[1]), f[2], f[3], f[4], f[5], f[6], f[7], f[8], 0
+    };
 }
 
 /* nul_str - a record's data as a string: copied, since records are not NUL-ended */
@@ -538,6 +578,8 @@ static int msg_open(struct queue_msg *m, const char *path, int flags, struct str
 	    apply_report(m, data, len);
 	else if (type == QREC_NOTICE)
 	    apply_notice(m, data, len);
+	else if (type == QREC_EXPANDED)
+	    apply_expanded(m, data, len);
     m->size = (long) m->content_len;
     for (const char *cp = m->content, *end = m->content + m->content_len;
 	 (cp = memchr(cp, '\n', (size_t) (end - cp))) != NULL; cp++)
@@ -632,6 +674,8 @@ int queue_msg_report(struct queue_msg *m, size_t index, const struct delivery_st
 	noticed.s[0] = 's';
 	queue_rec_put(&rec, QREC_NOTICE, noticed.s, noticed.len);
     }
+    size_t expanded_at = rec.len;
+    sb_addn(&rec, st->expanded.s ? st->expanded.s : "", st->expanded.len);
     int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
     if (rc == 0) {
 	apply_update(m, update.s, update.len);
@@ -641,6 +685,12 @@ int queue_msg_report(struct queue_msg *m, size_t index, const struct delivery_st
 	    noticed.s[0] = 'f';
 	    apply_notice(m, noticed.s, noticed.len);
 	}
+	int type;
+	const char *data;
+	size_t len;
+	while (queue_rec_get(rec.s, rec.len, &expanded_at, &type, &data, &len) == 0)
+	    if (type == QREC_EXPANDED)
+		apply_expanded(m, data, len);
     }
     sb_free(&noticed);
     sb_free(&update);
@@ -653,7 +703,8 @@ int queue_msg_noticed(struct queue_msg *m, int kind, const size_t *idx, size_t n
 {
     struct strbuf data = STRBUF_INIT, rec = STRBUF_INIT;
 
-    sb_addch(&data, kind == QNOTICE_FAILURE ? 'f' : kind == QNOTICE_SUCCESS ? 's' : 'd');
+    sb_addch(&data, kind == QNOTICE_FAILURE ? 'f' : kind == QNOTICE_SUCCESS ? 's'
+	     : kind == QNOTICE_EXPANDED ? 'e' : 'd');
     for (size_t i = 0; i < n; i++)
 	sb_printf(&data, " %zu", idx[i]);
     queue_rec_put(&rec, QREC_NOTICE, data.s, data.len);
@@ -694,6 +745,7 @@ void queue_msg_close(struct queue_msg *m)
     }
     free(m->attrs);
     free(m->rcpts);
+    free(m->expanded);
     free(m->path);
     memset(m, 0, sizeof(*m));
     m->fd = -1;

@@ -44,6 +44,7 @@
 #define QREC_UPDATE	'U'	/* "INDEX STATUS DSN REASON": one delivery attempt */
 #define QREC_REPORT	'X'	/* "INDEX ACTION RELAY DIAGTYPE DIAGTEXT": the DSN of that attempt */
 #define QREC_NOTICE	'B'	/* "KIND INDEX...": a notice was queued for those recipients */
+#define QREC_EXPANDED	'Y'	/* an address recipient INDEX expanded to that bounced (queue_expanded) */
 
 #define QUEUE_FILE_MAGIC "pfcq 1"
 
@@ -77,6 +78,7 @@
 #define QNOTICE_FAILURE	1	/* 'f': a non-delivery report (or its postmaster copy) */
 #define QNOTICE_SUCCESS	2	/* 's': a success report */
 #define QNOTICE_DELAY	4	/* 'd': the message's one delay warning (no INDEX) */
+#define QNOTICE_EXPANDED 8	/* 'e': a non-delivery report, for those queue_expanded entries */
 
 /* What became of a recipient (QREC_UPDATE's STATUS letter). */
 enum qrcpt_status {
@@ -109,6 +111,25 @@ struct queue_attr {
 };
 
 /*
+ * An address that recipient rcpt expanded to (an alias, a .forward) and
+ * that bounced: kept until the message's non-delivery report lists it
+ * with the other bounced recipients, as bounce(8) keeps local(8)'s
+ * bounce_append() entries in the message's bounce log until qmgr
+ * flushes it. QREC_EXPANDED's data is its fields in this order, each
+ * ended by a NUL: INDEX, NOTIFY (decimal), ADDRESS, ORIG, ORCPT, STATUS,
+ * REASON, DIAGTYPE, DIAGTEXT.
+ */
+struct queue_expanded {
+    size_t rcpt;
+    int notify;			/* QNOTIFY_* mask; 0: not given */
+    const char *address, *orig, *orcpt, *status, *reason, *diag_type, *diag_text;
+    int notified;		/* QNOTICE_EXPANDED: the report was queued */
+};
+
+/* queue_expanded_put - one QREC_EXPANDED record for e, appended to out */
+void queue_expanded_put(struct strbuf *out, const struct queue_expanded *e);
+
+/*
  * A message as read from its queue file: every pointer points into the
  * file's read-only mapping and lives until queue_msg_close().
  */
@@ -129,6 +150,8 @@ struct queue_msg {
     size_t content_len;
     long size;			/* Postfix's message size: content with CRLF line ends */
     int warned;			/* the delay warning was queued (QNOTICE_DELAY) */
+    struct queue_expanded *expanded;	/* bounced addresses of expansions, in file order */
+    size_t nexpanded;
     struct queue_msg_own *own;	/* strings copied out of records */
 };
 
@@ -168,7 +191,8 @@ int queue_msg_report(struct queue_msg *m, size_t index, const struct delivery_st
 /*
  * queue_msg_noticed - record that a notice of kind (QNOTICE_*) was
  * queued for the recipients whose index is in idx (none for the delay
- * warning), so that it is not sent again. Returns 0, or -1 with errno.
+ * warning; QNOTICE_EXPANDED: indexes of m->expanded), so that it is not
+ * sent again. Returns 0, or -1 with errno.
  */
 int queue_msg_noticed(struct queue_msg *m, int kind, const size_t *idx, size_t n);
 
@@ -251,6 +275,7 @@ struct delivery_status {
     char diag_type[16];		/* "x-unix" for a command's output */
     char diag_text[1024];
     int noticed;		/* the agent sent this attempt's notices itself (an alias) */
+    struct strbuf expanded;	/* QREC_EXPANDED records, appended with the update */
 };
 
 /*

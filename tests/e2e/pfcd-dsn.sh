@@ -7,8 +7,10 @@
 # sender, a recipient, and the postmaster (notify_classes = bounce,
 # 2bounce, delay). Then the three mailboxes must be the same, message for
 # message, byte for byte, with dates, queue ids, Message-Ids and the
-# times in MIME boundaries masked: the non-delivery reports (RET=FULL and
-# RET=HDRS, ENVID, ORCPT, an alias's expansion),
+# times in MIME boundaries masked, the recipients of a report sorted:
+# the non-delivery reports (RET=FULL and
+# RET=HDRS, ENVID, ORCPT; one report for every address that bounced, the
+# message's own recipients and those its aliases expanded to),
 # NOTIFY=NEVER (no report to the sender; the postmaster's copy still
 # goes), NOTIFY=SUCCESS (a success report for a mailbox delivery), the
 # bounce of a bounce (MAIL FROM:<> to an unknown user: to the postmaster,
@@ -71,6 +73,7 @@ delay_warning_time = 1s
 aliases="postmaster: $pm
 mailer-daemon: postmaster
 team: $rcv, ghost5, ghost7
+crew: ghost8, ghost10
 later: \"|/bin/sh -c 'exit 75'\"
 "
 # Content checks that only the local submissions below trip.
@@ -133,7 +136,7 @@ unknown|$snd@localhost||ghost1@localhost
 hdrs|$snd@localhost|RET=HDRS ENVID=env+2B42.x|ghost2@localhost:NOTIFY=FAILURE ORCPT=rfc822;Ghost@Example.Org
 never|$snd@localhost||ghost3@localhost:NOTIFY=NEVER
 success|$snd@localhost|ENVID=ok-1|$rcv@localhost:NOTIFY=SUCCESS ORCPT=rfc822;$rcv@localhost
-alias|$snd@localhost|RET=FULL|team@localhost
+alias|$snd@localhost|RET=FULL|team@localhost^crew@localhost^ghost9@localhost
 double|||ghost6@localhost
 delay|$snd@localhost|ENVID=late|later@localhost:NOTIFY=DELAY,FAILURE
 EOF
@@ -151,7 +154,7 @@ for line in open(sessions):
         code, text = s.rcpt(addr, opts.split())
         assert code == 250, (name, addr, code, text)
     body = ("Subject: dsn %s\r\nFrom: <%s>\r\nTo: <%s>\r\n\r\nbody of %s\r\n"
-            % (name, sender or "MAILER-DAEMON@host.example.com", rcpts.split(":")[0], name))
+            % (name, sender or "MAILER-DAEMON@host.example.com", rcpts.split("^")[0].split(":")[0], name))
     code, text = s.data(body.encode())
     assert code == 250, (name, code, text)
     s.quit()
@@ -219,7 +222,26 @@ rules = [
 for pattern, repl in rules:
     data = re.sub(pattern, repl, data)
 msgs = re.split(r"(?m)^(?=From )", data)[1:]
-sys.stdout.write("".join(sorted(msgs)))
+# A report's recipients in sorted order: Postfix's bounce log gets them
+# in the order the local(8) processes that deliver them finish.
+def sort_recipients(msg):
+    blocks, out, run = msg.split("\n\n"), [], []
+    def kind(b):
+        b = b.lstrip("\n")
+        return "<" if b.startswith("<") else "F" if b.startswith("Final-Recipient:") else ""
+    def flush(run):
+        if not run or not kind(run[-1]):
+            return run
+        lead = run[0][:len(run[0]) - len(run[0].lstrip("\n"))]
+        items = sorted([run[0][len(lead):]] + run[1:])
+        return [lead + items[0]] + items[1:]
+    for b in blocks:
+        if run and kind(b) != kind(run[-1]):
+            out += flush(run)
+            run = []
+        run.append(b)
+    return "\n\n".join(out + flush(run))
+sys.stdout.write("".join(sorted(sort_recipients(m) for m in msgs)))
 PY
 for u in "$snd" "$rcv" "$pm"; do
     python3 "$tmp/mask.py" "$(box pf "$u")" 2>&1 | sed "s/$p/USER/g" >"$tmp/box.pf.$u"
