@@ -384,18 +384,27 @@ static void finish(struct qmgr *q, struct queue_msg *m)
     long age = (long) (now - m->arrival);
     long lifetime = *m->sender ? q->lifetime : q->bounce_lifetime;
     if (deferred && age >= lifetime) {
-	/* Too old: what is still deferred is returned (qmgr's "expired"). */
+	/*
+	 * Too old: what is still deferred is returned, with one log line
+	 * for the message, as qmgr logs it before it flushes the defer log
+	 * as a bounce (its recipients' lines were logged at their attempts).
+	 */
+	pfcd_log("qmgr", "%s: from=<%s>, status=expired, returned to sender", m->id, m->sender);
 	for (size_t i = 0; i < m->nrcpts; i++) {
 	    struct queue_rcpt *r = &m->rcpts[i];
 	    if (r->status == QRCPT_SENT || r->status == QRCPT_BOUNCED)
 		continue;
-	    char *reason = xstrdup(r->reason);
-	    char dsn[16];
-	    snprintf(dsn, sizeof(dsn), "5%s", r->dsn[0] == '4' ? r->dsn + 1 : ".4.7");
-	    pfcd_log("qmgr", "%s: to=<%s>, relay=none, delay=%ld, dsn=%s, status=expired, "
-		     "returned to sender (%s)", m->id, r->address, age, dsn, reason);
-	    queue_msg_mark(m, i, QRCPT_BOUNCED, dsn, reason);
-	    free(reason);
+	    /* The report says what the defer log said: its status (4.X.Y) and diagnostic. */
+	    struct delivery_status st = { .status = QRCPT_BOUNCED, .reason = STRBUF_INIT };
+	    snprintf(st.dsn, sizeof(st.dsn), "%s", *r->dsn ? r->dsn : "4.4.7");
+	    sb_set(&st.reason, r->reason);
+	    snprintf(st.action, sizeof(st.action), "%s", r->action);
+	    snprintf(st.relay, sizeof(st.relay), "%s", r->relay);
+	    snprintf(st.diag_type, sizeof(st.diag_type), "%s", r->diag_type);
+	    snprintf(st.diag_text, sizeof(st.diag_text), "%s", r->diag_text);
+	    if (queue_msg_report(m, i, &st) < 0)
+		pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
+	    sb_free(&st.reason);
 	}
 	deferred = 0;
     }

@@ -15,7 +15,9 @@
 # goes), NOTIFY=SUCCESS (a success report for a mailbox delivery), the
 # bounce of a bounce (MAIL FROM:<> to an unknown user: to the postmaster,
 # from double-bounce), and the delay warning of a deferred message
-# (delay_warning_time = 1s) with its postmaster copy; and two local
+# (delay_warning_time = 1s) with its postmaster copy; a bounce that
+# expires at its first deferral (bounce_queue_lifetime = 0: returned to
+# the postmaster); and two local
 # submissions (sendmail, pickup) that a header check and a body check
 # reject, which cleanup returns to the sender (headers only). The bounce
 # and cleanup log lines are compared too.
@@ -54,7 +56,7 @@ for u in "$snd" "$rcv" "$pm"; do
 done
 
 n=0
-echo "1..10"
+echo "1..11"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -69,6 +71,7 @@ recipient_delimiter = +
 default_transport = error:outgoing mail disabled
 notify_classes = resource, software, bounce, 2bounce, delay
 delay_warning_time = 1s
+bounce_queue_lifetime = 0
 "
 aliases="postmaster: $pm
 mailer-daemon: postmaster
@@ -139,6 +142,7 @@ success|$snd@localhost|ENVID=ok-1|$rcv@localhost:NOTIFY=SUCCESS ORCPT=rfc822;$rc
 alias|$snd@localhost|RET=FULL|team@localhost^crew@localhost^ghost9@localhost
 double|||ghost6@localhost
 delay|$snd@localhost|ENVID=late|later@localhost:NOTIFY=DELAY,FAILURE
+expire|||later@localhost
 EOF
 cat >"$tmp/send.py" <<'PY'
 import smtplib, sys
@@ -165,7 +169,7 @@ rc1=$?
 python3 "$tmp/send.py" "$pfport" "$tmp/sessions" >"$tmp/send.pf" 2>&1
 rc2=$?
 [ $rc1 = 0 ] && [ $rc2 = 0 ]
-check "the same 7 sessions (ENVID, RET, NOTIFY, ORCPT, MAIL FROM:<>) are accepted by both" $? \
+check "the same 8 sessions (ENVID, RET, NOTIFY, ORCPT, MAIL FROM:<>) are accepted by both" $? \
     "$(cat "$tmp/send.pfc" "$tmp/send.pf")"
 
 # Local submissions (sendmail, pickup) that a header or a body check
@@ -188,7 +192,7 @@ done
 check "two local submissions (sendmail) are accepted by both" $? "$(cat "$tmp/submit.out")"
 
 # The messages each mailbox must end with, once every notice is delivered.
-declare -A want=([$snd]=7 [$rcv]=2 [$pm]=8)
+declare -A want=([$snd]=7 [$rcv]=2 [$pm]=9)
 box() { if [ "$1" = pfc ]; then echo "$root/var/mail/$2"; else echo "$pf/spool/$2"; fi; }
 count() { grep -c '^From ' "$(box "$1" "$2")" 2>/dev/null || echo 0; }
 for i in $(seq 150); do
@@ -206,7 +210,7 @@ ok=0
 for u in "$snd" "$rcv" "$pm"; do
     [ "$(count pfc "$u")" = "${want[$u]}" ] && [ "$(count pf "$u")" = "${want[$u]}" ] || ok=1
 done
-check "the same number of messages in each mailbox (sender 7, recipient 2, postmaster 8)" $ok "$got"
+check "the same number of messages in each mailbox (sender 7, recipient 2, postmaster 9)" $ok "$got"
 
 # masked MBOX: its messages, masked, sorted (the order notices arrive in is the queue's business).
 cat >"$tmp/mask.py" <<'PY'
@@ -265,6 +269,17 @@ bounce_lines "$log" >"$tmp/bounce.pfc"
 [ -s "$tmp/bounce.pf" ] && diff "$tmp/bounce.pf" "$tmp/bounce.pfc" >"$tmp/bounce.diff"
 check "bounce's log lines are Postfix's (sender/postmaster non-delivery, delivery status, delay)" $? \
     "$(cat "$tmp/bounce.diff")"
+
+# qmgr's line for the message that expired (bounce_queue_lifetime = 0: its first deferral).
+expired_lines() {
+    sed -n 's/.*postfix\/qmgr\[[0-9]*\]: \(.*status=expired.*\)/\1/p' "$1" | sed -E 's/\b[0-9A-F]{10,12}\b/QID/g'
+}
+expired_lines "$pf/maillog" >"$tmp/expired.pf"
+expired_lines "$log" >"$tmp/expired.pfc"
+[ "$(cat "$tmp/expired.pf")" = "QID: from=<>, status=expired, returned to sender" ] &&
+    diff "$tmp/expired.pf" "$tmp/expired.pfc" >"$tmp/expired.diff"
+check "expiry: qmgr's one line for the message (from=<>, status=expired, returned to sender)" $? \
+    "$(cat "$tmp/expired.pf" "$tmp/expired.diff")"
 
 # cleanup's lines for the returned local submissions (bounce_append()'s), delays masked.
 cleanup_lines() {
