@@ -258,3 +258,18 @@ void strv_free(char **v)
 	free(v[i]);
     free(v);
 }
+
+/* printable - see textutil.h */
+void printable(char *s, int utf8)
+{
+    for (unsigned char *cp = (unsigned char *) s; *cp; cp++) {
+	if (*cp >= 0x20 && *cp < 0x7f)
+	    continue;
+	if (utf8 && *cp >= 194 && *cp <= 254 && cp[1] >= 128 && cp[1] < 192) {
+	    while (cp[1] >= 128 && cp[1] < 192)
+		cp++;
+	    continue;
+	}
+	*cp = '?';
+    }
+}

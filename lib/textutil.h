@@ -65,6 +65,12 @@ size_t header_name_len(const char *text, size_t len);
 /* is_header_text - Postfix's is_header(): is text a "Name: value" header line? */
 int is_header_text(const char *text);
 
+/*
+ * printable - Postfix's printable() in place: every byte that is neither
+ * printable ASCII nor (utf8) part of a UTF-8 sequence becomes '?'.
+ */
+void printable(char *s, int utf8);
+
 /* trim_right - drop trailing whitespace in place; returns s */
 char *trim_right(char *s);
 

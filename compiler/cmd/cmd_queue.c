@@ -30,6 +30,7 @@
 #include "queue_admin.h"
 #include "queue_file.h"
 #include "sysroot.h"
+#include "textutil.h"
 #include "xalloc.h"
 
 #define EX_UNAVAILABLE_STATUS 69	/* sysexits.h's EX_UNAVAILABLE, as postqueue -f */
@@ -58,24 +59,6 @@ static int fatal(int status, const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------ list */
-
-/*
- * printable - Postfix's printable(): every byte that is neither printable
- * ASCII nor (with SMTPUTF8) part of a UTF-8 sequence becomes '?'.
- */
-static void printable(char *s, int utf8)
-{
-    for (unsigned char *cp = (unsigned char *) s; *cp; cp++) {
-	if (*cp >= 0x20 && *cp < 0x7f)
-	    continue;
-	if (utf8 && *cp >= 194 && *cp <= 254 && cp[1] >= 128 && cp[1] < 192) {
-	    while (cp[1] >= 128 && cp[1] < 192)
-		cp++;
-	    continue;
-	}
-	*cp = '?';
-    }
-}
 
 /* show_addr - an address as showq sends it: quoted local part, printable */
 static void show_addr(struct strbuf *out, const char *addr, const struct qconf *qc)

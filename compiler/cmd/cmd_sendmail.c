@@ -497,7 +497,9 @@ static int stand_alone(struct policy *p, const char *queue_dir)
     engine_session(e, &bs.s);
     session_set_client(&bs.s, "127.0.0.1", "localhost", "localhost", "0");
     bs.s.flags |= SESSION_STAND_ALONE;
-    struct smtpd_message_ops ops = { &bs, bs_open, bs_recipient, bs_content, bs_close, bs_abort };
+    struct smtpd_message_ops ops = {
+	&bs, bs_open, bs_recipient, bs_content, bs_close, bs_abort, NULL
+    };
     struct smtpd_session *ss = smtpd_session_open(e, &bs.s, &ops);
     long timeout = policy_time(p, "smtpd_timeout", 's', 300);
     put_output(ss);

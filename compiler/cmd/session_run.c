@@ -323,7 +323,7 @@ static void msg_abort(void *ctx)
 }
 
 static const struct smtpd_message_ops message_ops_template = {
-    NULL, msg_open, msg_recipient, msg_content, msg_close, msg_abort,
+    NULL, msg_open, msg_recipient, msg_content, msg_close, msg_abort, NULL,
 };
 
 /* ------------------------------------------------------------ the run */

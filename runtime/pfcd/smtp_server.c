@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "addr822.h"
+#include "bounce.h"
 #include "cleanup_msg.h"
 #include "dns.h"
 #include "engine.h"
@@ -234,6 +235,15 @@ static void msg_abort(void *ctx)
 
     cleanup_abort(c->cm);
     c->cm = NULL;
+}
+
+/* msg_notice - the session's transcript to the postmaster (notify_classes) */
+static void msg_notice(void *ctx, const struct session *s, unsigned error_mask, const char *body)
+{
+    struct conn *c = ctx;
+
+    bounce_smtpd_notice(&c->view->policy, c->view->ccfg.queue_dir, s->namaddr,
+			(error_mask & ERR_BOUNCE) != 0, body);
 }
 
 /* ------------------------------------------------------------ trace: the engine's notes */
@@ -475,7 +485,7 @@ static void accept_one(struct server *sv, size_t li)
 	return;
     }
     static const struct smtpd_message_ops ops_template = {
-	NULL, msg_open, msg_recipient, msg_content, msg_close, msg_abort,
+	NULL, msg_open, msg_recipient, msg_content, msg_close, msg_abort, msg_notice,
     };
     c->ops = ops_template;
     c->ops.ctx = c;

@@ -8,6 +8,7 @@
 
 #include "bounce.h"
 #include "cleanup_msg.h"
+#include "mail_date.h"
 #include "pfcd_log.h"
 #include "xalloc.h"
 
@@ -99,6 +100,29 @@ static void warn_zero(long seconds, long unit_seconds, const char *name, const c
 }
 
 /*
+ * queue_notice - a notice's text (its headers, the empty line, its
+ * body) queued in w as cleanup queues what post_mail() hands it:
+ * cleanup's Message-Id: after the headers; on stable storage (fsync).
+ * Returns 0, or -1 with *err.
+ */
+static int queue_notice(struct queue_writer *w, const struct strbuf *text, time_t now,
+			const char *myhostname, int long_ids, struct strbuf *err)
+{
+    struct strbuf final = STRBUF_INIT;
+    const char *end = strstr(sb_str(text), "\n\n");
+    size_t head = end ? (size_t) (end + 1 - text->s) : text->len;
+
+    sb_addn(&final, sb_str(text), head);
+    sb_adds(&final, "Message-Id: ");
+    cleanup_message_id(&final, queue_writer_id(w), now, myhostname, long_ids);
+    sb_addch(&final, '\n');
+    sb_addn(&final, sb_str(text) + head, text->len - head);
+    queue_writer_content(w, final.s, final.len);
+    sb_free(&final);
+    return queue_writer_finish(w, QW_SYNC, NULL, err);
+}
+
+/*
  * post - one notice queued as bounce(8)'s post_mail() hands it to
  * cleanup: the envelope from sender to `to` (qualified with myorigin, as
  * cleanup would; the original recipient as given), the report, and
@@ -108,7 +132,7 @@ static int post(const struct notice_ctx *c, enum dsn_report_kind kind, int postm
 		const char *sender, const char *to, int ret, const struct dsn_report_rcpt *rcpts,
 		size_t n, const char *what)
 {
-    struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, final = STRBUF_INIT;
+    struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
     struct queue_writer *w = queue_writer_open(c->queue_dir, c->long_ids, &err);
     struct timeval now;
 
@@ -134,25 +158,64 @@ static int post(const struct notice_ctx *c, enum dsn_report_kind kind, int postm
 	warn_zero(c->conf.maximal_queue_lifetime, 86400, "maximal_queue_lifetime_days", "days");
     dsn_report_write(&out, &c->conf, kind, postmaster_copy, to, ret, queue_writer_id(w),
 		     now.tv_sec, &c->msg, rcpts, n);
-    /* cleanup: the Message-Id: goes after the headers the notice has. */
-    const char *end = strstr(out.s, "\n\n");
-    size_t head = end ? (size_t) (end + 1 - out.s) : out.len;
-    sb_addn(&final, out.s, head);
-    sb_adds(&final, "Message-Id: ");
-    cleanup_message_id(&final, queue_writer_id(w), now.tv_sec, c->conf.myhostname, c->long_ids);
-    sb_addch(&final, '\n');
-    sb_addn(&final, out.s + head, out.len - head);
-    queue_writer_content(w, final.s, final.len);
     char id[64];
     snprintf(id, sizeof(id), "%s", queue_writer_id(w));
-    int rc = queue_writer_finish(w, QW_SYNC, NULL, &err);
+    int rc = queue_notice(w, &out, now.tv_sec, c->conf.myhostname, c->long_ids, &err);
     if (rc == 0)
 	pfcd_log("bounce", "%s: %s: %s", c->m->id, what, id);
     else
 	pfcd_log("bounce", "warning: %s: %s: %s", c->m->id, what, sb_str(&err));
     sb_free(&err);
     sb_free(&out);
-    sb_free(&final);
+    return rc;
+}
+
+int bounce_smtpd_notice(const struct policy *p, const char *queue_dir, const char *namaddr,
+			int bounce_class, const char *body)
+{
+    const char *myhostname = policy_value(p, "myhostname");
+    const char *myorigin = policy_value(p, "myorigin");
+    const char *error_rcpt = policy_value(p, "error_notice_recipient");
+    const char *to = bounce_class ? policy_value(p, "bounce_notice_recipient") : error_rcpt;
+    int long_ids = policy_bool(p, "enable_long_queue_ids");
+    struct strbuf err = STRBUF_INIT, text = STRBUF_INIT, date = STRBUF_INIT;
+    struct queue_writer *w = queue_writer_open(queue_dir, long_ids, &err);
+    struct timeval now;
+
+    if (w == NULL) {
+	pfcd_log("smtpd", "warning: postmaster notify: %s", sb_str(&err));
+	sb_free(&err);
+	return -1;
+    }
+    gettimeofday(&now, NULL);
+    queue_writer_time(w, now.tv_sec, now.tv_usec);
+    /* From double-bounce, so that it never bounces back; cleanup qualifies the rest. */
+    char *sender = xconcat(policy_value(p, "double_bounce_sender"), "@", myhostname, (char *) NULL);
+    queue_writer_sender(w, sender);
+    char *addr = strchr(to, '@') || *myorigin == 0 ? xstrdup(to)
+	: xconcat(to, "@", myorigin, (char *) NULL);
+    queue_writer_rcpt(w, addr, to, "", 0);
+    queue_writer_attr(w, QATTR_ORIGIN, "local");
+    /* post_mail()'s Received: and Date:, then smtpd_chat_notify()'s headers and text. */
+    mail_date(now.tv_sec, &date);
+    sb_printf(&text, "Received: by %s (%s)\n\tid %s; %s\n", myhostname,
+	      policy_value(p, "mail_name"), queue_writer_id(w), sb_str(&date));
+    sb_printf(&text, "Date: %s\n", sb_str(&date));
+    sb_printf(&text, "From: Mail Delivery System <MAILER-DAEMON%s%s>\n", *myorigin ? "@" : "",
+	      myorigin);
+    sb_printf(&text, "To: Postmaster <%s%s%s>\n", error_rcpt,
+	      strchr(error_rcpt, '@') || *myorigin == 0 ? "" : "@",
+	      strchr(error_rcpt, '@') ? "" : myorigin);
+    sb_printf(&text, "Subject: %s SMTP server: errors from %s\n\n%s", policy_value(p, "mail_name"),
+	      namaddr, body);
+    int rc = queue_notice(w, &text, now.tv_sec, myhostname, long_ids, &err);
+    if (rc < 0)
+	pfcd_log("smtpd", "warning: postmaster notify: %s", sb_str(&err));
+    free(sender);
+    free(addr);
+    sb_free(&err);
+    sb_free(&text);
+    sb_free(&date);
     return rc;
 }
 

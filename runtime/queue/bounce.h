@@ -62,4 +62,15 @@ int bounce_notify(const struct policy *p, const char *queue_dir, const struct qu
  */
 void bounce_flush(const struct policy *p, const char *queue_dir, struct queue_msg *m);
 
+/*
+ * bounce_smtpd_notice - smtpd_chat_notify()'s notice about the session
+ * of client namaddr: from double_bounce_sender@myhostname to
+ * error_notice_recipient (bounce_notice_recipient when bounce_class: an
+ * error of notify_classes' bounce class), "Subject: Postfix SMTP server:
+ * errors from NAMADDR", not MIME, body the transcript; queued (fsynced)
+ * under queue_dir. Returns 0, or -1 (logged).
+ */
+int bounce_smtpd_notice(const struct policy *p, const char *queue_dir, const char *namaddr,
+			int bounce_class, const char *body);
+
 #endif

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "addr822.h"
+#include "dsn_report.h"
 #include "hostaddr.h"
 #include "hostinfo.h"
 #include "maps.h"
@@ -142,6 +143,18 @@ struct smtpd_session {
     struct strbuf bdat_line;	/* a line in progress across chunks */
     int bdat_prev_cont;
     long delay;			/* seconds smtpd would have slept */
+    /*
+     * The conversation as smtpd's chat history keeps it for the
+     * postmaster's transcript (only when notify_classes names a class):
+     * "In:  " and "Out: " lines, flushed (and mailed when an error of a
+     * class named happened) at HELO/EHLO, RSET and the end of a message
+     * past smtpd_history_flush_threshold lines, and at the end.
+     */
+    unsigned notify_mask;
+    long hist_threshold;
+    char **history;
+    size_t nhistory;
+    const char *reason;		/* why the session was cut short ("lost connection") */
     /* Per command (commands[] order, then "unknown"): for the disconnect log line. */
     int cmd_ok[16], cmd_total[16];
     struct strbuf why;
@@ -154,6 +167,9 @@ static void reply(struct smtpd_session *ss, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int refuse(struct smtpd_session *ss, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+static void chat_append(struct smtpd_session *ss, const char *direction, const char *text,
+			size_t len);
 
 /*
  * vreply - smtpd_chat_reply(): the error tarpit, the reject footer,
@@ -189,6 +205,7 @@ static void vreply(struct smtpd_session *ss, const char *fmt, va_list ap)
 	}
 	next = strstr(line, "\r\n");
 	size_t len = next ? (size_t) (next - line) : strlen(line);
+	chat_append(ss, "Out: ", line, len);
 	sb_addn(&ss->out, line, len);
 	sb_addn(&ss->out, "\r\n", 2);
 	if (next == NULL)
@@ -217,6 +234,70 @@ static int refuse(struct smtpd_session *ss, int error, const char *fmt, ...)
     vreply(ss, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+/* chat_append - smtp_chat_append(): one line of the transcript */
+static void chat_append(struct smtpd_session *ss, const char *direction, const char *text,
+			size_t len)
+{
+    if (ss->notify_mask == 0)
+	return;
+    ss->history = xrealloc(ss->history, (ss->nhistory + 1) * sizeof(*ss->history));
+    struct strbuf line = STRBUF_INIT;
+    sb_adds(&line, direction);
+    sb_addn(&line, text, len);
+    ss->history[ss->nhistory++] = sb_detach(&line);
+}
+
+/*
+ * chat_notify - smtpd_chat_notify(): the transcript, each line made
+ * printable and wrapped at 78 columns (continuations 4 more), after one
+ * space (smtpd's mark of text from the client), to the postmaster.
+ */
+static void chat_notify(struct smtpd_session *ss)
+{
+    struct strbuf body = STRBUF_INIT, wrapped = STRBUF_INIT;
+
+    sb_adds(&body, "Transcript of session follows.\n\n");
+    for (size_t i = 0; i < ss->nhistory; i++) {
+	char *line = xstrdup(ss->history[i]);
+	printable(line, ss->smtputf8);
+	sb_reset(&wrapped);
+	dsn_report_wrap(&wrapped, line, 78, 4);
+	free(line);
+	for (char *cp = wrapped.s, *nl; cp && *cp; cp = nl + 1) {
+	    nl = strchr(cp, '\n');
+	    sb_addch(&body, ' ');
+	    sb_addn(&body, cp, (size_t) (nl - cp) + 1);
+	}
+    }
+    sb_addch(&body, '\n');
+    if (ss->reason)
+	sb_printf(&body, "Session aborted, reason: %s\n", ss->reason);
+    sb_adds(&body, "\nFor other details, see the local mail logfile\n");
+    ss->ops->notice(ss->ops->ctx, ss->s, ss->s->error_mask, sb_str(&body));
+    sb_free(&body);
+    sb_free(&wrapped);
+}
+
+/*
+ * chat_reset - smtpd.c's chat_reset(): past threshold lines, mail the
+ * transcript if an error of a class notify_classes names happened (not
+ * in stand-alone mode: sendmail -bs), then start a new one.
+ */
+static void chat_reset(struct smtpd_session *ss, size_t threshold)
+{
+    if (ss->nhistory == 0 || ss->nhistory <= threshold)
+	return;
+    if (!STAND_ALONE(ss) && (ss->s->error_mask & ss->notify_mask) && ss->ops
+	&& ss->ops->notice)
+	chat_notify(ss);
+    ss->s->error_mask = 0;
+    for (size_t i = 0; i < ss->nhistory; i++)
+	free(ss->history[i]);
+    free(ss->history);
+    ss->history = NULL;
+    ss->nhistory = 0;
 }
 
 static void note(struct smtpd_session *ss, const char *fmt, ...)
@@ -535,6 +616,7 @@ static int helo_common(struct smtpd_session *ss, struct token *argv, size_t argc
 	return -1;
     }
     helo_reset(ss);
+    chat_reset(ss, (size_t) ss->hist_threshold);
     mail_reset(ss);
     rcpt_reset(ss);
     char *name = xstrdup(argv[1].text);
@@ -971,6 +1053,7 @@ static int post_message(struct smtpd_session *ss, int bdat)
 		      ss->why.len ? sb_str(&ss->why) : "451 4.3.0 Error: internal error");
 	status = -1;
     }
+    chat_reset(ss, (size_t) ss->hist_threshold);
     mail_reset(ss);
     rcpt_reset(ss);
     return status;
@@ -1119,6 +1202,7 @@ static int cmd_rset(struct smtpd_session *ss, struct token *argv, size_t argc)
 	reply(ss, "501 5.5.4 Syntax: RSET");
 	return -1;
     }
+    chat_reset(ss, (size_t) ss->hist_threshold);
     mail_reset(ss);
     rcpt_reset(ss);
     reply(ss, "250 2.0.0 Ok");
@@ -1495,6 +1579,7 @@ static int cmd_xclient(struct smtpd_session *ss, struct token *argv, size_t argc
 	helo_reset(ss);
     if (!got_proto)
 	s->protocol = "SMTP";
+    chat_reset(ss, 0);
     mail_reset(ss);
     rcpt_reset(ss);
     s->defer_if_permit_client = s->defer_if_permit_helo = s->defer_if_permit_sender = 0;
@@ -1651,6 +1736,7 @@ static void check_error_limit(struct smtpd_session *ss)
 	ss->s->error_mask |= ERR_PROTOCOL;
 	reply(ss, "421 4.7.0 %s Error: too many errors", ss->myhostname);
 	note(ss, "too many errors after %s from %s", ss->s->where, ss->s->namaddr);
+	ss->reason = "too many errors";
 	ss->hangup = 1;
     }
 }
@@ -1856,6 +1942,7 @@ int smtpd_session_input(struct smtpd_session *ss, const char *data, size_t len)
 	char *line = next_line(ss, ss->line_limit, 0, &len_line, &cont);
 	if (line == NULL)
 	    break;
+	chat_append(ss, "In:  ", line, len_line);
 	command(ss, line, len_line);
 	free(line);
 	check_error_limit(ss);
@@ -1880,6 +1967,7 @@ void smtpd_session_eof(struct smtpd_session *ss)
 	note(ss, "lost connection after DATA (%ld bytes) from %s", ss->act_size, s->namaddr);
     else
 	note(ss, "lost connection after %s from %s", s->where, s->namaddr);
+    ss->reason = "lost connection";
     mail_reset(ss);
     rcpt_reset(ss);
     ss->hangup = 1;
@@ -1891,6 +1979,7 @@ void smtpd_session_timeout(struct smtpd_session *ss)
 	return;
     reply(ss, "421 4.4.2 %s Error: timeout exceeded", ss->myhostname);
     note(ss, "timeout after %s from %s", ss->s->where, ss->s->namaddr);
+    ss->reason = "timeout";
     mail_reset(ss);
     rcpt_reset(ss);
     ss->hangup = 1;
@@ -1920,6 +2009,27 @@ long smtpd_session_delay(struct smtpd_session *ss)
 }
 
 /* ------------------------------------------------------------ start */
+
+/* notify_classes_mask - notify_classes as the ERR_* bits of smtpd's errors (2bounce, delay: none) */
+static unsigned notify_classes_mask(const char *classes)
+{
+    static const struct {
+	const char *name;
+	unsigned bit;
+    } names[] = {
+	{"bounce", ERR_BOUNCE}, {"data", ERR_DATA}, {"policy", ERR_POLICY},
+	{"protocol", ERR_PROTOCOL}, {"resource", ERR_RESOURCE}, {"software", ERR_SOFTWARE},
+    };
+    char *copy = xstrdup(classes), *cp = copy, *word;
+    unsigned mask = 0;
+
+    while ((word = str_tokq(&cp, CHARS_COMMA_SP)) != NULL)
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	    if (strcasecmp(word, names[i].name) == 0)
+		mask |= names[i].bit;
+    free(copy);
+    return mask;
+}
 
 /* ehlo_discard_mask - smtpd_discard_ehlo_keywords as bits */
 static unsigned ehlo_discard_mask(const char *words)
@@ -1983,6 +2093,8 @@ struct smtpd_session *smtpd_session_open(struct engine *e, struct session *s,
     ss->use_tls = ss->use_tls || ss->enforce_tls;
 
     ss->ehlo_discard = ehlo_discard_mask(policy_value(p, "smtpd_discard_ehlo_keywords"));
+    ss->notify_mask = notify_classes_mask(policy_value(p, "notify_classes"));
+    ss->hist_threshold = policy_int(p, "smtpd_history_flush_threshold", 100);
     const char *bare = policy_value(p, "smtpd_forbid_bare_newline");
     ss->bare_lf = strcasecmp(bare, "reject") == 0 ? BARE_LF_REJECT
 	: strcasecmp(bare, "normalize") == 0 || strcasecmp(bare, "yes") == 0
@@ -2013,6 +2125,7 @@ void smtpd_session_close(struct smtpd_session *ss)
 	return;
     mail_reset(ss);
     rcpt_reset(ss);
+    chat_reset(ss, 0);
     free(ss->access_denied);
     free(ss->queue_id);
     for (size_t i = 0; i < sizeof(ss->xforward) / sizeof(ss->xforward[0]); i++)

@@ -36,6 +36,12 @@ struct smtpd_message_ops {
     void (*content)(void *ctx, int type, const char *data, size_t len);
     int (*close)(void *ctx, const struct session *s, struct strbuf *why);
     void (*abort)(void *ctx);
+    /*
+     * notice - smtpd_chat_notify(): mail the postmaster the transcript
+     * (body: the notice's text after its headers) of a session whose
+     * errors (ERR_*, error_mask) notify_classes names; NULL: none is sent.
+     */
+    void (*notice)(void *ctx, const struct session *s, unsigned error_mask, const char *body);
 };
 
 struct smtpd_session;

@@ -15,7 +15,8 @@
 # goes), NOTIFY=SUCCESS (a success report for a mailbox delivery), the
 # bounce of a bounce (MAIL FROM:<> to an unknown user: to the postmaster,
 # from double-bounce), and the delay warning of a deferred message
-# (delay_warning_time = 1s) with its postmaster copy; a bounce that
+# (delay_warning_time = 1s) with its postmaster copy; smtpd's transcript
+# of a session with protocol and policy errors; a bounce that
 # expires at its first deferral (bounce_queue_lifetime = 0: returned to
 # the postmaster); and two local
 # submissions (sendmail, pickup) that a header check and a body check
@@ -56,7 +57,7 @@ for u in "$snd" "$rcv" "$pm"; do
 done
 
 n=0
-echo "1..11"
+echo "1..12"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -69,7 +70,8 @@ mydestination = \$myhostname, localhost
 local_recipient_maps =
 recipient_delimiter = +
 default_transport = error:outgoing mail disabled
-notify_classes = resource, software, bounce, 2bounce, delay
+notify_classes = resource, software, bounce, 2bounce, delay, policy, protocol
+smtpd_recipient_restrictions = check_recipient_access inline:{ { refused@localhost = REJECT not here } }
 delay_warning_time = 1s
 bounce_queue_lifetime = 0
 "
@@ -172,6 +174,28 @@ rc2=$?
 check "the same 8 sessions (ENVID, RET, NOTIFY, ORCPT, MAIL FROM:<>) are accepted by both" $? \
     "$(cat "$tmp/send.pfc" "$tmp/send.pf")"
 
+# A session with protocol and policy errors: smtpd mails its transcript
+# to the postmaster (notify_classes has protocol and policy), long lines
+# wrapped.
+cat >"$tmp/errors.py" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 20)
+f = s.makefile("rb")
+def reply():
+    while True:
+        line = f.readline()
+        if not line or line[3:4] != b"-":
+            return line
+reply()
+for cmd in ["EHLO client.example", "RCPT TO:<x@localhost>", "MAIL FROM:<a b@c>",
+            "MAIL FROM:<%s@localhost>" % sys.argv[2], "RCPT TO:<refused@localhost>",
+            "NOOP " + " ".join("word%d" % i for i in range(20)), "BOGUS", "QUIT"]:
+    s.sendall(cmd.encode() + b"\r\n")
+    reply()
+PY
+python3 "$tmp/errors.py" "$port" "$snd" && python3 "$tmp/errors.py" "$pfport" "$snd"
+check "a session with protocol and policy errors, to both" $? ""
+
 # Local submissions (sendmail, pickup) that a header or a body check
 # rejects: cleanup returns them to the sender, with the headers it had
 # written. pfc's sendmail uses pfc-postdrop set-group-id setgid_group.
@@ -192,7 +216,7 @@ done
 check "two local submissions (sendmail) are accepted by both" $? "$(cat "$tmp/submit.out")"
 
 # The messages each mailbox must end with, once every notice is delivered.
-declare -A want=([$snd]=7 [$rcv]=2 [$pm]=9)
+declare -A want=([$snd]=7 [$rcv]=2 [$pm]=10)
 box() { if [ "$1" = pfc ]; then echo "$root/var/mail/$2"; else echo "$pf/spool/$2"; fi; }
 count() { grep -c '^From ' "$(box "$1" "$2")" 2>/dev/null || echo 0; }
 for i in $(seq 150); do
@@ -210,7 +234,7 @@ ok=0
 for u in "$snd" "$rcv" "$pm"; do
     [ "$(count pfc "$u")" = "${want[$u]}" ] && [ "$(count pf "$u")" = "${want[$u]}" ] || ok=1
 done
-check "the same number of messages in each mailbox (sender 7, recipient 2, postmaster 9)" $ok "$got"
+check "the same number of messages in each mailbox (sender 7, recipient 2, postmaster 10)" $ok "$got"
 
 # masked MBOX: its messages, masked, sorted (the order notices arrive in is the queue's business).
 cat >"$tmp/mask.py" <<'PY'
@@ -257,7 +281,7 @@ check "the sender's mailbox (bounces, RET=HDRS, ENVID, ORCPT, success, delay war
 diff "$tmp/box.pf.$rcv" "$tmp/box.pfc.$rcv" >"$tmp/diff.rcv"
 check "the recipient's mailbox is Postfix's byte for byte" $? "$(head -40 "$tmp/diff.rcv")"
 diff "$tmp/box.pf.$pm" "$tmp/box.pfc.$pm" >"$tmp/diff.pm"
-check "the postmaster's mailbox (copies of bounces, the double bounce, the delay copy) is Postfix's byte for byte" $? \
+check "the postmaster's mailbox (copies of bounces, the double bounce, the delay copy, smtpd's transcript) is Postfix's byte for byte" $? \
     "$(head -80 "$tmp/diff.pm")"
 
 # The bounce(8) log lines, in the order of the sessions, ids masked.
