@@ -79,6 +79,23 @@ static void test_fold_may_change(void **state)
     }
 }
 
+/* printable: Postfix's printable() - controls and (without utf8) 8-bit bytes become '?' */
+static void test_printable(void **state)
+{
+    char ascii[] = "In:  MAIL\tFROM:<a\x01" "b@c>\x7f", utf[] = "ok \xc3\xa9 \xc3 x\x80";
+
+    (void) state;
+    printable(ascii, 0);
+    assert_string_equal(ascii, "In:  MAIL?FROM:<a?b@c>?");
+    char copy[sizeof(utf)];
+    memcpy(copy, utf, sizeof(utf));
+    printable(copy, 0);
+    assert_string_equal(copy, "ok ?? ? x?");
+    printable(utf, 1);
+    /* A well-formed sequence stays; a lone lead or continuation byte does not. */
+    assert_string_equal(utf, "ok \xc3\xa9 ? x?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -86,6 +103,7 @@ int main(void)
 	cmocka_unit_test(test_tokens_with_braces),
 	cmocka_unit_test(test_extract_braces),
 	cmocka_unit_test(test_fold_may_change),
+	cmocka_unit_test(test_printable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
