@@ -51,10 +51,13 @@
 #define EHLO_CHUNKING		(1u << 13)
 #define EHLO_SILENT		(1u << 15)
 
-static const struct {
+/* A word of a list parameter and the bit it sets (name_mask()'s tables). */
+struct word_bit {
     const char *name;
     unsigned mask;
-} ehlo_words[] = {
+};
+
+static const struct word_bit ehlo_words[] = {
     {"8BITMIME", EHLO_8BITMIME}, {"AUTH", EHLO_AUTH}, {"ETRN", EHLO_ETRN},
     {"PIPELINING", EHLO_PIPELINING}, {"SIZE", EHLO_SIZE}, {"VERP", EHLO_VERP},
     {"VRFY", EHLO_VRFY}, {"XCLIENT", EHLO_XCLIENT}, {"XFORWARD", EHLO_XFORWARD},
@@ -2010,40 +2013,25 @@ long smtpd_session_delay(struct smtpd_session *ss)
 
 /* ------------------------------------------------------------ start */
 
-/* notify_classes_mask - notify_classes as the ERR_* bits of smtpd's errors (2bounce, delay: none) */
-static unsigned notify_classes_mask(const char *classes)
-{
-    static const struct {
-	const char *name;
-	unsigned bit;
-    } names[] = {
-	{"bounce", ERR_BOUNCE}, {"data", ERR_DATA}, {"policy", ERR_POLICY},
-	{"protocol", ERR_PROTOCOL}, {"resource", ERR_RESOURCE}, {"software", ERR_SOFTWARE},
-    };
-    char *copy = xstrdup(classes), *cp = copy, *word;
-    unsigned mask = 0;
-
-    while ((word = str_tokq(&cp, CHARS_COMMA_SP)) != NULL)
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-	    if (strcasecmp(word, names[i].name) == 0)
-		mask |= names[i].bit;
-    free(copy);
-    return mask;
-}
-
-/* ehlo_discard_mask - smtpd_discard_ehlo_keywords as bits */
-static unsigned ehlo_discard_mask(const char *words)
+/* words_mask - Postfix's name_mask(): the bits of the words of a list that table names */
+static unsigned words_mask(const char *words, const struct word_bit *table, size_t n)
 {
     char *copy = xstrdup(words), *cp = copy, *word;
     unsigned mask = 0;
 
     while ((word = str_tokq(&cp, CHARS_COMMA_SP)) != NULL)
-	for (size_t i = 0; i < sizeof(ehlo_words) / sizeof(ehlo_words[0]); i++)
-	    if (strcasecmp(word, ehlo_words[i].name) == 0)
-		mask |= ehlo_words[i].mask;
+	for (size_t i = 0; i < n; i++)
+	    if (strcasecmp(word, table[i].name) == 0)
+		mask |= table[i].mask;
     free(copy);
     return mask;
 }
+
+/* The notify_classes of smtpd's errors, as ERR_* bits (2bounce, delay: none of smtpd's). */
+static const struct word_bit notify_words[] = {
+    {"bounce", ERR_BOUNCE}, {"data", ERR_DATA}, {"policy", ERR_POLICY},
+    {"protocol", ERR_PROTOCOL}, {"resource", ERR_RESOURCE}, {"software", ERR_SOFTWARE},
+};
 
 struct smtpd_session *smtpd_session_open(struct engine *e, struct session *s,
 					 const struct smtpd_message_ops *ops)
@@ -2092,8 +2080,10 @@ struct smtpd_session *smtpd_session_open(struct engine *e, struct session *s,
     ss->tls_auth_only = policy_bool(p, "smtpd_tls_auth_only") || ss->enforce_tls;
     ss->use_tls = ss->use_tls || ss->enforce_tls;
 
-    ss->ehlo_discard = ehlo_discard_mask(policy_value(p, "smtpd_discard_ehlo_keywords"));
-    ss->notify_mask = notify_classes_mask(policy_value(p, "notify_classes"));
+    ss->ehlo_discard = words_mask(policy_value(p, "smtpd_discard_ehlo_keywords"), ehlo_words,
+				  sizeof(ehlo_words) / sizeof(ehlo_words[0]));
+    ss->notify_mask = words_mask(policy_value(p, "notify_classes"), notify_words,
+				 sizeof(notify_words) / sizeof(notify_words[0]));
     ss->hist_threshold = policy_int(p, "smtpd_history_flush_threshold", 100);
     const char *bare = policy_value(p, "smtpd_forbid_bare_newline");
     ss->bare_lf = strcasecmp(bare, "reject") == 0 ? BARE_LF_REJECT
