@@ -9,7 +9,9 @@
 # with postsuper's, compared with queue IDs, times, sizes and reasons
 # masked. Then pfcd alone: an active message ('*'), a change that waits
 # for its delivery attempt (the qmgr lock), flush waking the queue
-# manager, and bad input: exact messages and exit codes.
+# manager, and bad input: exact messages and exit codes. Last, with both
+# stopped, a message submitted with sendmail waits in maildrop/ and both
+# list it.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-./pfc}

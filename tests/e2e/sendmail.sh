@@ -12,7 +12,9 @@
 # masked; a message submitted while pfcd is down waits in maildrop and is
 # delivered when it starts; a garbage maildrop file is moved aside with a
 # log line and pickup goes on; bad options get Postfix's message and exit
-# code; pfcd stops on SIGTERM with status 0.
+# code; a user that authorized_submit_users leaves out is refused as
+# Postfix's sendmail refuses (and pickup drops a file such a user gives
+# pfc-postdrop directly); pfcd stops on SIGTERM with status 0.
 set -u
 export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
