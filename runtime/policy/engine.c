@@ -20,6 +20,7 @@
 #include "matchlist.h"
 #include "policy_client.h"
 #include "resolve.h"
+#include "table_unix.h"
 #include "textutil.h"
 #include "trace.h"
 #include "xalloc.h"
@@ -1563,4 +1564,5 @@ void engine_session(struct engine *e, struct session *s)
 {
     session_init(s, e->p);
     s->engine = e;
+    s->accounts = unix_memo_new();
 }

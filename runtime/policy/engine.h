@@ -35,7 +35,11 @@ struct engine;
 struct engine *engine_open(const struct policy *p, struct dns_resolver *dns, char **err);
 void engine_close(struct engine *e);
 
-/* engine_session - start s under e (session_init() plus the engine) */
+/*
+ * engine_session - start s under e (session_init() plus the engine, and
+ * the session's memo of passwd answers: a name is asked of the host once
+ * per session)
+ */
 void engine_session(struct engine *e, struct session *s);
 
 /*
