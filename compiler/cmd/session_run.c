@@ -553,6 +553,17 @@ const char *session_run_envelope(struct session_run *r, const char *addr, const 
     return engine_check_rcpt(&r->s, recipient);
 }
 
+void session_run_hint_start(struct session_run *r, struct engine_hint *h, const char *addr,
+			    const char *recipient)
+{
+    engine_hint_start(r->engine, h, addr, recipient);
+}
+
+void session_run_hint_step(struct session_run *r, const struct engine_hint *h, int stage)
+{
+    engine_hint_step(r->engine, h, stage);
+}
+
 void session_run_close(struct session_run *r)
 {
     if (r == NULL)
