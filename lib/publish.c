@@ -29,8 +29,7 @@ static const int cleanup_signals[] = { SIGHUP, SIGINT, SIGTERM };
 static char *volatile held[MAX_HELD];
 static int handlers_installed;
 
-/* remove_held - unlink every temporary file still held (async-signal-safe) */
-static void remove_held(void)
+void publish_remove_held(void)
 {
     for (int i = 0; i < MAX_HELD; i++)
 	if (held[i] != NULL)
@@ -41,7 +40,7 @@ static void on_signal(int sig)
 {
     int saved = errno;
 
-    remove_held();
+    publish_remove_held();
     /* SA_RESETHAND put the default action back: die of the same signal. */
     raise(sig);
     errno = saved;
@@ -49,7 +48,7 @@ static void on_signal(int sig)
 
 static void on_exit_remove(void)
 {
-    remove_held();
+    publish_remove_held();
 }
 
 /*

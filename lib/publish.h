@@ -66,6 +66,12 @@ void publish_free(struct publish *p);
  */
 void publish_clean_stale(const char *target);
 
+/*
+ * publish_remove_held - unlink every temporary file still held; safe in
+ * a signal handler (mapfile's, when a mapped file shrinks)
+ */
+void publish_remove_held(void);
+
 /* publish_sync_dir - fsync the directory of path; 0 or -1 with errno */
 int publish_sync_dir(const char *path);
 

@@ -2,17 +2,10 @@
 #include <stdlib.h>
 
 #include "dict_composite.h"
-#include "strbuf.h"
-
-struct pipe_table {
-    struct dict dict;
-    struct dict_list list;
-    struct strbuf result;
-};
 
 static int pipe_lookup(struct dict *dict, const char *key, const char **value)
 {
-    struct pipe_table *pt = (struct pipe_table *) dict;
+    struct dict_composite *pt = (struct dict_composite *) dict;
 
     sb_set(&pt->result, key);
     for (size_t i = 0; i < pt->list.count; i++) {
@@ -33,17 +26,6 @@ static int pipe_lookup(struct dict *dict, const char *key, const char **value)
     return DICT_FOUND;
 }
 
-static int pipe_close(struct dict *dict, char **err)
-{
-    struct pipe_table *pt = (struct pipe_table *) dict;
-
-    (void) err;
-    dict_list_close(&pt->list);
-    sb_free(&pt->result);
-    dict_free(dict);
-    return 0;
-}
-
 static struct dict *pipe_open(const char *name, int mode, unsigned flags,
 			      const struct diag_sink *sink, char **err);
 
@@ -54,16 +36,6 @@ const struct dict_type dict_type_pipemap = {
 static struct dict *pipe_open(const char *name, int mode, unsigned flags,
 			      const struct diag_sink *sink, char **err)
 {
-    struct dict_list list;
-
     (void) mode;
-    if (dict_list_open(&list, "pipemap", name, flags, sink, err) < 0)
-	return NULL;
-    struct pipe_table *pt = (struct pipe_table *)
-	dict_alloc(&dict_type_pipemap, name, flags, sizeof(*pt));
-    pt->list = list;
-    pt->dict.caps = list.tables[0]->caps & (DICT_CAP_FIXED | DICT_CAP_PATTERN);
-    pt->dict.lookup = pipe_lookup;
-    pt->dict.close = pipe_close;
-    return &pt->dict;
+    return dict_composite_open(&dict_type_pipemap, name, flags, sink, err, pipe_lookup);
 }

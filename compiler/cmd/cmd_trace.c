@@ -357,20 +357,39 @@ static int run_session(struct session_run *r, struct reader *rd, const char *ima
 }
 
 /*
- * envelope_line - the next line of --envelopes into line (without its
- * line end): 1, 0 at the end, -1 for a line that is too long or holds a
- * NUL byte (reported).
+ * The batch reads envelopes ahead of the one it answers: an envelope's
+ * table loads start when it is read (session_run_hint_start()), go on
+ * HINT_STAGE and 2 * HINT_STAGE envelopes later, and it is answered
+ * AHEAD envelopes after it was read, in input order, when what it looks
+ * up is in the cache. With --explain, each envelope is answered as soon
+ * as it is read, for a reader who types them.
  */
-static int envelope_line(char *line, unsigned long lineno)
+#define HINT_STAGE	4
+#define AHEAD		(3 * HINT_STAGE)
+
+struct envelope {
+    char line[ENVELOPE_MAX + 1];
+    char *fields[4];		/* client, HELO, sender, recipient, in line */
+    char *name;			/* the client's name, or NULL */
+    struct engine_hint hint;
+};
+
+/*
+ * read_envelope - the next line of --envelopes into env: 1, 0 at the
+ * end, -1 for a line that is too long, holds a NUL byte or lacks a field
+ * (the message in err).
+ */
+static int read_envelope(struct envelope *env, unsigned long lineno, struct strbuf *err)
 {
+    char *line = env->line, *field[5], *cp = line;
     size_t len = 0;
-    int c, nul = 0;
+    int c, nul = 0, nf = 0;
 
     /* Unlocked: one thread reads, and a lock per byte is a tenth of an envelope's time. */
     while ((c = getc_unlocked(stdin)) != EOF && c != '\n') {
 	if (len == ENVELOPE_MAX) {
-	    fprintf(stderr, "pfc: trace: stdin:%lu: line longer than %d bytes\n", lineno,
-		    ENVELOPE_MAX);
+	    sb_printf(err, "pfc: trace: stdin:%lu: line longer than %d bytes\n", lineno,
+		      ENVELOPE_MAX);
 	    return -1;
 	}
 	nul |= c == 0;
@@ -379,13 +398,38 @@ static int envelope_line(char *line, unsigned long lineno)
     if (c == EOF && len == 0)
 	return 0;
     if (nul) {
-	fprintf(stderr, "pfc: trace: stdin:%lu: a NUL byte in the line\n", lineno);
+	sb_printf(err, "pfc: trace: stdin:%lu: a NUL byte in the line\n", lineno);
 	return -1;
     }
     if (len > 0 && line[len - 1] == '\r')
 	len--;
     line[len] = 0;
+    while (nf < 5 && (field[nf] = strsep(&cp, " \t")) != NULL)
+	if (*field[nf] != 0)
+	    nf++;
+    if (nf != 4) {
+	sb_printf(err, "pfc: trace: stdin:%lu: need CLIENT HELO SENDER RECIPIENT\n", lineno);
+	return -1;
+    }
+    memcpy(env->fields, field, sizeof(env->fields));
+    if ((env->name = strchr(field[0], ',')) != NULL)
+	*env->name++ = 0;
     return 1;
+}
+
+/* answer_envelope - env's answer, and with explain the envelope first */
+static void answer_envelope(struct session_run *r, const struct envelope *env, int explain,
+			    struct strbuf *out)
+{
+    char *const *f = env->fields;
+
+    if (explain)
+	printf("> %s%s%s %s %s %s\n", f[0], env->name ? "," : "", env->name ? env->name : "",
+	       f[1], f[2], f[3]);
+    const char *sender = strcmp(f[2], "<>") == 0 ? "" : f[2];
+    const char *reply = session_run_envelope(r, f[0], env->name, f[1], sender, f[3]);
+    sb_adds(out, reply ? reply : "250 2.1.5 Ok");
+    sb_addch(out, '\n');
 }
 
 /*
@@ -394,47 +438,47 @@ static int envelope_line(char *line, unsigned long lineno)
  */
 static int run_envelopes(struct session_run *r, const char *sasl, int explain)
 {
-    struct strbuf out = STRBUF_INIT;
-    char line[ENVELOPE_MAX + 1];
+    struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+    const size_t ahead = explain ? 0 : AHEAD, ring_size = ahead + 1;
+    struct envelope *ring = xmalloc(ring_size * sizeof(*ring));
+    size_t head = 0, count = 0;
     unsigned long lineno = 0;
-    int status = EXIT_OK, more;
+    int status = EXIT_OK, more = 1, written = 0;
 
     session_run_batch(r, sasl, explain ? stdout : NULL);
-    while ((more = envelope_line(line, ++lineno)) > 0) {
-	char *fields[5], *cp = line;
-	int nf = 0;
-	while (nf < 5 && (fields[nf] = strsep(&cp, " \t")) != NULL)
-	    if (*fields[nf] != 0)
-		nf++;
-	if (nf != 4) {
-	    more = -1;
-	    fprintf(stderr, "pfc: trace: stdin:%lu: need CLIENT HELO SENDER RECIPIENT\n",
-		    lineno);
-	    break;
+    for (;;) {
+	while (more > 0 && count <= ahead) {
+	    struct envelope *env = &ring[(head + count) % ring_size];
+	    if ((more = read_envelope(env, ++lineno, &err)) <= 0)
+		break;
+	    session_run_hint_start(r, &env->hint, env->fields[0], env->fields[3]);
+	    count++;
+	    if (count > HINT_STAGE)
+		session_run_hint_step(r, &ring[(head + count - 1 - HINT_STAGE) % ring_size].hint, 1);
+	    if (count > 2 * HINT_STAGE)
+		session_run_hint_step(r, &ring[(head + count - 1 - 2 * HINT_STAGE) % ring_size].hint,
+				      2);
 	}
-	char *name = strchr(fields[0], ',');
-	if (name != NULL)
-	    *name++ = 0;
-	if (explain)
-	    printf("> %s%s%s %s %s %s\n", fields[0], name ? "," : "", name ? name : "",
-		   fields[1], fields[2], fields[3]);
-	const char *sender = strcmp(fields[2], "<>") == 0 ? "" : fields[2];
-	const char *reply = session_run_envelope(r, fields[0], name, fields[1], sender,
-						 fields[3]);
-	sb_adds(&out, reply ? reply : "250 2.1.5 Ok");
-	sb_addch(&out, '\n');
-	if ((explain || out.len >= WRITE_MAX) && put(&out) < 0)
+	if (count == 0)
+	    break;
+	answer_envelope(r, &ring[head], explain, &out);
+	head = (head + 1) % ring_size;
+	count--;
+	if ((explain || out.len >= WRITE_MAX) && (written = put(&out)) < 0)
 	    break;
     }
-    if (put(&out) < 0) {
+    if (written < 0 || put(&out) < 0) {
 	fprintf(stderr, "pfc: trace: write error on standard output: %s\n", strerror(errno));
 	status = EXIT_USAGE;
     } else if (more < 0) {
+	fputs(sb_str(&err), stderr);
 	status = EXIT_USAGE;
     } else if (ferror(stdin)) {
 	fprintf(stderr, "pfc: trace: read error on standard input: %s\n", strerror(errno));
 	status = EXIT_USAGE;
     }
+    free(ring);
+    sb_free(&err);
     sb_free(&out);
     return status;
 }

@@ -11,6 +11,7 @@
 #include "rewrite.h"
 #include "session_run.h"
 #include "smtpd_session.h"
+#include "table_unix.h"
 #include "trace.h"
 #include "xalloc.h"
 
@@ -20,6 +21,12 @@ struct session_run {
     struct policy cleanup;	/* the smtpd service's cleanup service */
     struct dns_resolver *dns;	/* NULL: none, the DNS is down */
     struct engine *engine;
+    /*
+     * The account database as this run reads it: each passwd name is
+     * asked of the host once per run, found or not, and every session
+     * of the run (each envelope, each test case) is answered from here.
+     */
+    struct unix_memo *accounts;
     struct session s;
     int session_live;
     struct smtpd_session *smtpd;
@@ -375,6 +382,7 @@ struct session_run *session_run_open(const char *image, const char *service,
     r->trace.restriction = on_restriction;
     r->trace.probe = on_probe;
     r->trace.note = on_note;
+    r->accounts = unix_memo_new();
     return r;
   fail:
     if (r->dns)
@@ -383,6 +391,14 @@ struct session_run *session_run_open(const char *image, const char *service,
     image_close(r->img);
     free(r);
     return NULL;
+}
+
+/* start_session - a new session of the run's engine, with the run's accounts */
+static void start_session(struct session_run *r)
+{
+    engine_session(r->engine, &r->s);
+    session_lend_accounts(&r->s, r->accounts);
+    r->session_live = 1;
 }
 
 static void end_conversation(struct session_run *r)
@@ -419,8 +435,7 @@ void session_run_start(struct session_run *r, const char *addr, const char *name
     end_conversation(r);
     clear_events(r);
     r->explain = explain;
-    engine_session(r->engine, &r->s);
-    r->session_live = 1;
+    start_session(r);
     r->s.trace = &r->trace;
     session_set_client(&r->s, addr, name, NULL, "0");
     if (sasl != NULL) {
@@ -500,10 +515,8 @@ const char *session_run_end(struct session_run *r, struct strbuf *out)
 
 void session_run_batch(struct session_run *r, const char *sasl, FILE *explain)
 {
-    if (!r->session_live) {
-	engine_session(r->engine, &r->s);
-	r->session_live = 1;
-    }
+    if (!r->session_live)
+	start_session(r);
     r->explain = explain;
     session_set(&r->s.sasl_username, sasl);
     session_set(&r->s.sasl_method, sasl ? "PLAIN" : NULL);
@@ -514,10 +527,8 @@ const char *session_run_envelope(struct session_run *r, const char *addr, const 
 {
     const char *err;
 
-    if (!r->session_live) {
-	engine_session(r->engine, &r->s);
-	r->session_live = 1;
-    }
+    if (!r->session_live)
+	start_session(r);
     clear_events(r);
     r->s.trace = r->explain ? &r->trace : NULL;
     session_set_client(&r->s, addr, name, NULL, "0");
@@ -542,6 +553,17 @@ const char *session_run_envelope(struct session_run *r, const char *addr, const 
     return engine_check_rcpt(&r->s, recipient);
 }
 
+void session_run_hint_start(struct session_run *r, struct engine_hint *h, const char *addr,
+			    const char *recipient)
+{
+    engine_hint_start(r->engine, h, addr, recipient);
+}
+
+void session_run_hint_step(struct session_run *r, const struct engine_hint *h, int stage)
+{
+    engine_hint_step(r->engine, h, stage);
+}
+
 void session_run_close(struct session_run *r)
 {
     if (r == NULL)
@@ -551,6 +573,7 @@ void session_run_close(struct session_run *r)
     free(r->events);
     sb_free(&r->message);
     engine_close(r->engine);
+    unix_memo_free(r->accounts);
     if (r->dns != NULL)
 	r->dns->free(r->dns);
     if (r->cleanup.memo != r->policy.memo)

@@ -103,6 +103,15 @@ void session_run_batch(struct session_run *r, const char *sasl, FILE *explain);
 const char *session_run_envelope(struct session_run *r, const char *addr, const char *name,
 				 const char *helo, const char *sender, const char *recipient);
 
+/*
+ * session_run_hint_start, session_run_hint_step - engine_hint_start()
+ * and engine_hint_step() of the run's engine: a batch that reads
+ * envelopes ahead starts their table lookups' cache misses early.
+ */
+void session_run_hint_start(struct session_run *r, struct engine_hint *h, const char *addr,
+			    const char *recipient);
+void session_run_hint_step(struct session_run *r, const struct engine_hint *h, int stage);
+
 void session_run_close(struct session_run *r);
 
 /*

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "mapfile.h"
 #include "model.h"
 #include "sysroot.h"
 #include "textutil.h"
@@ -223,14 +224,17 @@ int model_read_master(struct model *m, const struct masterconf_hooks *hooks)
 
 /* ------------------------------------------------------------ sources */
 
+#define SOURCE_MAPPED	(1u << 20)
+
 /*
  * read_source - the whole regular file, NUL-terminated, or NULL with
- * errno. Sized from fstat and read straight into place: a table source
- * may be tens of megabytes. Opened without waiting (a FIFO is refused,
+ * errno. Sized from fstat and read straight into place; from
+ * SOURCE_MAPPED bytes up (a table source may be tens of megabytes, and
+ * the model keeps every source) mapped instead, *mapped set. Opened without waiting (a FIFO is refused,
  * not read), and refused when what was opened is outside --root (the
  * tree changed since the path was looked at).
  */
-static char *read_source(const char *path, size_t *len)
+static char *read_source(const char *path, size_t *len, int *mapped)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
@@ -252,6 +256,12 @@ static char *read_source(const char *path, size_t *len)
 	return NULL;
     }
     cap = (size_t) st.st_size;
+    if (cap >= SOURCE_MAPPED && (text = mapfile_text(fd, cap, path)) != NULL) {
+	close(fd);
+	*len = cap;
+	*mapped = 1;
+	return text;
+    }
     text = xmalloc(cap + 1);
     for (;;) {
 	char probe[1];
@@ -287,15 +297,17 @@ const struct model_source *model_source(const struct model *m, const char *path)
 {
     struct model_source *src = strmap_get(&m->memo->sources, path);
     size_t len = 0;
+    int mapped = 0;
     char *text;
 
     if (src != NULL)
 	return src;
-    if ((text = read_source(path, &len)) == NULL)
+    if ((text = read_source(path, &len, &mapped)) == NULL)
 	return NULL;
     src = xmalloc(sizeof(*src));
     src->text = text;
     src->len = len;
+    src->mapped = mapped;
     strmap_put(&m->memo->sources, path, src);
     return src;
 }
@@ -304,7 +316,10 @@ static void free_source(void *ptr)
 {
     struct model_source *src = ptr;
 
-    free(src->text);
+    if (src->mapped)
+	mapfile_release(src->text, src->len);
+    else
+	free(src->text);
     free(src);
 }
 

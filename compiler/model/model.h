@@ -57,6 +57,7 @@ struct model_service {
 struct model_source {
     char *text;
     size_t len;
+    int mapped;			/* text is mapfile_text()'s, else malloc'd */
 };
 
 /*

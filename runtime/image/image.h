@@ -30,6 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * libxxhash's own implementation, inlined from its header: a lookup
+ * hashes a short key, and the call into the shared library's generic
+ * code cost pfc query - 13% of its time against the inlined hash.
+ */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 /*

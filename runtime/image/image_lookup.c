@@ -513,7 +513,7 @@ static int external(const struct image *img, const struct img_table *tb, const c
 	size_t len;
 	/* Postfix opens every table with DICT_FLAG_FOLD_FIX; dict_unix honours it. */
 	char *folded = xstrdup(fold(tb->flags, key, buf, base, &len));
-	int found = unix_table_lookup(type + 5, folded, &answer, &why);
+	int found = unix_table_lookup(buf->accounts, type + 5, folded, &answer, &why);
 	free(folded);
 	if (found > 0) {
 	    size_t n = strlen(sb_str(&answer));

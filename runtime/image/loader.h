@@ -145,6 +145,8 @@ int image_table_indexed(const struct image *img, uint32_t table);
  */
 #define IMAGE_REFUSED	(-2)
 
+struct unix_memo;
+
 /*
  * A lookup's scratch space: the answer may be built here (pattern
  * results with $n, unionmap and pipemap), and a failure's message.
@@ -165,6 +167,12 @@ struct image_lookup_buf {
     uint32_t pcre_pairs;
     void *regmatch;		/* regmatch_t[] */
     size_t nregmatch;
+    /*
+     * The caller's memo of unix:passwd.byname answers (table_unix.h),
+     * NULL: the host is asked at each lookup. Not the buffer's own:
+     * image_lookup_done() leaves it alone.
+     */
+    struct unix_memo *accounts;
 };
 
 /*

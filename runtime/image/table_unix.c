@@ -2,9 +2,41 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "strmap.h"
 #include "table_unix.h"
+#include "xalloc.h"
+
+/* name -> the passwd line, or not_found */
+struct unix_memo {
+    struct strmap passwd;
+};
+
+static char not_found[] = "";
+
+struct unix_memo *unix_memo_new(void)
+{
+    struct unix_memo *memo = xmalloc(sizeof(*memo));
+
+    strmap_init(&memo->passwd);
+    return memo;
+}
+
+static void free_answer(void *answer)
+{
+    if (answer != not_found)
+	free(answer);
+}
+
+void unix_memo_free(struct unix_memo *memo)
+{
+    if (memo == NULL)
+	return;
+    strmap_free(&memo->passwd, free_answer);
+    free(memo);
+}
 
 static int passwd_byname(const char *key, struct strbuf *answer, const char **why)
 {
@@ -47,11 +79,30 @@ static int group_byname(const char *key, struct strbuf *answer, const char **why
     return 1;
 }
 
-int unix_table_lookup(const char *map, const char *key, struct strbuf *answer,
-		      const char **why)
+/* passwd_memo - passwd_byname(), each key asked of the host once while memo lives */
+static int passwd_memo(struct unix_memo *memo, const char *key, struct strbuf *answer,
+		       const char **why)
+{
+    char *known = strmap_get(&memo->passwd, key);
+
+    if (known == not_found)
+	return 0;
+    if (known != NULL) {
+	sb_reset(answer);
+	sb_adds(answer, known);
+	return 1;
+    }
+    int found = passwd_byname(key, answer, why);
+    if (found >= 0)
+	strmap_put(&memo->passwd, key, found ? xstrdup(sb_str(answer)) : not_found);
+    return found;
+}
+
+int unix_table_lookup(struct unix_memo *memo, const char *map, const char *key,
+		      struct strbuf *answer, const char **why)
 {
     if (strcmp(map, "passwd.byname") == 0)
-	return passwd_byname(key, answer, why);
+	return memo ? passwd_memo(memo, key, answer, why) : passwd_byname(key, answer, why);
     if (strcmp(map, "group.byname") == 0)
 	return group_byname(key, answer, why);
     *why = "unknown table";

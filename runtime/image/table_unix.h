@@ -12,11 +12,26 @@
 #include "strbuf.h"
 
 /*
+ * The passwd answers already had from the host, found and not found:
+ * each name is asked of the host once while a memo lives. Its owner
+ * decides how long that is (a session, or a batch run that reads the
+ * account database as a snapshot); a change to the database meanwhile
+ * is not seen. getpwnam() costs a name service's round (over 100 us
+ * with nsswitch's systemd module), a memo hit a hash probe.
+ */
+struct unix_memo;
+
+struct unix_memo *unix_memo_new(void);
+void unix_memo_free(struct unix_memo *memo);
+
+/*
  * unix_table_lookup - look key up in the unix: table map ("passwd.byname"):
  * 1 with the answer in *answer, 0 when there is none, -1 with *why for a
- * map Postfix does not know or a lookup that failed.
+ * map Postfix does not know or a lookup that failed. memo (NULL: none)
+ * answers passwd.byname keys it has seen and keeps those it has not;
+ * a failed lookup is not kept.
  */
-int unix_table_lookup(const char *map, const char *key, struct strbuf *answer,
-		      const char **why);
+int unix_table_lookup(struct unix_memo *memo, const char *map, const char *key,
+		      struct strbuf *answer, const char **why);
 
 #endif

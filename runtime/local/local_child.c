@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "local_int.h"
 #include "sysroot.h"
 #include "xalloc.h"
@@ -98,22 +99,6 @@ struct child_status {
     int32_t status;		/* KIND_* */
     char dsn[DSN_SIZE];
 };
-
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-
-    while (len > 0) {
-	ssize_t n = write(fd, p, len);
-	if (n < 0 && errno == EINTR)
-	    continue;
-	if (n <= 0)
-	    return -1;
-	p += n;
-	len -= (size_t) n;
-    }
-    return 0;
-}
 
 /* drop_privileges - become uid/gid for good; 0, or -1 with why */
 static int drop_privileges(uid_t uid, gid_t gid, struct local_why *why)
@@ -218,10 +203,10 @@ int local_run_as(const struct local_agent *a, uid_t uid, gid_t gid,
 	    close(data_pipe[1]);
 	    memcpy(cs.dsn, why->dsn, sizeof(cs.dsn));
 	    /* The status, the reason, a NUL, the x-unix text. */
-	    if (write_all(status_pipe[1], &cs, sizeof(cs)) < 0
-		|| write_all(status_pipe[1], sb_str(&why->reason), why->reason.len) < 0
-		|| write_all(status_pipe[1], "", 1) < 0
-		|| write_all(status_pipe[1], sb_str(&why->dtext), why->dtext.len) < 0)
+	    if (fd_write_all(status_pipe[1], &cs, sizeof(cs)) < 0
+		|| fd_write_all(status_pipe[1], sb_str(&why->reason), why->reason.len) < 0
+		|| fd_write_all(status_pipe[1], "", 1) < 0
+		|| fd_write_all(status_pipe[1], sb_str(&why->dtext), why->dtext.len) < 0)
 		_exit(1);
 	    _exit(0);
 	}
@@ -307,7 +292,7 @@ static int kind_fn(void *ctx, struct local_why *why, int out)
     int status = call->kind->deliver(call->job, why);
 
     /* What the parent wants back: the mailbox size before (for biff). */
-    (void) write_all(out, &call->job->end, sizeof(call->job->end));
+    (void) fd_write_all(out, &call->job->end, sizeof(call->job->end));
     return status;
 }
 
@@ -354,7 +339,7 @@ static int stat_fn(void *ctx, struct local_why *why, int out)
     int32_t err = stat((const char *) ctx, &st) < 0 ? errno : 0;
 
     (void) why;
-    return write_all(out, &err, sizeof(err)) < 0 ? KIND_FAIL : KIND_OK;
+    return fd_write_all(out, &err, sizeof(err)) < 0 ? KIND_FAIL : KIND_OK;
 }
 
 int local_stat_as(const struct local_agent *a, uid_t uid, gid_t gid, const char *path)
@@ -431,7 +416,7 @@ static void probe(const struct read_call *call, struct file_head *head, int out,
 	return;
     }
     head->opened = 1;
-    if (out >= 0 && write_all(out, head, sizeof(*head)) < 0) {
+    if (out >= 0 && fd_write_all(out, head, sizeof(*head)) < 0) {
 	close(fd);
 	return;
     }
@@ -447,7 +432,7 @@ static void probe(const struct read_call *call, struct file_head *head, int out,
 	if ((total += (size_t) n) > READ_LIMIT)
 	    break;
 	if (out >= 0) {
-	    if (write_all(out, buf, (size_t) n) < 0)
+	    if (fd_write_all(out, buf, (size_t) n) < 0)
 		break;
 	} else {
 	    sb_addn(content, buf, (size_t) n);
@@ -463,7 +448,7 @@ static int read_fn(void *ctx, struct local_why *why, int out)
     (void) why;
     probe(ctx, &head, out, NULL);
     /* Not opened: the head was not written yet. */
-    if (!head.opened && write_all(out, &head, sizeof(head)) < 0)
+    if (!head.opened && fd_write_all(out, &head, sizeof(head)) < 0)
 	return KIND_FAIL;
     return KIND_OK;
 }

@@ -48,6 +48,17 @@ static int usage(void)
     return 2;
 }
 
+/*
+ * missing - the start-up error for an account or group that main.cf
+ * names (parameter) and the system lacks: how to create it; exit status 1
+ */
+static int missing(const char *what, const char *parameter, const char *name, const char *create)
+{
+    fprintf(stderr, "pfcd: fatal: %s \"%s\" does not exist: create it with \"%s %s\","
+	    " or set %s in main.cf and build the image again\n", what, name, create, name, parameter);
+    return 1;
+}
+
 /* content_id - the image's content id in hex */
 static void content_id(const struct image *img, char *buf, size_t size)
 {
@@ -165,12 +176,9 @@ int main(int argc, char **argv)
     policy_open_main(&main_view, st.img);
     const char *owner = policy_value(&main_view, "mail_owner");
     struct passwd *pw = getpwnam(owner);
-    if (pw == NULL) {
-	fprintf(stderr, "pfcd: fatal: mail_owner account \"%s\" does not exist: create it with"
-		" \"useradd --system --user-group --no-create-home --shell /usr/sbin/nologin %s\","
-		" or set mail_owner in main.cf and build the image again\n", owner, owner);
-	return 1;
-    }
+    if (pw == NULL)
+	return missing("mail_owner account", "mail_owner", owner,
+		       "useradd --system --user-group --no-create-home --shell /usr/sbin/nologin");
     st.owner = *pw;
     st.owner.pw_name = xstrdup(pw->pw_name);
     if (geteuid() != 0 && geteuid() != pw->pw_uid) {
@@ -181,12 +189,8 @@ int main(int argc, char **argv)
     /* pfc-postdrop's group: only it may put files in maildrop/ (pickup.h). */
     const char *setgid_group = policy_value(&main_view, "setgid_group");
     struct group *gr = getgrnam(setgid_group);
-    if (gr == NULL) {
-	fprintf(stderr, "pfcd: fatal: setgid_group \"%s\" does not exist: create it with"
-		" \"groupadd --system %s\", or set setgid_group in main.cf and build the image"
-		" again\n", setgid_group, setgid_group);
-	return 1;
-    }
+    if (gr == NULL)
+	return missing("setgid_group", "setgid_group", setgid_group, "groupadd --system");
     gid_t setgid_gid = gr->gr_gid;
     char *qdir = sysroot_path(policy_value(&main_view, "queue_directory"));
     st.queue_dir = qdir;

@@ -26,6 +26,7 @@
 #include "policy.h"
 #include "queue_file.h"
 #include "restriction.h"
+#include "service_signal.h"
 #include "session.h"
 #include "smtp_server.h"
 #include "smtpd_session.h"
@@ -75,20 +76,6 @@ struct conn {
 
 /* Replies not yet taken by the client beyond which its input waits. */
 #define OUTPUT_BACKLOG_MAX	(64 * 1024)
-
-static volatile sig_atomic_t got_term, got_hup;
-
-static void on_term(int sig)
-{
-    (void) sig;
-    got_term = 1;
-}
-
-static void on_hup(int sig)
-{
-    (void) sig;
-    got_hup = 1;
-}
 
 /* ------------------------------------------------------------ views */
 
@@ -704,17 +691,9 @@ static void commit_collect(struct server *sv)
     }
 }
 
-/* reload - SIGHUP: the image again, verified; new sessions get it */
-static void reload(struct server *sv)
+/* reload - SIGHUP: img, the image again (verified), serves new sessions */
+static void reload(struct server *sv, struct image *img)
 {
-    struct image *img;
-    char *err = NULL;
-
-    if (image_open(sv->cfg->image_path, &img, &err) != IMAGE_OK) {
-	pfcd_log("master", "warning: reload refused, the old image keeps serving: %s", err);
-	free(err);
-	return;
-    }
     struct image_ref *ir = xcalloc(1, sizeof(*ir));
     ir->img = img;
     ir->refs = 1;
@@ -749,13 +728,8 @@ static void reload(struct server *sv)
 int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
 {
     struct server sv = { 0 };
-    struct sigaction sa = { 0 };
 
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
+    service_signal_init();
     signal(SIGPIPE, SIG_IGN);
 
     sv.cfg = cfg;
@@ -786,12 +760,11 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
     size_t pcap = 0;
     /* pfd: the listeners, the committer's pipe, then one per session */
     const size_t first_conn = cfg->nlisteners + 1;
-    while (!(got_term && sv.nconns == 0)) {
-	if (got_hup) {
-	    got_hup = 0;
-	    reload(&sv);
-	}
-	if (got_term && !sv.draining) {
+    while (!(service_stopping() && sv.nconns == 0)) {
+	struct image *nimg = service_reload("master", cfg->image_path);
+	if (nimg != NULL)
+	    reload(&sv, nimg);
+	if (service_stopping() && !sv.draining) {
 	    /* Stop accepting; end the sessions as smtpd does on shutdown. */
 	    sv.draining = 1;
 	    for (size_t i = 0; i < cfg->nlisteners; i++)

@@ -20,6 +20,7 @@
 #include "matchlist.h"
 #include "policy_client.h"
 #include "resolve.h"
+#include "table_unix.h"
 #include "textutil.h"
 #include "trace.h"
 #include "xalloc.h"
@@ -1483,6 +1484,58 @@ static int open_servers(struct engine *e, char **err)
     return 0;
 }
 
+/* ------------------------------------------------------------ hints */
+
+/* add_hint - table, looked up by the recipient or the client address, once */
+static void add_hint(struct engine *e, uint32_t table, int recipient)
+{
+    if (e->p->img->tables[table].kind != IMG_TABLE_EXACT || e->nhints == ENGINE_HINTS)
+	return;
+    for (unsigned i = 0; i < e->nhints; i++)
+	if (e->hint_tables[i] == table && e->hint_recipient[i] == recipient)
+	    return;
+    e->hint_tables[e->nhints] = table;
+    e->hint_recipient[e->nhints++] = (unsigned char) recipient;
+}
+
+/* find_hints - the tables engine_hint_start() loads ahead, from the lists' programs */
+static void find_hints(struct engine *e)
+{
+    const struct image *img = e->p->img;
+    uint32_t count;
+    const uint32_t *tables;
+
+    for (int list = 0; list < LIST_COUNT; list++) {
+	if (e->programs[list] == IMG_NONE)
+	    continue;
+	const struct img_program *prog = &img->programs[e->programs[list]];
+	for (uint32_t i = 0; i < prog->insns_count; i++) {
+	    const struct img_insn *in = &img->insns[prog->insns_first + i];
+	    if (in->op == RESTR_CHECK_CLIENT_ACCESS)
+		add_hint(e, in->arg, 0);
+	    else if (in->op == RESTR_CHECK_RECIPIENT_ACCESS)
+		add_hint(e, in->arg, 1);
+	}
+    }
+    tables = policy_tables(e->p, "virtual_alias_maps", &count);
+    for (uint32_t i = 0; i < count; i++)
+	add_hint(e, tables[i], 1);
+}
+
+void engine_hint_start(struct engine *e, struct engine_hint *h, const char *addr,
+		       const char *recipient)
+{
+    for (unsigned i = 0; i < e->nhints; i++)
+	h->hash[i] = image_prefetch_start(e->p->img, e->hint_tables[i],
+					  e->hint_recipient[i] ? recipient : addr, &e->hint_buf);
+}
+
+void engine_hint_step(const struct engine *e, const struct engine_hint *h, int stage)
+{
+    for (unsigned i = 0; i < e->nhints; i++)
+	image_prefetch_step(e->p->img, e->hint_tables[i], h->hash[i], stage);
+}
+
 struct engine *engine_open(const struct policy *p, struct dns_resolver *dns, char **err)
 {
     struct engine *e = xcalloc(1, sizeof(*e));
@@ -1537,6 +1590,7 @@ struct engine *engine_open(const struct policy *p, struct dns_resolver *dns, cha
 	e->classes = xrealloc(e->classes, (e->nclasses + 1) * sizeof(*e->classes));
 	e->classes[e->nclasses++] = word;
     }
+    find_hints(e);
     if (open_servers(e, err) < 0) {
 	engine_close(e);
 	return NULL;
@@ -1556,6 +1610,7 @@ void engine_close(struct engine *e)
     free(e->server_specs);
     free(e->classes);
     free(e->classes_buf);
+    image_lookup_done(&e->hint_buf);
     free(e);
 }
 
@@ -1563,4 +1618,5 @@ void engine_session(struct engine *e, struct session *s)
 {
     session_init(s, e->p);
     s->engine = e;
+    s->accounts = unix_memo_new();
 }

@@ -35,7 +35,11 @@ struct engine;
 struct engine *engine_open(const struct policy *p, struct dns_resolver *dns, char **err);
 void engine_close(struct engine *e);
 
-/* engine_session - start s under e (session_init() plus the engine) */
+/*
+ * engine_session - start s under e (session_init() plus the engine, and
+ * the session's memo of passwd answers: a name is asked of the host once
+ * per session)
+ */
 void engine_session(struct engine *e, struct session *s);
 
 /*
@@ -55,5 +59,25 @@ const char *engine_check_size(struct session *s, off_t size);
 
 /* engine_delay_reject - smtpd_delay_reject: client, HELO and MAIL checks wait for RCPT */
 int engine_delay_reject(const struct engine *e);
+
+/*
+ * Hints for a batch of envelopes (pfc trace --envelopes): an envelope's
+ * first lookups in the big tables (the client address in
+ * check_client_access's, the recipient in check_recipient_access's and
+ * virtual_alias_maps' exact tables) each wait for three cache misses
+ * (image_prefetch_start()), a third of a batch's time. A batch that
+ * reads some envelopes ahead starts an envelope's loads with
+ * engine_hint_start() when it reads it, goes on with engine_hint_step()
+ * (stage 1, then 2) some envelopes later, and checks it later again,
+ * when they have arrived. Hints only: no answer, trace or lookup
+ * changes.
+ */
+#define ENGINE_HINTS	8
+struct engine_hint {
+    uint32_t hash[ENGINE_HINTS];
+};
+void engine_hint_start(struct engine *e, struct engine_hint *h, const char *addr,
+		       const char *recipient);
+void engine_hint_step(const struct engine *e, const struct engine_hint *h, int stage);
 
 #endif

@@ -78,6 +78,11 @@ struct engine {
     struct policy_server **servers;
     char **server_specs;
     size_t nservers;
+    /* engine_hint_start()'s tables, each with the key it takes (1: the recipient) */
+    uint32_t hint_tables[ENGINE_HINTS];
+    unsigned char hint_recipient[ENGINE_HINTS];
+    unsigned nhints;
+    struct image_lookup_buf hint_buf;	/* keys folded for the hints */
 };
 
 /*

@@ -158,6 +158,8 @@ static void report(struct session *s, uint32_t table, const char *key,
 int maps_probe(struct session *s, uint32_t table, const char *key, const char **value)
 {
     struct maps_scratch *sc = scratch(s);
+
+    sc->buf.accounts = s->accounts;
     int status = image_lookup(s->policy->img, table, key, value, &sc->buf);
 
     if (s->trace != NULL) {
@@ -287,6 +289,7 @@ static enum lo_outcome run_lookup(void *ctx, size_t i, const char *key,
     struct run *r = ctx;
     struct maps_scratch *sc = scratch(r->s);
 
+    sc->buf.accounts = r->s->accounts;
     switch (image_lookup(r->s->policy->img, r->tables[i], key, value, &sc->buf)) {
     case IMAGE_FOUND:
 	return LO_HIT;

@@ -5,6 +5,7 @@
 
 #include "maps.h"
 #include "session.h"
+#include "table_unix.h"
 #include "trace.h"
 #include "xalloc.h"
 
@@ -90,6 +91,18 @@ void session_free(struct session *s)
     sb_free(&s->expand_buf);
     maps_scratch_free(s->scratch);
     s->scratch = NULL;
+    if (!s->accounts_lent)
+	unix_memo_free(s->accounts);
+    s->accounts = NULL;
+    s->accounts_lent = 0;
+}
+
+void session_lend_accounts(struct session *s, struct unix_memo *memo)
+{
+    if (!s->accounts_lent)
+	unix_memo_free(s->accounts);
+    s->accounts = memo;
+    s->accounts_lent = 1;
 }
 
 /* expand_addr - $sender, $sender_name, $sender_domain (and recipient's) */

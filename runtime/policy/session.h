@@ -53,6 +53,7 @@ struct policy_trace;
 struct trace_origin;
 struct engine;
 struct maps_scratch;
+struct unix_memo;
 
 struct session {
     const struct policy *policy;
@@ -120,6 +121,16 @@ struct session {
 
     /* What session_expand_lookup() answers from. */
     struct strbuf expand_buf;
+
+    /*
+     * The unix:passwd.byname answers had so far (table_unix.h), so that
+     * the engine asks the host for a name once per session, found or
+     * not: engine_session() makes it, session_free() frees it. NULL
+     * (a session the engine does not run): asked at each lookup. A
+     * batch run lends its own for the whole run (session_lend_accounts()).
+     */
+    struct unix_memo *accounts;
+    int accounts_lent;
 };
 
 /* session_init - a session with no client yet, under policy p */
@@ -140,6 +151,13 @@ void session_set(char **field, const char *value);
 void session_reset_transaction(struct session *s);
 
 void session_free(struct session *s);
+
+/*
+ * session_lend_accounts - s answers passwd lookups from memo, which the
+ * caller frees after s: a batch run (pfc trace --envelopes, pfc test)
+ * reads the account database once per run, not once per session.
+ */
+void session_lend_accounts(struct session *s, struct unix_memo *memo);
 
 /*
  * session_expand_lookup - smtpd_expand_lookup(): the $names of reply

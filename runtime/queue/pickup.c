@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,23 +18,10 @@
 #include "pickup.h"
 #include "policy.h"
 #include "queue_file.h"
+#include "service_signal.h"
 #include "session.h"
 #include "smtpd_session.h"
 #include "xalloc.h"
-
-static volatile sig_atomic_t got_term, got_hup;
-
-static void on_term(int sig)
-{
-    (void) sig;
-    got_term = 1;
-}
-
-static void on_hup(int sig)
-{
-    (void) sig;
-    got_hup = 1;
-}
 
 int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf *err)
 {
@@ -292,7 +278,7 @@ static void scan(struct pickup *p)
     }
     rewinddir(d);
     struct dirent *e;
-    while (!got_term && (e = readdir(d)) != NULL) {
+    while (!service_stopping() && (e = readdir(d)) != NULL) {
 	if (e->d_name[0] == '.' || e->d_name[0] == 't')
 	    continue;
 	pickup_file(p, e->d_name);
@@ -314,14 +300,9 @@ static int open_dir(const char *queue_dir, const char *name)
 int pickup_run(const struct pickup_config *cfg, struct image *img)
 {
     struct pickup p = { 0 };
-    struct sigaction sa = { 0 };
     int status = 0;
 
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
+    service_signal_init();
     p.cfg = cfg;
     view_open(&p, img);
     p.dir_fd = open_dir(cfg->queue_dir, MAILDROP_DIR);
@@ -340,18 +321,11 @@ int pickup_run(const struct pickup_config *cfg, struct image *img)
     }
     free(path);
     time_t next_scan = 0;
-    while (!got_term) {
-	if (got_hup) {
-	    got_hup = 0;
-	    struct image *nimg;
-	    char *err = NULL;
-	    if (image_open(cfg->image_path, &nimg, &err) != IMAGE_OK) {
-		pfcd_log("pickup", "warning: reload refused, the old image keeps serving: %s", err);
-		free(err);
-	    } else {
-		view_close(&p);
-		view_open(&p, nimg);
-	    }
+    while (!service_stopping()) {
+	struct image *nimg = service_reload("pickup", cfg->image_path);
+	if (nimg != NULL) {
+	    view_close(&p);
+	    view_open(&p, nimg);
 	}
 	if (time(NULL) >= next_scan) {
 	    scan(&p);

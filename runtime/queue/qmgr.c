@@ -24,23 +24,12 @@
 #include "queue_file.h"
 #include "queue_id.h"
 #include "resolve.h"
+#include "service_signal.h"
 #include "session.h"
 #include "strmap.h"
 #include "xalloc.h"
 
-static volatile sig_atomic_t got_term, got_hup, got_flush;
-
-static void on_term(int sig)
-{
-    (void) sig;
-    got_term = 1;
-}
-
-static void on_hup(int sig)
-{
-    (void) sig;
-    got_hup = 1;
-}
+static volatile sig_atomic_t got_flush;
 
 static void on_usr1(int sig)
 {
@@ -629,8 +618,8 @@ static int scan(struct qmgr *q, const char *queue, int due_only)
     closedir(d);
     free(dir);
     for (size_t i = 0; i < n; i++) {
-	if (got_term || (long) q->ninflight >= active_room(q))
-	    full = !got_term;
+	if (service_stopping() || (long) q->ninflight >= active_room(q))
+	    full = !service_stopping();
 	else
 	    activate(q, queue, ids[i]);
 	free(ids[i]);
@@ -878,11 +867,7 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
     struct qmgr q = { 0 };
     struct sigaction sa = { 0 };
 
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
+    service_signal_init();
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
     q.cfg = cfg;
@@ -898,24 +883,17 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
     struct pollfd *pfd = NULL;
     size_t pcap = 0;
     /* SIGTERM: no new deliveries; the delivery processes finish theirs. */
-    while (!(got_term && q.nworkers == 0)) {
-	if (got_hup) {
-	    got_hup = 0;
-	    struct image *nimg;
-	    char *err = NULL;
-	    if (image_open(cfg->image_path, &nimg, &err) != IMAGE_OK) {
-		pfcd_log("qmgr", "warning: reload refused, the old image keeps serving: %s", err);
-		free(err);
-	    } else {
-		qmgr_unload(&q);
-		qmgr_load(&q, nimg);
-	    }
+    while (!(service_stopping() && q.nworkers == 0)) {
+	struct image *nimg = service_reload("qmgr", cfg->image_path);
+	if (nimg != NULL) {
+	    qmgr_unload(&q);
+	    qmgr_load(&q, nimg);
 	}
 	time_t now = time(NULL);
 	/* Room again after qmgr_message_active_limit: what waited is looked at. */
 	if (full && (long) q.ninflight < active_room(&q))
 	    woken = 1;
-	if (!got_term) {
+	if (!service_stopping()) {
 	    /* incoming/ when the SMTP side says, and each second for what nobody announced */
 	    if (woken || now != last_scan) {
 		full = scan(&q, QUEUE_INCOMING, 0);
@@ -938,8 +916,8 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
 	    pcap = 2 * (q.nworkers + 2);
 	    pfd = xrealloc(pfd, pcap * sizeof(*pfd));
 	}
-	pfd[0] = (struct pollfd) { got_term ? -1 : cfg->wake_fd, POLLIN, 0 };
-	pfd[1] = (struct pollfd) { got_term ? -1 : q.trigger_fd, POLLIN, 0 };
+	pfd[0] = (struct pollfd) { service_stopping() ? -1 : cfg->wake_fd, POLLIN, 0 };
+	pfd[1] = (struct pollfd) { service_stopping() ? -1 : q.trigger_fd, POLLIN, 0 };
 	for (size_t i = 0; i < q.nworkers; i++)
 	    pfd[i + 2] = (struct pollfd) { q.workers[i].fd, POLLIN, 0 };
 	if (poll(pfd, q.nworkers + 2, 1000) <= 0)

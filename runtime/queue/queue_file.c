@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "queue_file.h"
 #include "queue_id.h"
 #include "xalloc.h"
@@ -208,21 +209,6 @@ void queue_writer_abort(struct queue_writer *w)
     writer_free(w);
 }
 
-/* write_all - write(2) until done */
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-	ssize_t n = write(fd, data, len);
-	if (n < 0 && errno == EINTR)
-	    continue;
-	if (n <= 0)
-	    return -1;
-	data += n;
-	len -= (size_t) n;
-    }
-    return 0;
-}
-
 /* queue_sync_dir - fsync a directory, so the names in it survive a crash */
 int queue_sync_dir(const char *dir)
 {
@@ -270,7 +256,7 @@ int queue_writer_finish(struct queue_writer *w, int flags, char **path, struct s
     if (w->nrcpts == 0) {
 	sb_printf(err, "%s: no recipients", w->id);
 	rc = -1;
-    } else if (write_all(w->fd, out.s, out.len) < 0) {
+    } else if (fd_write_all(w->fd, out.s, out.len) < 0) {
 	sb_printf(err, "write queue file %s: %s", w->path, strerror(errno));
 	rc = -1;
     } else if (fchmod(w->fd, 0700) < 0) {
@@ -608,33 +594,41 @@ const char *queue_msg_attr(const struct queue_msg *m, const char *name)
     return NULL;
 }
 
+/* one_line - text with its line ends made blanks (a field never spans records) */
+static void one_line(struct strbuf *out, const char *text)
+{
+    for (const char *cp = text; *cp; cp++)
+	sb_addch(out, *cp == '\n' || *cp == '\r' ? ' ' : *cp);
+}
+
+/* append - one record to m's file, then to m as a read would take it: 0, or -1 (errno) */
+static int append(struct queue_msg *m, int type, const struct strbuf *data,
+		  void (*apply)(struct queue_msg *, const char *, size_t))
+{
+    struct strbuf rec = STRBUF_INIT;
+
+    queue_rec_put(&rec, type, data->s, data->len);
+    int rc = fd_write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
+    if (rc == 0)
+	apply(m, data->s, data->len);
+    sb_free(&rec);
+    return rc;
+}
+
 int queue_msg_mark(struct queue_msg *m, size_t index, enum qrcpt_status status,
 		   const char *dsn, const char *reason)
 {
-    struct strbuf data = STRBUF_INIT, rec = STRBUF_INIT;
+    struct strbuf data = STRBUF_INIT;
 
     if (index >= m->nrcpts) {
 	errno = EINVAL;
 	return -1;
     }
     sb_printf(&data, "%zu %c %s ", index, (int) status, *dsn ? dsn : "-");
-    /* One line: a reason never spans records. */
-    for (const char *cp = reason; *cp; cp++)
-	sb_addch(&data, *cp == '\n' || *cp == '\r' ? ' ' : *cp);
-    queue_rec_put(&rec, QREC_UPDATE, data.s, data.len);
-    int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
-    if (rc == 0)
-	apply_update(m, data.s, data.len);
+    one_line(&data, reason);
+    int rc = append(m, QREC_UPDATE, &data, apply_update);
     sb_free(&data);
-    sb_free(&rec);
     return rc;
-}
-
-/* one_line - text with its line ends made blanks (a field never spans records) */
-static void one_line(struct strbuf *out, const char *text)
-{
-    for (const char *cp = text; *cp; cp++)
-	sb_addch(out, *cp == '\n' || *cp == '\r' ? ' ' : *cp);
 }
 
 /* word - a field of a record: "-" when empty, blanks made '_' */
@@ -676,7 +670,7 @@ int queue_msg_report(struct queue_msg *m, size_t index, const struct delivery_st
     }
     size_t expanded_at = rec.len;
     sb_addn(&rec, st->expanded.s ? st->expanded.s : "", st->expanded.len);
-    int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
+    int rc = fd_write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
     if (rc == 0) {
 	apply_update(m, update.s, update.len);
 	apply_report(m, report.s, report.len);
@@ -701,18 +695,14 @@ int queue_msg_report(struct queue_msg *m, size_t index, const struct delivery_st
 
 int queue_msg_noticed(struct queue_msg *m, int kind, const size_t *idx, size_t n)
 {
-    struct strbuf data = STRBUF_INIT, rec = STRBUF_INIT;
+    struct strbuf data = STRBUF_INIT;
 
     sb_addch(&data, kind == QNOTICE_FAILURE ? 'f' : kind == QNOTICE_SUCCESS ? 's'
 	     : kind == QNOTICE_EXPANDED ? 'e' : 'd');
     for (size_t i = 0; i < n; i++)
 	sb_printf(&data, " %zu", idx[i]);
-    queue_rec_put(&rec, QREC_NOTICE, data.s, data.len);
-    int rc = write_all(m->fd, rec.s, rec.len) < 0 ? -1 : 0;
-    if (rc == 0)
-	apply_notice(m, data.s, data.len);
+    int rc = append(m, QREC_NOTICE, &data, apply_notice);
     sb_free(&data);
-    sb_free(&rec);
     return rc;
 }
 

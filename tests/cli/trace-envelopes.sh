@@ -80,7 +80,7 @@ cases=$(cat <<'EOF'
 EOF
 )
 ncases=$(grep -c . <<<"$cases")
-echo "1..$((ncases + 2))"
+echo "1..$((ncases + 4))"
 
 "$PFC" newaliases --root "$root" -C /etc/postfix &&
     for table in virtual client_access recipient_access; do
@@ -110,6 +110,43 @@ if cmp -s "$tmp/explained" "$tmp/expected"; then
 else
     fail "--envelopes --explain: replies differ"
     diff "$tmp/expected" "$tmp/explained" | sed 's/^/# /'
+fi
+
+# A passwd name asked again in one run is answered from the run's memo of
+# the account database (pfc(1): accounts are looked up once per run): the
+# memo changes what a repeat costs, never what it gets. Each envelope gets
+# the reply, and the passwd probes, that it gets alone in a run of its
+# own; root is in every passwd file, the other name in none.
+cat >"$tmp/repeats" <<'EOF'
+10.9.9.9 h.example s@sender.example root@example.com
+10.9.9.9 h.example s@sender.example no-such-user-pfc@example.com
+192.168.1.11,pc.lan pc.lan t@sender.example Root@Example.COM
+10.9.9.9 h.example s@sender.example no-such-user-pfc@example.com
+10.9.9.9 h.example t@sender.example root@example.com
+EOF
+: >"$tmp/alone"
+: >"$tmp/alone.explained"
+while read -r envelope; do
+    "$PFC" trace "$tmp/policy.pfi" --envelopes <<<"$envelope" >>"$tmp/alone" 2>&1
+    "$PFC" trace "$tmp/policy.pfi" --envelopes --explain <<<"$envelope" >>"$tmp/alone.explained" 2>&1
+done <"$tmp/repeats"
+"$PFC" trace "$tmp/policy.pfi" --envelopes <"$tmp/repeats" >"$tmp/together" 2>&1
+"$PFC" trace "$tmp/policy.pfi" --envelopes --explain <"$tmp/repeats" >"$tmp/together.explained" 2>&1
+if cmp -s "$tmp/alone" "$tmp/together" &&
+    [ "$(grep -c '^250 2\.1\.5 Ok$' "$tmp/together")" = 3 ] &&
+    [ "$(grep -c '^550 5\.1\.1 .*User unknown in local recipient table$' "$tmp/together")" = 2 ]; then
+    pass "--envelopes: a repeated local recipient gets the reply it gets alone"
+else
+    fail "--envelopes: a repeated local recipient's replies differ from those it gets alone"
+    diff "$tmp/alone" "$tmp/together" | sed 's/^/# /'
+fi
+if cmp -s "$tmp/alone.explained" "$tmp/together.explained" &&
+    [ "$(grep -c 'passwd\.byname root: hit "root:' "$tmp/together.explained")" = 3 ] &&
+    [ "$(grep -c 'passwd\.byname no-such-user-pfc: miss' "$tmp/together.explained")" = 2 ]; then
+    pass "--envelopes --explain: a repeat's passwd probes answer as the first's"
+else
+    fail "--envelopes --explain: a repeat's passwd probes differ from those it gets alone"
+    diff "$tmp/alone.explained" "$tmp/together.explained" | sed 's/^/# /'
 fi
 
 # Each envelope as a traced session: the RCPT reply follows MAIL's "250 2.1.0 Ok".

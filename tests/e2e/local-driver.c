@@ -31,6 +31,7 @@
 
 #include "diag.h"
 #include "dsn_report.h"
+#include "fdio.h"
 #include "image_host.h"
 #include "loader.h"
 #include "local.h"
@@ -155,20 +156,6 @@ static void free_message(struct qmsg *m)
     free(m);
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-	ssize_t n = write(fd, data, len);
-	if (n < 0 && errno == EINTR)
-	    continue;
-	if (n <= 0)
-	    return -1;
-	data += n;
-	len -= (size_t) n;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------ the forward hook */
 
 static void *fw_open(void *ctx, const struct local_message *msg, const char *sender,
@@ -195,7 +182,7 @@ static int fw_write(void *handle, const char *data, size_t len)
 {
     struct qmsg *m = handle;
 
-    if (write_all(m->fd, data, len) < 0)
+    if (fd_write_all(m->fd, data, len) < 0)
 	return -1;
     m->length += (off_t) len;
     return 0;
@@ -283,7 +270,7 @@ static void notify(struct qmsg *m, enum dsn_report_kind kind, const char *to,
     sb_addn(&final, out.s, (size_t) (end + 1 - out.s));
     sb_printf(&final, "Message-Id: <%s.%s@%s>\n", date, notice->id, myhostname);
     sb_adds(&final, end + 1);
-    write_all(notice->fd, final.s, final.len);
+    fd_write_all(notice->fd, final.s, final.len);
     notice->length = (off_t) final.len;
     add_rcpt(notice, to, to, "", 0);
     printf("%s: sender %s notification: %s\n", m->id,
@@ -450,7 +437,7 @@ int main(int argc, char **argv)
     char buf[65536];
     ssize_t n;
     while ((n = read(0, buf, sizeof(buf))) > 0) {
-	write_all(m->fd, buf, (size_t) n);
+	fd_write_all(m->fd, buf, (size_t) n);
 	m->length += n;
     }
     for (int i = optind + 1; i < argc; i++)

@@ -8,7 +8,8 @@
 # service of its own), an alias to two users, an unknown user bounced
 # with a DSN to the sender, which lands in the sender's own mailbox; a
 # .forward to another user, queued as a new message and delivered.
-# s-nail and Python's mailbox module read what was delivered.
+# s-nail and Python's mailbox module read what was delivered. Last, the
+# howto's own test: its session typed into telnet(1), read with mail(1).
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-./pfc}
@@ -43,7 +44,7 @@ for u in "$mbox" "$md"; do
 done
 
 n=0
-echo "1..14"
+echo "1..16"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -176,6 +177,30 @@ check "a .forward to another user: forwarded as a new message" $? "$(grep "$id" 
 wait_for "$log" "$fid: to=<$mbox@localhost>, orig_to=<$md@localhost>, relay=local, .*status=sent (delivered to mailbox)" &&
     grep -q "^Subject: forwarded one$" "$spool/$mbox"
 check "the forwarded message is queued and delivered to the mailbox" $? "$(grep "$fid" "$log")"
+
+# 15-16: the howto's own test: its session typed into telnet(1), a line
+# after each reply (telnet sends CR LF), and the message read with mail(1).
+if command -v telnet >/dev/null 2>&1; then
+    {
+        sleep 1
+        for line in "EHLO client.example" "MAIL FROM:<$mbox@localhost>" "RCPT TO:<$mbox@localhost>" \
+            DATA "Subject: howto telnet" "" "Hello from telnet." . QUIT; do
+            printf '%s\n' "$line"
+            sleep 0.2
+        done
+        sleep 1
+    } | timeout 20 telnet 127.0.0.1 "$port" >"$tmp/telnet.out" 2>&1
+    id=$(sed -n 's/^250 2.0.0 Ok: queued as \([0-9A-F]*\).*/\1/p' "$tmp/telnet.out" | tr -d '\r')
+    grep -q "^220 host.example.com ESMTP" "$tmp/telnet.out" && grep -q "^354 End data with <CR><LF>.<CR><LF>" "$tmp/telnet.out" &&
+        grep -q "^221 2.0.0 Bye" "$tmp/telnet.out" && [ -n "$id" ] && wait_for "$log" "$id: removed"
+    check "the howto's telnet session: 220, 354, queued, 221, delivered" $? "$(cat "$tmp/telnet.out")"
+    got=$(printf 'p $\nx\n' | MAIL=/dev/null HOME=$tmp timeout 10 mail -N -f "$spool/$mbox" 2>&1)
+    grep -q "^Subject: howto telnet" <<<"$got" && grep -q "^Hello from telnet." <<<"$got"
+    check "mail(1) reads the howto's message" $? "$got"
+else
+    check "the howto's telnet session # SKIP telnet not installed" 0 ""
+    check "mail(1) reads the howto's message # SKIP telnet not installed" 0 ""
+fi
 
 kill -TERM "$master"
 wait "$master"

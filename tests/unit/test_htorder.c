@@ -32,7 +32,8 @@ static void test_main_cf_order(void **state)
 	"u12 u24 u23 c u10 u26 d u25 u9 u28 u30 u19 u27 u5 u7 u6 u17 u8 u29 "
 	"u3 u18 u4 u15 a u1 u16 u20 u2 b u13 u14 u22 u11 u21";
     const char *keys[35];
-    char names[30][8], got[256] = "";
+    /* 16: room for any int's digits, or gcc -O1 warns of truncation */
+    char names[30][16], got[256] = "";
 
     (void) state;
     keys[0] = "config_directory";
