@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "fdio.h"
 #include "mapfile.h"
 #include "publish.h"
 #include "xalloc.h"
@@ -24,19 +25,6 @@ static struct mapped {
     char *message;
 } slots[MAX_MAPPED];
 
-static void write_all(const char *s, size_t len)
-{
-    while (len > 0) {
-	ssize_t n = write(STDERR_FILENO, s, len);
-	if (n < 0 && errno == EINTR)
-	    continue;
-	if (n <= 0)
-	    return;
-	s += n;
-	len -= (size_t) n;
-    }
-}
-
 /* on_sigbus - a mapped file shrank: say which, clean up, exit 1 */
 static void on_sigbus(int sig, siginfo_t *info, void *uctx)
 {
@@ -46,7 +34,7 @@ static void on_sigbus(int sig, siginfo_t *info, void *uctx)
     for (int i = 0; i < MAX_MAPPED; i++) {
 	struct mapped *m = &slots[i];
 	if (m->message != NULL && at >= m->start && at < m->end) {
-	    write_all(m->message, strlen(m->message));
+	    (void) fd_write_all(STDERR_FILENO, m->message, strlen(m->message));
 	    publish_remove_held();
 	    _exit(1);
 	}

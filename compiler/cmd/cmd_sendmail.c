@@ -33,6 +33,7 @@
 #include "cleanup_msg.h"
 #include "commands.h"
 #include "engine.h"
+#include "fdio.h"
 #include "loader.h"
 #include "maildrop.h"
 #include "matchlist.h"
@@ -146,21 +147,13 @@ static int drop_finish(struct drop *d, const char *data, size_t len)
 {
     int status = -1;
 
-    while (len > 0) {
-	ssize_t n = write(d->to, data, len);
-	if (n < 0 && errno == EINTR)
-	    continue;
-	if (n <= 0)
-	    break;
-	data += n;
-	len -= (size_t) n;
-    }
+    int written = fd_write_all(d->to, data, len) == 0;
     close(d->to);
     d->to = -1;
     while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
 	;
     d->pid = 0;
-    return len == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    return written && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /* drop_abort - no message after all: pfc-postdrop removes its file */

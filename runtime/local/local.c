@@ -14,6 +14,7 @@
 
 #include "addr822.h"
 #include "diag.h"
+#include "fdio.h"
 #include "local_int.h"
 #include "textutil.h"
 #include "xalloc.h"
@@ -552,17 +553,7 @@ static int batch_fn(void *ctx, struct local_why *why, int out)
     local_maildir_batch(call->jobs, call->n, status);
     for (size_t i = 0; i < call->n; i++)
 	back[i] = status[i];
-    size_t len = call->n * sizeof(int32_t);
-    const char *p = (const char *) back;
-    while (len > 0) {
-	ssize_t w = write(out, p, len);
-	if (w < 0 && errno == EINTR)
-	    continue;
-	if (w <= 0)
-	    break;
-	p += w;
-	len -= (size_t) w;
-    }
+    (void) fd_write_all(out, back, call->n * sizeof(int32_t));
     free(status);
     free(back);
     return KIND_OK;
