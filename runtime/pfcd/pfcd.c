@@ -87,16 +87,37 @@ struct start {
 
 enum kid { KID_SMTPD, KID_QMGR, KID_PICKUP, NKIDS };
 
-/* spawn - the SMTP side, the queue manager or pickup, in a child */
+/*
+ * spawn - the SMTP side, the queue manager or pickup, in a child. Until
+ * the child has set its own handlers, a signal the master sends it must
+ * not run the master's, whose flag the child never reads (a SIGTERM
+ * right after start-up was lost, and the master waited for that child
+ * for ever): blocked across fork(), then SIGTERM and SIGINT end the
+ * child and SIGHUP is ignored (it starts from the image just verified).
+ */
 static pid_t spawn(struct start *st, enum kid which)
 {
+    sigset_t block, old;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
     pid_t pid = fork();
 
-    if (pid != 0)
+    if (pid != 0) {
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return pid;
+    }
     struct sigaction sa = { 0 };
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGHUP, &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (which == KID_PICKUP) {
 	for (size_t i = 0; i < st->nlisteners; i++)
 	    close(st->listeners[i].fd);
