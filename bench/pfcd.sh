@@ -33,6 +33,7 @@
 #   SESSIONS (20), MESSAGES (5000), SIZE (1000), IDLE (1000),
 #   BOOT_ENTRIES (1000000)
 #   NO_POSTFIX=1  pfcd alone
+#   BOOT_ONLY=1   part 3 alone (no smtp-source needed)
 
 set -u
 export LC_ALL=C
@@ -53,7 +54,7 @@ die() { echo "pfcd.sh: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "run as root (pfcd binds and changes user; postfix start)"
 [ -x "$PFC" ] && [ -x "$PFCD" ] || die "pfc or pfcd not found (set PFC and PFCD)"
 SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
-[ -x "$SMTP_SOURCE" ] || die "smtp-source not found (Debian: postfix)"
+[ -n "${BOOT_ONLY:-}" ] || [ -x "$SMTP_SOURCE" ] || die "smtp-source not found (Debian: postfix)"
 [ -n "${NO_POSTFIX:-}" ] || command -v postfix >/dev/null 2>&1 || die "postfix not installed (or NO_POSTFIX=1)"
 for v in SESSIONS MESSAGES SIZE IDLE BOOT_ENTRIES; do
     case ${!v} in ''|*[!0-9]*|0) die "$v must be a positive integer" ;; esac
@@ -188,7 +189,9 @@ report() {		# report LABEL "PFCD_SECONDS CPU" "POSTFIX_SECONDS CPU"
 echo "# uptime before: $(uptime)"
 echo "# $(nproc) CPUs; $SESSIONS sessions, $MESSAGES messages of $SIZE bytes (smtp-source), one per session"
 modes=discard
-if [ -n "$local_built" ]; then
+if [ -n "${BOOT_ONLY:-}" ]; then
+    modes=
+elif [ -n "$local_built" ]; then
     modes="discard maildir"
     useradd --create-home --shell /usr/sbin/nologin "$luser" || die "useradd $luser"
 else
@@ -227,13 +230,14 @@ for mode in $modes; do
 done
 
 # Idle sessions: RSS of pfcd's SMTP process (the one running as mail_owner).
-port=$(freeport)
-pfcd_config idle "$port"
-start_pfcd idle "$port"
-smtp_pid=$(ps -o pid= --ppid "$pfcd_pid" | tr -d ' ' | while read -r p; do
-    [ "$(ps -o user= -p "$p" | tr -d ' ')" = "$owner" ] && echo "$p"; done | head -n 1)
-rss0=$(ps -o rss= -p "$smtp_pid" | tr -d ' ')
-"$PYTHON" - "$port" "$IDLE" "$tmp/idle.ready" >"$tmp/idle.out" 2>&1 <<'PYEOF' &
+if [ -z "${BOOT_ONLY:-}" ]; then
+    port=$(freeport)
+    pfcd_config idle "$port"
+    start_pfcd idle "$port"
+    smtp_pid=$(ps -o pid= --ppid "$pfcd_pid" | tr -d ' ' | while read -r p; do
+        [ "$(ps -o user= -p "$p" | tr -d ' ')" = "$owner" ] && echo "$p"; done | head -n 1)
+    rss0=$(ps -o rss= -p "$smtp_pid" | tr -d ' ')
+    "$PYTHON" - "$port" "$IDLE" "$tmp/idle.ready" >"$tmp/idle.out" 2>&1 <<'PYEOF' &
 import socket, sys, time
 port, n, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 conns = [socket.create_connection(('127.0.0.1', port), timeout=60) for _ in range(n)]
@@ -242,17 +246,19 @@ print('greeted %d' % greeted, flush=True)
 open(ready, 'w').close()
 time.sleep(30)
 PYEOF
-idle=$!
-for i in $(seq 600); do [ -e "$tmp/idle.ready" ] && break; sleep 0.1; done
-rss1=$(ps -o rss= -p "$smtp_pid" | tr -d ' ')
-total=$(ps -o rss= --ppid "$pfcd_pid" | awk -v m="$(ps -o rss= -p "$pfcd_pid")" '{ s += $1 } END { print s + m }')
-kill "$idle" 2>/dev/null
-wait "$idle" 2>/dev/null
-echo "idle:     $(cat "$tmp/idle.out"); pfcd SMTP process RSS ${rss0} KiB before, ${rss1} KiB with $IDLE idle sessions; all pfcd processes ${total} KiB"
-stop_pfcd
+    idle=$!
+    for i in $(seq 600); do [ -e "$tmp/idle.ready" ] && break; sleep 0.1; done
+    rss1=$(ps -o rss= -p "$smtp_pid" | tr -d ' ')
+    total=$(ps -o rss= --ppid "$pfcd_pid" | awk -v m="$(ps -o rss= -p "$pfcd_pid")" '{ s += $1 } END { print s + m }')
+    kill "$idle" 2>/dev/null
+    wait "$idle" 2>/dev/null
+    echo "idle:     $(cat "$tmp/idle.out"); pfcd SMTP process RSS ${rss0} KiB before, ${rss1} KiB with $IDLE idle sessions; all pfcd processes ${total} KiB"
+    stop_pfcd
+fi
 
 # Boot to ready: exec to the first 220 greeting, pfcd 5 times, with an
 # image whose virtual_alias_maps has BOOT_ENTRIES entries.
+port=$(freeport)
 pfcd_config boot "$port"
 virtual_map "$BOOT_ENTRIES" >"$tmp/pfcd-boot/etc/postfix/virtual"
 echo "virtual_alias_maps = hash:/etc/postfix/virtual" >>"$tmp/pfcd-boot/etc/postfix/main.cf"

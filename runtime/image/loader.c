@@ -19,13 +19,17 @@
  *
  * Arithmetic on values from the file is done in uint64_t and compared
  * before it is added (cdb's "pos > size || size - pos < len"), so no
- * check can wrap. The checks are O(1) per reference and the exact-table
- * slots are checked in one linear sweep, so a 1,000,000-entry image
- * loads in a few tens of milliseconds.
+ * check can wrap. The checks are O(1) per reference and linear in all,
+ * and the long sweeps of the full pass (the blocks, the entries, the
+ * slots) are shared by a thread per processor, so a 1,000,000-entry
+ * image loads in a few tens of milliseconds of processor time, spread.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +65,7 @@ struct verify {
     struct image *img;
     struct image_lazy *lazy;	/* NULL: the full pass, every block checked first */
     uint32_t *rule_owner;	/* the table each rule belongs to, or IMG_NONE */
-    uint64_t *where;		/* check_slots(): where each entry is */
+    uint64_t *where;		/* slots_linear(): where each entry is */
     unsigned char *depth;	/* unionmap/pipemap nesting, 0: not known yet */
 };
 
@@ -161,6 +165,125 @@ static const char *str(const struct verify *v, uint32_t off)
 static uint64_t body_start(const struct img_header *h)
 {
     return HEADER_SIZE + (uint64_t) h->section_count * sizeof(struct img_section);
+}
+
+/* --------------------------------------------------------------- sweeps */
+
+/*
+ * The full pass's three long sweeps - every block against its checksum,
+ * every entry's hash, every slot of a large exact table - are cut into
+ * chunks that a thread per processor takes in turn, so that a large
+ * image is checked in the time its share of a processor takes. What is
+ * refused is what the sweep done in one go would refuse, with its
+ * message: each chunk refuses its first bad item, a thread stops at its
+ * first refusal, and no chunk is skipped below the lowest refused one,
+ * so that chunk's refusal is the first of all. The chunks only read the
+ * image (each thread has its own verify context for its message, and
+ * its own scratch space, "mine").
+ */
+struct sweep;
+typedef enum image_status (*sweep_fn)(struct verify *v, const struct sweep *sw, void *mine,
+				      uint64_t from, uint64_t to);
+
+struct sweep {
+    sweep_fn fn;
+    const void *arg;		/* what fn sweeps */
+    uint64_t items, chunk;	/* items from 0, chunk of them at a time */
+    atomic_uint_fast64_t next;	/* the next chunk to take */
+    atomic_uint_fast64_t lowest_refused;	/* UINT64_MAX: none yet */
+};
+
+struct sweeper {
+    struct sweep *sw;
+    const struct verify *v;
+    void *mine;
+    pthread_t thread;
+    uint64_t refused;		/* the chunk it refused, UINT64_MAX: none */
+    enum image_status st;
+    char *err;
+};
+
+static void *sweeper_run(void *arg)
+{
+    struct sweeper *w = arg;
+    struct sweep *sw = w->sw;
+    struct verify v = *w->v;
+
+    v.err = &w->err;
+    for (;;) {
+	uint64_t c = atomic_fetch_add(&sw->next, 1), from = c * sw->chunk;
+	if (from >= sw->items || c > atomic_load(&sw->lowest_refused))
+	    break;
+	uint64_t to = sw->items - from < sw->chunk ? sw->items : from + sw->chunk;
+	if ((w->st = sw->fn(&v, sw, w->mine, from, to)) != IMAGE_OK) {
+	    uint_fast64_t low = atomic_load(&sw->lowest_refused);
+	    while (c < low && !atomic_compare_exchange_weak(&sw->lowest_refused, &low, c))
+		;
+	    w->refused = c;
+	    break;
+	}
+    }
+    return NULL;
+}
+
+/* processors - how many this process may run on (its affinity mask), at least 1 */
+static unsigned processors(void)
+{
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+	return 1;
+    int n = CPU_COUNT(&set);
+    return n > 1 ? (unsigned) n : 1;
+}
+
+/* Threads a sweep uses at most: past a few, memory is the limit. */
+#define SWEEP_THREADS_MAX	8
+
+/*
+ * sweep - fn over items [0, items) in chunks of chunk, on up to one
+ * thread per processor (here alone when there is one chunk). mine[i],
+ * if mine is not NULL, is thread i's scratch space, mine_size bytes each.
+ * Returns IMAGE_OK or the first refusal, with *v->err its message.
+ */
+static enum image_status sweep(struct verify *v, sweep_fn fn, const void *arg, uint64_t items,
+			       uint64_t chunk, void *mine, size_t mine_size)
+{
+    struct sweep sw = { fn, arg, items, chunk, 0, UINT64_MAX };
+    struct sweeper w[SWEEP_THREADS_MAX];
+    uint64_t chunks = (items + chunk - 1) / chunk;
+    unsigned n = processors(), started = 1;
+    enum image_status st = IMAGE_OK;
+
+    if (n > SWEEP_THREADS_MAX)
+	n = SWEEP_THREADS_MAX;
+    if (n > chunks)
+	n = chunks > 0 ? (unsigned) chunks : 1;
+    for (unsigned i = 0; i < n; i++) {
+	w[i] = (struct sweeper) {
+	    &sw, v, mine == NULL ? NULL : (char *) mine + i * mine_size, 0, UINT64_MAX,
+	    IMAGE_OK, NULL,
+	};
+	/* A thread that cannot be made leaves its chunks to the others. */
+	if (i > 0 && pthread_create(&w[i].thread, NULL, sweeper_run, &w[i]) == 0)
+	    started = i + 1;
+	else if (i > 0)
+	    break;
+    }
+    sweeper_run(&w[0]);
+    for (unsigned i = 1; i < started; i++)
+	pthread_join(w[i].thread, NULL);
+    /* The refusal of the lowest chunk refused; no other counts. */
+    uint64_t lowest = atomic_load(&sw.lowest_refused);
+    for (unsigned i = 0; i < started; i++) {
+	if (lowest != UINT64_MAX && w[i].refused == lowest) {
+	    st = w[i].st;
+	    *v->err = w[i].err;
+	} else {
+	    free(w[i].err);
+	}
+    }
+    return st;
 }
 
 /* ------------------------------------------------------------ checksums */
@@ -427,18 +550,29 @@ static enum image_status check_sections(struct verify *v)
     return IMAGE_OK;
 }
 
-/* check_blocks - the full pass: every block against its checksum */
-static enum image_status check_blocks(struct verify *v)
+/* blocks_from - blocks [from, to) against their checksums (a sweep's chunk) */
+static enum image_status blocks_from(struct verify *v, const struct sweep *sw, void *mine,
+				     uint64_t from, uint64_t to)
 {
-    const struct image *img = v->img;
     uint64_t body = body_start((const struct img_header *) v->base);
-    uint64_t sums_at = (uint64_t) ((const unsigned char *) img->sums - v->base);
+    uint64_t sums_at = (uint64_t) ((const unsigned char *) v->img->sums - v->base);
     enum image_status st;
 
-    for (uint64_t i = 0; i < img->nsums; i++)
+    (void) sw;
+    (void) mine;
+    for (uint64_t i = from; i < to; i++)
 	if ((st = check_block(v, body, sums_at, i)) != IMAGE_OK)
 	    return st;
     return IMAGE_OK;
+}
+
+/* Blocks a chunk of the sweep checks: 512 KiB, a few tens of microseconds. */
+#define BLOCKS_CHUNK	8
+
+/* check_blocks - the full pass: every block against its checksum */
+static enum image_status check_blocks(struct verify *v)
+{
+    return sweep(v, blocks_from, NULL, v->img->nsums, BLOCKS_CHUNK, NULL, 0);
 }
 
 /* check_padding - the full pass: the bytes between sections are zero */
@@ -699,15 +833,18 @@ static enum image_status check_refs(struct verify *v)
  * its stored hash the hash of its key, which a probe for that key
  * follows: a wrong one would hide the entry from lookups and not from
  * pfc dump. Keys are in the pool in entry order, so this reads it in
- * one sweep.
+ * one sweep. entries_from() checks entries [from, to) (a sweep's chunk).
  */
-static enum image_status check_entries(struct verify *v)
+static enum image_status entries_from(struct verify *v, const struct sweep *sw, void *mine,
+				      uint64_t from, uint64_t to)
 {
     const struct image *img = v->img;
     const struct img_entry *e = img->entries;
     uint32_t limit = img->strings_size;
 
-    for (uint32_t i = 0; i < img->nentries; i++) {
+    (void) sw;
+    (void) mine;
+    for (uint32_t i = (uint32_t) from; i < to; i++) {
 	if (e[i].key >= limit || e[i].value >= limit)
 	    CORRUPT("entry %u (line %u): %s string offset %u is outside the string pool"
 		    " (%u bytes)", i, (unsigned) e[i].line, e[i].key >= limit ? "key" : "value",
@@ -719,6 +856,14 @@ static enum image_status check_entries(struct verify *v)
 		    i, (unsigned) e[i].line, (unsigned) e[i].hash, key, (unsigned) hash);
     }
     return IMAGE_OK;
+}
+
+/* Entries a chunk of a sweep checks: a millisecond's worth at most. */
+#define ENTRIES_CHUNK	4096
+
+static enum image_status check_entries(struct verify *v)
+{
+    return sweep(v, entries_from, NULL, v->img->nentries, ENTRIES_CHUNK, NULL, 0);
 }
 
 /* A table, for messages: "table 3 (hash:/etc/postfix/virtual)". */
@@ -761,13 +906,9 @@ static enum image_status slots_not_one_to_one(struct verify *v, uint32_t t)
 }
 
 /*
- * check_slots - the hash index of an exact table: every slot empty or
- * naming an entry of the table, every entry in exactly one slot, some
- * slot empty, and each entry inside the probe chain of its hash (no
- * empty slot between its home slot and its own), which is what a lookup
- * needs to find it and to stop. check_entries() has checked each hash.
- *
- * Two linear passes, no random reads: the slots are swept starting just
+ * slots_linear - check_slots() in a time linear in the slots, whatever
+ * the table, and with the refusal's words (an error path, or a table of
+ * long probe chains: its cost is free). Two linear passes, no random reads: the slots are swept starting just
  * after an empty one, so "how many full slots end here" is a counter,
  * and each entry's slot and that count are noted; then the entries are
  * read in order, each one's home slot is compared, and each must have
@@ -776,7 +917,7 @@ static enum image_status slots_not_one_to_one(struct verify *v, uint32_t t)
  * cache and TLB miss per entry: three times slower on a 1,000,000-entry
  * table.
  */
-static enum image_status check_slots(struct verify *v, uint32_t t)
+static enum image_status slots_linear(struct verify *v, uint32_t t)
 {
     const struct image *img = v->img;
     const struct img_table *tb = &img->tables[t];
@@ -784,13 +925,15 @@ static enum image_status check_slots(struct verify *v, uint32_t t)
     const struct img_entry *entry = img->entries + tb->a;
     uint32_t count = tb->b;
     uint64_t nslots = (uint64_t) 1 << tb->d, mask = nslots - 1, empty, run = 0, filled = 0;
-    uint64_t *where = v->where;	/* entry -> slot << 32 | full slots ending there */
+    uint64_t *where;		/* entry -> slot << 32 | full slots ending there */
     uint32_t bad = 0;
 
     for (empty = 0; empty < nslots && slot[empty] != 0; empty++)
 	;
     if (empty == nslots)
 	CORRUPT(TFMT ": no empty slot, so a probe for a missing key never ends", TARG(t));
+    free(v->where);
+    where = v->where = xmalloc(((size_t) count + 1) * sizeof(*where));
     memset(where, 0xff, (size_t) count * sizeof(*where));
     for (uint64_t k = 1; k <= nslots; k++) {
 	uint64_t s = (empty + k) & mask;
@@ -830,6 +973,108 @@ static enum image_status check_slots(struct verify *v, uint32_t t)
     return IMAGE_OK;
 }
 
+/* What the fast check of an exact table's slots reads. */
+struct slots_probe {
+    const uint32_t *slot;
+    const struct img_entry *entry;
+    uint32_t count;		/* entries */
+    uint64_t mask;		/* slots - 1 */
+};
+
+/* Slots a chunk of slots_filled()'s sweep reads. */
+#define SLOTS_CHUNK	16384
+
+/*
+ * slots_filled - slots [from, to) each empty or naming an entry of the
+ * table (a sweep's chunk, refused without words); adds the full ones to
+ * *mine
+ */
+static enum image_status slots_filled(struct verify *v, const struct sweep *sw, void *mine,
+				      uint64_t from, uint64_t to)
+{
+    const struct slots_probe *p = sw->arg;
+    uint64_t filled = 0;
+
+    (void) v;
+    for (uint64_t s = from; s < to; s++) {
+	if (p->slot[s] > p->count)
+	    return IMAGE_ERR_CORRUPT;
+	filled += p->slot[s] != 0;
+    }
+    *(uint64_t *) mine += filled;
+    return IMAGE_OK;
+}
+
+/*
+ * Probe steps past its home slot an entry may take, on average over a
+ * chunk, before the fast check leaves the table to slots_linear(): a
+ * table at most half full takes one or two.
+ */
+#define PROBE_BUDGET	8
+/* How far ahead of the sweep an entry's home slot starts loading: a memory latency's worth. */
+#define PROBE_AHEAD	64
+
+/*
+ * slots_found - entries [from, to) each found by a lookup's probe: in its
+ * home slot or in a full one after it (a sweep's chunk, refused without
+ * words, or past the budget)
+ */
+static enum image_status slots_found(struct verify *v, const struct sweep *sw, void *mine,
+				     uint64_t from, uint64_t to)
+{
+    const struct slots_probe *p = sw->arg;
+    uint64_t budget = PROBE_BUDGET * (to - from);
+
+    (void) v;
+    (void) mine;
+    for (uint64_t e = from; e < to; e++) {
+	if (e + PROBE_AHEAD < to)
+	    __builtin_prefetch(&p->slot[p->entry[e + PROBE_AHEAD].hash & p->mask]);
+	uint64_t s = p->entry[e].hash & p->mask;
+	uint32_t val;
+	while ((val = p->slot[s]) != e + 1) {
+	    if (val == 0 || budget-- == 0)
+		return IMAGE_ERR_CORRUPT;
+	    s = (s + 1) & p->mask;
+	}
+    }
+    return IMAGE_OK;
+}
+
+/*
+ * check_slots - the hash index of an exact table: every slot empty or
+ * naming an entry of the table, every entry in exactly one slot, some
+ * slot empty, and each entry inside the probe chain of its hash (no
+ * empty slot between its home slot and its own), which is what a lookup
+ * needs to find it and to stop. check_entries() has checked each hash.
+ *
+ * The fast way, in two sweeps the threads share, no memory written: the
+ * slots are read in order, each empty or naming an entry, as many full
+ * as there are entries; then each entry is looked for as a lookup would,
+ * from its home slot to the next empty one. Each entry found in a slot
+ * of its own, and no slot left over: each is in exactly one, inside its
+ * chain. Anything else, or chains too long to walk in linear time, is
+ * left to slots_linear(), which says what is wrong.
+ */
+static enum image_status check_slots(struct verify *v, uint32_t t)
+{
+    const struct img_table *tb = &v->img->tables[t];
+    struct slots_probe p = {
+	v->img->slots + tb->c, v->img->entries + tb->a, tb->b, ((uint64_t) 1 << tb->d) - 1,
+    };
+    uint64_t filled[SWEEP_THREADS_MAX] = { 0 }, total = 0;
+
+    if (sweep(v, slots_filled, &p, p.mask + 1, SLOTS_CHUNK, filled, sizeof(filled[0]))
+	== IMAGE_OK) {
+	for (int i = 0; i < SWEEP_THREADS_MAX; i++)
+	    total += filled[i];
+	if (total == p.count && total <= p.mask
+	    && sweep(v, slots_found, &p, p.count, ENTRIES_CHUNK, NULL, 0) == IMAGE_OK)
+	    return IMAGE_OK;
+    }
+    return slots_linear(v, t);
+}
+
 /* composite_depth - how deep unionmap/pipemap t nests; a cycle never ends
  * and so is refused as too deep (memoized: a shared member counts once) */
 static int composite_depth(struct verify *v, uint32_t t, int level)
@@ -861,7 +1106,6 @@ static int composite_depth(struct verify *v, uint32_t t, int level)
 static enum image_status check_tables(struct verify *v)
 {
     const struct image *img = v->img;
-    uint32_t max_entries = 0;
     enum image_status st;
 
     for (uint32_t i = 0; i < img->ntables; i++) {
@@ -888,8 +1132,6 @@ static enum image_status check_tables(struct verify *v)
 	    if (((uint64_t) 1 << tb->d) < 2 * (uint64_t) tb->b)
 		CORRUPT(TFMT ": 2^%u slots for %u entries (at least twice as many)", TARG(i),
 			(unsigned) tb->d, (unsigned) tb->b);
-	    if (tb->b > max_entries)
-		max_entries = tb->b;
 	    break;
 	case IMG_TABLE_REGEXP:
 	case IMG_TABLE_PCRE:
@@ -940,7 +1182,6 @@ static enum image_status check_tables(struct verify *v)
 		    TARG(i), IMG_MAX_NESTING);
     if (v->lazy != NULL)
 	return IMAGE_OK;	/* the slots: probe by probe */
-    v->where = xmalloc(((size_t) max_entries + 1) * sizeof(uint64_t));
     for (uint32_t i = 0; i < img->ntables; i++)
 	if (img->tables[i].kind == IMG_TABLE_EXACT && (st = check_slots(v, i)) != IMAGE_OK)
 	    return st;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -93,21 +94,43 @@ struct start {
     struct smtp_listener *listeners;
     size_t nlisteners;
     int wake[2];
+    int ready[2];		/* the SMTP side's first start: it closes ready[1] once it serves */
     struct passwd owner;
 };
 
 enum kid { KID_SMTPD, KID_QMGR, KID_PICKUP, NKIDS };
 
-/* spawn - the SMTP side, the queue manager or pickup, in a child */
+/*
+ * spawn - the SMTP side, the queue manager or pickup, in a child. Until
+ * the child has set its own handlers, a signal the master sends it must
+ * not run the master's, whose flag the child never reads (a SIGTERM
+ * right after start-up was lost, and the master waited for that child
+ * for ever): blocked across fork(), then SIGTERM and SIGINT end the
+ * child and SIGHUP is ignored (it starts from the image just verified).
+ */
 static pid_t spawn(struct start *st, enum kid which)
 {
+    sigset_t block, old;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
     pid_t pid = fork();
 
-    if (pid != 0)
+    if (pid != 0) {
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return pid;
+    }
     struct sigaction sa = { 0 };
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGHUP, &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (which == KID_PICKUP) {
 	for (size_t i = 0; i < st->nlisteners; i++)
 	    close(st->listeners[i].fd);
@@ -119,10 +142,13 @@ static pid_t spawn(struct start *st, enum kid which)
     }
     if (which == KID_SMTPD) {
 	close(st->wake[0]);
+	if (st->ready[0] >= 0)
+	    close(st->ready[0]);
 	if (drop_privileges(&st->owner) < 0)
 	    _exit(1);
 	struct smtp_server_config cfg = {
 	    st->image_path, st->queue_dir, st->listeners, st->nlisteners, st->wake[1],
+	    st->ready[1],
 	};
 	_exit(smtp_server_run(&cfg, st->img));
     }
@@ -243,9 +269,27 @@ int main(int argc, char **argv)
     sigaction(SIGCHLD, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /*
+     * The SMTP side first, alone: the queue manager and pickup start once
+     * it serves (or has died), so that they do not take the processors
+     * from it on the way to its first 220. A restarted one has no wait.
+     */
     struct child kids[NKIDS] = { {"smtpd", 0}, {"qmgr", 0}, {"pickup", 0} };
+    if (pipe2(st.ready, O_CLOEXEC) < 0)
+	st.ready[0] = st.ready[1] = -1;
+    kids[KID_SMTPD].pid = spawn(&st, KID_SMTPD);
+    if (st.ready[0] >= 0) {
+	struct pollfd pf = { st.ready[0], POLLIN, 0 };
+	close(st.ready[1]);
+	/* A few seconds at most; a signal to stop ends the wait too. */
+	while (poll(&pf, 1, 5000) < 0 && errno == EINTR && !got_term)
+	    ;
+	close(st.ready[0]);
+	st.ready[0] = st.ready[1] = -1;
+    }
     for (int i = 0; i < NKIDS; i++)
-	kids[i].pid = spawn(&st, (enum kid) i);
+	if (i != KID_SMTPD)
+	    kids[i].pid = spawn(&st, (enum kid) i);
     pfcd_log("master", "daemon started -- image %s, content id %.16s, %zu listener%s",
 	     image_path, cid, st.nlisteners, st.nlisteners == 1 ? "" : "s");
 

@@ -755,6 +755,9 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
 	return 1;
     }
     sv.committer = &committer;
+    /* Serving from here on: pfcd starts the rest of its processes. */
+    if (cfg->ready_fd >= 0)
+	close(cfg->ready_fd);
 
     struct pollfd *pfd = NULL;
     size_t pcap = 0;

@@ -24,6 +24,7 @@ struct smtp_server_config {
     struct smtp_listener *listeners;
     size_t nlisteners;
     int wake_fd;		/* written to when a message is queued (-1: none) */
+    int ready_fd;		/* closed once it serves (-1: none) */
 };
 
 /*

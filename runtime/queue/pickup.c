@@ -333,6 +333,13 @@ int pickup_run(const struct pickup_config *cfg, struct image *img)
 	}
 	struct pollfd pf = { ino, POLLIN, 0 };
 	long wait = (long) (next_scan - time(NULL));
+	/*
+	 * A second at most, as the other processes poll: a SIGTERM between
+	 * the loop's test and poll() is then seen within a second, not after
+	 * the whole wakeup time.
+	 */
+	if (wait > 1)
+	    wait = 1;
 	if (poll(&pf, ino >= 0 ? 1 : 0, (int) (wait > 0 ? wait : 0) * 1000) > 0) {
 	    char buf[4096];
 	    while (read(ino, buf, sizeof(buf)) > 0)

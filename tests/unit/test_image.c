@@ -1829,6 +1829,208 @@ static void test_lazy(void **state)
     }
 }
 
+/* -------------------------------------------------------- the sweeps */
+
+/* sound_pattern - big_image()'s regexp made one that compiles: a good image */
+static void sound_pattern(struct writer *w)
+{
+    W_REC(w, IMG_S_RULE, struct img_rule, 0)->pattern = w_str(w, "^x$");
+}
+
+static void early_hash(struct writer *w)
+{
+    sound_pattern(w);
+    big_entry(w, "key00100")->hash ^= 1;
+}
+
+static void late_hash(struct writer *w)
+{
+    sound_pattern(w);
+    big_entry(w, "key29000")->hash ^= 1;
+}
+
+static void both_hashes(struct writer *w)
+{
+    early_hash(w);
+    big_entry(w, "key29000")->hash ^= 1;
+}
+
+static void big_slot_too_far(struct writer *w)
+{
+    sound_pattern(w);
+    slot_too_far(w);
+}
+
+/* big_off_chain - the last entry moved to an empty slot its probe never reaches */
+static void big_off_chain(struct writer *w)
+{
+    const struct img_table *t = W_REC(w, IMG_S_TABL, struct img_table, 0);
+    uint32_t n = 1u << t->d, *s = W_REC(w, IMG_S_SLOT, uint32_t, t->c);
+
+    sound_pattern(w);
+    for (uint32_t i = 0; i < n; i++) {
+	if (s[i] != BIG)
+	    continue;
+	for (uint32_t k = n / 2; k < n; k++) {
+	    uint32_t j = (i + k) % n;
+	    if (s[j] == 0 && s[(j + n - 1) % n] == 0) {
+		s[j] = s[i];
+		s[i] = 0;
+		return;
+	    }
+	}
+    }
+    fail_msg("no empty slot far from entry %u's", BIG - 1);
+}
+
+/* refusal - the message image_from_memory() refuses data with (the caller frees it) */
+static char *refusal(const unsigned char *data, size_t size)
+{
+    struct image *img = NULL;
+    char *err = NULL;
+
+    assert_int_not_equal(load(data, size, &img, &err), IMAGE_OK);
+    assert_non_null(err);
+    return err;
+}
+
+/* value_at - where the text value is in the image */
+static size_t value_at(const unsigned char *data, size_t size, const char *value)
+{
+    const char *at = memmem(data, size, value, strlen(value));
+
+    assert_non_null(at);
+    return (size_t) (at - (const char *) data);
+}
+
+/*
+ * The full pass over a large image shares its sweeps (blocks, entries,
+ * slots) between threads, in chunks; what it refuses, and in what
+ * words, is what one sweep in order refuses: the first damage.
+ */
+static void test_sweeps(void **state)
+{
+    size_t size;
+    unsigned char *data = big_image(&size, sound_pattern);
+    struct image *img = NULL;
+    struct image_lookup_buf buf;
+    const char *value = NULL;
+    char *err = NULL, *first, *late, *both;
+
+    (void) state;
+    assert_true(size > 32 * IMG_BLOCK_SIZE);
+    assert_int_equal(load(data, size, &img, &err), IMAGE_OK);
+    memset(&buf, 0, sizeof(buf));
+    assert_int_equal(image_lookup(img, 0, "key29999", &value, &buf), IMAGE_FOUND);
+    assert_string_equal(value, "value 29999, long enough to fill blocks");
+    image_lookup_done(&buf);
+    image_close(img);
+
+    /* Two damaged blocks, one near each end (no checksum made again): the first is named. */
+    size_t early = value_at(data, size, "value 00100,"), end = value_at(data, size, "value 29000,");
+    data[early] ^= 1;
+    first = refusal(data, size);
+    data[end] ^= 1;
+    both = refusal(data, size);
+    data[early] ^= 1;
+    late = refusal(data, size);
+    assert_non_null(strstr(first, "test.pfi: corrupt: checksum mismatch in bytes"));
+    assert_string_equal(both, first);
+    assert_string_not_equal(late, first);
+    free(first);
+    free(both);
+    free(late);
+    free(data);
+
+    /* Two entries whose hash is not their key's: the first is named. */
+    static const struct {
+	void (*change)(struct writer *w);
+	const char *want;
+    } damage[] = {
+	{ early_hash, "test.pfi: corrupt: entry 100 (line 101): hash 0x" },
+	{ both_hashes, "test.pfi: corrupt: entry 100 (line 101): hash 0x" },
+	{ late_hash, "test.pfi: corrupt: entry 29000 (line 29001): hash 0x" },
+	{ big_slot_too_far, "test.pfi: corrupt: table 0 (hash:/big): slot " },
+	{ big_slot_too_far, " names entry 30004 of 30000" },
+	{ big_off_chain, "test.pfi: corrupt: table 0 (hash:/big): entry 29999 (line 30000)"
+	  " in slot " },
+    };
+    for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+	data = big_image(&size, damage[i].change);
+	refused(data, size, IMAGE_ERR_CORRUPT, damage[i].want);
+	free(data);
+    }
+}
+
+#define CHAIN 1500		/* entries whose home slots are all among the first 8 */
+
+/*
+ * chain_image - one exact table of CHAIN keys in 4096 slots, all with
+ * their home slot among the first 8: a valid table whose probe chains
+ * are far longer than a table of random keys has (the fast check of
+ * the slots leaves it to the linear one); off_chain: the last entry
+ * moved out of its chain
+ */
+static unsigned char *chain_image(size_t *size, int off_chain)
+{
+    static char keys[CHAIN][16];
+    static const char *kv[2 * CHAIN];
+    struct writer w;
+    struct img_table t;
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; n < CHAIN; i++) {
+	snprintf(keys[n], sizeof(keys[n]), "c%u", (unsigned) i);
+	if ((img_hash(keys[n], strlen(keys[n])) & 4095) < 8) {
+	    kv[2 * n] = keys[n];
+	    kv[2 * n + 1] = "v";
+	    n++;
+	}
+    }
+    w_init(&w);
+    memset(&t, 0, sizeof(t));
+    t.spec = w_str(&w, "hash:/chain");
+    t.source = IMG_NONE;
+    w_exact(&w, &t, kv, CHAIN);
+    assert_int_equal(t.d, 12);
+    if (off_chain) {
+	uint32_t *s = W_REC(&w, IMG_S_SLOT, uint32_t, t.c);
+	for (uint32_t i = 0; i < 4096; i++)
+	    if (s[i] == CHAIN) {
+		s[3000] = s[i];
+		s[i] = 0;
+		break;
+	    }
+    }
+    w_add(&w, IMG_S_TABL, &t, sizeof(t));
+    unsigned char *data = w_finish(&w, -1, size);
+    w_free(&w);
+    return data;
+}
+
+static void test_long_chains(void **state)
+{
+    size_t size;
+    unsigned char *data = chain_image(&size, 0);
+    struct image *img = NULL;
+    struct image_lookup_buf buf;
+    const char *value = NULL;
+    char *err = NULL;
+
+    (void) state;
+    assert_int_equal(load(data, size, &img, &err), IMAGE_OK);
+    memset(&buf, 0, sizeof(buf));
+    assert_int_equal(image_lookup(img, 0, image_str(img, img->entries[CHAIN - 1].key), &value,
+				  &buf), IMAGE_FOUND);
+    image_lookup_done(&buf);
+    image_close(img);
+    free(data);
+    data = chain_image(&size, 1);
+    refused(data, size, IMAGE_ERR_CORRUPT, "test.pfi: corrupt: table 0 (hash:/chain): entry 1499"
+	    " (line 1500) in slot 3000 is outside the probe chain from its home slot ");
+    free(data);
+}
+
 /*
  * write_seed - with PFC_IMAGE_SEED=FILE, write the hand-made image there
  * for the image fuzzer's corpus (tests/fuzz/make-image-seeds.sh).
@@ -1876,6 +2078,8 @@ int main(void)
 	cmocka_unit_test(test_cidr_binary),
 	cmocka_unit_test(test_host_errors),
 	cmocka_unit_test(test_lazy),
+	cmocka_unit_test(test_sweeps),
+	cmocka_unit_test(test_long_chains),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL) != 0;
