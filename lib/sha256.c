@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -93,17 +94,18 @@ void sha256_digest(const void *data, size_t len, unsigned char digest[SHA256_DIG
     }
     /*
      * A large input (a mapped table source, cold in the CPU's caches) is
-     * hashed a chunk at a time with the next chunk's lines asked for
-     * ahead: the hash's loads otherwise wait on memory at every page.
+     * copied a chunk at a time into a buffer the hash then reads hot: the
+     * copy streams from memory, where the hash's own loads waited at
+     * every page.
      */
     EVP_MD_CTX *ctx = crypto.ctx_new();
     if (ctx == NULL || !crypto.init(ctx, crypto.sha256(), NULL))
 	failed();
     for (size_t off = 0; off < len; off += SHA256_CHUNK) {
 	size_t n = len - off < SHA256_CHUNK ? len - off : SHA256_CHUNK;
-	for (size_t ahead = off + SHA256_CHUNK; ahead < off + 2 * SHA256_CHUNK && ahead < len; ahead += 64)
-	    __builtin_prefetch(p + ahead);
-	if (!crypto.update(ctx, p + off, n))
+	char chunk[SHA256_CHUNK];
+	memcpy(chunk, p + off, n);
+	if (!crypto.update(ctx, chunk, n))
 	    failed();
     }
     if (!crypto.final(ctx, digest, NULL))
