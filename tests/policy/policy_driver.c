@@ -238,7 +238,7 @@ static int command(struct session *s, struct policy *p, const struct image *img,
 	printf("%s\n", out);
 	free(out);
     } else if (IS("recipient", 1)) {
-	struct rewrite_list list = { NULL, 0, 0 };
+	struct rewrite_list list = { NULL, 0, 0, NULL };
 	char *err = NULL;
 	if (rewrite_recipient(s, w[1], &list, &err) < 0)
 	    printf("fail\t%s\t", err);
