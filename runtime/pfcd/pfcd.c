@@ -25,6 +25,7 @@
 #include "pickup.h"
 #include "policy.h"
 #include "qmgr.h"
+#include "service_signal.h"
 #include "smtp_server.h"
 #include "sysroot.h"
 #include "xalloc.h"
@@ -101,10 +102,26 @@ enum kid { KID_SMTPD, KID_QMGR, KID_PICKUP, NKIDS };
 /* spawn - the SMTP side, the queue manager or pickup, in a child */
 static pid_t spawn(struct start *st, enum kid which)
 {
+    /*
+     * A stop or reload request that comes between fork() and the
+     * service's handlers would run the master's handler in the child and
+     * be lost there (a pfcd stopped just after start waited for ever on
+     * its pickup): held until the child has the service's handlers.
+     */
+    sigset_t held, was;
+    sigemptyset(&held);
+    sigaddset(&held, SIGTERM);
+    sigaddset(&held, SIGINT);
+    sigaddset(&held, SIGHUP);
+    sigprocmask(SIG_BLOCK, &held, &was);
     pid_t pid = fork();
 
-    if (pid != 0)
+    if (pid != 0) {
+	sigprocmask(SIG_SETMASK, &was, NULL);
 	return pid;
+    }
+    service_signal_init();
+    sigprocmask(SIG_SETMASK, &was, NULL);
     struct sigaction sa = { 0 };
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
