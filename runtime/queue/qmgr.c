@@ -84,8 +84,11 @@ int qmgr_create_dirs(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf 
  * serves up to max_use requests. A process delivers its batch (Maildir
  * writes of one user synced together: qmgr_local.h), records each
  * outcome in the queue file, and says so on its pipe, one byte per
- * recipient; a message whose every recipient has an outcome is finished
- * here (notices, removed or deferred).
+ * recipient. A message whose last waiting recipients are all in one
+ * batch is finished by that delivery process (notices, removed or
+ * deferred: finish()), byte 'f', so that the queue manager, which all
+ * deliveries wait on, neither opens nor reads it again; any other
+ * message is finished here once its every recipient has an outcome.
  *
  * The lock pfc queue honours (pfc-queue(5)) is the queue manager's: it
  * takes flock(LOCK_EX) when it reads a message and keeps that open file
@@ -118,9 +121,10 @@ struct dest {			/* a local(8) service and one recipient */
 
 struct worker {
     pid_t pid;
-    int fd;			/* its reports: one byte per recipient done */
+    int fd;			/* its reports: one byte per recipient done ('f': and its message finished) */
     struct dest *dest;
     struct job **jobs;
+    char *last;			/* per job: its message's last waiting recipient, the process finishes it */
     size_t njobs, reported;
 };
 
@@ -699,17 +703,36 @@ static void worker_main(struct qmgr *q, struct worker *w)
     if (k > 0)
 	qmgr_local_deliver(q->img, q->cfg->queue_dir, w->dest->service, open, rcpts, k, sts);
     k = 0;
+    char *done = xmalloc(n);
+    memset(done, 'd', n);
     for (size_t i = 0; i < n; i++) {
 	if (msgs[i].map == NULL)
 	    continue;
 	mark(&msgs[i], w->jobs[i]->rcpt, &sts[k], "local", &w->jobs[i]->msg->active, &start);
 	sb_free(&sts[k].expanded);
 	sb_free(&sts[k++].reason);
+    }
+    for (size_t i = 0; i < n; i++) {
+	if (msgs[i].map == NULL)
+	    continue;
+	if (w->last[i]) {
+	    /* Its other recipients' marks went through other handles of this batch: read anew. */
+	    struct queue_msg again;
+	    int alone = 1;
+	    for (size_t j = 0; j < n; j++)
+		alone &= j == i || w->jobs[j]->msg != w->jobs[i]->msg;
+	    if (alone) {
+		finish(q, &msgs[i]);
+		done[i] = 'f';
+	    } else if (open_active(q, w->jobs[i]->msg->id, &again) == 0) {
+		finish(q, &again);
+		queue_msg_close(&again);
+		done[i] = 'f';
+	    }
+	}
 	queue_msg_close(&msgs[i]);
     }
     /* One byte per recipient, in the batch's order: its outcome is in the queue file. */
-    char *done = xmalloc(n);
-    memset(done, 'd', n);
     for (size_t off = 0; off < n;) {
 	ssize_t r = write(w->fd, done + off, n - off);
 	if (r < 0 && errno == EINTR)
@@ -738,9 +761,18 @@ static void start_worker(struct qmgr *q, struct dest *d)
     for (struct job *j = d->head; j && (long) w.njobs < q->max_use; j = j->next)
 	w.njobs++;
     w.jobs = xcalloc(w.njobs, sizeof(*w.jobs));
+    w.last = xcalloc(w.njobs, 1);
     for (size_t i = 0; i < w.njobs; i++) {
 	w.jobs[i] = d->head;
 	d->head = d->head->next;
+    }
+    /* A message all of whose waiting recipients are here: its last one here finishes it. */
+    for (size_t i = w.njobs; i-- > 0;) {
+	size_t here = 0, later = 0;
+	for (size_t j = 0; j < w.njobs; j++)
+	    if (w.jobs[j]->msg == w.jobs[i]->msg)
+		here++, later += j > i;
+	w.last[i] = here == w.jobs[i]->msg->pending && later == 0;
     }
     if (d->head == NULL)
 	d->tail = NULL;
@@ -763,6 +795,7 @@ static void start_worker(struct qmgr *q, struct dest *d)
 		d->tail = w.jobs[i];
 	}
 	free(w.jobs);
+	free(w.last);
 	return;
     }
     w.pid = pid;
@@ -804,8 +837,12 @@ static void dest_free(void *value)
     free(d);
 }
 
-/* job_done - a recipient's outcome is recorded (or, reason not NULL, it could not be) */
-static void job_done(struct qmgr *q, struct worker *w, struct job *j, const char *reason)
+/*
+ * job_done - a recipient's outcome is recorded (or, reason not NULL, it
+ * could not be); finished: its delivery process finished the message too
+ */
+static void job_done(struct qmgr *q, struct worker *w, struct job *j, const char *reason,
+		     int finished)
 {
     struct inflight *f = j->msg;
 
@@ -825,8 +862,12 @@ static void job_done(struct qmgr *q, struct worker *w, struct job *j, const char
 	}
     }
     free(j);
-    if (--f->pending == 0)
-	inflight_done(q, f);
+    if (--f->pending == 0) {
+	if (finished)
+	    inflight_free(q, f);
+	else
+	    inflight_done(q, f);
+    }
 }
 
 /* worker_input - what a delivery process reported; at its end, the process is gone */
@@ -839,7 +880,7 @@ static void worker_input(struct qmgr *q, size_t wi)
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
 	return;
     for (ssize_t i = 0; i < n && w->reported < w->njobs; i++)
-	job_done(q, w, w->jobs[w->reported++], NULL);
+	job_done(q, w, w->jobs[w->reported++], NULL, buf[i] == 'f');
     if (n > 0)
 	return;
     int status = 0;
@@ -851,10 +892,11 @@ static void worker_input(struct qmgr *q, size_t wi)
 		 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	/* Postfix's words for an agent that died with the request. */
 	while (w->reported < w->njobs)
-	    job_done(q, w, w->jobs[w->reported++], "unknown mail transport error");
+	    job_done(q, w, w->jobs[w->reported++], "unknown mail transport error", 0);
     }
     close(w->fd);
     free(w->jobs);
+    free(w->last);
     struct dest *d = w->dest;
     d->busy--;
     q->workers[wi] = q->workers[--q->nworkers];

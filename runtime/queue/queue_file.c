@@ -281,6 +281,9 @@ int queue_writer_finish(struct queue_writer *w, int flags, char **path, struct s
 
 /* ------------------------------------------------------------ reader */
 
+/* Files up to this size are read into memory, larger ones mapped. */
+#define QUEUE_READ_MAX	(256 * 1024)
+
 /* owned - a string the message owns (an update made after it was read) */
 static const char *owned(struct queue_msg *m, const char *data, size_t len);
 
@@ -461,13 +464,35 @@ static int msg_open(struct queue_msg *m, const char *path, int flags, struct str
 	goto fail;
     }
     m->map_len = (size_t) st.st_size;
-    void *map = mmap(NULL, m->map_len, PROT_READ, MAP_SHARED, m->fd, 0);
-    if (map == MAP_FAILED) {
-	m->map = NULL;
-	sb_printf(err, "mmap %s: %s", path, strerror(errno));
-	goto fail;
+    if (m->map_len <= QUEUE_READ_MAX) {
+	/*
+	 * A small file is read: a mapping costs a page fault to fill and,
+	 * at munmap(), a TLB shootdown on every CPU the process ran on,
+	 * more than the copy, and the queue manager opens every message.
+	 */
+	char *copy = xmalloc(m->map_len);
+	size_t got = 0;
+	while (got < m->map_len) {
+	    ssize_t r = pread(m->fd, copy + got, m->map_len - got, (off_t) got);
+	    if (r < 0 && errno == EINTR)
+		continue;
+	    if (r <= 0)
+		break;
+	    got += (size_t) r;
+	}
+	m->map = copy;
+	m->map_copied = 1;
+	/* A file cut short meanwhile reads as what it now holds: truncated. */
+	m->map_len = got;
+    } else {
+	void *map = mmap(NULL, m->map_len, PROT_READ, MAP_SHARED, m->fd, 0);
+	if (map == MAP_FAILED) {
+	    m->map = NULL;
+	    sb_printf(err, "mmap %s: %s", path, strerror(errno));
+	    goto fail;
+	}
+	m->map = map;
     }
-    m->map = map;
 
     size_t pos = 0, len;
     int type, ended = 0, have_content = 0;
@@ -723,7 +748,9 @@ void queue_msg_close(struct queue_msg *m)
 {
     struct queue_msg_own *o = m->own;
 
-    if (m->map != NULL)
+    if (m->map != NULL && m->map_copied)
+	free((void *) m->map);
+    else if (m->map != NULL)
 	munmap((void *) m->map, m->map_len);
     if (m->fd >= 0)
 	close(m->fd);

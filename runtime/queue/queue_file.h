@@ -137,8 +137,9 @@ struct queue_msg {
     char id[32];
     char *path;			/* as opened */
     int fd;			/* open read-write, for queue_msg_mark() */
-    const char *map;
+    const char *map;		/* the file: read into memory, or mapped when large */
     size_t map_len;
+    int map_copied;		/* map is a malloc()ed copy, not a mapping */
     time_t arrival;		/* seconds */
     long arrival_usec;
     const char *sender;		/* "" for the null sender */
