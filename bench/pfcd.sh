@@ -292,9 +292,14 @@ median=$(printf '%s\n' "${boots[@]}" | sort -n | sed -n 3p)
 printf 'boot:     pfcd exec to first 220, %s-entry image (%s MB): median %.1f ms of 5 (%s)\n' \
     "$BOOT_ENTRIES" "$(($(stat -c %s "$tmp/pfcd-boot.pfi") / 1048576))" "$median" "${boots[*]}"
 if [ -z "${NO_POSTFIX:-}" ]; then
-    pf_dir=$tmp/cf-idle
+    # A configuration and port of its own: the idle run's listens elsewhere,
+    # and pfcd's last SMTP process may still hold the boot port.
+    pf_dir=$tmp/cf-bootref
+    port=$(freeport)
+    pfp_config "$pf_dir" "$port" "$(main_cf discard)"
     t0=$(now)
-    pfp_start "$pf_dir" "$port" || die "postfix did not start"
+    pfp_start "$pf_dir" "$port" ||
+        die "postfix did not start: $(tail -n 3 "$pf_dir/start.out" "$pf_dir/maillog" 2>/dev/null)"
     printf 'boot:     postfix start to ready: %.1f ms (once, for reference)\n' \
         "$(echo "($(now) - $t0) * 1000" | bc -l)"
     pfp_stop "$pf_dir"
