@@ -230,9 +230,11 @@ int model_read_master(struct model *m, const struct masterconf_hooks *hooks)
  * read_source - the whole regular file, NUL-terminated, or NULL with
  * errno. Sized from fstat and read straight into place; from
  * SOURCE_MAPPED bytes up (a table source may be tens of megabytes, and
- * the model keeps every source) mapped instead, *mapped set. Opened without waiting (a FIFO is refused,
- * not read), and refused when what was opened is outside --root (the
- * tree changed since the path was looked at).
+ * the model keeps every source) mapped instead, *mapped set: a file
+ * rewritten in place while mapped may then be seen part old, part new,
+ * as by any reader that does not copy. Opened without waiting (a FIFO
+ * is refused, not read), and refused when what was opened is outside
+ * --root (the tree changed since the path was looked at).
  */
 static char *read_source(const char *path, size_t *len, int *mapped)
 {
