@@ -907,10 +907,11 @@ static enum image_status slots_not_one_to_one(struct verify *v, uint32_t t)
 
 /*
  * slots_linear - check_slots() in a time linear in the slots, whatever
- * the table, and with the refusal's words (an error path, or a table of
- * long probe chains: its cost is free). Two linear passes, no random reads: the slots are swept starting just
- * after an empty one, so "how many full slots end here" is a counter,
- * and each entry's slot and that count are noted; then the entries are
+ * the table, and with the refusal's words: the way taken when the fast
+ * check refuses, or meets chains too long for it. Two linear passes,
+ * no random reads: the slots are swept starting just after an empty
+ * one, so "how many full slots end here" is a counter, and each entry's
+ * slot and that count are noted; then the entries are
  * read in order, each one's home slot is compared, and each must have
  * been noted (as many full slots as entries, each entry in one: no entry
  * is in two). Reading each entry's hash during the sweep instead costs a
