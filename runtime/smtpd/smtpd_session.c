@@ -156,7 +156,7 @@ struct smtpd_session {
     unsigned notify_mask;
     long hist_threshold;
     char **history;
-    size_t nhistory;
+    size_t nhistory, history_cap;
     const char *reason;		/* why the session was cut short ("lost connection") */
     /* Per command (commands[] order, then "unknown"): for the disconnect log line. */
     int cmd_ok[16], cmd_total[16];
@@ -245,7 +245,7 @@ static void chat_append(struct smtpd_session *ss, const char *direction, const c
 {
     if (ss->notify_mask == 0)
 	return;
-    ss->history = xrealloc(ss->history, (ss->nhistory + 1) * sizeof(*ss->history));
+    GROW(ss->history, ss->nhistory, ss->history_cap);
     struct strbuf line = STRBUF_INIT;
     sb_adds(&line, direction);
     sb_addn(&line, text, len);
@@ -300,7 +300,7 @@ static void chat_reset(struct smtpd_session *ss, size_t threshold)
 	free(ss->history[i]);
     free(ss->history);
     ss->history = NULL;
-    ss->nhistory = 0;
+    ss->nhistory = ss->history_cap = 0;
 }
 
 static void note(struct smtpd_session *ss, const char *fmt, ...)
