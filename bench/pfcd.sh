@@ -34,6 +34,7 @@
 #   BOOT_ENTRIES (1000000)
 #   NO_POSTFIX=1  pfcd alone
 #   BOOT_ONLY=1   part 3 alone (no smtp-source needed)
+#   MODES         the throughput runs, of "discard maildir" (the default)
 
 set -u
 export LC_ALL=C
@@ -120,22 +121,28 @@ EOCF
     [ "$1" = discard ] && echo "local_transport = discard:"
 }
 
-# pfcd_config MODE PORT: its image in $tmp/pfcd-MODE.pfi
+# pfcd_config MODE PORT: its image in $tmp/pfcd-MODE.pfi. Postfix's own
+# configuration, its queue and data directories moved to $tmp/pfcd-MODE;
+# no --root, so that both servers do the same work on the same paths
+# (the same home directories included).
 pfcd_config() {
-    local root=$tmp/pfcd-$1
-    mkdir -p "$root/etc/postfix"
+    local dir=$tmp/pfcd-$1
+    mkdir -p "$dir/etc"
     pfp_config "$tmp/cf-$1" "$2" "$(main_cf "$1")"
-    grep -v '^\(queue_directory\|data_directory\|maillog_file\)' "$tmp/cf-$1/etc/main.cf" >"$root/etc/postfix/main.cf"
-    echo "mail_owner = $owner" >>"$root/etc/postfix/main.cf"
-    cp "$tmp/cf-$1/etc/master.cf" "$root/etc/postfix/master.cf"
-    "$PFC" build --root "$root" -c /etc/postfix -o "$tmp/pfcd-$1.pfi" >"$tmp/build.out" 2>&1 ||
+    grep -v '^maillog_file' "$tmp/cf-$1/etc/main.cf" | sed "s|$tmp/cf-$1/|$dir/|" >"$dir/etc/main.cf"
+    echo "mail_owner = $owner" >>"$dir/etc/main.cf"
+    cp "$tmp/cf-$1/etc/master.cf" "$dir/etc/master.cf"
+    pfcd_build "$1"
+}
+pfcd_build() {
+    "$PFC" build -c "$tmp/pfcd-$1/etc" -o "$tmp/pfcd-$1.pfi" >"$tmp/build.out" 2>&1 ||
         die "pfc build: $(cat "$tmp/build.out")"
 }
 
 # start_pfcd MODE PORT: started, ready
 start_pfcd() {
     local i
-    "$PFCD" -f --root "$tmp/pfcd-$1" --log="$tmp/pfcd-$1.log" "$tmp/pfcd-$1.pfi" 2>"$tmp/pfcd.err" &
+    "$PFCD" -f --log="$tmp/pfcd-$1.log" "$tmp/pfcd-$1.pfi" 2>"$tmp/pfcd.err" &
     pfcd_pid=$!
     for i in $(seq 300); do
         (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
@@ -192,7 +199,7 @@ modes=discard
 if [ -n "${BOOT_ONLY:-}" ]; then
     modes=
 elif [ -n "$local_built" ]; then
-    modes="discard maildir"
+    modes=${MODES:-discard maildir}
     useradd --create-home --shell /usr/sbin/nologin "$luser" || die "useradd $luser"
 else
     echo "# runtime/local is not in this tree: no Maildir run (discard: only)"
@@ -203,10 +210,8 @@ for mode in $modes; do
     home=
     if [ "$mode" = maildir ]; then
         rcpt=$luser@bench.example.com
-        # The user's home under pfcd's --root, as the passwd entry names it.
         home=$(getent passwd "$luser" | cut -d: -f6)
-        install -d -o "$luser" -g "$(id -g "$luser")" -m 755 "$tmp/pfcd-$mode$home"
-        where_pfcd=$tmp/pfcd-$mode$home/Maildir/new
+        where_pfcd=$home/Maildir/new
     fi
     port=$(freeport)
     pfcd_config "$mode" "$port"
@@ -214,6 +219,7 @@ for mode in $modes; do
     t_pfcd=$(flow "$port" "$where_pfcd" "$rcpt" "$pfcd_pid") || exit 2
     stop_pfcd
     ! grep -q 'status=bounced' "$tmp/pfcd-$mode.log" || die "pfcd bounced: $(grep -m1 'status=bounced' "$tmp/pfcd-$mode.log")"
+    [ "$mode" = maildir ] && rm -rf "$home/Maildir"
     t_pf=
     if [ -z "${NO_POSTFIX:-}" ]; then
         pf_dir=$tmp/cf-$mode
@@ -225,7 +231,7 @@ for mode in $modes; do
         ! grep -q 'status=bounced' "$pf_dir/maillog" || die "Postfix bounced: $(grep -m1 'status=bounced' "$pf_dir/maillog")"
         pf_dir=
     fi
-    [ "$mode" = maildir ] && rm -rf "$home/Maildir" "$tmp/pfcd-$mode$home/Maildir"
+    [ "$mode" = maildir ] && rm -rf "$home/Maildir"
     report "$mode" "$t_pfcd" "$t_pf"
 done
 
@@ -260,18 +266,17 @@ fi
 # image whose virtual_alias_maps has BOOT_ENTRIES entries.
 port=$(freeport)
 pfcd_config boot "$port"
-virtual_map "$BOOT_ENTRIES" >"$tmp/pfcd-boot/etc/postfix/virtual"
-echo "virtual_alias_maps = hash:/etc/postfix/virtual" >>"$tmp/pfcd-boot/etc/postfix/main.cf"
-"$PFC" build --root "$tmp/pfcd-boot" -c /etc/postfix -o "$tmp/pfcd-boot.pfi" >"$tmp/build.out" 2>&1 ||
-    die "pfc build: $(cat "$tmp/build.out")"
-rm -f "$tmp/pfcd-boot/etc/postfix/virtual"
+virtual_map "$BOOT_ENTRIES" >"$tmp/pfcd-boot/etc/virtual"
+echo "virtual_alias_maps = hash:$tmp/pfcd-boot/etc/virtual" >>"$tmp/pfcd-boot/etc/main.cf"
+pfcd_build boot
+rm -f "$tmp/pfcd-boot/etc/virtual"
 boots=()
 for r in 1 2 3 4 5; do
-    ms=$("$PYTHON" - "$PFCD" "$tmp/pfcd-boot" "$tmp/pfcd-boot.log" "$tmp/pfcd-boot.pfi" "$port" <<'PYEOF'
+    ms=$("$PYTHON" - "$PFCD" "$tmp/pfcd-boot.log" "$tmp/pfcd-boot.pfi" "$port" <<'PYEOF'
 import socket, subprocess, sys, time
-pfcd, root, log, image, port = sys.argv[1:6]
+pfcd, log, image, port = sys.argv[1:5]
 t0 = time.perf_counter()
-p = subprocess.Popen([pfcd, '-f', '--root', root, '--log=' + log, image])
+p = subprocess.Popen([pfcd, '-f', '--log=' + log, image])
 ms = None
 while ms is None and time.perf_counter() - t0 < 10 and p.poll() is None:
     try:
