@@ -100,8 +100,9 @@ static int group_byname(const char *key, struct strbuf *answer, const char **why
 /* ------------------------------------------------------------ snapshot */
 
 /*
- * next_word - the word of line at *at (glibc's nsswitch.conf words: up to
- * white space or one of stops), *at moved past it; its length, 0 at the end
+ * next_word - the next word at *at (glibc's nsswitch.conf words: up to
+ * white space or one of stops): *at set to its start, its length returned
+ * (0 at the end)
  */
 static size_t next_word(const char **at, const char *stops)
 {
@@ -313,6 +314,7 @@ static int passwd_memo(struct unix_memo *memo, const char *key, struct strbuf *a
 		       const char **why)
 {
     if (memo->mode == MEMO_SNAPSHOT_WANTED) {
+	/* The host's files, never under --root: they are what getpwnam() reads. */
 	const char *ignored;
 	memo->mode = MEMO_PER_KEY;
 	(void) unix_memo_snapshot(memo, "/etc/nsswitch.conf", "/run/systemd/userdb",
