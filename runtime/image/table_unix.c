@@ -15,7 +15,7 @@
 enum memo_mode {
     MEMO_PER_KEY,		/* each name asked of the host once */
     MEMO_SNAPSHOT_WANTED,	/* a snapshot is taken at the first lookup */
-    MEMO_SNAPSHOT,		/* the map holds every name the host answers */
+    MEMO_SNAPSHOT,		/* the map holds every name the host answers but asked_per_key()s */
 };
 
 struct unix_memo {
