@@ -112,10 +112,11 @@ static void test_sources_not_listed(void **state)
     /* a memo refused its snapshot asks name by name, and says why */
     struct unix_memo *memo = unix_memo_new();
     const char *const none[] = { NULL };
+    char conf[PATH_MAX + 64];
     sources_of("passwd: ldap\n", &why);
+    snprintf(conf, sizeof(conf), "%s", conf_path("nsswitch.conf"));
     why = NULL;
-    assert_int_equal(unix_memo_snapshot(memo, conf_path("nsswitch.conf"), conf_path("userdb"),
-				       none, &why), 0);
+    assert_int_equal(unix_memo_snapshot(memo, conf, conf_path("userdb"), none, &why), 0);
     assert_string_equal(why, "a passwd source other than files and systemd");
     unix_memo_free(memo);
 }
@@ -173,69 +174,118 @@ static int answer(struct unix_memo *memo, const char *key, struct strbuf *out)
     return unix_table_lookup(memo, "passwd.byname", key, out, &why);
 }
 
-/* same_answer - the snapshot answers key as getpwnam() does */
-static void same_answer(struct unix_memo *memo, const char *key)
+/*
+ * same_answer - whether the snapshot answers key as getpwnam() does; the
+ * first difference is kept in *diff
+ */
+static int same_answer(struct unix_memo *memo, const char *key, struct strbuf *diff)
 {
     struct strbuf snap = STRBUF_INIT, host = STRBUF_INIT;
     int from_snap = answer(memo, key, &snap);
     int from_host = answer(NULL, key, &host);
+    int same = from_snap == from_host
+	&& (from_host != 1 || strcmp(sb_str(&snap), sb_str(&host)) == 0);
 
-    if (from_snap != from_host || (from_host == 1 && strcmp(sb_str(&snap), sb_str(&host)) != 0))
-	fail_msg("\"%s\": snapshot %d \"%s\", getpwnam() %d \"%s\"", key, from_snap,
-		 from_snap == 1 ? sb_str(&snap) : "", from_host,
-		 from_host == 1 ? sb_str(&host) : "");
+    if (!same && diff->len == 0)
+	sb_printf(diff, "\"%s\": snapshot %d \"%s\", getpwnam() %d \"%s\"", key, from_snap,
+		  from_snap == 1 ? sb_str(&snap) : "", from_host,
+		  from_host == 1 ? sb_str(&host) : "");
     sb_free(&snap);
     sb_free(&host);
+    return same;
 }
 
-static void test_snapshot_answers_as_getpwnam(void **state)
+/* listed - the names getpwent() lists now, in *names (n of them), and their lines in *lines */
+static size_t listed(char ***names, struct strbuf *lines)
 {
-    struct unix_memo *memo = unix_memo_new();
-    const char *why = NULL;
-
-    (void) state;
-    /* Without a snapshot (skip() fails under TAP), the memo asks name by name. */
-    if (!unix_memo_snapshot(memo, "/etc/nsswitch.conf", "/run/systemd/userdb",
-			    unix_userdb_dropin_dirs, &why))
-	print_message("no snapshot on this host: %s\n", why);
-    /* every listed name, and names near it, asked of both */
-    char **names = NULL;
     size_t n = 0, cap = 0;
     struct passwd *pw;
+
+    *names = NULL;
+    sb_reset(lines);
     setpwent();
     while ((pw = getpwent()) != NULL) {
 	if (n == cap) {
 	    cap = cap ? 2 * cap : 64;
-	    names = xrealloc(names, cap * sizeof(*names));
+	    *names = xrealloc(*names, cap * sizeof(**names));
 	}
-	names[n++] = xstrdup(pw->pw_name);
+	(*names)[n++] = xstrdup(pw->pw_name);
+	sb_printf(lines, "%s:%s:%ld:%ld:%s:%s:%s\n", pw->pw_name, pw->pw_passwd,
+		  (long) pw->pw_uid, (long) pw->pw_gid, pw->pw_gecos, pw->pw_dir, pw->pw_shell);
     }
     endpwent();
-    struct strbuf key = STRBUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-	same_answer(memo, names[i]);
-	const char *const near[] = { "%s@example.com", "%s@", "+%s", "-%s", "%sx", "%s " };
-	for (size_t j = 0; j < sizeof(near) / sizeof(near[0]); j++) {
-	    sb_reset(&key);
-	    sb_printf(&key, near[j], names[i]);
-	    same_answer(memo, sb_str(&key));
-	}
-	sb_reset(&key);
-	for (const char *c = names[i]; *c; c++)
-	    sb_addch(&key, (char) toupper((unsigned char) *c));
-	same_answer(memo, sb_str(&key));
-	free(names[i]);
-    }
-    free(names);
-    sb_free(&key);
-    const char *const others[] = {
+    return n;
+}
+
+/*
+ * compare_all - take a snapshot and ask it and getpwnam() every listed
+ * name, names near each, and others; the first difference in *diff
+ */
+static void compare_all(char **names, size_t n, struct strbuf *diff)
+{
+    static const char *const others[] = {
 	"root", "nobody", "root@example.com", "nobody@localhost", "", "+", "-", "@",
 	"@example.com", "user1", "user1@example.com", "no-such-user-at-all",
 	"postmaster", "mailer-daemon", "ROOT", "0", "65534",
     };
+    static const char *const near[] = { "%s@example.com", "%s@", "+%s", "-%s", "%sx", "%s " };
+    struct unix_memo *memo = unix_memo_new();
+    struct strbuf key = STRBUF_INIT;
+    const char *why = NULL;
+
+    /* Without a snapshot (skip() fails under TAP), the memo asks name by name. */
+    if (!unix_memo_snapshot(memo, "/etc/nsswitch.conf", "/run/systemd/userdb",
+			    unix_userdb_dropin_dirs, &why))
+	print_message("no snapshot on this host: %s\n", why);
+    for (size_t i = 0; i < n; i++) {
+	same_answer(memo, names[i], diff);
+	for (size_t j = 0; j < sizeof(near) / sizeof(near[0]); j++) {
+	    sb_reset(&key);
+	    sb_printf(&key, near[j], names[i]);
+	    same_answer(memo, sb_str(&key), diff);
+	}
+	sb_reset(&key);
+	for (const char *c = names[i]; *c; c++)
+	    sb_addch(&key, (char) toupper((unsigned char) *c));
+	same_answer(memo, sb_str(&key), diff);
+    }
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
-	same_answer(memo, others[i]);
+	same_answer(memo, others[i], diff);
+    sb_free(&key);
     unix_memo_free(memo);
+}
+
+static void test_snapshot_answers_as_getpwnam(void **state)
+{
+    struct strbuf before = STRBUF_INIT, after = STRBUF_INIT, diff = STRBUF_INIT;
+    char **names, **names_after;
+    int settled = 0;
+
+    (void) state;
+    /*
+     * Another program may add or remove an account meanwhile (tests that
+     * create users): a comparison counts when the listing did not change.
+     */
+    for (int attempt = 0; attempt < 5 && !settled; attempt++) {
+	size_t n = listed(&names, &before);
+	sb_reset(&diff);
+	compare_all(names, n, &diff);
+	size_t n_after = listed(&names_after, &after);
+	settled = strcmp(sb_str(&before), sb_str(&after)) == 0;
+	for (size_t i = 0; i < n; i++)
+	    free(names[i]);
+	for (size_t i = 0; i < n_after; i++)
+	    free(names_after[i]);
+	free(names);
+	free(names_after);
+    }
+    if (!settled)
+	fail_msg("the account database kept changing");
+    if (diff.len > 0)
+	fail_msg("%s", sb_str(&diff));
+    sb_free(&before);
+    sb_free(&after);
+    sb_free(&diff);
 }
 
 static int setup(void **state)
