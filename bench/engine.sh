@@ -34,12 +34,14 @@
 # recipient is in a local domain are timed apart too: each asks the
 # passwd table for user@domain, user and @domain (from
 # local_recipient_maps = proxy:unix:passwd.byname ..., as Postfix's
-# proxymap asks getpwnam() for each, every time), and the batch mode asks
-# the host once per name and run (pfc(1)), so a name not seen before
-# costs a getpwnam(): the host's name service's cost, not the engine's;
-# the script measures one such lookup and prints it.  Three in five local
-# envelopes name a user of their own (user<N>), as a dictionary attack
-# would: two new names each.
+# proxymap asks getpwnam() for each, every time).  The batch mode reads
+# the account database once per run (pfc(1)): listed at once when
+# nsswitch.conf's passwd sources list every name they answer (files,
+# systemd), else each name asked of the host once, so that a name not
+# seen before costs a getpwnam(): the host's name service's cost, not the
+# engine's; the script measures one such lookup and prints it.  Three in
+# five local envelopes name a user of their own (user<N>), as a
+# dictionary attack would: two new names each.
 #
 # Postfix: a private instance (its own configuration, queue and data
 # directories under a mktemp directory; smtpd on 127.0.0.1 with
@@ -300,7 +302,7 @@ time_pfc() {
 }
 time_pfc all "$tmp/envelopes" "$RUNS"
 time_pfc other "$tmp/envelopes.other" "$RUNS"
-# The local ones cost the name service's time, the same in every run: one run.
+# The local ones may cost the name service's time, the same in every run: one run.
 time_pfc local "$tmp/envelopes.local" 1
 
 # One passwd lookup of an unknown name on this machine, as a local
@@ -339,7 +341,8 @@ row other "  recipient not local"
 row local "  recipient local (passwd lookups)"
 [ -n "$pw_us" ] && echo "  one passwd lookup of an unknown name here: $pw_us us CPU" \
     "(nsswitch: $(awk '$1 == "passwd:" { $1 = ""; print substr($0, 2) }' /etc/nsswitch.conf 2>/dev/null));" \
-    "a local recipient makes 2 with a name new to the run (@domain: once a run), Postfix's proxymap 3 each time"
+    "pfc lists the database once a run if these sources allow it (pfc(1)), else a local recipient makes 2" \
+    "with a name new to the run (@domain: once a run); Postfix's proxymap 3 each time"
 if [ -n "$pf_secs" ]; then
     echo "Postfix $(postconf -d -h mail_version) smtpd on 127.0.0.1 ($SESSIONS sessions of one RCPT, one at a time, median of $POSTFIX_RUNS runs):"
     printf "  wall        %8.3f s  %9s sessions/s  (%.2f ms each)\n" "$pf_secs" \

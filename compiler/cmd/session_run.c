@@ -22,9 +22,10 @@ struct session_run {
     struct dns_resolver *dns;	/* NULL: none, the DNS is down */
     struct engine *engine;
     /*
-     * The account database as this run reads it: each passwd name is
-     * asked of the host once per run, found or not, and every session
-     * of the run (each envelope, each test case) is answered from here.
+     * The account database as this run reads it, and every session of
+     * the run (each envelope, each test case) is answered from here: a
+     * snapshot listed once when nsswitch.conf's passwd sources list all
+     * they answer (table_unix.h), else each name asked once per run.
      */
     struct unix_memo *accounts;
     struct session s;
@@ -383,6 +384,7 @@ struct session_run *session_run_open(const char *image, const char *service,
     r->trace.probe = on_probe;
     r->trace.note = on_note;
     r->accounts = unix_memo_new();
+    unix_memo_want_snapshot(r->accounts);
     return r;
   fail:
     if (r->dns)
