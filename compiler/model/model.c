@@ -309,7 +309,6 @@ const struct model_source *model_source(const struct model *m, const char *path)
     src = xmalloc(sizeof(*src));
     src->text = text;
     src->len = len;
-    src->mapped = fd >= 0;
     src->fd = fd;
     strmap_put(&m->memo->sources, path, src);
     return src;
@@ -342,7 +341,7 @@ static void free_source(void *ptr)
 {
     struct model_source *src = ptr;
 
-    if (src->mapped) {
+    if (src->fd >= 0) {
 	mapfile_release(src->text, src->len);
 	close(src->fd);
     } else

@@ -57,8 +57,7 @@ struct model_service {
 struct model_source {
     char *text;
     size_t len;
-    int mapped;			/* text is mapfile_text()'s, else malloc'd */
-    int fd;			/* a mapped source's file, open; else -1 */
+    int fd;			/* text is mapfile_text()'s of this open file; -1: malloc'd */
 };
 
 /*
