@@ -80,6 +80,30 @@ static void failed(void)
     diag_fatal("SHA-256 (OpenSSL libcrypto): %s", reason);
 }
 
+/* struct sha256 is OpenSSL's digest context: the type is only ever a pointer to it. */
+struct sha256 *sha256_begin(void)
+{
+    load();
+    EVP_MD_CTX *ctx = crypto.ctx_new();
+
+    if (ctx == NULL || !crypto.init(ctx, crypto.sha256(), NULL))
+	failed();
+    return (struct sha256 *) ctx;
+}
+
+void sha256_add(struct sha256 *h, const void *data, size_t len)
+{
+    if (!crypto.update((EVP_MD_CTX *) h, data, len))
+	failed();
+}
+
+void sha256_end(struct sha256 *h, unsigned char digest[SHA256_DIGEST_SIZE])
+{
+    if (!crypto.final((EVP_MD_CTX *) h, digest, NULL))
+	failed();
+    crypto.ctx_free((EVP_MD_CTX *) h);
+}
+
 #define SHA256_CHUNK 16384
 
 void sha256_digest(const void *data, size_t len, unsigned char digest[SHA256_DIGEST_SIZE])
@@ -98,22 +122,17 @@ void sha256_digest(const void *data, size_t len, unsigned char digest[SHA256_DIG
      * copy streams from memory, where the hash's own loads waited at
      * every page.
      */
-    EVP_MD_CTX *ctx = crypto.ctx_new();
-    if (ctx == NULL || !crypto.init(ctx, crypto.sha256(), NULL))
-	failed();
+    struct sha256 *h = sha256_begin();
     for (size_t off = 0; off < len; off += SHA256_CHUNK) {
 	size_t n = len - off < SHA256_CHUNK ? len - off : SHA256_CHUNK;
 	char chunk[SHA256_CHUNK];
 	memcpy(chunk, p + off, n);
-	if (!crypto.update(ctx, chunk, n))
-	    failed();
+	sha256_add(h, chunk, n);
     }
-    if (!crypto.final(ctx, digest, NULL))
-	failed();
-    crypto.ctx_free(ctx);
+    sha256_end(h, digest);
 }
 
-static void to_hex(const unsigned char digest[SHA256_DIGEST_SIZE], char hex[SHA256_HEX_SIZE])
+void sha256_to_hex(const unsigned char digest[SHA256_DIGEST_SIZE], char hex[SHA256_HEX_SIZE])
 {
     static const char digits[] = "0123456789abcdef";
 
@@ -129,36 +148,30 @@ void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_SIZE])
     unsigned char digest[SHA256_DIGEST_SIZE];
 
     sha256_digest(data, len, digest);
-    to_hex(digest, hex);
+    sha256_to_hex(digest, hex);
 }
 
 int sha256_stream(FILE *fp, char hex[SHA256_HEX_SIZE], long long *size)
 {
-    load();
-    EVP_MD_CTX *ctx = crypto.ctx_new();
+    struct sha256 *h = sha256_begin();
     unsigned char digest[SHA256_DIGEST_SIZE];
     char buf[65536];
     long long total = 0;
     size_t n;
 
-    if (ctx == NULL || !crypto.init(ctx, crypto.sha256(), NULL))
-	failed();
     while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
-	if (!crypto.update(ctx, buf, n))
-	    failed();
+	sha256_add(h, buf, n);
 	total += (long long) n;
     }
     if (ferror(fp)) {
 	int saved = errno;
 
-	crypto.ctx_free(ctx);
+	crypto.ctx_free((EVP_MD_CTX *) h);
 	errno = saved;
 	return -1;
     }
-    if (!crypto.final(ctx, digest, NULL))
-	failed();
-    crypto.ctx_free(ctx);
-    to_hex(digest, hex);
+    sha256_end(h, digest);
+    sha256_to_hex(digest, hex);
     *size = total;
     return 0;
 }

@@ -21,6 +21,18 @@ void sha256_digest(const void *data, size_t len, unsigned char digest[SHA256_DIG
 void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_SIZE]);
 
 /*
+ * A digest of bytes that come in pieces: sha256_begin(), sha256_add() for
+ * each piece in order, sha256_end() (which frees h).
+ */
+struct sha256;
+struct sha256 *sha256_begin(void);
+void sha256_add(struct sha256 *h, const void *data, size_t len);
+void sha256_end(struct sha256 *h, unsigned char digest[SHA256_DIGEST_SIZE]);
+
+/* sha256_to_hex - digest in lowercase hex */
+void sha256_to_hex(const unsigned char digest[SHA256_DIGEST_SIZE], char hex[SHA256_HEX_SIZE]);
+
+/*
  * sha256_stream - the hex digest and byte count of what is left to read
  * of fp. Returns 0, or -1 on a read error (errno set).
  */

@@ -981,20 +981,26 @@ static void template_line(struct check *cx, const char *path, int lineno, const 
 static void template_text(struct check *cx, const char *path, const char *text, size_t len,
 			  int pattern)
 {
-    const char *end = text + len;
-    int lineno = 0;
+    const char *end = text + len, *line = text, *brace;
+    int lineno = 1;		/* the number of the line that starts at line */
 
-    for (const char *line = text; line < end;) {
-	const char *eol = memchr(line, '\n', (size_t) (end - line));
-	size_t n = eol ? (size_t) (eol - line) : (size_t) (end - line);
-	lineno++;
-	/* Most lines have no brace at all: one memchr decides. */
-	if (memchr(line, '{', n) != NULL) {
-	    char *copy = xstrndup(line, n);
-	    template_line(cx, path, lineno, copy, pattern);
-	    free(copy);
+    /*
+     * Most tables have no brace at all: one memchr over the whole text
+     * decides, and lines are counted only up to a brace found (a table
+     * of 100,000 lines cost 200,000 short memchr calls line by line).
+     */
+    while (line < end && (brace = memchr(line, '{', (size_t) (end - line))) != NULL) {
+	for (const char *nl; (nl = memchr(line, '\n', (size_t) (brace - line))) != NULL;) {
+	    line = nl + 1;
+	    lineno++;
 	}
+	const char *eol = memchr(brace, '\n', (size_t) (end - brace));
+	size_t n = eol ? (size_t) (eol - line) : (size_t) (end - line);
+	char *copy = xstrndup(line, n);
+	template_line(cx, path, lineno, copy, pattern);
+	free(copy);
 	line += n + 1;
+	lineno++;
     }
 }
 

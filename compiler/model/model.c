@@ -230,13 +230,14 @@ int model_read_master(struct model *m, const struct masterconf_hooks *hooks)
  * read_source - the whole regular file, NUL-terminated, or NULL with
  * errno. Sized from fstat and read straight into place; from
  * SOURCE_MAPPED bytes up (a table source may be tens of megabytes, and
- * the model keeps every source) mapped instead, *mapped set: a file
+ * the model keeps every source) mapped instead, its file kept open in
+ * *mapped_fd (else -1) for model_source_chunks(): a file
  * rewritten in place while mapped may then be seen part old, part new,
  * as by any reader that does not copy. Opened without waiting (a FIFO
  * is refused, not read), and refused when what was opened is outside
  * --root (the tree changed since the path was looked at).
  */
-static char *read_source(const char *path, size_t *len, int *mapped)
+static char *read_source(const char *path, size_t *len, int *mapped_fd)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
@@ -259,9 +260,8 @@ static char *read_source(const char *path, size_t *len, int *mapped)
     }
     cap = (size_t) st.st_size;
     if (cap >= SOURCE_MAPPED && (text = mapfile_text(fd, cap, path)) != NULL) {
-	close(fd);
 	*len = cap;
-	*mapped = 1;
+	*mapped_fd = fd;
 	return text;
     }
     text = xmalloc(cap + 1);
@@ -299,28 +299,52 @@ const struct model_source *model_source(const struct model *m, const char *path)
 {
     struct model_source *src = strmap_get(&m->memo->sources, path);
     size_t len = 0;
-    int mapped = 0;
+    int fd = -1;
     char *text;
 
     if (src != NULL)
 	return src;
-    if ((text = read_source(path, &len, &mapped)) == NULL)
+    if ((text = read_source(path, &len, &fd)) == NULL)
 	return NULL;
     src = xmalloc(sizeof(*src));
     src->text = text;
     src->len = len;
-    src->mapped = mapped;
+    src->fd = fd;
     strmap_put(&m->memo->sources, path, src);
     return src;
+}
+
+void model_source_chunks(const struct model_source *src,
+			 void (*fn)(void *ctx, const char *bytes, size_t len), void *ctx)
+{
+    size_t off = 0;
+
+    if (src->fd >= 0) {
+	char buf[65536];
+
+	while (off < src->len) {
+	    size_t want = src->len - off < sizeof(buf) ? src->len - off : sizeof(buf);
+	    ssize_t n = pread(src->fd, buf, want, (off_t) off);
+	    if (n < 0 && errno == EINTR)
+		continue;
+	    if (n <= 0)
+		break;
+	    fn(ctx, buf, (size_t) n);
+	    off += (size_t) n;
+	}
+    }
+    if (off < src->len)
+	fn(ctx, src->text + off, src->len - off);
 }
 
 static void free_source(void *ptr)
 {
     struct model_source *src = ptr;
 
-    if (src->mapped)
+    if (src->fd >= 0) {
 	mapfile_release(src->text, src->len);
-    else
+	close(src->fd);
+    } else
 	free(src->text);
     free(src);
 }

@@ -7,6 +7,10 @@
 #     finding starts with (virtual:2:1: warning: ./virtual, line 2: ...);
 #   - a 1 MB line is not echoed whole: the message and the source line are
 #     cut, and the output stays small;
+#   - a table source of 1 MiB and more (mapped by the model, its digest
+#     read from the file): clean when pfc map built its .db from it; one
+#     byte changed at the same size is db-stale; a placeholder on its last
+#     line is found at that line;
 #   - examples/submission, deployed as its README says, has only notes
 #     (its -o overrides are what -o is for): text and github output count
 #     them on one line and exit 0; -v and --notes show them; json and sarif
@@ -17,7 +21,7 @@ PFC=${PFC:-$srcdir/pfc}
 case $PFC in /*) ;; *) PFC=$(pwd)/$PFC ;; esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-output.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..13"
+echo "1..16"
 n=0 failed=0
 check() {  # check NAME COMMAND...: the command succeeds
     n=$((n + 1))
@@ -59,6 +63,22 @@ cp "$srcdir/tests/check/base/master.cf" "$d/"
 check "a 1 MB line gives a report of a few kB" test "$(wc -c <"$tmp/long.out")" -lt 8192
 check "the message says how much is cut" grep -q '\.\.\. \[[0-9]* more bytes\]' "$tmp/long.out"
 check "the source line is cut, with ..." grep -q '^ x*\.\.\.$' "$tmp/long.out"
+
+# ------------------------------------------------------------ a large table
+d=$tmp/large
+mkdir -p "$d"
+cp "$srcdir/tests/check/base/master.cf" "$d/"
+printf 'compatibility_level = 3.6\nalias_maps =\nvirtual_alias_maps = hash:%s/virtual\n' "$d" >"$d/main.cf"
+awk 'BEGIN { for (i = 0; i < 30000; i++) printf "user%d@example.com  dest%d@example.net\n", i, i }' >"$d/virtual"
+"$PFC" map -c "$d" "hash:$d/virtual"
+check "a 1.3 MB source its .db was built from: clean (exit 0, nothing said)" \
+    bash -c 'out=$("$0" check -c "$1" 2>&1) && test -z "$out"' "$PFC" "$d"
+sed -i '20000s/dest19999/dest19998/' "$d/virtual"
+check "one byte changed, same size: db-stale" bash -c '"$0" check -c "$1" 2>&1 | grep -q "was built from a different .* \[db-stale\]$"' "$PFC" "$d"
+printf 'last@example.com  {{ target }}\n' >>"$d/virtual"
+"$PFC" map -c "$d" "hash:$d/virtual"
+check "a placeholder on line 30,001 of a clean table: found there" \
+    bash -c '"$0" check -c "$1" 2>&1 | grep -q "^$1/virtual:30001:19: error: unrendered template placeholder"' "$PFC" "$d"
 
 # ------------------------------------------------------------ notes
 root=$tmp/submission
