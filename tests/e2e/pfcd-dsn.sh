@@ -12,7 +12,9 @@
 # RET=HDRS, ENVID, ORCPT; one report for every address that bounced, the
 # message's own recipients and those its aliases expanded to),
 # NOTIFY=NEVER (no report to the sender; the postmaster's copy still
-# goes), NOTIFY=SUCCESS (a success report for a mailbox delivery), the
+# goes), NOTIFY=SUCCESS (a success report for a mailbox delivery; one
+# report for a message whose recipients, a mailbox and an alias, all
+# asked for one: the message's trace log), the
 # bounce of a bounce (MAIL FROM:<> to an unknown user: to the postmaster,
 # from double-bounce), and the delay warning of a deferred message
 # (delay_warning_time = 1s) with its postmaster copy; smtpd's transcript
@@ -80,6 +82,7 @@ mailer-daemon: postmaster
 team: $rcv, ghost5, ghost7
 crew: ghost8, ghost10
 later: \"|/bin/sh -c 'exit 75'\"
+fans: $pm
 "
 # Content checks that only the local submissions below trip.
 header_checks='/^Subject: pickup header reject/ REJECT header says no'
@@ -141,6 +144,7 @@ unknown|$snd@localhost||ghost1@localhost
 hdrs|$snd@localhost|RET=HDRS ENVID=env+2B42.x|ghost2@localhost:NOTIFY=FAILURE ORCPT=rfc822;Ghost@Example.Org
 never|$snd@localhost||ghost3@localhost:NOTIFY=NEVER
 success|$snd@localhost|ENVID=ok-1|$rcv@localhost:NOTIFY=SUCCESS ORCPT=rfc822;$rcv@localhost
+successes|$snd@localhost||$rcv@localhost:NOTIFY=SUCCESS^fans@localhost:NOTIFY=SUCCESS,FAILURE
 alias|$snd@localhost|RET=FULL|team@localhost^crew@localhost^ghost9@localhost
 double|||ghost6@localhost
 delay|$snd@localhost|ENVID=late|later@localhost:NOTIFY=DELAY,FAILURE
@@ -171,7 +175,7 @@ rc1=$?
 python3 "$tmp/send.py" "$pfport" "$tmp/sessions" >"$tmp/send.pf" 2>&1
 rc2=$?
 [ $rc1 = 0 ] && [ $rc2 = 0 ]
-check "the same 8 sessions (ENVID, RET, NOTIFY, ORCPT, MAIL FROM:<>) are accepted by both" $? \
+check "the same 9 sessions (ENVID, RET, NOTIFY, ORCPT, MAIL FROM:<>) are accepted by both" $? \
     "$(cat "$tmp/send.pfc" "$tmp/send.pf")"
 
 # A session with protocol and policy errors: smtpd mails its transcript
@@ -216,7 +220,7 @@ done
 check "two local submissions (sendmail) are accepted by both" $? "$(cat "$tmp/submit.out")"
 
 # The messages each mailbox must end with, once every notice is delivered.
-declare -A want=([$snd]=7 [$rcv]=2 [$pm]=10)
+declare -A want=([$snd]=8 [$rcv]=3 [$pm]=11)
 box() { if [ "$1" = pfc ]; then echo "$root/var/mail/$2"; else echo "$pf/spool/$2"; fi; }
 count() { grep -c '^From ' "$(box "$1" "$2")" 2>/dev/null || echo 0; }
 for i in $(seq 150); do
@@ -234,7 +238,7 @@ ok=0
 for u in "$snd" "$rcv" "$pm"; do
     [ "$(count pfc "$u")" = "${want[$u]}" ] && [ "$(count pf "$u")" = "${want[$u]}" ] || ok=1
 done
-check "the same number of messages in each mailbox (sender 7, recipient 2, postmaster 10)" $ok "$got"
+check "the same number of messages in each mailbox (sender 8, recipient 3, postmaster 11)" $ok "$got"
 
 # masked MBOX: its messages, masked, sorted (the order notices arrive in is the queue's business).
 cat >"$tmp/mask.py" <<'PY'
@@ -276,7 +280,7 @@ for u in "$snd" "$rcv" "$pm"; do
     python3 "$tmp/mask.py" "$(box pfc "$u")" 2>&1 | sed "s/$p/USER/g" >"$tmp/box.pfc.$u"
 done
 diff "$tmp/box.pf.$snd" "$tmp/box.pfc.$snd" >"$tmp/diff.snd"
-check "the sender's mailbox (bounces, RET=HDRS, ENVID, ORCPT, success, delay warning) is Postfix's byte for byte" $? \
+check "the sender's mailbox (bounces, RET=HDRS, ENVID, ORCPT, success reports, delay warning) is Postfix's byte for byte" $? \
     "$(head -80 "$tmp/diff.snd")"
 diff "$tmp/box.pf.$rcv" "$tmp/box.pfc.$rcv" >"$tmp/diff.rcv"
 check "the recipient's mailbox is Postfix's byte for byte" $? "$(head -40 "$tmp/diff.rcv")"
