@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup_msg.h"
+#include "content_checks.h"
 #include "maildrop.h"
 #include "matchlist.h"
 #include "pfcd_log.h"
@@ -21,6 +22,7 @@
 #include "service_signal.h"
 #include "session.h"
 #include "smtpd_session.h"
+#include "trace.h"
 #include "xalloc.h"
 
 int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf *err)
@@ -129,6 +131,13 @@ static int read_file(int fd, size_t limit, struct strbuf *out)
     }
 }
 
+/* pickup_note - a note of cleanup's checks: its own log lines are logged as cleanup logs them */
+static void pickup_note(void *ctx, const char *text)
+{
+    if (checks_log_line(text))
+	pfcd_log("cleanup", "%s: %s", (const char *) ctx, text);
+}
+
 /* queue - one parsed submission through cleanup; 0 when the maildrop file may go */
 static int queue(struct pickup *p, const char *name, const struct stat *st,
 		 const struct maildrop *md)
@@ -149,6 +158,13 @@ static int queue(struct pickup *p, const char *name, const struct stat *st,
 	goto done;
     }
     pfcd_log("pickup", "%s: uid=%ld from=<%s>", cleanup_id(cm), (long) st->st_uid, md->sender);
+    /* cleanup's log lines name the last recipient it was given (cleanup_act_log()). */
+    char id[32];
+    snprintf(id, sizeof(id), "%s", cleanup_id(cm));
+    struct policy_trace trace = { .ctx = id, .note = pickup_note };
+    s.trace = &trace;
+    if (md->nrcpts > 0)
+	s.recipient = xstrdup(md->rcpts[md->nrcpts - 1].address);
     cleanup_local(cm, (long) st->st_uid, md->full_name, st->st_mtime);
     for (size_t i = 0; i < md->nrcpts; i++)
 	cleanup_recipient(cm, md->rcpts[i].address, md->rcpts[i].notify, "");
@@ -186,10 +202,12 @@ static int queue(struct pickup *p, const char *name, const struct stat *st,
 	break;
     case CLEANUP_REFUSED:
 	/*
-	 * Not queued and not returned (a DEFER action, a rewrite or write
-	 * error): kept in corrupt/ and said so.
+	 * Not queued and not returned: a content check's 4.X.X REJECT, or a
+	 * write or rewrite error, which cleanup has logged. The file stays
+	 * in maildrop/ for the next scan, as Postfix's pickup keeps it
+	 * (KEEP_MESSAGE_FILE) for any cleanup status but a malformed file
+	 * or no recipient, which pfcd's maildrop_parse() refuses earlier.
 	 */
-	set_aside(p, name, (long) st->st_uid, sb_str(&why));
 	rc = 1;
 	break;
     }

@@ -5,8 +5,10 @@
  * Received header ("by HOST (Postfix, from userid UID)"), the headers of
  * a local submission, the recipients canonicalized and expanded; the new
  * queue file is on stable storage before the maildrop file goes. A file
- * that is not a maildrop file is moved to corrupt/ with a log line. It
- * runs as mail_owner.
+ * that is not a maildrop file is moved to corrupt/ with a log line; one
+ * that cleanup does not take (a content check's 4.X.X REJECT, a write
+ * error) stays in maildrop/ for the next scan, as Postfix's pickup keeps
+ * it. It runs as mail_owner.
  */
 #ifndef PFC_PICKUP_H
 #define PFC_PICKUP_H

@@ -22,8 +22,9 @@
 # expires at its first deferral (bounce_queue_lifetime = 0: returned to
 # the postmaster); and two local
 # submissions (sendmail, pickup) that a header check and a body check
-# reject, which cleanup returns to the sender (headers only). The bounce
-# and cleanup log lines are compared too.
+# reject, which cleanup returns to the sender (headers only), and one
+# that a header check rejects with 4.7.1, which stays in maildrop/ to be
+# tried again. The bounce and cleanup log lines are compared too.
 set -u
 export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -59,7 +60,7 @@ for u in "$snd" "$rcv" "$pm"; do
 done
 
 n=0
-echo "1..12"
+echo "1..13"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -85,7 +86,8 @@ later: \"|/bin/sh -c 'exit 75'\"
 fans: $pm
 "
 # Content checks that only the local submissions below trip.
-header_checks='/^Subject: pickup header reject/ REJECT header says no'
+header_checks='/^Subject: pickup header reject/ REJECT header says no
+/^Subject: pickup header defer/ REJECT 4.7.1 try later'
 body_checks='/^reject this body line/ REJECT'
 
 # --- pfcd under a scratch root.
@@ -216,8 +218,14 @@ for m in hdr body; do
     /usr/sbin/sendmail -C "$pf/etc" -f "$snd@localhost" "$rcv@localhost" <"$tmp/$m.msg" >>"$tmp/submit.out" 2>&1 ||
         echo "postfix $m: $?" >>"$tmp/submit.out"
 done
+# A header check's 4.X.X REJECT: pickup keeps the file for later (Postfix's KEEP_MESSAGE_FILE).
+printf 'Subject: pickup header defer\n\nbody\n' >"$tmp/defer.msg"
+PFC_POSTDROP=$tmp/bin/pfc-postdrop "$PFC" sendmail --root "$root" -C /etc/postfix \
+    -f "$snd@localhost" "$rcv@localhost" <"$tmp/defer.msg" >>"$tmp/submit.out" 2>&1 || echo "pfc defer: $?" >>"$tmp/submit.out"
+/usr/sbin/sendmail -C "$pf/etc" -f "$snd@localhost" "$rcv@localhost" <"$tmp/defer.msg" >>"$tmp/submit.out" 2>&1 ||
+    echo "postfix defer: $?" >>"$tmp/submit.out"
 ! grep -q . "$tmp/submit.out"
-check "two local submissions (sendmail) are accepted by both" $? "$(cat "$tmp/submit.out")"
+check "three local submissions (sendmail) are accepted by both" $? "$(cat "$tmp/submit.out")"
 
 # The messages each mailbox must end with, once every notice is delivered.
 declare -A want=([$snd]=8 [$rcv]=3 [$pm]=11)
@@ -319,6 +327,26 @@ cleanup_lines "$log" >"$tmp/cleanup.pfc"
 [ "$(grep -c . "$tmp/cleanup.pf")" = 2 ] && diff "$tmp/cleanup.pf" "$tmp/cleanup.pfc" >"$tmp/cleanup.diff"
 check "cleanup logs each returned recipient as Postfix's (to=, relay=none, dsn=5.7.1, status=bounced)" $? \
     "$(cat "$tmp/cleanup.pf" "$tmp/cleanup.diff")"
+
+# The deferred submission: cleanup's line, and the file still in maildrop/, not in corrupt/.
+defer_lines() {
+    sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \(.*reject: header Subject: pickup header defer.*\)/\1/p' "$1" |
+        sed -E 's/\b[0-9A-F]{10,12}\b/QID/g' | sort -u
+}
+for i in $(seq 50); do
+    [ -n "$(defer_lines "$log")" ] && [ -n "$(defer_lines "$pf/maillog")" ] && break
+    sleep 0.2
+done
+defer_lines "$pf/maillog" >"$tmp/defer.pf"
+defer_lines "$log" >"$tmp/defer.pfc"
+ls "$pf/queue/maildrop" >"$tmp/maildrop.pf"
+ls "$root/var/spool/postfix/maildrop" >"$tmp/maildrop.pfc"
+ls "$root/var/spool/postfix/corrupt" >"$tmp/corrupt.pfc" 2>&1
+[ "$(grep -c . "$tmp/defer.pf")" = 1 ] && diff "$tmp/defer.pf" "$tmp/defer.pfc" >"$tmp/defer.diff" &&
+    [ "$(grep -c . "$tmp/maildrop.pf")" = 1 ] && [ "$(grep -c . "$tmp/maildrop.pfc")" = 1 ] &&
+    ! grep -q . "$tmp/corrupt.pfc"
+check "a header check's 4.7.1 REJECT during pickup: cleanup's line as Postfix's, the file kept in maildrop/" $? \
+    "$(cat "$tmp/defer.pf" "$tmp/defer.diff"; echo "maildrop: pf $(cat "$tmp/maildrop.pf") pfc $(cat "$tmp/maildrop.pfc") corrupt: $(cat "$tmp/corrupt.pfc")")"
 
 kill -TERM "$master"
 wait "$master"
