@@ -25,7 +25,31 @@
 #include "trace.h"
 #include "xalloc.h"
 
-int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf *err)
+/* policy_link - queue_dir/MAILDROP_POLICY to image_path (absolute), replaced atomically */
+static int policy_link(const char *queue_dir, const char *image_path, struct strbuf *err)
+{
+    char *target = realpath(image_path, NULL);
+    char *link = xconcat(queue_dir, "/" MAILDROP_POLICY, (char *) NULL);
+    char *tmp = xconcat(link, ".new", (char *) NULL);
+    int rc = 0;
+
+    if (target == NULL) {
+	sb_printf(err, "%s: %s", image_path, strerror(errno));
+	rc = -1;
+    } else if ((unlink(tmp) < 0 && errno != ENOENT) || symlink(target, tmp) < 0
+	       || rename(tmp, link) < 0) {
+	sb_printf(err, "link %s to %s: %s", link, target, strerror(errno));
+	unlink(tmp);
+	rc = -1;
+    }
+    free(target);
+    free(link);
+    free(tmp);
+    return rc;
+}
+
+int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, const char *image_path,
+		      struct strbuf *err)
 {
     char *path = xconcat(queue_dir, "/" MAILDROP_DIR, (char *) NULL);
     int rc = 0;
@@ -36,6 +60,8 @@ int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf
     } else if (chown(path, uid, gid) < 0 || chmod(path, 0730) < 0) {
 	sb_printf(err, "chown/chmod %s: %s", path, strerror(errno));
 	rc = -1;
+    } else {
+	rc = policy_link(queue_dir, image_path, err);
     }
     free(path);
     return rc;
@@ -250,9 +276,9 @@ static void pickup_file(struct pickup *p, const char *name)
 	return;
     }
     /*
-     * authorized_submit_users: pfc sendmail refuses such a user before
-     * anything is written (Postfix's message); a file that comes anyway
-     * (pfc-postdrop run by hand: it parses no configuration) is dropped.
+     * authorized_submit_users: pfc sendmail and pfc-postdrop refuse such
+     * a user before anything is written (Postfix's message); a file that
+     * comes anyway (made before the list changed) is dropped.
      */
     const char *who = match_user_acl(&p->policy, "authorized_submit_users", (long) st.st_uid);
     if (who != NULL) {

@@ -31,8 +31,11 @@ int pickup_run(const struct pickup_config *cfg, struct image *img);
  * pickup_create_dir - queue_dir/maildrop as Postfix has it: mode 0730,
  * owned by mail_owner (uid) and setgid_group (gid), so that only
  * pfc-postdrop (set-group-id gid) can put files there and only mail_owner
- * can list them. An existing directory is brought to that.
+ * can list them. An existing directory is brought to that. Then
+ * queue_dir/MAILDROP_POLICY (maildrop.h) is made a link to image_path,
+ * made absolute, replacing any older one, for pfc-postdrop. Run as root.
  */
-int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf *err);
+int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, const char *image_path,
+		      struct strbuf *err);
 
 #endif
