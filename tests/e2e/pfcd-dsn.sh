@@ -12,7 +12,8 @@
 # RET=HDRS, ENVID, ORCPT; one report for every address that bounced, the
 # message's own recipients and those its aliases expanded to),
 # NOTIFY=NEVER (no report to the sender; the postmaster's copy still
-# goes), NOTIFY=SUCCESS (a success report for a mailbox delivery; one
+# goes), ORCPT=utf-8 (RFC 6533, \x{HEX} and raw UTF-8), NOTIFY=SUCCESS
+# (a success report for a mailbox delivery; one
 # report for a message whose recipients, a mailbox and an alias, all
 # asked for one: the message's trace log), the
 # bounce of a bounce (MAIL FROM:<> to an unknown user: to the postmaster,
@@ -60,7 +61,7 @@ for u in "$snd" "$rcv" "$pm"; do
 done
 
 n=0
-echo "1..13"
+echo "1..14"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -147,6 +148,8 @@ hdrs|$snd@localhost|RET=HDRS ENVID=env+2B42.x|ghost2@localhost:NOTIFY=FAILURE OR
 never|$snd@localhost||ghost3@localhost:NOTIFY=NEVER
 success|$snd@localhost|ENVID=ok-1|$rcv@localhost:NOTIFY=SUCCESS ORCPT=rfc822;$rcv@localhost
 successes|$snd@localhost||$rcv@localhost:NOTIFY=SUCCESS^fans@localhost:NOTIFY=SUCCESS,FAILURE
+utf8x|$snd@localhost||ghost11@localhost:ORCPT=utf-8;J\x{F6}rg+2B1@\x{4F8B}.example
+utf8raw|$snd@localhost|SMTPUTF8|ghost12@localhost:ORCPT=utf-8;Jörg@bücher.example
 alias|$snd@localhost|RET=FULL|team@localhost^crew@localhost^ghost9@localhost
 double|||ghost6@localhost
 delay|$snd@localhost|ENVID=late|later@localhost:NOTIFY=DELAY,FAILURE
@@ -177,7 +180,7 @@ rc1=$?
 python3 "$tmp/send.py" "$pfport" "$tmp/sessions" >"$tmp/send.pf" 2>&1
 rc2=$?
 [ $rc1 = 0 ] && [ $rc2 = 0 ]
-check "the same 9 sessions (ENVID, RET, NOTIFY, ORCPT, MAIL FROM:<>) are accepted by both" $? \
+check "the same 11 sessions (ENVID, RET, NOTIFY, ORCPT, utf-8 ORCPT, MAIL FROM:<>) are accepted by both" $? \
     "$(cat "$tmp/send.pfc" "$tmp/send.pf")"
 
 # A session with protocol and policy errors: smtpd mails its transcript
@@ -201,6 +204,34 @@ for cmd in ["EHLO client.example", "RCPT TO:<x@localhost>", "MAIL FROM:<a b@c>",
 PY
 python3 "$tmp/errors.py" "$port" "$snd" && python3 "$tmp/errors.py" "$pfport" "$snd"
 check "a session with protocol and policy errors, to both" $? ""
+
+# RFC 6533's ORCPT=utf-8;ADDR: what smtpd takes (\x{HEX} code points up
+# to 10FFFF, other bytes as they are) and refuses, the same replies.
+cat >"$tmp/orcpt.py" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 20)
+f = s.makefile("rb")
+def reply():
+    out = b""
+    while True:
+        line = f.readline()
+        out += line
+        if not line or line[3:4] != b"-":
+            return out
+reply()
+orcpts = ["utf-8;\\x{110000}@x", "utf-8;\\x{4G}@x", "utf-8;\\x{41@x", "utf-8;a\\xb@x",
+          "UTF-8;\\x{41}+41@x", "rfc822;\\x{41}@x", "utf-8;"]
+for cmd in (["EHLO client.example", "MAIL FROM:<%s@localhost>" % sys.argv[2]]
+            + ["RCPT TO:<%s@localhost> ORCPT=%s" % (sys.argv[2], o) for o in orcpts] + ["QUIT"]):
+    s.sendall(cmd.encode() + b"\r\n")
+    sys.stdout.write(cmd + "\n" + reply().decode())
+PY
+python3 "$tmp/orcpt.py" "$port" "$snd" >"$tmp/orcpt.pfc" 2>&1 &&
+    python3 "$tmp/orcpt.py" "$pfport" "$snd" >"$tmp/orcpt.pf" 2>&1 &&
+    grep -q "^501 5.5.4 Error: Bad ORCPT parameter syntax" "$tmp/orcpt.pf" &&
+    diff "$tmp/orcpt.pf" "$tmp/orcpt.pfc" >"$tmp/orcpt.diff"
+check "ORCPT=utf-8: the same replies as Postfix's smtpd (a bad \\x{...}: 501)" $? \
+    "$(cat "$tmp/orcpt.diff" "$tmp/orcpt.pf")"
 
 # Local submissions (sendmail, pickup) that a header or a body check
 # rejects: cleanup returns them to the sender, with the headers it had
@@ -228,7 +259,7 @@ PFC_POSTDROP=$tmp/bin/pfc-postdrop "$PFC" sendmail --root "$root" -C /etc/postfi
 check "three local submissions (sendmail) are accepted by both" $? "$(cat "$tmp/submit.out")"
 
 # The messages each mailbox must end with, once every notice is delivered.
-declare -A want=([$snd]=8 [$rcv]=3 [$pm]=11)
+declare -A want=([$snd]=10 [$rcv]=3 [$pm]=14)
 box() { if [ "$1" = pfc ]; then echo "$root/var/mail/$2"; else echo "$pf/spool/$2"; fi; }
 count() { grep -c '^From ' "$(box "$1" "$2")" 2>/dev/null || echo 0; }
 for i in $(seq 150); do
@@ -246,7 +277,7 @@ ok=0
 for u in "$snd" "$rcv" "$pm"; do
     [ "$(count pfc "$u")" = "${want[$u]}" ] && [ "$(count pf "$u")" = "${want[$u]}" ] || ok=1
 done
-check "the same number of messages in each mailbox (sender 8, recipient 3, postmaster 11)" $ok "$got"
+check "the same number of messages in each mailbox (sender 10, recipient 3, postmaster 14)" $ok "$got"
 
 # masked MBOX: its messages, masked, sorted (the order notices arrive in is the queue's business).
 cat >"$tmp/mask.py" <<'PY'
@@ -287,9 +318,11 @@ for u in "$snd" "$rcv" "$pm"; do
     python3 "$tmp/mask.py" "$(box pf "$u")" 2>&1 | sed "s/$p/USER/g" >"$tmp/box.pf.$u"
     python3 "$tmp/mask.py" "$(box pfc "$u")" 2>&1 | sed "s/$p/USER/g" >"$tmp/box.pfc.$u"
 done
-diff "$tmp/box.pf.$snd" "$tmp/box.pfc.$snd" >"$tmp/diff.snd"
-check "the sender's mailbox (bounces, RET=HDRS, ENVID, ORCPT, success reports, delay warning) is Postfix's byte for byte" $? \
-    "$(head -80 "$tmp/diff.snd")"
+diff "$tmp/box.pf.$snd" "$tmp/box.pfc.$snd" >"$tmp/diff.snd" &&
+    grep -qx 'Original-Recipient: utf-8;Jörg+2B1@例.example' "$tmp/box.pfc.$snd" &&
+    grep -qx 'Original-Recipient: utf-8;Jörg@bücher.example' "$tmp/box.pfc.$snd"
+check "the sender's mailbox (bounces, RET=HDRS, ENVID, ORCPT and utf-8 ORCPT, success reports, delay warning) is Postfix's byte for byte" $? \
+    "$(head -80 "$tmp/diff.snd"; grep '^Original-Recipient: utf-8' "$tmp/box.pf.$snd")"
 diff "$tmp/box.pf.$rcv" "$tmp/box.pfc.$rcv" >"$tmp/diff.rcv"
 check "the recipient's mailbox is Postfix's byte for byte" $? "$(head -40 "$tmp/diff.rcv")"
 diff "$tmp/box.pf.$pm" "$tmp/box.pfc.$pm" >"$tmp/diff.pm"
