@@ -50,13 +50,38 @@ static void hit(struct checks_scan *sc, const char *what, const char *context,
     if (s->trace == NULL || s->trace->note == NULL)
 	return;
     struct strbuf note = STRBUF_INIT;
-    /* cleanup logs the first line of a header only, as it was */
-    sb_printf(&note, "%s: %s %.*s from %s", what, context, (int) strcspn(text, "\n"), text,
+    /*
+     * cleanup_act_log()'s line: the first line of a header only, as it
+     * was, at most 200 bytes; then what cleanup knows of the envelope.
+     */
+    size_t len = strcspn(text, "\n");
+    sb_printf(&note, "%s: %s %.*s from %s;", what, context, (int) (len < 200 ? len : 200), text,
 	      s->namaddr);
+    if (s->sender)
+	sb_printf(&note, " from=<%s>", s->sender);
+    if (s->recipient)
+	sb_printf(&note, " to=<%s>", s->recipient);
+    if (s->protocol)
+	sb_printf(&note, " proto=%s", s->protocol);
+    if (s->helo_name)
+	sb_printf(&note, " helo=<%s>", s->helo_name);
     if (detail && *detail)
 	sb_printf(&note, ": %s", detail);
     s->trace->note(s->trace->ctx, sb_str(&note));
     sb_free(&note);
+}
+
+int checks_log_line(const char *note)
+{
+    static const char *const cleanup_lines[] = {
+	"reject: header ", "reject: body ", "hold: ", "discard: ", "prepend: ", "replace: ",
+	"redirect: ", "filter: ", "bcc: ", "info: ", "strip: ",
+    };
+
+    for (size_t i = 0; i < sizeof(cleanup_lines) / sizeof(cleanup_lines[0]); i++)
+	if (strncmp(note, cleanup_lines[i], strlen(cleanup_lines[i])) == 0)
+	    return 1;
+    return 0;
 }
 
 static void warn(struct checks_scan *sc, const char *fmt, const char *a, const char *b)

@@ -46,6 +46,13 @@ int content_checks(struct session *s, const struct policy *cp, const char *msg, 
 		   struct checks_result *r);
 
 /*
+ * checks_log_line - is note (a trace note of content_checks()) one of
+ * cleanup's own log lines ("reject: header ...", "hold: ...")? The
+ * servers log those as cleanup logs them, "QUEUEID: " before them.
+ */
+int checks_log_line(const char *note);
+
+/*
  * checks_reply - the reply smtpd gives at the end of DATA for a refused
  * message ("550 5.7.1 message content rejected"), into out.
  */

@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 
     struct strbuf serr = STRBUF_INIT;
     if (qmgr_create_dirs(qdir, st.owner.pw_uid, st.owner.pw_gid, &serr) < 0
-	|| (geteuid() == 0 && pickup_create_dir(qdir, st.owner.pw_uid, setgid_gid, &serr) < 0)
+	|| (geteuid() == 0 && pickup_create_dir(qdir, st.owner.pw_uid, setgid_gid, image_path, &serr) < 0)
 	|| listen_services(st.img, &st.listeners, &st.nlisteners, &serr) < 0) {
 	fprintf(stderr, "pfcd: fatal: %s\n", sb_str(&serr));
 	return 1;

@@ -8,9 +8,14 @@
  *	pfc-postdrop QUEUE_DIRECTORY < FILE
  *
  * It parses nothing: pfcd's pickup reads the file as untrusted input
- * (maildrop.h). It only refuses a directory that is not a maildrop made
- * for its group, and input that does not end as a complete maildrop file
+ * (maildrop.h). It refuses a directory that is not a maildrop made for
+ * its group, and input that does not end as a complete maildrop file
  * ends (MAILDROP_END), so a pfc sendmail killed half-way leaves nothing.
+ * As Postfix's postdrop, it refuses a user that authorized_submit_users
+ * leaves out, before anything is made ("User NAME(UID) is not allowed to
+ * submit mail", exit 1), with the policy of the image pfcd serves the
+ * queue with (queue_directory/MAILDROP_POLICY, a link only root can
+ * make), never one the user names.
  * As Postfix's postdrop, it names the file first and prints that queue ID
  * (sendmail -bs puts it in its Received header and its 250 reply), then
  * takes the bytes. The file is the user's (its owner is who submitted it:
@@ -30,10 +35,27 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "loader.h"
 #include "maildrop.h"
+#include "matchlist.h"
+#include "policy.h"
 #include "queue_id.h"
 
 #define EX_TEMPFAIL	75
+
+/* A sanitized build (tests only): LeakSanitizer cannot trace a set-group-id process. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POSTDROP_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(POSTDROP_ASAN)
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "detect_leaks=0";
+}
+#endif
 
 static int dir_fd = -1;
 static char tmp_name[64];
@@ -54,6 +76,53 @@ static int fail(const char *what, const char *detail)
     fprintf(stderr, "pfc-postdrop: fatal: %s%s%s\n", what, detail ? ": " : "",
 	    detail ? detail : "");
     return EX_TEMPFAIL;
+}
+
+/*
+ * submit_allowed - authorized_submit_users of the image that the queue
+ * at queue_fd (named queue_dir) is served with: 0 when the real user may
+ * submit; else what to exit with, said on standard error.
+ */
+static int submit_allowed(int queue_fd, const char *queue_dir)
+{
+    char target[4096];
+    struct stat st;
+
+    /* A link root made (pfcd); a user cannot make one owned by root. */
+    if (fstatat(queue_fd, MAILDROP_POLICY, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	fprintf(stderr, "pfc-postdrop: fatal: %s/%s: %s (pfcd links its image there when it"
+		" starts as root)\n", queue_dir, MAILDROP_POLICY, strerror(errno));
+	return EX_TEMPFAIL;
+    }
+    ssize_t n = S_ISLNK(st.st_mode) && st.st_uid == 0
+	? readlinkat(queue_fd, MAILDROP_POLICY, target, sizeof(target)) : -1;
+    if (n <= 0 || (size_t) n >= sizeof(target) || target[0] != '/') {
+	fprintf(stderr, "pfc-postdrop: fatal: %s/%s is not a link root made to an image\n",
+		queue_dir, MAILDROP_POLICY);
+	return EX_TEMPFAIL;
+    }
+    target[n] = 0;
+
+    struct image *img;
+    char *err = NULL;
+    if (image_open_lazy(target, &img, &err) != IMAGE_OK) {
+	fprintf(stderr, "pfc-postdrop: fatal: %s\n", err);
+	free(err);
+	return EX_TEMPFAIL;
+    }
+    struct policy p;
+    policy_open_main(&p, img);
+    const char *who = match_user_acl(&p, "authorized_submit_users", (long) getuid());
+    int rc = 0;
+    if (who != NULL) {
+	/* Postfix's postdrop: msg_fatal(), status 1. */
+	fprintf(stderr, "pfc-postdrop: fatal: User %s(%ld) is not allowed to submit mail\n", who,
+		(long) getuid());
+	rc = 1;
+    }
+    policy_close(&p);
+    image_close(img);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -79,10 +148,16 @@ int main(int argc, char **argv)
      * The group may write and search the maildrop, not read it: O_PATH
      * opens it for the *at() calls. It must be the maildrop of a queue,
      * made for this program's group: any other directory is refused, so
-     * the group's privilege cannot be used to drop files elsewhere.
+     * the group's privilege cannot be used to drop files elsewhere. The
+     * queue directory is opened once, for the maildrop and the policy
+     * link both: the two come from the same queue.
      */
     struct stat st;
-    if ((dir_fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    int queue_fd = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (queue_fd < 0)
+	return fail(argv[1], strerror(errno));
+    if ((dir_fd = openat(queue_fd, MAILDROP_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW
+			 | O_CLOEXEC)) < 0)
 	return fail(path, strerror(errno));
     if (fstat(dir_fd, &st) < 0)
 	return fail(path, strerror(errno));
@@ -93,6 +168,11 @@ int main(int argc, char **argv)
 		(unsigned) (st.st_mode & 07777), (long) st.st_gid, (long) getegid());
 	return EX_TEMPFAIL;
     }
+
+    int rc = submit_allowed(queue_fd, argv[1]);
+    close(queue_fd);
+    if (rc != 0)
+	return rc;
 
     struct timeval tv;
     gettimeofday(&tv, NULL);

@@ -18,6 +18,7 @@
 #include "addr822.h"
 #include "bounce.h"
 #include "cleanup_msg.h"
+#include "content_checks.h"
 #include "dns.h"
 #include "engine.h"
 #include "json.h"
@@ -263,10 +264,6 @@ static void tr_note(void *ctx, const char *text)
 	"warning: ", "improper command pipelining ", "too many errors ", "timeout after ",
 	"lost connection after ", "discarding EHLO keywords",
     };
-    static const char *const cleanup_lines[] = {
-	"reject: header ", "reject: body ", "hold: ", "discard: ", "prepend: ", "replace: ",
-	"redirect: ", "filter: ", "bcc: ", "info: ", "strip: ",
-    };
     struct conn *c = ctx;
 
     for (size_t i = 0; i < sizeof(smtpd_lines) / sizeof(smtpd_lines[0]); i++)
@@ -274,11 +271,8 @@ static void tr_note(void *ctx, const char *text)
 	    pfcd_log("smtpd", "%s", text);
 	    return;
 	}
-    for (size_t i = 0; i < sizeof(cleanup_lines) / sizeof(cleanup_lines[0]); i++)
-	if (strncmp(text, cleanup_lines[i], strlen(cleanup_lines[i])) == 0) {
-	    pfcd_log("cleanup", "%s: %s", c->cm ? cleanup_id(c->cm) : "NOQUEUE", text);
-	    return;
-	}
+    if (checks_log_line(text))
+	pfcd_log("cleanup", "%s: %s", c->cm ? cleanup_id(c->cm) : "NOQUEUE", text);
 }
 
 /* log_addr - an address as info_log_address_format wants it in a log line */

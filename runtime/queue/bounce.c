@@ -313,86 +313,95 @@ static struct bounce_rcpt report_rcpt(const struct queue_rcpt *r, const char *ac
     };
 }
 
-void bounce_flush(const struct policy *p, const char *queue_dir, struct queue_msg *m)
+/* expanded_rcpt - an address of an expansion as the notice reports it */
+static struct bounce_rcpt expanded_rcpt(const struct queue_expanded *e)
 {
-    struct bounce_rcpt *rcpts = xcalloc(m->nrcpts + 1, sizeof(*rcpts));
-    size_t *idx = xcalloc(m->nrcpts + 1, sizeof(*idx));
-    struct strbuf *texts = xcalloc(m->nrcpts + 1, sizeof(*texts));
-    size_t n = 0, deferred = 0;
+    return (struct bounce_rcpt) {
+	{
+	    .address = e->address, .orig_addr = e->orig, .dsn_orcpt = e->orcpt,
+	    .status = e->status, .action = e->action, .reason = e->reason,
+	    .diag_type = *e->diag_type ? e->diag_type : NULL,
+	    .diag_text = *e->diag_type ? e->diag_text : NULL,
+	},
+	e->notify,
+    };
+}
 
-    /*
-     * The bounces since the last report (qmgr flushes the bounce log):
-     * the message's own recipients, and the addresses their aliases and
-     * .forward files expanded to, in one report, as bounce(8) reports
-     * every entry of the message's bounce log.
-     */
-    struct bounce_rcpt *failed = xcalloc(m->nrcpts + m->nexpanded + 1, sizeof(*failed));
+/*
+ * flush_log - the one report of kind (failure or success) for the
+ * entries of m's bounce or trace log not yet reported: the message's own
+ * recipients that own() selects and the addresses their expansions
+ * reported with an action that success() selects, in one report, as
+ * bounce(8) reports every entry of the log qmgr flushes; then recorded,
+ * so that none is reported twice.
+ */
+static void flush_log(const struct policy *p, const char *queue_dir, struct queue_msg *m,
+		      enum dsn_report_kind kind)
+{
+    int success = kind == DSN_REPORT_SUCCESS;
+    struct bounce_rcpt *list = xcalloc(m->nrcpts + m->nexpanded + 1, sizeof(*list));
+    struct strbuf *texts = xcalloc(m->nrcpts + 1, sizeof(*texts));
+    size_t *idx = xcalloc(m->nrcpts + 1, sizeof(*idx));
     size_t *eidx = xcalloc(m->nexpanded + 1, sizeof(*eidx));
-    size_t nfailed = 0, ne = 0;
+    size_t nlist = 0, n = 0, ne = 0;
+
     for (size_t i = 0; i < m->nrcpts; i++) {
 	const struct queue_rcpt *r = &m->rcpts[i];
-	deferred += r->status == QRCPT_DEFERRED;
-	if (r->status == QRCPT_BOUNCED && !(r->notified & QNOTICE_FAILURE)) {
-	    failed[nfailed++] = report_rcpt(r, "failed", r->reason);
+	if (!success && r->status == QRCPT_BOUNCED && !(r->notified & QNOTICE_FAILURE)) {
+	    list[nlist++] = report_rcpt(r, "failed", r->reason);
+	    idx[n++] = i;
+	} else if (success && r->status == QRCPT_SENT && (r->notify & QNOTIFY_SUCCESS)
+		   && !(r->notify & QNOTIFY_NEVER) && !(r->notified & QNOTICE_SUCCESS)) {
+	    /* trace_append(): "delivery via RELAY: " unless the relay is none. */
+	    texts[n] = (struct strbuf) STRBUF_INIT;
+	    if (*r->relay && strcmp(r->relay, "none") != 0)
+		sb_printf(&texts[n], "delivery via %s: ", r->relay);
+	    sb_adds(&texts[n], r->reason);
+	    list[nlist++] = report_rcpt(r, "delivered", sb_str(&texts[n]));
 	    idx[n++] = i;
 	}
 	for (size_t k = 0; k < m->nexpanded; k++) {
 	    const struct queue_expanded *e = &m->expanded[k];
-	    if (e->rcpt != i || e->notified)
+	    if (e->rcpt != i || e->notified || (strcmp(e->action, "failed") != 0) != success)
 		continue;
-	    failed[nfailed++] = (struct bounce_rcpt) {
-		{
-		    .address = e->address, .orig_addr = e->orig, .dsn_orcpt = e->orcpt,
-		    .status = e->status, .action = "failed", .reason = e->reason,
-		    .diag_type = *e->diag_type ? e->diag_type : NULL,
-		    .diag_text = *e->diag_type ? e->diag_text : NULL,
-		},
-		e->notify,
-	    };
+	    list[nlist++] = expanded_rcpt(e);
 	    eidx[ne++] = k;
 	}
     }
-    if (nfailed > 0
-	&& bounce_notify(p, queue_dir, m, DSN_REPORT_FAILURE, m->sender, failed, nfailed) == 0
-	&& ((n > 0 && queue_msg_noticed(m, QNOTICE_FAILURE, idx, n) < 0)
+    if (nlist > 0 && bounce_notify(p, queue_dir, m, kind, m->sender, list, nlist) == 0
+	&& ((n > 0 && queue_msg_noticed(m, success ? QNOTICE_SUCCESS : QNOTICE_FAILURE,
+					idx, n) < 0)
 	    || (ne > 0 && queue_msg_noticed(m, QNOTICE_EXPANDED, eidx, ne) < 0)))
 	pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
-    free(failed);
-    free(eidx);
-
-    /* The deliveries that asked for a success report (the trace log). */
-    n = 0;
-    for (size_t i = 0; i < m->nrcpts; i++) {
-	const struct queue_rcpt *r = &m->rcpts[i];
-	if (r->status != QRCPT_SENT || !(r->notify & QNOTIFY_SUCCESS)
-	    || (r->notify & QNOTIFY_NEVER) || (r->notified & QNOTICE_SUCCESS))
-	    continue;
-	/* trace_append(): "delivery via RELAY: " unless the relay is none. */
-	texts[n] = (struct strbuf) STRBUF_INIT;
-	if (*r->relay && strcmp(r->relay, "none") != 0)
-	    sb_printf(&texts[n], "delivery via %s: ", r->relay);
-	sb_adds(&texts[n], r->reason);
-	rcpts[n] = report_rcpt(r, "delivered", sb_str(&texts[n]));
-	idx[n++] = i;
-    }
-    if (n > 0 && bounce_notify(p, queue_dir, m, DSN_REPORT_SUCCESS, m->sender, rcpts, n) == 0
-	&& queue_msg_noticed(m, QNOTICE_SUCCESS, idx, n) < 0)
-	pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; success && i < n; i++)
 	sb_free(&texts[i]);
+    free(list);
+    free(texts);
+    free(idx);
+    free(eidx);
+}
+
+void bounce_flush(const struct policy *p, const char *queue_dir, struct queue_msg *m)
+{
+    size_t deferred = 0;
+
+    /* The bounce log, then the trace log (qmgr_active_done()'s order). */
+    flush_log(p, queue_dir, m, DSN_REPORT_FAILURE);
+    flush_log(p, queue_dir, m, DSN_REPORT_SUCCESS);
+    for (size_t i = 0; i < m->nrcpts; i++)
+	deferred += m->rcpts[i].status == QRCPT_DEFERRED;
 
     /* One delay warning, once the message is delay_warning_time old (qmgr's warn_time). */
     long warn = policy_time(p, "delay_warning_time", 'h', 0);
     if (deferred > 0 && warn > 0 && !m->warned && time(NULL) >= m->arrival + warn - 1) {
-	n = 0;
+	struct bounce_rcpt *rcpts = xcalloc(m->nrcpts + 1, sizeof(*rcpts));
+	size_t n = 0;
 	for (size_t i = 0; i < m->nrcpts; i++)
 	    if (m->rcpts[i].status == QRCPT_DEFERRED)
 		rcpts[n++] = report_rcpt(&m->rcpts[i], "delayed", m->rcpts[i].reason);
 	if (bounce_notify(p, queue_dir, m, DSN_REPORT_DELAY, m->sender, rcpts, n) == 0
 	    && queue_msg_noticed(m, QNOTICE_DELAY, NULL, 0) < 0)
 	    pfcd_log("qmgr", "warning: %s: update queue file: %m", m->id);
+	free(rcpts);
     }
-    free(rcpts);
-    free(idx);
-    free(texts);
 }

@@ -52,9 +52,12 @@ int bounce_notify(const struct policy *p, const char *queue_dir, const struct qu
 
 /*
  * bounce_flush - after an attempt on m, the notices it owes, as qmgr
- * asks bounce(8) for them when a message leaves the active queue: a
- * failure report for the recipients bounced since the last one, a success
- * report for those delivered with NOTIFY=SUCCESS, and, when some are
+ * asks bounce(8) for them when a message leaves the active queue: one
+ * failure report for the recipients bounced since the last one (and the
+ * addresses their aliases and .forward files expanded to that bounced),
+ * one success report for those delivered with NOTIFY=SUCCESS since the
+ * last one (and the expansions and deliveries of their aliases that
+ * asked for it: the message's trace log), and, when some are
  * still deferred and the message is older than delay_warning_time, its
  * one delay warning. Each notice queued is recorded in the queue file
  * (queue_msg_noticed()), so none is sent twice and none is lost by a

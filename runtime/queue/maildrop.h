@@ -25,6 +25,13 @@
 #define MAILDROP_MAGIC	"pfcm 1"
 #define MAILDROP_DIR	"maildrop"	/* under queue_directory */
 #define MAILDROP_END	"E0:\n"		/* the last bytes of every complete file */
+/*
+ * Under queue_directory: a symbolic link, made by pfcd (root) when it
+ * starts, to the image it serves that queue with. pfc-postdrop takes the
+ * policy it enforces (authorized_submit_users) from there, and from
+ * nowhere a user could choose: only a link owned by root counts.
+ */
+#define MAILDROP_POLICY	"pfcd.pfi"
 #define QREC_FULLNAME	'F'
 
 struct maildrop_rcpt {

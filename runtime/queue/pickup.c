@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup_msg.h"
+#include "content_checks.h"
 #include "maildrop.h"
 #include "matchlist.h"
 #include "pfcd_log.h"
@@ -21,9 +22,34 @@
 #include "service_signal.h"
 #include "session.h"
 #include "smtpd_session.h"
+#include "trace.h"
 #include "xalloc.h"
 
-int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf *err)
+/* policy_link - queue_dir/MAILDROP_POLICY to image_path (absolute), replaced atomically */
+static int policy_link(const char *queue_dir, const char *image_path, struct strbuf *err)
+{
+    char *target = realpath(image_path, NULL);
+    char *link = xconcat(queue_dir, "/" MAILDROP_POLICY, (char *) NULL);
+    char *tmp = xconcat(link, ".new", (char *) NULL);
+    int rc = 0;
+
+    if (target == NULL) {
+	sb_printf(err, "%s: %s", image_path, strerror(errno));
+	rc = -1;
+    } else if ((unlink(tmp) < 0 && errno != ENOENT) || symlink(target, tmp) < 0
+	       || rename(tmp, link) < 0) {
+	sb_printf(err, "link %s to %s: %s", link, target, strerror(errno));
+	unlink(tmp);
+	rc = -1;
+    }
+    free(target);
+    free(link);
+    free(tmp);
+    return rc;
+}
+
+int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, const char *image_path,
+		      struct strbuf *err)
 {
     char *path = xconcat(queue_dir, "/" MAILDROP_DIR, (char *) NULL);
     int rc = 0;
@@ -34,6 +60,8 @@ int pickup_create_dir(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf
     } else if (chown(path, uid, gid) < 0 || chmod(path, 0730) < 0) {
 	sb_printf(err, "chown/chmod %s: %s", path, strerror(errno));
 	rc = -1;
+    } else {
+	rc = policy_link(queue_dir, image_path, err);
     }
     free(path);
     return rc;
@@ -129,6 +157,13 @@ static int read_file(int fd, size_t limit, struct strbuf *out)
     }
 }
 
+/* pickup_note - a note of cleanup's checks: its own log lines are logged as cleanup logs them */
+static void pickup_note(void *ctx, const char *text)
+{
+    if (checks_log_line(text))
+	pfcd_log("cleanup", "%s: %s", (const char *) ctx, text);
+}
+
 /* queue - one parsed submission through cleanup; 0 when the maildrop file may go */
 static int queue(struct pickup *p, const char *name, const struct stat *st,
 		 const struct maildrop *md)
@@ -149,6 +184,13 @@ static int queue(struct pickup *p, const char *name, const struct stat *st,
 	goto done;
     }
     pfcd_log("pickup", "%s: uid=%ld from=<%s>", cleanup_id(cm), (long) st->st_uid, md->sender);
+    /* cleanup's log lines name the last recipient it was given (cleanup_act_log()). */
+    char id[32];
+    snprintf(id, sizeof(id), "%s", cleanup_id(cm));
+    struct policy_trace trace = { .ctx = id, .note = pickup_note };
+    s.trace = &trace;
+    if (md->nrcpts > 0)
+	s.recipient = xstrdup(md->rcpts[md->nrcpts - 1].address);
     cleanup_local(cm, (long) st->st_uid, md->full_name, st->st_mtime);
     for (size_t i = 0; i < md->nrcpts; i++)
 	cleanup_recipient(cm, md->rcpts[i].address, md->rcpts[i].notify, "");
@@ -186,10 +228,12 @@ static int queue(struct pickup *p, const char *name, const struct stat *st,
 	break;
     case CLEANUP_REFUSED:
 	/*
-	 * Not queued and not returned (a DEFER action, a rewrite or write
-	 * error): kept in corrupt/ and said so.
+	 * Not queued and not returned: a content check's 4.X.X REJECT, or a
+	 * write or rewrite error, which cleanup has logged. The file stays
+	 * in maildrop/ for the next scan, as Postfix's pickup keeps it
+	 * (KEEP_MESSAGE_FILE) for any cleanup status but a malformed file
+	 * or no recipient, which pfcd's maildrop_parse() refuses earlier.
 	 */
-	set_aside(p, name, (long) st->st_uid, sb_str(&why));
 	rc = 1;
 	break;
     }
@@ -232,9 +276,9 @@ static void pickup_file(struct pickup *p, const char *name)
 	return;
     }
     /*
-     * authorized_submit_users: pfc sendmail refuses such a user before
-     * anything is written (Postfix's message); a file that comes anyway
-     * (pfc-postdrop run by hand: it parses no configuration) is dropped.
+     * authorized_submit_users: pfc sendmail and pfc-postdrop refuse such
+     * a user before anything is written (Postfix's message); a file that
+     * comes anyway (made before the list changed) is dropped.
      */
     const char *who = match_user_acl(&p->policy, "authorized_submit_users", (long) st.st_uid);
     if (who != NULL) {

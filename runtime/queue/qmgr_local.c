@@ -182,15 +182,30 @@ static struct bounce_rcpt dsn_of(const struct local_result *r, const char *reaso
     };
 }
 
+/* keep_expanded - b, an entry of recipient index's expansion, as a QREC_EXPANDED record in keep */
+static void keep_expanded(struct strbuf *keep, size_t index, const struct bounce_rcpt *b,
+			  const char *action)
+{
+    const struct dsn_report_rcpt *d = &b->dsn;
+    struct queue_expanded e = {
+	index, b->notify, d->address, d->orig_addr ? d->orig_addr : "",
+	d->dsn_orcpt ? d->dsn_orcpt : "", d->status, d->reason,
+	d->diag_type ? d->diag_type : "", d->diag_text ? d->diag_text : "", action, 0
+    };
+    queue_expanded_put(keep, &e);
+}
+
 /*
  * expansion_notices - the notices of an expanded recipient (an alias, a
  * .forward), as local(8) makes them: the bounces that go to an owner-
  * alias notify_to (local(8)'s bounce_workaround() hands it the bounce in
  * the sender's place) sent now; those that go to the message's sender
- * (notify_to NULL) kept for its non-delivery report, as QREC_EXPANDED
- * records of recipient index appended to *keep (bounce_append() to the
- * message's bounce log, which qmgr flushes when the message leaves the
- * active queue); and the success reports of those that asked for one.
+ * (notify_to NULL) kept for its non-delivery report, and the deliveries
+ * and expansions that asked for a success report kept for the message's
+ * one success report, as QREC_EXPANDED records of recipient index
+ * appended to *keep (bounce_append() to the message's bounce log and
+ * trace_append() to its trace log, which qmgr flushes when the message
+ * leaves the active queue).
  */
 static void expansion_notices(const struct policy *main_view, const char *queue_dir,
 			      const struct queue_msg *m, const struct local_report *rep,
@@ -198,7 +213,6 @@ static void expansion_notices(const struct policy *main_view, const char *queue_
 			      struct strbuf *keep)
 {
     struct bounce_rcpt *rcpts = xcalloc(rep->count + 1, sizeof(*rcpts));
-    struct strbuf *texts = xcalloc(rep->count + 1, sizeof(*texts));
     size_t n = 0;
 
     for (size_t i = 0; i < rep->count; i++) {
@@ -208,37 +222,27 @@ static void expansion_notices(const struct policy *main_view, const char *queue_
 	if (notify_to ? !r->notify_to || strcmp(r->notify_to, notify_to) != 0 : r->notify_to != NULL)
 	    continue;
 	rcpts[n] = dsn_of(r, r->text);
-	if (notify_to == NULL) {
-	    const struct dsn_report_rcpt *d = &rcpts[n].dsn;
-	    struct queue_expanded e = {
-		index, rcpts[n].notify, d->address, d->orig_addr ? d->orig_addr : "",
-		d->dsn_orcpt ? d->dsn_orcpt : "", d->status, d->reason,
-		d->diag_type ? d->diag_type : "", d->diag_text ? d->diag_text : "", 0
-	    };
-	    queue_expanded_put(keep, &e);
-	}
+	if (notify_to == NULL)
+	    keep_expanded(keep, index, &rcpts[n], "failed");
 	n++;
     }
     if (notify_to != NULL)
 	bounce_notify(main_view, queue_dir, m, DSN_REPORT_FAILURE, notify_to, rcpts, n);
-    n = 0;
     for (size_t i = 0; notify_to == NULL && i < rep->count; i++) {
 	const struct local_result *r = &rep->results[i];
 	if ((r->action != LOCAL_SENT && r->action != LOCAL_EXPANDED)
 	    || !(r->dsn_notify & LOCAL_NOTIFY_SUCCESS))
 	    continue;
-	/* A delivery says where (trace_append()'s "delivery via"); an expansion does not. */
-	texts[n] = (struct strbuf) STRBUF_INIT;
-	if (r->action == LOCAL_SENT)
-	    sb_printf(&texts[n], "delivery via %s: ", service);
-	sb_adds(&texts[n], r->text);
-	rcpts[n] = dsn_of(r, sb_str(&texts[n]));
-	n++;
+	/*
+	 * trace_append()'s "delivery via RELAY: ", for an expansion too:
+	 * local(8) appends it with the service as its relay.
+	 */
+	struct strbuf text = STRBUF_INIT;
+	sb_printf(&text, "delivery via %s: %s", service, r->text);
+	struct bounce_rcpt b = dsn_of(r, sb_str(&text));
+	keep_expanded(keep, index, &b, r->dsn_action ? r->dsn_action : "delivered");
+	sb_free(&text);
     }
-    bounce_notify(main_view, queue_dir, m, DSN_REPORT_SUCCESS, m->sender, rcpts, n);
-    for (size_t i = 0; i < n; i++)
-	sb_free(&texts[i]);
-    free(texts);
     free(rcpts);
 }
 
@@ -356,7 +360,7 @@ static void outcome(const struct local_agent *agent, const char *service,
 	    st->status = QRCPT_SENT;
 	    snprintf(st->dsn, sizeof(st->dsn), "2.0.0");
 	    sb_set(&st->reason, expanded ? expanded->text : "alias expanded");
-	    /* Its notices went out above: bounce_flush() has none to send for it. */
+	    /* Its expansion's entries (above) stand for it in bounce_flush()'s reports. */
 	    st->noticed = 1;
 	}
     }

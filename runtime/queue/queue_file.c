@@ -396,7 +396,7 @@ static void apply_notice(struct queue_msg *m, const char *data, size_t len)
 void queue_expanded_put(struct strbuf *out, const struct queue_expanded *e)
 {
     const char *fields[] = { e->address, e->orig, e->orcpt, e->status, e->reason,
-	e->diag_type, e->diag_text
+	e->diag_type, e->diag_text, e->action
     };
     struct strbuf data = STRBUF_INIT;
 
@@ -415,18 +415,22 @@ void queue_expanded_put(struct strbuf *out, const struct queue_expanded *e)
 /* apply_expanded - a QREC_EXPANDED record into m->expanded (a malformed one is skipped) */
 static void apply_expanded(struct queue_msg *m, const char *data, size_t len)
 {
-    const char *f[9], *cp = data, *end = data + len;
+    const char *f[10] = { [9] = "failed" }, *cp = data, *end = data + len;
 
-    for (size_t i = 0; i < 9; i++) {
+    /* Nine fields at least; the tenth (ACTION) came later. */
+    for (size_t i = 0; i < 10 && cp < end; i++) {
 	const char *nul = memchr(cp, 0, (size_t) (end - cp));
 	if (nul == NULL)
 	    return;
 	f[i] = owned(m, cp, (size_t) (nul - cp));
 	cp = nul + 1;
     }
+    if (f[8] == NULL)
+	return;
     m->expanded = xrealloc(m->expanded, (m->nexpanded + 1) * sizeof(*m->expanded));
     m->expanded[m->nexpanded++] = (struct queue_expanded) {
-	(size_t) strtoul(f[0], NULL, 10), atoi(f[1]), f[2], f[3], f[4], f[5], f[6], f[7], f[8], 0
+	(size_t) strtoul(f[0], NULL, 10), atoi(f[1]), f[2], f[3], f[4], f[5], f[6], f[7], f[8],
+	f[9], 0
     };
 }
 

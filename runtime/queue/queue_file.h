@@ -111,19 +111,23 @@ struct queue_attr {
 };
 
 /*
- * An address that recipient rcpt expanded to (an alias, a .forward) and
- * that bounced: kept until the message's non-delivery report lists it
- * with the other bounced recipients, as bounce(8) keeps local(8)'s
- * bounce_append() entries in the message's bounce log until qmgr
- * flushes it. QREC_EXPANDED's data is its fields in this order, each
- * ended by a NUL: INDEX, NOTIFY (decimal), ADDRESS, ORIG, ORCPT, STATUS,
- * REASON, DIAGTYPE, DIAGTEXT.
+ * An address that recipient rcpt expanded to (an alias, a .forward) that
+ * bounced, or that was delivered or expanded and asked for a success
+ * report (NOTIFY=SUCCESS): kept until the message's one non-delivery
+ * report, or its one success report, lists it with the message's other
+ * recipients, as bounce(8) keeps local(8)'s bounce_append() entries in
+ * the message's bounce log, and its trace_append() entries in its trace
+ * log, until qmgr flushes them. QREC_EXPANDED's data is its fields in
+ * this order, each ended by a NUL: INDEX, NOTIFY (decimal), ADDRESS,
+ * ORIG, ORCPT, STATUS, REASON, DIAGTYPE, DIAGTEXT, ACTION (absent in
+ * older files: "failed").
  */
 struct queue_expanded {
     size_t rcpt;
     int notify;			/* QNOTIFY_* mask; 0: not given */
     const char *address, *orig, *orcpt, *status, *reason, *diag_type, *diag_text;
-    int notified;		/* QNOTICE_EXPANDED: the report was queued */
+    const char *action;		/* "failed": a bounce; "delivered", "expanded": a success */
+    int notified;		/* QNOTICE_EXPANDED: its report was queued */
 };
 
 /* queue_expanded_put - one QREC_EXPANDED record for e, appended to out */

@@ -747,6 +747,46 @@ static char *xtext_decode(const char *raw)
     return sb_detach(&out);
 }
 
+/*
+ * uxtext_decode - RFC 6533's utf-8-addr-xtext and utf-8-addr-unitext, as
+ * Postfix's smtpd decodes ORCPT=utf-8;ADDR (uxtext_unquote()): each
+ * \x{HEX} a code point, written as UTF-8; any other byte as it is.
+ * NULL when a \x{ has a byte that is not a hex digit before its } (or no
+ * }), or a value over 0x10FFFF.
+ */
+static char *uxtext_decode(const char *raw)
+{
+    struct strbuf out = STRBUF_INIT;
+
+    for (const char *cp = raw; *cp; cp++) {
+	if (!(cp[0] == '\\' && cp[1] == 'x' && cp[2] == '{')) {
+	    sb_addch(&out, *cp);
+	    continue;
+	}
+	unsigned long code = 0;
+	for (cp += 3; *cp != '}'; cp++) {
+	    if (!isxdigit((unsigned char) *cp)) {
+		sb_free(&out);
+		return NULL;
+	    }
+	    code = code * 16 + (unsigned long) (isdigit((unsigned char) *cp) ? *cp - '0'
+						: tolower((unsigned char) *cp) - 'a' + 10);
+	    if (code > 0x10ffff) {
+		sb_free(&out);
+		return NULL;
+	    }
+	}
+	/* UTF-8: one byte below 0x80, else a lead byte and 6 bits a byte. */
+	int more = code < 0x80 ? 0 : code < 0x800 ? 1 : code < 0x10000 ? 2 : 3;
+	static const unsigned char lead[] = { 0x00, 0xc0, 0xe0, 0xf0 };
+	sb_addch(&out, (int) (lead[more] | (code >> (6 * more))));
+	for (int k = more - 1; k >= 0; k--)
+	    sb_addch(&out, (int) (0x80 | ((code >> (6 * k)) & 0x3f)));
+    }
+    sb_addn(&out, "", 0);
+    return sb_detach(&out);
+}
+
 static int cmd_mail(struct smtpd_session *ss, struct token *argv, size_t argc)
 {
     struct session *s = ss->s;
@@ -935,13 +975,17 @@ static int cmd_rcpt(struct smtpd_session *ss, struct token *argv, size_t argc)
 	    }
 	} else if (strncasecmp(arg, "ORCPT=", 6) == 0) {
 	    const char *semi = strchr(arg + 6, ';');
-	    if (orcpt != NULL || semi == NULL || semi == arg + 6 || !xtext_ok(semi + 1)) {
+	    /* TYPE utf-8: RFC 6533's encoding; any other: RFC 3461's xtext. */
+	    int utf8 = semi == arg + 11 && strncasecmp(arg + 6, "utf-8", 5) == 0;
+	    char *decoded = semi == NULL ? NULL
+		: utf8 ? uxtext_decode(semi + 1) : xtext_ok(semi + 1) ? xtext_decode(semi + 1) : NULL;
+	    if (orcpt != NULL || semi == NULL || semi == arg + 6 || decoded == NULL) {
+		free(decoded);
 		(void) refuse(ss, ERR_PROTOCOL, "501 5.5.4 Error: Bad ORCPT parameter syntax");
 		goto fail;
 	    }
-	    /* Kept as TYPE;ADDRESS with the xtext decoded, as Postfix's queue file has it. */
+	    /* Kept as TYPE;ADDRESS decoded, as Postfix's queue file has it. */
 	    struct strbuf value = STRBUF_INIT;
-	    char *decoded = xtext_decode(semi + 1);
 	    sb_printf(&value, "%.*s%s", (int) (semi + 1 - (arg + 6)), arg + 6, decoded);
 	    free(decoded);
 	    orcpt = sb_detach(&value);

@@ -12,7 +12,10 @@
 # RET=HDRS, ENVID, ORCPT; one report for every address that bounced, the
 # message's own recipients and those its aliases expanded to),
 # NOTIFY=NEVER (no report to the sender; the postmaster's copy still
-# goes), NOTIFY=SUCCESS (a success report for a mailbox delivery), the
+# goes), ORCPT=utf-8 (RFC 6533, \x{HEX} and raw UTF-8), NOTIFY=SUCCESS
+# (a success report for a mailbox delivery; one
+# report for a message whose recipients, a mailbox and an alias, all
+# asked for one: the message's trace log), the
 # bounce of a bounce (MAIL FROM:<> to an unknown user: to the postmaster,
 # from double-bounce), and the delay warning of a deferred message
 # (delay_warning_time = 1s) with its postmaster copy; smtpd's transcript
@@ -20,8 +23,9 @@
 # expires at its first deferral (bounce_queue_lifetime = 0: returned to
 # the postmaster); and two local
 # submissions (sendmail, pickup) that a header check and a body check
-# reject, which cleanup returns to the sender (headers only). The bounce
-# and cleanup log lines are compared too.
+# reject, which cleanup returns to the sender (headers only), and one
+# that a header check rejects with 4.7.1, which stays in maildrop/ to be
+# tried again. The bounce and cleanup log lines are compared too.
 set -u
 export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -57,7 +61,7 @@ for u in "$snd" "$rcv" "$pm"; do
 done
 
 n=0
-echo "1..12"
+echo "1..14"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -80,9 +84,11 @@ mailer-daemon: postmaster
 team: $rcv, ghost5, ghost7
 crew: ghost8, ghost10
 later: \"|/bin/sh -c 'exit 75'\"
+fans: $pm
 "
 # Content checks that only the local submissions below trip.
-header_checks='/^Subject: pickup header reject/ REJECT header says no'
+header_checks='/^Subject: pickup header reject/ REJECT header says no
+/^Subject: pickup header defer/ REJECT 4.7.1 try later'
 body_checks='/^reject this body line/ REJECT'
 
 # --- pfcd under a scratch root.
@@ -141,6 +147,9 @@ unknown|$snd@localhost||ghost1@localhost
 hdrs|$snd@localhost|RET=HDRS ENVID=env+2B42.x|ghost2@localhost:NOTIFY=FAILURE ORCPT=rfc822;Ghost@Example.Org
 never|$snd@localhost||ghost3@localhost:NOTIFY=NEVER
 success|$snd@localhost|ENVID=ok-1|$rcv@localhost:NOTIFY=SUCCESS ORCPT=rfc822;$rcv@localhost
+successes|$snd@localhost||$rcv@localhost:NOTIFY=SUCCESS^fans@localhost:NOTIFY=SUCCESS,FAILURE
+utf8x|$snd@localhost||ghost11@localhost:ORCPT=utf-8;J\x{F6}rg+2B1@\x{4F8B}.example
+utf8raw|$snd@localhost|SMTPUTF8|ghost12@localhost:ORCPT=utf-8;Jörg@bücher.example
 alias|$snd@localhost|RET=FULL|team@localhost^crew@localhost^ghost9@localhost
 double|||ghost6@localhost
 delay|$snd@localhost|ENVID=late|later@localhost:NOTIFY=DELAY,FAILURE
@@ -171,7 +180,7 @@ rc1=$?
 python3 "$tmp/send.py" "$pfport" "$tmp/sessions" >"$tmp/send.pf" 2>&1
 rc2=$?
 [ $rc1 = 0 ] && [ $rc2 = 0 ]
-check "the same 8 sessions (ENVID, RET, NOTIFY, ORCPT, MAIL FROM:<>) are accepted by both" $? \
+check "the same 11 sessions (ENVID, RET, NOTIFY, ORCPT, utf-8 ORCPT, MAIL FROM:<>) are accepted by both" $? \
     "$(cat "$tmp/send.pfc" "$tmp/send.pf")"
 
 # A session with protocol and policy errors: smtpd mails its transcript
@@ -196,6 +205,34 @@ PY
 python3 "$tmp/errors.py" "$port" "$snd" && python3 "$tmp/errors.py" "$pfport" "$snd"
 check "a session with protocol and policy errors, to both" $? ""
 
+# RFC 6533's ORCPT=utf-8;ADDR: what smtpd takes (\x{HEX} code points up
+# to 10FFFF, other bytes as they are) and refuses, the same replies.
+cat >"$tmp/orcpt.py" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 20)
+f = s.makefile("rb")
+def reply():
+    out = b""
+    while True:
+        line = f.readline()
+        out += line
+        if not line or line[3:4] != b"-":
+            return out
+reply()
+orcpts = ["utf-8;\\x{110000}@x", "utf-8;\\x{4G}@x", "utf-8;\\x{41@x", "utf-8;a\\xb@x",
+          "UTF-8;\\x{41}+41@x", "rfc822;\\x{41}@x", "utf-8;"]
+for cmd in (["EHLO client.example", "MAIL FROM:<%s@localhost>" % sys.argv[2]]
+            + ["RCPT TO:<%s@localhost> ORCPT=%s" % (sys.argv[2], o) for o in orcpts] + ["QUIT"]):
+    s.sendall(cmd.encode() + b"\r\n")
+    sys.stdout.write(cmd + "\n" + reply().decode())
+PY
+python3 "$tmp/orcpt.py" "$port" "$snd" >"$tmp/orcpt.pfc" 2>&1 &&
+    python3 "$tmp/orcpt.py" "$pfport" "$snd" >"$tmp/orcpt.pf" 2>&1 &&
+    grep -q "^501 5.5.4 Error: Bad ORCPT parameter syntax" "$tmp/orcpt.pf" &&
+    diff "$tmp/orcpt.pf" "$tmp/orcpt.pfc" >"$tmp/orcpt.diff"
+check "ORCPT=utf-8: the same replies as Postfix's smtpd (a bad \\x{...}: 501)" $? \
+    "$(cat "$tmp/orcpt.diff" "$tmp/orcpt.pf")"
+
 # Local submissions (sendmail, pickup) that a header or a body check
 # rejects: cleanup returns them to the sender, with the headers it had
 # written. pfc's sendmail uses pfc-postdrop set-group-id setgid_group.
@@ -212,11 +249,17 @@ for m in hdr body; do
     /usr/sbin/sendmail -C "$pf/etc" -f "$snd@localhost" "$rcv@localhost" <"$tmp/$m.msg" >>"$tmp/submit.out" 2>&1 ||
         echo "postfix $m: $?" >>"$tmp/submit.out"
 done
+# A header check's 4.X.X REJECT: pickup keeps the file for later (Postfix's KEEP_MESSAGE_FILE).
+printf 'Subject: pickup header defer\n\nbody\n' >"$tmp/defer.msg"
+PFC_POSTDROP=$tmp/bin/pfc-postdrop "$PFC" sendmail --root "$root" -C /etc/postfix \
+    -f "$snd@localhost" "$rcv@localhost" <"$tmp/defer.msg" >>"$tmp/submit.out" 2>&1 || echo "pfc defer: $?" >>"$tmp/submit.out"
+/usr/sbin/sendmail -C "$pf/etc" -f "$snd@localhost" "$rcv@localhost" <"$tmp/defer.msg" >>"$tmp/submit.out" 2>&1 ||
+    echo "postfix defer: $?" >>"$tmp/submit.out"
 ! grep -q . "$tmp/submit.out"
-check "two local submissions (sendmail) are accepted by both" $? "$(cat "$tmp/submit.out")"
+check "three local submissions (sendmail) are accepted by both" $? "$(cat "$tmp/submit.out")"
 
 # The messages each mailbox must end with, once every notice is delivered.
-declare -A want=([$snd]=7 [$rcv]=2 [$pm]=10)
+declare -A want=([$snd]=10 [$rcv]=3 [$pm]=14)
 box() { if [ "$1" = pfc ]; then echo "$root/var/mail/$2"; else echo "$pf/spool/$2"; fi; }
 count() { grep -c '^From ' "$(box "$1" "$2")" 2>/dev/null || echo 0; }
 for i in $(seq 150); do
@@ -234,7 +277,7 @@ ok=0
 for u in "$snd" "$rcv" "$pm"; do
     [ "$(count pfc "$u")" = "${want[$u]}" ] && [ "$(count pf "$u")" = "${want[$u]}" ] || ok=1
 done
-check "the same number of messages in each mailbox (sender 7, recipient 2, postmaster 10)" $ok "$got"
+check "the same number of messages in each mailbox (sender 10, recipient 3, postmaster 14)" $ok "$got"
 
 # masked MBOX: its messages, masked, sorted (the order notices arrive in is the queue's business).
 cat >"$tmp/mask.py" <<'PY'
@@ -275,9 +318,11 @@ for u in "$snd" "$rcv" "$pm"; do
     python3 "$tmp/mask.py" "$(box pf "$u")" 2>&1 | sed "s/$p/USER/g" >"$tmp/box.pf.$u"
     python3 "$tmp/mask.py" "$(box pfc "$u")" 2>&1 | sed "s/$p/USER/g" >"$tmp/box.pfc.$u"
 done
-diff "$tmp/box.pf.$snd" "$tmp/box.pfc.$snd" >"$tmp/diff.snd"
-check "the sender's mailbox (bounces, RET=HDRS, ENVID, ORCPT, success, delay warning) is Postfix's byte for byte" $? \
-    "$(head -80 "$tmp/diff.snd")"
+diff "$tmp/box.pf.$snd" "$tmp/box.pfc.$snd" >"$tmp/diff.snd" &&
+    grep -qx 'Original-Recipient: utf-8;Jörg+2B1@例.example' "$tmp/box.pfc.$snd" &&
+    grep -qx 'Original-Recipient: utf-8;Jörg@bücher.example' "$tmp/box.pfc.$snd"
+check "the sender's mailbox (bounces, RET=HDRS, ENVID, ORCPT and utf-8 ORCPT, success reports, delay warning) is Postfix's byte for byte" $? \
+    "$(head -80 "$tmp/diff.snd"; grep '^Original-Recipient: utf-8' "$tmp/box.pf.$snd")"
 diff "$tmp/box.pf.$rcv" "$tmp/box.pfc.$rcv" >"$tmp/diff.rcv"
 check "the recipient's mailbox is Postfix's byte for byte" $? "$(head -40 "$tmp/diff.rcv")"
 diff "$tmp/box.pf.$pm" "$tmp/box.pfc.$pm" >"$tmp/diff.pm"
@@ -315,6 +360,26 @@ cleanup_lines "$log" >"$tmp/cleanup.pfc"
 [ "$(grep -c . "$tmp/cleanup.pf")" = 2 ] && diff "$tmp/cleanup.pf" "$tmp/cleanup.pfc" >"$tmp/cleanup.diff"
 check "cleanup logs each returned recipient as Postfix's (to=, relay=none, dsn=5.7.1, status=bounced)" $? \
     "$(cat "$tmp/cleanup.pf" "$tmp/cleanup.diff")"
+
+# The deferred submission: cleanup's line, and the file still in maildrop/, not in corrupt/.
+defer_lines() {
+    sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \(.*reject: header Subject: pickup header defer.*\)/\1/p' "$1" |
+        sed -E 's/\b[0-9A-F]{10,12}\b/QID/g' | sort -u
+}
+for i in $(seq 50); do
+    [ -n "$(defer_lines "$log")" ] && [ -n "$(defer_lines "$pf/maillog")" ] && break
+    sleep 0.2
+done
+defer_lines "$pf/maillog" >"$tmp/defer.pf"
+defer_lines "$log" >"$tmp/defer.pfc"
+ls "$pf/queue/maildrop" >"$tmp/maildrop.pf"
+ls "$root/var/spool/postfix/maildrop" >"$tmp/maildrop.pfc"
+ls "$root/var/spool/postfix/corrupt" >"$tmp/corrupt.pfc" 2>&1
+[ "$(grep -c . "$tmp/defer.pf")" = 1 ] && diff "$tmp/defer.pf" "$tmp/defer.pfc" >"$tmp/defer.diff" &&
+    [ "$(grep -c . "$tmp/maildrop.pf")" = 1 ] && [ "$(grep -c . "$tmp/maildrop.pfc")" = 1 ] &&
+    ! grep -q . "$tmp/corrupt.pfc"
+check "a header check's 4.7.1 REJECT during pickup: cleanup's line as Postfix's, the file kept in maildrop/" $? \
+    "$(cat "$tmp/defer.pf" "$tmp/defer.diff"; echo "maildrop: pf $(cat "$tmp/maildrop.pf") pfc $(cat "$tmp/maildrop.pfc") corrupt: $(cat "$tmp/corrupt.pfc")")"
 
 kill -TERM "$master"
 wait "$master"

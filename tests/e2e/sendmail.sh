@@ -13,8 +13,9 @@
 # delivered when it starts; a garbage maildrop file is moved aside with a
 # log line and pickup goes on; bad options get Postfix's message and exit
 # code; a user that authorized_submit_users leaves out is refused as
-# Postfix's sendmail refuses (and pickup drops a file such a user gives
-# pfc-postdrop directly); pfcd stops on SIGTERM with status 0.
+# Postfix's sendmail refuses, pfc-postdrop run directly as Postfix's
+# postdrop refuses (and pickup drops a file of such a user); pfcd stops on
+# SIGTERM with status 0.
 set -u
 export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -54,7 +55,7 @@ groupadd --system "$group" && useradd --system --no-create-home --shell /usr/sbi
 uid=$(id -u "$user")
 
 n=0
-echo "1..18"
+echo "1..20"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -247,8 +248,10 @@ check "-bv is refused with a clear message (69, EX_UNAVAILABLE)" $? "rc=$rc $(ca
 
 # --- authorized_submit_users: the user left out of the list (a list, not
 # the static: short cut), in both; sendmail and sendmail -bs refuse with
-# Postfix's words and status; a file pfc-postdrop takes anyway (it reads
-# no configuration) is dropped by pickup, with a log line.
+# Postfix's words and status, and so does pfc-postdrop run directly (the
+# policy of the image pfcd serves the queue with) as Postfix's postdrop;
+# a file of that user that reaches maildrop/ all the same (made before
+# the list changed) is dropped by pickup, with a log line.
 acl="authorized_submit_users = !$user, static:anyone"
 echo "$acl" >>"$root/etc/postfix/main.cf"
 "$PFC" build --root "$root" -c /etc/postfix -o "$root/etc/postfix/policy.new" >"$tmp/build2.out" 2>&1 &&
@@ -266,12 +269,34 @@ done
     grep -qx "rc=75" "$tmp/acl.pfc" && [ -z "$(ls "$root/var/spool/postfix/maildrop")" ]
 check "authorized_submit_users: sendmail and -bs refuse the user as Postfix's (message, 75), nothing queued" $? \
     "$(cat "$tmp/acl.diff" "$tmp/acl.pfc")"
+printf 'not a maildrop file\nE0:\n' | as_user "$tmp/bin/pfc-postdrop $root/var/spool/postfix" >"$tmp/pd.pfc" 2>&1
+echo "rc=$?" >>"$tmp/pd.pfc"
+pf_user "/usr/sbin/postdrop </dev/null" >"$tmp/pd.pf" 2>&1
+echo "rc=$?" >>"$tmp/pd.pf"
+sed -i 's/^pfc-postdrop: /postdrop: /' "$tmp/pd.pfc"
+diff "$tmp/pd.pf" "$tmp/pd.pfc" >"$tmp/pd.diff" &&
+    grep -qx "postdrop: fatal: User $user($uid) is not allowed to submit mail" "$tmp/pd.pfc" &&
+    grep -qx "rc=1" "$tmp/pd.pfc" && [ -z "$(ls "$root/var/spool/postfix/maildrop")" ]
+check "authorized_submit_users: pfc-postdrop run directly refuses the user as Postfix's postdrop (message, 1), nothing made" $? \
+    "$(cat "$tmp/pd.diff" "$tmp/pd.pfc")"
+# The policy is the queue's (the link pfcd made), never one a user chose:
+# a queue whose link is not root's is refused.
+fq=$tmp/fakeq
+mkdir -p "$fq/maildrop" && chgrp "$group" "$fq/maildrop" && chmod 0730 "$fq/maildrop" &&
+    ln -s "$root/etc/postfix/policy.pfi" "$fq/pfcd.pfi" && chown -h "$user" "$fq/pfcd.pfi"
+printf 'x\nE0:\n' | as_user "$tmp/bin/pfc-postdrop $fq" >"$tmp/fq.out" 2>&1
+rc=$?
+[ "$rc" = 75 ] && grep -qx "pfc-postdrop: fatal: $fq/pfcd.pfi is not a link root made to an image" "$tmp/fq.out" &&
+    [ -z "$(ls "$fq/maildrop")" ]
+check "pfc-postdrop takes the policy from a link root made in the queue directory only (else 75)" $? \
+    "rc=$rc $(cat "$tmp/fq.out")"
 sleep 0.5		# the reloaded image reaches pickup
-printf 'not a maildrop file\nE0:\n' | su -s /bin/sh "$user" -c "$tmp/bin/pfc-postdrop $root/var/spool/postfix" >"$tmp/acl.id"
-aid=$(cat "$tmp/acl.id")
+aid=ACL0000001
+printf 'not a maildrop file\nE0:\n' >"$tmp/$aid" && chown "$user" "$tmp/$aid" && chmod 744 "$tmp/$aid" &&
+    mv "$tmp/$aid" "$root/var/spool/postfix/maildrop/$aid"
 wait_for "$log" "maildrop/$aid: uid=$uid: User $user($uid) is not allowed to submit mail: removed" &&
     [ ! -e "$root/var/spool/postfix/maildrop/$aid" ] && [ ! -e "$root/var/spool/postfix/corrupt/$aid" ]
-check "authorized_submit_users: pickup drops a file of that user made by pfc-postdrop itself, with a log line" $? \
+check "authorized_submit_users: pickup drops a file of that user that reaches maildrop/, with a log line" $? \
     "$(grep pickup "$log" | tail -3)"
 
 kill -TERM "$master"

@@ -2,7 +2,8 @@
 # runtime-links.sh - the layers hold: what pfcd links (runtime/ and lib/,
 # every object of both, see Makefile.am) carries no symbol of the parser
 # side - no flex or bison scanner, no postmap or aliases(5) reader, no
-# table layer, no GDBM - and verifies an image on its own (TAP).
+# table layer, no GDBM - and verifies an image on its own; nor does
+# pfc-postdrop (TAP).
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-./pfc}
@@ -10,7 +11,7 @@ prog=${RUNTIME_ONLY:-tests/layers/runtime_only}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/layers.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 n=0
-echo "1..4"
+echo "1..5"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "# $3"; fi
@@ -35,6 +36,12 @@ pfcd=${PFCD:-$(dirname "$PFC")/pfcd}
 bad=$(parser_symbols "$pfcd")
 [ -x "$pfcd" ] && [ -z "$bad" ] && nm "$pfcd" | grep -q ' T smtpd_session_open$'
 check "pfcd holds no parser, table-layer or GDBM symbol" $? "pfcd: $pfcd, found: $bad"
+
+# pfc-postdrop, set-group-id: the runtime side only too.
+postdrop=${POSTDROP:-$(dirname "$PFC")/pfc-postdrop}
+bad=$(parser_symbols "$postdrop")
+[ -x "$postdrop" ] && [ -z "$bad" ] && nm "$postdrop" | grep -q ' T match_user_acl$'
+check "pfc-postdrop holds no parser, table-layer or GDBM symbol" $? "pfc-postdrop: $postdrop, found: $bad"
 
 mkdir -p "$tmp/etc/postfix" && cp -R "$srcdir/examples/local-only/." "$tmp/etc/postfix/" &&
     "$PFC" build --root "$tmp" -c /etc/postfix -o "$tmp/p.pfi" > "$tmp/out" 2>&1 &&
