@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dict.h"
+#include "scratch_dir.h"
 
 #define FLAGS (DICT_FLAG_DUP_WARN | DICT_FLAG_FOLD)
 
@@ -310,17 +311,14 @@ static void test_stale_journal(void **state)
 
 static int setup(void **state)
 {
-    const char *base = getenv("TMPDIR");
-
     (void) state;
-    snprintf(dir, sizeof(dir), "%s/test_gdbm.XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(dir) == NULL || chdir(dir) != 0 ? -1 : 0;
+    return scratch_make(dir, sizeof(dir), "test_gdbm") < 0 || chdir(dir) != 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
     (void) state;
-    return system("rm -rf \"$PWD\"") == 0 ? 0 : -1;
+    return chdir("/") != 0 ? -1 : scratch_remove(dir);
 }
 
 int main(void)

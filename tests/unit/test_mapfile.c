@@ -21,25 +21,20 @@
 #include "diag.h"
 #include "mapfile.h"
 #include "publish.h"
+#include "scratch_dir.h"
 
 static char dir[PATH_MAX];
 
 static int setup(void **state)
 {
-    const char *tmp = getenv("TMPDIR");
-
     (void) state;
-    snprintf(dir, sizeof(dir), "%s/test_mapfile.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(dir) == NULL ? -1 : 0;
+    return scratch_make(dir, sizeof(dir), "test_mapfile");
 }
 
 static int teardown(void **state)
 {
-    char cmd[PATH_MAX + 16];
-
     (void) state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_remove(dir);
 }
 
 /* make_file - a file of len bytes 'a'..'z' in turn; its open descriptor */

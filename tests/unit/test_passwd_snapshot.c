@@ -23,6 +23,7 @@
 #include "strbuf.h"
 #include "table_unix.h"
 #include "xalloc.h"
+#include "scratch_dir.h"
 
 static char dir[PATH_MAX];
 
@@ -290,20 +291,14 @@ static void test_snapshot_answers_as_getpwnam(void **state)
 
 static int setup(void **state)
 {
-    const char *tmp = getenv("TMPDIR");
-
     (void) state;
-    snprintf(dir, sizeof(dir), "%s/test_passwd_snapshot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(dir) == NULL ? -1 : 0;
+    return scratch_make(dir, sizeof(dir), "test_passwd_snapshot");
 }
 
 static int teardown(void **state)
 {
-    char cmd[PATH_MAX + 16];
-
     (void) state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return scratch_remove(dir);
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 
 #include "diag.h"
 #include "dict.h"
+#include "scratch_dir.h"
 #include "strbuf.h"
 
 static char tmpdir[4096];
@@ -576,29 +577,18 @@ static void test_prefix_filter(void **state)
 
 static int setup(void **state)
 {
-    const char *base = getenv("TMPDIR");
-
     (void) state;
-    snprintf(tmpdir, sizeof(tmpdir), "%s/test_patterns.XXXXXX",
-	     base && *base ? base : "/tmp");
-    if (mkdtemp(tmpdir) == NULL || chdir(tmpdir) != 0)
-	return -1;
-    return 0;
+    return scratch_make(tmpdir, sizeof(tmpdir), "test_patterns") < 0 || chdir(tmpdir) != 0
+	? -1 : 0;
 }
 
 static int teardown(void **state)
 {
-    struct strbuf cmd = STRBUF_INIT;
-
     (void) state;
     if (chdir("/") != 0)
 	return -1;
-    sb_printf(&cmd, "rm -rf '%s'", tmpdir);
-    int status = system(sb_str(&cmd));
-
-    sb_free(&cmd);
     sb_free(&warnings);
-    return status == 0 ? 0 : -1;
+    return scratch_remove(tmpdir);
 }
 
 /* collect - a sink: "LINE:COLUMN: TEXT" for each report, TEXT in Postfix's words */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sysroot.h"
+#include "scratch_dir.h"
 
 /* A scratch tree: ROOT/etc/postfix/{main.cf, in -> main.cf, out -> OUTSIDE, up -> ../../../OUTSIDE} */
 struct tree {
@@ -35,10 +36,8 @@ static int setup(void **state)
 {
     struct tree *t = calloc(1, sizeof(*t));
     char path[PATH_MAX + 96];
-    const char *tmp = getenv("TMPDIR");
 
-    snprintf(t->top, sizeof(t->top), "%s/test_sysroot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(t->top) == NULL)
+    if (scratch_make(t->top, sizeof(t->top), "test_sysroot") < 0)
 	return -1;
     snprintf(t->root, sizeof(t->root), "%s/root", t->top);
     snprintf(t->outside, sizeof(t->outside), "%s/secret", t->top);
@@ -69,13 +68,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct tree *t = *state;
-    char cmd[PATH_MAX + 16];
 
     sysroot_set(NULL);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->top);
-    int rc = system(cmd);
+    int rc = scratch_remove(t->top);
     free(t);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 /* outside - sysroot_outside of a deployed path, as the callers ask */
