@@ -31,6 +31,7 @@
 #include "session.h"
 #include "smtp_server.h"
 #include "smtpd_session.h"
+#include "table_unix.h"
 #include "trace.h"
 #include "xalloc.h"
 
@@ -57,8 +58,25 @@ struct view {
     long maxproc;		/* the service's process limit: sessions at once */
 };
 
+/*
+ * The passwd answers (table_unix.h) of the sessions that start within
+ * one second of the clock: one memo, so that a burst of sessions to the
+ * same users asks the host for each name once (with nss-systemd a name
+ * that is not there costs a dozen files opened), not once per session.
+ * A memo is handed to no new session once the second is over or
+ * /etc/passwd changed, and goes when its last session ends: a session
+ * sees at most a second-old answer, the same for its whole length.
+ */
+struct accounts_ref {
+    struct unix_memo *memo;
+    int refs;
+    time_t made;
+    struct stat passwd;		/* /etc/passwd when it was made (zeroed: none) */
+};
+
 struct conn {
     int fd;
+    struct accounts_ref *accounts;
     struct smtp_listener *listener;
     struct view *view;
     struct session s;
@@ -340,7 +358,47 @@ struct server {
     size_t nconns, cap;
     int draining;
     struct committer *committer;
+    struct accounts_ref *accounts;	/* the memo new sessions get, or NULL */
 };
+
+static void accounts_put(struct accounts_ref *a)
+{
+    if (a != NULL && --a->refs == 0) {
+	unix_memo_free(a->memo);
+	free(a);
+    }
+}
+
+/* accounts_get - the memo of a session that starts now (accounts_put() when it ends) */
+static struct accounts_ref *accounts_get(struct server *sv)
+{
+    struct stat st;
+    struct accounts_ref *a = sv->accounts;
+    time_t now = time(NULL);
+
+    if (stat("/etc/passwd", &st) < 0)
+	memset(&st, 0, sizeof(st));
+    if (a != NULL && (a->made != now || a->passwd.st_ino != st.st_ino
+		      || a->passwd.st_dev != st.st_dev || a->passwd.st_size != st.st_size
+		      || a->passwd.st_mtim.tv_sec != st.st_mtim.tv_sec
+		      || a->passwd.st_mtim.tv_nsec != st.st_mtim.tv_nsec
+		      || a->passwd.st_ctim.tv_sec != st.st_ctim.tv_sec
+		      || a->passwd.st_ctim.tv_nsec != st.st_ctim.tv_nsec)) {
+	sv->accounts = NULL;
+	accounts_put(a);
+	a = NULL;
+    }
+    if (a == NULL) {
+	a = xcalloc(1, sizeof(*a));
+	a->memo = unix_memo_new();
+	a->refs = 1;		/* the server's */
+	a->made = now;
+	a->passwd = st;
+	sv->accounts = a;
+    }
+    a->refs++;
+    return a;
+}
 
 /* peer_names - the verified name and the reverse name of addr (blocking lookups) */
 static void peer_names(const struct sockaddr *sa, socklen_t len, const char *addr,
@@ -390,6 +448,7 @@ static void conn_free(struct server *sv, struct conn *c)
     }
     cleanup_abort(c->cm);
     session_free(&c->s);
+    accounts_put(c->accounts);
     close(c->fd);
     if (c->sync_fd >= 0)
 	close(c->sync_fd);
@@ -438,6 +497,8 @@ static void accept_one(struct server *sv, size_t li)
     c->view->refs++;
     sv->active[li]++;
     engine_session(c->view->engine, &c->s);
+    c->accounts = accounts_get(sv);
+    session_lend_accounts(&c->s, c->accounts->memo);
     c->trace.ctx = c;
     c->trace.stage = tr_stage;
     c->trace.restriction = tr_restriction;
@@ -876,5 +937,6 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
     free(sv.views);
     free(sv.active);
     free(sv.conns);
+    accounts_put(sv.accounts);
     return 0;
 }

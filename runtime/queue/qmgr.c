@@ -79,12 +79,16 @@ int qmgr_create_dirs(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf 
  * processes: at most the service's process limit (master.cf maxproc,
  * default_process_limit) at once, at most
  * TRANSPORT_destination_concurrency_limit of them for one destination
- * (the recipient: local(8)'s recipient limit is 1), and each takes up to
- * max_use waiting deliveries of its destination, as a local(8) process
- * serves up to max_use requests. A process delivers its batch (Maildir
- * writes of one user synced together: qmgr_local.h), records each
- * outcome in the queue file, and says so on its pipe, one byte per
- * recipient. A message whose last waiting recipients are all in one
+ * (the recipient: local(8)'s recipient limit is 1). A process lives on
+ * from batch to batch, as a local(8) process serves request after
+ * request: it is handed at most max_use recipients in all, and goes
+ * after max_idle without work or, once its batch is done, when the
+ * image was replaced (it keeps the one it was started with). Forking one
+ * per batch cost more than the deliveries of a small batch. A batch is
+ * sent on the process's job pipe, one line per recipient (batch_job);
+ * the process delivers it (Maildir writes of one user synced together:
+ * qmgr_local.h), records each outcome in the queue file, and says so on
+ * its report pipe, one byte per recipient. A message whose last waiting recipients are all in one
  * batch is finished by that delivery process (notices, removed or
  * deferred: finish()), byte 'f', so that the queue manager, which all
  * deliveries wait on, neither opens nor reads it again; any other
@@ -119,12 +123,16 @@ struct dest {			/* a local(8) service and one recipient */
     int busy;			/* delivery processes now */
 };
 
-struct worker {
+struct worker {			/* a delivery process of one local(8) service */
     pid_t pid;
+    char *service;
     int fd;			/* its reports: one byte per recipient done ('f': and its message finished) */
-    struct dest *dest;
+    int job_fd;			/* its batches; -1: retired, it exits once its batch is done */
+    unsigned generation;	/* the image it was started with (qmgr.generation) */
+    long used;			/* recipients handed to it so far, at most max_use */
+    time_t idle_since;		/* when its last batch was done */
+    struct dest *dest;		/* whose batch it delivers now, or NULL: idle */
     struct job **jobs;
-    char *last;			/* per job: its message's last waiting recipient, the process finishes it */
     size_t njobs, reported;
 };
 
@@ -134,7 +142,9 @@ struct qmgr {
     struct policy main;
     struct session s;		/* for address resolution */
     long run_delay, min_backoff, max_backoff, lifetime, bounce_lifetime;
-    long active_limit, max_use;
+    long active_limit, max_use, max_idle;
+    unsigned generation;	/* counts image reloads: a delivery process keeps its image */
+    int poll_ms;		/* how long the loop may sleep: 1 s, less while a batch waits */
     time_t next_deferred_scan;
     struct inflight *inflight;	/* the messages out for delivery */
     size_t ninflight;
@@ -193,6 +203,7 @@ static void qmgr_load(struct qmgr *q, struct image *img)
     q->max_use = policy_int(&q->main, "max_use", 100);
     if (q->max_use < 1)
 	q->max_use = 1;
+    q->max_idle = policy_time(&q->main, "max_idle", 's', 100);
 }
 
 static void qmgr_unload(struct qmgr *q)
@@ -667,19 +678,142 @@ static size_t workers_of(const struct qmgr *q, const char *service)
     size_t n = 0;
 
     for (size_t i = 0; i < q->nworkers; i++)
-	n += strcmp(q->workers[i].dest->service, service) == 0;
+	n += strcmp(q->workers[i].service, service) == 0;
     return n;
 }
 
-/* worker_main - in the delivery process: the batch, each outcome recorded, then reported */
-static void worker_main(struct qmgr *q, struct worker *w)
+/* ------------------------------------------------------------ in a delivery process */
+
+struct batch_job {		/* one line of a batch: "ID SEC USEC RCPT LAST" */
+    char id[32];
+    struct timeval active;	/* when its message entered active/ */
+    size_t rcpt;
+    int last;			/* its message's last waiting recipient: this process finishes it */
+};
+
+/*
+ * read_batch - the next batch on fd (its lines, then an empty line) into
+ * *jobs: how many, or 0 when the queue manager closed the pipe (retired
+ * this process, stopped, or died) or wrote what is not a batch
+ */
+static size_t read_batch(int fd, struct strbuf *in, struct batch_job **jobs)
 {
-    size_t n = w->njobs, k = 0;
+    char *end, buf[4096];
+
+    while ((end = strstr(sb_str(in), "\n\n")) == NULL) {
+	ssize_t r = read(fd, buf, sizeof(buf));
+	if (r < 0 && errno == EINTR)
+	    continue;
+	if (r <= 0)
+	    return 0;
+	sb_addn(in, buf, (size_t) r);
+    }
+    size_t n = 0, cap = 0;
+    for (char *line = in->s; line <= end; line = strchr(line, '\n') + 1) {
+	struct batch_job j = { 0 };
+	long sec, usec;
+	unsigned long rcpt;
+	int last, used = 0;
+	if (sscanf(line, "%31s %ld %ld %lu %d%n", j.id, &sec, &usec, &rcpt, &last, &used) != 5
+	    || line[used] != '\n') {
+	    pfcd_log("local", "fatal: unreadable request from the queue manager");
+	    free(*jobs);
+	    *jobs = NULL;
+	    return 0;
+	}
+	j.active = (struct timeval) { sec, usec };
+	j.rcpt = rcpt;
+	j.last = last;
+	if (n == cap) {
+	    cap = cap ? 2 * cap : 16;
+	    *jobs = xrealloc(*jobs, cap * sizeof(**jobs));
+	}
+	(*jobs)[n++] = j;
+    }
+    /* What follows the batch (nothing: the queue manager waits for its reports) stays. */
+    size_t used = (size_t) (end + 2 - in->s);
+    memmove(in->s, in->s + used, in->len - used + 1);
+    in->len -= used;
+    return n;
+}
+
+/* deliver_batch - each recipient of the batch delivered and its outcome recorded, then reported */
+static void deliver_batch(struct qmgr *q, const char *service, int report_fd,
+			  const struct batch_job *jobs, size_t n)
+{
+    size_t k = 0;
     struct queue_msg *msgs = xcalloc(n, sizeof(*msgs));
     struct queue_msg **open = xcalloc(n, sizeof(*open));
     size_t *rcpts = xcalloc(n, sizeof(*rcpts));
     struct delivery_status *sts = xcalloc(n, sizeof(*sts));
     struct timeval start;
+
+    gettimeofday(&start, NULL);
+    for (size_t i = 0; i < n; i++)
+	if (open_active(q, jobs[i].id, &msgs[i]) == 0) {
+	    open[k] = &msgs[i];
+	    rcpts[k++] = jobs[i].rcpt;
+	}
+    for (size_t i = 0; i < k; i++)
+	sts[i].reason = (struct strbuf) STRBUF_INIT;
+    if (k > 0)
+	qmgr_local_deliver(q->img, q->cfg->queue_dir, service, open, rcpts, k, sts);
+    k = 0;
+    char *done = xmalloc(n);
+    memset(done, 'd', n);
+    for (size_t i = 0; i < n; i++) {
+	if (msgs[i].map == NULL)
+	    continue;
+	mark(&msgs[i], jobs[i].rcpt, &sts[k], "local", &jobs[i].active, &start);
+	sb_free(&sts[k].expanded);
+	sb_free(&sts[k++].reason);
+    }
+    for (size_t i = 0; i < n; i++) {
+	if (msgs[i].map == NULL)
+	    continue;
+	if (jobs[i].last) {
+	    /* Its other recipients' marks went through other handles of this batch: read anew. */
+	    struct queue_msg again;
+	    int alone = 1;
+	    for (size_t j = 0; j < n; j++)
+		alone &= j == i || strcmp(jobs[j].id, jobs[i].id) != 0;
+	    if (alone) {
+		finish(q, &msgs[i]);
+		done[i] = 'f';
+	    } else if (open_active(q, jobs[i].id, &again) == 0) {
+		finish(q, &again);
+		queue_msg_close(&again);
+		done[i] = 'f';
+	    }
+	}
+	queue_msg_close(&msgs[i]);
+    }
+    /* One byte per recipient, in the batch's order: its outcome is in the queue file. */
+    for (size_t off = 0; off < n;) {
+	ssize_t r = write(report_fd, done + off, n - off);
+	if (r < 0 && errno == EINTR)
+	    continue;
+	if (r <= 0)
+	    break;
+	off += (size_t) r;
+    }
+    free(done);
+    free(msgs);
+    free(open);
+    free(rcpts);
+    free(sts);
+}
+
+/*
+ * worker_main - a delivery process: batches of service until the queue
+ * manager closes job_fd. It keeps the image and the agent it started
+ * with (the queue manager retires it when the image is replaced).
+ */
+static void worker_main(struct qmgr *q, const char *service, int job_fd, int report_fd)
+{
+    struct strbuf in = STRBUF_INIT;
+    struct batch_job *jobs = NULL;
+    size_t n;
 
     /* The queue manager's signals are not the delivery process's: it finishes its batch. */
     signal(SIGTERM, SIG_IGN);
@@ -691,121 +825,180 @@ static void worker_main(struct qmgr *q, struct worker *w)
 	close(f->lock_fd);
     if (q->trigger_fd >= 0)
 	close(q->trigger_fd);
+    /* The other processes' pipes: each must see its end of file when the queue manager closes it. */
+    for (size_t i = 0; i < q->nworkers; i++) {
+	close(q->workers[i].fd);
+	if (q->workers[i].job_fd >= 0)
+	    close(q->workers[i].job_fd);
+    }
     setrlimit(RLIMIT_NOFILE, &q->nofile);
-    gettimeofday(&start, NULL);
-    for (size_t i = 0; i < n; i++)
-	if (open_active(q, w->jobs[i]->msg->id, &msgs[i]) == 0) {
-	    open[k] = &msgs[i];
-	    rcpts[k++] = w->jobs[i]->rcpt;
-	}
-    for (size_t i = 0; i < k; i++)
-	sts[i].reason = (struct strbuf) STRBUF_INIT;
-    if (k > 0)
-	qmgr_local_deliver(q->img, q->cfg->queue_dir, w->dest->service, open, rcpts, k, sts);
-    k = 0;
-    char *done = xmalloc(n);
-    memset(done, 'd', n);
-    for (size_t i = 0; i < n; i++) {
-	if (msgs[i].map == NULL)
-	    continue;
-	mark(&msgs[i], w->jobs[i]->rcpt, &sts[k], "local", &w->jobs[i]->msg->active, &start);
-	sb_free(&sts[k].expanded);
-	sb_free(&sts[k++].reason);
+    while ((n = read_batch(job_fd, &in, &jobs)) > 0)
+	deliver_batch(q, service, report_fd, jobs, n);
+    free(jobs);
+    sb_free(&in);
+}
+
+/* ------------------------------------------------------------ delivery processes */
+
+/* start_worker - a new delivery process for service, idle; NULL when none could be made */
+static struct worker *start_worker(struct qmgr *q, const char *service)
+{
+    int rep[2], job[2];
+    struct strbuf why = STRBUF_INIT;
+
+    if (qmgr_local_ready(q->img, service, &why) < 0)
+	pfcd_log("local", "warning: %s", sb_str(&why));	/* each delivery defers, and says so */
+    sb_free(&why);
+    if (pipe2(rep, O_CLOEXEC) < 0) {
+	pfcd_log("qmgr", "warning: pipe: %m");
+	return NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-	if (msgs[i].map == NULL)
-	    continue;
-	if (w->last[i]) {
-	    /* Its other recipients' marks went through other handles of this batch: read anew. */
-	    struct queue_msg again;
-	    int alone = 1;
-	    for (size_t j = 0; j < n; j++)
-		alone &= j == i || w->jobs[j]->msg != w->jobs[i]->msg;
-	    if (alone) {
-		finish(q, &msgs[i]);
-		done[i] = 'f';
-	    } else if (open_active(q, w->jobs[i]->msg->id, &again) == 0) {
-		finish(q, &again);
-		queue_msg_close(&again);
-		done[i] = 'f';
-	    }
-	}
-	queue_msg_close(&msgs[i]);
+    if (pipe2(job, O_CLOEXEC) < 0) {
+	pfcd_log("qmgr", "warning: pipe: %m");
+	close(rep[0]);
+	close(rep[1]);
+	return NULL;
     }
-    /* One byte per recipient, in the batch's order: its outcome is in the queue file. */
-    for (size_t off = 0; off < n;) {
-	ssize_t r = write(w->fd, done + off, n - off);
+    pid_t pid = fork();
+    if (pid == 0) {
+	close(rep[0]);
+	close(job[1]);
+	worker_main(q, service, job[0], rep[1]);
+	_exit(0);
+    }
+    close(rep[1]);
+    close(job[0]);
+    if (pid < 0) {
+	pfcd_log("qmgr", "warning: fork: %m");
+	close(rep[0]);
+	close(job[1]);
+	return NULL;
+    }
+    if (q->nworkers == q->capworkers) {
+	q->capworkers = q->capworkers ? 2 * q->capworkers : 16;
+	q->workers = xrealloc(q->workers, q->capworkers * sizeof(*q->workers));
+    }
+    struct worker *w = &q->workers[q->nworkers++];
+    *w = (struct worker) { 0 };
+    w->pid = pid;
+    w->service = xstrdup(service);
+    w->fd = rep[0];
+    w->job_fd = job[1];
+    w->generation = q->generation;
+    w->idle_since = time(NULL);
+    return w;
+}
+
+/* retire - no more batches for w: it exits when it has reported its batch, if any */
+static void retire(struct worker *w)
+{
+    if (w->job_fd >= 0)
+	close(w->job_fd);
+    w->job_fd = -1;
+}
+
+/* idle_worker - a delivery process of service waiting for a batch, or NULL */
+static struct worker *idle_worker(struct qmgr *q, const char *service)
+{
+    for (size_t i = 0; i < q->nworkers; i++) {
+	struct worker *w = &q->workers[i];
+	if (w->dest == NULL && w->job_fd >= 0 && strcmp(w->service, service) == 0)
+	    return w;
+    }
+    return NULL;
+}
+
+/*
+ * assign - d's waiting recipients to idle w, as many as its max_use
+ * leaves: 0, or -1 when w could not take them (retired; they wait again)
+ */
+static int assign(struct qmgr *q, struct worker *w, struct dest *d)
+{
+    struct strbuf req = STRBUF_INIT;
+
+    w->njobs = 0;
+    for (struct job *j = d->head; j && (long) w->njobs < q->max_use - w->used; j = j->next)
+	w->njobs++;
+    if (w->njobs == 0) {
+	retire(w);
+	return -1;
+    }
+    w->jobs = xcalloc(w->njobs, sizeof(*w->jobs));
+    for (size_t i = 0; i < w->njobs; i++) {
+	w->jobs[i] = d->head;
+	d->head = d->head->next;
+    }
+    if (d->head == NULL)
+	d->tail = NULL;
+    /* A message all of whose waiting recipients are here: its last one here finishes it. */
+    for (size_t i = 0; i < w->njobs; i++) {
+	const struct job *j = w->jobs[i];
+	size_t here = 0, later = 0;
+	for (size_t k = 0; k < w->njobs; k++)
+	    if (w->jobs[k]->msg == j->msg)
+		here++, later += k > i;
+	sb_printf(&req, "%s %ld %ld %zu %d\n", j->msg->id, (long) j->msg->active.tv_sec,
+		  (long) j->msg->active.tv_usec, j->rcpt, here == j->msg->pending && later == 0);
+    }
+    sb_addch(&req, '\n');
+    size_t off = 0;
+    while (off < req.len) {
+	ssize_t r = write(w->job_fd, req.s + off, req.len - off);
 	if (r < 0 && errno == EINTR)
 	    continue;
 	if (r <= 0)
 	    break;
 	off += (size_t) r;
     }
+    int sent = off == req.len;
+    sb_free(&req);
+    if (!sent) {
+	/* The process is gone (its end of file comes): back to the head of the line. */
+	pfcd_log("qmgr", "warning: %s delivery process pid %ld: write: %m", w->service, (long) w->pid);
+	for (size_t i = w->njobs; i-- > 0;) {
+	    w->jobs[i]->next = d->head;
+	    d->head = w->jobs[i];
+	    if (d->tail == NULL)
+		d->tail = w->jobs[i];
+	}
+	free(w->jobs);
+	w->jobs = NULL;
+	w->njobs = 0;
+	retire(w);
+	return -1;
+    }
+    w->dest = d;
+    w->reported = 0;
+    w->used += (long) w->njobs;
+    d->busy++;
+    return 0;
 }
 
-/* start_worker - a delivery process for up to max_use waiting recipients of d */
-static void start_worker(struct qmgr *q, struct dest *d)
-{
-    int p[2];
-    struct strbuf why = STRBUF_INIT;
+/*
+ * batch_wait - whether d's waiting recipients wait for more to join their
+ * batch: fewer than max_use wait, and the oldest waited less than
+ * BATCH_WINDOW_MS (then q->poll_ms is at most what is left of that).
+ * Each batch costs a child and a sync per user (qmgr_local.h), so a burst
+ * is better handed over in a few large batches than in many small ones.
+ */
+#define BATCH_WINDOW_MS	20
 
-    if (qmgr_local_ready(q->img, d->service, &why) < 0)
-	pfcd_log("local", "warning: %s", sb_str(&why));	/* each delivery defers, and says so */
-    sb_free(&why);
-    if (pipe2(p, O_CLOEXEC) < 0) {
-	pfcd_log("qmgr", "warning: pipe: %m");
-	return;
-    }
-    struct worker w = { 0 };
-    w.dest = d;
-    for (struct job *j = d->head; j && (long) w.njobs < q->max_use; j = j->next)
-	w.njobs++;
-    w.jobs = xcalloc(w.njobs, sizeof(*w.jobs));
-    w.last = xcalloc(w.njobs, 1);
-    for (size_t i = 0; i < w.njobs; i++) {
-	w.jobs[i] = d->head;
-	d->head = d->head->next;
-    }
-    /* A message all of whose waiting recipients are here: its last one here finishes it. */
-    for (size_t i = w.njobs; i-- > 0;) {
-	size_t here = 0, later = 0;
-	for (size_t j = 0; j < w.njobs; j++)
-	    if (w.jobs[j]->msg == w.jobs[i]->msg)
-		here++, later += j > i;
-	w.last[i] = here == w.jobs[i]->msg->pending && later == 0;
-    }
-    if (d->head == NULL)
-	d->tail = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-	close(p[0]);
-	w.fd = p[1];
-	worker_main(q, &w);
-	_exit(0);
-    }
-    close(p[1]);
-    if (pid < 0) {
-	pfcd_log("qmgr", "warning: fork: %m");
-	close(p[0]);
-	/* Back to the head of the line, for the next round. */
-	for (size_t i = w.njobs; i-- > 0;) {
-	    w.jobs[i]->next = d->head;
-	    d->head = w.jobs[i];
-	    if (d->tail == NULL)
-		d->tail = w.jobs[i];
-	}
-	free(w.jobs);
-	free(w.last);
-	return;
-    }
-    w.pid = pid;
-    w.fd = p[0];
-    d->busy++;
-    if (q->nworkers == q->capworkers) {
-	q->capworkers = q->capworkers ? 2 * q->capworkers : 16;
-	q->workers = xrealloc(q->workers, q->capworkers * sizeof(*q->workers));
-    }
-    q->workers[q->nworkers++] = w;
+static int batch_wait(struct qmgr *q, const struct dest *d)
+{
+    long waiting = 0;
+    struct timeval now;
+
+    for (const struct job *j = d->head; j && waiting < q->max_use; j = j->next)
+	waiting++;
+    if (waiting >= q->max_use || service_stopping())
+	return 0;
+    gettimeofday(&now, NULL);
+    long waited = (long) (since(&d->head->msg->active, &now) * 1000);
+    if (waited >= BATCH_WINDOW_MS || waited < 0)
+	return 0;
+    if (BATCH_WINDOW_MS - waited < q->poll_ms)
+	q->poll_ms = (int) (BATCH_WINDOW_MS - waited);
+    return 1;
 }
 
 /* dispatch - delivery processes for what waits, within the limits */
@@ -818,9 +1011,27 @@ static void dispatch(struct qmgr *q)
 	struct dest *d = slot->value;
 	if (d->head == NULL)
 	    continue;
+	if (batch_wait(q, d))
+	    continue;
 	long limit = dest_limit(q, d->service), procs = service_limit(q, d->service);
-	while (d->head != NULL && d->busy < limit && (long) workers_of(q, d->service) < procs)
-	    start_worker(q, d);
+	while (d->head != NULL && d->busy < limit) {
+	    struct worker *w = idle_worker(q, d->service);
+	    if (w == NULL && (long) workers_of(q, d->service) < procs)
+		w = start_worker(q, d->service);
+	    if (w == NULL || assign(q, w, d) < 0)
+		break;
+	}
+    }
+}
+
+/* retire_idle - idle delivery processes go: those of an older image, idle for max_idle, or all (stopping) */
+static void retire_idle(struct qmgr *q, time_t now, int all)
+{
+    for (size_t i = 0; i < q->nworkers; i++) {
+	struct worker *w = &q->workers[i];
+	if (w->dest == NULL && w->job_fd >= 0
+	    && (all || w->generation != q->generation || now - w->idle_since >= q->max_idle))
+	    retire(w);
     }
 }
 
@@ -854,7 +1065,7 @@ static void job_done(struct qmgr *q, struct worker *w, struct job *j, const char
 	    gettimeofday(&now, NULL);
 	    st.status = QRCPT_DEFERRED;
 	    st.reason = (struct strbuf) STRBUF_INIT;
-	    snprintf(st.relay, sizeof(st.relay), "%s", w->dest->service);
+	    snprintf(st.relay, sizeof(st.relay), "%s", w->service);
 	    status_text(reason, "4.3.0", &st);
 	    mark(&m, j->rcpt, &st, "qmgr", &f->active, &now);
 	    sb_free(&st.reason);
@@ -870,7 +1081,25 @@ static void job_done(struct qmgr *q, struct worker *w, struct job *j, const char
     }
 }
 
-/* worker_input - what a delivery process reported; at its end, the process is gone */
+/* batch_done - w's batch is over (reported, or w died): its destination has one process less */
+static void batch_done(struct qmgr *q, struct worker *w)
+{
+    struct dest *d = w->dest;
+
+    free(w->jobs);
+    w->jobs = NULL;
+    w->njobs = w->reported = 0;
+    w->dest = NULL;
+    w->idle_since = time(NULL);
+    d->busy--;
+    if (d->busy == 0 && d->head == NULL)
+	dest_free(strmap_del(&q->dests, d->key));
+    /* Its max_use served, or an older image: it goes (Postfix's local exits after max_use requests). */
+    if (w->used >= q->max_use || w->generation != q->generation || service_stopping())
+	retire(w);
+}
+
+/* worker_input - what a delivery process reported; at its end of file, the process is gone */
 static void worker_input(struct qmgr *q, size_t wi)
 {
     struct worker *w = &q->workers[wi];
@@ -879,29 +1108,29 @@ static void worker_input(struct qmgr *q, size_t wi)
 
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
 	return;
-    for (ssize_t i = 0; i < n && w->reported < w->njobs; i++)
+    for (ssize_t i = 0; i < n && w->dest && w->reported < w->njobs; i++)
 	job_done(q, w, w->jobs[w->reported++], NULL, buf[i] == 'f');
+    if (w->dest && w->reported == w->njobs)
+	batch_done(q, w);
     if (n > 0)
 	return;
     int status = 0;
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
 	continue;
-    if (w->reported < w->njobs) {
-	pfcd_log("qmgr", "warning: %s delivery process pid %ld %s %d", w->dest->service,
+    if (w->dest || WIFSIGNALED(status) || WEXITSTATUS(status) != 0)
+	pfcd_log("qmgr", "warning: %s delivery process pid %ld %s %d", w->service,
 		 (long) w->pid, WIFSIGNALED(status) ? "killed by signal" : "exit status",
 		 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    if (w->dest) {
 	/* Postfix's words for an agent that died with the request. */
 	while (w->reported < w->njobs)
 	    job_done(q, w, w->jobs[w->reported++], "unknown mail transport error", 0);
+	batch_done(q, w);
     }
+    retire(w);
     close(w->fd);
-    free(w->jobs);
-    free(w->last);
-    struct dest *d = w->dest;
-    d->busy--;
+    free(w->service);
     q->workers[wi] = q->workers[--q->nworkers];
-    if (d->busy == 0 && d->head == NULL)
-	dest_free(strmap_del(&q->dests, d->key));
 }
 
 int qmgr_run(const struct qmgr_config *cfg, struct image *img)
@@ -930,8 +1159,11 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
 	if (nimg != NULL) {
 	    qmgr_unload(&q);
 	    qmgr_load(&q, nimg);
+	    q.generation++;
 	}
 	time_t now = time(NULL);
+	q.poll_ms = 1000;
+	retire_idle(&q, now, service_stopping());
 	/* Room again after qmgr_message_active_limit: what waited is looked at. */
 	if (full && (long) q.ninflight < active_room(&q))
 	    woken = 1;
@@ -962,7 +1194,7 @@ int qmgr_run(const struct qmgr_config *cfg, struct image *img)
 	pfd[1] = (struct pollfd) { service_stopping() ? -1 : q.trigger_fd, POLLIN, 0 };
 	for (size_t i = 0; i < q.nworkers; i++)
 	    pfd[i + 2] = (struct pollfd) { q.workers[i].fd, POLLIN, 0 };
-	if (poll(pfd, q.nworkers + 2, 1000) <= 0)
+	if (poll(pfd, q.nworkers + 2, q.poll_ms) <= 0)
 	    continue;
 	if (pfd[0].fd >= 0 && (pfd[0].revents & POLLIN)) {
 	    char buf[256];
