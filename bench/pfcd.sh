@@ -16,9 +16,10 @@
 #                each message): the time from the first connection to the
 #                last such log line;
 #       maildir  (when pfcd was built with local delivery, runtime/local)
-#                to a local user's Maildir/ on both: the time from the
-#                first connection until the last message is in Maildir/new
-#                (each checked: MESSAGES files there, no bounce).
+#                to a local user's Maildir/ on both (a user for each):
+#                the time from the first connection until the last
+#                message is in Maildir/new (each checked: MESSAGES files
+#                there, no bounce).
 #  2. pfcd's SMTP process RSS with IDLE idle sessions (each greeted).
 #  3. Boot to ready: from exec to the first 220 greeting, for pfcd with an
 #     image of BOOT_ENTRIES virtual_alias_maps entries (median of 5) and,
@@ -27,12 +28,22 @@
 # The machine is shared: print `uptime` with the figures (this script
 # does, before and after), and run it more than once.
 #
+# On ext4 without a journal (this machine's root file system) each new
+# inode skips, one buffer lookup at a time, every inode of its group that
+# was freed while its inode table block stayed cached, for up to
+# dirtytime_expire_seconds (12 hours) (recently_deleted()): creating a
+# file costs more the more files were deleted near it in the last hours,
+# by anyone. Both servers create their queue files and Maildir files the
+# same way and pay alike; so that neither pays for the other's, pfcd and
+# Postfix deliver to two users whose homes are made together at the
+# start, and nothing is deleted between the runs. Figures still move
+# with what the machine deleted before (a test suite just run).
+#
 # Environment:
 #   PFC, PFCD  the binaries (default: ../pfc and ../pfcd beside bench/,
 #              as in an in-tree build; set them for _build/dev)
 #   SESSIONS (20), MESSAGES (5000), SIZE (1000), IDLE (1000),
 #   BOOT_ENTRIES (1000000)
-#   SETTLE (35)   seconds of quiet before each timed run (see settle())
 #   NO_POSTFIX=1  pfcd alone
 #   BOOT_ONLY=1   part 3 alone (no smtp-source needed)
 #   MODES         the throughput runs, of "discard maildir" (the default)
@@ -49,7 +60,6 @@ MESSAGES=${MESSAGES:-5000}
 SIZE=${SIZE:-1000}
 IDLE=${IDLE:-1000}
 BOOT_ENTRIES=${BOOT_ENTRIES:-1000000}
-SETTLE=${SETTLE:-35}
 . "$here/../tests/e2e/postfix_private.sh"
 . "$here/virtual-data.sh"
 
@@ -62,7 +72,7 @@ SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
 for v in SESSIONS MESSAGES SIZE IDLE BOOT_ENTRIES; do
     case ${!v} in ''|*[!0-9]*|0) die "$v must be a positive integer" ;; esac
 done
-case $SETTLE in ''|*[!0-9]*) die "SETTLE must be a number of seconds" ;; esac
+
 ulimit -n $((IDLE + 1000)) 2>/dev/null || die "cannot raise the descriptor limit for $IDLE sessions"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-bench.XXXXXX") || exit 1
@@ -71,6 +81,8 @@ owner=pfcdbench$$
 owner=${owner:0:31}
 luser=pfcdbmbox$$
 luser=${luser:0:31}
+pfuser=pfcdbpfx$$
+pfuser=${pfuser:0:31}
 pfcd_pid=
 pf_dir=
 cleanup() {
@@ -78,6 +90,7 @@ cleanup() {
     [ -n "$pf_dir" ] && pfp_stop "$pf_dir"
     userdel "$owner" >/dev/null 2>&1
     userdel -r "$luser" >/dev/null 2>&1
+    userdel -r "$pfuser" >/dev/null 2>&1
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -168,25 +181,15 @@ cpu_tree() {
     done | awk -v hz="$hz" '{ s += $1 } END { printf "%.2f\n", s / hz }'
 }
 
-# settle: SETTLE seconds without filesystem work before a timed run. On
-# ext4 without a journal each new inode skips, one buffer lookup at a
-# time, the inodes of its group freed in the last 30 s or so
-# (recently_deleted()), so a run that follows another run's deletions
-# (the queue files, the Maildir removed before the next server's run)
-# pays for them; this machine's root file system is one such.
-settle() { [ "$SETTLE" -gt 0 ] && sync && sleep "$SETTLE"; }
-
 # flow PORT WHERE RCPT SERVER_PID: smtp-source, then the last delivery
 # (WHERE as delivered() takes it); prints the seconds and the CPU seconds
 # of SERVER_PID's tree
 flow() {
     local t0 t1 c0
-    settle
     c0=$(cpu_tree "$4")
     t0=$(now)
     "$SMTP_SOURCE" -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f sender@client.example \
         -t "$3" "127.0.0.1:$1" >"$tmp/source.out" 2>&1 || die "smtp-source: $(tail -n 3 "$tmp/source.out")"
-    [ -n "${DEBUG_T:-}" ] && echo "source done after $(echo "$(now) - $t0" | bc -l) s" >&2
     wait_count "$2" "$MESSAGES" || die "not all delivered: $(delivered "$2") of $MESSAGES"
     t1=$(now)
     echo "$(echo "$t1 - $t0" | bc -l) $(echo "$(cpu_tree "$4") - $c0" | bc -l)"
@@ -214,6 +217,7 @@ if [ -n "${BOOT_ONLY:-}" ]; then
 elif [ -n "$local_built" ]; then
     modes=${MODES:-discard maildir}
     useradd --create-home --shell /usr/sbin/nologin "$luser" || die "useradd $luser"
+    useradd --create-home --shell /usr/sbin/nologin "$pfuser" || die "useradd $pfuser"
 else
     echo "# runtime/local is not in this tree: no Maildir run (discard: only)"
 fi
@@ -232,19 +236,20 @@ for mode in $modes; do
     t_pfcd=$(flow "$port" "$where_pfcd" "$rcpt" "$pfcd_pid") || exit 2
     stop_pfcd
     ! grep -q 'status=bounced' "$tmp/pfcd-$mode.log" || die "pfcd bounced: $(grep -m1 'status=bounced' "$tmp/pfcd-$mode.log")"
-    [ "$mode" = maildir ] && rm -rf "$home/Maildir"
     t_pf=
     if [ -z "${NO_POSTFIX:-}" ]; then
         pf_dir=$tmp/cf-$mode
         where_pf=$pf_dir/maillog
-        [ "$mode" = maildir ] && where_pf=$home/Maildir/new
+        # Postfix's own user (its home made with pfcd's), so that no
+        # deletion happens between the runs: see the note above.
+        [ "$mode" = maildir ] && rcpt=$pfuser@bench.example.com &&
+            where_pf=$(getent passwd "$pfuser" | cut -d: -f6)/Maildir/new
         pfp_start "$pf_dir" "$port" || die "postfix did not start: $(tail -n 3 "$pf_dir/start.out" "$pf_dir/maillog" 2>/dev/null)"
         t_pf=$(flow "$port" "$where_pf" "$rcpt" "$(tr -d ' ' <"$pf_dir/queue/pid/master.pid")") || exit 2
         pfp_stop "$pf_dir"
         ! grep -q 'status=bounced' "$pf_dir/maillog" || die "Postfix bounced: $(grep -m1 'status=bounced' "$pf_dir/maillog")"
         pf_dir=
     fi
-    [ "$mode" = maildir ] && rm -rf "$home/Maildir"
     report "$mode" "$t_pfcd" "$t_pf"
 done
 

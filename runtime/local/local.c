@@ -537,28 +537,6 @@ static void plan_free(struct local_plan *plan)
     memset(plan, 0, sizeof(*plan));
 }
 
-struct batch_call {
-    struct local_job *jobs;
-    size_t n;
-};
-
-/* batch_fn - in the child: the Maildir writes, each one's status back */
-static int batch_fn(void *ctx, struct local_why *why, int out)
-{
-    struct batch_call *call = ctx;
-    int *status = xcalloc(call->n, sizeof(int));
-    int32_t *back = xcalloc(call->n, sizeof(int32_t));
-
-    (void) why;
-    local_maildir_batch(call->jobs, call->n, status);
-    for (size_t i = 0; i < call->n; i++)
-	back[i] = status[i];
-    (void) fd_write_all(out, back, call->n * sizeof(int32_t));
-    free(status);
-    free(back);
-    return KIND_OK;
-}
-
 void local_deliver_batch(struct local_agent *a, const struct local_message *msgs,
 			 const struct local_rcpt *rcpts, size_t n,
 			 const struct local_forward_ops *fwd, void *const *fwd_ctxs,
@@ -585,10 +563,11 @@ void local_deliver_batch(struct local_agent *a, const struct local_message *msgs
 	    && r->results[0].action == LOCAL_SENT;
     }
 
-    /* The Maildir writes: one child (and one sync) per uid and gid. */
+    /* The Maildir writes: one writer (and one sync) per uid and gid. */
     struct local_job *jobs = xcalloc(n, sizeof(*jobs));
     size_t *which = xcalloc(n, sizeof(size_t));
     int *done = xcalloc(n, sizeof(int));
+    int *status = xcalloc(n, sizeof(int));
     for (size_t i = 0; i < n; i++) {
 	if (!ok[i] || done[i])
 	    continue;
@@ -600,19 +579,9 @@ void local_deliver_batch(struct local_agent *a, const struct local_message *msgs
 		which[k++] = j;
 		done[j] = 1;
 	    }
-	struct batch_call call = { jobs, k };
-	struct local_why why = { 0 };
-	struct strbuf back = STRBUF_INIT;
-	int rc = local_run_as(a, plans[i].job.uid, plans[i].job.gid, batch_fn, &call, &why,
-			      &back, k * sizeof(int32_t));
-	for (size_t m = 0; m < k; m++) {
-	    int32_t st = KIND_FAIL;
-	    if (rc == KIND_OK && back.len == k * sizeof(int32_t))
-		memcpy(&st, back.s + m * sizeof(int32_t), sizeof(st));
-	    ok[which[m]] = st == KIND_OK;
-	}
-	sb_free(&back);
-	why_free(&why);
+	(void) local_batch_write(a, plans[i].job.uid, plans[i].job.gid, jobs, k, status);
+	for (size_t m = 0; m < k; m++)
+	    ok[which[m]] = status[m] == KIND_OK;
     }
 
     /* What stands is reported; the rest is delivered on its own, as if alone. */
@@ -628,6 +597,7 @@ void local_deliver_batch(struct local_agent *a, const struct local_message *msgs
     free(jobs);
     free(which);
     free(done);
+    free(status);
     free(ok);
     free(held);
     free(plans);

@@ -195,6 +195,12 @@ void local_deliver_batch(struct local_agent *agent, const struct local_message *
 			 struct local_report *reports);
 
 /*
+ * local_writers_close - the writers local_deliver_batch() keeps (a child
+ * per user, from batch to batch) are told to go, and reaped
+ */
+void local_writers_close(void);
+
+/*
  * local_status_name - "sent", "bounced", "deferred" of a result, for
  * the log line (NULL for LOCAL_EXPANDED, which has none)
  */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -489,4 +490,305 @@ int local_read_as(const struct local_agent *a, uid_t uid, gid_t gid, const char 
 	free(real[i]);
     free(real);
     return rc;
+}
+
+/* ------------------------------------------------------------ batch writers */
+
+/*
+ * A batch of Maildir writes for one user goes to a writer: a child that
+ * gave up root for that uid and gid once, then takes batch after batch
+ * on a socket, the queue files' descriptors passed along (SCM_RIGHTS),
+ * until the process that started it closes the socket or exits. Forking
+ * a child for each batch cost more than the writes of a small batch. At
+ * most WRITERS_MAX are kept, the one used least recently goes first.
+ *
+ * A request is one packet: u32 n, then per job u32 copy_flags, i64
+ * offset and length of the content in its descriptor, and the strings
+ * path, shown, sender, orig_rcpt, delivered (u32 length, 0xffffffff for
+ * none, then the bytes), with n descriptors. The answer: n i32 statuses.
+ */
+#define WRITERS_MAX	8
+#define WRITER_JOBS	64		/* descriptors per packet stay well below SCM_MAX_FD */
+#define WRITER_PACKET	(128 * 1024)
+#define NO_STRING	0xffffffffu
+
+struct batch_writer {
+    const struct local_agent *a;
+    uid_t uid;
+    gid_t gid;
+    pid_t pid;
+    int sock;
+    unsigned long used;		/* when last used (writer_clock) */
+};
+
+static struct batch_writer writers[WRITERS_MAX];
+static size_t nwriters;
+static unsigned long writer_clock;
+
+static void put_u32(struct strbuf *b, uint32_t v)
+{
+    sb_addn(b, (const char *) &v, sizeof(v));
+}
+
+static void put_i64(struct strbuf *b, int64_t v)
+{
+    sb_addn(b, (const char *) &v, sizeof(v));
+}
+
+static void put_string(struct strbuf *b, const char *s)
+{
+    if (s == NULL) {
+	put_u32(b, NO_STRING);
+	return;
+    }
+    put_u32(b, (uint32_t) strlen(s));
+    sb_adds(b, s);
+}
+
+/* take - len bytes at *pos of buf[0..size) into out: 0, or -1 past the end */
+static int take(const char *buf, size_t size, size_t *pos, void *out, size_t len)
+{
+    if (size - *pos < len)
+	return -1;
+    memcpy(out, buf + *pos, len);
+    *pos += len;
+    return 0;
+}
+
+/* take_string - a string of the request, NUL-terminated in place of its length's room */
+static int take_string(char *buf, size_t size, size_t *pos, char **out, struct strbuf *strs)
+{
+    uint32_t len;
+
+    if (take(buf, size, pos, &len, sizeof(len)) < 0)
+	return -1;
+    if (len == NO_STRING) {
+	*out = NULL;
+	return 0;
+    }
+    if (size - *pos < len)
+	return -1;
+    *out = (char *) (uintptr_t) (strs->len + 1);	/* offset + 1 until strs stops growing */
+    sb_addn(strs, buf + *pos, len);
+    sb_addch(strs, 0);
+    *pos += len;
+    return 0;
+}
+
+/* writer_batch - in the writer: one request's writes, its statuses back; 0, or -1 to stop */
+static int writer_batch(const struct local_agent *a, int sock, char *buf)
+{
+    char cbuf[CMSG_SPACE(WRITER_JOBS * sizeof(int))];
+    struct iovec iov = { buf, WRITER_PACKET };
+    struct msghdr mh = { 0 };
+    int fds[WRITER_JOBS];
+    size_t nfds = 0;
+
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof(cbuf);
+    ssize_t got = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    if (got < 0 && errno == EINTR)
+	return 0;
+    if (got <= 0)
+	return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+	if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+	    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	    for (size_t i = 0; i < k && nfds < WRITER_JOBS; i++)
+		memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+	}
+
+    size_t pos = 0, size = (size_t) got;
+    uint32_t n = 0;
+    int bad = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0
+	|| take(buf, size, &pos, &n, sizeof(n)) < 0 || n != nfds;
+    struct local_job *jobs = xcalloc(nfds ? nfds : 1, sizeof(*jobs));
+    struct local_message *msgs = xcalloc(nfds ? nfds : 1, sizeof(*msgs));
+    int *status = xcalloc(nfds ? nfds : 1, sizeof(int));
+    struct strbuf strs = STRBUF_INIT;
+    char **fields = xcalloc(5 * (nfds ? nfds : 1), sizeof(char *));
+    for (size_t i = 0; !bad && i < n; i++) {
+	uint32_t flags = 0;
+	int64_t off = 0, len = 0;
+	bad = take(buf, size, &pos, &flags, sizeof(flags)) < 0
+	    || take(buf, size, &pos, &off, sizeof(off)) < 0
+	    || take(buf, size, &pos, &len, sizeof(len)) < 0;
+	for (int k = 0; !bad && k < 5; k++)
+	    bad = take_string(buf, size, &pos, &fields[5 * i + k], &strs) < 0;
+	msgs[i].fd = fds[i];
+	msgs[i].offset = (off_t) off;
+	msgs[i].length = (off_t) len;
+	jobs[i].copy_flags = flags;
+    }
+    int rc = bad ? -1 : 0;
+    if (!bad) {
+	/* The strings are in place now: offsets become pointers. */
+	for (size_t i = 0; i < 5 * n; i++)
+	    if (fields[i] != NULL)
+		fields[i] = strs.s + ((uintptr_t) fields[i] - 1);
+	for (size_t i = 0; i < n; i++) {
+	    jobs[i].a = a;
+	    jobs[i].msg = &msgs[i];
+	    jobs[i].path = fields[5 * i];
+	    jobs[i].shown = fields[5 * i + 1];
+	    jobs[i].sender = fields[5 * i + 2];
+	    jobs[i].orig_rcpt = fields[5 * i + 3];
+	    jobs[i].delivered = fields[5 * i + 4];
+	    jobs[i].uid = geteuid();
+	    jobs[i].gid = getegid();
+	}
+	for (size_t i = 0; !bad && i < n; i++)
+	    bad = jobs[i].path == NULL || jobs[i].shown == NULL || jobs[i].sender == NULL;
+	if (!bad) {
+	    local_maildir_batch(jobs, n, status);
+	    int32_t *back = xcalloc(n ? n : 1, sizeof(int32_t));
+	    for (size_t i = 0; i < n; i++)
+		back[i] = status[i];
+	    if (send(sock, back, n * sizeof(int32_t), MSG_NOSIGNAL) < 0)
+		rc = -1;
+	    free(back);
+	}
+	rc = bad ? -1 : rc;
+    }
+    for (size_t i = 0; i < nfds; i++)
+	close(fds[i]);
+    sb_free(&strs);
+    free(fields);
+    free(status);
+    free(msgs);
+    free(jobs);
+    return rc;
+}
+
+static void writer_close(struct batch_writer *w)
+{
+    int status;
+
+    close(w->sock);
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+	continue;
+    *w = writers[--nwriters];
+}
+
+void local_writers_close(void)
+{
+    while (nwriters > 0)
+	writer_close(&writers[nwriters - 1]);
+}
+
+/* writer_get - the writer of a for uid and gid, started if need be; NULL when none could be */
+static struct batch_writer *writer_get(const struct local_agent *a, uid_t uid, gid_t gid)
+{
+    for (size_t i = 0; i < nwriters; i++)
+	if (writers[i].a == a && writers[i].uid == uid && writers[i].gid == gid) {
+	    writers[i].used = ++writer_clock;
+	    return &writers[i];
+	}
+    if (uid == 0)
+	return NULL;
+    if (nwriters == WRITERS_MAX) {
+	size_t old = 0;
+	for (size_t i = 1; i < nwriters; i++)
+	    if (writers[i].used < writers[old].used)
+		old = i;
+	writer_close(&writers[old]);
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	return NULL;
+    pid_t pid = fork();
+    if (pid < 0) {
+	close(sv[0]);
+	close(sv[1]);
+	return NULL;
+    }
+    if (pid == 0) {
+	struct local_why why = { 0 };
+	/* The other writers must see their end of file when their socket is closed. */
+	for (size_t i = 0; i < nwriters; i++)
+	    close(writers[i].sock);
+	close(sv[0]);
+	child_setup(a);
+	if (drop_privileges(uid, gid, &why) < 0)
+	    _exit(1);
+	char *buf = xmalloc(WRITER_PACKET);
+	while (writer_batch(a, sv[1], buf) == 0)
+	    continue;
+	_exit(0);
+    }
+    close(sv[1]);
+    struct batch_writer *w = &writers[nwriters++];
+    *w = (struct batch_writer) { a, uid, gid, pid, sv[0], ++writer_clock };
+    return w;
+}
+
+/* writer_request - jobs[0..n) (n <= WRITER_JOBS) through w: 0 with status[], or -1 */
+static int writer_request(struct batch_writer *w, const struct local_job *jobs, size_t n,
+			  int *status)
+{
+    struct strbuf req = STRBUF_INIT;
+    char cbuf[CMSG_SPACE(WRITER_JOBS * sizeof(int))];
+    int rc = -1;
+
+    memset(cbuf, 0, sizeof(cbuf));
+    put_u32(&req, (uint32_t) n);
+    for (size_t i = 0; i < n; i++) {
+	put_u32(&req, jobs[i].copy_flags);
+	put_i64(&req, (int64_t) jobs[i].msg->offset);
+	put_i64(&req, (int64_t) jobs[i].msg->length);
+	put_string(&req, jobs[i].path);
+	put_string(&req, jobs[i].shown);
+	put_string(&req, jobs[i].sender);
+	put_string(&req, jobs[i].orig_rcpt);
+	put_string(&req, jobs[i].delivered);
+    }
+    if (req.len <= WRITER_PACKET) {
+	struct iovec iov = { req.s, req.len };
+	struct msghdr mh = { 0 };
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	for (size_t i = 0; i < n; i++)
+	    memcpy(CMSG_DATA(c) + i * sizeof(int), &jobs[i].msg->fd, sizeof(int));
+	int32_t back[WRITER_JOBS];
+	ssize_t got;
+	if (sendmsg(w->sock, &mh, MSG_NOSIGNAL) == (ssize_t) req.len) {
+	    while ((got = recv(w->sock, back, sizeof(back), 0)) < 0 && errno == EINTR)
+		continue;
+	    if (got == (ssize_t) (n * sizeof(int32_t))) {
+		for (size_t i = 0; i < n; i++)
+		    status[i] = back[i];
+		rc = 0;
+	    }
+	}
+    }
+    sb_free(&req);
+    return rc;
+}
+
+int local_batch_write(const struct local_agent *a, uid_t uid, gid_t gid,
+		      const struct local_job *jobs, size_t n, int *status)
+{
+    for (size_t i = 0; i < n; i++)
+	status[i] = KIND_FAIL;
+    for (size_t done = 0; done < n;) {
+	size_t k = n - done < WRITER_JOBS ? n - done : WRITER_JOBS;
+	struct batch_writer *w = writer_get(a, uid, gid);
+	if (w == NULL)
+	    return -1;
+	if (writer_request(w, jobs + done, k, status + done) < 0) {
+	    /* Gone or out of step: it goes, and what is left is delivered on its own. */
+	    writer_close(w);
+	    return -1;
+	}
+	done += k;
+    }
+    return 0;
 }

@@ -291,6 +291,15 @@ struct local_plan {
 void local_maildir_batch(struct local_job *jobs, size_t n, int *status);
 
 /*
+ * local_batch_write - local_maildir_batch() of jobs[0..n) (all of uid
+ * and gid, never root) in a writer, a child kept for that user from
+ * batch to batch: 0 with status[] set, or -1 (every status KIND_FAIL:
+ * the caller delivers each on its own) when no writer could do it.
+ */
+int local_batch_write(const struct local_agent *a, uid_t uid, gid_t gid,
+		      const struct local_job *jobs, size_t n, int *status);
+
+/*
  * local_run_as - call fn(ctx, why, out) in a child with uid and gid;
  * what it writes to out comes back in payload (up to limit bytes).
  * Returns fn's result (KIND_*), or KIND_FAIL with why when the child

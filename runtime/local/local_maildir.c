@@ -205,6 +205,8 @@ static int maildir_deliver(struct local_job *job, struct local_why *why)
 
 void local_maildir_batch(struct local_job *jobs, size_t n, int *status)
 {
+    /* The Q number of the tmp/ names: unique for the life of the (writer) process. */
+    static long serial;
     struct maildir_file *files = xcalloc(n, sizeof(*files));
     struct local_why why = { 0 };
     int any = -1;
@@ -214,7 +216,7 @@ void local_maildir_batch(struct local_job *jobs, size_t n, int *status)
 	int checked = 0;
 	for (size_t j = 0; j < i && !checked; j++)
 	    checked = status[j] == KIND_OK && strcmp(jobs[j].path, jobs[i].path) == 0;
-	status[i] = maildir_write(&jobs[i], (long) i, 1, checked, &files[i], &why);
+	status[i] = maildir_write(&jobs[i], serial++, 1, checked, &files[i], &why);
 	if (status[i] == KIND_OK)
 	    any = files[i].fd;
     }

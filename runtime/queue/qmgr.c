@@ -834,6 +834,7 @@ static void worker_main(struct qmgr *q, const char *service, int job_fd, int rep
     setrlimit(RLIMIT_NOFILE, &q->nofile);
     while ((n = read_batch(job_fd, &in, &jobs)) > 0)
 	deliver_batch(q, service, report_fd, jobs, n);
+    qmgr_local_end();
     free(jobs);
     sb_free(&in);
 }

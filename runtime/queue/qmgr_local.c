@@ -45,6 +45,11 @@ static struct local_agent *agent_for(const struct image *img, const char *servic
     return agent;
 }
 
+void qmgr_local_end(void)
+{
+    local_writers_close();
+}
+
 void qmgr_local_release(const struct image *img)
 {
     size_t k = 0;

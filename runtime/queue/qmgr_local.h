@@ -35,6 +35,12 @@ void qmgr_local_deliver(const struct image *img, const char *queue_dir, const ch
  */
 int qmgr_local_ready(const struct image *img, const char *service, struct strbuf *why);
 
+/*
+ * qmgr_local_end - a delivery process is done: the children it kept
+ * for the next batches (local_writers_close()) go
+ */
+void qmgr_local_end(void);
+
 /* qmgr_local_release - drop the agents of img (before the image is closed) */
 void qmgr_local_release(const struct image *img);
 

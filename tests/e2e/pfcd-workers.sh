@@ -6,9 +6,11 @@
 # delivery process lives on from message to message (the local(8) pid of
 # the log lines), exits after max_use recipients, after max_idle without
 # work, and after SIGHUP replaced the image; one killed while idle is
-# replaced, with a warning; a batch is at most what max_use leaves (four
-# held messages released and flushed at once: three to one process, one
-# to another); SIGTERM stops pfcd with its idle processes, none left behind.
+# replaced, with a warning; a batch is at most what max_use leaves (five
+# held messages released and flushed at once: three to one process, two
+# to another), its Maildir writes made by a child of that process
+# running as the user and kept for the next batch; SIGTERM stops pfcd
+# with its idle processes, none left behind.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-./pfc}
@@ -41,7 +43,7 @@ home=$root/home/$md
 mkdir -p "$home" && chown "$md:" "$home" && chmod 700 "$home"
 
 n=0
-echo "1..11"
+echo "1..12"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -126,25 +128,35 @@ g=$(delivered "$(send seven)")
 [ -n "$g" ] && [ "$g" != "$f" ]
 check "the next message is delivered by a new process" $? "pids: $f $g; $(tail -n 10 "$log")"
 
-# 9-10: a batch is at most what max_use leaves: four messages held (the
+# 9-10: a batch is at most what max_use leaves: five messages held (the
 # sender's HOLD), released to deferred/ once no process is left (max_idle),
-# then flushed at once: three to one process, one to another.
+# then flushed at once: three to one process, two to another.
 pq() { "$PFC" queue --root "$root" --log="$log" "$tmp/p.pfi" "$@"; }
 ids=()
-for s in b1 b2 b3 b4; do ids+=("$(send "$s" held@localhost)"); done
+for s in b1 b2 b3 b4 b5; do ids+=("$(send "$s" held@localhost)"); done
 sleep 7
 held=$(ls "$root/var/spool/postfix/hold" 2>/dev/null | sort | tr '\n' ' ')
 [ "$held" = "$(printf '%s\n' "${ids[@]}" | sort | tr '\n' ' ')" ] && [ -z "$(ps -o pid= --ppid "$(ps -o pid= --ppid "$master" | tr '\n' ',' | sed 's/,$//')" 2>/dev/null)" ]
-check "four messages held, no delivery process left" $? "held: $held; ids: ${ids[*]}; $(ps -ef --forest | grep -A3 "[p]fcd")"
+check "five messages held, no delivery process left" $? "held: $held; ids: ${ids[*]}; $(ps -ef --forest | grep -A3 "[p]fcd")"
 pq release ALL >"$tmp/flush.out" 2>&1 && pq flush >>"$tmp/flush.out" 2>&1
 pids=()
 for id in "${ids[@]}"; do pids+=("$(delivered "$id")"); done
 counts=$(printf '%s\n' "${pids[@]}" | sort | uniq -c | awk '{ print $1 }' | sort -n | tr '\n' ' ')
-[ "$counts" = "1 3 " ]
-check "flushed at once: three to one process (max_use), the fourth to another" $? \
+[ "$counts" = "2 3 " ]
+check "flushed at once: three to one process (max_use), the other two to another" $? \
     "pids: ${pids[*]}; $(cat "$tmp/flush.out"); $(tail -n 20 "$log")"
 
-# 11: SIGTERM: pfcd exits, its idle delivery process with it.
+# 11: the batch of two was written by a writer, a child of its delivery
+# process running as the user (real, effective and saved uid), kept for
+# the next batch as that process is (the one of three exited: max_use).
+uid=$(id -u "$md")
+writer=$(ps -o pid=,ppid=,ruid=,euid=,suid= -u "$uid" | awk -v u="$uid" '$3 == u && $4 == u && $5 == u { print $1, $2 }')
+parent=$(awk '{ print $2 }' <<<"$writer" | head -n 1)
+[ -n "$writer" ] && printf '%s\n' "${pids[@]}" | grep -qx "$parent"
+check "the batch's Maildir writes: a child of its delivery process, as the user, kept" $? \
+    "writer (pid ppid): $writer; delivery pids: ${pids[*]}; $(ps -ef --forest | grep -A4 "[p]fcd")"
+
+# 12: SIGTERM: pfcd exits, its idle delivery process and writer with it.
 idle=$(ps -o pid= --ppid "$(ps -o pid= --ppid "$master" | head -n 50 | tr '\n' ',' | sed 's/,$//')" 2>/dev/null | tr -d ' ')
 kill -TERM "$master"
 ok=1
@@ -152,6 +164,6 @@ for i in $(seq 100); do kill -0 "$master" 2>/dev/null || { ok=0; break; }; sleep
 wait "$master" 2>/dev/null
 master=
 left=
-for p in $idle; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+for p in $idle $(ps -o pid= -u "$uid"); do kill -0 "$p" 2>/dev/null && left="$left $p"; done
 [ "$ok" = 0 ] && [ -z "$left" ]
-check "SIGTERM: pfcd exits within 10 s, no delivery process left" $? "left:$left; $(tail -n 5 "$log")"
+check "SIGTERM: pfcd exits within 10 s, no delivery process or writer left" $? "left:$left; $(tail -n 5 "$log")"
