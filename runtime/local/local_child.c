@@ -706,10 +706,14 @@ static struct batch_writer *writer_get(const struct local_agent *a, uid_t uid, g
     }
     if (pid == 0) {
 	struct local_why why = { 0 };
-	/* The other writers must see their end of file when their socket is closed. */
-	for (size_t i = 0; i < nwriters; i++)
-	    close(writers[i].sock);
-	close(sv[0]);
+	/*
+	 * Nothing of the parent's is kept open: the other writers' sockets
+	 * (each must see its end of file when its parent closes it), the
+	 * queue files of the batch at hand (they are passed when wanted),
+	 * the delivery process's pipes.
+	 */
+	close_range(3, (unsigned) sv[1] - 1, 0);
+	close_range((unsigned) sv[1] + 1, ~0u, 0);
 	child_setup(a);
 	if (drop_privileges(uid, gid, &why) < 0)
 	    _exit(1);
