@@ -550,6 +550,8 @@ void local_deliver_batch(struct local_agent *a, const struct local_message *msgs
     struct held_diags *held = xcalloc(n, sizeof(*held));
     int *ok = xcalloc(n, sizeof(int));
 
+    local_pw_memo(1);
+
     /* First pass: each recipient through the graph, its leaf noted, no forwarding. */
     for (size_t i = 0; i < n; i++) {
 	struct diag_sink hold = { hold_diag, &held[i] };
@@ -594,6 +596,7 @@ void local_deliver_batch(struct local_agent *a, const struct local_message *msgs
 	memset(&reports[i], 0, sizeof(reports[i]));
 	local_deliver_rcpt(a, &msgs[i], &rcpts[i], fwd, fwd_ctxs[i], &reports[i]);
     }
+    local_pw_memo(0);
     free(jobs);
     free(which);
     free(done);

@@ -75,10 +75,60 @@ static int pw_result(struct passwd *p, struct local_pw *pw)
     return -1;
 }
 
+/*
+ * While a batch is delivered (local_pw_memo()), the names looked up are
+ * remembered, found or not, so that a batch of mail to one user asks the
+ * host once, not once or twice for each message. A lookup that failed
+ * is not remembered.
+ */
+#define PW_MEMO_MAX	32
+
+static struct pw_memo {
+    char *name;
+    int found;
+    struct local_pw pw;
+} pw_memo[PW_MEMO_MAX];
+static size_t pw_nmemo;
+static int pw_memo_on;
+
+void local_pw_memo(int on)
+{
+    while (pw_nmemo > 0) {
+	struct pw_memo *m = &pw_memo[--pw_nmemo];
+	free(m->name);
+	if (m->found)
+	    local_pw_free(&m->pw);
+    }
+    pw_memo_on = on;
+}
+
+static void pw_dup(const struct local_pw *from, struct local_pw *to)
+{
+    to->uid = from->uid;
+    to->gid = from->gid;
+    to->name = xstrdup(from->name);
+    to->dir = xstrdup(from->dir);
+    to->shell = xstrdup(from->shell);
+}
+
 int local_getpwnam(const char *name, struct local_pw *pw)
 {
+    for (size_t i = 0; pw_memo_on && i < pw_nmemo; i++)
+	if (strcmp(pw_memo[i].name, name) == 0) {
+	    if (pw_memo[i].found)
+		pw_dup(&pw_memo[i].pw, pw);
+	    return pw_memo[i].found;
+	}
     errno = 0;
-    return pw_result(getpwnam(name), pw);
+    int found = pw_result(getpwnam(name), pw);
+    if (pw_memo_on && found >= 0 && pw_nmemo < PW_MEMO_MAX) {
+	struct pw_memo *m = &pw_memo[pw_nmemo++];
+	m->name = xstrdup(name);
+	m->found = found;
+	if (found)
+	    pw_dup(pw, &m->pw);
+    }
+    return found;
 }
 
 int local_getpwuid(uid_t uid, struct local_pw *pw)

@@ -409,4 +409,11 @@ int local_getpwnam(const char *name, struct local_pw *pw);
 int local_getpwuid(uid_t uid, struct local_pw *pw);
 void local_pw_free(struct local_pw *pw);
 
+/*
+ * local_pw_memo - on: local_getpwnam() answers each name from its first
+ * answer until it is turned off (a batch: local_deliver_batch()); off:
+ * forgets them all
+ */
+void local_pw_memo(int on);
+
 #endif
