@@ -184,10 +184,12 @@ void local_deliver_rcpt(struct local_agent *agent, const struct local_message *m
  * local_deliver_batch - local_deliver_rcpt() for n recipients (of the
  * same or other messages), reports[i] for rcpts[i] of msgs[i] and
  * fwd_ctxs[i] its forwarding context. Recipients whose delivery is one
- * Maildir write are written together, one child per user with one sync
- * of all the files before any is linked into new/ (each still synced
- * before it counts); every other recipient, and one whose write failed,
- * is delivered on its own, as local_deliver_rcpt() does it.
+ * Maildir write are written together, by the user's writer (a child kept
+ * from batch to batch: local_writers_close()) with one sync of all the
+ * files before any is linked into new/ (each still synced before it
+ * counts); every other recipient, and one whose write failed, is
+ * delivered on its own, as local_deliver_rcpt() does it. Each name is
+ * looked up in the account database once for the whole batch.
  */
 void local_deliver_batch(struct local_agent *agent, const struct local_message *msgs,
 			 const struct local_rcpt *rcpts, size_t n,

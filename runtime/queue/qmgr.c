@@ -88,11 +88,12 @@ int qmgr_create_dirs(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf 
  * sent on the process's job pipe, one line per recipient (batch_job);
  * the process delivers it (Maildir writes of one user synced together:
  * qmgr_local.h), records each outcome in the queue file, and says so on
- * its report pipe, one byte per recipient. A message whose last waiting recipients are all in one
- * batch is finished by that delivery process (notices, removed or
- * deferred: finish()), byte 'f', so that the queue manager, which all
- * deliveries wait on, neither opens nor reads it again; any other
- * message is finished here once its every recipient has an outcome.
+ * its report pipe, one byte per recipient. A message whose last waiting
+ * recipients are all in one batch is finished by that delivery process
+ * (notices, removed or deferred: finish()), byte 'f', so that the queue
+ * manager, which all deliveries wait on, neither opens nor reads it
+ * again; any other message is finished here once its every recipient
+ * has an outcome.
  *
  * The lock pfc queue honours (pfc-queue(5)) is the queue manager's: it
  * takes flock(LOCK_EX) when it reads a message and keeps that open file
@@ -1019,8 +1020,9 @@ static void dispatch(struct qmgr *q)
 	    struct worker *w = idle_worker(q, d->service);
 	    if (w == NULL && (long) workers_of(q, d->service) < procs)
 		w = start_worker(q, d->service);
-	    if (w == NULL || assign(q, w, d) < 0)
+	    if (w == NULL)
 		break;
+	    (void) assign(q, w, d);	/* when it fails, w is retired: another is tried */
 	}
     }
 }
