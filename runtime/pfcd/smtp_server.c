@@ -359,7 +359,34 @@ struct server {
     int draining;
     struct committer *committer;
     struct accounts_ref *accounts;	/* the memo new sessions get, or NULL */
+    struct peer_memo *peers;	/* client names of this second (peer_names_shared()) */
+    size_t npeers;
+    time_t peers_made;
+    struct stat peers_hosts;	/* /etc/hosts when they were looked up */
 };
+
+/*
+ * The client names of the connections from one address within one
+ * second of the clock are looked up once (peer_names(): the reverse
+ * lookup and the forward one that verifies it, each reading /etc/hosts
+ * or asking DNS), and anew after /etc/hosts changed: a burst of
+ * connections from one client costs one lookup a second, not one each.
+ */
+#define PEER_MEMO_MAX	16
+
+struct peer_memo {
+    char addr[INET6_ADDRSTRLEN];
+    char name[NI_MAXHOST];
+    char rev[NI_MAXHOST];
+};
+
+/* same_file - a and b (stat() results) are the same file with the same contents, as far as stat() says */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size
+	&& a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec
+	&& a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
 
 static void accounts_put(struct accounts_ref *a)
 {
@@ -378,12 +405,7 @@ static struct accounts_ref *accounts_get(struct server *sv)
 
     if (stat("/etc/passwd", &st) < 0)
 	memset(&st, 0, sizeof(st));
-    if (a != NULL && (a->made != now || a->passwd.st_ino != st.st_ino
-		      || a->passwd.st_dev != st.st_dev || a->passwd.st_size != st.st_size
-		      || a->passwd.st_mtim.tv_sec != st.st_mtim.tv_sec
-		      || a->passwd.st_mtim.tv_nsec != st.st_mtim.tv_nsec
-		      || a->passwd.st_ctim.tv_sec != st.st_ctim.tv_sec
-		      || a->passwd.st_ctim.tv_nsec != st.st_ctim.tv_nsec)) {
+    if (a != NULL && (a->made != now || !same_file(&a->passwd, &st))) {
 	sv->accounts = NULL;
 	accounts_put(a);
 	a = NULL;
@@ -425,6 +447,37 @@ static void peer_names(const struct sockaddr *sa, socklen_t len, const char *add
 	}
     }
     freeaddrinfo(res);
+}
+
+/* peer_names_shared - peer_names(), shared by the connections from addr of this second */
+static void peer_names_shared(struct server *sv, const struct sockaddr *sa, socklen_t len,
+			      const char *addr, char *name, size_t nsize, char *rev, size_t rsize)
+{
+    struct stat st;
+    time_t now = time(NULL);
+
+    if (stat("/etc/hosts", &st) < 0)
+	memset(&st, 0, sizeof(st));
+    if (sv->peers_made != now || !same_file(&sv->peers_hosts, &st)) {
+	sv->npeers = 0;
+	sv->peers_made = now;
+	sv->peers_hosts = st;
+    }
+    for (size_t i = 0; i < sv->npeers; i++)
+	if (strcmp(sv->peers[i].addr, addr) == 0) {
+	    snprintf(name, nsize, "%s", sv->peers[i].name);
+	    snprintf(rev, rsize, "%s", sv->peers[i].rev);
+	    return;
+	}
+    peer_names(sa, len, addr, name, nsize, rev, rsize);
+    if (sv->npeers == PEER_MEMO_MAX || strlen(addr) >= sizeof(sv->peers[0].addr))
+	return;
+    if (sv->peers == NULL)
+	sv->peers = xcalloc(PEER_MEMO_MAX, sizeof(*sv->peers));
+    struct peer_memo *m = &sv->peers[sv->npeers++];
+    snprintf(m->addr, sizeof(m->addr), "%s", addr);
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    snprintf(m->rev, sizeof(m->rev), "%s", rev);
 }
 
 static long count_client(struct server *sv, const char *addr)
@@ -487,7 +540,8 @@ static void accept_one(struct server *sv, size_t li)
     /* An IPv4-mapped IPv6 peer is shown as IPv4, as Postfix does. */
     const char *shown = strncmp(addr, "::ffff:", 7) == 0 && strchr(addr + 7, '.') ? addr + 7 : addr;
     char name[NI_MAXHOST], rev[NI_MAXHOST];
-    peer_names((struct sockaddr *) &ss, len, addr, name, sizeof(name), rev, sizeof(rev));
+    peer_names_shared(sv, (struct sockaddr *) &ss, len, addr, name, sizeof(name), rev,
+		      sizeof(rev));
 
     struct conn *c = xcalloc(1, sizeof(*c));
     c->fd = fd;
@@ -938,5 +992,6 @@ int smtp_server_run(const struct smtp_server_config *cfg, struct image *img)
     free(sv.active);
     free(sv.conns);
     accounts_put(sv.accounts);
+    free(sv.peers);
     return 0;
 }
