@@ -33,11 +33,14 @@
 # was freed while its inode table block stayed cached, for up to
 # dirtytime_expire_seconds (12 hours) (recently_deleted()): creating a
 # file costs more the more files were deleted near it in the last hours,
-# by anyone. Both servers create their queue files and Maildir files the
-# same way and pay alike; so that neither pays for the other's, pfcd and
-# Postfix deliver to two users whose homes are made together at the
-# start, and nothing is deleted between the runs. Figures still move
-# with what the machine deleted before (a test suite just run).
+# by anyone (a test suite, the last bench). So by default both servers'
+# queues and Maildirs are on a file system made for the run, ext4 with
+# its journal as mkfs.ext4 makes it (as a mail server's would be), on a
+# loop device over a file of the same disk: the same durability (fsync
+# reaches the disk through it), no history. BENCH_FS=root measures on
+# the root file system instead. Either way pfcd and Postfix deliver to
+# two users whose homes are made together at the start, and nothing is
+# deleted between the runs, so that neither pays for the other's files.
 #
 # Environment:
 #   PFC, PFCD  the binaries (default: ../pfc and ../pfcd beside bench/,
@@ -47,6 +50,10 @@
 #   NO_POSTFIX=1  pfcd alone
 #   BOOT_ONLY=1   part 3 alone (no smtp-source needed)
 #   MODES         the throughput runs, of "discard maildir" (the default)
+#   BENCH_FS      loop (the default): queues and homes on a journaled ext4
+#                 made for the run on a loop device (a 4 GiB sparse file
+#                 beside the scratch directory); root: in TMPDIR and
+#                 /home, on whatever file system they are
 
 set -u
 export LC_ALL=C
@@ -60,6 +67,7 @@ MESSAGES=${MESSAGES:-5000}
 SIZE=${SIZE:-1000}
 IDLE=${IDLE:-1000}
 BOOT_ENTRIES=${BOOT_ENTRIES:-1000000}
+BENCH_FS=${BENCH_FS:-loop}
 . "$here/../tests/e2e/postfix_private.sh"
 . "$here/virtual-data.sh"
 
@@ -77,6 +85,8 @@ ulimit -n $((IDLE + 1000)) 2>/dev/null || die "cannot raise the descriptor limit
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-bench.XXXXXX") || exit 1
 chmod 755 "$tmp"
+fsimg=
+homes=
 owner=pfcdbench$$
 owner=${owner:0:31}
 luser=pfcdbmbox$$
@@ -89,13 +99,34 @@ cleanup() {
     [ -n "$pfcd_pid" ] && kill -TERM "$pfcd_pid" 2>/dev/null && wait "$pfcd_pid" 2>/dev/null
     [ -n "$pf_dir" ] && pfp_stop "$pf_dir"
     userdel "$owner" >/dev/null 2>&1
-    userdel -r "$luser" >/dev/null 2>&1
-    userdel -r "$pfuser" >/dev/null 2>&1
+    if [ -n "$fsimg" ]; then
+        userdel "$luser" >/dev/null 2>&1
+        userdel "$pfuser" >/dev/null 2>&1
+        umount "$tmp" 2>/dev/null
+        rm -f "$fsimg"
+    else
+        userdel -r "$luser" >/dev/null 2>&1
+        userdel -r "$pfuser" >/dev/null 2>&1
+    fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || die "useradd $owner"
+# BENCH_FS=loop: everything on a file system of its own (see above).
+case $BENCH_FS in
+loop)
+    fsimg=$tmp.img
+    truncate -s 4G "$fsimg" &&
+        mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$fsimg" >/dev/null 2>&1 &&
+        mount -o loop "$fsimg" "$tmp" || die "cannot make and mount an ext4 file system in $fsimg"
+    chmod 755 "$tmp"
+    mkdir -p "$tmp/home"
+    homes=$tmp/home
+    ;;
+root) ;;
+*) die "BENCH_FS must be loop or root" ;;
+esac
 
 freeport() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
@@ -216,8 +247,10 @@ if [ -n "${BOOT_ONLY:-}" ]; then
     modes=
 elif [ -n "$local_built" ]; then
     modes=${MODES:-discard maildir}
-    useradd --create-home --shell /usr/sbin/nologin "$luser" || die "useradd $luser"
-    useradd --create-home --shell /usr/sbin/nologin "$pfuser" || die "useradd $pfuser"
+    for u in "$luser" "$pfuser"; do
+        useradd --create-home ${homes:+--home-dir "$homes/$u"} --shell /usr/sbin/nologin "$u" ||
+            die "useradd $u"
+    done
 else
     echo "# runtime/local is not in this tree: no Maildir run (discard: only)"
 fi
