@@ -605,8 +605,8 @@ static int take(const char *buf, size_t size, size_t *pos, void *out, size_t len
     return 0;
 }
 
-/* take_string - a string of the request, NUL-terminated in place of its length's room */
-static int take_string(char *buf, size_t size, size_t *pos, char **out, struct strbuf *strs)
+/* take_string - a string of the request, copied (NULL: none); 0, or -1 past the end */
+static int take_string(const char *buf, size_t size, size_t *pos, char **out)
 {
     uint32_t len;
 
@@ -618,9 +618,7 @@ static int take_string(char *buf, size_t size, size_t *pos, char **out, struct s
     }
     if (size - *pos < len)
 	return -1;
-    *out = (char *) (uintptr_t) (strs->len + 1);	/* offset + 1 until strs stops growing */
-    sb_addn(strs, buf + *pos, len);
-    sb_addch(strs, 0);
+    *out = xstrndup(buf + *pos, len);
     *pos += len;
     return 0;
 }
@@ -657,7 +655,6 @@ static int writer_batch(const struct local_agent *a, int sock, char *buf)
     struct local_job *jobs = xcalloc(nfds ? nfds : 1, sizeof(*jobs));
     struct local_message *msgs = xcalloc(nfds ? nfds : 1, sizeof(*msgs));
     int *status = xcalloc(nfds ? nfds : 1, sizeof(int));
-    struct strbuf strs = STRBUF_INIT;
     char **fields = xcalloc(5 * (nfds ? nfds : 1), sizeof(char *));
     for (size_t i = 0; !bad && i < n; i++) {
 	uint32_t flags = 0;
@@ -666,7 +663,7 @@ static int writer_batch(const struct local_agent *a, int sock, char *buf)
 	    || take(buf, size, &pos, &off, sizeof(off)) < 0
 	    || take(buf, size, &pos, &len, sizeof(len)) < 0;
 	for (int k = 0; !bad && k < 5; k++)
-	    bad = take_string(buf, size, &pos, &fields[5 * i + k], &strs) < 0;
+	    bad = take_string(buf, size, &pos, &fields[5 * i + k]) < 0;
 	msgs[i].fd = fds[i];
 	msgs[i].offset = (off_t) off;
 	msgs[i].length = (off_t) len;
@@ -674,10 +671,6 @@ static int writer_batch(const struct local_agent *a, int sock, char *buf)
     }
     int rc = bad ? -1 : 0;
     if (!bad) {
-	/* The strings are in place now: offsets become pointers. */
-	for (size_t i = 0; i < 5 * n; i++)
-	    if (fields[i] != NULL)
-		fields[i] = strs.s + ((uintptr_t) fields[i] - 1);
 	for (size_t i = 0; i < n; i++) {
 	    jobs[i].a = a;
 	    jobs[i].msg = &msgs[i];
@@ -704,7 +697,8 @@ static int writer_batch(const struct local_agent *a, int sock, char *buf)
     }
     for (size_t i = 0; i < nfds; i++)
 	close(fds[i]);
-    sb_free(&strs);
+    for (size_t i = 0; i < 5 * nfds; i++)
+	free(fields[i]);
     free(fields);
     free(status);
     free(msgs);

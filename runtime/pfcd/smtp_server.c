@@ -70,8 +70,12 @@ struct view {
 struct accounts_ref {
     struct unix_memo *memo;
     int refs;
+};
+
+/* A memo of one second of the clock, made from one file (memo_stale()). */
+struct memo_stamp {
     time_t made;
-    struct stat passwd;		/* /etc/passwd when it was made (zeroed: none) */
+    struct stat file;		/* the file when the memo was made (zeroed: none) */
 };
 
 struct conn {
@@ -359,10 +363,10 @@ struct server {
     int draining;
     struct committer *committer;
     struct accounts_ref *accounts;	/* the memo new sessions get, or NULL */
+    struct memo_stamp accounts_stamp;	/* of /etc/passwd */
     struct peer_memo *peers;	/* client names of this second (peer_names_shared()) */
     size_t npeers;
-    time_t peers_made;
-    struct stat peers_hosts;	/* /etc/hosts when they were looked up */
+    struct memo_stamp peers_stamp;	/* of /etc/hosts */
 };
 
 /*
@@ -380,12 +384,27 @@ struct peer_memo {
     char rev[NI_MAXHOST];
 };
 
-/* same_file - a and b (stat() results) are the same file with the same contents, as far as stat() says */
-static int same_file(const struct stat *a, const struct stat *b)
+/*
+ * memo_stale - whether a memo stamped *stamp from path is past: made in
+ * another second of the clock, or path changed since (as far as stat()
+ * says). Then *stamp is the new memo's, made now.
+ */
+static int memo_stale(struct memo_stamp *stamp, const char *path)
 {
-    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size
-	&& a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec
-	&& a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+    struct stat st;
+    time_t now = time(NULL);
+
+    if (stat(path, &st) < 0)
+	memset(&st, 0, sizeof(st));
+    const struct stat *a = &stamp->file;
+    if (stamp->made == now && a->st_ino == st.st_ino && a->st_dev == st.st_dev
+	&& a->st_size == st.st_size
+	&& a->st_mtim.tv_sec == st.st_mtim.tv_sec && a->st_mtim.tv_nsec == st.st_mtim.tv_nsec
+	&& a->st_ctim.tv_sec == st.st_ctim.tv_sec && a->st_ctim.tv_nsec == st.st_ctim.tv_nsec)
+	return 0;
+    stamp->made = now;
+    stamp->file = st;
+    return 1;
 }
 
 static void accounts_put(struct accounts_ref *a)
@@ -399,23 +418,13 @@ static void accounts_put(struct accounts_ref *a)
 /* accounts_get - the memo of a session that starts now (accounts_put() when it ends) */
 static struct accounts_ref *accounts_get(struct server *sv)
 {
-    struct stat st;
     struct accounts_ref *a = sv->accounts;
-    time_t now = time(NULL);
 
-    if (stat("/etc/passwd", &st) < 0)
-	memset(&st, 0, sizeof(st));
-    if (a != NULL && (a->made != now || !same_file(&a->passwd, &st))) {
-	sv->accounts = NULL;
+    if (memo_stale(&sv->accounts_stamp, "/etc/passwd") || a == NULL) {
 	accounts_put(a);
-	a = NULL;
-    }
-    if (a == NULL) {
 	a = xcalloc(1, sizeof(*a));
 	a->memo = unix_memo_new();
 	a->refs = 1;		/* the server's */
-	a->made = now;
-	a->passwd = st;
 	sv->accounts = a;
     }
     a->refs++;
@@ -453,16 +462,8 @@ static void peer_names(const struct sockaddr *sa, socklen_t len, const char *add
 static void peer_names_shared(struct server *sv, const struct sockaddr *sa, socklen_t len,
 			      const char *addr, char *name, size_t nsize, char *rev, size_t rsize)
 {
-    struct stat st;
-    time_t now = time(NULL);
-
-    if (stat("/etc/hosts", &st) < 0)
-	memset(&st, 0, sizeof(st));
-    if (sv->peers_made != now || !same_file(&sv->peers_hosts, &st)) {
+    if (memo_stale(&sv->peers_stamp, "/etc/hosts"))
 	sv->npeers = 0;
-	sv->peers_made = now;
-	sv->peers_hosts = st;
-    }
     for (size_t i = 0; i < sv->npeers; i++)
 	if (strcmp(sv->peers[i].addr, addr) == 0) {
 	    snprintf(name, nsize, "%s", sv->peers[i].name);
