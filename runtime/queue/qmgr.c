@@ -81,10 +81,15 @@ int qmgr_create_dirs(const char *queue_dir, uid_t uid, gid_t gid, struct strbuf 
  * TRANSPORT_destination_concurrency_limit of them for one destination
  * (the recipient: local(8)'s recipient limit is 1). A process lives on
  * from batch to batch, as a local(8) process serves request after
- * request: it is handed at most max_use recipients in all, and goes
- * after max_idle without work or, once its batch is done, when the
- * image was replaced (it keeps the one it was started with). Forking one
- * per batch cost more than the deliveries of a small batch. A batch is
+ * request: a batch is its request, and it serves at most max_use of them
+ * (local(8) counts qmgr's requests, not their recipients), each of at
+ * most max_use recipients; it goes after max_idle without work or, once
+ * its batch is done, when the image was replaced (it keeps the one it
+ * was started with). A new process costs more than the deliveries of a
+ * small batch (a fork, its exit, and some hundreds of page faults for
+ * the pages it writes and the code and image pages it maps anew): one
+ * per batch, or per max_use recipients, was most of delivery's CPU
+ * time in the bench (bench/pfcd.sh). A batch is
  * sent on the process's job pipe, one line per recipient (batch_job);
  * the process delivers it (Maildir writes of one user synced together:
  * qmgr_local.h), records each outcome in the queue file, and says so on
@@ -130,7 +135,7 @@ struct worker {			/* a delivery process of one local(8) service */
     int fd;			/* its reports: one byte per recipient done ('f': and its message finished) */
     int job_fd;			/* its batches; -1: retired, it exits once its batch is done */
     unsigned generation;	/* the image it was started with (qmgr.generation) */
-    long used;			/* recipients handed to it so far, at most max_use */
+    long used;			/* batches handed to it so far, at most max_use */
     time_t idle_since;		/* when its last batch was done */
     struct dest *dest;		/* whose batch it delivers now, or NULL: idle */
     struct job **jobs;
@@ -911,15 +916,15 @@ static struct worker *idle_worker(struct qmgr *q, const char *service)
 }
 
 /*
- * assign - d's waiting recipients to idle w, as many as its max_use
- * leaves: 0, or -1 when w could not take them (retired; they wait again)
+ * assign - d's waiting recipients to idle w, at most max_use of them: 0,
+ * or -1 when w could not take them (retired; they wait again)
  */
 static int assign(struct qmgr *q, struct worker *w, struct dest *d)
 {
     struct strbuf req = STRBUF_INIT;
 
     w->njobs = 0;
-    for (struct job *j = d->head; j && (long) w->njobs < q->max_use - w->used; j = j->next)
+    for (struct job *j = d->head; j && (long) w->njobs < q->max_use; j = j->next)
 	w->njobs++;
     if (w->njobs == 0) {
 	retire(w);
@@ -971,7 +976,7 @@ static int assign(struct qmgr *q, struct worker *w, struct dest *d)
     }
     w->dest = d;
     w->reported = 0;
-    w->used += (long) w->njobs;
+    w->used++;
     d->busy++;
     return 0;
 }
@@ -1097,7 +1102,7 @@ static void batch_done(struct qmgr *q, struct worker *w)
     d->busy--;
     if (d->busy == 0 && d->head == NULL)
 	dest_free(strmap_del(&q->dests, d->key));
-    /* Its max_use served, or an older image: it goes (Postfix's local exits after max_use requests). */
+    /* Its max_use batches served, or an older image: it goes (Postfix's local exits after max_use requests). */
     if (w->used >= q->max_use || w->generation != q->generation || service_stopping())
 	retire(w);
 }

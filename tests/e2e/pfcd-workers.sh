@@ -4,13 +4,15 @@
 # example configuration (examples/local-only), max_use = 3 and
 # max_idle = 6s, and a Maildir user this test creates; swaks sends. A
 # delivery process lives on from message to message (the local(8) pid of
-# the log lines), exits after max_use recipients, after max_idle without
-# work, and after SIGHUP replaced the image; one killed while idle is
-# replaced, with a warning; a batch is at most what max_use leaves (five
-# held messages released and flushed at once: three to one process, two
-# to another), its Maildir writes made by a child of that process
-# running as the user and kept for the next batch; SIGTERM stops pfcd
-# with its idle processes, none left behind.
+# the log lines), exits after max_use batches (its requests: one message
+# each when they come one at a time), after max_idle without work, and
+# after SIGHUP replaced the image; one killed while idle is replaced,
+# with a warning; a batch is at most max_use recipients (five held
+# messages released and flushed at once: three to one process, two to
+# another) and counts as one request (the process of three lives on),
+# its Maildir writes made by a child of that process running as the user
+# and kept for the next batch; SIGTERM stops pfcd with its idle
+# processes, none left behind.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 PFC=${PFC:-./pfc}
@@ -43,7 +45,7 @@ home=$root/home/$md
 mkdir -p "$home" && chown "$md:" "$home" && chmod 700 "$home"
 
 n=0
-echo "1..12"
+echo "1..13"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -102,7 +104,7 @@ c=$(delivered "$(send three)")
 [ -n "$a" ] && [ "$a" = "$b" ] && [ "$b" = "$c" ]
 check "one delivery process delivers three messages in a row" $? "pids: $a $b $c; $(tail -n 20 "$log")"
 gone "$c" && d=$(delivered "$(send four)") && [ -n "$d" ] && [ "$d" != "$c" ]
-check "after max_use (3) recipients it exits; the next message gets a new process" $? \
+check "after max_use (3) batches it exits; the next message gets a new process" $? \
     "pids: $c $d; $(tail -n 10 "$log")"
 
 # 4: max_idle (6s): the idle process exits; the next message gets a new one.
@@ -128,9 +130,10 @@ g=$(delivered "$(send seven)")
 [ -n "$g" ] && [ "$g" != "$f" ]
 check "the next message is delivered by a new process" $? "pids: $f $g; $(tail -n 10 "$log")"
 
-# 9-10: a batch is at most what max_use leaves: five messages held (the
+# 9-11: a batch is at most max_use recipients: five messages held (the
 # sender's HOLD), released to deferred/ once no process is left (max_idle),
-# then flushed at once: three to one process, two to another.
+# then flushed at once: three to one process, two to another. The batch
+# of three is one request of the three its process may serve: it lives on.
 pq() { "$PFC" queue --root "$root" --log="$log" "$tmp/p.pfi" "$@"; }
 ids=()
 for s in b1 b2 b3 b4 b5; do ids+=("$(send "$s" held@localhost)"); done
@@ -145,10 +148,15 @@ counts=$(printf '%s\n' "${pids[@]}" | sort | uniq -c | awk '{ print $1 }' | sort
 [ "$counts" = "2 3 " ]
 check "flushed at once: three to one process (max_use), the other two to another" $? \
     "pids: ${pids[*]}; $(cat "$tmp/flush.out"); $(tail -n 20 "$log")"
+three=$(printf '%s\n' "${pids[@]}" | sort | uniq -c | awk '$1 == 3 { print $2 }')
+sleep 1
+[ -n "$three" ] && kill -0 "$three" 2>/dev/null
+check "a batch of three is one request: its process lives on" $? \
+    "pids: ${pids[*]}; $(ps -ef --forest | grep -A4 "[p]fcd"); $(tail -n 10 "$log")"
 
-# 11: the batch of two was written by a writer, a child of its delivery
+# 12: the batch of two was written by a writer, a child of its delivery
 # process running as the user (real, effective and saved uid), kept for
-# the next batch as that process is (the one of three exited: max_use).
+# the next batch as that process is.
 uid=$(id -u "$md")
 writer=$(ps -o pid=,ppid=,ruid=,euid=,suid= -u "$uid" | awk -v u="$uid" '$3 == u && $4 == u && $5 == u { print $1, $2 }')
 parent=$(awk '{ print $2 }' <<<"$writer" | head -n 1)
@@ -156,7 +164,7 @@ parent=$(awk '{ print $2 }' <<<"$writer" | head -n 1)
 check "the batch's Maildir writes: a child of its delivery process, as the user, kept" $? \
     "writer (pid ppid): $writer; delivery pids: ${pids[*]}; $(ps -ef --forest | grep -A4 "[p]fcd")"
 
-# 12: SIGTERM: pfcd exits, its idle delivery process and writer with it.
+# 13: SIGTERM: pfcd exits, its idle delivery process and writer with it.
 idle=$(ps -o pid= --ppid "$(ps -o pid= --ppid "$master" | head -n 50 | tr '\n' ',' | sed 's/,$//')" 2>/dev/null | tr -d ' ')
 kill -TERM "$master"
 ok=1
