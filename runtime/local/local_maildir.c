@@ -2,10 +2,11 @@
  * local_maildir - the Maildir delivery kind (home_mailbox = Maildir/, a
  * mail_spool_directory or a /file/ ending in '/'), as local(8)'s
  * maildir.c: the message goes to tmp/SECONDS.PPID.HOST (created with
- * O_EXCL, mode 0600), is fsynced, hard-linked to
+ * O_EXCL, mode 0600), is fsynced, and moved to
  * new/SECONDS.VDEVIxINODEMUSEC.HOST (device and inode in hex, the
  * microseconds of the same clock reading in decimal, HOST the kernel's
- * host name), and the tmp/ name removed. Missing directories (the
+ * host name) never over another file, as local(8)'s link() and unlink()
+ * do (move_new()). Missing directories (the
  * Maildir itself, tmp, new, cur) are made mode 0700. No "From " line, no
  * quoting, no empty line at the end: Return-Path:, X-Original-To: and
  * Delivered-To:, then the message.
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "local_int.h"
+#include "move_new.h"
 #include "sysroot.h"
 #include "xalloc.h"
 
@@ -179,16 +181,17 @@ static int maildir_commit(struct local_job *job, struct maildir_file *f, struct 
     }
     f->fd = -1;
     char *newfile = xconcat(f->newdir, f->newname, (char *) NULL);
-    if (status == KIND_OK && link(f->tmpfile, newfile) < 0
+    if (status == KIND_OK && move_new(f->tmpfile, newfile) < 0
 	&& (errno != ENOENT || (make_dirs(f->curdir, 0700), make_dirs(f->newdir, 0700)) < 0
-	    || link(f->tmpfile, newfile) < 0)) {
+	    || move_new(f->tmpfile, newfile) < 0)) {
 	int err = errno;
 	char *shown = shown_name(job, "new/", f->newname);
 	why_set(why, mbox_dsn(err, "5.2.0"), "create maildir file %s: %s", shown, strerror(err));
 	free(shown);
 	status = KIND_FAIL;
     }
-    (void) unlink(f->tmpfile);
+    if (status != KIND_OK)
+	(void) unlink(f->tmpfile);
     free(newfile);
     maildir_file_free(f);
     return status;

@@ -1,6 +1,7 @@
 /* pfcd_log - log lines in Postfix's shape, or JSON (see pfcd_log.h) */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,14 +19,51 @@
 /*
  * A file or stderr: one write(2) of each whole line to a descriptor in
  * append mode, so that the lines of every process (each delivery process
- * logs its own) stay whole and in order, at one system call a line.
+ * logs its own) stay whole and in order, at one system call a line; or,
+ * held (pfcd_log_hold()), of each pass's whole lines together.
  */
 static int log_fd = -1;		/* -1: syslog */
 static pid_t log_pid;		/* getpid(), cached: a fork clears it (log_forked) */
+static int log_holding;
+static struct strbuf log_held = STRBUF_INIT;
+
 
 static void log_forked(void)
 {
     log_pid = 0;
+    /* The parent's held lines are the parent's to write. */
+    log_holding = 0;
+    sb_reset(&log_held);
+}
+
+static void log_write(const char *data, size_t len)
+{
+    ssize_t n;
+
+    while ((n = write(log_fd, data, len)) < 0 && errno == EINTR)
+	continue;
+}
+
+void pfcd_log_flush(void)
+{
+    if (log_held.len > 0 && log_fd >= 0)
+	log_write(log_held.s, log_held.len);
+    sb_reset(&log_held);
+}
+
+static void log_held_free(void)
+{
+    pfcd_log_flush();
+    sb_free(&log_held);
+}
+
+void pfcd_log_hold(void)
+{
+    static int registered;
+
+    if (!registered++)
+	atexit(log_held_free);
+    log_holding = 1;
 }
 
 static long pid(void)
@@ -118,10 +156,13 @@ static void vlog(const char *program, const char *fields, const char *fmt, va_li
     if (line.len) {
 	if (log_json && log_fd < 0) {
 	    syslog(LOG_INFO, "%.*s", (int) line.len - 1, line.s);
+	} else if (log_holding) {
+	    /* At most PIPE_BUF a write: whole on a pipe shared with other writers too. */
+	    if (log_held.len + line.len > PIPE_BUF)
+		pfcd_log_flush();
+	    sb_addn(&log_held, line.s, line.len);
 	} else {
-	    ssize_t n;
-	    while ((n = write(log_fd, line.s, line.len)) < 0 && errno == EINTR)
-		continue;
+	    log_write(line.s, line.len);
 	}
     }
     sb_free(&text);

@@ -20,6 +20,18 @@ void pfcd_log_identity(const char *myhostname, const char *syslog_name);
 /* pfcd_log_image - the content id (hex) of the image now serving, for JSON lines */
 void pfcd_log_image(const char *content_id);
 
+/*
+ * pfcd_log_hold - from now on this process's lines to a file or stderr
+ * wait in memory until pfcd_log_flush() (or PIPE_BUF bytes of them, or
+ * exit) writes them with one write(2): for a process that serves many sessions
+ * from one loop and flushes once a pass. Lines stay whole and in order;
+ * syslog lines are not held. A child forked after it holds nothing.
+ */
+void pfcd_log_hold(void);
+
+/* pfcd_log_flush - the held lines, written */
+void pfcd_log_flush(void);
+
 /* pfcd_log - one line from program ("smtpd", "qmgr", ...) */
 void pfcd_log(const char *program, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
+#include "move_new.h"
 #include "queue_file.h"
 #include "queue_id.h"
 #include "xalloc.h"
@@ -105,9 +106,8 @@ struct queue_writer *queue_writer_open(const char *queue_dir, int long_ids, stru
 	}
 	queue_id_make(w->id, sizeof(w->id), tv.tv_sec, tv.tv_usec, st.st_ino, long_ids);
 	char *path = xconcat(w->dir, "/", w->id, (char *) NULL);
-	/* link() refuses to replace: an ID in use elsewhere in incoming/ is not taken. */
-	if (link(tpath, path) == 0) {
-	    unlink(tpath);
+	/* Never in place of another: an ID in use elsewhere in incoming/ is not taken. */
+	if (move_new(tpath, path) == 0) {
 	    free(tpath);
 	    w->fd = fd;
 	    w->path = path;
@@ -121,7 +121,7 @@ struct queue_writer *queue_writer_open(const char *queue_dir, int long_ids, stru
 	free(tpath);
 	free(path);
 	if (saved != EEXIST) {
-	    sb_printf(err, "link to %s/%s: %s", w->dir, w->id, strerror(saved));
+	    sb_printf(err, "rename to %s/%s: %s", w->dir, w->id, strerror(saved));
 	    break;
 	}
     }

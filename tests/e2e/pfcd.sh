@@ -35,7 +35,7 @@ trap cleanup EXIT
 useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
 
 n=0
-echo "1..22"
+echo "1..23"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -172,6 +172,33 @@ check "smtplib: the error transport refused at RCPT, the rest queued" $? "$(cat 
 grep -qF ": NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 550 5.1.1 <x@example.org>: Recipient address rejected: outgoing mail disabled; from=<bob@host.example.com> to=<x@example.org> proto=ESMTP helo=<py.example>" "$log" &&
     grep -qF ": NOQUEUE: reject: MAIL from localhost[127.0.0.1]: 552 5.3.4 Message size exceeds fixed limit; from=<big@host.example.com> proto=ESMTP helo=<py.example>" "$log"
 check "reject log lines: NOQUEUE: reject: RCPT/MAIL from ... as smtpd logs them" $? "$(grep -i reject "$log")"
+# The SMTP process writes its log lines once a pass of its loop: those of
+# what a client sent are in the file when the client has the reply.
+"$PYTHON" - "$port" "$log" >"$tmp/held.out" 2>&1 <<'EOF'
+import smtplib, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+def lines(text):
+    with open(log) as f:
+        return f.read().count(text)
+connects = lines('connect from localhost[127.0.0.1]')
+s = smtplib.SMTP('127.0.0.1', port)
+if lines('connect from localhost[127.0.0.1]') != connects + 1:
+    print('no connect line after the greeting')
+s.ehlo('held.example')
+s.mail('held@host.example.com')
+s.rcpt('x@example.org')
+if lines('from=<held@host.example.com> to=<x@example.org> proto=ESMTP helo=<held.example>') != 1:
+    print('no reject line after the 550')
+s.rcpt('y@disc.test')
+code, text = s.data(b'Subject: held\r\n\r\nbody\r\n')
+qid = text.decode().split()[-1]
+if lines(qid + ': client=localhost[127.0.0.1]') != 1 or lines(qid + ': message-id=<') != 1:
+    print('no client= or message-id= line after', code, text)
+s.quit()
+print('done')
+EOF
+[ "$(cat "$tmp/held.out")" = done ]
+check "each log line is in the file by the time the client has its reply" $? "$(cat "$tmp/held.out")"
 pid2=$(sed -n "s/.*queued as \([0-9A-F]*\).*/\1/p" "$tmp/py.out")
 for i in $(seq 50); do
     bf=$(grep -rl "^Subject: bare$" "$q" 2>/dev/null | head -n 1)
