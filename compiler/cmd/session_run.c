@@ -36,6 +36,7 @@ struct session_run {
     struct run_event *events;
     size_t nevents, events_cap;
     struct strbuf message;
+    char *last_rcpt;		/* the message's last recipient as cleanup rewrote it */
     unsigned long queue_count;
     char queue_id[32];
 };
@@ -247,6 +248,8 @@ static const char *msg_open(void *ctx, const struct session *s)
     snprintf(r->queue_id, sizeof(r->queue_id), "%05lX%06lX", 0x1A2B3UL + r->queue_count,
 	     0xC4D5E6UL + r->queue_count);
     sb_reset(&r->message);
+    free(r->last_rcpt);
+    r->last_rcpt = NULL;
     return r->queue_id;
 }
 
@@ -258,7 +261,11 @@ static void msg_recipient(void *ctx, const char *addr, int notify, const char *o
     char *err = NULL;
 
     (void) notify, (void) orcpt;
-    if (rewrite_recipient(&r->s, addr, &list, &err) < 0) {
+    int rc = rewrite_recipient(&r->s, addr, &list, &err);
+    /* The recipient cleanup's log lines name (content_checks()). */
+    free(r->last_rcpt);
+    r->last_rcpt = xstrdup(list.clean ? list.clean : list.count ? list.addrs[0] : addr);
+    if (rc < 0) {
 	struct strbuf text = STRBUF_INIT;
 	struct strbuf json = STRBUF_INIT;
 	sb_printf(&text, "%s: cleanup would refuse it: %s", addr, err);
@@ -268,6 +275,7 @@ static void msg_recipient(void *ctx, const char *addr, int notify, const char *o
 	sb_free(&text);
 	sb_free(&json);
 	free(err);
+	rewrite_list_free(&list);
 	return;
     }
     for (size_t i = 0; i < list.count; i++) {
@@ -309,7 +317,8 @@ static int msg_close(void *ctx, const struct session *s, struct strbuf *why)
 
     (void) s;
     checks_result_init(&cr);
-    content_checks(&r->s, &r->cleanup, r->message.s ? r->message.s : "", r->message.len, &cr);
+    content_checks(&r->s, &r->cleanup, r->last_rcpt, r->message.s ? r->message.s : "",
+		   r->message.len, &cr);
     if (cr.flags & (CHECKS_REJECT | CHECKS_DEFER)) {
 	checks_reply(&cr, why);
 	refused = 1;
@@ -574,6 +583,7 @@ void session_run_close(struct session_run *r)
     clear_events(r);
     free(r->events);
     sb_free(&r->message);
+    free(r->last_rcpt);
     engine_close(r->engine);
     unix_memo_free(r->accounts);
     if (r->dns != NULL)

@@ -29,10 +29,16 @@ struct cleanup_msg {
     struct strbuf content;	/* as received, LF line ends */
     char *first_rcpt;		/* the first RCPT as given, for "for <...>" */
     int nrcpt;
-    /* The RCPTs as given: rewritten at the end, when the session is complete. */
+    /*
+     * The RCPTs as given, and each as rewritten (rewrite_rcpts()): at the
+     * end, when the session is complete, before the content checks, as
+     * cleanup rewrites each recipient record before it reads the message.
+     */
     struct cleanup_rcpt {
 	char *addr, *orcpt;
 	int notify;
+	struct rewrite_list list;
+	char *err;		/* the rewrite failed: why */
     } *rcpts;
     size_t rcap;
     int failed;			/* a rewrite failed: cleanup would refuse */
@@ -79,6 +85,7 @@ void cleanup_recipient(struct cleanup_msg *cm, const char *addr, int notify, con
 	cm->rcpts = xrealloc(cm->rcpts, cm->rcap * sizeof(*cm->rcpts));
     }
     struct cleanup_rcpt *r = &cm->rcpts[cm->nrcpt++];
+    *r = (struct cleanup_rcpt) { 0 };
     r->addr = xstrdup(addr);
     r->orcpt = xstrdup(orcpt ? orcpt : "");
     r->notify = notify;
@@ -111,6 +118,8 @@ static void msg_free(struct cleanup_msg *cm)
     for (int i = 0; i < cm->nrcpt; i++) {
 	free(cm->rcpts[i].addr);
 	free(cm->rcpts[i].orcpt);
+	rewrite_list_free(&cm->rcpts[i].list);
+	free(cm->rcpts[i].err);
     }
     free(cm->rcpts);
     free(cm);
@@ -396,33 +405,54 @@ static void finish_headers(struct cleanup_msg *cm, struct session *s, const char
     sb_free(&made);
 }
 
-/*
- * add_rcpt - one envelope recipient after canonical and virtual
- * rewriting. orcpt NULL: an address cleanup adds (BCC), with no DSN
- * original recipient; "": none was given (a local submission), so it is
- * the address before virtual expansion, as cleanup_addr_recipient()
- * makes it ("rfc822;" + it; XXX "utf-8;" for an SMTPUTF8 address).
- */
-static void add_rcpt(struct cleanup_msg *cm, struct session *s, const char *addr,
-		     const char *orig, int notify, const char *orcpt)
+/* rewrite_rcpts - each RCPT as cleanup rewrites it (canonical, masquerading, virtual) */
+static void rewrite_rcpts(struct cleanup_msg *cm, struct session *s)
 {
-    struct rewrite_list list = { NULL, 0, 0, NULL };
-    char *err = NULL, *made = NULL;
+    for (int i = 0; i < cm->nrcpt; i++) {
+	struct cleanup_rcpt *r = &cm->rcpts[i];
+	(void) rewrite_recipient(s, r->addr, &r->list, &r->err);
+    }
+}
 
-    if (rewrite_recipient(s, addr, &list, &err) < 0) {
+/*
+ * log_rcpt - the recipient cleanup's log lines name: the last one it was
+ * given, as it rewrote it before virtual expansion (where a lookup
+ * failed, as far as the rewrite got); NULL when there is none
+ */
+static const char *log_rcpt(const struct cleanup_msg *cm)
+{
+    if (cm->nrcpt == 0)
+	return NULL;
+    const struct cleanup_rcpt *r = &cm->rcpts[cm->nrcpt - 1];
+    return r->list.clean ? r->list.clean : r->list.count ? r->list.addrs[0] : r->addr;
+}
+
+/*
+ * queue_rcpt - the envelope recipients of addr, list (what
+ * rewrite_recipient() made of it; err: why it failed, or NULL). orcpt
+ * NULL: an address cleanup adds (BCC), with no DSN original recipient;
+ * "": none was given (a local submission), so it is the address before
+ * virtual expansion, as cleanup_addr_recipient() makes it ("rfc822;" +
+ * it; XXX "utf-8;" for an SMTPUTF8 address).
+ */
+static void queue_rcpt(struct cleanup_msg *cm, const char *addr, const struct rewrite_list *list,
+		       const char *err, const char *orig, int notify, const char *orcpt)
+{
+    char *made = NULL;
+
+    if (err != NULL) {
 	cm->failed = 1;
 	sb_printf(&cm->fail_text, "%s: %s", addr, err);
-	free(err);
     }
     if (orcpt == NULL)
 	orcpt = "";
-    else if (*orcpt == 0 && list.clean && *list.clean)
-	orcpt = made = xconcat("rfc822;", list.clean, (char *) NULL);
-    for (size_t i = 0; i < list.count; i++) {
+    else if (*orcpt == 0 && list->clean && *list->clean)
+	orcpt = made = xconcat("rfc822;", list->clean, (char *) NULL);
+    for (size_t i = 0; i < list->count; i++) {
 	/* A local submission names a recipient once however often -t found it. */
 	int dup = 0;
 	for (int j = 0; cm->local && j < cm->nqueued && !dup; j++)
-	    dup = strcmp(cm->queued[j], list.addrs[i]) == 0;
+	    dup = strcmp(cm->queued[j], list->addrs[i]) == 0;
 	if (dup)
 	    continue;
 	if (cm->local) {
@@ -431,15 +461,27 @@ static void add_rcpt(struct cleanup_msg *cm, struct session *s, const char *addr
 	    cm->queued_orig = xrealloc(cm->queued_orig, k * sizeof(*cm->queued_orig));
 	    cm->queued_orcpt = xrealloc(cm->queued_orcpt, k * sizeof(*cm->queued_orcpt));
 	    cm->queued_notify = xrealloc(cm->queued_notify, k * sizeof(*cm->queued_notify));
-	    cm->queued[k - 1] = xstrdup(list.addrs[i]);
+	    cm->queued[k - 1] = xstrdup(list->addrs[i]);
 	    cm->queued_orig[k - 1] = xstrdup(orig);
 	    cm->queued_orcpt[k - 1] = xstrdup(orcpt);
 	    cm->queued_notify[k - 1] = notify;
 	}
-	queue_writer_rcpt(cm->w, list.addrs[i], orig, orcpt, notify);
+	queue_writer_rcpt(cm->w, list->addrs[i], orig, orcpt, notify);
     }
-    rewrite_list_free(&list);
     free(made);
+}
+
+/* add_rcpt - queue_rcpt() of addr as rewrite_recipient() rewrites it now (REDIRECT, BCC) */
+static void add_rcpt(struct cleanup_msg *cm, struct session *s, const char *addr,
+		     const char *orig, int notify, const char *orcpt)
+{
+    struct rewrite_list list = { NULL, 0, 0, NULL };
+    char *err = NULL;
+
+    (void) rewrite_recipient(s, addr, &list, &err);
+    queue_rcpt(cm, addr, &list, err, orig, notify, orcpt);
+    rewrite_list_free(&list);
+    free(err);
 }
 
 /*
@@ -460,9 +502,10 @@ static enum cleanup_result bounce_local(struct cleanup_msg *cm, struct session *
     struct strbuf content = STRBUF_INIT, delay = STRBUF_INIT;
     struct timeval now;
 
-    for (int i = 0; i < cm->nrcpt; i++)
-	add_rcpt(cm, s, cm->rcpts[i].addr, cm->rcpts[i].addr, cm->rcpts[i].notify,
-		 cm->rcpts[i].orcpt);
+    for (int i = 0; i < cm->nrcpt; i++) {
+	const struct cleanup_rcpt *r = &cm->rcpts[i];
+	queue_rcpt(cm, r->addr, &r->list, r->err, r->addr, r->notify, r->orcpt);
+    }
     finish_headers(cm, s, sender, cr->message.s ? cr->message.s : "", cr->message.len, &content);
 
     /* The report's "X.Y.Z text" (dsn_split()), one entry per recipient. */
@@ -546,7 +589,8 @@ enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, str
     sb_addn(&msg, cm->content.s ? cm->content.s + skip : "", cm->content.len - skip);
 
     checks_result_init(&cr);
-    if (content_checks(s, cm->cfg->cleanup, msg.s, msg.len, &cr) < 0) {
+    rewrite_rcpts(cm, s);
+    if (content_checks(s, cm->cfg->cleanup, log_rcpt(cm), msg.s, msg.len, &cr) < 0) {
 	sb_set(why, "451 4.3.0 Error: queue file write error");
 	result = CLEANUP_REFUSED;
 	goto done;
@@ -572,10 +616,21 @@ enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, str
     /* The recipients, REDIRECT replacing them all. */
     const char *redirect = cr.redirect ? cr.redirect : s->saved_redirect;
     struct queue_writer *w = cm->w;
-    for (int i = 0; i < cm->nrcpt; i++) {
-	struct cleanup_rcpt *r = &cm->rcpts[i];
-	add_rcpt(cm, s, redirect ? redirect : r->addr, r->addr, r->notify, r->orcpt);
-    }
+    if (redirect)
+	for (int i = 0; i < cm->nrcpt; i++) {
+	    const struct cleanup_rcpt *r = &cm->rcpts[i];
+	    /* Rewritten before the content was read: a failed lookup stands. */
+	    if (r->err) {
+		cm->failed = 1;
+		sb_printf(&cm->fail_text, "%s: %s", r->addr, r->err);
+	    }
+	    add_rcpt(cm, s, redirect, r->addr, r->notify, r->orcpt);
+	}
+    else
+	for (int i = 0; i < cm->nrcpt; i++) {
+	    const struct cleanup_rcpt *r = &cm->rcpts[i];
+	    queue_rcpt(cm, r->addr, &r->list, r->err, r->addr, r->notify, r->orcpt);
+	}
     for (size_t i = 0; i < s->nsaved_bcc; i++)
 	add_rcpt(cm, s, s->saved_bcc[i], s->saved_bcc[i], QNOTIFY_NEVER, NULL);
     for (size_t i = 0; i < cr.nbcc; i++)

@@ -18,6 +18,7 @@
 struct checks_scan {
     struct session *s;
     const struct policy *cp;
+    const char *rcpt;		/* the recipient the log lines name, or NULL */
     struct checks_result *r;
     const uint32_t *header, *mime, *nested, *body;
     uint32_t nheader, nmime, nnested, nbody;
@@ -59,8 +60,8 @@ static void hit(struct checks_scan *sc, const char *what, const char *context,
 	      s->namaddr);
     if (s->sender)
 	sb_printf(&note, " from=<%s>", s->sender);
-    if (s->recipient)
-	sb_printf(&note, " to=<%s>", s->recipient);
+    if (sc->rcpt)
+	sb_printf(&note, " to=<%s>", sc->rcpt);
     if (s->protocol)
 	sb_printf(&note, " proto=%s", s->protocol);
     if (s->helo_name)
@@ -303,10 +304,10 @@ static int on_item(void *ctx, const struct msgscan_item *item)
     return 0;
 }
 
-int content_checks(struct session *s, const struct policy *cp, const char *msg, size_t len,
-		   struct checks_result *r)
+int content_checks(struct session *s, const struct policy *cp, const char *rcpt,
+		   const char *msg, size_t len, struct checks_result *r)
 {
-    struct checks_scan sc = { s, cp, r, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 1, 0 };
+    struct checks_scan sc = { s, cp, rcpt, r, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 1, 0 };
     struct msgscan_opts opts = MSGSCAN_OPTS_INIT(MSGSCAN_HEADERS | MSGSCAN_BODY);
 
     sc.header = policy_tables(cp, "header_checks", &sc.nheader);

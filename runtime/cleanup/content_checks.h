@@ -40,10 +40,13 @@ void checks_result_free(struct checks_result *r);
  * content_checks - run the checks of the cleanup service that policy cp
  * views (the smtpd service's cleanup_service_name) over msg[0..len), a
  * message as received (LF line ends), into *r. Hits and warnings go to
- * s's trace. Returns 0; -1 when a table lookup failed (cleanup defers).
+ * s's trace; rcpt is the recipient their lines name (to=<...>): as
+ * cleanup_act_log() names the last recipient cleanup was given, as it
+ * rewrote it (rewrite_list.clean), or NULL for none. Returns 0; -1 when
+ * a table lookup failed (cleanup defers).
  */
-int content_checks(struct session *s, const struct policy *cp, const char *msg, size_t len,
-		   struct checks_result *r);
+int content_checks(struct session *s, const struct policy *cp, const char *rcpt,
+		   const char *msg, size_t len, struct checks_result *r);
 
 /*
  * checks_log_line - is note (a trace note of content_checks()) one of

@@ -184,13 +184,10 @@ static int queue(struct pickup *p, const char *name, const struct stat *st,
 	goto done;
     }
     pfcd_log("pickup", "%s: uid=%ld from=<%s>", cleanup_id(cm), (long) st->st_uid, md->sender);
-    /* cleanup's log lines name the last recipient it was given (cleanup_act_log()). */
     char id[32];
     snprintf(id, sizeof(id), "%s", cleanup_id(cm));
     struct policy_trace trace = { .ctx = id, .note = pickup_note };
     s.trace = &trace;
-    if (md->nrcpts > 0)
-	s.recipient = xstrdup(md->rcpts[md->nrcpts - 1].address);
     cleanup_local(cm, (long) st->st_uid, md->full_name, st->st_mtime);
     for (size_t i = 0; i < md->nrcpts; i++)
 	cleanup_recipient(cm, md->rcpts[i].address, md->rcpts[i].notify, "");

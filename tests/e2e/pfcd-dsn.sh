@@ -23,9 +23,10 @@
 # expires at its first deferral (bounce_queue_lifetime = 0: returned to
 # the postmaster); and two local
 # submissions (sendmail, pickup) that a header check and a body check
-# reject, which cleanup returns to the sender (headers only), and one
-# that a header check rejects with 4.7.1, which stays in maildrop/ to be
-# tried again. The bounce and cleanup log lines are compared too.
+# reject, which cleanup returns to the sender (headers only), one that a
+# header check rejects with 4.7.1, which stays in maildrop/ to be tried
+# again, and an SMTP message that a header check rejects. The bounce and
+# cleanup log lines are compared too.
 set -u
 export LC_ALL=C
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -61,7 +62,7 @@ for u in "$snd" "$rcv" "$pm"; do
 done
 
 n=0
-echo "1..14"
+echo "1..15"
 check() {		# check NAME RESULT DETAIL
     n=$((n + 1))
     if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
@@ -86,9 +87,10 @@ crew: ghost8, ghost10
 later: \"|/bin/sh -c 'exit 75'\"
 fans: $pm
 "
-# Content checks that only the local submissions below trip.
+# Content checks that only the local submissions and the last SMTP session below trip.
 header_checks='/^Subject: pickup header reject/ REJECT header says no
-/^Subject: pickup header defer/ REJECT 4.7.1 try later'
+/^Subject: pickup header defer/ REJECT 4.7.1 try later
+/^Subject: smtp header reject/ REJECT header says no'
 body_checks='/^reject this body line/ REJECT'
 
 # --- pfcd under a scratch root.
@@ -360,6 +362,37 @@ cleanup_lines "$log" >"$tmp/cleanup.pfc"
 [ "$(grep -c . "$tmp/cleanup.pf")" = 2 ] && diff "$tmp/cleanup.pf" "$tmp/cleanup.pfc" >"$tmp/cleanup.diff"
 check "cleanup logs each returned recipient as Postfix's (to=, relay=none, dsn=5.7.1, status=bounced)" $? \
     "$(cat "$tmp/cleanup.pf" "$tmp/cleanup.diff")"
+
+# A message a header check rejects at the end of DATA, to two recipients:
+# cleanup's line names the last one, as cleanup rewrote it (the bare
+# postmaster made postmaster@$myorigin), smtpd's reply is Postfix's.
+cat >"$tmp/content.py" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]))
+s.ehlo("client.example")
+s.mail("%s@localhost" % sys.argv[2])
+s.rcpt("%s@localhost" % sys.argv[3])
+s.rcpt("postmaster")
+print(s.data(b"Subject: smtp header reject\r\n\r\nbody\r\n"))
+s.quit()
+PY
+python3 "$tmp/content.py" "$pfport" "$snd" "$rcv" >"$tmp/content.pf" 2>&1
+python3 "$tmp/content.py" "$port" "$snd" "$rcv" >"$tmp/content.pfc" 2>&1
+content_lines() {
+    sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \(.*reject: header Subject: smtp header reject.*\)/\1/p' "$1" |
+        sed -E 's/\b[0-9A-F]{10,12}\b/QID/g'
+}
+for i in $(seq 50); do
+    [ -n "$(content_lines "$log")" ] && [ -n "$(content_lines "$pf/maillog")" ] && break
+    sleep 0.2
+done
+content_lines "$pf/maillog" >"$tmp/content-log.pf"
+content_lines "$log" >"$tmp/content-log.pfc"
+grep -q "^(550, b'5.7.1 header says no')" "$tmp/content.pf" && diff "$tmp/content.pf" "$tmp/content.pfc" &&
+    grep -q "to=<postmaster@host.example.com> proto=ESMTP" "$tmp/content-log.pf" &&
+    diff "$tmp/content-log.pf" "$tmp/content-log.pfc" >"$tmp/content.diff"
+check "a header check's REJECT at the end of DATA: Postfix's reply, and cleanup's line names the last recipient as rewritten" $? \
+    "$(cat "$tmp/content.pf" "$tmp/content.pfc" "$tmp/content-log.pf" "$tmp/content.diff")"
 
 # The deferred submission: cleanup's line, and the file still in maildrop/, not in corrupt/.
 defer_lines() {
