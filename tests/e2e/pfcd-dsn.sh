@@ -378,16 +378,23 @@ s.quit()
 PY
 python3 "$tmp/content.py" "$pfport" "$snd" "$rcv" >"$tmp/content.pf" 2>&1
 python3 "$tmp/content.py" "$port" "$snd" "$rcv" >"$tmp/content.pfc" 2>&1
-content_lines() {
-    sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \(.*reject: header Subject: smtp header reject.*\)/\1/p' "$1" |
-        sed -E 's/\b[0-9A-F]{10,12}\b/QID/g'
+# reject_lines SUBJECT LOG: cleanup's "reject: header Subject: SUBJECT"
+# lines in LOG, queue IDs masked, each once (a deferred file is tried again)
+reject_lines() {
+    sed -n "s/.*postfix\/cleanup\[[0-9]*\]: \(.*reject: header Subject: $1.*\)/\1/p" "$2" |
+        sed -E 's/\b[0-9A-F]{10,12}\b/QID/g' | sort -u
 }
-for i in $(seq 50); do
-    [ -n "$(content_lines "$log")" ] && [ -n "$(content_lines "$pf/maillog")" ] && break
-    sleep 0.2
-done
-content_lines "$pf/maillog" >"$tmp/content-log.pf"
-content_lines "$log" >"$tmp/content-log.pfc"
+# both_logged SUBJECT: until both servers logged such a line (at most 10 s)
+both_logged() {
+    local i
+    for i in $(seq 50); do
+        [ -n "$(reject_lines "$1" "$log")" ] && [ -n "$(reject_lines "$1" "$pf/maillog")" ] && return
+        sleep 0.2
+    done
+}
+both_logged "smtp header reject"
+reject_lines "smtp header reject" "$pf/maillog" >"$tmp/content-log.pf"
+reject_lines "smtp header reject" "$log" >"$tmp/content-log.pfc"
 grep -q "^(550, b'5.7.1 header says no')" "$tmp/content.pf" && diff "$tmp/content.pf" "$tmp/content.pfc" &&
     grep -q "to=<postmaster@host.example.com> proto=ESMTP" "$tmp/content-log.pf" &&
     diff "$tmp/content-log.pf" "$tmp/content-log.pfc" >"$tmp/content.diff"
@@ -395,16 +402,9 @@ check "a header check's REJECT at the end of DATA: Postfix's reply, and cleanup'
     "$(cat "$tmp/content.pf" "$tmp/content.pfc" "$tmp/content-log.pf" "$tmp/content.diff")"
 
 # The deferred submission: cleanup's line, and the file still in maildrop/, not in corrupt/.
-defer_lines() {
-    sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \(.*reject: header Subject: pickup header defer.*\)/\1/p' "$1" |
-        sed -E 's/\b[0-9A-F]{10,12}\b/QID/g' | sort -u
-}
-for i in $(seq 50); do
-    [ -n "$(defer_lines "$log")" ] && [ -n "$(defer_lines "$pf/maillog")" ] && break
-    sleep 0.2
-done
-defer_lines "$pf/maillog" >"$tmp/defer.pf"
-defer_lines "$log" >"$tmp/defer.pfc"
+both_logged "pickup header defer"
+reject_lines "pickup header defer" "$pf/maillog" >"$tmp/defer.pf"
+reject_lines "pickup header defer" "$log" >"$tmp/defer.pfc"
 ls "$pf/queue/maildrop" >"$tmp/maildrop.pf"
 ls "$root/var/spool/postfix/maildrop" >"$tmp/maildrop.pfc"
 ls "$root/var/spool/postfix/corrupt" >"$tmp/corrupt.pfc" 2>&1
