@@ -6,18 +6,12 @@
 # bare LF and NUL cases are those of a real Postfix 3.7 with the same
 # main.cf on another loopback port (queue ids masked), when Postfix is
 # installed.  Bounded: each client has its own timeout.
-set -u
-srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-PFC=${PFC:-./pfc}
-PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
-PYTHON=${PYTHON:-python3}
+. "${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/pfcd_lib.sh"
 HERE=$srcdir/tests/e2e
 . "$HERE/postfix_private.sh"
-
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (pfcd binds, creates users, drops privileges)"
-command -v useradd >/dev/null 2>&1 || skip_all "useradd not found"
-[ -x "$PFCD" ] || { echo "Bail out! no pfcd at $PFCD"; exit 1; }
+need_root "pfcd binds, creates users, drops privileges"
+need useradd "useradd not found"
+need_pfcd
 # 1,000 idle sessions and pfcd's own descriptors.
 ulimit -n 4096 2>/dev/null || skip_all "cannot raise the descriptor limit to 4096"
 
@@ -37,16 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
-useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
+add_owner "$owner"
 
-n=0
-check() {		# check NAME RESULT DETAIL
-    n=$((n + 1))
-    if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
-freeport() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(freeport)
-pfport=$(freeport)
+port=$(free_port)
+pfport=$(free_port)
 
 # One main.cf for both servers: every recipient to discard:, so the
 # replies are the SMTP side's alone.
@@ -68,8 +56,7 @@ grep -v '^\(queue_directory\|data_directory\|maillog_file\)' "$tmp/postfix/etc/m
     >"$root/etc/postfix/main.cf"
 echo "mail_owner = $owner" >>"$root/etc/postfix/main.cf"
 sed "s/^127.0.0.1:$pfport /127.0.0.1:$port /" "$tmp/postfix/etc/master.cf" >"$root/etc/postfix/master.cf"
-"$PFC" build --root "$root" -c /etc/postfix -o "$tmp/p.pfi" >"$tmp/build.out" 2>&1 ||
-    { echo "Bail out! pfc build: $(cat "$tmp/build.out")"; exit 1; }
+build_image
 log=$tmp/maillog
 "$PFCD" -f --root "$root" --log="$log" "$tmp/p.pfi" 2>"$tmp/pfcd.err" &
 pids+=($!)
@@ -88,7 +75,7 @@ if command -v postfix >/dev/null 2>&1 && id "$(postconf -d -h mail_owner 2>/dev/
         echo "# the private Postfix did not start: $(tail -n 3 "$tmp/postfix/start.out" "$tmp/postfix/maillog" 2>/dev/null | tr '\n' ' ')"
     fi
 fi
-echo "1..12"
+plan 12
 
 probe() { timeout 120 "$PYTHON" "$HERE/badinput_client.py" "$1" "$2" 2>&1 | sed 's/queued as [0-9A-Za-z]*/queued as XXXX/'; }
 served() {

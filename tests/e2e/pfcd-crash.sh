@@ -11,18 +11,12 @@
 # file in new/ is whole (its body matches the checksum its sender put in
 # a header); no queue file was set aside as damaged; SIGTERM ends pfcd
 # with exit 0.
-set -u
-srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-PFC=${PFC:-./pfc}
-PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
-PYTHON=${PYTHON:-python3}
+. "${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/pfcd_lib.sh"
 MESSAGES=${MESSAGES:-2000}
-
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (pfcd binds, creates users, delivers as them)"
-command -v useradd >/dev/null 2>&1 || skip_all "useradd not found"
-command -v setsid >/dev/null 2>&1 || skip_all "setsid not found"
-[ -x "$PFCD" ] || { echo "Bail out! no pfcd at $PFCD"; exit 1; }
+need_root "pfcd binds, creates users, delivers as them"
+need useradd "useradd not found"
+need setsid "setsid not found"
+need_pfcd
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-crash.XXXXXX") || exit 1
 chmod 755 "$tmp"
@@ -49,29 +43,20 @@ cleanup() {
 }
 trap cleanup EXIT
 root=$tmp/root
-useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
+add_owner "$owner"
 for u in "$u1" "$u2"; do
-    useradd --no-create-home --home-dir "/home/$u" --shell /bin/sh "$u" || { echo "Bail out! useradd"; exit 1; }
-    mkdir -p "$root/home/$u" && chown "$u:" "$root/home/$u" && chmod 700 "$root/home/$u"
+    add_user "$u"
 done
 
-n=0
-echo "1..6"
-check() {		# check NAME RESULT DETAIL
-    n=$((n + 1))
-    if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
+plan 6
 
-port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$root/etc/postfix"
-cp -R "$srcdir/examples/local-only/." "$root/etc/postfix/"
-sed -i "s/^smtp      inet/127.0.0.1:$port inet/" "$root/etc/postfix/master.cf"
+port=$(free_port)
+example_root "$port"
 cat >>"$root/etc/postfix/main.cf" <<EOF
 mail_owner = $owner
 home_mailbox = Maildir/
 EOF
-"$PFC" build --root "$root" -c /etc/postfix -o "$tmp/p.pfi" >"$tmp/build.out" 2>&1 ||
-    { echo "Bail out! pfc build: $(cat "$tmp/build.out")"; exit 1; }
+build_image
 q=$root/var/spool/postfix
 log=$tmp/maillog
 

@@ -27,19 +27,14 @@
 # header check rejects with 4.7.1, which stays in maildrop/ to be tried
 # again, and an SMTP message that a header check rejects. The bounce and
 # cleanup log lines are compared too.
-set -u
+. "${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/pfcd_lib.sh"
 export LC_ALL=C
-srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-PFC=${PFC:-./pfc}
-PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
 PATH=$PATH:/usr/sbin:/sbin
-
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (users, pfcd, a private Postfix)"
+need_root "users, pfcd, a private Postfix"
 for t in useradd postfix postconf postalias python3; do
     command -v $t >/dev/null 2>&1 || skip_all "$t not found"
 done
-[ -x "$PFCD" ] || { echo "Bail out! no pfcd next to $PFC"; exit 1; }
+need_pfcd
 . "$srcdir/tests/e2e/postfix_private.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-dsn.XXXXXX") || exit 1
@@ -56,18 +51,12 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
+add_owner "$owner"
 for u in "$snd" "$rcv" "$pm"; do
     useradd --no-create-home --home-dir "$tmp/home/$u" --shell /bin/sh "$u" || { echo "Bail out! useradd"; exit 1; }
 done
 
-n=0
-echo "1..15"
-check() {		# check NAME RESULT DETAIL
-    n=$((n + 1))
-    if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+plan 15
 
 # The main.cf lines both run with (beside their own paths).
 common="myhostname = host.example.com
@@ -116,9 +105,7 @@ EOF
 printf '%s' "$aliases" >"$root/etc/postfix/aliases"
 printf '%s\n' "$header_checks" >"$root/etc/postfix/header_checks"
 printf '%s\n' "$body_checks" >"$root/etc/postfix/body_checks"
-"$PFC" newaliases --root "$root" -C /etc/postfix >"$tmp/build.out" 2>&1 &&
-    "$PFC" build --root "$root" -c /etc/postfix -o "$tmp/p.pfi" >>"$tmp/build.out" 2>&1 ||
-    { echo "Bail out! pfc build: $(cat "$tmp/build.out")"; exit 1; }
+build_image newaliases
 log=$tmp/maillog
 "$PFCD" -f --root "$root" --log="$log" "$tmp/p.pfi" 2>"$tmp/pfcd.err" &
 master=$!

@@ -10,18 +10,12 @@
 # .forward to another user, queued as a new message and delivered.
 # s-nail and Python's mailbox module read what was delivered. Last, the
 # howto's own test: its session typed into telnet(1), read with mail(1).
-set -u
-srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-PFC=${PFC:-./pfc}
-PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
-PYTHON=${PYTHON:-python3}
-
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (pfcd binds, creates users, delivers as them)"
-command -v swaks >/dev/null 2>&1 || skip_all "swaks not installed (scripts/install-deps)"
-command -v useradd >/dev/null 2>&1 || skip_all "useradd not found"
-command -v s-nail >/dev/null 2>&1 || skip_all "s-nail not found (Debian: s-nail)"
-[ -x "$PFCD" ] || { echo "Bail out! no pfcd at $PFCD"; exit 1; }
+. "${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/pfcd_lib.sh"
+need_root "pfcd binds, creates users, delivers as them"
+need swaks "swaks not installed (scripts/install-deps)"
+need useradd "useradd not found"
+need s-nail "s-nail not found (Debian: s-nail)"
+need_pfcd
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-local.XXXXXX") || exit 1
 chmod 755 "$tmp"
@@ -37,24 +31,15 @@ cleanup() {
 }
 trap cleanup EXIT
 root=$tmp/root
-useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
+add_owner "$owner"
 for u in "$mbox" "$md"; do
-    useradd --no-create-home --home-dir "/home/$u" --shell /bin/sh "$u" || { echo "Bail out! useradd"; exit 1; }
-    mkdir -p "$root/home/$u" && chown "$u:" "$root/home/$u" && chmod 700 "$root/home/$u"
+    add_user "$u"
 done
 
-n=0
-echo "1..16"
-check() {		# check NAME RESULT DETAIL
-    n=$((n + 1))
-    if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
+plan 16
 
-port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$root/etc/postfix" "$root/var/mail"
-chgrp mail "$root/var/mail" && chmod 2775 "$root/var/mail"
-cp -R "$srcdir/examples/local-only/." "$root/etc/postfix/"
-sed -i "s/^smtp      inet/127.0.0.1:$port inet/" "$root/etc/postfix/master.cf"
+port=$(free_port)
+example_root "$port"
 echo "localmd   unix  -       n       n       -       -       local -o home_mailbox=Maildir/" \
     >>"$root/etc/postfix/master.cf"
 cat >>"$root/etc/postfix/main.cf" <<EOF
@@ -64,19 +49,11 @@ transport_maps = inline:{ { $md@localhost = localmd: } }
 local_recipient_maps =
 EOF
 printf 'team:\t%s, %s\n' "$mbox" "$md" >>"$root/etc/postfix/aliases"
-"$PFC" newaliases --root "$root" -C /etc/postfix >"$tmp/build.out" 2>&1 &&
-    "$PFC" build --root "$root" -c /etc/postfix -o "$tmp/p.pfi" >>"$tmp/build.out" 2>&1 ||
-    { echo "Bail out! pfc build: $(cat "$tmp/build.out")"; exit 1; }
+build_image newaliases
 log=$tmp/maillog
 spool=$root/var/mail
 maildir=$root/home/$md/Maildir
 
-# wait_for FILE TEXT: up to 10 s for TEXT in FILE
-wait_for() {
-    local i
-    for i in $(seq 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-    return 1
-}
 "$PFCD" -f --root "$root" --log="$log" "$tmp/p.pfi" 2>"$tmp/pfcd.err" &
 master=$!
 for i in $(seq 100); do

@@ -7,19 +7,13 @@
 # change of /etc/hosts at once; the account answers (local_recipient_maps)
 # follow /etc/passwd at once: an unknown user is refused, accepted the
 # moment useradd made it, refused again the moment userdel removed it.
-set -u
-srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-PFC=${PFC:-./pfc}
-PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
-PYTHON=${PYTHON:-python3}
-
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (pfcd binds, creates users; a mount namespace)"
-command -v swaks >/dev/null 2>&1 || skip_all "swaks not installed (scripts/install-deps)"
-command -v useradd >/dev/null 2>&1 || skip_all "useradd not found"
-command -v unshare >/dev/null 2>&1 || skip_all "unshare not found (util-linux)"
+. "${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/pfcd_lib.sh"
+need_root "pfcd binds, creates users; a mount namespace"
+need swaks "swaks not installed (scripts/install-deps)"
+need useradd "useradd not found"
+need unshare "unshare not found (util-linux)"
 unshare -m true 2>/dev/null || skip_all "no mount namespace here"
-[ -x "$PFCD" ] || { echo "Bail out! no pfcd at $PFCD"; exit 1; }
+need_pfcd
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-lookups.XXXXXX") || exit 1
 chmod 755 "$tmp"
@@ -35,33 +29,17 @@ cleanup() {
 }
 trap cleanup EXIT
 root=$tmp/root
-useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
+add_owner "$owner"
 
-n=0
-echo "1..6"
-check() {		# check NAME RESULT DETAIL
-    n=$((n + 1))
-    if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
+plan 6
 
-port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$root/etc/postfix" "$root/var/mail"
-chgrp mail "$root/var/mail" && chmod 2775 "$root/var/mail"
-cp -R "$srcdir/examples/local-only/." "$root/etc/postfix/"
-sed -i "s/^smtp      inet/127.0.0.1:$port inet/" "$root/etc/postfix/master.cf"
+port=$(free_port)
+example_root "$port"
 echo "mail_owner = $owner" >>"$root/etc/postfix/main.cf"
-"$PFC" newaliases --root "$root" -C /etc/postfix >"$tmp/build.out" 2>&1 &&
-    "$PFC" build --root "$root" -c /etc/postfix -o "$tmp/p.pfi" >>"$tmp/build.out" 2>&1 ||
-    { echo "Bail out! pfc build: $(cat "$tmp/build.out")"; exit 1; }
+build_image newaliases
 log=$tmp/maillog
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$tmp/hosts"
 
-# wait_for FILE TEXT: up to 10 s for TEXT in FILE
-wait_for() {
-    local i
-    for i in $(seq 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-    return 1
-}
 # pfcd in a mount namespace of its own, /etc/hosts there the test's copy
 # (rewritten in place below: the same file, new contents).
 unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' sh "$tmp/hosts" \

@@ -12,18 +12,12 @@
 # manager, and bad input: exact messages and exit codes. Last, with both
 # stopped, a message submitted with sendmail waits in maildrop/ and both
 # list it.
-set -u
-srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-PFC=${PFC:-./pfc}
-PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
-PYTHON=${PYTHON:-python3}
-
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (pfcd binds, creates users, drops privileges)"
-command -v swaks >/dev/null 2>&1 || skip_all "swaks not installed (scripts/install-deps)"
-command -v postsuper >/dev/null 2>&1 || skip_all "Postfix not installed (scripts/install-deps)"
-command -v useradd >/dev/null 2>&1 || skip_all "useradd not found"
-[ -x "$PFCD" ] || { echo "Bail out! no pfcd at $PFCD"; exit 1; }
+. "${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/pfcd_lib.sh"
+need_root "pfcd binds, creates users, drops privileges"
+need swaks "swaks not installed (scripts/install-deps)"
+need postsuper "Postfix not installed (scripts/install-deps)"
+need useradd "useradd not found"
+need_pfcd
 . "$srcdir/tests/e2e/postfix_private.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-queue.XXXXXX") || exit 1
@@ -41,21 +35,9 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
+add_owner "$owner"
 
-n=0
-echo "1..27"
-check() {		# check NAME RESULT DETAIL
-    n=$((n + 1))
-    if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
-freeport() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# wait_for FILE TEXT: up to 10 s for TEXT in FILE
-wait_for() {
-    local i
-    for i in $(seq 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-    return 1
-}
+plan 27
 
 # The same policy for both: mail to defer.test waits, hold@example.net is held.
 common="relay_domains = defer.test, example.net
@@ -65,11 +47,9 @@ minimal_backoff_time = 3600s
 maximal_backoff_time = 4000s"
 
 # pfcd, under a scratch root.
-port=$(freeport)
+port=$(free_port)
 root=$tmp/root
-mkdir -p "$root/etc/postfix"
-cp -R "$srcdir/examples/local-only/." "$root/etc/postfix/"
-sed -i "s/^smtp      inet/127.0.0.1:$port inet/" "$root/etc/postfix/master.cf"
+example_root "$port"
 cat >>"$root/etc/postfix/main.cf" <<EOF
 mail_owner = $owner
 transport_maps = inline:{ { defer.test = smtp:[127.0.0.1]:1 }, { example.net = smtp:[127.0.0.1]:1 } }
@@ -92,7 +72,7 @@ done
 pq() { "$PFC" queue --root "$root" --log="$log" "$tmp/p.pfi" "$@"; }
 
 # Postfix, with the smtp client to a closed loopback port.
-pport=$(freeport)
+pport=$(free_port)
 pfp_config "$pf" "$pport" "mydestination = localhost
 mynetworks = 127.0.0.0/8
 transport_maps = inline:{ { defer.test = smtp:[127.0.0.1]:1 }, { example.net = smtp:[127.0.0.1]:1 } }

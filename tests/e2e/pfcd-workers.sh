@@ -13,17 +13,11 @@
 # its Maildir writes made by a child of that process running as the user
 # and kept for the next batch; SIGTERM stops pfcd with its idle
 # processes, none left behind.
-set -u
-srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-PFC=${PFC:-./pfc}
-PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
-PYTHON=${PYTHON:-python3}
-
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (pfcd binds, creates users, delivers as them)"
-command -v swaks >/dev/null 2>&1 || skip_all "swaks not installed (scripts/install-deps)"
-command -v useradd >/dev/null 2>&1 || skip_all "useradd not found"
-[ -x "$PFCD" ] || { echo "Bail out! no pfcd at $PFCD"; exit 1; }
+. "${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/pfcd_lib.sh"
+need_root "pfcd binds, creates users, delivers as them"
+need swaks "swaks not installed (scripts/install-deps)"
+need useradd "useradd not found"
+need_pfcd
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-workers.XXXXXX") || exit 1
 chmod 755 "$tmp"
@@ -39,23 +33,14 @@ cleanup() {
 }
 trap cleanup EXIT
 root=$tmp/root
-useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
-useradd --no-create-home --home-dir "/home/$md" --shell /bin/sh "$md" || { echo "Bail out! useradd"; exit 1; }
+add_owner "$owner"
+add_user "$md"
 home=$root/home/$md
-mkdir -p "$home" && chown "$md:" "$home" && chmod 700 "$home"
 
-n=0
-echo "1..13"
-check() {		# check NAME RESULT DETAIL
-    n=$((n + 1))
-    if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
+plan 13
 
-port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$root/etc/postfix" "$root/var/mail"
-chgrp mail "$root/var/mail" && chmod 2775 "$root/var/mail"
-cp -R "$srcdir/examples/local-only/." "$root/etc/postfix/"
-sed -i "s/^smtp      inet/127.0.0.1:$port inet/" "$root/etc/postfix/master.cf"
+port=$(free_port)
+example_root "$port"
 cat >>"$root/etc/postfix/main.cf" <<EOF
 mail_owner = $owner
 home_mailbox = Maildir/
@@ -63,17 +48,9 @@ max_use = 3
 max_idle = 6s
 smtpd_sender_restrictions = check_sender_access inline:{ { held@localhost = HOLD } }
 EOF
-"$PFC" newaliases --root "$root" -C /etc/postfix >"$tmp/build.out" 2>&1 &&
-    "$PFC" build --root "$root" -c /etc/postfix -o "$tmp/p.pfi" >>"$tmp/build.out" 2>&1 ||
-    { echo "Bail out! pfc build: $(cat "$tmp/build.out")"; exit 1; }
+build_image newaliases
 log=$tmp/maillog
 
-# wait_for FILE TEXT: up to 10 s for TEXT in FILE
-wait_for() {
-    local i
-    for i in $(seq 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-    return 1
-}
 "$PFCD" -f --root "$root" --log="$log" "$tmp/p.pfi" 2>"$tmp/pfcd.err" &
 master=$!
 wait_for "$log" "daemon started"

@@ -6,17 +6,11 @@
 # and a good image; SIGTERM; kill -9 in the middle of a flow of messages
 # and a restart: every message that got a 250 is delivered (here: to the
 # discard transport, whose log line names it) and none twice-lost.
-set -u
-srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-PFC=${PFC:-./pfc}
-PFCD=${PFCD:-$(dirname "$PFC")/pfcd}
-PYTHON=${PYTHON:-python3}
-
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip_all "needs root (pfcd binds, creates users, drops privileges)"
-command -v swaks >/dev/null 2>&1 || skip_all "swaks not installed (scripts/install-deps)"
-command -v useradd >/dev/null 2>&1 || skip_all "useradd not found"
-[ -x "$PFCD" ] || { echo "Bail out! no pfcd at $PFCD"; exit 1; }
+. "${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/pfcd_lib.sh"
+need_root "pfcd binds, creates users, drops privileges"
+need swaks "swaks not installed (scripts/install-deps)"
+need useradd "useradd not found"
+need_pfcd
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfcd-e2e.XXXXXX") || exit 1
 chmod 755 "$tmp"
@@ -32,20 +26,13 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-useradd --system --no-create-home --shell /usr/sbin/nologin "$owner" || { echo "Bail out! useradd"; exit 1; }
+add_owner "$owner"
 
-n=0
-echo "1..23"
-check() {		# check NAME RESULT DETAIL
-    n=$((n + 1))
-    if [ "$2" = 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; printf '%s\n' "$3" | sed 's/^/# /'; fi
-}
+plan 23
 
-port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 root=$tmp/root
-mkdir -p "$root/etc/postfix"
-cp -R "$srcdir/examples/local-only/." "$root/etc/postfix/"
-sed -i "s/^smtp      inet/127.0.0.1:$port inet/" "$root/etc/postfix/master.cf"
+example_root "$port"
 cat >>"$root/etc/postfix/main.cf" <<EOF
 mail_owner = $owner
 transport_maps = inline:{ { disc.test = discard:custom discard text }, { defer.test = smtp:[127.0.0.1]:1 } }
@@ -59,12 +46,6 @@ build "$tmp/p.pfi" || { echo "Bail out! pfc build: $(cat "$tmp/build.out")"; exi
 q=$root/var/spool/postfix
 log=$tmp/maillog
 
-# wait_for FILE TEXT: up to 10 s for TEXT in FILE
-wait_for() {
-    local i
-    for i in $(seq 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-    return 1
-}
 start() {		# start [OPTION...]: pfcd on $image (default p.pfi), logging to $log
     "$PFCD" -f --root "$root" --log="$log" "$@" "${image:-$tmp/p.pfi}" 2>"$tmp/pfcd.err" &
     pids+=($!)
