@@ -214,9 +214,11 @@ cpu_tree() {
 
 # flow PORT WHERE RCPT SERVER_PID: smtp-source, then the last delivery
 # (WHERE as delivered() takes it); prints the seconds and the CPU seconds
-# of SERVER_PID's tree
+# of SERVER_PID's tree. What the run before left to write back is
+# written first (sync), so that no run pays for the one before it.
 flow() {
     local t0 t1 c0
+    sync
     c0=$(cpu_tree "$4")
     t0=$(now)
     "$SMTP_SOURCE" -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f sender@client.example \
