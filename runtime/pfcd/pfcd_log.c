@@ -27,7 +27,6 @@ static pid_t log_pid;		/* getpid(), cached: a fork clears it (log_forked) */
 static int log_holding;
 static struct strbuf log_held = STRBUF_INIT;
 
-
 static void log_forked(void)
 {
     log_pid = 0;

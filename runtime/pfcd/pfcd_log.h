@@ -22,9 +22,10 @@ void pfcd_log_image(const char *content_id);
 
 /*
  * pfcd_log_hold - from now on this process's lines to a file or stderr
- * wait in memory until pfcd_log_flush() (or PIPE_BUF bytes of them, or
- * exit) writes them with one write(2): for a process that serves many sessions
- * from one loop and flushes once a pass. Lines stay whole and in order;
+ * wait in memory until pfcd_log_flush() writes them with one write(2)
+ * (so do PIPE_BUF bytes of them, and exit(3); a process that leaves by
+ * _exit(2) flushes first): for a process that serves many sessions from
+ * one loop and flushes once a pass. Lines stay whole and in order;
  * syslog lines are not held. A child forked after it holds nothing.
  */
 void pfcd_log_hold(void);
