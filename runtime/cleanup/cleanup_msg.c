@@ -427,6 +427,13 @@ static const char *log_rcpt(const struct cleanup_msg *cm)
     return r->list.clean ? r->list.clean : r->list.count ? r->list.addrs[0] : r->addr;
 }
 
+/* rcpt_failed - addr could not be rewritten (err): cleanup will refuse the message */
+static void rcpt_failed(struct cleanup_msg *cm, const char *addr, const char *err)
+{
+    cm->failed = 1;
+    sb_printf(&cm->fail_text, "%s: %s", addr, err);
+}
+
 /*
  * queue_rcpt - the envelope recipients of addr, list (what
  * rewrite_recipient() made of it; err: why it failed, or NULL). orcpt
@@ -440,10 +447,8 @@ static void queue_rcpt(struct cleanup_msg *cm, const char *addr, const struct re
 {
     char *made = NULL;
 
-    if (err != NULL) {
-	cm->failed = 1;
-	sb_printf(&cm->fail_text, "%s: %s", addr, err);
-    }
+    if (err != NULL)
+	rcpt_failed(cm, addr, err);
     if (orcpt == NULL)
 	orcpt = "";
     else if (*orcpt == 0 && list->clean && *list->clean)
@@ -620,10 +625,8 @@ enum cleanup_result cleanup_close(struct cleanup_msg *cm, struct session *s, str
 	for (int i = 0; i < cm->nrcpt; i++) {
 	    const struct cleanup_rcpt *r = &cm->rcpts[i];
 	    /* Rewritten before the content was read: a failed lookup stands. */
-	    if (r->err) {
-		cm->failed = 1;
-		sb_printf(&cm->fail_text, "%s: %s", r->addr, r->err);
-	    }
+	    if (r->err)
+		rcpt_failed(cm, r->addr, r->err);
 	    add_rcpt(cm, s, redirect, r->addr, r->notify, r->orcpt);
 	}
     else

@@ -656,44 +656,34 @@ static int writer_batch(const struct local_agent *a, int sock, char *buf)
     struct local_message *msgs = xcalloc(nfds ? nfds : 1, sizeof(*msgs));
     int *status = xcalloc(nfds ? nfds : 1, sizeof(int));
     char **fields = xcalloc(5 * (nfds ? nfds : 1), sizeof(char *));
+    /* The writer's own rights: it gave up root for them (writer_get()). */
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
     for (size_t i = 0; !bad && i < n; i++) {
 	uint32_t flags = 0;
 	int64_t off = 0, len = 0;
+	char **f = &fields[5 * i];
 	bad = take(buf, size, &pos, &flags, sizeof(flags)) < 0
 	    || take(buf, size, &pos, &off, sizeof(off)) < 0
 	    || take(buf, size, &pos, &len, sizeof(len)) < 0;
 	for (int k = 0; !bad && k < 5; k++)
-	    bad = take_string(buf, size, &pos, &fields[5 * i + k]) < 0;
-	msgs[i].fd = fds[i];
-	msgs[i].offset = (off_t) off;
-	msgs[i].length = (off_t) len;
-	jobs[i].copy_flags = flags;
+	    bad = take_string(buf, size, &pos, &f[k]) < 0;
+	/* path, shown and sender are always sent; orig_rcpt and delivered may be none. */
+	bad = bad || f[0] == NULL || f[1] == NULL || f[2] == NULL;
+	msgs[i] = (struct local_message) { .fd = fds[i], .offset = (off_t) off,
+					   .length = (off_t) len };
+	jobs[i] = (struct local_job) { .a = a, .msg = &msgs[i], .copy_flags = flags,
+				       .path = f[0], .shown = f[1], .sender = f[2],
+				       .orig_rcpt = f[3], .delivered = f[4], .uid = uid, .gid = gid };
     }
-    int rc = bad ? -1 : 0;
+    int rc = -1;
     if (!bad) {
-	for (size_t i = 0; i < n; i++) {
-	    jobs[i].a = a;
-	    jobs[i].msg = &msgs[i];
-	    jobs[i].path = fields[5 * i];
-	    jobs[i].shown = fields[5 * i + 1];
-	    jobs[i].sender = fields[5 * i + 2];
-	    jobs[i].orig_rcpt = fields[5 * i + 3];
-	    jobs[i].delivered = fields[5 * i + 4];
-	    jobs[i].uid = geteuid();
-	    jobs[i].gid = getegid();
-	}
-	for (size_t i = 0; !bad && i < n; i++)
-	    bad = jobs[i].path == NULL || jobs[i].shown == NULL || jobs[i].sender == NULL;
-	if (!bad) {
-	    local_maildir_batch(jobs, n, status);
-	    int32_t *back = xcalloc(n ? n : 1, sizeof(int32_t));
-	    for (size_t i = 0; i < n; i++)
-		back[i] = status[i];
-	    if (send(sock, back, n * sizeof(int32_t), MSG_NOSIGNAL) < 0)
-		rc = -1;
-	    free(back);
-	}
-	rc = bad ? -1 : rc;
+	local_maildir_batch(jobs, n, status);
+	int32_t *back = xcalloc(n ? n : 1, sizeof(int32_t));
+	for (size_t i = 0; i < n; i++)
+	    back[i] = status[i];
+	rc = send(sock, back, n * sizeof(int32_t), MSG_NOSIGNAL) < 0 ? -1 : 0;
+	free(back);
     }
     for (size_t i = 0; i < nfds; i++)
 	close(fds[i]);
